@@ -1,0 +1,76 @@
+# chacc: keeps analytics tables up to date the way make keeps files up to date
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+CC = cc
+PKGS = libmariadb libcyaml yaml-0.1 libgit2 jansson libmicrohttpd libcrypto
+PKG_CFLAGS = $$(pkg-config --cflags $(PKGS))
+PKG_LIBS = $$(pkg-config --libs $(PKGS))
+WARN = -Wall -Wextra -Wshadow -Wpedantic -Wmissing-prototypes -Wno-unused-parameter
+OPT = -O2 -g
+SAN_1 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN = $(SAN_$(SANITIZE))
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+OBJ = \
+	runner/util.o \
+	runner/sqlsplit.o \
+	runner/recipe.o \
+	runner/db_mariadb.o \
+	runner/graph.o \
+	runner/plan.o \
+	runner/marker.o \
+	runner/build.o \
+	runner/sched.o \
+	runner/log.o \
+	runner/cli.o
+HDR = runner/*.h
+
+UNIT_TESTS = \
+	tests/check_util \
+	tests/check_sqlsplit \
+	tests/check_recipe \
+	tests/check_graph \
+	tests/check_plan
+INTEGRATION_TESTS = \
+	tests/check_db \
+	tests/check_build
+
+all: chacc
+
+chacc: $(OBJ) runner/main.o
+	$(CC) $(ALL_LDFLAGS) -o $@ runner/main.o $(OBJ) $(LIBS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJ) runner/main.o: $(HDR)
+
+tests/check_%: tests/check_%.c tests/testutil.h $(OBJ)
+	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	tests/run $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
+
+unit: $(UNIT_TESTS)
+	tests/run $(UNIT_TESTS)
+
+demo: chacc
+	contrib/demo
+
+bench: chacc
+	tests/bench/run
+
+install: chacc
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	cp chacc $(DESTDIR)$(BINDIR)/chacc
+	cp doc/chacc.1 $(DESTDIR)$(MANDIR)/man1/chacc.1
+
+clean:
+	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+.PHONY: all check unit demo bench install clean

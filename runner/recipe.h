@@ -1,0 +1,113 @@
+/* recipe.h: the recipe (YAML/JSON) a user writes, loaded and checked */
+#ifndef CHACC_RECIPE_H
+#define CHACC_RECIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * where recipe and SQL files are read from: the working tree by default, or a
+ * git revision (vcs.c). Paths are relative to the recipe's directory.
+ */
+struct fsrc {
+	void *ctx;
+	/* whole file, NUL-terminated, malloc'ed; NULL if missing */
+	char *(*read)(void *ctx, const char *relpath, size_t *len);
+	/* expand a glob into sorted malloc'ed relative paths; returns count or -1 */
+	long (*glob)(void *ctx, const char *pattern, char ***paths);
+};
+
+struct conn {
+	char *name;
+	char *driver;      /* "mariadb" */
+	char *host;        /* NULL or "" when unset */
+	unsigned port;     /* 0 when unset (3306) */
+	char *socket;      /* NULL or "" when unset */
+	char *user;
+	char *password;    /* never printed */
+	char *database;
+};
+
+enum kind {
+	KIND_EXTRACT,
+	KIND_TABLE,
+	KIND_SCRIPT,
+};
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct incr {
+	bool enabled;      /* incremental: true, or the mapping form */
+	char *column;      /* extract: watermark column of the result */
+	char *deleted;     /* extract: result column true for voided rows, or NULL */
+	double lookback;   /* seconds; default 60 */
+	char *probe;       /* path of a probe SQL file, or NULL */
+	char *probe_sql;   /* its text, env-expanded */
+};
+
+struct target {
+	char *name;
+	enum kind kind;
+	char *from;              /* extract: source connection name */
+	struct strlist needs;
+	char *query;             /* path (extract, table) or NULL */
+	char *query_sql;         /* its text, env-expanded, runtime placeholders kept */
+	char *script;            /* path (script) or NULL */
+	char *script_sql;
+	char *create;            /* path of optional DDL, or NULL */
+	char *create_sql;
+	char *call;              /* script: statement run after the script, or NULL */
+	struct strlist key;
+	struct strlist *indexes; /* each a list of columns */
+	size_t nindexes;
+	struct incr incr;
+	int retries;             /* resolved: target, defaults, env MAX_RETRIES, built-in 3 */
+	double retry_delay;      /* seconds; resolved the same way (RETRY_DELAY), built-in 10 */
+	double timeout;          /* seconds; 0 = none; built-in 30m */
+	char *file;              /* recipe file that defines it */
+	int line;                /* line of its "- name:" entry */
+};
+
+struct recipe {
+	char *path;              /* top-level recipe as given */
+	char *dir;               /* its directory: base of relative paths */
+	int version;             /* "chacc:" */
+	char *name;
+	struct conn *conns;
+	size_t nconns;
+	char *target_conn;       /* name of the connection holding built tables */
+	char *on_failure;        /* command run when a scheduled run fails, or NULL */
+	char *scheduled_rev;     /* revision --scheduled builds from; default "main" */
+	struct target *targets;  /* in recipe order, includes appended in sorted order */
+	size_t ntargets;
+};
+
+/*
+ * load and check a recipe. Variables ${VAR} and ${VAR:-default} are expanded
+ * from the environment, then from .env in envdir (may be NULL). src NULL reads
+ * the working tree. On error, prints every problem to stderr as
+ * "file:line:col: message" (syntax, structure) or "file: target 'x': message"
+ * (semantics) and returns NULL.
+ */
+struct recipe *recipe_load(const char *path, const char *envdir, const struct fsrc *src);
+void recipe_free(struct recipe *r);
+
+struct target *recipe_target(const struct recipe *r, const char *name);
+struct conn *recipe_conn(const struct recipe *r, const char *name);
+const char *kind_name(enum kind k);
+
+/*
+ * expand ${VAR} and ${VAR:-default} in text from the environment and .env,
+ * leaving runtime placeholders (${this}, ${since}, ${run_id}, ${conn.*}) as
+ * written. Returns malloc'ed text, or NULL with the unset name in *unset.
+ */
+char *env_expand(const char *text, char **unset);
+/* load KEY=VALUE lines of dir/.env as fallbacks for getenv (once) */
+void env_load_dotenv(const char *dir);
+/* getenv, then .env */
+const char *env_get(const char *name);
+
+#endif

@@ -1,0 +1,305 @@
+/* util.c: memory, strings, messages and small helpers */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *argv0 = "chacc";
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fprintf(stderr, "%s: ", argv0);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		fatal(1, "malloc:");
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		fatal(1, "calloc:");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		fatal(1, "realloc:");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size && nmemb > (size_t)-1 / size)
+		fatal(1, "reallocarray: overflow");
+	return xrealloc(p, nmemb * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatal(1, "vasprintf:");
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+static void
+buf_grow(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	while (b->len + n + 1 > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 64;
+	b->s = xrealloc(b->s, b->cap);
+}
+
+void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_adds(b, s);
+	free(s);
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+
+	buf_init(b);
+	return s;
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->s);
+	buf_init(b);
+}
+
+char *
+readfile(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char tmp[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf_init(&b);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(&b, tmp, n);
+	if (ferror(f)) {
+		int saved = errno;
+		fclose(f);
+		buf_release(&b);
+		errno = saved;
+		return NULL;
+	}
+	fclose(f);
+	if (len)
+		*len = b.len;
+	return buf_detach(&b);
+}
+
+int
+parse_duration(const char *s, double *secs)
+{
+	char *end;
+	double v, mult = 1;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || !isfinite(v))
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (!*end || !strcmp(end, "s") || !strcmp(end, "sec"))
+		mult = 1;
+	else if (!strcmp(end, "ms"))
+		mult = 0.001;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mult = 60;
+	else if (!strcmp(end, "h"))
+		mult = 3600;
+	else if (!strcmp(end, "d"))
+		mult = 86400;
+	else
+		return -1;
+	*secs = v * mult;
+	return 0;
+}
+
+char *
+strtrim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+bool
+strstarts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+sleep_interruptible(double secs, volatile int *stop)
+{
+	double end = now_seconds() + secs;
+
+	while (!(stop && *stop)) {
+		double left = end - now_seconds();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}

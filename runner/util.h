@@ -1,0 +1,59 @@
+/* util.h: memory, strings, messages and small helpers shared by every module */
+#ifndef CHACC_UTIL_H
+#define CHACC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* program name used as message prefix ("chacc") */
+extern const char *argv0;
+
+/* print "chacc: msg" to stderr; a format ending in ':' appends strerror(errno) */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* print like warn() and exit with status */
+void fatal(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* malloc'ed printf */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* growable string; s is always NUL-terminated once anything was added */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+void buf_init(struct buf *b);
+void buf_add(struct buf *b, const char *s, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* give up ownership of the string (never NULL) and reset b */
+char *buf_detach(struct buf *b);
+void buf_release(struct buf *b);
+
+/* read a whole file; NULL with errno set on failure */
+char *readfile(const char *path, size_t *len);
+
+/* parse "10s", "5m", "1.5h", "2d", "250ms" or plain seconds; -1 on bad input */
+int parse_duration(const char *s, double *secs);
+/* strip leading and trailing whitespace in place */
+char *strtrim(char *s);
+bool strstarts(const char *s, const char *prefix);
+/* lowercase hex sha256 of data into out[65] */
+void sha256_hex(const void *data, size_t len, char out[65]);
+/* wall-clock seconds since the epoch, with fractions */
+double now_seconds(void);
+/* sleep for secs seconds, waking early when *stop becomes non-zero */
+void sleep_interruptible(double secs, volatile int *stop);
+
+#endif
