@@ -18,7 +18,7 @@ struct sqlscript {
  * split text into statements. Handles ';', the DELIMITER directive (any
  * delimiter string, at the start of a line, case-insensitive), '...' "..." with
  * backslash escapes and doubled quotes, `identifiers` with doubled backticks,
- * -- (followed by whitespace), # and C comments, /*!NNNNN ... */ version comments
+ * -- (followed by whitespace), # and C comments, version comments ("/" "*!NNNNN ...")
  * (kept in the statement, since the server executes them), and BEGIN...END bodies
  * of procedures written with a custom delimiter. Statements that are empty or only
  * comments are dropped. Returns 0, or -1 with a message in err (line numbers of
