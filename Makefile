@@ -24,9 +24,12 @@ OBJ = \
 	runner/plan.o \
 	runner/marker.o \
 	runner/build.o \
-	runner/sched.o \
+	runner/extract.o \
+	runner/schedule.o \
 	runner/log.o \
-	runner/cli.o
+	runner/session.o \
+	runner/privs.o
+CLI_OBJ = runner/main.o runner/report.o
 HDR = runner/*.h
 
 UNIT_TESTS = \
@@ -41,14 +44,14 @@ INTEGRATION_TESTS = \
 
 all: chacc
 
-chacc: $(OBJ) runner/main.o
-	$(CC) $(ALL_LDFLAGS) -o $@ runner/main.o $(OBJ) $(LIBS)
+chacc: $(OBJ) $(CLI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(OBJ) $(LIBS)
 
 .SUFFIXES: .c .o
 .c.o:
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OBJ) runner/main.o: $(HDR)
+$(OBJ) $(CLI_OBJ): $(HDR)
 
 tests/check_%: tests/check_%.c tests/testutil.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)

@@ -1,5 +1,4 @@
 /* util.c: memory, strings, messages and small helpers */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>

@@ -1,0 +1,114 @@
+/* build.h: building one target: shadow tables, swaps, upserts, markers (DESIGN §5) */
+#ifndef CHACC_BUILD_H
+#define CHACC_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+
+struct db;
+struct recipe;
+struct target;
+struct marker;
+struct strlist;
+
+/* one worker's connections: the target and, lazily, each source */
+struct conns {
+	const struct recipe *r;
+	struct db *tgt;
+	struct db **src;         /* by index in r->conns */
+};
+
+/* open the target connection; 0 or -1 with *err */
+int conns_open(struct conns *c, const struct recipe *r, char **err);
+/* the connection named name, opened on first use; NULL with *err */
+struct db *conns_get(struct conns *c, const char *name, char **err);
+void conns_close(struct conns *c);
+
+struct build_job {
+	/* in */
+	const char *recipe;      /* recipe name, the markers' key */
+	const struct target *t;
+	enum reason reason;
+	bool full;
+	const char *hash;
+	const char *inputs_at;   /* newest changed_at of the needs, "" if none */
+	const char *prev_inputs_at; /* inputs_at of the last build: ${since} of table and script */
+	const char *since;       /* --since DATE for extracts, or NULL */
+	const char *watermark;   /* last watermark of an incremental extract, or NULL */
+	volatile int *stop;      /* set when the run is interrupted */
+	long long run_id;
+	const char *rev;         /* config revision, or NULL */
+	bool dirty;
+	/* out */
+	long long rows;          /* rows in the table after the build */
+	long long changed;       /* rows inserted, updated with new values or deleted */
+	long long moved;         /* rows read for the build (progress) */
+	char *error;             /* message naming what failed */
+	bool transient;          /* the error can pass on retry */
+	bool killed;             /* a query was killed (timeout, interrupt) */
+	/* connections the running job uses, for KILL QUERY from the scheduler */
+	struct db *volatile active[2];
+};
+
+/* run one build on c; 0, or -1 with job->error set */
+int build_run(struct conns *c, struct build_job *job);
+
+/*
+ * ask an incremental extract's source whether rows exist past the watermark
+ * in m, or whether its lookback window is still open: 1, 0, or -1 with *err
+ */
+int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err);
+
+/* name of the lock that guards a target's build: GET_LOCK argument */
+char *build_lock_name(const char *database, const char *target);
+/* drop shadow and old tables left by an interrupted build of t */
+int build_cleanup(struct db *tgt, const struct target *t);
+/* names of a target's shadow and old tables */
+char *shadow_name(const char *table);
+char *old_name(const char *table);
+
+/* replace ${this}, ${since}, ${run_id} and ${conn.NAME.database} in sql */
+char *sql_subst(const struct recipe *r, const char *sql, const char *this, const char *since_lit,
+                long long run_id);
+
+/* fault injection for tests: CHACC_FAULT=point[:target] kills the process there */
+void fault_point(const char *point, const char *target);
+
+/* shared by build.c and extract.c */
+#define STAMP "_chacc_changed_at"
+#define STAMP_DDL "`" STAMP "` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+
+struct cols {
+	char **v;
+	size_t n;
+};
+void cols_release(struct cols *c);
+bool cols_has(const struct cols *c, const char *name);
+/* the data columns of a table (all but the change stamp), in order */
+int table_cols(struct db *d, const char *table, struct cols *out);
+/* the column names a query returns */
+int query_cols(struct db *d, const char *body, struct cols *out);
+/* `a`, `b` with prefix before each */
+char *col_list(const struct cols *c, const char *prefix);
+char *strlist_cols(const struct strlist *l);
+/* a.c1 <=> b.c1 AND ... */
+char *match_expr(const struct cols *c, const char *a, const char *b);
+char *query_body(const char *sql);
+long long count_rows(struct db *d, const char *table);
+bool table_exists(struct db *d, const char *table);
+/* record the first error of a job, classified by d (NULL: no database error) */
+int fail(struct build_job *job, struct db *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int shape_shadow(struct db *tgt, struct build_job *job, const char *shadow);
+int add_indexes(struct db *tgt, struct build_job *job, const char *table);
+int restat(struct db *tgt, struct build_job *job, const char *shadow, long long newrows);
+int swap(struct db *tgt, struct build_job *job, const char *shadow);
+int finish(struct db *tgt, struct build_job *job, double started);
+/* upsert src_sql's rows into table by key, stamping rows whose values changed */
+int upsert(struct db *d, struct build_job *job, const char *table, const struct cols *c,
+           const char *select_sql);
+int build_extract(struct conns *c, struct build_job *job, double started);
+
+#endif

@@ -1,0 +1,37 @@
+/* cmd.h: the commands of the chacc command line */
+#ifndef CHACC_CMD_H
+#define CHACC_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct session;
+struct node;
+struct plan_item;
+
+/* the command line, parsed */
+struct opts {
+	const char *file;        /* -f */
+	const char *dir;         /* -C */
+	int jobs;                /* -j, --workers */
+	bool keep_going, dry_run, force, full_refresh, scheduled, json, svg;
+	const char *since;       /* --since, --last-updated */
+	const char *rev;         /* --rev */
+	long limit;              /* history -l */
+	char **args;             /* target names or a run id */
+	size_t nargs;
+};
+
+/* load the recipe and, if connect, reach the target; returns an exit code */
+int open_session(struct session *s, const struct opts *o, bool connect);
+/* plan the selection in o; the count to build, -1 on probe error, -2 on unknown names */
+long make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
+               struct plan_item **items);
+
+int cmd_status(struct opts *o);
+int cmd_history(struct opts *o);
+int cmd_clean(struct opts *o);
+
+extern const char usage_status[], usage_history[], usage_clean[];
+
+#endif

@@ -1,0 +1,171 @@
+/* log.c: terminal output and JSON-lines logs */
+#include "log.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static FILE *logfile;
+static bool quiet;
+static bool progress_shown;
+static int debug = -1;
+
+static const char *levels[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+
+bool
+log_debug_enabled(void)
+{
+	if (debug < 0) {
+		const char *v = getenv("LOG_LEVEL");
+
+		if (!v || !*v)
+			v = getenv("LUIGI_LOG_LEVEL");
+		debug = v && strcasecmp(v, "DEBUG") == 0;
+	}
+	return debug;
+}
+
+void
+log_open(const char *dir, bool q)
+{
+	char *state = xasprintf("%s/state", dir), *logs = xasprintf("%s/state/logs", dir);
+	char *path = xasprintf("%s/chacc.jsonl", logs);
+
+	quiet = q;
+	if ((mkdir(state, 0755) == 0 || errno == EEXIST) &&
+	    (mkdir(logs, 0755) == 0 || errno == EEXIST))
+		logfile = fopen(path, "a");
+	if (!logfile)
+		warn("cannot open log '%s':", path);
+	free(state);
+	free(logs);
+	free(path);
+}
+
+void
+log_close(void)
+{
+	if (logfile)
+		fclose(logfile);
+	logfile = NULL;
+}
+
+static void
+clear_line(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = false;
+	}
+}
+
+static void
+write_json(enum log_level lvl, const char *event, const char *target, long long run_id,
+           const char *msg)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[64];
+	json_t *o;
+	char *line;
+
+	if (!logfile)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06ldZ", ts.tv_nsec / 1000);
+	o = json_object();
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "level", json_string(levels[lvl]));
+	json_object_set_new(o, "event", json_string(event));
+	if (target)
+		json_object_set_new(o, "target", json_string(target));
+	if (run_id > 0)
+		json_object_set_new(o, "run_id", json_integer(run_id));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "message", json_string(msg));
+	line = json_dumps(o, JSON_COMPACT);
+	if (line) {
+		fprintf(logfile, "%s\n", line);
+		fflush(logfile);
+	}
+	free(line);
+	json_decref(o);
+}
+
+void
+log_event(enum log_level lvl, const char *event, const char *target, long long run_id,
+          const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (lvl == LOG_DEBUG && !log_debug_enabled())
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&mu);
+	write_json(lvl, event, target, run_id, msg);
+	clear_line();
+	if (lvl >= LOG_WARN)
+		fprintf(stderr, "%s\n", msg);
+	else if (!quiet && (lvl == LOG_INFO || log_debug_enabled())) {
+		fprintf(stdout, "%s\n", msg);
+		fflush(stdout);
+	}
+	pthread_mutex_unlock(&mu);
+	free(msg);
+}
+
+void
+log_statement(const char *conn, const char *sql)
+{
+	if (!log_debug_enabled())
+		return;
+	pthread_mutex_lock(&mu);
+	write_json(LOG_DEBUG, "statement", NULL, 0, sql);
+	if (conn) {
+		clear_line();
+		fprintf(stderr, "[%s] %s\n", conn, sql);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (quiet || !isatty(STDERR_FILENO))
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&mu);
+	fprintf(stderr, "\r\033[K%s", msg);
+	fflush(stderr);
+	progress_shown = true;
+	pthread_mutex_unlock(&mu);
+	free(msg);
+}
+
+void
+log_progress_clear(void)
+{
+	pthread_mutex_lock(&mu);
+	clear_line();
+	pthread_mutex_unlock(&mu);
+}

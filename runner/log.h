@@ -1,0 +1,25 @@
+/* log.h: what a run tells the user (terminal) and the JSON-lines log (state/logs/) */
+#ifndef CHACC_LOG_H
+#define CHACC_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* open state/logs/chacc.jsonl under dir (creating it); quiet hides info lines on stdout */
+void log_open(const char *dir, bool quiet);
+void log_close(void);
+/* LOG_LEVEL or LUIGI_LOG_LEVEL is DEBUG */
+bool log_debug_enabled(void);
+
+/* one event: a JSON line in the log; printed on stdout (info) or stderr (warn, error) */
+void log_event(enum log_level lvl, const char *event, const char *target, long long run_id,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* one statement sent to a server, logged at DEBUG (never its parameters' secrets) */
+void log_statement(const char *conn, const char *sql);
+
+/* the one-line progress display on a terminal: set, or clear with NULL */
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_clear(void);
+
+#endif

@@ -1,0 +1,599 @@
+/* main.c: the chacc command line */
+#include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cmd.h"
+#include "db.h"
+#include "graph.h"
+#include "log.h"
+#include "marker.h"
+#include "privs.h"
+#include "recipe.h"
+#include "schedule.h"
+#include "session.h"
+#include "util.h"
+
+#define VERSION "0.1.0"
+
+static volatile int stop;
+
+static const char usage_main[] =
+	"usage: chacc [-f RECIPE] [-C DIR] COMMAND [ARGS]\n"
+	"\n"
+	"Keeps analytics tables up to date the way make keeps files up to date.\n"
+	"\n"
+	"commands:\n"
+	"  build [TARGET...]    build what is out of date (and what it needs)\n"
+	"  plan [TARGET...]     what would be built and why; changes nothing\n"
+	"  status               every target: state, built, changed, rows, watermark\n"
+	"  graph [--svg]        the dependency graph as DOT (or SVG)\n"
+	"  history [RUN]        past runs; one run's targets with timings\n"
+	"  validate             check the recipe; connects to nothing\n"
+	"  clean [TARGET...]    drop built tables and their markers\n"
+	"\n"
+	"options:\n"
+	"  -f, --file RECIPE    recipe to read (default: chacc.yml)\n"
+	"  -C, --directory DIR  change to DIR first\n"
+	"  -h, --help           show help (also: chacc COMMAND --help)\n"
+	"  -V, --version        show the version\n"
+	"\n"
+	"exit status: 0 done or nothing to do, 1 a target failed, 2 usage or recipe\n"
+	"error, 3 target database unreachable, 75 another scheduled run is active.\n";
+
+static const char usage_build[] =
+	"usage: chacc build [options] [TARGET...]\n"
+	"\n"
+	"Builds the named targets (default: all) and what they need, when out of date.\n"
+	"\n"
+	"  -j, --workers N      build N targets at once (default 1)\n"
+	"  -k, --keep-going     keep building what does not depend on a failure\n"
+	"  -n, --dry-run        print the plan, build nothing\n"
+	"  -B, --force          rebuild the named targets (or all) even if up to date\n"
+	"      --full-refresh   rebuild everything selected from scratch\n"
+	"      --incremental    incremental where possible (the default)\n"
+	"      --since DATE     re-read extracts from DATE (source time zone)\n"
+	"      --last-updated DATE  the same as --since\n"
+	"      --scheduled      cron mode: quiet on success, one run at a time (exit 75)\n"
+	"      --central-scheduler  accepted; runners coordinate through the target database\n"
+	"  -f RECIPE, -C DIR    as for chacc\n"
+	"\n"
+	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG, CHACC_FAULT (tests).\n";
+
+static const char usage_plan[] =
+	"usage: chacc plan [--json] [-B] [--full-refresh] [--since DATE] [TARGET...]\n"
+	"\n"
+	"Prints the targets a build would run, in build order, each with the reason\n"
+	"(forced, missing, definition changed, failed, needs changed, source) and the\n"
+	"mode (full or incremental). Asks sources for new rows; changes nothing.\n";
+
+const char usage_status[] =
+	"usage: chacc status [--json]\n"
+	"\n"
+	"Prints every target with its state (ok, out of date, failed, missing), when it\n"
+	"was built and last changed, its rows and watermark.\n";
+
+static const char usage_graph[] =
+	"usage: chacc graph [--svg]\n"
+	"\n"
+	"Prints the dependency graph in Graphviz DOT; --svg renders it with dot(1).\n";
+
+const char usage_history[] =
+	"usage: chacc history [--json] [-n COUNT] [RUN]\n"
+	"\n"
+	"Lists past runs (newest first), or one run's targets with their timings.\n";
+
+static const char usage_validate[] =
+	"usage: chacc validate\n"
+	"\n"
+	"Checks the recipe, its includes and SQL files, and reports every problem;\n"
+	"connects to nothing. Exit status 2 when anything is wrong.\n";
+
+const char usage_clean[] =
+	"usage: chacc clean [TARGET...]\n"
+	"\n"
+	"Drops the tables of the named targets (default: all) and their markers, so\n"
+	"that the next build makes them from scratch.\n";
+
+
+static void
+on_signal(int sig)
+{
+	if (stop)
+		_exit(EXIT_INTERRUPTED);
+	stop = sig;
+}
+
+enum {
+	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
+	OPT_REV, OPT_JSON, OPT_SVG,
+};
+
+static const struct option longopts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "directory", required_argument, NULL, 'C' },
+	{ "workers", required_argument, NULL, 'j' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "keep-going", no_argument, NULL, 'k' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "force", no_argument, NULL, 'B' },
+	{ "full-refresh", no_argument, NULL, OPT_FULL_REFRESH },
+	{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "last-updated", required_argument, NULL, OPT_SINCE },
+	{ "scheduled", no_argument, NULL, OPT_SCHEDULED },
+	{ "central-scheduler", no_argument, NULL, OPT_CENTRAL },
+	{ "rev", required_argument, NULL, OPT_REV },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "svg", no_argument, NULL, OPT_SVG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* parse options anywhere on the line; returns -1 after printing a usage error */
+static int
+parse_opts(int argc, char **argv, struct opts *o, const char *help)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->file = optarg; break;
+		case 'C': o->dir = optarg; break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 256) {
+				warn("invalid worker count '%s': expected a number from 1 to 256", optarg);
+				return -1;
+			}
+			o->jobs = (int)v;
+			break;
+		}
+		case 'k': o->keep_going = true; break;
+		case 'n': o->dry_run = true; break;
+		case 'B': o->force = true; break;
+		case 'l': o->limit = atol(optarg); break;
+		case OPT_FULL_REFRESH: o->full_refresh = true; break;
+		case OPT_INCREMENTAL: break;
+		case OPT_SINCE: o->since = optarg; break;
+		case OPT_SCHEDULED: o->scheduled = true; break;
+		case OPT_CENTRAL: break;
+		case OPT_REV: o->rev = optarg; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_SVG: o->svg = true; break;
+		case 'h':
+			fputs(help, stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("chacc %s\n", VERSION);
+			exit(EXIT_OK);
+		case ':':
+			warn("option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			warn("unknown option '%s' (see 'chacc --help')", argv[optind - 1]);
+			return -1;
+		}
+	}
+	for (; optind < argc; optind++) {
+		o->args = xreallocarray(o->args, o->nargs + 1, sizeof(*o->args));
+		o->args[o->nargs++] = argv[optind];
+	}
+	return 0;
+}
+
+static const char *
+recipe_path(const struct opts *o)
+{
+	return o->file ? o->file : "chacc.yml";
+}
+
+int
+open_session(struct session *s, const struct opts *o, bool connect)
+{
+	int rc;
+
+	if (access(recipe_path(o), F_OK) < 0) {
+		warn("no recipe '%s' in %s (use -f RECIPE or -C DIR)", recipe_path(o),
+		     o->dir ? o->dir : "the working directory");
+		return EXIT_USAGE;
+	}
+	rc = session_load(s, recipe_path(o), ".");
+	if (rc != EXIT_OK || !connect)
+		return rc;
+	return session_connect(s);
+}
+
+static int
+check_since(const char *since)
+{
+	int y, m, d;
+
+	if (!since)
+		return 0;
+	if (sscanf(since, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
+		warn("invalid date '%s': expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'", since);
+		return -1;
+	}
+	return 0;
+}
+
+long
+make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
+          struct plan_item **items)
+{
+	struct node **sel = NULL;
+	long count;
+
+	if (session_select(s, o->args, o->nargs, &sel) < 0) {
+		free(sel);
+		return -2;
+	}
+	s->opts.full_refresh = o->full_refresh;
+	s->opts.have_since = o->since != NULL;
+	if (o->force && o->nargs == 0)
+		s->opts.force_all = true;
+	else if (o->force) {
+		s->opts.force = o->args;
+		s->opts.nforce = o->nargs;
+	}
+	*norder = graph_order(s->g, sel, o->nargs, order);
+	free(sel);
+	*items = xcalloc(*norder ? *norder : 1, sizeof(**items));
+	count = plan_all(&s->ps, *order, *norder, *items);
+	if (count < 0)
+		warn("%s", s->probe_error ? s->probe_error : "probing a source failed");
+	return count;
+}
+
+static const char *
+plan_note(const struct plan_item *it)
+{
+	const struct target *t = it->n->t;
+
+	if (it->reason == REASON_SOURCE && t->kind == KIND_EXTRACT && !t->incr.enabled)
+		return "not incremental: re-read in full every run";
+	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted)
+		return "no 'deleted' column: source deletes are caught by --full-refresh only";
+	return NULL;
+}
+
+static void
+print_plan(struct plan_item *items, size_t n, bool json)
+{
+	json_t *arr = json ? json_array() : NULL;
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_item *it = &items[i];
+		const char *note;
+
+		if (it->reason == REASON_NONE)
+			continue;
+		count++;
+		if (json) {
+			json_t *obj = json_object();
+
+			json_object_set_new(obj, "target", json_string(it->n->t->name));
+			json_object_set_new(obj, "reason", json_string(reason_name(it->reason)));
+			json_object_set_new(obj, "mode", json_string(it->full ? "full" : "incremental"));
+			json_object_set_new(obj, "kind", json_string(kind_name(it->n->t->kind)));
+			json_array_append_new(arr, obj);
+			continue;
+		}
+		note = plan_note(it);
+		printf("%-32s %-8s %-18s %s%s%s\n", it->n->t->name, kind_name(it->n->t->kind),
+		       reason_name(it->reason), it->full ? "full" : "incremental",
+		       note ? "  # " : "", note ? note : "");
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else if (count == 0)
+		printf("nothing to do: all %zu targets are up to date\n", n);
+	else
+		printf("%zu of %zu targets to build\n", count, n);
+}
+
+static int
+cmd_plan(struct opts *o)
+{
+	struct session s;
+	struct node **order = NULL;
+	struct plan_item *items = NULL;
+	size_t n = 0;
+	long count;
+	int rc;
+
+	if (check_since(o->since) < 0)
+		return EXIT_USAGE;
+	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+		goto out;
+	count = make_plan(&s, o, &order, &n, &items);
+	if (count == -2)
+		rc = EXIT_USAGE;
+	else if (count < 0)
+		rc = EXIT_FAILED;
+	else
+		print_plan(items, n, o->json);
+out:
+	free(order);
+	free(items);
+	session_release(&s);
+	return rc;
+}
+
+static char *
+started_by(const struct opts *o)
+{
+	const char *who = getenv("CHACC_STARTED_BY");
+	struct passwd *pw;
+	char host[256] = "";
+
+	if (who && *who)
+		return xstrdup(who);
+	pw = getpwuid(getuid());
+	gethostname(host, sizeof(host) - 1);
+	return xasprintf("%s@%s%s", pw ? pw->pw_name : "unknown", host,
+	                 o->scheduled ? " (scheduled)" : "");
+}
+
+static char *
+selection_text(const struct opts *o)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < o->nargs; i++)
+		buf_addf(&b, "%s%s", i ? " " : "", o->args[i]);
+	return buf_detach(&b);
+}
+
+/* the run-wide lock of --scheduled; 0, EXIT_LOCKED or EXIT_UNREACHABLE */
+static int
+scheduled_lock(struct session *s)
+{
+	char *name = build_lock_name(db_name(s->conns.tgt), "\001scheduled");
+	char *q = db_quote(s->conns.tgt, name), *got = NULL;
+	int rc;
+
+	rc = db_value(s->conns.tgt, &got, "SELECT GET_LOCK(%s, 0)", q);
+	free(name);
+	free(q);
+	if (rc < 0) {
+		warn("cannot take the scheduled-run lock: %s", db_error(s->conns.tgt));
+		free(got);
+		return EXIT_UNREACHABLE;
+	}
+	rc = got && strcmp(got, "1") == 0 ? 0 : EXIT_LOCKED;
+	free(got);
+	if (rc)
+		warn("another scheduled run of recipe '%s' is active; not starting", s->r->name);
+	return rc;
+}
+
+static void
+run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
+{
+	char buf[64];
+	int status;
+
+	if (!r->on_failure)
+		return;
+	snprintf(buf, sizeof(buf), "%lld", run_id);
+	setenv("CHACC_RUN_ID", buf, 1);
+	snprintf(buf, sizeof(buf), "%d", sc->failed);
+	setenv("CHACC_FAILED", buf, 1);
+	setenv("CHACC_RECIPE", r->name, 1);
+	fflush(NULL);
+	status = system(r->on_failure);
+	if (status != 0)
+		warn("on_failure command exited with status %d", status);
+}
+
+static int
+cmd_build(struct opts *o)
+{
+	struct session s;
+	struct node **order = NULL;
+	struct plan_item *items = NULL;
+	struct sched sc = { 0 };
+	size_t n = 0;
+	long count;
+	int rc;
+	bool routines = false;
+	char *who = NULL, *sel = NULL, *err = NULL;
+	const char *mode;
+
+	if (check_since(o->since) < 0)
+		return EXIT_USAGE;
+	if (o->rev) {
+		warn("--rev: building from a git revision is not available in this version");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+		goto out;
+	log_open(".", o->scheduled);
+	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
+		goto out;
+	count = make_plan(&s, o, &order, &n, &items);
+	if (count == -2) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (count < 0) {
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if (o->dry_run) {
+		print_plan(items, n, o->json);
+		goto out;
+	}
+	if (count == 0) {
+		if (!o->scheduled)
+			printf("nothing to do: all %zu targets are up to date\n", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (items[i].reason != REASON_NONE && items[i].n->t->kind == KIND_SCRIPT)
+			routines = true;
+	if (privs_check(s.conns.tgt, routines, &err) < 0) {
+		warn("%s", err);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	mode = o->scheduled ? "scheduled" : o->full_refresh ? "full-refresh" :
+	       o->force ? "forced" : "incremental";
+	who = started_by(o);
+	sel = selection_text(o);
+	sc = (struct sched){
+		.r = s.r, .ps = &s.ps, .main = s.conns.tgt, .jobs = o->jobs ? o->jobs : 1,
+		.keep_going = o->keep_going, .since = o->since, .stop = &stop,
+	};
+	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, NULL, false);
+	if (sc.run_id < 0) {
+		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
+		rc = EXIT_UNREACHABLE;
+		goto out;
+	}
+	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
+	          sc.run_id, count, n, mode);
+	rc = sched_run(&sc, items, n);
+	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
+	        "interrupted" : "failed");
+	if (rc == 0)
+		log_event(LOG_INFO, "end", NULL, sc.run_id,
+		          "run %lld: done, %d built, %d pruned", sc.run_id, sc.built, sc.pruned);
+	else {
+		log_event(LOG_ERROR, "end", NULL, sc.run_id,
+		          "run %lld: %d built, %d failed, %d skipped, %d interrupted, %d pruned",
+		          sc.run_id, sc.built, sc.failed, sc.skipped, sc.interrupted, sc.pruned);
+		if (o->scheduled)
+			run_on_failure(s.r, sc.run_id, &sc);
+	}
+out:
+	free(err);
+	free(who);
+	free(sel);
+	free(order);
+	free(items);
+	session_release(&s);
+	log_close();
+	return rc;
+}
+
+static int
+cmd_validate(struct opts *o)
+{
+	struct session s;
+	int rc = open_session(&s, o, false);
+
+	if (rc == EXIT_OK)
+		printf("%s: recipe '%s' is valid: %zu targets, %zu connections\n", s.r->path,
+		       s.r->name, s.r->ntargets, s.r->nconns);
+	session_release(&s);
+	return rc;
+}
+
+static int
+cmd_graph(struct opts *o)
+{
+	struct session s;
+	int rc = open_session(&s, o, false);
+	FILE *out = stdout;
+
+	if (rc != EXIT_OK)
+		goto out;
+	if (o->svg) {
+		out = popen("dot -Tsvg", "w");
+		if (!out) {
+			warn("cannot run dot(1) for --svg (install graphviz):");
+			rc = EXIT_FAILED;
+			goto out;
+		}
+	}
+	graph_dot(s.g, out);
+	if (o->svg && pclose(out) != 0) {
+		warn("dot(1) failed; is graphviz installed? ('chacc graph' prints DOT without it)");
+		rc = EXIT_FAILED;
+	}
+out:
+	session_release(&s);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct opts *);
+	const char *help;
+} commands[] = {
+	{ "build", cmd_build, usage_build },
+	{ "plan", cmd_plan, usage_plan },
+	{ "status", cmd_status, usage_status },
+	{ "graph", cmd_graph, usage_graph },
+	{ "history", cmd_history, usage_history },
+	{ "validate", cmd_validate, usage_validate },
+	{ "clean", cmd_clean, usage_clean },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct sigaction sa = { 0 };
+	int c, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	opterr = 0;
+	/* global options before the command */
+	while ((c = getopt_long(argc, argv, "+f:C:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.file = optarg; break;
+		case 'C': o.dir = optarg; break;
+		case 'h': fputs(usage_main, stdout); return EXIT_OK;
+		case 'V': printf("chacc %s\n", VERSION); return EXIT_OK;
+		default:
+			warn("unknown option '%s' before the command (see 'chacc --help')",
+			     argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < LEN(commands); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		if (parse_opts(argc - optind, argv + optind, &o, commands[i].help) < 0)
+			return EXIT_USAGE;
+		if (o.dir && chdir(o.dir) < 0) {
+			warn("cannot change to directory '%s':", o.dir);
+			return EXIT_USAGE;
+		}
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		rc = commands[i].fn(&o);
+		free(o.args);
+		return rc;
+	}
+	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);
+	return EXIT_USAGE;
+}

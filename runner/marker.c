@@ -1,0 +1,338 @@
+/* marker.c: markers, watermarks and history tables in the target database (DESIGN §4) */
+#include "marker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "util.h"
+
+struct schema {
+	const char *name;
+	const char *columns;     /* comma-separated, as information_schema lists them */
+	const char *ddl;
+};
+
+static const struct schema schemas[] = {
+	{ "etl_metadata",
+	  "recipe,target,status,built_at,changed_at,inputs_at,full_at,definition_hash,"
+	  "config_rev,config_dirty,row_count,last_run_id,duration_ms,error_message",
+	  "CREATE TABLE IF NOT EXISTS etl_metadata ("
+	  "recipe VARCHAR(64) NOT NULL, target VARCHAR(64) NOT NULL,"
+	  "status VARCHAR(16) NOT NULL, built_at DATETIME(6) NULL,"
+	  "changed_at DATETIME(6) NULL, inputs_at DATETIME(6) NULL, full_at DATETIME(6) NULL,"
+	  "definition_hash CHAR(64) NULL, config_rev VARCHAR(64) NULL,"
+	  "config_dirty TINYINT NULL, row_count BIGINT NULL, last_run_id BIGINT NULL,"
+	  "duration_ms BIGINT NULL, error_message TEXT NULL,"
+	  "PRIMARY KEY (recipe, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
+	{ "etl_watermarks",
+	  "recipe,target,source,column_name,last_value,window_open,updated_at",
+	  "CREATE TABLE IF NOT EXISTS etl_watermarks ("
+	  "recipe VARCHAR(64) NOT NULL, target VARCHAR(64) NOT NULL,"
+	  "source VARCHAR(64) NOT NULL, column_name VARCHAR(64) NOT NULL,"
+	  "last_value VARCHAR(64) NULL, window_open TINYINT NOT NULL DEFAULT 0,"
+	  "updated_at DATETIME(6) NOT NULL,"
+	  "PRIMARY KEY (recipe, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
+	{ "etl_runs",
+	  "run_id,recipe,mode,selection,started_by,host,pid,started_at,ended_at,result,"
+	  "config_rev,config_dirty",
+	  "CREATE TABLE IF NOT EXISTS etl_runs ("
+	  "run_id BIGINT NOT NULL AUTO_INCREMENT, recipe VARCHAR(64) NOT NULL,"
+	  "mode VARCHAR(16) NOT NULL, selection TEXT NULL, started_by VARCHAR(255) NULL,"
+	  "host VARCHAR(255) NULL, pid INT NULL,"
+	  "started_at DATETIME(6) NOT NULL, ended_at DATETIME(6) NULL,"
+	  "result VARCHAR(16) NOT NULL, config_rev VARCHAR(64) NULL, config_dirty TINYINT NULL,"
+	  "PRIMARY KEY (run_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
+	{ "etl_run_targets",
+	  "run_id,target,reason,mode,started_at,ended_at,row_count,attempts,outcome,error_message",
+	  "CREATE TABLE IF NOT EXISTS etl_run_targets ("
+	  "run_id BIGINT NOT NULL, target VARCHAR(64) NOT NULL, reason VARCHAR(32) NULL,"
+	  "mode VARCHAR(16) NULL, started_at DATETIME(6) NULL, ended_at DATETIME(6) NULL,"
+	  "row_count BIGINT NULL, attempts INT NOT NULL DEFAULT 0,"
+	  "outcome VARCHAR(16) NOT NULL, error_message TEXT NULL,"
+	  "PRIMARY KEY (run_id, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
+	{ "etl_deletes",
+	  "id,target,key_json,row_json,run_id,deleted_at",
+	  "CREATE TABLE IF NOT EXISTS etl_deletes ("
+	  "id BIGINT NOT NULL AUTO_INCREMENT, target VARCHAR(64) NOT NULL,"
+	  "key_json TEXT NOT NULL, row_json LONGTEXT NULL, run_id BIGINT NULL,"
+	  "deleted_at DATETIME(6) NOT NULL,"
+	  "PRIMARY KEY (id), KEY etl_deletes_target (target, deleted_at))"
+	  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
+};
+
+void
+marker_release(struct marker *m)
+{
+	free(m->error);
+	free(m->watermark);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+marker_copy(struct marker *dst, const struct marker *src)
+{
+	marker_release(dst);
+	*dst = *src;
+	dst->error = src->error ? xstrdup(src->error) : NULL;
+	dst->watermark = src->watermark ? xstrdup(src->watermark) : NULL;
+}
+
+/* the columns of an existing table, comma-separated in order; NULL if absent */
+static int
+table_columns(struct db *d, const char *table, char **cols)
+{
+	return db_value(d, cols,
+	                "SELECT GROUP_CONCAT(column_name ORDER BY ordinal_position SEPARATOR ',')"
+	                " FROM information_schema.columns"
+	                " WHERE table_schema = DATABASE() AND table_name = '%s'", table);
+}
+
+int
+marker_ensure_schema(struct db *d, char **err)
+{
+	size_t i;
+
+	for (i = 0; i < LEN(schemas); i++) {
+		char *cols = NULL;
+
+		if (table_columns(d, schemas[i].name, &cols) < 0) {
+			*err = xasprintf("cannot read the tables of database '%s': %s",
+			                 db_name(d), db_error(d));
+			return -1;
+		}
+		if (cols) {
+			int same = strcmp(cols, schemas[i].columns) == 0;
+
+			free(cols);
+			if (same)
+				continue;
+			*err = xasprintf("table '%s' in database '%s' exists with another shape"
+			                 " (left by another tool?); rename or drop it, chacc will"
+			                 " not touch it", schemas[i].name, db_name(d));
+			return -1;
+		}
+		if (db_exec(d, schemas[i].ddl) < 0) {
+			*err = xasprintf("cannot create '%s': %s", schemas[i].name, db_error(d));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+copy_ts(char *dst, const char *src)
+{
+	snprintf(dst, TS_LEN, "%s", src ? src : "");
+}
+
+int
+marker_load(struct db *d, const char *recipe, const char *target, struct marker *m)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	struct dbres *res;
+	char *exists = NULL;
+	int rc = -1;
+
+	marker_release(m);
+	res = db_queryf(d,
+	        "SELECT m.status, DATE_FORMAT(m.built_at, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'),"
+	        " DATE_FORMAT(m.changed_at, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'),"
+	        " DATE_FORMAT(m.inputs_at, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'),"
+	        " DATE_FORMAT(m.full_at, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'),"
+	        " m.definition_hash, m.row_count, m.last_run_id, m.duration_ms, m.error_message,"
+	        " w.last_value, w.window_open, m.config_rev, w.target IS NOT NULL"
+	        " FROM etl_metadata m LEFT JOIN etl_watermarks w"
+	        " ON w.recipe = m.recipe AND w.target = m.target"
+	        " WHERE m.recipe = %s AND m.target = %s", qr, qt);
+	if (!res)
+		goto out;
+	if (dbres_next(res)) {
+		m->present = true;
+		snprintf(m->status, sizeof(m->status), "%s", dbres_get(res, 0));
+		copy_ts(m->built_at, dbres_get(res, 1));
+		copy_ts(m->changed_at, dbres_get(res, 2));
+		copy_ts(m->inputs_at, dbres_get(res, 3));
+		copy_ts(m->full_at, dbres_get(res, 4));
+		snprintf(m->hash, sizeof(m->hash), "%s", dbres_get(res, 5) ? dbres_get(res, 5) : "");
+		m->rows = dbres_get(res, 6) ? atoll(dbres_get(res, 6)) : 0;
+		m->run_id = dbres_get(res, 7) ? atoll(dbres_get(res, 7)) : 0;
+		m->duration = dbres_get(res, 8) ? atoll(dbres_get(res, 8)) / 1000.0 : 0;
+		m->error = dbres_get(res, 9) ? xstrdup(dbres_get(res, 9)) : NULL;
+		m->watermark = dbres_get(res, 10) ? xstrdup(dbres_get(res, 10)) : NULL;
+		m->window_open = dbres_get(res, 11) && atoi(dbres_get(res, 11));
+		snprintf(m->config_rev, sizeof(m->config_rev), "%s",
+		         dbres_get(res, 12) ? dbres_get(res, 12) : "");
+		m->has_watermark = dbres_get(res, 13) && atoi(dbres_get(res, 13));
+	}
+	dbres_free(res);
+	if (db_value(d, &exists, "SELECT 1 FROM information_schema.tables"
+	             " WHERE table_schema = DATABASE() AND table_name = %s", qt) < 0)
+		goto out;
+	m->table_exists = exists != NULL;
+	free(exists);
+	rc = 0;
+out:
+	free(qr);
+	free(qt);
+	return rc;
+}
+
+int
+marker_begin(struct db *d, const char *recipe, const char *target, long long run_id)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	int rc;
+
+	rc = db_execf(d, "INSERT INTO etl_metadata (recipe, target, status, last_run_id)"
+	              " VALUES (%s, %s, 'running', %lld)"
+	              " ON DUPLICATE KEY UPDATE status = 'running', last_run_id = %lld",
+	              qr, qt, run_id, run_id);
+	free(qr);
+	free(qt);
+	return rc;
+}
+
+int
+marker_finish(struct db *d, const char *recipe, const char *target, long long run_id,
+              const char *hash, const char *inputs_at, bool full, long long changed,
+              long long rows, double duration, const char *rev, bool dirty)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	char *qin = inputs_at && *inputs_at ? db_quote(d, inputs_at) : xstrdup("NULL");
+	char *qrev = rev ? db_quote(d, rev) : xstrdup("NULL");
+	int rc;
+
+	rc = db_execf(d,
+	        "INSERT INTO etl_metadata (recipe, target, status, built_at, changed_at, inputs_at,"
+	        " full_at, definition_hash, config_rev, config_dirty, row_count, last_run_id,"
+	        " duration_ms, error_message)"
+	        " VALUES (%s, %s, 'ok', NOW(6), NOW(6), %s, %s, '%s', %s, %d, %lld, %lld, %lld, NULL)"
+	        " ON DUPLICATE KEY UPDATE status = 'ok', built_at = NOW(6),"
+	        " changed_at = IF(%lld > 0 OR changed_at IS NULL, NOW(6), changed_at),"
+	        " inputs_at = VALUES(inputs_at),"
+	        " full_at = IF(%d, NOW(6), full_at), definition_hash = VALUES(definition_hash),"
+	        " config_rev = VALUES(config_rev), config_dirty = VALUES(config_dirty),"
+	        " row_count = VALUES(row_count), last_run_id = VALUES(last_run_id),"
+	        " duration_ms = VALUES(duration_ms), error_message = NULL",
+	        qr, qt, qin, full ? "NOW(6)" : "NULL", hash, qrev, dirty ? 1 : 0, rows, run_id,
+	        (long long)(duration * 1000), changed, full ? 1 : 0);
+	free(qr);
+	free(qt);
+	free(qin);
+	free(qrev);
+	return rc;
+}
+
+int
+marker_fail(struct db *d, const char *recipe, const char *target, long long run_id,
+            const char *status, const char *error, double duration)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	char *qe = db_quote(d, error ? error : "");
+	int rc;
+
+	rc = db_execf(d, "INSERT INTO etl_metadata (recipe, target, status, last_run_id,"
+	              " duration_ms, error_message) VALUES (%s, %s, '%s', %lld, %lld, %s)"
+	              " ON DUPLICATE KEY UPDATE status = VALUES(status),"
+	              " last_run_id = VALUES(last_run_id), duration_ms = VALUES(duration_ms),"
+	              " error_message = VALUES(error_message)",
+	              qr, qt, status, run_id, (long long)(duration * 1000), qe);
+	free(qr);
+	free(qt);
+	free(qe);
+	return rc;
+}
+
+int
+marker_set_watermark(struct db *d, const char *recipe, const char *target, const char *source,
+                     const char *column, const char *value, bool window_open)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	char *qs = db_quote(d, source), *qc = db_quote(d, column);
+	char *qv = value ? db_quote(d, value) : xstrdup("NULL");
+	int rc;
+
+	rc = db_execf(d, "INSERT INTO etl_watermarks (recipe, target, source, column_name,"
+	              " last_value, window_open, updated_at) VALUES (%s, %s, %s, %s, %s, %d, NOW(6))"
+	              " ON DUPLICATE KEY UPDATE source = VALUES(source),"
+	              " column_name = VALUES(column_name), last_value = VALUES(last_value),"
+	              " window_open = VALUES(window_open), updated_at = NOW(6)",
+	              qr, qt, qs, qc, qv, window_open ? 1 : 0);
+	free(qr);
+	free(qt);
+	free(qs);
+	free(qc);
+	free(qv);
+	return rc;
+}
+
+int
+marker_delete(struct db *d, const char *recipe, const char *target)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	int rc;
+
+	rc = db_execf(d, "DELETE FROM etl_metadata WHERE recipe = %s AND target = %s", qr, qt);
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_watermarks WHERE recipe = %s AND target = %s",
+		              qr, qt);
+	free(qr);
+	free(qt);
+	return rc;
+}
+
+long long
+run_begin(struct db *d, const char *recipe, const char *mode, const char *selection,
+          const char *started_by, const char *rev, bool dirty)
+{
+	char *qr = db_quote(d, recipe), *qm = db_quote(d, mode), *qs = db_quote(d, selection);
+	char *qb = db_quote(d, started_by), *qrev = rev ? db_quote(d, rev) : xstrdup("NULL");
+	char host[256] = "";
+	char *qh, *id = NULL;
+	long long run_id = -1;
+
+	gethostname(host, sizeof(host) - 1);
+	qh = db_quote(d, host);
+	if (db_execf(d, "INSERT INTO etl_runs (recipe, mode, selection, started_by, host, pid,"
+	             " started_at, result, config_rev, config_dirty)"
+	             " VALUES (%s, %s, %s, %s, %s, %d, NOW(6), 'running', %s, %d)",
+	             qr, qm, qs, qb, qh, (int)getpid(), qrev, dirty ? 1 : 0) == 0 &&
+	    db_value(d, &id, "SELECT LAST_INSERT_ID()") > 0 && id)
+		run_id = atoll(id);
+	free(id);
+	free(qr);
+	free(qm);
+	free(qs);
+	free(qb);
+	free(qrev);
+	free(qh);
+	return run_id;
+}
+
+int
+run_end(struct db *d, long long run_id, const char *result)
+{
+	return db_execf(d, "UPDATE etl_runs SET ended_at = NOW(6), result = '%s'"
+	                " WHERE run_id = %lld", result, run_id);
+}
+
+int
+run_target_record(struct db *d, long long run_id, const char *target, const char *reason,
+                  const char *mode, double started, double ended, long long rows,
+                  int attempts, const char *outcome, const char *error)
+{
+	char *qt = db_quote(d, target), *qe = error ? db_quote(d, error) : xstrdup("NULL");
+	int rc;
+
+	rc = db_execf(d, "REPLACE INTO etl_run_targets (run_id, target, reason, mode, started_at,"
+	              " ended_at, row_count, attempts, outcome, error_message)"
+	              " VALUES (%lld, %s, '%s', '%s', FROM_UNIXTIME(%.6f), FROM_UNIXTIME(%.6f),"
+	              " %lld, %d, '%s', %s)",
+	              run_id, qt, reason, mode, started, ended, rows, attempts, outcome, qe);
+	free(qt);
+	free(qe);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* marker.h: markers, watermarks and run history kept in the target database */
+#ifndef CHACC_MARKER_H
+#define CHACC_MARKER_H
+
+#include <stdbool.h>
+
+struct db;
+
+/* timestamps are "YYYY-MM-DD HH:MM:SS.ffffff" of the target server's clock, "" if none */
+#define TS_LEN 27
+
+/* what the target database says about one target */
+struct marker {
+	bool present;            /* a row in etl_metadata */
+	bool table_exists;       /* its table is in the target database */
+	char status[16];         /* ok, failed, interrupted, running */
+	char built_at[TS_LEN];
+	char changed_at[TS_LEN];
+	char inputs_at[TS_LEN];
+	char full_at[TS_LEN];
+	char hash[65];           /* definition hash of the last build */
+	long long rows;
+	long long run_id;
+	double duration;         /* seconds of the last build */
+	char *error;             /* last error message, or NULL */
+	bool has_watermark;
+	char *watermark;         /* last watermark value of an incremental extract */
+	bool window_open;
+	char config_rev[48];
+};
+
+void marker_release(struct marker *m);
+void marker_copy(struct marker *dst, const struct marker *src);
+
+/*
+ * create etl_metadata, etl_watermarks, etl_runs, etl_run_targets and
+ * etl_deletes when missing; when a table of one of these names has another
+ * shape, fail with a message naming it. 0 or -1 (message in *err).
+ */
+int marker_ensure_schema(struct db *d, char **err);
+
+/* read the marker of target (and whether its table exists); 0 or -1 */
+int marker_load(struct db *d, const char *recipe, const char *target, struct marker *m);
+
+/* record that target's build started in run (status running); 0 or -1 */
+int marker_begin(struct db *d, const char *recipe, const char *target, long long run_id);
+
+/*
+ * record a finished build in the current transaction. changed: rows changed
+ * (0 keeps changed_at); full: a full build (sets full_at). inputs_at is the
+ * newest changed_at of the needs read before the build.
+ */
+int marker_finish(struct db *d, const char *recipe, const char *target, long long run_id,
+                  const char *hash, const char *inputs_at, bool full, long long changed,
+                  long long rows, double duration, const char *rev, bool dirty);
+/* record a failed or interrupted build */
+int marker_fail(struct db *d, const char *recipe, const char *target, long long run_id,
+                const char *status, const char *error, double duration);
+/* store the watermark of an incremental extract in the current transaction */
+int marker_set_watermark(struct db *d, const char *recipe, const char *target, const char *source,
+                         const char *column, const char *value, bool window_open);
+/* forget a target: its marker and watermark */
+int marker_delete(struct db *d, const char *recipe, const char *target);
+
+/* runs */
+long long run_begin(struct db *d, const char *recipe, const char *mode, const char *selection,
+                    const char *started_by, const char *rev, bool dirty);
+int run_end(struct db *d, long long run_id, const char *result);
+int run_target_record(struct db *d, long long run_id, const char *target, const char *reason,
+                      const char *mode, double started, double ended, long long rows,
+                      int attempts, const char *outcome, const char *error);
+
+#endif

@@ -1,0 +1,188 @@
+/* plan.c: which targets are out of date, and why (DESIGN §3) */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "recipe.h"
+#include "util.h"
+
+static const char *reasons[] = {
+	[REASON_NONE] = "up to date",
+	[REASON_FORCED] = "forced",
+	[REASON_MISSING] = "missing",
+	[REASON_DEFINITION] = "definition changed",
+	[REASON_FAILED] = "failed",
+	[REASON_NEEDS] = "needs changed",
+	[REASON_SOURCE] = "source",
+};
+
+const char *
+reason_name(enum reason r)
+{
+	return reasons[r];
+}
+
+static void
+hash_field(struct buf *b, const char *name, const char *value)
+{
+	/* length-prefixed so that no two definitions hash the same text */
+	buf_addf(b, "%s:%zu:%s\n", name, value ? strlen(value) : (size_t)0, value ? value : "");
+}
+
+static void
+hash_list(struct buf *b, const char *name, const struct strlist *l)
+{
+	size_t i;
+
+	buf_addf(b, "%s:%zu", name, l->n);
+	for (i = 0; i < l->n; i++)
+		buf_addf(b, ":%zu:%s", strlen(l->v[i]), l->v[i]);
+	buf_addc(b, '\n');
+}
+
+void
+target_hash(const struct recipe *r, const struct target *t, char out[65])
+{
+	struct buf b;
+	struct conn *c;
+	size_t i;
+
+	buf_init(&b);
+	hash_field(&b, "kind", kind_name(t->kind));
+	hash_field(&b, "from", t->from);
+	c = t->from ? recipe_conn(r, t->from) : NULL;
+	hash_field(&b, "from.database", c ? c->database : NULL);
+	hash_list(&b, "key", &t->key);
+	for (i = 0; i < t->nindexes; i++)
+		hash_list(&b, "index", &t->indexes[i]);
+	hash_field(&b, "create", t->create_sql);
+	hash_field(&b, "query", t->query_sql);
+	hash_field(&b, "script", t->script_sql);
+	hash_field(&b, "call", t->call);
+	buf_addf(&b, "incremental:%d\n", t->incr.enabled);
+	hash_field(&b, "column", t->incr.column);
+	hash_field(&b, "deleted", t->incr.deleted);
+	hash_field(&b, "probe", t->incr.probe_sql);
+	sha256_hex(b.s ? b.s : "", b.len, out);
+	buf_release(&b);
+}
+
+static bool
+forced(const struct plan_opts *o, const struct target *t)
+{
+	size_t i;
+
+	if (o->force_all || o->full_refresh)
+		return true;
+	for (i = 0; i < o->nforce; i++)
+		if (strcmp(o->force[i], t->name) == 0)
+			return true;
+	return false;
+}
+
+/* a need was or will be fully rebuilt after this target's last build */
+static bool
+need_full(struct plan_state *ps, struct node *n)
+{
+	const struct marker *m = &ps->markers[n->id];
+	size_t i;
+
+	for (i = 0; i < n->nneeds; i++) {
+		struct node *d = n->needs[i];
+
+		if (ps->pending && ps->pending[d->id] && ps->pending_full && ps->pending_full[d->id])
+			return true;
+		if (strcmp(ps->markers[d->id].full_at, m->built_at) > 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+needs_changed(struct plan_state *ps, struct node *n)
+{
+	const struct marker *m = &ps->markers[n->id];
+	size_t i;
+
+	for (i = 0; i < n->nneeds; i++) {
+		struct node *d = n->needs[i];
+
+		if (ps->pending && ps->pending[d->id])
+			return true;
+		if (strcmp(ps->markers[d->id].changed_at, m->inputs_at) > 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+probe(struct plan_state *ps, struct node *n)
+{
+	int answer;
+
+	if (ps->probed && ps->probed[n->id] != -2)
+		return ps->probed[n->id];
+	answer = ps->probe ? ps->probe(ps->probe_arg, n) : 1;
+	if (ps->probed)
+		ps->probed[n->id] = (signed char)answer;
+	return answer;
+}
+
+int
+plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full)
+{
+	const struct marker *m = &ps->markers[n->id];
+	const struct target *t = n->t;
+
+	*full = true;
+	if (forced(ps->opts, t))
+		*reason = REASON_FORCED;
+	else if (!m->present || !m->table_exists)
+		*reason = REASON_MISSING;
+	else if (strcmp(ps->hashes[n->id], m->hash) != 0)
+		*reason = REASON_DEFINITION;
+	else if (strcmp(m->status, "ok") != 0)
+		*reason = REASON_FAILED;
+	else {
+		*full = !t->incr.enabled || need_full(ps, n);
+		if (needs_changed(ps, n))
+			*reason = REASON_NEEDS;
+		else if (t->kind == KIND_EXTRACT && (!t->incr.enabled || ps->opts->have_since))
+			*reason = REASON_SOURCE;
+		else if (t->kind == KIND_EXTRACT) {
+			int p = probe(ps, n);
+
+			if (p < 0)
+				return -1;
+			*reason = p ? REASON_SOURCE : REASON_NONE;
+		} else
+			*reason = REASON_NONE;
+	}
+	return 0;
+}
+
+long
+plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items)
+{
+	long count = 0;
+	size_t i;
+
+	for (i = 0; i < norder; i++) {
+		struct plan_item *it = &items[i];
+
+		it->n = order[i];
+		it->note = NULL;
+		if (plan_node(ps, it->n, &it->reason, &it->full) < 0)
+			return -1;
+		if (it->reason == REASON_NONE)
+			continue;
+		count++;
+		if (ps->pending)
+			ps->pending[it->n->id] = true;
+		if (ps->pending_full)
+			ps->pending_full[it->n->id] = it->full;
+	}
+	return count;
+}

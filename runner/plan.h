@@ -1,0 +1,72 @@
+/* plan.h: deciding which targets are out of date and why, like make */
+#ifndef CHACC_PLAN_H
+#define CHACC_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "marker.h"
+
+struct graph;
+struct node;
+struct target;
+struct recipe;
+
+/* the reasons of DESIGN §3, in order of precedence */
+enum reason {
+	REASON_NONE,             /* up to date */
+	REASON_FORCED,
+	REASON_MISSING,
+	REASON_DEFINITION,
+	REASON_FAILED,
+	REASON_NEEDS,
+	REASON_SOURCE,
+};
+
+const char *reason_name(enum reason r);
+
+struct plan_opts {
+	bool force_all;          /* -B/--force without names */
+	char **force;            /* targets named with --force NAME */
+	size_t nforce;
+	bool full_refresh;       /* --full-refresh: everything selected, full */
+	bool have_since;         /* --since DATE: extracts re-read from that date */
+};
+
+/*
+ * what the planner knows about every node, indexed by node id: markers from
+ * the target database and definition hashes of the current recipe. probe asks
+ * an extract's source for rows past its watermark: 1 yes, 0 no, -1 error.
+ */
+struct plan_state {
+	struct graph *g;
+	struct marker *markers;
+	char (*hashes)[65];
+	const struct plan_opts *opts;
+	int (*probe)(void *arg, struct node *n);
+	void *probe_arg;
+	bool *pending;           /* node is planned in this run and not yet built */
+	bool *pending_full;      /* ... and its build is full */
+	signed char *probed;     /* cached probe answers: -2 not asked */
+};
+
+struct plan_item {
+	struct node *n;
+	enum reason reason;
+	bool full;
+	char *note;              /* extra words for the user, or NULL */
+};
+
+/* hash of a target's definition (DESIGN §3 reason 3) into out */
+void target_hash(const struct recipe *r, const struct target *t, char out[65]);
+
+/* the reason node n must be built now, and whether the build is full; -1 on probe error */
+int plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full);
+
+/*
+ * plan the nodes in build order; fills items (caller allocates norder) and
+ * marks ps->pending. Returns how many are to be built, or -1 on probe error.
+ */
+long plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items);
+
+#endif

@@ -1,0 +1,31 @@
+/* schedule.h: running planned builds on N worker threads (DESIGN §5) */
+#ifndef CHACC_SCHEDULE_H
+#define CHACC_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+
+struct db;
+struct recipe;
+
+struct sched {
+	const struct recipe *r;
+	struct plan_state *ps;   /* markers are refreshed as targets finish */
+	struct db *main;         /* the scheduler's own target connection */
+	int jobs;                /* -j */
+	bool keep_going;         /* -k */
+	long long run_id;
+	const char *rev;
+	bool dirty;
+	const char *since;       /* --since DATE */
+	volatile int *stop;      /* set by SIGINT/SIGTERM */
+	/* results */
+	int built, failed, skipped, pruned, interrupted;
+};
+
+/* build the planned items (in build order); 0 all built, 1 a target failed, 130 interrupted */
+int sched_run(struct sched *s, struct plan_item *items, size_t n);
+
+#endif

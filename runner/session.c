@@ -1,0 +1,117 @@
+/* session.c: recipe, graph, connections and markers for one command */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "graph.h"
+#include "log.h"
+#include "marker.h"
+#include "recipe.h"
+#include "util.h"
+
+static int
+probe_source(void *arg, struct node *n)
+{
+	struct session *s = arg;
+	char *err = NULL;
+	int rc = build_probe(&s->conns, n->t, &s->markers[n->id], &err);
+
+	if (rc < 0) {
+		free(s->probe_error);
+		s->probe_error = err;
+	}
+	return rc;
+}
+
+int
+session_load(struct session *s, const char *recipe_path, const char *dir)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	env_load_dotenv(dir);
+	s->r = recipe_load(recipe_path, dir, NULL);
+	if (!s->r)
+		return EXIT_USAGE;
+	s->g = graph_new(s->r);
+	s->markers = xcalloc(s->g->nnodes, sizeof(*s->markers));
+	s->hashes = xcalloc(s->g->nnodes, sizeof(*s->hashes));
+	s->pending = xcalloc(s->g->nnodes, sizeof(*s->pending));
+	s->pending_full = xcalloc(s->g->nnodes, sizeof(*s->pending_full));
+	s->probed = xcalloc(s->g->nnodes, sizeof(*s->probed));
+	for (i = 0; i < s->g->nnodes; i++) {
+		target_hash(s->r, s->g->nodes[i].t, s->hashes[i]);
+		s->probed[i] = -2;
+	}
+	s->ps = (struct plan_state){
+		.g = s->g, .markers = s->markers, .hashes = s->hashes, .opts = &s->opts,
+		.probe = probe_source, .probe_arg = s, .pending = s->pending,
+		.pending_full = s->pending_full, .probed = s->probed,
+	};
+	return EXIT_OK;
+}
+
+int
+session_connect(struct session *s)
+{
+	char *err = NULL;
+	size_t i;
+
+	if (conns_open(&s->conns, s->r, &err) < 0) {
+		warn("target database: %s", err);
+		free(err);
+		return EXIT_UNREACHABLE;
+	}
+	if (marker_ensure_schema(s->conns.tgt, &err) < 0) {
+		warn("%s", err);
+		free(err);
+		return EXIT_FAILED;
+	}
+	for (i = 0; i < s->g->nnodes; i++)
+		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
+			     db_error(s->conns.tgt));
+			return EXIT_UNREACHABLE;
+		}
+	return EXIT_OK;
+}
+
+void
+session_release(struct session *s)
+{
+	size_t i;
+
+	if (s->conns.r)
+		conns_close(&s->conns);
+	if (s->g)
+		for (i = 0; i < s->g->nnodes; i++)
+			marker_release(&s->markers[i]);
+	free(s->markers);
+	free(s->hashes);
+	free(s->pending);
+	free(s->pending_full);
+	free(s->probed);
+	free(s->probe_error);
+	graph_free(s->g);
+	recipe_free(s->r);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+session_select(struct session *s, char **names, size_t nnames, struct node ***sel)
+{
+	int rc = 0;
+
+	*sel = xcalloc(nnames, sizeof(**sel));
+	for (size_t i = 0; i < nnames; i++) {
+		(*sel)[i] = graph_find(s->g, names[i]);
+		if (!(*sel)[i]) {
+			warn("unknown target '%s' in recipe '%s'", names[i], s->r->path);
+			rc = -1;
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* session.h: what every command that talks to the target database sets up */
+#ifndef CHACC_SESSION_H
+#define CHACC_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "build.h"
+#include "plan.h"
+
+struct recipe;
+struct graph;
+
+/* exit codes of DESIGN §6 */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_LOCKED = 75,
+	EXIT_INTERRUPTED = 130,
+};
+
+struct session {
+	struct recipe *r;
+	struct graph *g;
+	struct conns conns;          /* the command's own connections */
+	struct marker *markers;      /* by node id */
+	char (*hashes)[65];
+	bool *pending, *pending_full;
+	signed char *probed;
+	struct plan_opts opts;
+	struct plan_state ps;
+	char *probe_error;
+};
+
+/* load the recipe (exit code 2 on error) and build the graph; returns an exit code */
+int session_load(struct session *s, const char *recipe_path, const char *dir);
+/* connect to the target, create the history tables, read every marker */
+int session_connect(struct session *s);
+void session_release(struct session *s);
+
+/* resolve target names to nodes; prints unknown names; -1 on any unknown */
+int session_select(struct session *s, char **names, size_t nnames, struct node ***sel);
+
+#endif

@@ -1,0 +1,842 @@
+/* check_build.c: chacc build against two real MariaDB servers (source and target) */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "db.h"
+#include "recipe.h"
+#include "testutil.h"
+#include "util.h"
+
+static const char *bin, *tmpdir;
+
+struct proj {
+	char dir[PATH_MAX];
+	char name[32];
+	char srcdb[64], tgtdb[64];
+	struct db *src, *tgt;
+	struct conn srcc, tgtc;
+};
+
+static struct db *
+connect_to(struct conn *c, const char *sock, const char *db)
+{
+	struct db *d;
+	char *err = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->name = (char *)"test";
+	c->socket = (char *)sock;
+	c->user = getenv("CHACC_TEST_USER");
+	c->password = getenv("CHACC_TEST_PASSWORD");
+	c->database = (char *)db;
+	d = db_connect(c, &err);
+	ck_assert_msg(d != NULL, "connect: %s", err ? err : "?");
+	return d;
+}
+
+static void
+sql(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	ck_assert_msg(db_exec(d, s) == 0, "%s: %s", s, db_error(d));
+	free(s);
+}
+
+/* first column of the first row, "" for NULL, "(none)" without a row */
+static char *
+val(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *v = NULL;
+	int rc;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	rc = db_value(d, &v, "%s", s);
+	ck_assert_msg(rc >= 0, "%s: %s", s, db_error(d));
+	free(s);
+	if (rc == 0)
+		return xstrdup("(none)");
+	return v ? v : xstrdup("");
+}
+
+static void
+assert_val(struct db *d, const char *want, const char *query)
+{
+	char *v = val(d, "%s", query);
+
+	ck_assert_msg(strcmp(v, want) == 0, "%s: got '%s', want '%s'", query, v, want);
+	free(v);
+}
+
+static void
+write_file(struct proj *p, const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel), *slash;
+	FILE *f;
+
+	for (slash = strchr(path + strlen(p->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static const char recipe[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 2, retry_delay: 100ms }\n"
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/people.sql\n"
+	"    key: [id]\n"
+	"    indexes: [[name]]\n"
+	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
+	"  - name: visits\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/visits.sql\n"
+	"    key: [id]\n"
+	"  - name: people_visits\n"
+	"    kind: table\n"
+	"    needs: [people, visits]\n"
+	"    query: sql/people_visits.sql\n"
+	"    key: [visit_id]\n"
+	"  - name: visit_counts\n"
+	"    kind: table\n"
+	"    needs: [people_visits]\n"
+	"    query: sql/visit_counts.sql\n"
+	"    key: [name]\n"
+	"  - name: lonely\n"
+	"    kind: table\n"
+	"    query: sql/lonely.sql\n";
+
+static void
+proj_new(struct proj *p, const char *name)
+{
+	char *env;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->dir, sizeof(p->dir), "%s/proj-%s-XXXXXX", tmpdir, name);
+	ck_assert(mkdtemp(p->dir) != NULL);
+	snprintf(p->srcdb, sizeof(p->srcdb), "src_%s", name);
+	snprintf(p->tgtdb, sizeof(p->tgtdb), "tgt_%s", name);
+	p->src = connect_to(&p->srcc, getenv("CHACC_TEST_SRC_SOCKET"), NULL);
+	p->tgt = connect_to(&p->tgtc, getenv("CHACC_TEST_TGT_SOCKET"), NULL);
+	sql(p->src, "DROP DATABASE IF EXISTS %s", p->srcdb);
+	sql(p->src, "CREATE DATABASE %s", p->srcdb);
+	sql(p->tgt, "DROP DATABASE IF EXISTS %s", p->tgtdb);
+	sql(p->tgt, "CREATE DATABASE %s", p->tgtdb);
+	sql(p->src, "USE %s", p->srcdb);
+	sql(p->tgt, "USE %s", p->tgtdb);
+	env = xasprintf("SOURCE_DB_SOCKET=%s\nSOURCE_DB_USER=%s\nSOURCE_DB_PASSWORD=%s\n"
+	                "SOURCE_DB_NAME=%s\nTARGET_DB_SOCKET=%s\nTARGET_DB_USER=%s\n"
+	                "TARGET_DB_PASSWORD=%s\nTARGET_DB_NAME=%s\n",
+	                getenv("CHACC_TEST_SRC_SOCKET"), getenv("CHACC_TEST_USER"),
+	                getenv("CHACC_TEST_PASSWORD"), p->srcdb, getenv("CHACC_TEST_TGT_SOCKET"),
+	                getenv("CHACC_TEST_USER"), getenv("CHACC_TEST_PASSWORD"), p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+}
+
+/* the standard clinic: people and visits in the source, the recipe above */
+static void
+proj_clinic(struct proj *p, const char *name)
+{
+	proj_new(p, name);
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
+	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
+	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
+	sql(p->src, "INSERT INTO people VALUES (1, 'ada', NOW() - INTERVAL 1 DAY, 0),"
+	    " (2, 'bob', NOW() - INTERVAL 1 DAY, 0), (3, 'cy', NOW() - INTERVAL 1 DAY, 0)");
+	sql(p->src, "INSERT INTO visits VALUES (10, 1, '2026-01-01'), (11, 1, '2026-01-02'),"
+	    " (12, 2, '2026-01-03')");
+	write_file(p, "chacc.yml", recipe);
+	write_file(p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits;\n");
+	write_file(p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n"
+	           "WHERE ${since} IS NULL OR v._chacc_changed_at > ${since}"
+	           " OR p._chacc_changed_at > ${since}\n");
+	write_file(p, "sql/visit_counts.sql",
+	           "SELECT name, COUNT(*) AS n FROM people_visits GROUP BY name\n");
+	write_file(p, "sql/lonely.sql", "SELECT 1 AS x\n");
+}
+
+static void
+proj_free(struct proj *p)
+{
+	db_close(p->src);
+	db_close(p->tgt);
+}
+
+struct result {
+	int status;              /* exit code, or 128 + signal */
+	char *out, *err;
+};
+
+static void
+result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static char *
+slurp_fd(int fd)
+{
+	struct buf b;
+	char tmp[4096];
+	ssize_t n;
+
+	buf_init(&b);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_add(&b, tmp, (size_t)n);
+	close(fd);
+	return buf_detach(&b);
+}
+
+/* start chacc in the project with extra environment (NAME=VALUE or NULL) */
+static pid_t
+chacc_start(struct proj *p, const char *env, int *outfd, int *errfd, char *const args[])
+{
+	char outpath[PATH_MAX], errpath[PATH_MAX];
+	pid_t pid;
+
+	snprintf(outpath, sizeof(outpath), "%s/out.XXXXXX", tmpdir);
+	snprintf(errpath, sizeof(errpath), "%s/err.XXXXXX", tmpdir);
+	*outfd = mkstemp(outpath);
+	*errfd = mkstemp(errpath);
+	unlink(outpath);
+	unlink(errpath);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char *argv[32];
+		int i = 0;
+
+		argv[i++] = (char *)bin;
+		for (int j = 0; args[j] && i < 31; j++)
+			argv[i++] = args[j];
+		argv[i] = NULL;
+		dup2(*outfd, 1);
+		dup2(*errfd, 2);
+		if (chdir(p->dir) < 0)
+			_exit(127);
+		if (env)
+			putenv((char *)env);
+		execv(bin, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+wait_status(pid_t pid)
+{
+	int st;
+
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static struct result
+chacc_env(struct proj *p, const char *env, ...)
+{
+	char *args[32];
+	va_list ap;
+	int i = 0, o, e;
+	struct result r;
+	pid_t pid;
+
+	va_start(ap, env);
+	while (i < 31 && (args[i] = va_arg(ap, char *)))
+		i++;
+	args[i] = NULL;
+	va_end(ap);
+	pid = chacc_start(p, env, &o, &e, args);
+	r.status = wait_status(pid);
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	return r;
+}
+
+#define chacc(p, ...) chacc_env(p, NULL, __VA_ARGS__, (char *)NULL)
+
+static void
+assert_ok(struct result *r)
+{
+	ck_assert_msg(r->status == 0, "exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+/* the outcome of target in the newest run */
+static char *
+last_outcome(struct proj *p, const char *target)
+{
+	return val(p->tgt, "SELECT outcome FROM etl_run_targets WHERE target = '%s'"
+	           " ORDER BY run_id DESC LIMIT 1", target);
+}
+
+START_TEST(test_build_then_nothing_to_do)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "noop");
+	r = chacc(&p, "build", "-j", "2");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM people");
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM people_visits");
+	assert_val(p.tgt, "ada=2,bob=1", "SELECT GROUP_CONCAT(name, '=', n ORDER BY name) FROM visit_counts");
+	assert_val(p.tgt, "PRIMARY,name", "SELECT GROUP_CONCAT(DISTINCT index_name ORDER BY index_name)"
+	           " FROM information_schema.statistics WHERE table_schema = DATABASE()"
+	           " AND table_name = 'people'");
+	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_metadata WHERE status = 'ok'");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name LIKE '\\_chacc%%'");
+	/* visits is not incremental: it is re-read, but changes nothing downstream */
+	sql(p.src, "UPDATE people SET updated_at = NOW() - INTERVAL 1 DAY");
+	r = chacc(&p, "plan", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"target\": \"visits\"") && strstr(r.out, "\"reason\": \"source\""),
+	              "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "\"people\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	{
+		char *o = last_outcome(&p, "people_visits");
+
+		ck_assert_str_eq(o, "pruned");
+		free(o);
+	}
+	/* a recipe without non-incremental extracts has nothing to do at all */
+	r = chacc(&p, "build", "people_visits", "lonely", "visit_counts", "people");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "build", "lonely", "people");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_definition_change_rebuilds_exactly_dependents)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "defchg");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	write_file(&p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, UPPER(p.name) AS name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
+	r = chacc(&p, "plan", "--json", "people_visits", "visit_counts", "lonely", "people");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"target\": \"people_visits\",\n    \"reason\": \"definition changed\""),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\"target\": \"visit_counts\",\n    \"reason\": \"needs changed\""),
+	              "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "lonely") && !strstr(r.out, "\"people\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "people_visits", "visit_counts", "lonely", "people");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(&p.tgt[0], "ADA=2,BOB=1",
+	           "SELECT GROUP_CONCAT(name, '=', n ORDER BY name) FROM visit_counts");
+	assert_val(p.tgt, "people_visits,visit_counts",
+	           "SELECT GROUP_CONCAT(target ORDER BY target) FROM etl_run_targets WHERE run_id ="
+	           " (SELECT MAX(run_id) FROM etl_runs) AND outcome = 'built'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_restat_prunes_unchanged)
+{
+	struct proj p;
+	struct result r;
+	char *o;
+
+	proj_clinic(&p, "restat");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	/* a new definition with the same result: rebuilt, nothing changed, users pruned */
+	write_file(&p, "sql/people_visits.sql",
+	           "-- same rows, written differently\n"
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits AS v JOIN people AS p ON v.person_id = p.id\n");
+	r = chacc(&p, "build", "visit_counts");
+	assert_ok(&r);
+	result_free(&r);
+	o = last_outcome(&p, "people_visits");
+	ck_assert_str_eq(o, "built");
+	free(o);
+	o = last_outcome(&p, "visit_counts");
+	ck_assert_str_eq(o, "pruned");
+	free(o);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_failure_stops_dependents_and_keep_going)
+{
+	struct proj p;
+	struct result r;
+	char *o;
+
+	proj_clinic(&p, "fail");
+	write_file(&p, "sql/people_visits.sql", "SELECT no_such_column FROM visits\n");
+	r = chacc(&p, "build");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "people_visits") && strstr(r.err, "no_such_column"), "%s", r.err);
+	result_free(&r);
+	o = last_outcome(&p, "visit_counts");
+	ck_assert_str_eq(o, "skipped");
+	free(o);
+	assert_val(p.tgt, "failed", "SELECT status FROM etl_metadata WHERE target = 'people_visits'");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name = 'visit_counts'");
+	r = chacc(&p, "build", "-k");
+	ck_assert_int_eq(r.status, 1);
+	result_free(&r);
+	assert_val(p.tgt, "1", "SELECT COUNT(*) FROM lonely");
+	o = last_outcome(&p, "visit_counts");
+	ck_assert_str_eq(o, "skipped");
+	free(o);
+	r = chacc(&p, "status", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"state\": \"failed\""), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+/* kill the connection running a slow query once; chacc retries and succeeds */
+START_TEST(test_retry_after_lost_connection)
+{
+	struct proj p;
+	struct result r;
+	int o, e;
+	pid_t pid;
+	char *args[] = { (char *)"build", (char *)"lonely", NULL };
+	char *id = NULL, *attempts;
+
+	proj_clinic(&p, "retry");
+	write_file(&p, "sql/lonely.sql", "SELECT SLEEP(2) AS x\n");
+	pid = chacc_start(&p, NULL, &o, &e, args);
+	for (int i = 0; i < 100 && !id; i++) {
+		char *v = val(p.tgt, "SELECT id FROM information_schema.processlist"
+		              " WHERE info LIKE '%%SLEEP(2)%%' AND info NOT LIKE '%%processlist%%' LIMIT 1");
+
+		if (strcmp(v, "(none)") != 0)
+			id = v;
+		else {
+			free(v);
+			usleep(50000);
+		}
+	}
+	ck_assert_msg(id != NULL, "the slow query never showed up");
+	sql(p.tgt, "KILL CONNECTION %s", id);
+	free(id);
+	r.status = wait_status(pid);
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "retrying"), "%s", r.err);
+	result_free(&r);
+	attempts = val(p.tgt, "SELECT attempts FROM etl_run_targets WHERE target = 'lonely'");
+	ck_assert_str_eq(attempts, "2");
+	free(attempts);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_kill_during_full_build_keeps_old_table)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "crash");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	write_file(&p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, CONCAT(p.name, '!') AS name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
+	r = chacc_env(&p, "CHACC_FAULT=after-load:people_visits", "build", (char *)NULL);
+	ck_assert_int_eq(r.status, 128 + SIGKILL);
+	result_free(&r);
+	assert_val(p.tgt, "ada,ada,bob", "SELECT GROUP_CONCAT(name ORDER BY visit_id) FROM people_visits");
+	r = chacc_env(&p, "CHACC_FAULT=after-swap:people_visits", "build", (char *)NULL);
+	ck_assert_int_eq(r.status, 128 + SIGKILL);
+	result_free(&r);
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "people_visits") && strstr(r.out, "failed"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "ada!,ada!,bob!", "SELECT GROUP_CONCAT(name ORDER BY visit_id) FROM people_visits");
+	assert_val(p.tgt, "ada!=2,bob!=1", "SELECT GROUP_CONCAT(name, '=', n ORDER BY name) FROM visit_counts");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name LIKE '\\_chacc%%'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_concurrent_builds_build_each_target_once)
+{
+	struct proj p;
+	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
+	int o1, e1, o2, e2, s1, s2;
+	pid_t a, b;
+	char *out1, *out2, *err1, *err2;
+
+	proj_clinic(&p, "concur");
+	write_file(&p, "sql/lonely.sql", "SELECT SLEEP(1) AS x\n");
+	write_file(&p, "sql/visit_counts.sql",
+	           "SELECT name, COUNT(*) AS n, MAX(SLEEP(0.5)) AS s FROM people_visits GROUP BY name\n");
+	a = chacc_start(&p, NULL, &o1, &e1, args);
+	b = chacc_start(&p, NULL, &o2, &e2, args);
+	s1 = wait_status(a);
+	s2 = wait_status(b);
+	out1 = slurp_fd(o1);
+	out2 = slurp_fd(o2);
+	err1 = slurp_fd(e1);
+	err2 = slurp_fd(e2);
+	ck_assert_msg(s1 == 0 && s2 == 0, "exit %d %d\n%s\n%s\n%s\n%s", s1, s2, out1, err1, out2, err2);
+	assert_val(p.tgt, "1", "SELECT MAX(c) FROM (SELECT COUNT(*) AS c FROM etl_run_targets"
+	           " WHERE outcome = 'built' GROUP BY target) AS x");
+	assert_val(p.tgt, "5", "SELECT COUNT(DISTINCT target) FROM etl_run_targets WHERE outcome = 'built'");
+	free(out1);
+	free(out2);
+	free(err1);
+	free(err2);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_incremental_extract_upserts_and_deletes)
+{
+	struct proj p;
+	struct result r;
+	char *o;
+
+	proj_clinic(&p, "incr");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	sql(p.src, "UPDATE people SET name = 'bobby', updated_at = NOW() - INTERVAL 2 SECOND WHERE id = 2");
+	sql(p.src, "UPDATE people SET voided = 1, updated_at = NOW() - INTERVAL 2 SECOND WHERE id = 3");
+	sql(p.src, "INSERT INTO people VALUES (4, 'dee', NOW() - INTERVAL 2 SECOND, 0)");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "people ") && strstr(r.out, "source") && strstr(r.out, "incremental"),
+	              "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "people");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "ada,bobby,dee", "SELECT GROUP_CONCAT(name ORDER BY id) FROM people");
+	assert_val(p.tgt, "{\"id\": 3}", "SELECT key_json FROM etl_deletes WHERE target = 'people'");
+	o = last_outcome(&p, "people");
+	ck_assert_str_eq(o, "built");
+	free(o);
+	assert_val(p.tgt, "incremental", "SELECT mode FROM etl_run_targets WHERE target = 'people'"
+	           " ORDER BY run_id DESC LIMIT 1");
+	/* once the lookback window has closed, nothing more to do */
+	sleep(2);
+	r = chacc(&p, "build", "people");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "build", "people");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_exit_codes)
+{
+	struct proj p;
+	struct result r;
+	char *name, *q, *got;
+
+	proj_clinic(&p, "exits");
+	r = chacc(&p, "build", "nosuch");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "unknown target 'nosuch'"), "%s", r.err);
+	result_free(&r);
+	r = chacc(&p, "frobnicate");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+	r = chacc(&p, "build", "--since", "yesterday");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+	r = chacc_env(&p, "TARGET_DB_SOCKET=/nonexistent/sock", "build", (char *)NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_msg(!strstr(r.err, getenv("CHACC_TEST_PASSWORD")) || strlen(getenv("CHACC_TEST_PASSWORD")) < 6,
+	              "%s", r.err);
+	result_free(&r);
+	/* another scheduled run holds the run-wide lock */
+	name = build_lock_name(p.tgtdb, "\001scheduled");
+	q = db_quote(p.tgt, name);
+	got = val(p.tgt, "SELECT GET_LOCK(%s, 0)", q);
+	ck_assert_str_eq(got, "1");
+	free(got);
+	r = chacc(&p, "build", "--scheduled");
+	ck_assert_int_eq(r.status, 75);
+	result_free(&r);
+	sql(p.tgt, "DO RELEASE_LOCK(%s)", q);
+	free(q);
+	free(name);
+	r = chacc(&p, "build", "--scheduled");
+	assert_ok(&r);
+	ck_assert_str_eq(r.out, "");
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_timeout_kills_query)
+{
+	struct proj p;
+	struct result r;
+	time_t t0 = time(NULL);
+	char *v;
+
+	proj_clinic(&p, "timeout");
+	write_file(&p, "chacc.yml",
+	           "chacc: 1\nname: slow\nconnections:\n"
+	           "  - name: target\n    socket: ${TARGET_DB_SOCKET}\n    user: ${TARGET_DB_USER}\n"
+	           "    password: ${TARGET_DB_PASSWORD}\n    database: ${TARGET_DB_NAME}\n"
+	           "target: target\ntargets:\n"
+	           "  - name: slow\n    kind: table\n    query: sql/slow.sql\n    timeout: 1s\n");
+	write_file(&p, "sql/slow.sql", "SELECT SLEEP(30) AS x\n");
+	r = chacc(&p, "build");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "timed out"), "%s", r.err);
+	ck_assert_msg(time(NULL) - t0 < 20, "the query was not killed");
+	result_free(&r);
+	v = val(p.tgt, "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%%SLEEP(30)%%'"
+	        " AND info NOT LIKE '%%processlist%%'");
+	ck_assert_str_eq(v, "0");
+	free(v);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_sigterm_records_interrupted)
+{
+	struct proj p;
+	struct result r;
+	char *args[] = { (char *)"build", (char *)"lonely", NULL };
+	int o, e;
+	pid_t pid;
+	char *v = NULL;
+
+	proj_clinic(&p, "sigterm");
+	write_file(&p, "sql/lonely.sql", "SELECT SLEEP(30) AS x\n");
+	pid = chacc_start(&p, NULL, &o, &e, args);
+	for (int i = 0; i < 100; i++) {
+		free(v);
+		v = val(p.tgt, "SELECT COUNT(*) FROM information_schema.processlist"
+		        " WHERE info LIKE '%%SLEEP(30)%%' AND info NOT LIKE '%%processlist%%'");
+		if (strcmp(v, "1") == 0)
+			break;
+		usleep(50000);
+	}
+	free(v);
+	kill(pid, SIGTERM);
+	r.status = wait_status(pid);
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	ck_assert_msg(r.status == 130, "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	assert_val(p.tgt, "interrupted", "SELECT status FROM etl_metadata WHERE target = 'lonely'");
+	assert_val(p.tgt, "interrupted", "SELECT result FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.processlist"
+	           " WHERE info LIKE '%SLEEP(30)%' AND info NOT LIKE '%processlist%'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_missing_privilege_is_named)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "privs");
+	sql(p.tgt, "DROP USER IF EXISTS 'weak'@'localhost'");
+	sql(p.tgt, "CREATE USER 'weak'@'localhost' IDENTIFIED BY 'weakpw'");
+	sql(p.tgt, "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER ON %s.* TO 'weak'@'localhost'",
+	    p.tgtdb);
+	r = chacc_env(&p, "TARGET_DB_USER=weak", "build", "lonely", (char *)NULL);
+	ck_assert_int_eq(r.status, 3);  /* wrong password: .env has the test password */
+	result_free(&r);
+	write_file(&p, ".env.weak", "");
+	{
+		char *env = xasprintf("TARGET_DB_PASSWORD=weakpw");
+
+		setenv("TARGET_DB_USER", "weak", 1);
+		r = chacc_env(&p, env, "build", "lonely", (char *)NULL);
+		unsetenv("TARGET_DB_USER");
+		free(env);
+	}
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "INDEX") && !strstr(r.err, "weakpw"), "%s", r.err);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_same_server_extract_and_script)
+{
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "same");
+	sql(p.tgt, "CREATE DATABASE IF NOT EXISTS ops_same");
+	sql(p.tgt, "CREATE OR REPLACE TABLE ops_same.items (id INT PRIMARY KEY, v VARCHAR(10))");
+	sql(p.tgt, "INSERT INTO ops_same.items VALUES (1, 'a'), (2, 'b')");
+	write_file(&p, "chacc.yml",
+	           "chacc: 1\nname: same\nconnections:\n"
+	           "  - name: ops\n    socket: ${TARGET_DB_SOCKET}\n    user: ${TARGET_DB_USER}\n"
+	           "    password: ${TARGET_DB_PASSWORD}\n    database: ops_same\n"
+	           "  - name: target\n    socket: ${TARGET_DB_SOCKET}\n    user: ${TARGET_DB_USER}\n"
+	           "    password: ${TARGET_DB_PASSWORD}\n    database: ${TARGET_DB_NAME}\n"
+	           "target: target\ntargets:\n"
+	           "  - name: items\n    kind: extract\n    from: ops\n    query: sql/items.sql\n"
+	           "    key: [id]\n"
+	           "  - name: summary\n    kind: script\n    needs: [items]\n"
+	           "    script: sql/summary.sql\n    call: CALL make_summary('${this}')\n");
+	write_file(&p, "sql/items.sql", "SELECT id, v FROM items\n");
+	write_file(&p, "sql/summary.sql",
+	           "DROP PROCEDURE IF EXISTS make_summary;\n"
+	           "DELIMITER $$\n"
+	           "CREATE PROCEDURE make_summary(IN t VARCHAR(64))\n"
+	           "BEGIN\n"
+	           "  SET @s = CONCAT('CREATE OR REPLACE TABLE `', t, '` AS SELECT COUNT(*) AS n,"
+	           " GROUP_CONCAT(v ORDER BY id) AS vs FROM items');\n"
+	           "  PREPARE st FROM @s; EXECUTE st; DEALLOCATE PREPARE st;\n"
+	           "END$$\n"
+	           "DELIMITER ;\n");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "2:a,b", "SELECT CONCAT(n, ':', vs) FROM summary");
+	sql(p.tgt, "INSERT INTO ops_same.items VALUES (3, 'c')");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "3:a,b,c", "SELECT CONCAT(n, ':', vs) FROM summary");
+	sql(p.tgt, "DROP DATABASE ops_same");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_clean_and_history)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "clean");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "history");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "success"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "clean", "lonely");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name = 'lonely'");
+	r = chacc(&p, "plan", "--json", "lonely");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"reason\": \"missing\""), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("build");
+	TCase *tc = tcase_create("build");
+	int rc;
+
+	bin = getenv("CHACC_BIN");
+	tmpdir = getenv("CHACC_TEST_DIR");
+	if (!getenv("CHACC_TEST_TGT_SOCKET") || !bin || !tmpdir) {
+		printf("check_build: skipping: no test servers (run it through 'make check')\n");
+		return 0;
+	}
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_build_then_nothing_to_do);
+	tcase_add_test(tc, test_definition_change_rebuilds_exactly_dependents);
+	tcase_add_test(tc, test_restat_prunes_unchanged);
+	tcase_add_test(tc, test_failure_stops_dependents_and_keep_going);
+	tcase_add_test(tc, test_retry_after_lost_connection);
+	tcase_add_test(tc, test_kill_during_full_build_keeps_old_table);
+	tcase_add_test(tc, test_concurrent_builds_build_each_target_once);
+	tcase_add_test(tc, test_incremental_extract_upserts_and_deletes);
+	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_timeout_kills_query);
+	tcase_add_test(tc, test_sigterm_records_interrupted);
+	tcase_add_test(tc, test_missing_privilege_is_named);
+	tcase_add_test(tc, test_same_server_extract_and_script);
+	tcase_add_test(tc, test_clean_and_history);
+	suite_add_tcase(s, tc);
+	rc = run_suite(s);
+	return rc;
+}
