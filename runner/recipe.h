@@ -67,7 +67,7 @@ struct target {
 	int retries;             /* resolved: target, defaults, env MAX_RETRIES, built-in 3 */
 	double retry_delay;      /* seconds; resolved the same way (RETRY_DELAY), built-in 10 */
 	double timeout;          /* seconds; 0 = none; built-in 30m */
-	char *file;              /* recipe file that defines it */
+	char *file;              /* recipe file that defines it: recipe dir + relative path */
 	int line;                /* line of its "- name:" entry */
 };
 
@@ -88,8 +88,9 @@ struct recipe {
 /*
  * load and check a recipe. Variables ${VAR} and ${VAR:-default} are expanded
  * from the environment, then from .env in envdir (may be NULL). src NULL reads
- * the working tree. On error, prints every problem to stderr as
- * "file:line:col: message" (syntax, structure) or "file: target 'x': message"
+ * the working tree; otherwise path is read through src, and the files it names
+ * relative to dirname(path) there. On error, prints every problem to stderr as
+ * "file:line:col: message" (syntax, structure) or "file:line: target 'x': message"
  * (semantics) and returns NULL.
  */
 struct recipe *recipe_load(const char *path, const char *envdir, const struct fsrc *src);
@@ -102,10 +103,11 @@ const char *kind_name(enum kind k);
 /*
  * expand ${VAR} and ${VAR:-default} in text from the environment and .env,
  * leaving runtime placeholders (${this}, ${since}, ${run_id}, ${conn.*}) as
- * written. Returns malloc'ed text, or NULL with the unset name in *unset.
+ * written, and "$$" too. Returns malloc'ed text, or NULL with the unset name
+ * in *unset (malloc'ed; unset may be NULL).
  */
 char *env_expand(const char *text, char **unset);
-/* load KEY=VALUE lines of dir/.env as fallbacks for getenv (once) */
+/* load KEY=VALUE lines of dir/.env as fallbacks for getenv (once per dir) */
 void env_load_dotenv(const char *dir);
 /* getenv, then .env */
 const char *env_get(const char *name);
