@@ -275,7 +275,6 @@ strlist_cols(const struct strlist *l)
 	return col_list(&c, "");
 }
 
-/* a.k1 <=> b.k1 AND ... over cols */
 char *
 match_expr(const struct cols *c, const char *a, const char *b)
 {
@@ -287,6 +286,25 @@ match_expr(const struct cols *c, const char *a, const char *b)
 		char *id = db_ident(c->v[i]);
 
 		buf_addf(&bb, "%s%s.%s <=> %s.%s", i ? " AND " : "", a, id, b, id);
+		free(id);
+	}
+	if (c->n == 0)
+		buf_adds(&bb, "1");
+	return buf_detach(&bb);
+}
+
+char *
+same_values_expr(const struct cols *c, const char *a, const char *b)
+{
+	struct buf bb;
+	size_t i;
+
+	buf_init(&bb);
+	for (i = 0; i < c->n; i++) {
+		char *id = db_ident(c->v[i]);
+
+		buf_addf(&bb, "%sCAST(%s.%s AS BINARY) <=> CAST(%s.%s AS BINARY)", i ? " AND " : "",
+		         a, id, b, id);
 		free(id);
 	}
 	if (c->n == 0)
@@ -438,7 +456,7 @@ restat(struct db *tgt, struct build_job *job, const char *shadow, long long newr
 	}
 	if (t->key.n > 0) {
 		struct cols key = { t->key.v, t->key.n };
-		char *on = match_expr(&key, "s", "o"), *same = match_expr(&newc, "s", "o");
+		char *on = match_expr(&key, "s", "o"), *same = same_values_expr(&newc, "s", "o");
 		char *is = db_ident(shadow), *io = db_ident(t->name);
 		long long kept;
 
@@ -513,6 +531,12 @@ finish(struct db *tgt, struct build_job *job, double started)
 {
 	const struct target *t = job->t;
 
+	/*
+	 * after an unfinished build the live table may hold rows that no
+	 * consumer has seen yet: never prune them
+	 */
+	if (!job->prev_ok && job->changed == 0)
+		job->changed = 1;
 	if (marker_finish(tgt, job->recipe, t->name, job->run_id, job->hash,
 	                  job->inputs_at, job->full, job->changed, job->rows,
 	                  now_seconds() - started, job->rev, job->dirty) < 0)
@@ -531,19 +555,21 @@ upsert(struct db *d, struct build_job *job, const char *table, const struct cols
 	int rc = 0;
 
 	buf_init(&b);
-	buf_addf(&b, "INSERT INTO %s (%s) %s ON DUPLICATE KEY UPDATE `" STAMP "` = IF(",
-	         it, cl, select_sql);
+	/* target columns are qualified: the select may carry the same names */
+	buf_addf(&b, "INSERT INTO %s (%s) SELECT * FROM (%s) AS _chacc_rows"
+	         " ON DUPLICATE KEY UPDATE %s.`" STAMP "` = IF(", it, cl, select_sql, it);
 	for (i = 0; i < c->n; i++) {
 		char *id = db_ident(c->v[i]);
 
-		buf_addf(&b, "%s%s <=> VALUES(%s)", i ? " AND " : "", id, id);
+		buf_addf(&b, "%sCAST(%s.%s AS BINARY) <=> CAST(VALUES(%s) AS BINARY)",
+		         i ? " AND " : "", it, id, id);
 		free(id);
 	}
-	buf_adds(&b, ", `" STAMP "`, NOW(6))");
+	buf_addf(&b, ", %s.`" STAMP "`, NOW(6))", it);
 	for (i = 0; i < c->n; i++) {
 		char *id = db_ident(c->v[i]);
 
-		buf_addf(&b, ", %s = VALUES(%s)", id, id);
+		buf_addf(&b, ", %s.%s = VALUES(%s)", it, id, id);
 		free(id);
 	}
 	if (db_exec(d, b.s) < 0)

@@ -38,6 +38,7 @@ struct build_job {
 	const char *since;       /* --since DATE for extracts, or NULL */
 	const char *watermark;   /* last watermark of an incremental extract, or NULL */
 	volatile int *stop;      /* set when the run is interrupted */
+	bool prev_ok;            /* the last build finished: restat may trust the live table */
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;
@@ -93,8 +94,10 @@ int query_cols(struct db *d, const char *body, struct cols *out);
 /* `a`, `b` with prefix before each */
 char *col_list(const struct cols *c, const char *prefix);
 char *strlist_cols(const struct strlist *l);
-/* a.c1 <=> b.c1 AND ... */
+/* a.c1 <=> b.c1 AND ...: rows with the same key */
 char *match_expr(const struct cols *c, const char *a, const char *b);
+/* the same, byte for byte: rows with the same values ('a' is not 'A') */
+char *same_values_expr(const struct cols *c, const char *a, const char *b);
 char *query_body(const char *sql);
 long long count_rows(struct db *d, const char *table);
 bool table_exists(struct db *d, const char *table);

@@ -128,7 +128,7 @@ endpoint(const struct conn *c)
 {
 	const char *host = nonempty(c->host), *sock = nonempty(c->socket);
 
-	if (host && (strcmp(host, "localhost") != 0 || !sock))
+	if (host && !sock)
 		return xasprintf("%s:%u", host, c->port ? c->port : 3306);
 	if (sock)
 		return xasprintf("socket %s", sock);
@@ -154,7 +154,9 @@ my_open(const struct conn *c, char **err, unsigned *code)
 	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &one);
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	if (mysql_real_connect(my, nonempty(c->host), c->user, c->password,
+	/* a socket, when given, wins over host and port */
+	if (mysql_real_connect(my, nonempty(c->socket) ? "localhost" : nonempty(c->host),
+	                       c->user, c->password,
 	                       nonempty(c->database), c->port, nonempty(c->socket),
 	                       CLIENT_MULTI_RESULTS)) {
 		refuse_infile(my);
@@ -162,10 +164,14 @@ my_open(const struct conn *c, char **err, unsigned *code)
 	}
 	where = endpoint(c);
 	*code = mysql_errno(my);
-	*err = xasprintf("connection '%s': cannot connect to %s as '%s': %s",
-	                 c->name ? c->name : "?", where, c->user ? c->user : "",
-	                 mysql_error(my));
-	scrub(err, c->password);
+	{
+		char *why = xstrdup(mysql_error(my));
+
+		scrub(&why, c->password);
+		*err = xasprintf("connection '%s': cannot connect to %s as '%s': %s",
+		                 c->name ? c->name : "?", where, c->user ? c->user : "", why);
+		free(why);
+	}
 	free(where);
 	mysql_close(my);
 	return NULL;

@@ -343,7 +343,8 @@ build_extract(struct conns *c, struct build_job *job, double started)
 	src = conns_get(c, job->t->from, &err);
 	if (!src) {
 		job->error = xasprintf("target '%s': %s", job->t->name, err);
-		job->transient = true;
+		/* a refused or lost connection can pass; a wrong password cannot */
+		job->transient = !strstr(err, "Access denied") && !strstr(err, "Unknown database");
 		free(err);
 		return -1;
 	}

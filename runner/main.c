@@ -262,8 +262,8 @@ plan_note(const struct plan_item *it)
 {
 	const struct target *t = it->n->t;
 
-	if (it->reason == REASON_SOURCE && t->kind == KIND_EXTRACT && !t->incr.enabled)
-		return "not incremental: re-read in full every run";
+	if (t->kind == KIND_EXTRACT && !t->incr.enabled)
+		return "not incremental: new source rows are read by --full-refresh or -B only";
 	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted)
 		return "no 'deleted' column: source deletes are caught by --full-refresh only";
 	return NULL;

@@ -149,9 +149,9 @@ plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full
 		*full = !t->incr.enabled || need_full(ps, n);
 		if (needs_changed(ps, n))
 			*reason = REASON_NEEDS;
-		else if (t->kind == KIND_EXTRACT && (!t->incr.enabled || ps->opts->have_since))
+		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
-		else if (t->kind == KIND_EXTRACT) {
+		else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
 			int p = probe(ps, n);
 
 			if (p < 0)

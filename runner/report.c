@@ -16,10 +16,10 @@
 static const char *
 state_of(const struct marker *m, const struct plan_item *it)
 {
+	if (m->present && strcmp(m->status, "ok") != 0)
+		return "failed";
 	if (!m->present || !m->table_exists)
 		return "missing";
-	if (strcmp(m->status, "ok") != 0)
-		return "failed";
 	if (it && it->reason != REASON_NONE)
 		return "out of date";
 	return "ok";

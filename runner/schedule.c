@@ -93,8 +93,7 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 			          "waiting: another runner is building '%s'", name);
 		said = true;
 	}
-	if (!said)
-		return 0;
+	/* another runner may have built it since we planned */
 	if (marker_load(c->tgt, s->r->name, name, &m) == 0 && m.present &&
 	    strcmp(m.status, "ok") == 0 && strcmp(m.hash, t->hash) == 0 &&
 	    strcmp(m.built_at, t->seen_built_at) > 0 && t->it->reason != REASON_FORCED)
@@ -127,7 +126,8 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 		if (!c->tgt && conns_open(c, s->r, &err) < 0) {
 			free(t->job.error);
 			t->job.error = xasprintf("target '%s': %s", tg->name, err);
-			t->job.transient = true;
+			t->job.transient = !strstr(err, "Access denied") &&
+			                   !strstr(err, "Unknown database");
 			free(err);
 			err = NULL;
 		} else if (lock_target(p, c, t, &lockname, &skip) < 0) {
@@ -358,6 +358,7 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 				.hash = t->hash, .inputs_at = t->inputs_at,
 				.prev_inputs_at = t->prev_inputs_at, .since = s->since,
 				.watermark = t->watermark, .stop = s->stop, .run_id = s->run_id,
+				.prev_ok = strcmp(ps->markers[nd->id].status, "ok") == 0,
 				.rev = s->rev, .dirty = s->dirty,
 			};
 			t->started = now_seconds();
@@ -443,7 +444,7 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 					          "%s: %s rows, %lld changed, %.1fs", nd->t->name,
 					          fmt_count(t->job.rows, b, sizeof(b)), t->job.changed,
 					          t->ended - t->started);
-				record(s, t, "built", NULL);
+				record(s, t, t->other_runner ? "up to date" : "built", NULL);
 				for (size_t j = 0; j < nd->nusers; j++)
 					if (tasks[nd->users[j]->id].state == S_WAITING)
 						tasks[nd->users[j]->id].waiting--;

@@ -1,0 +1,71 @@
+/* check_util.c: durations, strings, hashing */
+#include <string.h>
+
+#include "testutil.h"
+#include "util.h"
+
+START_TEST(test_durations)
+{
+	double s;
+
+	ck_assert_int_eq(parse_duration("10s", &s), 0);
+	ck_assert_double_eq(s, 10);
+	ck_assert_int_eq(parse_duration("5m", &s), 0);
+	ck_assert_double_eq(s, 300);
+	ck_assert_int_eq(parse_duration("1.5h", &s), 0);
+	ck_assert_double_eq(s, 5400);
+	ck_assert_int_eq(parse_duration("2d", &s), 0);
+	ck_assert_double_eq(s, 172800);
+	ck_assert_int_eq(parse_duration("250ms", &s), 0);
+	ck_assert_double_eq_tol(s, 0.25, 1e-9);
+	ck_assert_int_eq(parse_duration("42", &s), 0);
+	ck_assert_double_eq(s, 42);
+	ck_assert_int_eq(parse_duration("", &s), -1);
+	ck_assert_int_eq(parse_duration("10 parsecs", &s), -1);
+	ck_assert_int_eq(parse_duration("-3s", &s), -1);
+	ck_assert_int_eq(parse_duration("m", &s), -1);
+}
+END_TEST
+
+START_TEST(test_buf_grows_and_detaches)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	ck_assert(strstarts(b.s, "0,1,2,"));
+	ck_assert_uint_eq(b.len, strlen(b.s));
+	s = buf_detach(&b);
+	ck_assert_ptr_null(b.s);
+	ck_assert(strstr(s, "999,") != NULL);
+	free(s);
+	s = buf_detach(&b);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_sha256_and_trim)
+{
+	char hex[65], t[] = "  \tword \n";
+
+	sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ck_assert_str_eq(strtrim(t), "word");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("util");
+
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_buf_grows_and_detaches);
+	tcase_add_test(tc, test_sha256_and_trim);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
