@@ -13,6 +13,7 @@
 #include <mysqld_error.h>
 
 #include "recipe.h"
+#include "log.h"
 #include "util.h"
 
 /* rows between progress callbacks */
@@ -288,6 +289,7 @@ run(struct db *d, const char *sql, MYSQL_RES **resp)
 	MYSQL_RES *res;
 
 	*resp = NULL;
+	log_statement(d->conn.name, sql);
 	if (mysql_real_query(d->my, sql, strlen(sql)))
 		return my_error(d);
 	res = mysql_store_result(d->my);
@@ -976,6 +978,7 @@ copy_start(struct copy *cp)
 {
 	MYSQL *my = cp->src->my;
 
+	log_statement(cp->src->conn.name, cp->sql);
 	if (mysql_real_query(my, cp->sql, strlen(cp->sql)) || !(cp->res = mysql_use_result(my))) {
 		if (mysql_errno(my))
 			my_error(cp->src);
@@ -1135,6 +1138,7 @@ copy_load(struct copy *cp, const char *tbl, const char *cols, bool *refused)
 	                "LINES TERMINATED BY '\\n' (%s)", tbl, cols);
 	mysql_set_local_infile_handler(cp->dst->my, infile_init, infile_read, infile_end,
 	                               infile_error, cp);
+	log_statement(cp->dst->conn.name, sql);
 	rc = mysql_real_query(cp->dst->my, sql, strlen(sql));
 	refuse_infile(cp->dst->my);
 	free(sql);
