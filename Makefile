@@ -40,7 +40,8 @@ UNIT_TESTS = \
 	tests/check_plan
 INTEGRATION_TESTS = \
 	tests/check_db \
-	tests/check_build
+	tests/check_build \
+	tests/check_extract
 
 all: chacc
 
@@ -53,7 +54,7 @@ chacc: $(OBJ) $(CLI_OBJ)
 
 $(OBJ) $(CLI_OBJ): $(HDR)
 
-tests/check_%: tests/check_%.c tests/testutil.h $(OBJ)
+tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS)

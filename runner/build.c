@@ -14,23 +14,41 @@
 #include "sqlsplit.h"
 #include "util.h"
 
+/* does the hook value "point[:target]" name this point of this target? */
+static bool
+hook_matches(const char *hook, const char *point, const char *target)
+{
+	size_t n = strlen(point);
+
+	if (!hook || strncmp(hook, point, n) != 0)
+		return false;
+	if (hook[n] == '\0')
+		return true;
+	return hook[n] == ':' && strcmp(hook + n + 1, target) == 0;
+}
+
 void
 fault_point(const char *point, const char *target)
 {
-	const char *f = getenv("CHACC_FAULT");
-	size_t n;
+	static int paused;       /* a process pauses once: retries go on */
+	const char *pause = getenv("CHACC_PAUSE"), *file = getenv("CHACC_PAUSE_FILE");
 
-	if (!f || !*f)
-		return;
-	n = strlen(point);
-	if (strncmp(f, point, n) != 0)
-		return;
-	if (f[n] == ':' && strcmp(f + n + 1, target) != 0)
-		return;
-	if (f[n] != ':' && f[n] != '\0')
-		return;
-	fprintf(stderr, "chacc: fault injected at '%s' in target '%s'\n", point, target);
-	kill(getpid(), SIGKILL);
+	if (!paused && hook_matches(pause, point, target) && file && *file) {
+		paused = 1;
+		/* tell the test where we are, and wait until it removes the file */
+		FILE *f = fopen(file, "w");
+
+		if (f) {
+			fprintf(f, "%d %s %s\n", (int)getpid(), point, target);
+			fclose(f);
+			while (access(file, F_OK) == 0)
+				usleep(20000);
+		}
+	}
+	if (hook_matches(getenv("CHACC_FAULT"), point, target)) {
+		fprintf(stderr, "chacc: fault injected at '%s' in target '%s'\n", point, target);
+		kill(getpid(), SIGKILL);
+	}
 }
 
 int
@@ -886,7 +904,13 @@ build_run(struct conns *c, struct build_job *job)
 	job->transient = job->killed = false;
 	job->active[0] = c->tgt;
 	job->active[1] = NULL;
-	if (marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0)
+	/*
+	 * a build that may leave the live table changed before its marker is
+	 * written says so first, so that a crash makes the next run rebuild it;
+	 * an incremental extract or table commits data and marker together
+	 */
+	if ((job->full || job->t->kind == KIND_SCRIPT) &&
+	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0)
 		return fail(job, c->tgt, "target '%s': cannot record the build", job->t->name);
 	fault_point("begin", job->t->name);
 	switch (job->t->kind) {

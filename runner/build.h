@@ -74,7 +74,11 @@ char *old_name(const char *table);
 char *sql_subst(const struct recipe *r, const char *sql, const char *this, const char *since_lit,
                 long long run_id);
 
-/* fault injection for tests: CHACC_FAULT=point[:target] kills the process there */
+/*
+ * hooks for tests at named points of a build: CHACC_FAULT=point[:target]
+ * kills the process there; CHACC_PAUSE=point[:target] with CHACC_PAUSE_FILE
+ * writes that file and waits until the test removes it
+ */
 void fault_point(const char *point, const char *target);
 
 /* shared by build.c and extract.c */

@@ -15,6 +15,7 @@ copy_progress(void *arg, long long rows)
 	struct build_job *job = arg;
 
 	job->moved = rows;
+	fault_point("during-copy", job->t->name);
 	return job->stop && *job->stop;
 }
 

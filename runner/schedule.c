@@ -233,12 +233,23 @@ newest_input(struct plan_state *ps, struct node *n, char out[TS_LEN])
 	}
 }
 
+/* the scheduler's connection, reconnected if a server restart took it */
+static struct db *
+main_db(struct sched *s)
+{
+	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main) &&
+	    db_reconnect(s->main) < 0)
+		log_event(LOG_WARN, "reconnect", NULL, s->run_id,
+		          "cannot reconnect to the target database: %s", db_error(s->main));
+	return s->main;
+}
+
 static void
 record(struct sched *s, struct task *t, const char *outcome, const char *error)
 {
 	const struct plan_item *it = t->it;
 
-	run_target_record(s->main, s->run_id, it->n->t->name, reason_name(it->reason),
+	run_target_record(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
 	                  it->full ? "full" : "incremental", t->started ? t->started : now_seconds(),
 	                  t->ended ? t->ended : now_seconds(), t->job.rows, t->attempts, outcome,
 	                  error);
@@ -432,7 +443,7 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 			struct node *nd = t->it->n;
 			char b[32];
 
-			marker_load(s->main, s->r->name, nd->t->name, &ps->markers[nd->id]);
+			marker_load(main_db(s), s->r->name, nd->t->name, &ps->markers[nd->id]);
 			if (!t->job.error) {
 				t->state = S_DONE;
 				s->built++;
