@@ -29,7 +29,7 @@ OBJ = \
 	runner/log.o \
 	runner/session.o \
 	runner/privs.o
-CLI_OBJ = runner/main.o runner/report.o
+CLI_OBJ = runner/main.o runner/run.o runner/report.o
 HDR = runner/*.h
 
 UNIT_TESTS = \

@@ -20,6 +20,7 @@ struct opts {
 	long limit;              /* history -l */
 	char **args;             /* target names or a run id */
 	size_t nargs;
+	const char *started_by;  /* who asked for a build (default: user@host) */
 };
 
 /* load the recipe and, if connect, reach the target; returns an exit code */
@@ -27,6 +28,17 @@ int open_session(struct session *s, const struct opts *o, bool connect);
 /* plan the selection in o; the count to build, -1 on probe error, -2 on unknown names */
 long make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
                struct plan_item **items);
+
+/*
+ * plan and build as o says (the build command and the web UI); *run_id is
+ * set once the run is recorded; stop becomes non-zero to cancel. Returns an
+ * exit code of DESIGN §6.
+ */
+int run_build(const struct opts *o, volatile int *stop, long long *run_id);
+/* a --since date is YYYY-MM-DD[ HH:MM:SS]; prints and returns -1 if not */
+int check_since(const char *since);
+/* print a plan as text or JSON */
+void print_plan(struct plan_item *items, size_t n, bool json);
 
 int cmd_status(struct opts *o);
 int cmd_history(struct opts *o);

@@ -19,6 +19,9 @@ static FILE *logfile;
 static bool quiet;
 static bool progress_shown;
 static int debug = -1;
+static int opens;
+static log_listener listener;
+static void *listener_arg;
 
 static const char *levels[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 
@@ -41,12 +44,21 @@ log_open(const char *dir, bool q)
 	char *state = xasprintf("%s/state", dir), *logs = xasprintf("%s/state/logs", dir);
 	char *path = xasprintf("%s/chacc.jsonl", logs);
 
+	pthread_mutex_lock(&mu);
 	quiet = q;
+	if (opens++ > 0) {
+		pthread_mutex_unlock(&mu);
+		free(state);
+		free(logs);
+		free(path);
+		return;
+	}
 	if ((mkdir(state, 0755) == 0 || errno == EEXIST) &&
 	    (mkdir(logs, 0755) == 0 || errno == EEXIST))
 		logfile = fopen(path, "a");
 	if (!logfile)
 		warn("cannot open log '%s':", path);
+	pthread_mutex_unlock(&mu);
 	free(state);
 	free(logs);
 	free(path);
@@ -55,9 +67,30 @@ log_open(const char *dir, bool q)
 void
 log_close(void)
 {
-	if (logfile)
+	pthread_mutex_lock(&mu);
+	if (opens > 0 && --opens == 0 && logfile) {
 		fclose(logfile);
-	logfile = NULL;
+		logfile = NULL;
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+log_set_listener(log_listener fn, void *arg)
+{
+	pthread_mutex_lock(&mu);
+	listener = fn;
+	listener_arg = arg;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+log_rows(const char *target, long long run_id, long long rows)
+{
+	pthread_mutex_lock(&mu);
+	if (listener)
+		listener(listener_arg, LOG_INFO, "rows", target, run_id, rows, "");
+	pthread_mutex_unlock(&mu);
 }
 
 static void
@@ -118,6 +151,8 @@ log_event(enum log_level lvl, const char *event, const char *target, long long r
 	va_end(ap);
 	pthread_mutex_lock(&mu);
 	write_json(lvl, event, target, run_id, msg);
+	if (listener)
+		listener(listener_arg, lvl, event, target, run_id, -1, msg);
 	clear_line();
 	if (lvl >= LOG_WARN)
 		fprintf(stderr, "%s\n", msg);

@@ -6,7 +6,10 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* open state/logs/chacc.jsonl under dir (creating it); quiet hides info lines on stdout */
+/*
+ * open state/logs/chacc.jsonl under dir (creating it); quiet hides info lines
+ * on stdout. Opens nest: the log closes with the last log_close().
+ */
 void log_open(const char *dir, bool quiet);
 void log_close(void);
 /* LOG_LEVEL or LUIGI_LOG_LEVEL is DEBUG */
@@ -17,6 +20,19 @@ void log_event(enum log_level lvl, const char *event, const char *target, long l
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* one statement sent to a server, logged at DEBUG (never its parameters' secrets) */
 void log_statement(const char *conn, const char *sql);
+
+/*
+ * a listener sees every event (and rows-so-far updates as event "rows",
+ * with the count in rows) from whichever thread sends it; the web UI's
+ * server-sent events come from here. It runs under the log lock: it must
+ * not log. One listener; NULL removes it.
+ */
+typedef void (*log_listener)(void *arg, enum log_level lvl, const char *event,
+                             const char *target, long long run_id, long long rows,
+                             const char *msg);
+void log_set_listener(log_listener fn, void *arg);
+/* rows read so far by a running target: for listeners only */
+void log_rows(const char *target, long long run_id, long long rows);
 
 /* the one-line progress display on a terminal: set, or clear with NULL */
 void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

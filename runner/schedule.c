@@ -421,6 +421,9 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 			double now = now_seconds();
 
 			if (now - last_progress >= 0.5) {
+				for (i = 0; i < ps->g->nnodes; i++)
+					if (tasks[i].state == S_RUNNING)
+						log_rows(tasks[i].it->n->t->name, s->run_id, tasks[i].job.moved);
 				for (i = 0; i < ps->g->nnodes; i++) {
 					char b[32];
 

@@ -1,0 +1,297 @@
+/* run.c: one build run, as the command line and the web UI start it */
+#include <pwd.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cmd.h"
+#include "db.h"
+#include "graph.h"
+#include "log.h"
+#include "marker.h"
+#include "privs.h"
+#include "recipe.h"
+#include "schedule.h"
+#include "session.h"
+#include "util.h"
+
+static const char *
+recipe_path(const struct opts *o)
+{
+	return o->file ? o->file : "chacc.yml";
+}
+
+int
+open_session(struct session *s, const struct opts *o, bool connect)
+{
+	int rc;
+
+	if (access(recipe_path(o), F_OK) < 0) {
+		warn("no recipe '%s' in %s (use -f RECIPE or -C DIR)", recipe_path(o),
+		     o->dir ? o->dir : "the working directory");
+		return EXIT_USAGE;
+	}
+	rc = session_load(s, recipe_path(o), ".");
+	if (rc != EXIT_OK || !connect)
+		return rc;
+	return session_connect(s);
+}
+
+int
+check_since(const char *since)
+{
+	int y, m, d;
+
+	if (!since)
+		return 0;
+	if (sscanf(since, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
+		warn("invalid date '%s': expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'", since);
+		return -1;
+	}
+	return 0;
+}
+
+long
+make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
+          struct plan_item **items)
+{
+	struct node **sel = NULL;
+	long count;
+
+	if (session_select(s, o->args, o->nargs, &sel) < 0) {
+		free(sel);
+		return -2;
+	}
+	s->opts.full_refresh = o->full_refresh;
+	s->opts.have_since = o->since != NULL;
+	if (o->force && o->nargs == 0)
+		s->opts.force_all = true;
+	else if (o->force) {
+		s->opts.force = o->args;
+		s->opts.nforce = o->nargs;
+	}
+	*norder = graph_order(s->g, sel, o->nargs, order);
+	free(sel);
+	*items = xcalloc(*norder ? *norder : 1, sizeof(**items));
+	count = plan_all(&s->ps, *order, *norder, *items);
+	if (count < 0)
+		warn("%s", s->probe_error ? s->probe_error : "probing a source failed");
+	return count;
+}
+
+static const char *
+plan_note(const struct plan_item *it)
+{
+	const struct target *t = it->n->t;
+
+	if (t->kind == KIND_EXTRACT && !t->incr.enabled)
+		return "not incremental: new source rows are read by --full-refresh or -B only";
+	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted)
+		return "no 'deleted' column: source deletes are caught by --full-refresh only";
+	return NULL;
+}
+
+void
+print_plan(struct plan_item *items, size_t n, bool json)
+{
+	json_t *arr = json ? json_array() : NULL;
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_item *it = &items[i];
+		const char *note;
+
+		if (it->reason == REASON_NONE)
+			continue;
+		count++;
+		if (json) {
+			json_t *obj = json_object();
+
+			json_object_set_new(obj, "target", json_string(it->n->t->name));
+			json_object_set_new(obj, "reason", json_string(reason_name(it->reason)));
+			json_object_set_new(obj, "mode", json_string(it->full ? "full" : "incremental"));
+			json_object_set_new(obj, "kind", json_string(kind_name(it->n->t->kind)));
+			json_array_append_new(arr, obj);
+			continue;
+		}
+		note = plan_note(it);
+		printf("%-32s %-8s %-18s %s%s%s\n", it->n->t->name, kind_name(it->n->t->kind),
+		       reason_name(it->reason), it->full ? "full" : "incremental",
+		       note ? "  # " : "", note ? note : "");
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else if (count == 0)
+		printf("nothing to do: all %zu targets are up to date\n", n);
+	else
+		printf("%zu of %zu targets to build\n", count, n);
+}
+
+static char *
+started_by(const struct opts *o)
+{
+	const char *who = o->started_by ? o->started_by : getenv("CHACC_STARTED_BY");
+	struct passwd *pw;
+	char host[256] = "";
+
+	if (who && *who)
+		return xstrdup(who);
+	pw = getpwuid(getuid());
+	gethostname(host, sizeof(host) - 1);
+	return xasprintf("%s@%s%s", pw ? pw->pw_name : "unknown", host,
+	                 o->scheduled ? " (scheduled)" : "");
+}
+
+static char *
+selection_text(const struct opts *o)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < o->nargs; i++)
+		buf_addf(&b, "%s%s", i ? " " : "", o->args[i]);
+	return buf_detach(&b);
+}
+
+/* the run-wide lock of --scheduled; 0, EXIT_LOCKED or EXIT_UNREACHABLE */
+static int
+scheduled_lock(struct session *s)
+{
+	char *name = build_lock_name(db_name(s->conns.tgt), "\001scheduled");
+	char *q = db_quote(s->conns.tgt, name), *got = NULL;
+	int rc;
+
+	rc = db_value(s->conns.tgt, &got, "SELECT GET_LOCK(%s, 0)", q);
+	free(name);
+	free(q);
+	if (rc < 0) {
+		warn("cannot take the scheduled-run lock: %s", db_error(s->conns.tgt));
+		free(got);
+		return EXIT_UNREACHABLE;
+	}
+	rc = got && strcmp(got, "1") == 0 ? 0 : EXIT_LOCKED;
+	free(got);
+	if (rc)
+		warn("another scheduled run of recipe '%s' is active; not starting", s->r->name);
+	return rc;
+}
+
+static void
+run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
+{
+	char buf[64];
+	int status;
+
+	if (!r->on_failure)
+		return;
+	snprintf(buf, sizeof(buf), "%lld", run_id);
+	setenv("CHACC_RUN_ID", buf, 1);
+	snprintf(buf, sizeof(buf), "%d", sc->failed);
+	setenv("CHACC_FAILED", buf, 1);
+	setenv("CHACC_RECIPE", r->name, 1);
+	fflush(NULL);
+	status = system(r->on_failure);
+	if (status != 0)
+		warn("on_failure command exited with status %d", status);
+}
+
+int
+run_build(const struct opts *o, volatile int *stop, long long *run_id)
+{
+	struct session s;
+	struct node **order = NULL;
+	struct plan_item *items = NULL;
+	struct sched sc = { 0 };
+	size_t n = 0;
+	long count;
+	int rc;
+	bool routines = false;
+	char *who = NULL, *sel = NULL, *err = NULL;
+	const char *mode;
+
+	if (check_since(o->since) < 0)
+		return EXIT_USAGE;
+	if (o->rev) {
+		warn("--rev: building from a git revision is not available in this version");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+		goto out;
+	log_open(".", o->scheduled);
+	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
+		goto out;
+	count = make_plan(&s, o, &order, &n, &items);
+	if (count == -2) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (count < 0) {
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if (o->dry_run) {
+		print_plan(items, n, o->json);
+		goto out;
+	}
+	if (count == 0) {
+		if (!o->scheduled)
+			printf("nothing to do: all %zu targets are up to date\n", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (items[i].reason != REASON_NONE && items[i].n->t->kind == KIND_SCRIPT)
+			routines = true;
+	if (privs_check(s.conns.tgt, routines, &err) < 0) {
+		warn("%s", err);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	mode = o->scheduled ? "scheduled" : o->full_refresh ? "full-refresh" :
+	       o->force ? "forced" : "incremental";
+	who = started_by(o);
+	sel = selection_text(o);
+	sc = (struct sched){
+		.r = s.r, .ps = &s.ps, .main = s.conns.tgt, .jobs = o->jobs ? o->jobs : 1,
+		.keep_going = o->keep_going, .since = o->since, .stop = stop,
+	};
+	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, NULL, false);
+	if (sc.run_id < 0) {
+		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
+		rc = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (run_id)
+		*run_id = sc.run_id;
+	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
+	          sc.run_id, count, n, mode);
+	rc = sched_run(&sc, items, n);
+	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
+	        "interrupted" : "failed");
+	if (rc == 0)
+		log_event(LOG_INFO, "end", NULL, sc.run_id,
+		          "run %lld: done, %d built, %d pruned", sc.run_id, sc.built, sc.pruned);
+	else {
+		log_event(LOG_ERROR, "end", NULL, sc.run_id,
+		          "run %lld: %d built, %d failed, %d skipped, %d interrupted, %d pruned",
+		          sc.run_id, sc.built, sc.failed, sc.skipped, sc.interrupted, sc.pruned);
+		if (o->scheduled)
+			run_on_failure(s.r, sc.run_id, &sc);
+	}
+out:
+	free(err);
+	free(who);
+	free(sel);
+	free(order);
+	free(items);
+	session_release(&s);
+	log_close();
+	return rc;
+}
+
