@@ -427,12 +427,19 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 				for (i = 0; i < ps->g->nnodes; i++) {
 					char b[32];
 
-					if (tasks[i].state != S_RUNNING)
+					struct task *r = &tasks[i];
+
+					if (r->state != S_RUNNING)
 						continue;
-					log_progress("[%zu/%zu] %s %s %s rows %.0f rows/s", finished + 1, total,
-					             kind_name(tasks[i].it->n->t->kind), tasks[i].it->n->t->name,
-					             fmt_count(tasks[i].job.moved, b, sizeof(b)),
-					             tasks[i].job.moved / (now - tasks[i].started + 1e-9));
+					if (r->job.moved > 0)
+						log_progress("[%zu/%zu] %s %s %s rows %.0f rows/s", finished, total,
+						             kind_name(r->it->n->t->kind), r->it->n->t->name,
+						             fmt_count(r->job.moved, b, sizeof(b)),
+						             r->job.moved / (now - r->started + 1e-9));
+					else
+						log_progress("[%zu/%zu] %s %s %.0fs", finished, total,
+						             kind_name(r->it->n->t->kind), r->it->n->t->name,
+						             now - r->started);
 					break;
 				}
 				last_progress = now;
