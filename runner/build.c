@@ -456,7 +456,7 @@ restat(struct db *tgt, struct build_job *job, const char *shadow, long long newr
 	int rc = 0;
 
 	job->changed = newrows > 0 ? newrows : 1;
-	if (!table_exists(tgt, t->name))
+	if (job->no_restat || !table_exists(tgt, t->name))
 		return 0;
 	if (table_cols(tgt, t->name, &oldc) < 0 || table_cols(tgt, shadow, &newc) < 0) {
 		rc = fail(job, tgt, "target '%s'", t->name);

@@ -39,6 +39,7 @@ struct build_job {
 	const char *watermark;   /* last watermark of an incremental extract, or NULL */
 	volatile int *stop;      /* set when the run is interrupted */
 	bool prev_ok;            /* the last build finished: restat may trust the live table */
+	bool no_restat;          /* everything downstream is rebuilt anyway: skip the compare */
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;

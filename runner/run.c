@@ -260,6 +260,7 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 	sc = (struct sched){
 		.r = s.r, .ps = &s.ps, .main = s.conns.tgt, .jobs = o->jobs ? o->jobs : 1,
 		.keep_going = o->keep_going, .since = o->since, .stop = stop,
+		.no_restat = o->full_refresh || (o->force && o->nargs == 0),
 	};
 	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, NULL, false);
 	if (sc.run_id < 0) {

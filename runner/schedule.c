@@ -370,6 +370,7 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 				.prev_inputs_at = t->prev_inputs_at, .since = s->since,
 				.watermark = t->watermark, .stop = s->stop, .run_id = s->run_id,
 				.prev_ok = strcmp(ps->markers[nd->id].status, "ok") == 0,
+				.no_restat = s->no_restat,
 				.rev = s->rev, .dirty = s->dirty,
 			};
 			t->started = now_seconds();

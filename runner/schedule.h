@@ -16,6 +16,7 @@ struct sched {
 	struct db *main;         /* the scheduler's own target connection */
 	int jobs;                /* -j */
 	bool keep_going;         /* -k */
+	bool no_restat;          /* --full-refresh, -B of all: nothing can be pruned */
 	long long run_id;
 	const char *rev;
 	bool dirty;
