@@ -602,12 +602,27 @@ globrel(struct loader *ld, const char *pattern, char ***paths)
 
 /* messages */
 
+/* where this thread's messages go: recipe_errors_to(), else stderr */
+static _Thread_local FILE *errf;
+
+void
+recipe_errors_to(FILE *f)
+{
+	errf = f;
+}
+
+static FILE *
+errs(void)
+{
+	return errf ? errf : stderr;
+}
+
 static void
 vreport(const char *file, yaml_mark_t m, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s:%zu:%zu: ", file, m.line + 1, m.column + 1);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(errs(), "%s:%zu:%zu: ", file, m.line + 1, m.column + 1);
+	vfprintf(errs(), fmt, ap);
+	fputc('\n', errs());
 }
 
 /* a structure error at node n: the file will not be loaded */
@@ -640,11 +655,11 @@ lerr(struct loader *ld, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: ", file, line);
+	fprintf(errs(), "%s:%d: ", file, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(errs(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', errs());
 	ld->nsoft++;
 }
 
@@ -654,11 +669,11 @@ terr(struct loader *ld, const struct target *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: target '%s': ", t->file, t->line, t->name);
+	fprintf(errs(), "%s:%d: target '%s': ", t->file, t->line, t->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(errs(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', errs());
 	ld->nsoft++;
 }
 
@@ -679,11 +694,11 @@ syntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 			}
 		}
 	}
-	fprintf(stderr, "%s:%zu:%zu: syntax error: %s", ld->file, m.line + 1, m.column + 1,
+	fprintf(errs(), "%s:%zu:%zu: syntax error: %s", ld->file, m.line + 1, m.column + 1,
 	    p->problem ? p->problem : "invalid YAML");
 	if (p->context)
-		fprintf(stderr, " (%s at line %zu)", p->context, p->context_mark.line + 1);
-	fputc('\n', stderr);
+		fprintf(errs(), " (%s at line %zu)", p->context, p->context_mark.line + 1);
+	fputc('\n', errs());
 	ld->nerr++;
 }
 
@@ -1225,7 +1240,7 @@ cyamlload(struct loader *ld)
 	ok = yaml_emitter_dump(&em, &ld->out) && yaml_emitter_close(&em);
 	yaml_emitter_delete(&em);
 	if (!ok) {
-		fprintf(stderr, "%s: cannot normalise recipe\n", ld->file);
+		fprintf(errs(), "%s: cannot normalise recipe\n", ld->file);
 		ld->nerr++;
 		buf_release(&b);
 		return NULL;
@@ -1234,7 +1249,7 @@ cyamlload(struct loader *ld)
 	    (cyaml_data_t **)&yf, NULL);
 	buf_release(&b);
 	if (err != CYAML_OK) {
-		fprintf(stderr, "%s: cannot load recipe: %s\n", ld->file, cyaml_strerror(err));
+		fprintf(errs(), "%s: cannot load recipe: %s\n", ld->file, cyaml_strerror(err));
 		ld->nerr++;
 		return NULL;
 	}
@@ -1255,7 +1270,7 @@ env_retries(struct loader *ld)
 	if (!errno && end != s && !*end && n >= 0 && n <= INT_MAX)
 		return (int)n;
 	if (!(ld->envbad & 1)) {
-		fprintf(stderr, "MAX_RETRIES: expected a non-negative integer, got '%s'\n", s);
+		fprintf(errs(), "MAX_RETRIES: expected a non-negative integer, got '%s'\n", s);
 		ld->nsoft++;
 		ld->envbad |= 1;
 	}
@@ -1273,7 +1288,7 @@ env_retry_delay(struct loader *ld)
 	if (parse_duration(s, &secs) == 0)
 		return secs;
 	if (!(ld->envbad & 2)) {
-		fprintf(stderr, "RETRY_DELAY: expected seconds or a duration, got '%s'\n", s);
+		fprintf(errs(), "RETRY_DELAY: expected seconds or a duration, got '%s'\n", s);
 		ld->nsoft++;
 		ld->envbad |= 2;
 	}
@@ -1354,7 +1369,7 @@ loadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 
 	errno = 0;
 	if (!(text = readrel(ld, rel, &len))) {
-		fprintf(stderr, "%s: cannot read%s%s\n", disp, errno ? ": " : "",
+		fprintf(errs(), "%s: cannot read%s%s\n", disp, errno ? ": " : "",
 		    errno ? strerror(errno) : "");
 		ld->nerr++;
 		return;
@@ -1375,7 +1390,7 @@ loadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 		fatal(1, "yaml: out of memory");
 	root = yaml_document_get_root_node(&doc);
 	if (!root && top) {
-		fprintf(stderr, "%s:1:1: empty recipe\n", disp);
+		fprintf(errs(), "%s:1:1: empty recipe\n", disp);
 		ld->nerr++;
 	} else if (root && root->type != YAML_MAPPING_NODE) {
 		bad(ld, root, "expected a mapping at the top of the recipe, got %s", typename(root));
@@ -1423,7 +1438,7 @@ include(struct loader *ld, size_t i)
 
 	if (!strpbrk(pat, "*?[")) {
 		if (!(text = readrel(ld, pat, NULL))) {
-			fprintf(stderr, "%s:%zu:%zu: included file '%s' not found\n",
+			fprintf(errs(), "%s:%zu:%zu: included file '%s' not found\n",
 			    ld->r->path, m.line + 1, m.column + 1, pat);
 			ld->nerr++;
 			return;
@@ -1433,7 +1448,7 @@ include(struct loader *ld, size_t i)
 		paths[0] = xstrdup(pat);
 		n = 1;
 	} else if ((n = globrel(ld, pat, &paths)) < 0) {
-		fprintf(stderr, "%s:%zu:%zu: cannot expand include pattern '%s'\n",
+		fprintf(errs(), "%s:%zu:%zu: cannot expand include pattern '%s'\n",
 		    ld->r->path, m.line + 1, m.column + 1, pat);
 		ld->nerr++;
 		return;

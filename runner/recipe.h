@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * where recipe and SQL files are read from: the working tree by default, or a
@@ -95,6 +96,8 @@ struct recipe {
  */
 struct recipe *recipe_load(const char *path, const char *envdir, const struct fsrc *src);
 void recipe_free(struct recipe *r);
+/* send this thread's recipe_load messages to f (NULL: stderr again) */
+void recipe_errors_to(FILE *f);
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);
