@@ -187,19 +187,23 @@ fail(struct build_job *job, struct db *d, const char *fmt, ...)
 	return -1;
 }
 
-/* a query text without trailing semicolons, to wrap as a derived table */
+/*
+ * a query file's one statement, without comments around it or its
+ * delimiter, ending in a newline so that a comment in it cannot swallow
+ * what wraps it as a derived table
+ */
 char *
 query_body(const char *sql)
 {
-	char *s = xstrdup(sql), *t = strtrim(s);
-	size_t n = strlen(t);
-	char *out;
+	struct sqlscript s = { 0 };
+	char *err = NULL, *out;
 
-	while (n > 0 && (t[n - 1] == ';' || t[n - 1] == ' ' || t[n - 1] == '\n' ||
-	                 t[n - 1] == '\t' || t[n - 1] == '\r'))
-		t[--n] = '\0';
-	out = xstrdup(t);
-	free(s);
+	if (sqlsplit(sql, strlen(sql), &s, &err) == 0 && s.nstmts == 1)
+		out = xasprintf("%s\n", s.stmts[0].sql);
+	else
+		out = xasprintf("%s\n", sql);
+	free(err);
+	sqlscript_release(&s);
 	return out;
 }
 

@@ -15,6 +15,7 @@
  * problem it finds.
  */
 #include "recipe.h"
+#include "sqlsplit.h"
 #include "util.h"
 
 #include <cyaml/cyaml.h>
@@ -1486,6 +1487,41 @@ readsql(struct loader *ld, const struct target *t, const char *what, const char 
 	return s;
 }
 
+/* a query, DDL or probe file holds exactly one statement */
+static void
+onestatement(struct loader *ld, const struct target *t, const char *what, const char *path,
+             const char *sql)
+{
+	struct sqlscript s = { 0 };
+	char *err = NULL;
+
+	if (!sql)
+		return;
+	if (sqlsplit(sql, strlen(sql), &s, &err) < 0) {
+		terr(ld, t, "%s file '%s': %s", what, path, err);
+		free(err);
+	} else if (s.nstmts != 1)
+		terr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, path,
+		     s.nstmts);
+	sqlscript_release(&s);
+}
+
+/* a script splits into statements: quotes and comments are closed */
+static void
+scriptsplits(struct loader *ld, const struct target *t)
+{
+	struct sqlscript s = { 0 };
+	char *err = NULL;
+
+	if (!t->script_sql)
+		return;
+	if (sqlsplit(t->script_sql, strlen(t->script_sql), &s, &err) < 0) {
+		terr(ld, t, "script file '%s': %s", t->script, err);
+		free(err);
+	}
+	sqlscript_release(&s);
+}
+
 /* the first ${conn.NAME...} in text whose NAME is no connection, reported */
 static void
 connrefs(struct loader *ld, const struct target *t, const char *text, const char *where)
@@ -1561,6 +1597,10 @@ checktarget(struct loader *ld, size_t i)
 		t->script_sql = readsql(ld, t, "script", t->script);
 	t->create_sql = readsql(ld, t, "create", t->create);
 	t->incr.probe_sql = readsql(ld, t, "probe", t->incr.probe);
+	onestatement(ld, t, "query", t->query, t->query_sql);
+	onestatement(ld, t, "create", t->create, t->create_sql);
+	onestatement(ld, t, "probe", t->incr.probe, t->incr.probe_sql);
+	scriptsplits(ld, t);
 	connrefs(ld, t, t->query_sql, t->query);
 	connrefs(ld, t, t->script_sql, t->script);
 	connrefs(ld, t, t->create_sql, t->create);

@@ -527,6 +527,19 @@ START_TEST(test_unset_variable)
 }
 END_TEST
 
+START_TEST(test_query_files_hold_one_statement)
+{
+	char *err = fails(ERR "statements.yml");
+
+	ck_assert_has(err, ERR "statements.yml:5: target 'two': query file 'sql/two.sql' holds 2"
+	    " statements; it must hold one\n");
+	ck_assert_has(err, ERR "statements.yml:8: target 'open': query file 'sql/open.sql':"
+	    " unterminated string");
+	ck_assert_uint_eq(nlines(err), 2);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_all_problems_at_once)
 {
 	char *err = fails(ERR "many.yml");
@@ -594,6 +607,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_missing_sql);
 	tcase_add_test(tc, test_unset_variable);
 	tcase_add_test(tc, test_all_problems_at_once);
+	tcase_add_test(tc, test_query_files_hold_one_statement);
 	tcase_add_test(tc, test_kind_rules);
 	tcase_add_test(tc, test_unreadable_recipe);
 	suite_add_tcase(s, tc);
