@@ -11,17 +11,27 @@
 
 const char *argv0 = "chacc";
 
+/* where this thread's messages go: warn_to(), else stderr */
+static _Thread_local FILE *warnf;
+
+void
+warn_to(FILE *f)
+{
+	warnf = f;
+}
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
 	int saved = errno;
 	size_t n = strlen(fmt);
+	FILE *f = warnf ? warnf : stderr;
 
-	fprintf(stderr, "%s: ", argv0);
-	vfprintf(stderr, fmt, ap);
+	fprintf(f, "%s: ", argv0);
+	vfprintf(f, fmt, ap);
 	if (n > 0 && fmt[n - 1] == ':')
-		fprintf(stderr, " %s", strerror(saved));
-	fputc('\n', stderr);
+		fprintf(f, " %s", strerror(saved));
+	fputc('\n', f);
 }
 
 void

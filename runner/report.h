@@ -1,0 +1,30 @@
+/* report.h: what the target database says about targets and runs, for the command line and the web UI */
+#ifndef CHACC_REPORT_H
+#define CHACC_REPORT_H
+
+#include <stddef.h>
+
+struct buf;
+struct json_t;
+struct marker;
+struct plan_item;
+struct session;
+
+/* a target's state: "ok", "out of date", "failed" or "missing" (it may be NULL) */
+const char *report_state(const struct marker *m, const struct plan_item *it);
+/* one object per item: the shape of 'status --json' */
+struct json_t *report_status(struct session *s, const struct plan_item *items, size_t n);
+/* one object per item that is to be built: the shape of 'plan --json' */
+struct json_t *report_plan(const struct plan_item *items, size_t n);
+
+/* the newest runs of the recipe, newest first; NULL with *err */
+struct json_t *report_runs(struct session *s, long limit, char **err);
+/* one run of the recipe with its targets in "targets"; NULL with *err, or with *err NULL when there is no such run */
+struct json_t *report_run(struct session *s, long long id, char **err);
+/* the newest builds of one target, with their run's mode and who started it; NULL with *err */
+struct json_t *report_target_runs(struct session *s, const char *target, long limit, char **err);
+
+/* runs, failures, rows, durations and last success per target in Prometheus text; 0 or -1 with *err */
+int report_metrics(struct session *s, struct buf *out, char **err);
+
+#endif
