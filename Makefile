@@ -41,7 +41,8 @@ UNIT_TESTS = \
 INTEGRATION_TESTS = \
 	tests/check_db \
 	tests/check_build \
-	tests/check_extract
+	tests/check_extract \
+	tests/check_openmrs
 
 all: chacc
 

@@ -1,16 +1,18 @@
 -- openmrs-changes.sql: a day of changes in an OpenMRS database
 --
 --   SET @batch = 1;             -- which day: each batch picks other rows
+--   SET @changed_at = NOW();    -- optional: the time to stamp the changes with
 --   SOURCE contrib/openmrs-changes.sql
 --
 -- Works on the generator's databases (contrib/openmrs-generate.sql) and on a
 -- real OpenMRS 2.x database alike (the reference application's demo data):
 -- it finds concepts by their CIEL uuids and encounter types by their
 -- reference application uuids, uses only columns every 2.x schema has, and
--- inserts rows in an order that satisfies OpenMRS's foreign keys. What it
--- does, as the OpenMRS API would (every change stamped ten minutes ago, as
--- if entered during the day: a build right after it sees no row young enough
--- to keep its lookback window open):
+-- inserts rows in an order that satisfies OpenMRS's foreign keys. Every
+-- change is stamped now, as OpenMRS stamps a save, or at @changed_at when set
+-- (the demo sets it an hour back, as if the changes were entered during the
+-- day; they must still be newer than what the last build read). What it
+-- does, as the OpenMRS API would:
 --
 --   - a new location, "Mobile Clinic N";
 --   - a newly registered patient (person, name, patient, identifier);
@@ -28,7 +30,7 @@
 --     person only: the analytics tables must drop the patient's encounters and
 --     observations themselves).
 SET @batch = COALESCE(@batch, 1);
-SET @now = NOW() - INTERVAL 10 MINUTE;
+SET @now = COALESCE(@changed_at, NOW());
 
 -- metadata, by uuid, with fallbacks for databases without them
 SET @c_weight = (SELECT concept_id FROM concept WHERE uuid = '5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
@@ -202,9 +204,10 @@ SELECT 1, person_id, given_name, middle_name, CONCAT(family_name, '-Odhiambo'), 
 FROM person_name
 WHERE person_id = @renamed AND voided = 0
 ORDER BY preferred DESC, person_name_id LIMIT 1;
+SET @new_name = (SELECT MAX(person_name_id) FROM person_name WHERE person_id = @renamed);
 UPDATE person_name SET voided = 1, voided_by = 1, date_voided = @now,
 	void_reason = 'Name changed', preferred = 0
-WHERE person_id = @renamed AND voided = 0 AND date_created < @now;
+WHERE person_id = @renamed AND voided = 0 AND person_name_id <> @new_name;
 
 -- a birthdate corrected
 UPDATE person SET birthdate = birthdate - INTERVAL 1 YEAR, changed_by = 1, date_changed = @now
@@ -240,10 +243,12 @@ FROM concept_name
 WHERE concept_id = @renamed_concept AND locale = 'en' AND voided = 0
 ORDER BY locale_preferred DESC, concept_name_type = 'FULLY_SPECIFIED' DESC, concept_name_id
 LIMIT 1;
+SET @new_concept_name = (SELECT MAX(concept_name_id) FROM concept_name
+                         WHERE concept_id = @renamed_concept);
 UPDATE concept_name SET voided = 1, voided_by = 1, date_voided = @now, void_reason = 'Renamed',
 	locale_preferred = 0
-WHERE concept_id = @renamed_concept AND locale = 'en' AND voided = 0 AND date_created < @now
-  AND concept_name_type = 'FULLY_SPECIFIED';
+WHERE concept_id = @renamed_concept AND locale = 'en' AND voided = 0
+  AND concept_name_type = 'FULLY_SPECIFIED' AND concept_name_id <> @new_concept_name;
 UPDATE concept SET changed_by = 1, date_changed = @now WHERE concept_id = @renamed_concept;
 
 -- every third batch: a patient voided (the patient and the person only)
