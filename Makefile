@@ -28,7 +28,10 @@ OBJ = \
 	runner/schedule.o \
 	runner/log.o \
 	runner/session.o \
-	runner/privs.o
+	runner/privs.o \
+	runner/vcs.o \
+	runner/vcs_diff.o \
+	runner/vcs_review.o
 CLI_OBJ = runner/main.o runner/run.o runner/report.o
 HDR = runner/*.h
 

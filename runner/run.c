@@ -29,12 +29,13 @@ open_session(struct session *s, const struct opts *o, bool connect)
 {
 	int rc;
 
-	if (access(recipe_path(o), F_OK) < 0) {
+	memset(s, 0, sizeof(*s));
+	if (!o->rev && access(recipe_path(o), F_OK) < 0) {
 		warn("no recipe '%s' in %s (use -f RECIPE or -C DIR)", recipe_path(o),
 		     o->dir ? o->dir : "the working directory");
 		return EXIT_USAGE;
 	}
-	rc = session_load(s, recipe_path(o), ".");
+	rc = session_load_rev(s, recipe_path(o), ".", o->rev, o->scheduled);
 	if (rc != EXIT_OK || !connect)
 		return rc;
 	return session_connect(s);
@@ -218,10 +219,6 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 
 	if (check_since(o->since) < 0)
 		return EXIT_USAGE;
-	if (o->rev) {
-		warn("--rev: building from a git revision is not available in this version");
-		return EXIT_USAGE;
-	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
 	log_open(".", o->scheduled);
@@ -261,8 +258,9 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 		.r = s.r, .ps = &s.ps, .main = s.conns.tgt, .jobs = o->jobs ? o->jobs : 1,
 		.keep_going = o->keep_going, .since = o->since, .stop = stop,
 		.no_restat = o->full_refresh || (o->force && o->nargs == 0),
+		.rev = s.config_rev, .dirty = s.config_dirty,
 	};
-	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, NULL, false);
+	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, s.config_rev, s.config_dirty);
 	if (sc.run_id < 0) {
 		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
 		rc = EXIT_UNREACHABLE;

@@ -11,6 +11,7 @@
 #include "marker.h"
 #include "recipe.h"
 #include "util.h"
+#include "vcs.h"
 
 static int
 probe_source(void *arg, struct node *n)
@@ -26,14 +27,14 @@ probe_source(void *arg, struct node *n)
 	return rc;
 }
 
-int
-session_load(struct session *s, const char *recipe_path, const char *dir)
+static int
+load(struct session *s, const char *recipe_path, const char *dir, const struct fsrc *src)
 {
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	env_load_dotenv(dir);
-	s->r = recipe_load(recipe_path, dir, NULL);
+	s->r = recipe_load(recipe_path, dir, src);
 	if (!s->r)
 		return EXIT_USAGE;
 	s->g = graph_new(s->r);
@@ -52,6 +53,37 @@ session_load(struct session *s, const char *recipe_path, const char *dir)
 		.pending_full = s->pending_full, .probed = s->probed,
 	};
 	return EXIT_OK;
+}
+
+int
+session_load(struct session *s, const char *recipe_path, const char *dir)
+{
+	return load(s, recipe_path, dir, NULL);
+}
+
+int
+session_load_rev(struct session *s, const char *recipe_path, const char *dir, const char *rev,
+                 bool scheduled)
+{
+	char *err = NULL;
+	struct vcs_src *v = vcs_src_open(recipe_path, dir, rev, scheduled, &err);
+	int rc;
+
+	if (!v) {
+		memset(s, 0, sizeof(*s));
+		warn("%s", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (v->note)
+		warn("%s", v->note);
+	rc = load(s, recipe_path, dir, v->commit ? &v->fs : NULL);
+	s->vcs = v;
+	if (rc == EXIT_OK)
+		vcs_src_check(v, s->r);
+	s->config_rev = *v->id ? v->id : NULL;
+	s->config_dirty = v->dirty;
+	return rc;
 }
 
 int
@@ -97,6 +129,7 @@ session_release(struct session *s)
 	free(s->probe_error);
 	graph_free(s->g);
 	recipe_free(s->r);
+	vcs_src_free(s->vcs);
 	memset(s, 0, sizeof(*s));
 }
 

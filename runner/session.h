@@ -10,6 +10,7 @@
 
 struct recipe;
 struct graph;
+struct vcs_src;
 
 /* exit codes of DESIGN §6 */
 enum {
@@ -32,10 +33,20 @@ struct session {
 	struct plan_opts opts;
 	struct plan_state ps;
 	char *probe_error;
+	struct vcs_src *vcs;         /* where the recipe was read (vcs.h), or NULL */
+	const char *config_rev;      /* the commit runs and markers record, or NULL */
+	bool config_dirty;           /* the working tree's config files differ from it */
 };
 
 /* load the recipe (exit code 2 on error) and build the graph; returns an exit code */
 int session_load(struct session *s, const char *recipe_path, const char *dir);
+/*
+ * the same, reading the recipe from git: rev, the scheduled revision
+ * (scheduled), or the working tree (exit code 2 for a bad revision);
+ * outside a git repository it says once that revisions are not recorded
+ */
+int session_load_rev(struct session *s, const char *recipe_path, const char *dir,
+                     const char *rev, bool scheduled);
 /* connect to the target, create the history tables, read every marker */
 int session_connect(struct session *s);
 void session_release(struct session *s);

@@ -1,0 +1,762 @@
+/* vcs.c: the git repository of a recipe, its trees read as files, and the source of a run */
+#include "vcs_impl.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* errors */
+
+int
+vcs_err(char **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*err = xvasprintf(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* the same, followed by libgit2's last error */
+int
+vcs_gerr(char **err, const char *fmt, ...)
+{
+	const git_error *e = git_error_last();
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (e && e->message && *e->message) {
+		*err = xasprintf("%s: %s", msg, e->message);
+		free(msg);
+	} else
+		*err = msg;
+	return -1;
+}
+
+/* lists */
+
+void
+paths_add(struct strlist *l, char *s)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = s;
+}
+
+bool
+paths_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* add s (taken) unless NULL or there already */
+void
+paths_add_new(struct strlist *l, char *s)
+{
+	if (s && !paths_has(l, s))
+		paths_add(l, s);
+	else
+		free(s);
+}
+
+void
+paths_release(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+cmpstrp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 'a', 'b' and 'c' */
+char *
+paths_quoted(const struct strlist *l)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < l->n; i++)
+		buf_addf(&b, "%s'%s'", i == 0 ? "" : i + 1 == l->n ? " and " : ", ", l->v[i]);
+	return buf_detach(&b);
+}
+
+/* paths */
+
+/* p made absolute against cwd, with '.', '..' and repeated slashes resolved */
+static char *
+normpath(const char *cwd, const char *p)
+{
+	char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", cwd, p);
+	char *out = xmalloc(strlen(full) + 2);
+	const char *s = full, *e;
+	size_t len = 0;
+
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		e = strchrnul(s, '/');
+		if (e - s == 2 && s[0] == '.' && s[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else if (!(e - s == 1 && s[0] == '.')) {
+			out[len++] = '/';
+			memcpy(out + len, s, (size_t)(e - s));
+			len += (size_t)(e - s);
+		}
+		s = e;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	free(full);
+	return out;
+}
+
+/* path (relative to the working directory) in the repository, or NULL outside it */
+char *
+vcs_path(const struct vcs *v, const char *path)
+{
+	char *abs = normpath(v->cwd, path), *rel = NULL;
+	size_t n = strlen(v->top);
+
+	if (strcmp(abs, v->top) == 0)
+		rel = xstrdup("");
+	else if (strncmp(abs, v->top, n) == 0 && (abs[n] == '/' || v->top[n - 1] == '/'))
+		rel = xstrdup(abs + n + (abs[n] == '/'));
+	free(abs);
+	return rel;
+}
+
+/* a path of recipe r (relative to its directory) in the repository, or NULL */
+char *
+vcs_recipe_path(const struct vcs *v, const struct recipe *r, const char *rel)
+{
+	char *p, *out;
+
+	if (!rel)
+		return NULL;
+	p = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", r->dir, rel);
+	out = vcs_path(v, p);
+	free(p);
+	return out;
+}
+
+static bool
+config_ext(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && !strchr(dot, '/') && (strcmp(dot, ".yml") == 0 || strcmp(dot, ".yaml") == 0 ||
+	       strcmp(dot, ".json") == 0 || strcmp(dot, ".sql") == 0);
+}
+
+/* a file a recipe reads (read1, read2), or a recipe or SQL file under the recipe's directory */
+bool
+vcs_is_config(const struct vcs *v, const char *path, const struct strlist *read1,
+          const struct strlist *read2)
+{
+	size_t n = strlen(v->rdir);
+
+	if (paths_has(read1, path) || paths_has(read2, path))
+		return true;
+	if (!config_ext(path))
+		return false;
+	return n == 0 || (strncmp(path, v->rdir, n) == 0 && path[n] == '/');
+}
+
+/* the files r reads, as repository paths */
+static void
+recipe_files(const struct vcs *v, const struct recipe *r, struct strlist *out)
+{
+	paths_add_new(out, vcs_path(v, r->path));
+	for (size_t i = 0; i < r->ntargets; i++) {
+		const struct target *t = &r->targets[i];
+
+		if (t->file)
+			paths_add_new(out, vcs_path(v, t->file));
+		paths_add_new(out, vcs_recipe_path(v, r, t->query));
+		paths_add_new(out, vcs_recipe_path(v, r, t->script));
+		paths_add_new(out, vcs_recipe_path(v, r, t->create));
+		paths_add_new(out, vcs_recipe_path(v, r, t->incr.probe));
+	}
+}
+
+/* the repository */
+
+int
+vcs_open(struct vcs **out, const char *recipe_path, const char *envdir, char **err)
+{
+	const char *slash = strrchr(recipe_path, '/');
+	char *dir, cwd[PATH_MAX], top[PATH_MAX];
+	git_repository *repo = NULL;
+	struct vcs *v;
+	int rc;
+
+	*out = NULL;
+	if (!slash)
+		dir = xstrdup(".");
+	else
+		dir = slash == recipe_path ? xstrdup("/") : xstrndup(recipe_path, slash - recipe_path);
+	git_libgit2_init();
+	rc = git_repository_open_ext(&repo, access(dir, F_OK) == 0 ? dir : ".", 0, NULL);
+	if (rc == GIT_ENOTFOUND) {
+		free(dir);
+		git_libgit2_shutdown();
+		return 1;
+	}
+	if (rc < 0 || !git_repository_workdir(repo) ||
+	    !realpath(git_repository_workdir(repo), top) || !getcwd(cwd, sizeof(cwd))) {
+		if (rc < 0)
+			vcs_gerr(err, "cannot open the git repository of '%s'", dir);
+		else
+			vcs_err(err, "the git repository of '%s' has no working tree", dir);
+		git_repository_free(repo);
+		free(dir);
+		git_libgit2_shutdown();
+		return -1;
+	}
+	v = xcalloc(1, sizeof(*v));
+	v->repo = repo;
+	v->top = xstrdup(top);
+	v->cwd = xstrdup(cwd);
+	v->recipe = xstrdup(recipe_path);
+	v->envdir = xstrdup(envdir ? envdir : ".");
+	v->rdir = vcs_path(v, dir);
+	if (!v->rdir)
+		v->rdir = xstrdup("");
+	free(dir);
+	*out = v;
+	return 0;
+}
+
+void
+vcs_free(struct vcs *v)
+{
+	if (!v)
+		return;
+	git_repository_free(v->repo);
+	free(v->top);
+	free(v->cwd);
+	free(v->recipe);
+	free(v->envdir);
+	free(v->rdir);
+	free(v);
+	git_libgit2_shutdown();
+}
+
+int
+vcs_lookup(struct vcs *v, const char *rev, git_commit **out, char **err)
+{
+	git_object *o = NULL, *c = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = git_revparse_single(&o, v->repo, rev);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC || rc == GIT_EUNBORNBRANCH) {
+		if (strcmp(rev, "HEAD") == 0 && git_repository_head_unborn(v->repo) == 1)
+			return vcs_err(err, "no commit yet in the git repository at '%s'", v->top);
+		return vcs_err(err, "unknown revision '%s'", rev);
+	}
+	if (rc == GIT_EAMBIGUOUS)
+		return vcs_err(err, "ambiguous revision '%s'", rev);
+	if (rc < 0)
+		return vcs_gerr(err, "cannot read revision '%s'", rev);
+	rc = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
+	git_object_free(o);
+	if (rc < 0)
+		return vcs_err(err, "revision '%s' is not a commit", rev);
+	*out = (git_commit *)c;
+	return 0;
+}
+
+int
+vcs_lookup_main(struct vcs *v, git_commit **out, char **err)
+{
+	git_reference *ref = NULL;
+	git_object *o = NULL;
+	int rc;
+
+	*out = NULL;
+	if (git_reference_lookup(&ref, v->repo, MAIN_REF) < 0)
+		return vcs_err(err, "no branch 'main' in the git repository at '%s'", v->top);
+	rc = git_reference_peel(&o, ref, GIT_OBJECT_COMMIT);
+	git_reference_free(ref);
+	if (rc < 0)
+		return vcs_gerr(err, "cannot read branch 'main'");
+	*out = (git_commit *)o;
+	return 0;
+}
+
+int
+vcs_lookup_id(struct vcs *v, const char *hex, git_commit **out, char **err)
+{
+	git_oid oid;
+
+	*out = NULL;
+	if (git_oid_fromstr(&oid, hex) < 0 || git_commit_lookup(out, v->repo, &oid) < 0)
+		return vcs_gerr(err, "cannot read commit %s", hex);
+	return 0;
+}
+
+int
+vcs_resolve(struct vcs *v, const char *rev, char id[41], char **err)
+{
+	git_commit *c;
+
+	if (vcs_lookup(v, rev, &c, err) < 0)
+		return -1;
+	git_oid_tostr(id, 41, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+void
+vcs_commit_info(git_commit *c, struct vcs_commit *out)
+{
+	const git_signature *a = git_commit_author(c);
+	const char *summary = git_commit_summary(c), *msg = git_commit_message(c);
+
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(c));
+	out->author = xstrdup(a && a->name ? a->name : "");
+	out->email = xstrdup(a && a->email ? a->email : "");
+	out->time = a ? (long long)a->when.time : 0;
+	out->offset = a ? a->when.offset : 0;
+	out->summary = xstrdup(summary ? summary : "");
+	out->message = xstrdup(msg ? msg : "");
+}
+
+void
+vcs_commit_release(struct vcs_commit *c)
+{
+	free(c->author);
+	free(c->email);
+	free(c->summary);
+	free(c->message);
+}
+
+/* reading a tree */
+
+/* the text of the file at path in tree, or NULL */
+char *
+vcs_tree_text(git_repository *repo, git_tree *tree, const char *path, size_t *len)
+{
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	char *s = NULL;
+
+	if (tree && *path && git_tree_entry_bypath(&e, tree, path) == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
+		size_t n = (size_t)git_blob_rawsize(b);
+
+		s = xmalloc(n + 1);
+		memcpy(s, git_blob_rawcontent(b), n);
+		s[n] = '\0';
+		if (len)
+			*len = n;
+	}
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	return s;
+}
+
+static char *
+tree_read(void *ctx, const char *rel, size_t *len)
+{
+	struct treesrc *ts = ctx;
+	char *p = vcs_path(ts->v, rel), *s = NULL;
+
+	if (p)
+		s = vcs_tree_text(ts->v->repo, ts->tree, p, len);
+	free(p);
+	if (!s)
+		errno = ENOENT;
+	return s;
+}
+
+struct globwalk {
+	const char *dir;         /* the pattern's directory as written, with its '/' */
+	const char *pattern;     /* the rest */
+	int depth;               /* slashes in the rest */
+	struct strlist found;
+};
+
+static int
+glob_visit(const char *root, const git_tree_entry *e, void *arg)
+{
+	struct globwalk *w = arg;
+	int depth = 0;
+	char *path;
+
+	for (const char *p = root; *p; p++)
+		depth += *p == '/';
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		return depth >= w->depth ? 1 : 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return 0;
+	path = xasprintf("%s%s", root, git_tree_entry_name(e));
+	if (fnmatch(w->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
+		paths_add(&w->found, xasprintf("%s%s", w->dir, path));
+	free(path);
+	return 0;
+}
+
+/* the files of the tree matching pattern, as glob(3) would in the working tree */
+static long
+tree_glob(void *ctx, const char *pattern, char ***paths)
+{
+	struct treesrc *ts = ctx;
+	struct globwalk w = { 0 };
+	const char *magic = strpbrk(pattern, "*?["), *q;
+	git_tree_entry *e = NULL;
+	git_tree *sub = NULL;
+	size_t dlen = 0;
+	char *dir, *rp;
+
+	if (!magic)
+		magic = pattern + strlen(pattern);
+	for (q = pattern; q < magic; q++)
+		if (*q == '/')
+			dlen = (size_t)(q - pattern) + 1;
+	dir = xstrndup(pattern, dlen);
+	w.dir = dir;
+	w.pattern = pattern + dlen;
+	for (q = w.pattern; *q; q++)
+		w.depth += *q == '/';
+	rp = vcs_path(ts->v, dlen ? dir : ".");
+	if (rp && ts->tree && !*rp)
+		git_tree_walk(ts->tree, GIT_TREEWALK_PRE, glob_visit, &w);
+	else if (rp && ts->tree && git_tree_entry_bypath(&e, ts->tree, rp) == 0 &&
+	         git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	         git_tree_lookup(&sub, ts->v->repo, git_tree_entry_id(e)) == 0)
+		git_tree_walk(sub, GIT_TREEWALK_PRE, glob_visit, &w);
+	git_tree_free(sub);
+	git_tree_entry_free(e);
+	free(rp);
+	free(dir);
+	if (w.found.n)
+		qsort(w.found.v, w.found.n, sizeof(*w.found.v), cmpstrp);
+	*paths = w.found.v;
+	return (long)w.found.n;
+}
+
+/* loading recipes */
+
+/*
+ * recipe_load, its messages collected into *problems instead of printed:
+ * a revision other than the one a command builds is only reported on
+ */
+static struct recipe *
+load_quiet(struct vcs *v, const struct fsrc *src, char **problems)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	struct recipe *r;
+
+	if (!mem)
+		fatal(1, "out of memory");
+	recipe_errors_to(mem);
+	r = recipe_load(v->recipe, v->envdir, src);
+	recipe_errors_to(NULL);
+	fclose(mem);
+	while (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (!r && problems) {
+		*problems = len ? text : xstrdup("the recipe does not load");
+		if (len)
+			return NULL;
+	}
+	free(text);
+	return r;
+}
+
+void
+side_tree(struct side *s, const char *name, git_tree *tree, const git_oid *commit)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->tree = tree;
+	if (commit)
+		git_oid_tostr(s->id, sizeof(s->id), commit);
+}
+
+int
+side_commit(struct vcs *v, struct side *s, const char *name, git_commit *c, char **err)
+{
+	git_tree *t;
+
+	if (git_commit_tree(&t, c) < 0)
+		return vcs_gerr(err, "cannot read the tree of '%s'", name);
+	side_tree(s, name, t, git_commit_id(c));
+	return 0;
+}
+
+int
+side_rev(struct vcs *v, struct side *s, const char *rev, char **err)
+{
+	git_commit *c;
+	int rc;
+
+	if (vcs_lookup(v, rev, &c, err) < 0)
+		return -1;
+	rc = side_commit(v, s, rev, c, err);
+	git_commit_free(c);
+	return rc;
+}
+
+void
+side_worktree(struct side *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup("working tree");
+	s->worktree = true;
+}
+
+/* load the side's recipe; without a recipe file it has no targets */
+void
+side_load(struct vcs *v, struct side *s)
+{
+	char *p = vcs_path(v, v->recipe);
+	git_tree_entry *e = NULL;
+	bool absent;
+
+	if (s->worktree)
+		absent = access(v->recipe, F_OK) < 0;
+	else
+		absent = !p || !*p || !s->tree || git_tree_entry_bypath(&e, s->tree, p) < 0;
+	git_tree_entry_free(e);
+	free(p);
+	if (absent)
+		return;
+	s->ts = (struct treesrc){ .v = v, .tree = s->tree };
+	s->fs = (struct fsrc){ .ctx = &s->ts, .read = tree_read, .glob = tree_glob };
+	s->r = load_quiet(v, s->worktree ? NULL : &s->fs, &s->error);
+	if (s->r)
+		recipe_files(v, s->r, &s->files);
+}
+
+char *
+side_read(struct vcs *v, const struct side *s, const char *path)
+{
+	char *full, *text;
+
+	if (!path)
+		return NULL;
+	if (!s->worktree)
+		return vcs_tree_text(v->repo, s->tree, path, NULL);
+	full = xasprintf("%s/%s", v->top, path);
+	text = readfile(full, NULL);
+	free(full);
+	return text;
+}
+
+void
+side_release(struct side *s)
+{
+	free(s->name);
+	git_tree_free(s->tree);
+	recipe_free(s->r);
+	free(s->error);
+	paths_release(&s->files);
+}
+
+/* the source of a command */
+
+static void
+src_tree_free(struct vcs_src *s)
+{
+	struct treesrc *ts = s->priv;
+
+	if (ts)
+		git_tree_free(ts->tree);
+	free(ts);
+	s->priv = NULL;
+}
+
+/* the revision --scheduled builds: scheduled_rev of the recipe on main, else main */
+static char *
+scheduled_rev(struct vcs *v, char **err)
+{
+	git_commit *c = NULL;
+	struct side s;
+	char *rev = NULL;
+
+	if (vcs_lookup_main(v, &c, err) == 0 && side_commit(v, &s, "main", c, err) == 0) {
+		free(*err);
+		*err = NULL;
+	} else {
+		free(*err);
+		*err = NULL;
+		side_worktree(&s);
+	}
+	git_commit_free(c);
+	side_load(v, &s);
+	if (s.r && s.r->scheduled_rev && *s.r->scheduled_rev &&
+	    (!s.worktree || strcmp(s.r->scheduled_rev, "main") != 0))
+		rev = xstrdup(s.r->scheduled_rev);
+	else if (!s.worktree)
+		rev = xstrdup("main");
+	else
+		vcs_err(err, "--scheduled builds branch 'main', which the git repository at '%s' does not"
+		     " have (or set 'scheduled_rev:' in the recipe)", v->top);
+	side_release(&s);
+	return rev;
+}
+
+struct vcs_src *
+vcs_src_open(const char *recipe_path, const char *envdir, const char *rev, bool scheduled,
+             char **err)
+{
+	struct vcs_src *s = xcalloc(1, sizeof(*s));
+	struct treesrc *ts;
+	git_commit *c = NULL;
+	char cwd[PATH_MAX];
+	int rc = vcs_open(&s->vcs, recipe_path, envdir, err);
+
+	if (rc < 0)
+		goto fail;
+	if (rc == 1) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			snprintf(cwd, sizeof(cwd), ".");
+		if (rev) {
+			vcs_err(err, "cannot read revision '%s': '%s' is not in a git repository", rev, cwd);
+			goto fail;
+		}
+		s->note = xasprintf("'%s' is not in a git repository: reading the working tree,"
+		                    " revisions are not recorded", cwd);
+		return s;
+	}
+	if (rev)
+		s->rev = xstrdup(rev);
+	else if (scheduled && !(s->rev = scheduled_rev(s->vcs, err)))
+		goto fail;
+	if (!s->rev) {
+		if (git_repository_head_unborn(s->vcs->repo) == 1) {
+			s->note = xasprintf("no commit yet in the git repository at '%s': reading the"
+			                    " working tree, revisions are not recorded", s->vcs->top);
+			return s;
+		}
+		if (vcs_lookup(s->vcs, "HEAD", &c, err) < 0)
+			goto fail;
+		git_oid_tostr(s->id, sizeof(s->id), git_commit_id(c));
+		git_commit_free(c);
+		return s;
+	}
+	if (vcs_lookup(s->vcs, s->rev, &c, err) < 0)
+		goto fail;
+	ts = s->priv = xcalloc(1, sizeof(*ts));
+	ts->v = s->vcs;
+	if (git_commit_tree(&ts->tree, c) < 0) {
+		vcs_gerr(err, "cannot read the tree of '%s'", s->rev);
+		goto fail;
+	}
+	s->fs = (struct fsrc){ .ctx = ts, .read = tree_read, .glob = tree_glob };
+	s->commit = true;
+	git_oid_tostr(s->id, sizeof(s->id), git_commit_id(c));
+	git_commit_free(c);
+	return s;
+fail:
+	git_commit_free(c);
+	vcs_src_free(s);
+	return NULL;
+}
+
+void
+vcs_src_free(struct vcs_src *s)
+{
+	if (!s)
+		return;
+	src_tree_free(s);
+	vcs_free(s->vcs);
+	free(s->rev);
+	free(s->note);
+	free(s);
+}
+
+/* the config files (by read, or by name) of the working tree that differ from HEAD */
+int
+vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct strlist *out, char **err)
+{
+	git_status_options o;
+	git_status_list *st = NULL;
+	size_t i, n;
+
+	git_status_options_init(&o, GIT_STATUS_OPTIONS_VERSION);
+	o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	o.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (!all)
+		o.flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	if (git_status_list_new(&st, v->repo, &o) < 0)
+		return vcs_gerr(err, "cannot read the status of the working tree");
+	n = git_status_list_entrycount(st);
+	for (i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(st, i);
+		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+		const char *path;
+
+		if (!d || e->status == GIT_STATUS_CURRENT || (e->status & GIT_STATUS_IGNORED))
+			continue;
+		path = d->new_file.path ? d->new_file.path : d->old_file.path;
+		if (all || vcs_is_config(v, path, read, NULL))
+			paths_add_new(out, xstrdup(path));
+	}
+	git_status_list_free(st);
+	return 0;
+}
+
+void
+vcs_src_check(struct vcs_src *s, const struct recipe *r)
+{
+	struct strlist read = { 0 }, changed = { 0 };
+	char *err = NULL;
+
+	if (!s->vcs || s->commit)
+		return;
+	recipe_files(s->vcs, r, &read);
+	if (vcs_status_files(s->vcs, &read, false, &changed, &err) < 0)
+		s->dirty = true;
+	else
+		s->dirty = changed.n > 0;
+	free(err);
+	paths_release(&read);
+	paths_release(&changed);
+}
+
+int
+vcs_changed_files(struct vcs *v, struct strlist *out, char **err)
+{
+	struct side s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	side_worktree(&s);
+	side_load(v, &s);
+	rc = vcs_status_files(v, &s.files, false, out, err);
+	side_release(&s);
+	return rc;
+}

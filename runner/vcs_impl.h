@@ -1,0 +1,89 @@
+/* vcs_impl.h: internals shared by vcs.c, vcs_diff.c and vcs_review.c; callers use vcs.h */
+#ifndef CHACC_VCS_IMPL_H
+#define CHACC_VCS_IMPL_H
+
+#include <git2.h>
+#include <stdbool.h>
+
+#include "vcs.h"
+
+#define MAIN_REF "refs/heads/main"
+#define REVIEW_REFS "refs/heads/review/"
+#define REJECTED_REFS "refs/chacc/rejected/"
+
+struct vcs {
+	git_repository *repo;
+	char *top;               /* real path of the working tree's top */
+	char *cwd;               /* real path of the working directory */
+	char *recipe;            /* the recipe's path as given */
+	char *envdir;            /* where .env is read */
+	char *rdir;              /* the recipe's directory in the repository, "" at the top */
+};
+
+/* a tree read as a struct fsrc */
+struct treesrc {
+	struct vcs *v;
+	git_tree *tree;          /* NULL: empty */
+};
+
+/* one side of a comparison: a tree, or the working tree */
+struct side {
+	char *name;
+	char id[41];             /* "" unless a commit */
+	bool worktree;
+	git_tree *tree;          /* NULL and not worktree: empty */
+	struct treesrc ts;
+	struct fsrc fs;
+	struct recipe *r;        /* NULL when there is no recipe or it does not load */
+	char *error;             /* why it does not load */
+	struct strlist files;    /* the config files it reads */
+};
+
+/* *err = the message; returns -1 */
+int vcs_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the same, followed by libgit2's last error */
+int vcs_gerr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* lists of paths: add s (taken), add it unless NULL or there, test, free */
+void paths_add(struct strlist *l, char *s);
+void paths_add_new(struct strlist *l, char *s);
+bool paths_has(const struct strlist *l, const char *s);
+void paths_release(struct strlist *l);
+/* 'a', 'b' and 'c' */
+char *paths_quoted(const struct strlist *l);
+
+/* path (relative to the working directory) in the repository, or NULL outside it */
+char *vcs_path(const struct vcs *v, const char *path);
+/* a path of recipe r (relative to its directory) in the repository, or NULL */
+char *vcs_recipe_path(const struct vcs *v, const struct recipe *r, const char *rel);
+/* a file a recipe reads (read1, read2), or a recipe or SQL file under the recipe's directory */
+bool vcs_is_config(const struct vcs *v, const char *path, const struct strlist *read1,
+                   const struct strlist *read2);
+
+/* the commit rev names; the branch main; a commit by its hex id */
+int vcs_lookup(struct vcs *v, const char *rev, git_commit **out, char **err);
+int vcs_lookup_main(struct vcs *v, git_commit **out, char **err);
+int vcs_lookup_id(struct vcs *v, const char *hex, git_commit **out, char **err);
+void vcs_commit_info(git_commit *c, struct vcs_commit *out);
+void vcs_commit_release(struct vcs_commit *c);
+/* the text of the file at path in tree (NULL: empty), or NULL */
+char *vcs_tree_text(git_repository *repo, git_tree *tree, const char *path, size_t *len);
+
+/* a side of a comparison: a tree (taken), a commit, a revision, the working tree */
+void side_tree(struct side *s, const char *name, git_tree *tree, const git_oid *commit);
+int side_commit(struct vcs *v, struct side *s, const char *name, git_commit *c, char **err);
+int side_rev(struct vcs *v, struct side *s, const char *rev, char **err);
+void side_worktree(struct side *s);
+/* load its recipe, quietly: problems go to s->error */
+void side_load(struct vcs *v, struct side *s);
+/* the text of a repository path on the side, or NULL */
+char *side_read(struct vcs *v, const struct side *s, const char *path);
+void side_release(struct side *s);
+
+/* the working tree's changes against HEAD: config files (by read), or with all every tracked file */
+int vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct strlist *out,
+                     char **err);
+/* compare side a with side b into out (loading both) */
+int vcs_compare(struct vcs *v, struct side *a, struct side *b, struct vcs_diff *out, char **err);
+
+#endif
