@@ -32,7 +32,7 @@ OBJ = \
 	runner/vcs.o \
 	runner/vcs_diff.o \
 	runner/vcs_review.o
-CLI_OBJ = runner/main.o runner/run.o runner/report.o
+CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o
 HDR = runner/*.h
 
 UNIT_TESTS = \

@@ -18,6 +18,7 @@ struct opts {
 	const char *since;       /* --since, --last-updated */
 	const char *rev;         /* --rev */
 	long limit;              /* history -l */
+	const char *message;     /* review propose -m */
 	char **args;             /* target names or a run id */
 	size_t nargs;
 	const char *started_by;  /* who asked for a build (default: user@host) */
@@ -43,7 +44,10 @@ void print_plan(struct plan_item *items, size_t n, bool json);
 int cmd_status(struct opts *o);
 int cmd_history(struct opts *o);
 int cmd_clean(struct opts *o);
+int cmd_config(struct opts *o);
+int cmd_review(struct opts *o);
 
 extern const char usage_status[], usage_history[], usage_clean[];
+extern const char usage_config[], usage_review[];
 
 #endif

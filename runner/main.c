@@ -29,6 +29,8 @@ static const char usage_main[] =
 	"  history [RUN]        past runs; one run's targets with timings\n"
 	"  validate             check the recipe; connects to nothing\n"
 	"  clean [TARGET...]    drop built tables and their markers\n"
+	"  config log|diff      git history of recipes and SQL, per target\n"
+	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"\n"
 	"options:\n"
 	"  -f, --file RECIPE    recipe to read (default: chacc.yml)\n"
@@ -52,24 +54,29 @@ static const char usage_build[] =
 	"      --incremental    incremental where possible (the default)\n"
 	"      --since DATE     re-read extracts from DATE (source time zone)\n"
 	"      --last-updated DATE  the same as --since\n"
-	"      --scheduled      cron mode: quiet on success, one run at a time (exit 75)\n"
+	"      --scheduled      cron mode: quiet on success, one run at a time (exit 75),\n"
+	"                       from branch main (or the recipe's scheduled_rev)\n"
+	"      --rev REF        read the recipe and SQL from git commit REF, not the\n"
+	"                       working tree (.env still comes from the working directory)\n"
 	"      --central-scheduler  accepted; runners coordinate through the target database\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
 	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG, CHACC_FAULT (tests).\n";
 
 static const char usage_plan[] =
-	"usage: chacc plan [--json] [-B] [--full-refresh] [--since DATE] [TARGET...]\n"
+	"usage: chacc plan [--json] [-B] [--full-refresh] [--since DATE] [--rev REF] [TARGET...]\n"
 	"\n"
 	"Prints the targets a build would run, in build order, each with the reason\n"
 	"(forced, missing, definition changed, failed, needs changed, source) and the\n"
-	"mode (full or incremental). Asks sources for new rows; changes nothing.\n";
+	"mode (full or incremental). Asks sources for new rows; changes nothing.\n"
+	"--rev REF plans as a build of git commit REF would.\n";
 
 const char usage_status[] =
-	"usage: chacc status [--json]\n"
+	"usage: chacc status [--json] [--rev REF]\n"
 	"\n"
 	"Prints every target with its state (ok, out of date, failed, missing), when it\n"
-	"was built and last changed, its rows and watermark.\n";
+	"was built and last changed, its rows and watermark; with --rev REF, out of date\n"
+	"as the recipe at git commit REF sees it.\n";
 
 static const char usage_graph[] =
 	"usage: chacc graph [--svg]\n"
@@ -124,6 +131,7 @@ static const struct option longopts[] = {
 	{ "rev", required_argument, NULL, OPT_REV },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "svg", no_argument, NULL, OPT_SVG },
+	{ "message", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -137,7 +145,7 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'C': o->dir = optarg; break;
@@ -156,6 +164,7 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 		case 'n': o->dry_run = true; break;
 		case 'B': o->force = true; break;
 		case 'l': o->limit = atol(optarg); break;
+		case 'm': o->message = optarg; break;
 		case OPT_FULL_REFRESH: o->full_refresh = true; break;
 		case OPT_INCREMENTAL: break;
 		case OPT_SINCE: o->since = optarg; break;
@@ -271,6 +280,8 @@ static const struct {
 	{ "history", cmd_history, usage_history },
 	{ "validate", cmd_validate, usage_validate },
 	{ "clean", cmd_clean, usage_clean },
+	{ "config", cmd_config, usage_config },
+	{ "review", cmd_review, usage_review },
 };
 
 int
