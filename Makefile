@@ -45,6 +45,7 @@ INTEGRATION_TESTS = \
 	tests/check_db \
 	tests/check_build \
 	tests/check_extract \
+	tests/check_vcs \
 	tests/check_openmrs
 
 all: chacc

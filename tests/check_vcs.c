@@ -1,0 +1,1003 @@
+/* check_vcs.c: configs in git: builds from a revision, config log and diff, reviews */
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "recipe.h"
+#include "testutil.h"
+#include "util.h"
+
+static const char *bin, *tmpdir;
+
+struct proj {
+	char dir[PATH_MAX];
+	char name[32];
+	char srcdb[64], tgtdb[64];
+	struct db *src, *tgt;
+	struct conn srcc, tgtc;
+};
+
+static struct db *
+connect_to(struct conn *c, const char *sock, const char *db)
+{
+	struct db *d;
+	char *err = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->name = (char *)"test";
+	c->socket = (char *)sock;
+	c->user = getenv("CHACC_TEST_USER");
+	c->password = getenv("CHACC_TEST_PASSWORD");
+	c->database = (char *)db;
+	d = db_connect(c, &err);
+	ck_assert_msg(d != NULL, "connect: %s", err ? err : "?");
+	return d;
+}
+
+static void
+sql(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	ck_assert_msg(db_exec(d, s) == 0, "%s: %s", s, db_error(d));
+	free(s);
+}
+
+/* first column of the first row, "" for NULL, "(none)" without a row */
+static char *
+val(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *v = NULL;
+	int rc;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	rc = db_value(d, &v, "%s", s);
+	ck_assert_msg(rc >= 0, "%s: %s", s, db_error(d));
+	free(s);
+	if (rc == 0)
+		return xstrdup("(none)");
+	return v ? v : xstrdup("");
+}
+
+static void __attribute__((format(printf, 3, 4)))
+assert_val(struct db *d, const char *want, const char *fmt, ...)
+{
+	va_list ap;
+	char *q, *v;
+
+	va_start(ap, fmt);
+	q = xvasprintf(fmt, ap);
+	va_end(ap);
+	v = val(d, "%s", q);
+	ck_assert_msg(strcmp(v, want) == 0, "%s: got '%s', want '%s'", q, v, want);
+	free(v);
+	free(q);
+}
+
+static void
+write_file(struct proj *p, const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel), *slash;
+	FILE *f;
+
+	for (slash = strchr(path + strlen(p->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static char *
+read_file(struct proj *p, const char *rel)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel), *text = readfile(path, NULL);
+
+	free(path);
+	return text ? text : xstrdup("(missing)");
+}
+
+/* run git in the project; its output, trimmed */
+static char * __attribute__((format(printf, 2, 3)))
+git(struct proj *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *args, *cmd, buf[4096];
+	struct buf out;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	args = xvasprintf(fmt, ap);
+	va_end(ap);
+	cmd = xasprintf("cd '%s' && git %s 2>&1", p->dir, args);
+	f = popen(cmd, "r");
+	ck_assert(f != NULL);
+	buf_init(&out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		buf_add(&out, buf, n);
+	st = pclose(f);
+	buf_addc(&out, '\0');
+	ck_assert_msg(st == 0, "git %s: %s", args, out.s);
+	free(args);
+	free(cmd);
+	strtrim(out.s);
+	return buf_detach(&out);
+}
+
+#define GIT(p, ...) free(git(p, __VA_ARGS__))
+
+static const char recipe[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 2, retry_delay: 100ms }\n"
+	"include: [more/*.yml]\n"
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/people.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
+	"  - name: visits\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/visits.sql\n"
+	"    key: [id]\n"
+	"  - name: people_visits\n"
+	"    kind: table\n"
+	"    needs: [people, visits]\n"
+	"    query: sql/people_visits.sql\n"
+	"    key: [visit_id]\n"
+	"  - name: visit_counts\n"
+	"    kind: table\n"
+	"    needs: [people_visits]\n"
+	"    query: sql/visit_counts.sql\n"
+	"    key: [name]\n"
+	"  - name: lonely\n"
+	"    kind: table\n"
+	"    query: sql/lonely.sql\n";
+
+static const char beta[] =
+	"targets:\n"
+	"  - name: beta\n"
+	"    kind: table\n"
+	"    needs: [lonely]\n"
+	"    query: sql/beta.sql\n";
+
+/* the clinic of check_build with an include, committed on main when in git */
+static void
+proj_new(struct proj *p, const char *name, bool in_git)
+{
+	char *env;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->dir, sizeof(p->dir), "%s/vcs-%s-XXXXXX", tmpdir, name);
+	ck_assert(mkdtemp(p->dir) != NULL);
+	snprintf(p->srcdb, sizeof(p->srcdb), "src_vcs_%s", name);
+	snprintf(p->tgtdb, sizeof(p->tgtdb), "tgt_vcs_%s", name);
+	p->src = connect_to(&p->srcc, getenv("CHACC_TEST_SRC_SOCKET"), NULL);
+	p->tgt = connect_to(&p->tgtc, getenv("CHACC_TEST_TGT_SOCKET"), NULL);
+	sql(p->src, "DROP DATABASE IF EXISTS %s", p->srcdb);
+	sql(p->src, "CREATE DATABASE %s", p->srcdb);
+	sql(p->tgt, "DROP DATABASE IF EXISTS %s", p->tgtdb);
+	sql(p->tgt, "CREATE DATABASE %s", p->tgtdb);
+	sql(p->src, "USE %s", p->srcdb);
+	sql(p->tgt, "USE %s", p->tgtdb);
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
+	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
+	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
+	sql(p->src, "INSERT INTO people VALUES (1, 'ada', NOW() - INTERVAL 1 DAY, 0),"
+	    " (2, 'bob', NOW() - INTERVAL 1 DAY, 0), (3, 'cy', NOW() - INTERVAL 1 DAY, 0)");
+	sql(p->src, "INSERT INTO visits VALUES (10, 1, '2026-01-01'), (11, 1, '2026-01-02'),"
+	    " (12, 2, '2026-01-03')");
+	/* secrets stay out of git: .env is in the working directory only */
+	env = xasprintf("SOURCE_DB_SOCKET=%s\nSOURCE_DB_USER=%s\nSOURCE_DB_PASSWORD=%s\n"
+	                "SOURCE_DB_NAME=%s\nTARGET_DB_SOCKET=%s\nTARGET_DB_USER=%s\n"
+	                "TARGET_DB_PASSWORD=%s\nTARGET_DB_NAME=%s\n",
+	                getenv("CHACC_TEST_SRC_SOCKET"), getenv("CHACC_TEST_USER"),
+	                getenv("CHACC_TEST_PASSWORD"), p->srcdb, getenv("CHACC_TEST_TGT_SOCKET"),
+	                getenv("CHACC_TEST_USER"), getenv("CHACC_TEST_PASSWORD"), p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+	write_file(p, "chacc.yml", recipe);
+	write_file(p, "more/alpha.yml",
+	           "targets:\n  - name: alpha\n    kind: table\n    query: sql/alpha.sql\n");
+	write_file(p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits;\n");
+	write_file(p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
+	write_file(p, "sql/visit_counts.sql",
+	           "SELECT name, COUNT(*) AS n FROM people_visits GROUP BY name\n");
+	write_file(p, "sql/lonely.sql", "SELECT 1 AS x\n");
+	write_file(p, "sql/alpha.sql", "SELECT 'a' AS v\n");
+	write_file(p, "sql/beta.sql", "SELECT x + 10 AS y FROM lonely\n");
+	write_file(p, "README.txt", "the clinic's analytics\n");
+	if (!in_git)
+		return;
+	GIT(p, "init -q -b main");
+	GIT(p, "config user.name 'Test Maintainer'");
+	GIT(p, "config user.email maintainer@example.org");
+	GIT(p, "add chacc.yml more sql README.txt");
+	GIT(p, "commit -q -m 'the clinic'");
+}
+
+static void
+proj_free(struct proj *p)
+{
+	db_close(p->src);
+	db_close(p->tgt);
+}
+
+struct result {
+	int status;
+	char *out, *err;
+};
+
+static void
+result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static char *
+slurp_fd(int fd)
+{
+	struct buf b;
+	char tmp[4096];
+	ssize_t n;
+
+	buf_init(&b);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_add(&b, tmp, (size_t)n);
+	buf_addc(&b, '\0');
+	close(fd);
+	return buf_detach(&b);
+}
+
+/* run chacc in the project; env: NAME=VALUE to set, NAME to unset, NULL-terminated */
+static struct result
+run(struct proj *p, const char *const *env, char *const args[])
+{
+	char outpath[PATH_MAX], errpath[PATH_MAX];
+	struct result r;
+	int o, e, st;
+	pid_t pid;
+
+	snprintf(outpath, sizeof(outpath), "%s/out.XXXXXX", tmpdir);
+	snprintf(errpath, sizeof(errpath), "%s/err.XXXXXX", tmpdir);
+	o = mkstemp(outpath);
+	e = mkstemp(errpath);
+	unlink(outpath);
+	unlink(errpath);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char *argv[32];
+		int i = 0;
+
+		argv[i++] = (char *)bin;
+		for (int j = 0; args[j] && i < 31; j++)
+			argv[i++] = args[j];
+		argv[i] = NULL;
+		dup2(o, 1);
+		dup2(e, 2);
+		if (chdir(p->dir) < 0)
+			_exit(127);
+		for (int j = 0; env && env[j]; j++) {
+			if (strchr(env[j], '='))
+				putenv((char *)env[j]);
+			else
+				unsetenv(env[j]);
+		}
+		execv(bin, argv);
+		_exit(127);
+	}
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	return r;
+}
+
+#define chacc(p, ...) run(p, NULL, (char *const[]){ __VA_ARGS__, NULL })
+#define chacc_env(p, env, ...) run(p, env, (char *const[]){ __VA_ARGS__, NULL })
+
+static void
+assert_ok(struct result *r)
+{
+	ck_assert_msg(r->status == 0, "exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+static void
+assert_exit(struct result *r, int status, const char *in_err)
+{
+	ck_assert_msg(r->status == status, "exit %d, want %d\nstdout: %s\nstderr: %s", r->status,
+	              status, r->out, r->err);
+	ck_assert_msg(!in_err || strstr(r->err, in_err), "stderr lacks \"%s\": %s", in_err, r->err);
+}
+
+/* run chacc, expect success, free the result */
+#define OK(p, ...) do { \
+	struct result r_ = chacc(p, __VA_ARGS__); \
+	assert_ok(&r_); \
+	result_free(&r_); \
+} while (0)
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
+/* the (target, reason, mode) triples of a JSON array, one per line */
+static char *
+triples(json_t *arr)
+{
+	struct buf b;
+	size_t i;
+	json_t *it;
+
+	ck_assert_msg(json_is_array(arr), "not a JSON array");
+	buf_init(&b);
+	json_array_foreach(arr, i, it)
+		buf_addf(&b, "%s %s %s\n", json_string_value(json_object_get(it, "target")),
+		         json_string_value(json_object_get(it, "reason")),
+		         json_string_value(json_object_get(it, "mode")));
+	buf_addc(&b, '\0');
+	return buf_detach(&b);
+}
+
+/* the "targets" of a config log entry, one "target change" a line */
+static char *
+changes(json_t *entry)
+{
+	struct buf b;
+	size_t i;
+	json_t *it;
+
+	buf_init(&b);
+	json_array_foreach(json_object_get(entry, "targets"), i, it)
+		buf_addf(&b, "%s %s\n", json_string_value(json_object_get(it, "target")),
+		         json_string_value(json_object_get(it, "change")));
+	buf_addc(&b, '\0');
+	return buf_detach(&b);
+}
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	ck_assert_msg(j != NULL, "bad JSON (%s): %s", e.text, text);
+	return j;
+}
+
+static char *
+newest_run(struct proj *p, const char *col)
+{
+	return val(p->tgt, "SELECT %s FROM etl_runs ORDER BY run_id DESC LIMIT 1", col);
+}
+
+START_TEST(test_rev_reads_the_commit)
+{
+	struct proj p;
+	struct result r;
+	char *head, *v;
+
+	proj_new(&p, "rev", true);
+	head = git(&p, "rev-parse HEAD");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(!strstr(r.err, "not in a git repository"), "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "6", "SELECT COUNT(*) FROM etl_metadata WHERE config_rev = '%s'"
+	           " AND config_dirty = 0", head);
+
+	/* uncommitted: a changed query and a new included file */
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	write_file(&p, "more/beta.yml", beta);
+	r = chacc(&p, "plan", "--json", "--rev", "HEAD");
+	assert_ok(&r);
+	ck_assert_msg(strcmp(strtrim(r.out), "[]") == 0, "--rev HEAD plans: %s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "--rev", "HEAD");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "status", "--json", "--rev", "main");
+	assert_ok(&r);
+	ck_assert_msg(!strstr(r.out, "out of date") && !strstr(r.out, "beta"), "%s", r.out);
+	result_free(&r);
+
+	/* the working tree is dirty: built, and recorded so */
+	OK(&p, "build");
+	assert_val(p.tgt, "2", "SELECT x FROM lonely");
+	assert_val(p.tgt, "12", "SELECT y FROM beta");
+	assert_val(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "1", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "1", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
+	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'people'");
+
+	/* back to the commit: its definition, not dirty */
+	OK(&p, "build", "--rev", "HEAD");
+	assert_val(p.tgt, "1", "SELECT x FROM lonely");
+	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, head, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
+	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
+	v = read_file(&p, "sql/lonely.sql");
+	ck_assert_str_eq(v, "SELECT 2 AS x\n");
+	free(v);
+	free(head);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_scheduled_builds_main)
+{
+	struct proj p;
+	struct result r;
+	char *mainid, *release, *mode;
+
+	proj_new(&p, "sched", true);
+	/* a release branch, then main names it as the revision cron builds */
+	GIT(&p, "checkout -q -b release");
+	write_file(&p, "sql/lonely.sql", "SELECT 7 AS x\n");
+	GIT(&p, "commit -q -am 'seven for the release'");
+	release = git(&p, "rev-parse HEAD");
+	GIT(&p, "checkout -q main");
+	mainid = git(&p, "rev-parse HEAD");
+	/* work in progress on another branch, committed and not */
+	GIT(&p, "checkout -q -b work");
+	write_file(&p, "sql/lonely.sql", "SELECT 3 AS x\n");
+	GIT(&p, "commit -q -am three");
+	write_file(&p, "sql/lonely.sql", "SELECT 4 AS x\n");
+
+	OK(&p, "build");
+	assert_val(p.tgt, "4", "SELECT x FROM lonely");
+	r = chacc(&p, "build", "--scheduled");
+	assert_ok(&r);
+	ck_assert_msg(strcmp(r.out, "") == 0, "--scheduled is quiet on success: %s", r.out);
+	result_free(&r);
+	assert_val(p.tgt, "1", "SELECT x FROM lonely");
+	mode = newest_run(&p, "mode");
+	ck_assert_str_eq(mode, "scheduled");
+	free(mode);
+	assert_val(p.tgt, mainid, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, mainid, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
+
+	/* scheduled_rev: in main's recipe */
+	GIT(&p, "stash -q");
+	GIT(&p, "checkout -q main");
+	{
+		char *text = xasprintf("%s%s", recipe, "scheduled_rev: release\n");
+
+		write_file(&p, "chacc.yml", text);
+		free(text);
+	}
+	GIT(&p, "commit -q -am 'cron builds the release'");
+	GIT(&p, "checkout -q work");
+	GIT(&p, "stash pop -q");
+	OK(&p, "build", "--scheduled");
+	assert_val(p.tgt, "7", "SELECT x FROM lonely");
+	assert_val(p.tgt, release, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	free(mainid);
+	free(release);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_diff_impact_is_the_plan_after_approval)
+{
+	struct proj p;
+	struct result r;
+	json_t *j;
+	char *diff_impact, *show_impact, *plan, *range_impact, *text;
+
+	proj_new(&p, "impact", true);
+	OK(&p, "build");
+	write_file(&p, "sql/people.sql",
+	           "SELECT id, name, updated_at, voided FROM people WHERE id > 0\n");
+	write_file(&p, "more/beta.yml", beta);
+
+	r = chacc(&p, "config", "diff");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "target people: definition changed"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "target beta: added"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "-SELECT id, name, updated_at, voided FROM people\n"
+	                     "+SELECT id, name, updated_at, voided FROM people WHERE id > 0\n"),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, "+  - name: beta\n"), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "target lonely"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "config", "diff", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	diff_impact = triples(json_object_get(j, "impact"));
+	json_decref(j);
+	result_free(&r);
+	ck_assert_str_eq(diff_impact,
+	                 "people definition changed full\n"
+	                 "people_visits needs changed full\n"
+	                 "visit_counts needs changed full\n"
+	                 "beta missing full\n");
+
+	r = chacc(&p, "review", "propose", "-m", "People with an id; a beta table");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "proposed review 1 on branch 'review/1-people-with-an-id-a-beta"),
+	              "%s", r.out);
+	result_free(&r);
+	/* the working tree keeps the edits; drop them so that approval checks main out */
+	GIT(&p, "checkout -- sql/people.sql");
+	GIT(&p, "clean -q -f more");
+	r = chacc(&p, "review", "show", "--json", "1");
+	assert_ok(&r);
+	j = parse(r.out);
+	show_impact = triples(json_object_get(j, "impact"));
+	json_decref(j);
+	result_free(&r);
+	ck_assert_str_eq(show_impact, diff_impact);
+
+	r = chacc(&p, "review", "approve", "1");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "fast-forwarded") && strstr(r.out, "working tree is up to date"),
+	              "%s", r.out);
+	result_free(&r);
+	text = read_file(&p, "more/beta.yml");
+	ck_assert_str_eq(text, beta);
+	free(text);
+
+	r = chacc(&p, "plan", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	plan = triples(j);
+	json_decref(j);
+	result_free(&r);
+	ck_assert_str_eq(plan, diff_impact);
+	r = chacc(&p, "config", "diff", "--json", "HEAD~1", "HEAD");
+	assert_ok(&r);
+	j = parse(r.out);
+	range_impact = triples(json_object_get(j, "impact"));
+	json_decref(j);
+	result_free(&r);
+	ck_assert_str_eq(range_impact, plan);
+
+	free(diff_impact);
+	free(show_impact);
+	free(plan);
+	free(range_impact);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_review_propose_list_show_approve_reject)
+{
+	static const char *const grace[] = { "GIT_AUTHOR_NAME=Grace Hopper",
+	                                     "GIT_AUTHOR_EMAIL=grace@example.org", NULL };
+	static const char *const lin[] = { "CHACC_AUTHOR=Lin Chen <lin@example.org>", NULL };
+	struct proj p;
+	struct result r;
+	char *status0, *status1, *head0, *head1, *mainid, *s;
+	json_t *j;
+
+	proj_new(&p, "review", true);
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	write_file(&p, "sql/visits.sql", "SELECT id, person_id, at FROM visits WHERE id > 0\n");
+	write_file(&p, "README.txt", "not a config file\n");
+	status0 = git(&p, "status --porcelain");
+	head0 = git(&p, "rev-parse HEAD");
+
+	/* named files, author from the environment */
+	r = chacc_env(&p, grace, "review", "propose", "-m", "Two for lonely", "sql/lonely.sql");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "review 1 on branch 'review/1-two-for-lonely'"), "%s", r.out);
+	result_free(&r);
+	status1 = git(&p, "status --porcelain");
+	head1 = git(&p, "rev-parse --abbrev-ref HEAD");
+	ck_assert_str_eq(status1, status0);
+	ck_assert_str_eq(head1, "main");
+	free(status1);
+	free(head1);
+	head1 = git(&p, "rev-parse HEAD");
+	ck_assert_str_eq(head1, head0);
+	free(head1);
+	s = git(&p, "show --format=%%an%%n%%P --name-only review/1-two-for-lonely");
+	ck_assert_msg(strstr(s, "Grace Hopper") && strstr(s, head0) && strstr(s, "sql/lonely.sql") &&
+	              !strstr(s, "visits") && !strstr(s, "README"), "%s", s);
+	free(s);
+
+	/* every changed config file by default; author from CHACC_AUTHOR */
+	r = chacc_env(&p, lin, "review", "propose", "-m", "Visits with an id");
+	assert_ok(&r);
+	result_free(&r);
+	s = git(&p, "show --format=%%an --name-only review/2-visits-with-an-id");
+	ck_assert_msg(strstr(s, "Lin Chen") && strstr(s, "sql/visits.sql") &&
+	              strstr(s, "sql/lonely.sql") && !strstr(s, "README"), "%s", s);
+	free(s);
+
+	r = chacc(&p, "review", "list");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "review/1-two-for-lonely") && strstr(r.out, "Grace Hopper") &&
+	              count(r.out, " open ") == 2, "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "review", "show", "1");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "target lonely: definition changed") &&
+	              strstr(r.out, "-SELECT 1 AS x\n+SELECT 2 AS x\n") &&
+	              strstr(r.out, "lonely                           definition changed full"),
+	              "%s", r.out);
+	result_free(&r);
+
+	/* fast-forward; the working tree has changes, so only the branch moves */
+	r = chacc(&p, "review", "approve", "1");
+	assert_exit(&r, 0, "only the branch moved");
+	ck_assert_msg(strstr(r.out, "fast-forwarded"), "%s", r.out);
+	result_free(&r);
+	mainid = git(&p, "rev-parse main");
+	s = git(&p, "rev-parse review/1-two-for-lonely");
+	ck_assert_str_eq(mainid, s);
+	free(s);
+	free(mainid);
+	s = git(&p, "show :sql/lonely.sql");
+	ck_assert_str_eq(s, "SELECT 1 AS x");
+	free(s);
+
+	/* review 2 forked before 1 was merged: a merge commit, the clean working tree follows */
+	GIT(&p, "reset -q --hard");
+	GIT(&p, "checkout -q -- .");
+	r = chacc(&p, "review", "approve", "review/2-visits-with-an-id");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "merged into 'main'") && strstr(r.out, "up to date"), "%s",
+	              r.out);
+	result_free(&r);
+	s = git(&p, "rev-list --parents -n 1 main");
+	ck_assert_msg(count(s, " ") == 2, "a merge has two parents: %s", s);
+	free(s);
+	s = read_file(&p, "sql/visits.sql");
+	ck_assert_str_eq(s, "SELECT id, person_id, at FROM visits WHERE id > 0\n");
+	free(s);
+	s = git(&p, "status --porcelain --untracked-files=no");
+	ck_assert_str_eq(s, "");
+	free(s);
+	r = chacc(&p, "review", "approve", "2");
+	assert_exit(&r, 1, "approved already");
+	result_free(&r);
+
+	/* a third, rejected */
+	write_file(&p, "sql/alpha.sql", "SELECT 'b' AS v\n");
+	OK(&p, "review", "propose", "-m", "alpha b");
+	GIT(&p, "checkout -q -- .");
+	r = chacc(&p, "review", "reject", "3");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "review", "list", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_int_eq(json_array_size(j), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "status")),
+	                 "approved");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 1), "status")),
+	                 "approved");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 2), "status")),
+	                 "rejected");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 2), "branch")),
+	                 "review/3-alpha-b");
+	json_decref(j);
+	result_free(&r);
+	s = git(&p, "branch --list 'review/3*'");
+	ck_assert_str_eq(s, "");
+	free(s);
+	GIT(&p, "show-ref -q refs/chacc/rejected/3-alpha-b");
+	r = chacc(&p, "review", "approve", "3");
+	assert_exit(&r, 1, "rejected");
+	result_free(&r);
+	r = chacc(&p, "review", "show", "3");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "status: rejected") && strstr(r.out, "+SELECT 'b' AS v"), "%s",
+	              r.out);
+	result_free(&r);
+
+	/* the next id follows the rejected one; main not checked out: the branch only */
+	write_file(&p, "sql/alpha.sql", "SELECT 'c' AS v\n");
+	OK(&p, "review", "propose", "-m", "alpha c", "sql/alpha.sql");
+	GIT(&p, "checkout -q -- .");
+	GIT(&p, "checkout -q -b elsewhere");
+	r = chacc(&p, "review", "approve", "4");
+	assert_exit(&r, 0, "'main' is not checked out");
+	result_free(&r);
+	s = git(&p, "show main:sql/alpha.sql");
+	ck_assert_str_eq(s, "SELECT 'c' AS v");
+	free(s);
+	s = read_file(&p, "sql/alpha.sql");
+	ck_assert_str_eq(s, "SELECT 'a' AS v\n");
+	free(s);
+
+	free(status0);
+	free(head0);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_conflicts_are_refused)
+{
+	struct proj p;
+	struct result r;
+	char *before, *after;
+
+	proj_new(&p, "conflict", true);
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	OK(&p, "review", "propose", "-m", "two");
+	write_file(&p, "sql/lonely.sql", "SELECT 3 AS x\n");
+	OK(&p, "review", "propose", "-m", "three");
+	GIT(&p, "checkout -q -- .");
+	OK(&p, "review", "approve", "1");
+	before = git(&p, "rev-parse main");
+	r = chacc(&p, "review", "approve", "2");
+	assert_exit(&r, 1, "review 2 conflicts with 'main' in 'sql/lonely.sql'");
+	result_free(&r);
+	after = git(&p, "rev-parse main");
+	ck_assert_str_eq(after, before);
+	r = chacc(&p, "review", "show", "2");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "conflicts with 'main' in: sql/lonely.sql") &&
+	              strstr(r.out, "+SELECT 3 AS x"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "review", "list");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "open") && strstr(r.out, "approved"), "%s", r.out);
+	result_free(&r);
+	free(before);
+	free(after);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_config_log_per_target)
+{
+	struct proj p;
+	struct result r;
+	char *c1, *c2, *c3, *c4, *c5, *s;
+	json_t *j;
+
+	proj_new(&p, "log", true);
+	c1 = git(&p, "rev-parse --short=10 HEAD");
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	GIT(&p, "commit -q -am 'lonely two'");
+	c2 = git(&p, "rev-parse --short=10 HEAD");
+	write_file(&p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people -- all\n");
+	{
+		/* visits gets an index: its recipe entry changes */
+		char *text = xstrdup(recipe), *at = strstr(text, "    query: sql/visits.sql\n"
+		                                                  "    key: [id]\n");
+		char *edited;
+
+		at += strlen("    query: sql/visits.sql\n    key: [id]\n");
+		edited = xasprintf("%.*s    indexes: [[person_id]]\n%s", (int)(at - text), text, at);
+		write_file(&p, "chacc.yml", edited);
+		free(edited);
+		free(text);
+	}
+	GIT(&p, "commit -q -am 'people comment, visits index'");
+	c3 = git(&p, "rev-parse --short=10 HEAD");
+	write_file(&p, "README.txt", "not config\n");
+	GIT(&p, "commit -q -am readme");
+	c4 = git(&p, "rev-parse --short=10 HEAD");
+	write_file(&p, "more/beta.yml", beta);
+	GIT(&p, "add more/beta.yml");
+	GIT(&p, "commit -q -m beta");
+	c5 = git(&p, "rev-parse --short=10 HEAD");
+
+	r = chacc(&p, "config", "log", "lonely");
+	assert_ok(&r);
+	ck_assert_msg(count(r.out, "\n") == 2 && strstr(r.out, c2) && strstr(r.out, c1), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "definition changed") && strstr(r.out, "added"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "config", "log", "--json", "visits");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_int_eq(json_array_size(j), 2);
+	ck_assert(strncmp(json_string_value(json_object_get(json_array_get(j, 0), "commit")), c3, 10)
+	          == 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "message")),
+	                 "people comment, visits index");
+	json_decref(j);
+	result_free(&r);
+
+	r = chacc(&p, "config", "log");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, c5) && strstr(r.out, c3) && strstr(r.out, c2) &&
+	              strstr(r.out, c1) && !strstr(r.out, c4), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "config", "log", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_int_eq(json_array_size(j), 4);
+	s = changes(json_array_get(j, 0));
+	ck_assert_str_eq(s, "beta added\n");
+	free(s);
+	s = changes(json_array_get(j, 1));
+	ck_assert_str_eq(s, "people definition changed\nvisits definition changed\n");
+	free(s);
+	s = changes(json_array_get(j, 2));
+	ck_assert_str_eq(s, "lonely definition changed\n");
+	free(s);
+	s = changes(json_array_get(j, 3));
+	ck_assert_str_eq(s, "people added\nvisits added\npeople_visits added\nvisit_counts added\n"
+	                 "lonely added\nalpha added\n");
+	free(s);
+	json_decref(j);
+	result_free(&r);
+	r = chacc(&p, "config", "log", "nosuch");
+	assert_exit(&r, 2, "unknown target 'nosuch'");
+	result_free(&r);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(c4);
+	free(c5);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_outside_git_says_once)
+{
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "nogit", false);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(count(r.err, "not in a git repository") == 1 &&
+	              count(r.err, "revisions are not recorded") == 1 && count(r.err, "\n") == 1,
+	              "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, "", "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "1", "SELECT x FROM lonely");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(count(r.err, "not in a git repository") == 1, "%s", r.err);
+	result_free(&r);
+	r = chacc(&p, "build", "--rev", "HEAD");
+	assert_exit(&r, 2, "not in a git repository");
+	result_free(&r);
+	r = chacc(&p, "config", "log");
+	assert_exit(&r, 2, "not in a git repository");
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_bad_revision)
+{
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "badrev", true);
+	r = chacc(&p, "build", "--rev", "nosuch");
+	assert_exit(&r, 2, "unknown revision 'nosuch'");
+	ck_assert_int_eq(count(r.err, "\n"), 1);
+	result_free(&r);
+	r = chacc(&p, "plan", "--rev", "nosuch");
+	assert_exit(&r, 2, "unknown revision 'nosuch'");
+	result_free(&r);
+	r = chacc(&p, "config", "diff", "nosuch");
+	assert_exit(&r, 2, "unknown revision 'nosuch'");
+	result_free(&r);
+	r = chacc(&p, "config", "log", "--rev", "nosuch");
+	assert_exit(&r, 2, "unknown revision 'nosuch'");
+	result_free(&r);
+	r = chacc(&p, "review", "show", "99");
+	assert_exit(&r, 2, "unknown review '99'");
+	result_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name = 'etl_runs'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_propose_needs_an_author)
+{
+	static const char *const nobody[] = { "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "CHACC_AUTHOR",
+	                                      NULL };
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "author", true);
+	GIT(&p, "config --unset user.name");
+	GIT(&p, "config --unset user.email");
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	r = chacc_env(&p, nobody, "review", "propose", "-m", "anonymous");
+	assert_exit(&r, 1, "no author");
+	result_free(&r);
+	r = chacc(&p, "review", "propose", "sql/lonely.sql");
+	assert_exit(&r, 2, "-m MESSAGE");
+	result_free(&r);
+	r = chacc(&p, "review", "list");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "no reviews"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("vcs");
+	TCase *tc = tcase_create("vcs");
+	char *home;
+
+	bin = getenv("CHACC_BIN");
+	tmpdir = getenv("CHACC_TEST_DIR");
+	if (!getenv("CHACC_TEST_TGT_SOCKET") || !bin || !tmpdir) {
+		printf("check_vcs: skipping: no test servers (run it through 'make check')\n");
+		return 0;
+	}
+	/* no git identity but the test repositories' own */
+	home = xasprintf("%s/vcs-home", tmpdir);
+	mkdir(home, 0700);
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", home, 1);
+	free(home);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	unsetenv("GIT_AUTHOR_NAME");
+	unsetenv("GIT_AUTHOR_EMAIL");
+	unsetenv("GIT_COMMITTER_NAME");
+	unsetenv("GIT_COMMITTER_EMAIL");
+	unsetenv("CHACC_AUTHOR");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_rev_reads_the_commit);
+	tcase_add_test(tc, test_scheduled_builds_main);
+	tcase_add_test(tc, test_diff_impact_is_the_plan_after_approval);
+	tcase_add_test(tc, test_review_propose_list_show_approve_reject);
+	tcase_add_test(tc, test_conflicts_are_refused);
+	tcase_add_test(tc, test_config_log_per_target);
+	tcase_add_test(tc, test_outside_git_says_once);
+	tcase_add_test(tc, test_bad_revision);
+	tcase_add_test(tc, test_propose_needs_an_author);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
