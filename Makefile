@@ -33,6 +33,11 @@ OBJ = \
 	runner/vcs_diff.o \
 	runner/vcs_review.o
 CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o
+WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
+	runner/web_review.o runner/cmd_serve.o web/assets.o
+# the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
+WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
+	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
 HDR = runner/*.h
 
 UNIT_TESTS = \
@@ -46,23 +51,36 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_extract \
 	tests/check_vcs \
-	tests/check_openmrs
+	tests/check_openmrs \
+	tests/check_web
 
 all: chacc
 
-chacc: $(OBJ) $(CLI_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(OBJ) $(LIBS)
+chacc: $(OBJ) $(CLI_OBJ) $(WEB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(OBJ) $(LIBS)
 
 .SUFFIXES: .c .o
 .c.o:
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OBJ) $(CLI_OBJ): $(HDR)
+$(OBJ) $(CLI_OBJ) $(WEB_OBJ): $(HDR)
+
+web/embed: web/embed.c
+	$(CC) -O2 -o $@ web/embed.c
+
+web/vendor/files: web/fetch-vendor
+	web/fetch-vendor
+
+web/assets.c: web/embed web/vendor/files $(WEB_FILES)
+	web/embed $(WEB_FILES) $$(cat web/vendor/files) >$@.tmp && mv $@.tmp $@
+
+tests/browser/node_modules/playwright-core/package.json: tests/browser/package.json
+	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
-check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS)
+check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS) tests/browser/node_modules/playwright-core/package.json
 	tests/run $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
 
 unit: $(UNIT_TESTS)
@@ -80,6 +98,6 @@ install: chacc
 	cp doc/chacc.1 $(DESTDIR)$(MANDIR)/man1/chacc.1
 
 clean:
-	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
 
 .PHONY: all check unit demo bench install clean

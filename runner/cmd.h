@@ -22,6 +22,8 @@ struct opts {
 	char **args;             /* target names or a run id */
 	size_t nargs;
 	const char *started_by;  /* who asked for a build (default: user@host) */
+	const char *bind, *port; /* serve --bind, --port */
+	const char *token;       /* serve --token */
 };
 
 /* load the recipe and, if connect, reach the target; returns an exit code */
@@ -46,8 +48,10 @@ int cmd_history(struct opts *o);
 int cmd_clean(struct opts *o);
 int cmd_config(struct opts *o);
 int cmd_review(struct opts *o);
+int cmd_serve(struct opts *o);
 
 extern const char usage_status[], usage_history[], usage_clean[];
 extern const char usage_config[], usage_review[];
+extern const char usage_serve[];
 
 #endif

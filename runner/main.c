@@ -31,6 +31,7 @@ static const char usage_main[] =
 	"  clean [TARGET...]    drop built tables and their markers\n"
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
+	"  serve                web UI and REST API on 127.0.0.1:5000\n"
 	"\n"
 	"options:\n"
 	"  -f, --file RECIPE    recipe to read (default: chacc.yml)\n"
@@ -111,7 +112,7 @@ on_signal(int sig)
 
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG,
+	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN,
 };
 
 static const struct option longopts[] = {
@@ -131,6 +132,9 @@ static const struct option longopts[] = {
 	{ "rev", required_argument, NULL, OPT_REV },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "svg", no_argument, NULL, OPT_SVG },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "message", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -173,6 +177,9 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 		case OPT_REV: o->rev = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_SVG: o->svg = true; break;
+		case OPT_BIND: o->bind = optarg; break;
+		case OPT_PORT: o->port = optarg; break;
+		case OPT_TOKEN: o->token = optarg; break;
 		case 'h':
 			fputs(help, stdout);
 			exit(EXIT_OK);
@@ -282,6 +289,7 @@ static const struct {
 	{ "clean", cmd_clean, usage_clean },
 	{ "config", cmd_config, usage_config },
 	{ "review", cmd_review, usage_review },
+	{ "serve", cmd_serve, usage_serve },
 };
 
 int

@@ -159,6 +159,18 @@ print_rows(struct dbres *res, bool json)
 	}
 }
 
+char *
+report_now(struct session *s)
+{
+	char *now = NULL;
+
+	if (db_value(s->conns.tgt, &now, "SELECT NOW(6)") <= 0) {
+		free(now);
+		return NULL;
+	}
+	return now;
+}
+
 /* the newest runs of the recipe */
 static struct dbres *
 runs_query(struct session *s, long limit)

@@ -17,6 +17,8 @@ struct json_t *report_status(struct session *s, const struct plan_item *items, s
 /* one object per item that is to be built: the shape of 'plan --json' */
 struct json_t *report_plan(const struct plan_item *items, size_t n);
 
+/* the target server's clock ("YYYY-MM-DD HH:MM:SS.ffffff"), to age its timestamps; malloc'ed or NULL */
+char *report_now(struct session *s);
 /* the newest runs of the recipe, newest first; NULL with *err */
 struct json_t *report_runs(struct session *s, long limit, char **err);
 /* one run of the recipe with its targets in "targets"; NULL with *err, or with *err NULL when there is no such run */

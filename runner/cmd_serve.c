@@ -1,0 +1,119 @@
+/* cmd_serve.c: 'chacc serve', the web UI and REST API */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "recipe.h"
+#include "session.h"
+#include "util.h"
+#include "web.h"
+
+const char usage_serve[] =
+	"usage: chacc serve [--bind ADDRESS] [--port PORT] [--token TOKEN]\n"
+	"\n"
+	"Serves the web UI and the REST API (/api/...) and Prometheus metrics\n"
+	"(/metrics) for the recipe: targets and why they would rebuild, builds run in\n"
+	"the background with live progress, the graph, run history, editors whose\n"
+	"saves become review branches, and reviews.\n"
+	"\n"
+	"      --bind ADDRESS   address to listen on (default 127.0.0.1)\n"
+	"      --port PORT      port to listen on (default 5000; 0 picks a free one)\n"
+	"      --token TOKEN    ask every request for TOKEN (default: CHACC_UI_TOKEN);\n"
+	"                       needed when ADDRESS is not loopback\n"
+	"  -f RECIPE, -C DIR    as for chacc\n";
+
+static volatile int stopping;
+
+static void
+on_stop(int sig)
+{
+	if (stopping)
+		_exit(EXIT_INTERRUPTED);
+	stopping = sig;
+}
+
+/* ADDRESS and PORT into a socket address; prints and returns -1 when they are wrong */
+static int
+resolve(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char *end;
+	long p = strtol(port, &end, 10);
+	int rc;
+
+	if (*port == '\0' || *end || p < 0 || p > 65535) {
+		warn("invalid port '%s': expected a number from 0 to 65535", port);
+		return -1;
+	}
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		warn("cannot resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+cmd_serve(struct opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct web_config c = { 0 };
+	struct session s;
+	struct sigaction sa = { 0 };
+	const char *token = o->token ? o->token : getenv("CHACC_UI_TOKEN");
+	const char *bind = o->bind ? o->bind : "127.0.0.1";
+	char addr[INET6_ADDRSTRLEN] = "", *err = NULL;
+	int rc;
+
+	if (o->nargs > 0) {
+		warn("serve takes no arguments (see 'chacc serve --help')");
+		return EXIT_USAGE;
+	}
+	if (resolve(bind, o->port ? o->port : "5000", &ss, &sslen) < 0)
+		return EXIT_USAGE;
+	/* the recipe must be there; a recipe with errors is served, to be fixed in the editor */
+	rc = open_session(&s, o, false);
+	if (rc == EXIT_OK)
+		printf("chacc: recipe '%s': %zu targets\n", s.r->name, s.r->ntargets);
+	session_release(&s);
+	if (rc != EXIT_OK && access(o->file ? o->file : "chacc.yml", F_OK) < 0)
+		return rc;
+	c.recipe = o->file;
+	c.addr = (struct sockaddr *)&ss;
+	c.addrlen = sslen;
+	c.token = token && *token ? token : NULL;
+	if (web_start(&c, &err) < 0) {
+		warn("%s", err);
+		free(err);
+		return web_needs_token(c.addr) && !c.token ? EXIT_USAGE : EXIT_FAILED;
+	}
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+	printf("chacc: serving on http://%s%s%s:%d/%s\n", ss.ss_family == AF_INET6 ? "[" : "", addr,
+	       ss.ss_family == AF_INET6 ? "]" : "", web_port(),
+	       c.token ? " (open /?token=TOKEN once in a browser)" : "");
+	fflush(stdout);
+	while (!stopping)
+		sleep_interruptible(3600, &stopping);
+	printf("chacc: stopping: cancelling builds\n");
+	web_stop();
+	return EXIT_OK;
+}

@@ -1,0 +1,132 @@
+/* web.h: the web UI and REST API of 'chacc serve' (DESIGN §8) */
+#ifndef CHACC_WEB_H
+#define CHACC_WEB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+struct json_t;
+struct session;
+struct vcs_review;
+struct MHD_Connection;
+struct MHD_Response;
+
+/* the largest request body the server reads, uploads included */
+#define WEB_MAX_BODY (1024 * 1024)
+
+/* how the server was started */
+struct web_config {
+	const char *recipe;          /* -f RECIPE, or NULL for chacc.yml */
+	const struct sockaddr *addr; /* address to listen on */
+	socklen_t addrlen;
+	const char *token;           /* asked of every request, or NULL on loopback */
+};
+
+/* the address is not loopback (127.0.0.0/8, ::1, ::ffff:127.x): serving there needs a token */
+bool web_needs_token(const struct sockaddr *sa);
+/* listen and serve in background threads; 0 or -1 with *err */
+int web_start(const struct web_config *c, char **err);
+/* the port the server listens on (the one chosen for port 0), or -1 */
+int web_port(void);
+/* cancel running builds, end event streams, stop listening */
+void web_stop(void);
+
+/* inside the server: one request and its reply (web.c) */
+struct web_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;            /* the URL path */
+	const char *rest;            /* what follows the route's prefix */
+	char *body;                  /* request body, NUL-terminated ("" when none) */
+	size_t len;
+	char client[64];             /* peer address */
+	FILE *msgs;                  /* warn() and recipe messages of this request */
+	char *msgbuf;
+	size_t msglen;
+};
+
+struct web_reply {
+	int status;
+	const char *type;            /* Content-Type */
+	char *body;                  /* malloc'ed */
+	size_t len;
+	const char *allow;           /* Allow header of a 405 */
+	char *location;              /* Location header of a redirect, malloc'ed */
+	struct MHD_Response *raw;    /* a response made by the handler (event stream) */
+};
+
+typedef void (*web_handler)(struct web_req *rq, struct web_reply *rp);
+
+/* a query-string argument, or NULL */
+const char *web_arg(struct web_req *rq, const char *name);
+/* the messages warn() and recipe_load printed during this request, trimmed ("" when none) */
+const char *web_messages(struct web_req *rq);
+/* reply with JSON (steals j) */
+void web_json(struct web_reply *rp, int status, struct json_t *j);
+/* reply {"error": message} */
+void web_error(struct web_reply *rp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* reply with text of a type (copied) */
+void web_text(struct web_reply *rp, int status, const char *type, const char *text, size_t len);
+/* the request body as a JSON object; replies 400 and returns NULL when it is not one */
+struct json_t *web_body_json(struct web_req *rq, struct web_reply *rp);
+/* the recipe path the server reads */
+const char *web_recipe(void);
+/* load the recipe (and connect); on failure replies 422 or 503 with the reason and returns -1 */
+int web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool connect);
+
+/* web_api.c: targets, status, plan, graph, runs, metrics */
+void api_targets(struct web_req *rq, struct web_reply *rp);
+void api_target(struct web_req *rq, struct web_reply *rp);
+void api_status(struct web_req *rq, struct web_reply *rp);
+void api_plan(struct web_req *rq, struct web_reply *rp);
+void api_graph(struct web_req *rq, struct web_reply *rp);
+void api_runs(struct web_req *rq, struct web_reply *rp);
+void api_run(struct web_req *rq, struct web_reply *rp);
+void api_metrics(struct web_req *rq, struct web_reply *rp);
+
+/* web_jobs.c: builds in background threads and the event stream */
+void jobs_init(void);
+/* stop every build and wait for it; end every event stream */
+void jobs_shutdown(void);
+void api_runs_start(struct web_req *rq, struct web_reply *rp);
+void api_run_cancel(struct web_req *rq, struct web_reply *rp);
+void api_jobs(struct web_req *rq, struct web_reply *rp);
+void api_events(struct web_req *rq, struct web_reply *rp);
+
+/* web_files.c: config files, their validation and reviews */
+/*
+ * the file a client names, checked: relative, under recipes/ or sql/, no
+ * "." or ".." parts, a .sql, .yml, .yaml or .json name, and no symlink
+ * leading out of its directory. must_exist: an existing regular file; else
+ * it may be new in an existing directory. Returns the path (malloc'ed, as
+ * given) or NULL with *err and an HTTP status in *status.
+ */
+char *web_path_check(const char *rel, bool must_exist, int *status, char **err);
+/* rel (relative to dir) relative to the working directory, "." and ".." parts resolved; malloc'ed */
+char *web_path_norm(const char *dir, const char *rel);
+void api_files(struct web_req *rq, struct web_reply *rp);
+void api_file(struct web_req *rq, struct web_reply *rp);
+void api_file_propose(struct web_req *rq, struct web_reply *rp);
+/* held while a proposal's text is in the working tree and while reviews change */
+extern pthread_mutex_t web_files_mu;
+/* a review as JSON: id, branch, state, newest commit */
+struct json_t *web_review_json(const struct vcs_review *rv);
+void api_reviews(struct web_req *rq, struct web_reply *rp);
+void api_review(struct web_req *rq, struct web_reply *rp);
+void api_review_decide(struct web_req *rq, struct web_reply *rp);
+
+/* web_assets.c (generated from web/ by web/embed): the files the browser loads */
+struct web_asset {
+	const char *path;            /* "/assets/app.js" */
+	const char *type;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct web_asset web_assets[];
+extern const size_t web_nassets;
+
+#endif

@@ -1,0 +1,552 @@
+/* web_files.c: the config files the web UI edits: confinement, validation, proposals */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "recipe.h"
+#include "util.h"
+#include "vcs.h"
+#include "web.h"
+
+/* the directories the UI may read and write, and the names it may */
+static const char *const roots[] = { "recipes", "sql" };
+static const char *const exts[] = { ".sql", ".yml", ".yaml", ".json" };
+
+/* the largest file the editor opens */
+#define MAX_FILE (4 * 1024 * 1024)
+
+/* one edit, one proposal at a time: the working tree holds a proposal's text while it is committed */
+pthread_mutex_t web_files_mu = PTHREAD_MUTEX_INITIALIZER;
+
+char *
+web_path_norm(const char *dir, const char *rel)
+{
+	char *whole, *p, *tok, *save = NULL;
+	char **parts = NULL;
+	size_t n = 0;
+	struct buf b;
+
+	if (rel[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+		whole = xstrdup(rel);
+	else
+		whole = xasprintf("%s/%s", dir, rel);
+	if (whole[0] == '/') {
+		free(whole);
+		return xstrdup(rel);
+	}
+	for (p = whole; (tok = strtok_r(p, "/", &save)); p = NULL) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0) {
+			n--;
+			continue;
+		}
+		parts = xreallocarray(parts, n + 1, sizeof(*parts));
+		parts[n++] = tok;
+	}
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? "/" : "", parts[i]);
+	free(parts);
+	free(whole);
+	return buf_detach(&b);
+}
+
+static bool
+has_ext(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < LEN(exts); i++) {
+		size_t k = strlen(exts[i]);
+
+		if (n > k && strcmp(name + n - k, exts[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* real is real_root itself or inside it */
+static bool
+within(const char *real, const char *real_root)
+{
+	size_t n = strlen(real_root);
+
+	return strncmp(real, real_root, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+static char *
+refuse(int *status, int code, char **err, char *msg)
+{
+	*status = code;
+	*err = msg;
+	return NULL;
+}
+
+char *
+web_path_check(const char *rel, bool must_exist, int *status, char **err)
+{
+	char root[PATH_MAX], real[PATH_MAX], *copy, *p, *tok, *save = NULL, *slash;
+	const char *first = NULL;
+	size_t nparts = 0;
+	struct stat st;
+	bool bad = false;
+
+	if (!rel || !*rel)
+		return refuse(status, 400, err, xstrdup("no file named"));
+	if (strlen(rel) > 1024)
+		return refuse(status, 400, err, xstrdup("file name too long"));
+	if (rel[0] == '/')
+		return refuse(status, 403, err, xasprintf("'%s': absolute paths are not allowed", rel));
+	if (strchr(rel, '\\') || strstr(rel, "//") || rel[strlen(rel) - 1] == '/')
+		return refuse(status, 400, err, xasprintf("'%s': malformed file name", rel));
+	copy = xstrdup(rel);
+	for (p = copy; (tok = strtok_r(p, "/", &save)); p = NULL) {
+		if (nparts++ == 0)
+			first = rel;
+		if (tok[0] == '.')
+			bad = true;
+	}
+	free(copy);
+	if (bad)
+		return refuse(status, 403, err, xasprintf("'%s': '.', '..' and hidden names are not"
+		                                          " allowed", rel));
+	for (size_t i = 0; i < LEN(roots); i++)
+		if (strncmp(first, roots[i], strlen(roots[i])) == 0 && first[strlen(roots[i])] == '/') {
+			if (!realpath(roots[i], root))
+				return refuse(status, 404, err, xasprintf("no directory '%s/'", roots[i]));
+			goto root_found;
+		}
+	return refuse(status, 403, err, xasprintf("'%s': only files under recipes/ and sql/ are"
+	                                          " allowed", rel));
+root_found:
+	if (!has_ext(rel))
+		return refuse(status, 403, err, xasprintf("'%s': only .sql, .yml, .yaml and .json"
+		                                          " files are allowed", rel));
+	if (realpath(rel, real)) {
+		if (!within(real, root))
+			return refuse(status, 403, err, xasprintf("'%s' leads out of its directory"
+			                                          " through a symlink", rel));
+		if (stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+			return refuse(status, 403, err, xasprintf("'%s' is not a regular file", rel));
+		return xstrdup(rel);
+	}
+	if (errno != ENOENT)
+		return refuse(status, 403, err, xasprintf("'%s': %s", rel, strerror(errno)));
+	if (must_exist)
+		return refuse(status, 404, err, xasprintf("no file '%s'", rel));
+	if (lstat(rel, &st) == 0)
+		return refuse(status, 403, err, xasprintf("'%s' is a dangling symlink", rel));
+	copy = xstrdup(rel);
+	slash = strrchr(copy, '/');
+	*slash = '\0';
+	if (!realpath(copy, real)) {
+		free(copy);
+		return refuse(status, 404, err, xasprintf("no directory for '%s'", rel));
+	}
+	free(copy);
+	if (!within(real, root))
+		return refuse(status, 403, err, xasprintf("'%s' leads out of its directory through a"
+		                                          " symlink", rel));
+	return xstrdup(rel);
+}
+
+static const char *
+language(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n > 4 && strcmp(path + n - 4, ".sql") == 0)
+		return "sql";
+	if (n > 5 && strcmp(path + n - 5, ".json") == 0)
+		return "json";
+	return "yaml";
+}
+
+/* the editable files under dir, depth first, no symlinked directories */
+static void
+walk(const char *dir, json_t *out, int depth)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, ents[i]->d_name), *ok, *err = NULL;
+		struct stat st;
+		int status;
+
+		if (ents[i]->d_name[0] != '.' && lstat(path, &st) == 0 && json_array_size(out) < 5000) {
+			if (S_ISDIR(st.st_mode) && depth < 16)
+				walk(path, out, depth + 1);
+			else if ((ok = web_path_check(path, true, &status, &err))) {
+				stat(path, &st);
+				json_array_append_new(out, json_pack("{s:s, s:I, s:s}", "path", path,
+				                                     "size", (json_int_t)st.st_size,
+				                                     "language", language(path)));
+				free(ok);
+			}
+		}
+		free(err);
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+void
+api_files(struct web_req *rq, struct web_reply *rp)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < LEN(roots); i++)
+		walk(roots[i], arr, 0);
+	web_json(rp, 200, json_pack("{s:s, s:o, s:I}", "recipe", web_recipe(), "files", arr,
+	                            "max_upload", (json_int_t)WEB_MAX_BODY));
+}
+
+void
+api_file(struct web_req *rq, struct web_reply *rp)
+{
+	int status;
+	char *err = NULL, *path = web_path_check(rq->rest, true, &status, &err), *text;
+	size_t len;
+	struct stat st;
+
+	if (!path) {
+		web_error(rp, status, "%s", err);
+		free(err);
+		return;
+	}
+	if (stat(path, &st) == 0 && st.st_size > MAX_FILE)
+		web_error(rp, 413, "'%s' is over %d bytes", path, MAX_FILE);
+	else if (!(text = readfile(path, &len)))
+		web_error(rp, 404, "cannot read '%s': %s", path, strerror(errno));
+	else {
+		web_json(rp, 200, json_pack("{s:s, s:s%, s:s, s:b}", "path", path, "content", text, len,
+		                            "language", language(path), "recipe",
+		                            strcmp(path, web_recipe()) == 0));
+		free(text);
+	}
+	free(path);
+}
+
+/* the working tree, but one file as the editor has it */
+struct overlay {
+	const char *path;            /* normalised, relative to the working directory */
+	const char *text;
+	size_t len;
+	bool is_new;
+};
+
+static char *
+ov_read(void *ctx, const char *rel, size_t *len)
+{
+	struct overlay *ov = ctx;
+	char *norm = web_path_norm(NULL, rel), *s;
+
+	if (strcmp(norm, ov->path) == 0) {
+		s = xstrndup(ov->text, ov->len);
+		if (len)
+			*len = ov->len;
+	} else
+		s = readfile(rel, len);
+	free(norm);
+	return s;
+}
+
+static int
+cmpstrp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static long
+ov_glob(void *ctx, const char *pattern, char ***paths)
+{
+	struct overlay *ov = ctx;
+	glob_t g;
+	int rc = glob(pattern, 0, NULL, &g);
+	size_t n = 0;
+	char *npat;
+
+	*paths = NULL;
+	if (rc && rc != GLOB_NOMATCH)
+		return -1;
+	*paths = xcalloc((rc ? 0 : g.gl_pathc) + 1, sizeof(**paths));
+	for (size_t i = 0; !rc && i < g.gl_pathc; i++)
+		(*paths)[n++] = xstrdup(g.gl_pathv[i]);
+	if (!rc)
+		globfree(&g);
+	npat = web_path_norm(NULL, pattern);
+	if (ov->is_new && fnmatch(npat, ov->path, FNM_PATHNAME) == 0) {
+		const char *slash = strrchr(pattern, '/'), *base = strrchr(ov->path, '/');
+
+		(*paths)[n++] = slash ? xasprintf("%.*s/%s", (int)(slash - pattern), pattern,
+		                                  base ? base + 1 : ov->path) : xstrdup(ov->path);
+	}
+	free(npat);
+	qsort(*paths, n, sizeof(**paths), cmpstrp);
+	return (long)n;
+}
+
+/* "file:line:col: message" lines into objects */
+static void
+add_problems(json_t *out, const char *text)
+{
+	char *copy = xstrdup(text), *line, *save = NULL, *p;
+
+	for (p = copy; (line = strtok_r(p, "\n", &save)); p = NULL) {
+		char file[1024];
+		int ln = 0, col = 0, used = 0;
+		json_t *o;
+
+		if (strstarts(line, "chacc: "))
+			line += 7;
+		if (sscanf(line, "%1023[^:]:%d:%d: %n", file, &ln, &col, &used) >= 3 && used > 0)
+			;
+		else if ((col = 0, sscanf(line, "%1023[^:]:%d: %n", file, &ln, &used)) >= 2 && used > 0)
+			;
+		else {
+			json_array_append_new(out, json_pack("{s:s}", "message", line));
+			continue;
+		}
+		{
+			char *norm = web_path_norm(NULL, file);
+
+			o = json_pack("{s:s, s:i, s:s}", "file", norm, "line", ln, "message", line + used);
+			free(norm);
+		}
+		if (col > 0)
+			json_object_set_new(o, "column", json_integer(col));
+		json_array_append_new(out, o);
+	}
+	free(copy);
+}
+
+/* recipe_load's messages for path (read through src, or the working tree), "" when it loads */
+static char *
+recipe_problems(const char *path, const struct fsrc *src)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct recipe *r;
+
+	if (!f)
+		return xstrdup("");
+	recipe_errors_to(f);
+	r = recipe_load(path, ".", src);
+	recipe_errors_to(NULL);
+	fclose(f);
+	if (r) {
+		recipe_free(r);
+		text[0] = '\0';
+	} else if (len == 0) {
+		free(text);
+		text = xstrdup("the recipe does not load");
+	}
+	return text;
+}
+
+/* the lines of now that were not in before */
+static char *
+new_lines(const char *now, const char *before)
+{
+	char *copy = xstrdup(now), *line, *save = NULL, *p;
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (p = copy; (line = strtok_r(p, "\n", &save)); p = NULL) {
+		const char *at = strstr(before, line);
+		size_t n = strlen(line);
+
+		if (at && (at == before || at[-1] == '\n') && (at[n] == '\n' || at[n] == '\0'))
+			continue;
+		buf_addf(&b, "%s\n", line);
+	}
+	free(copy);
+	return buf_detach(&b);
+}
+
+/* a YAML syntax error of text, as a problem, or nothing */
+static void
+yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_document_t doc;
+
+	if (!yaml_parser_initialize(&p))
+		return;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	for (;;) {
+		yaml_node_t *root;
+
+		if (!yaml_parser_load(&p, &doc)) {
+			yaml_mark_t m = p.problem_mark;
+
+			char *msg = xasprintf("syntax error: %s", p.problem ? p.problem : "bad YAML");
+
+			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", path,
+			                                     "line", (int)m.line + 1, "column",
+			                                     (int)m.column + 1, "message", msg));
+			free(msg);
+			break;
+		}
+		root = yaml_document_get_root_node(&doc);
+		yaml_document_delete(&doc);
+		if (!root)
+			break;
+	}
+	yaml_parser_delete(&p);
+}
+
+/* every problem the edit would bring: its own syntax, then the recipes it is part of */
+static json_t *
+web_validate(const char *path, const char *text, size_t len)
+{
+	json_t *out = json_array();
+	const char *lang = language(path);
+	struct overlay ov = { .text = text, .len = len };
+	struct fsrc src = { .ctx = &ov, .read = ov_read, .glob = ov_glob };
+	char *norm = web_path_norm(NULL, path), *top = web_path_norm(NULL, web_recipe());
+	char *before, *after, *fresh;
+	struct stat st;
+
+	ov.path = norm;
+	ov.is_new = stat(path, &st) < 0;
+	if (memchr(text, '\0', len))
+		json_array_append_new(out, json_pack("{s:s, s:s}", "file", norm, "message",
+		                                     "the file holds a NUL byte: not text"));
+	if (strcmp(lang, "json") == 0) {
+		json_error_t e;
+		json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &e);
+
+		if (!j)
+			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", norm, "line",
+			                                     e.line, "column", e.column, "message", e.text));
+		json_decref(j);
+	} else if (strcmp(lang, "yaml") == 0)
+		yaml_syntax(out, norm, text, len);
+	if (json_array_size(out) == 0) {
+		/* only what the edit breaks: a recipe broken already does not block it */
+		before = recipe_problems(top, NULL);
+		after = recipe_problems(top, &src);
+		fresh = new_lines(after, before);
+		add_problems(out, fresh);
+		free(before);
+		free(after);
+		free(fresh);
+		/* another recipe under recipes/: checked as itself */
+		if (strcmp(lang, "sql") != 0 && strcmp(norm, top) != 0 && strstarts(norm, "recipes/") &&
+		    (strstarts(text, "chacc:") || strstr(text, "\nchacc:"))) {
+			after = recipe_problems(norm, &src);
+			add_problems(out, after);
+			free(after);
+		}
+	}
+	free(norm);
+	free(top);
+	return out;
+}
+
+/* write text to path through a temporary file and a rename; 0 or -1 */
+static int
+put_file(const char *path, const char *text, size_t len)
+{
+	char *tmp = xasprintf("%s.chacc-%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	int rc = -1;
+
+	if (f) {
+		rc = fwrite(text, 1, len, f) == len ? 0 : -1;
+		if (fclose(f) != 0)
+			rc = -1;
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+void
+api_file_propose(struct web_req *rq, struct web_reply *rp)
+{
+	json_t *body = web_body_json(rq, rp), *problems = NULL;
+	const char *content = NULL, *message = NULL;
+	size_t clen = 0, oldlen = 0;
+	int check = 0, status;
+	char *path = NULL, *err = NULL, *old = NULL;
+	json_error_t e;
+	struct vcs *v = NULL;
+	struct vcs_review rv;
+
+	memset(&rv, 0, sizeof(rv));
+	if (!body)
+		return;
+	if (json_unpack_ex(body, &e, 0, "{s:s%, s?s, s?b}", "content", &content, &clen, "message",
+	                   &message, "check", &check) < 0) {
+		web_error(rp, 400, "bad request: %s (expected {\"content\": TEXT, \"message\": TEXT})",
+		          e.text);
+		goto out;
+	}
+	if (!(path = web_path_check(rq->rest, false, &status, &err))) {
+		web_error(rp, status, "%s", err);
+		goto out;
+	}
+	problems = web_validate(path, content, clen);
+	if (json_array_size(problems) > 0) {
+		web_json(rp, 422, json_pack("{s:s, s:O}", "error", "the file has problems",
+		                            "problems", problems));
+		goto out;
+	}
+	if (check) {
+		web_json(rp, 200, json_pack("{s:b, s:O}", "ok", 1, "problems", problems));
+		goto out;
+	}
+	if (!message || !*message)
+		message = "edit from the web UI";
+	pthread_mutex_lock(&web_files_mu);
+	old = readfile(path, &oldlen);
+	if (old && oldlen == clen && memcmp(old, content, clen) == 0) {
+		web_error(rp, 409, "'%s' is unchanged: nothing to propose", path);
+	} else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0) {
+		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: edits"
+		          " are proposed as git commits" : err);
+	} else if (put_file(path, content, clen) < 0) {
+		web_error(rp, 500, "cannot write '%s': %s", path, strerror(errno));
+	} else {
+		char *files[1] = { path };
+		int rc = vcs_review_propose(v, message, files, 1, &rv, &err);
+
+		/* the working tree stays as it was: the change waits for approval on its branch */
+		if (old ? put_file(path, old, oldlen) : unlink(path))
+			web_error(rp, 500, "cannot restore '%s': %s", path, strerror(errno));
+		else if (rc < 0)
+			web_error(rp, 409, "%s", err);
+		else
+			web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
+	}
+	pthread_mutex_unlock(&web_files_mu);
+out:
+	vcs_review_release(&rv);
+	if (v)
+		vcs_free(v);
+	json_decref(problems);
+	json_decref(body);
+	free(old);
+	free(path);
+	free(err);
+}

@@ -1,0 +1,182 @@
+/* web_review.c: proposed config changes in the web UI: list, show (diff and impact), approve, reject */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "vcs.h"
+#include "web.h"
+
+static json_t *
+commit_json(const struct vcs_commit *c)
+{
+	return json_pack("{s:s, s:s?, s:s?, s:I, s:i, s:s?, s:s?}", "id", c->id, "author", c->author,
+	                 "email", c->email, "time", (json_int_t)c->time, "offset", c->offset,
+	                 "summary", c->summary, "message", c->message);
+}
+
+json_t *
+web_review_json(const struct vcs_review *rv)
+{
+	return json_pack("{s:i, s:s?, s:s, s:o}", "id", rv->id, "branch", rv->branch, "state",
+	                 vcs_review_state_name(rv->state), "commit", commit_json(&rv->c));
+}
+
+static json_t *
+strlist_json(const struct strlist *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
+}
+
+static json_t *
+diff_json(const struct vcs_diff *d)
+{
+	json_t *changes = json_array(), *impact = json_array();
+
+	for (size_t i = 0; i < d->nchanges; i++)
+		json_array_append_new(changes, json_pack("{s:s, s:s, s:s?}", "target",
+		                      d->changes[i].target, "change",
+		                      vcs_change_name(d->changes[i].change), "diff",
+		                      d->changes[i].diff));
+	for (size_t i = 0; i < d->nimpact; i++)
+		json_array_append_new(impact, json_pack("{s:s, s:s, s:s}", "target",
+		                      d->impact[i].target, "reason", d->impact[i].reason, "mode",
+		                      d->impact[i].full ? "full" : "incremental"));
+	return json_pack("{s:s?, s:s?, s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:o}",
+	                 "old_name", d->old_name, "new_name", d->new_name, "old_id", d->old_id,
+	                 "new_id", d->new_id, "changes", changes, "impact", impact,
+	                 "files", strlist_json(&d->files), "old_error", d->old_error,
+	                 "new_error", d->new_error, "patch", d->raw_diff,
+	                 "conflicts", strlist_json(&d->conflicts));
+}
+
+/* the repository of the recipe; replies and returns -1 when there is none */
+static int
+open_repo(struct web_reply *rp, struct vcs **v)
+{
+	char *err = NULL;
+	int rc = vcs_open(v, web_recipe(), ".", &err);
+
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		web_error(rp, 409, "the recipe is not in a git repository: there are no reviews");
+	else
+		web_error(rp, 500, "%s", err);
+	free(err);
+	return -1;
+}
+
+/* 404 for an unknown review, else status */
+static void
+review_error(struct web_reply *rp, int status, const char *err)
+{
+	web_error(rp, strstr(err, "unknown review") ? 404 : status, "%s", err);
+}
+
+void
+api_reviews(struct web_req *rq, struct web_reply *rp)
+{
+	struct vcs *v;
+	struct vcs_review *all = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	if (open_repo(rp, &v) < 0)
+		return;
+	pthread_mutex_lock(&web_files_mu);
+	if (vcs_review_list(v, &all, &n, &err) < 0)
+		web_error(rp, 500, "%s", err);
+	else {
+		json_t *arr = json_array();
+
+		for (size_t i = n; i-- > 0;)
+			json_array_append_new(arr, web_review_json(&all[i]));
+		web_json(rp, 200, arr);
+	}
+	pthread_mutex_unlock(&web_files_mu);
+	vcs_reviews_free(all, n);
+	vcs_free(v);
+	free(err);
+}
+
+void
+api_review(struct web_req *rq, struct web_reply *rp)
+{
+	struct vcs *v;
+	struct vcs_review rv;
+	struct vcs_diff d;
+	char *err = NULL;
+
+	memset(&rv, 0, sizeof(rv));
+	memset(&d, 0, sizeof(d));
+	if (strchr(rq->rest, '/') && !strstarts(rq->rest, "review/")) {
+		web_error(rp, 404, "no such page '%s'", rq->path);
+		return;
+	}
+	if (open_repo(rp, &v) < 0)
+		return;
+	pthread_mutex_lock(&web_files_mu);
+	if (vcs_review_get(v, rq->rest, &rv, &err) < 0)
+		review_error(rp, 500, err);
+	else if (vcs_review_show(v, &rv, &d, &err) < 0)
+		web_error(rp, 500, "%s", err);
+	else {
+		json_t *o = web_review_json(&rv);
+
+		json_object_set_new(o, "diff", diff_json(&d));
+		web_json(rp, 200, o);
+	}
+	pthread_mutex_unlock(&web_files_mu);
+	vcs_diff_release(&d);
+	vcs_review_release(&rv);
+	vcs_free(v);
+	free(err);
+}
+
+void
+api_review_decide(struct web_req *rq, struct web_reply *rp)
+{
+	const char *slash = strrchr(rq->rest, '/');
+	struct vcs *v;
+	struct vcs_review rv;
+	struct vcs_approval ap;
+	char *id, *err = NULL;
+	bool approve;
+
+	if (!slash || (strcmp(slash, "/approve") != 0 && strcmp(slash, "/reject") != 0)) {
+		web_error(rp, 404, "no such page '%s' (POST /api/reviews/ID/approve or /reject)",
+		          rq->path);
+		return;
+	}
+	approve = strcmp(slash, "/approve") == 0;
+	memset(&rv, 0, sizeof(rv));
+	memset(&ap, 0, sizeof(ap));
+	if (open_repo(rp, &v) < 0)
+		return;
+	id = xstrndup(rq->rest, (size_t)(slash - rq->rest));
+	pthread_mutex_lock(&web_files_mu);
+	if (vcs_review_get(v, id, &rv, &err) < 0)
+		review_error(rp, 500, err);
+	else if (approve && vcs_review_approve(v, &rv, &ap, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else if (!approve && vcs_review_reject(v, &rv, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else if (approve)
+		web_json(rp, 200, json_pack("{s:i, s:s, s:b, s:s, s:b, s:s?}", "id", rv.id, "state",
+		                            "approved", "merge", ap.merge, "commit", ap.id,
+		                            "checked_out", ap.checked_out, "note", ap.note));
+	else
+		web_json(rp, 200, json_pack("{s:i, s:s}", "id", rv.id, "state", "rejected"));
+	pthread_mutex_unlock(&web_files_mu);
+	free(ap.note);
+	vcs_review_release(&rv);
+	vcs_free(v);
+	free(id);
+	free(err);
+}

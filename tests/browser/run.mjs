@@ -1,0 +1,206 @@
+// run.mjs: chacc's web UI in headless Chromium (Debian's chromium, driven by playwright-core)
+//
+//   node run.mjs URL SCREENSHOT_DIR PROJECT_DIR
+//
+// URL is a 'chacc serve' of a fresh clinic project (tests/check_web.c makes
+// one) whose SQL lives in PROJECT_DIR. Builds from the dashboard and watches
+// the run finish, opens the graph and a target, the run's timeline, edits a
+// SQL file and approves its review, toggles dark mode; writes screenshots of
+// the dashboard, graph and timeline in light and dark to SCREENSHOT_DIR.
+// Exits non-zero on the first failed step or any error in the page.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [url, shots, project] = process.argv.slice(2);
+if (!url || !shots || !project) {
+	console.error('usage: node run.mjs URL SCREENSHOT_DIR PROJECT_DIR');
+	process.exit(2);
+}
+fs.mkdirSync(shots, { recursive: true });
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chacc-chromium-'));
+const problems = [];
+let step = 'start';
+
+function log(msg) {
+	console.log(`browser: ${msg}`);
+}
+
+async function shot(page, name) {
+	/* the pictures show the page, not the passing notices */
+	await page.evaluate(() => document.getElementById('toasts').replaceChildren());
+	await page.waitForTimeout(250);
+	await page.screenshot({ path: path.join(shots, name), fullPage: true });
+	log(`screenshot ${name}`);
+}
+
+async function expect(cond, what) {
+	if (!cond)
+		throw new Error(`${step}: ${what}`);
+}
+
+const ctx = await chromium.launchPersistentContext(profile, {
+	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+	headless: true,
+	viewport: { width: 1280, height: 800 },
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+ctx.setDefaultTimeout(30000);
+const page = ctx.pages()[0] || await ctx.newPage();
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => {
+	/* the UI shows the API's 4xx replies itself: only other errors count */
+	if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+		problems.push(`console: ${m.text()}`);
+});
+page.on('request', (r) => {
+	if (!r.url().startsWith(url) && !r.url().startsWith('data:'))
+		problems.push(`request outside the server: ${r.url()}`);
+});
+
+try {
+	await page.emulateMedia({ colorScheme: 'light' });
+
+	step = 'dashboard';
+	await page.goto(url);
+	await page.waitForSelector('tr[data-target="people"]');
+	await expect(await page.locator('tr[data-state="missing"]').count() === 4, 'four targets, never built');
+	await page.waitForSelector('#live.on');
+
+	step = 'build from the dashboard';
+	await page.click('button[data-mode="incremental"]');
+	await page.waitForSelector('.runbox[data-state="done"]', { timeout: 60000 });
+	await page.waitForFunction(() => document.querySelectorAll('tr[data-state="ok"]').length === 4);
+	await expect(await page.locator('.steps li[data-state="built"]').count() === 4, 'four targets built live');
+	const runLink = await page.locator('.runbox a').first().getAttribute('href');
+	log(`built: ${runLink}`);
+	await shot(page, 'dashboard-light.png');
+
+	step = 'graph';
+	await page.click('#nav a[data-page="graph"]');
+	await page.waitForSelector('svg.graph g.node[data-target="visit_counts"]');
+	await expect(await page.locator('svg.graph g.node').count() === 4, 'four nodes');
+	await expect(await page.locator('svg.graph path.edge').count() === 3, 'three edges');
+	await expect(await page.locator('svg.graph g.st-ok').count() === 4, 'every node ok');
+	await shot(page, 'graph-light.png');
+	await page.click('svg.graph g.node[data-target="people_visits"]');
+	await page.waitForFunction(() => location.hash === '#/target/people_visits');
+	await page.waitForSelector('text=Why it would rebuild');
+	await expect((await page.textContent('main')).includes('JOIN people'), 'the target page shows its SQL');
+
+	step = 'run timeline';
+	await page.click('#nav a[data-page="runs"]');
+	await page.waitForSelector('tr[data-run]');
+	await page.click('tr[data-run] a');
+	await page.waitForSelector('#timeline svg rect[data-target="visit_counts"]');
+	await expect(await page.locator('#timeline rect.bar-built').count() === 4, 'four bars');
+	await shot(page, 'run-light.png');
+
+	step = 'problems shown in place';
+	await page.goto(url + '#/files/recipes/clinic.yml');
+	await page.waitForSelector('#editor');
+	const cm = await page.locator('#editor .CodeMirror').count() > 0;
+	log(cm ? 'editor: CodeMirror' : 'editor: plain text area');
+	if (cm) {
+		await page.click('#editor .CodeMirror-code');
+		await page.keyboard.press('Control+End');
+		await page.keyboard.type('bogus_key: 1\n');
+	} else {
+		await page.click('#editor textarea');
+		await page.keyboard.press('Control+End');
+		await page.keyboard.type('bogus_key: 1\n');
+	}
+	await page.click('#check');
+	await page.waitForSelector('#problems li');
+	await expect((await page.textContent('#problems')).includes('bogus_key'), 'the unknown key is named');
+	if (cm)
+		await page.waitForSelector('.cm-problem-widget');
+
+	step = 'edit a SQL file';
+	await page.click('a[data-file="sql/visits.sql"]');
+	await page.waitForFunction(() => location.hash === '#/files/sql/visits.sql');
+	await page.waitForSelector('#editor');
+	if (cm) {
+		await page.click('#editor .CodeMirror-code');
+	} else {
+		await page.click('#editor textarea');
+	}
+	await page.keyboard.press('Control+A');
+	await page.keyboard.type('SELECT id, person_id, at, 2 AS two FROM visits\n');
+	await page.fill('#commit-message', 'visits: a second column from the browser');
+	await page.click('#propose');
+	await page.waitForFunction(() => /^#\/reviews\/\d+$/.test(location.hash));
+	await page.waitForSelector('#impact');
+	await expect((await page.textContent('#impact')).includes('visit_counts'), 'the impact names visit_counts');
+	const before = fs.readFileSync(path.join(project, 'sql/visits.sql'), 'utf8');
+	await expect(!before.includes('2 AS two'), 'the working tree waits for the approval');
+
+	step = 'approve the review';
+	await page.click('#approve');
+	await page.waitForSelector('.pagehead .badge.s-approved');
+	const after = fs.readFileSync(path.join(project, 'sql/visits.sql'), 'utf8');
+	await expect(after === 'SELECT id, person_id, at, 2 AS two FROM visits\n', `main has the edit: ${after}`);
+	await page.click('#nav a[data-page="reviews"]');
+	await page.waitForSelector('tr[data-state="approved"]');
+
+	step = 'the dashboard sees the change';
+	await page.click('#nav a[data-page="dash"]');
+	await page.waitForSelector('tr[data-target="visits"][data-state="out of date"]');
+
+	step = 'dark mode';
+	await expect(await page.getAttribute('html', 'data-theme') === 'light', 'light at first, as the system');
+	await page.click('#theme');
+	await expect(await page.getAttribute('html', 'data-theme') === 'dark', 'dark after the toggle');
+	await page.reload();
+	await page.waitForSelector('tr[data-target="people"]');
+	await expect(await page.getAttribute('html', 'data-theme') === 'dark', 'still dark after a reload');
+	const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+	await expect(bg !== 'rgb(245, 246, 248)', `a dark background: ${bg}`);
+	await page.click('button[data-mode="incremental"]');
+	await page.waitForSelector('.runbox[data-state="done"]', { timeout: 60000 });
+	await page.waitForFunction(() => document.querySelectorAll('tr[data-state="ok"]').length === 4);
+	await shot(page, 'dashboard-dark.png');
+	await page.goto(url + '#/graph');
+	await page.waitForSelector('svg.graph g.node');
+	await shot(page, 'graph-dark.png');
+	await page.goto(url + '#' + runLink.slice(1));
+	await page.waitForSelector('#timeline svg rect');
+	await shot(page, 'run-dark.png');
+	await page.click('#theme');
+	await page.reload();
+	await page.waitForSelector('#timeline svg rect');
+	await expect(await page.getAttribute('html', 'data-theme') === 'light', 'light again, remembered');
+
+	step = 'the system setting when nothing is remembered';
+	await page.evaluate(() => localStorage.removeItem('chacc-theme'));
+	await page.emulateMedia({ colorScheme: 'dark' });
+	await page.reload();
+	await page.waitForSelector('#timeline svg rect');
+	await expect(await page.getAttribute('html', 'data-theme') === 'dark', 'dark as the system');
+	await page.emulateMedia({ colorScheme: 'light' });
+
+	step = 'a phone';
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.goto(url + '#/');
+	await page.waitForSelector('tr[data-target="people"]');
+	const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+	await expect(wide <= 392, `no sideways scrolling on a phone (page ${wide}px wide)`);
+	await shot(page, 'dashboard-phone.png');
+} catch (e) {
+	problems.unshift(e.message);
+	try {
+		await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true });
+	} catch (x) {
+		/* the page is gone */
+	}
+}
+await ctx.close();
+fs.rmSync(profile, { recursive: true, force: true });
+if (problems.length) {
+	for (const p of problems)
+		console.error(`browser: FAILED: ${p}`);
+	process.exit(1);
+}
+log('all steps passed');

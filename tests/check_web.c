@@ -1,0 +1,974 @@
+/* check_web.c: chacc serve, its REST API, security rules and (in Chromium) its UI, against real servers */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "itest.h"
+
+/* the database password of the web projects: it must never reach a client */
+#define SECRET "Zq9-web-Secret-pw"
+
+static const char recipe[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 1, retry_delay: 100ms }\n"
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: ../sql/people.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
+	"  - name: visits\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: ../sql/visits.sql\n"
+	"    key: [id]\n"
+	"  - name: people_visits\n"
+	"    kind: table\n"
+	"    needs: [people, visits]\n"
+	"    query: ../sql/people_visits.sql\n"
+	"    key: [visit_id]\n"
+	"  - name: visit_counts\n"
+	"    kind: table\n"
+	"    needs: [people_visits]\n"
+	"    query: ../sql/visit_counts.sql\n"
+	"    key: [name]\n";
+
+static const char slow_recipe[] =
+	"chacc: 1\n"
+	"name: slow\n"
+	"connections:\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"targets:\n"
+	"  - name: slow\n"
+	"    kind: table\n"
+	"    query: ../sql/slow.sql\n";
+
+static void
+git(struct proj *p, const char *args)
+{
+	char *cmd = xasprintf("cd '%s' && git %s >/dev/null 2>&1", p->dir, args);
+
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	free(cmd);
+}
+
+/* a project whose connections use a user with a password worth stealing, in git */
+static void
+proj_web(struct proj *p, const char *name, bool slow)
+{
+	char *env;
+
+	proj_new(p, name);
+	for (int i = 0; i < 2; i++) {
+		struct db *d = i ? p->tgt : p->src;
+
+		sql(d, "CREATE USER IF NOT EXISTS 'webu'@'%%' IDENTIFIED BY '" SECRET "'");
+		sql(d, "CREATE USER IF NOT EXISTS 'webu'@'localhost' IDENTIFIED BY '" SECRET "'");
+		sql(d, "GRANT ALL PRIVILEGES ON *.* TO 'webu'@'%%'");
+		sql(d, "GRANT ALL PRIVILEGES ON *.* TO 'webu'@'localhost'");
+	}
+	env = xasprintf("SOURCE_DB_SOCKET=%s\nSOURCE_DB_USER=webu\nSOURCE_DB_PASSWORD=" SECRET "\n"
+	                "SOURCE_DB_NAME=%s\nTARGET_DB_SOCKET=%s\nTARGET_DB_USER=webu\n"
+	                "TARGET_DB_PASSWORD=" SECRET "\nTARGET_DB_NAME=%s\n",
+	                getenv("CHACC_TEST_SRC_SOCKET"), p->srcdb, getenv("CHACC_TEST_TGT_SOCKET"),
+	                p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
+	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
+	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
+	sql(p->src, "INSERT INTO people VALUES (1, 'ada', NOW() - INTERVAL 1 DAY, 0),"
+	    " (2, 'bob', NOW() - INTERVAL 1 DAY, 0), (3, 'cy', NOW() - INTERVAL 1 DAY, 0)");
+	sql(p->src, "INSERT INTO visits VALUES (10, 1, '2026-01-01'), (11, 1, '2026-01-02'),"
+	    " (12, 2, '2026-01-03')");
+	write_file(p, "recipes/clinic.yml", slow ? slow_recipe : recipe);
+	write_file(p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits\n");
+	write_file(p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
+	write_file(p, "sql/visit_counts.sql",
+	           "SELECT name, COUNT(*) AS n FROM people_visits GROUP BY name\n");
+	write_file(p, "sql/slow.sql", "SELECT SLEEP(30) AS x\n");
+	write_file(p, ".gitignore", ".env\nstate/\n");
+	git(p, "init -q -b main .");
+	git(p, "config user.name 'Web Tester'");
+	git(p, "config user.email web@example.org");
+	git(p, "add -A");
+	git(p, "commit -q -m 'the clinic'");
+}
+
+struct server {
+	pid_t pid;
+	int port;
+	int outfd, errfd;
+	char host[64];
+};
+
+static char *
+read_all_fd(int fd)
+{
+	struct buf b;
+	char tmp[4096];
+	ssize_t n;
+	off_t off = 0;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	while ((n = pread(fd, tmp, sizeof(tmp), off)) > 0) {
+		buf_add(&b, tmp, (size_t)n);
+		off += n;
+	}
+	return buf_detach(&b);
+}
+
+/* start chacc serve with args after the recipe; NULL env for none */
+static void
+server_start(struct server *s, struct proj *p, const char *env, const char *bind, const char *token)
+{
+	char *args[16];
+	int i = 0;
+	double until = now_seconds() + 15;
+
+	memset(s, 0, sizeof(*s));
+	args[i++] = (char *)"-f";
+	args[i++] = (char *)"recipes/clinic.yml";
+	args[i++] = (char *)"serve";
+	args[i++] = (char *)"--port";
+	args[i++] = (char *)"0";
+	args[i++] = (char *)"--bind";
+	args[i++] = (char *)(bind ? bind : "127.0.0.1");
+	if (token) {
+		args[i++] = (char *)"--token";
+		args[i++] = (char *)token;
+	}
+	args[i] = NULL;
+	snprintf(s->host, sizeof(s->host), "%s", bind ? bind : "127.0.0.1");
+	s->pid = chacc_start(p, env, &s->outfd, &s->errfd, args);
+	while (now_seconds() < until) {
+		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
+
+		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
+			s->port = atoi(at + 1);
+			free(out);
+			return;
+		}
+		free(out);
+		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
+		              read_all_fd(s->errfd));
+		sleep_interruptible(0.05, NULL);
+	}
+	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
+}
+
+static void
+server_stop(struct server *s)
+{
+	int st;
+
+	kill(s->pid, SIGTERM);
+	st = wait_status(s->pid);
+	ck_assert_msg(st == 0, "chacc serve exited %d: %s", st, read_all_fd(s->errfd));
+	close(s->outfd);
+	close(s->errfd);
+}
+
+struct resp {
+	int status;
+	char *head;              /* status line and headers */
+	char *body;
+};
+
+static void
+resp_free(struct resp *r)
+{
+	free(r->head);
+	free(r->body);
+}
+
+/* send raw bytes, read the reply until the server closes (or timeout seconds) */
+static struct resp
+http_raw(struct server *s, const char *req, size_t len, double timeout)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct resp r = { 0 };
+	struct buf b;
+	char tmp[8192], *sep;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	double until = now_seconds() + timeout;
+	size_t off = 0;
+
+	ck_assert(fd >= 0);
+	inet_pton(AF_INET, s->host, &sa.sin_addr);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to %s:%d", s->host,
+	              s->port);
+	while (off < len) {
+		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((until - now_seconds()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
+			break;
+		buf_add(&b, tmp, (size_t)n);
+	}
+	close(fd);
+	sep = strstr(b.s, "\r\n\r\n");
+	r.status = strstarts(b.s, "HTTP/1.") ? atoi(b.s + 9) : 0;
+	r.head = sep ? xstrndup(b.s, (size_t)(sep - b.s)) : xstrdup(b.s);
+	r.body = xstrdup(sep ? sep + 4 : "");
+	buf_release(&b);
+	return r;
+}
+
+/* one request; headers are extra "Name: value\r\n" lines */
+static struct resp
+http(struct server *s, const char *method, const char *path, const char *headers, const char *body)
+{
+	char *req = xasprintf("%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n%s"
+	                      "Content-Length: %zu\r\n\r\n%s", method, path, s->host, s->port,
+	                      headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+	struct resp r = http_raw(s, req, strlen(req), 30);
+
+	free(req);
+	ck_assert_msg(!strstr(r.head, SECRET) && !strstr(r.body, SECRET),
+	              "%s %s gave away the password: %s", method, path, r.body);
+	return r;
+}
+
+static struct resp
+get(struct server *s, const char *path)
+{
+	return http(s, "GET", path, NULL, NULL);
+}
+
+static json_t *
+body_json(struct resp *r)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->body, JSON_DECODE_ANY, &e);
+
+	ck_assert_msg(j != NULL, "not JSON (%s): %s", e.text, r->body);
+	return j;
+}
+
+#define assert_status(r, want) \
+	ck_assert_msg((r).status == (want), "status %d, want %d: %s", (r).status, (want), (r).body)
+
+/* GET path: status 200 and its JSON */
+static json_t *
+get_json(struct server *s, const char *path)
+{
+	struct resp r = get(s, path);
+	json_t *j;
+
+	assert_status(r, 200);
+	j = body_json(&r);
+	resp_free(&r);
+	return j;
+}
+
+static char *
+csrf_headers(struct server *s)
+{
+	json_t *j = get_json(s, "/api/csrf");
+	char *h = xasprintf("X-CSRF-Token: %s\r\nContent-Type: application/json\r\n",
+	                    json_string_value(json_object_get(j, "csrf")));
+
+	json_decref(j);
+	return h;
+}
+
+static struct resp
+post(struct server *s, const char *path, const char *body)
+{
+	char *h = csrf_headers(s);
+	struct resp r = http(s, "POST", path, h, body);
+
+	free(h);
+	return r;
+}
+
+/* wait until run id is over; its JSON */
+static json_t *
+wait_run(struct server *s, long long id)
+{
+	char *path = xasprintf("/api/runs/%lld", id);
+	double until = now_seconds() + 90;
+
+	for (;;) {
+		json_t *j = get_json(s, path);
+		const char *res = json_string_value(json_object_get(j, "result"));
+
+		if (strcmp(res, "running") != 0 || now_seconds() > until) {
+			free(path);
+			return j;
+		}
+		json_decref(j);
+		sleep_interruptible(0.1, NULL);
+	}
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "(null)";
+}
+
+
+START_TEST(test_api_reads)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t;
+	size_t i;
+
+	proj_web(&p, "webread", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* the dashboard's targets: state, why, kind, needs, and the server's clock */
+	j = get_json(&s, "/api/targets");
+	ck_assert_str_eq(jstr(j, "recipe"), "clinic");
+	ck_assert(json_is_string(json_object_get(j, "now")));
+	t = json_object_get(j, "targets");
+	ck_assert_int_eq(json_array_size(t), 4);
+	ck_assert_str_eq(jstr(json_array_get(t, 0), "target"), "people");
+	ck_assert_str_eq(jstr(json_array_get(t, 0), "state"), "missing");
+	ck_assert_str_eq(jstr(json_array_get(t, 0), "reason"), "missing");
+	ck_assert_str_eq(jstr(json_array_get(t, 0), "mode"), "full");
+	ck_assert_str_eq(jstr(json_array_get(t, 2), "kind"), "table");
+	ck_assert_int_eq(json_array_size(json_object_get(json_array_get(t, 2), "needs")), 2);
+	json_decref(j);
+	/* status and plan have the command line's --json shapes */
+	j = get_json(&s, "/api/status");
+	ck_assert_int_eq(json_array_size(j), 4);
+	json_array_foreach(j, i, t) {
+		ck_assert(json_object_get(t, "built_at") && json_object_get(t, "changed_at") &&
+		          json_object_get(t, "rows") && json_object_get(t, "watermark"));
+		ck_assert_str_eq(jstr(t, "state"), "missing");
+	}
+	json_decref(j);
+	j = get_json(&s, "/api/plan?targets=people_visits");
+	ck_assert_int_eq(json_array_size(j), 3);
+	ck_assert_str_eq(jstr(json_array_get(j, 2), "target"), "people_visits");
+	ck_assert_str_eq(jstr(json_array_get(j, 2), "reason"), "missing");
+	json_decref(j);
+	r = get(&s, "/api/plan?targets=nosuch");
+	assert_status(r, 400);
+	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'"), "%s", r.body);
+	resp_free(&r);
+	/* the graph: nodes with needs and states */
+	j = get_json(&s, "/api/graph");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "nodes")), 4);
+	t = json_array_get(json_object_get(j, "nodes"), 3);
+	ck_assert_str_eq(jstr(t, "name"), "visit_counts");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(t, "needs"), 0)),
+	                 "people_visits");
+	ck_assert_str_eq(jstr(t, "state"), "missing");
+	json_decref(j);
+	/* a target: definition, its SQL, why */
+	j = get_json(&s, "/api/targets/people_visits");
+	ck_assert_str_eq(jstr(j, "kind"), "table");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "users"), 0)),
+	                 "visit_counts");
+	t = json_array_get(json_object_get(j, "files"), 0);
+	ck_assert_str_eq(jstr(t, "path"), "sql/people_visits.sql");
+	ck_assert(json_is_true(json_object_get(t, "editable")));
+	ck_assert_msg(strstr(jstr(t, "text"), "JOIN people"), "%s", jstr(t, "text"));
+	ck_assert_str_eq(jstr(j, "reason"), "missing");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "runs")), 0);
+	json_decref(j);
+	r = get(&s, "/api/targets/nosuch");
+	assert_status(r, 404);
+	resp_free(&r);
+	/* files under recipes/ and sql/ */
+	j = get_json(&s, "/api/files");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "files")), 6);
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "files"), 0), "path"),
+	                 "recipes/clinic.yml");
+	json_decref(j);
+	j = get_json(&s, "/api/files/sql/visits.sql");
+	ck_assert_str_eq(jstr(j, "content"), "SELECT id, person_id, at FROM visits\n");
+	ck_assert_str_eq(jstr(j, "language"), "sql");
+	json_decref(j);
+	/* no runs yet; metrics still answer */
+	j = get_json(&s, "/api/runs");
+	ck_assert_int_eq(json_array_size(j), 0);
+	json_decref(j);
+	r = get(&s, "/metrics");
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.head, "text/plain; version=0.0.4"), "%s", r.head);
+	ck_assert_msg(strstr(r.body, "# TYPE chacc_runs_total counter"), "%s", r.body);
+	resp_free(&r);
+	/* the page: a CSRF token in a meta tag and a cookie, a strict policy, assets served */
+	r = get(&s, "/");
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "<meta name=\"csrf-token\" content=\""), "%s", r.body);
+	ck_assert_msg(strstr(r.head, "Set-Cookie: chacc_csrf="), "%s", r.head);
+	ck_assert_msg(strstr(r.head, "Content-Security-Policy: default-src 'self'"), "%s", r.head);
+	ck_assert_msg(!strstr(r.body, "http://") && !strstr(r.body, "https://"), "external: %s", r.body);
+	resp_free(&r);
+	r = get(&s, "/assets/app.js");
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.head, "text/javascript"), "%s", r.head);
+	resp_free(&r);
+	r = get(&s, "/assets/nosuch.js");
+	assert_status(r, 404);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_build_from_the_api)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t;
+	long long id;
+	size_t i;
+	char *path;
+
+	proj_web(&p, "webbuild", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	r = post(&s, "/api/runs", "{\"mode\": \"incremental\", \"jobs\": 2}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "run_id"));
+	ck_assert_msg(id > 0, "no run id: %s", json_dumps(j, 0));
+	ck_assert_str_eq(jstr(j, "started_by"), "web (127.0.0.1)");
+	json_decref(j);
+	j = wait_run(&s, id);
+	ck_assert_str_eq(jstr(j, "result"), "success");
+	ck_assert_str_eq(jstr(j, "mode"), "incremental");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "targets")), 4);
+	json_array_foreach(json_object_get(j, "targets"), i, t) {
+		ck_assert_str_eq(jstr(t, "outcome"), "built");
+		ck_assert(json_is_string(json_object_get(t, "started_at")));
+		ck_assert(json_is_string(json_object_get(t, "ended_at")));
+	}
+	ck_assert_msg(strlen(jstr(j, "config_rev")) == 40, "%s", jstr(j, "config_rev"));
+	json_decref(j);
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM people_visits");
+	/* the events of the run, from the start of the stream */
+	{
+		char *req = xasprintf("GET /api/events?since=0 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+		                      s.port);
+
+		r = http_raw(&s, req, strlen(req), 2);
+		free(req);
+	}
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.head, "Content-Type: text/event-stream"), "%s", r.head);
+	ck_assert_msg(strstr(r.body, "\"event\":\"start\",\"target\":\"people\""), "%s", r.body);
+	ck_assert_msg(strstr(r.body, "\"event\":\"done\",\"target\":\"visit_counts\""), "%s", r.body);
+	ck_assert_msg(strstr(r.body, "\"type\":\"job\"") && strstr(r.body, "\"state\":\"done\""),
+	              "%s", r.body);
+	resp_free(&r);
+	/* all up to date now; the history and the metrics say so */
+	j = get_json(&s, "/api/targets");
+	json_array_foreach(json_object_get(j, "targets"), i, t)
+		ck_assert_str_eq(jstr(t, "state"), "ok");
+	json_decref(j);
+	j = get_json(&s, "/api/runs");
+	ck_assert_int_eq(json_array_size(j), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j, 0), "run_id")), id);
+	json_decref(j);
+	r = get(&s, "/metrics");
+	ck_assert_msg(strstr(r.body, "chacc_runs_total{recipe=\"clinic\",result=\"success\"} 1"),
+	              "%s", r.body);
+	ck_assert_msg(strstr(r.body, "chacc_target_builds_total{recipe=\"clinic\",target=\"people\"} 1"),
+	              "%s", r.body);
+	ck_assert_msg(strstr(r.body, "chacc_target_rows{recipe=\"clinic\",target=\"visit_counts\"} 2"),
+	              "%s", r.body);
+	ck_assert_msg(strstr(r.body, "chacc_target_last_success_timestamp_seconds{recipe=\"clinic\""),
+	              "%s", r.body);
+	resp_free(&r);
+	/* nothing to do: the reply says so and names no run */
+	r = post(&s, "/api/runs", "{}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	if (strcmp(jstr(j, "state"), "done") != 0) {
+		json_decref(j);
+		sleep_interruptible(2, NULL);
+		j = get_json(&s, "/api/jobs");
+		t = json_incref(json_array_get(j, 0));
+		json_decref(j);
+		j = t;
+	}
+	ck_assert_msg(strstr(jstr(j, "message"), "nothing to do"), "%s", json_dumps(j, 0));
+	ck_assert(json_is_null(json_object_get(j, "run_id")));
+	json_decref(j);
+	/* one target, forced: it alone is built */
+	r = post(&s, "/api/runs", "{\"targets\": [\"visits\"], \"force\": true}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "run_id"));
+	json_decref(j);
+	j = wait_run(&s, id);
+	ck_assert_str_eq(jstr(j, "result"), "success");
+	ck_assert_str_eq(jstr(j, "mode"), "forced");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "target"), "visits");
+	json_decref(j);
+	path = xasprintf("/api/runs/%lld/cancel", id);
+	r = post(&s, path, NULL);
+	assert_status(r, 409);
+	resp_free(&r);
+	free(path);
+	/* a target's page lists its runs */
+	j = get_json(&s, "/api/targets/visits");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "runs")), 2);
+	json_decref(j);
+	/* full refresh */
+	r = post(&s, "/api/runs", "{\"mode\": \"full-refresh\"}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "run_id"));
+	json_decref(j);
+	j = wait_run(&s, id);
+	ck_assert_str_eq(jstr(j, "mode"), "full-refresh");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "reason"), "forced");
+	json_decref(j);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_cancel_and_responsive)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j;
+	long long id;
+	double t0;
+	char *path;
+
+	proj_web(&p, "webslow", true);
+	server_start(&s, &p, NULL, NULL, NULL);
+	r = post(&s, "/api/runs", "{}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "run_id"));
+	ck_assert_msg(id > 0, "%s", json_dumps(j, 0));
+	json_decref(j);
+	/* the server answers while the build runs in the background */
+	t0 = now_seconds();
+	j = get_json(&s, "/api/runs");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "result"), "running");
+	json_decref(j);
+	j = get_json(&s, "/api/jobs");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "state"), "running");
+	json_decref(j);
+	ck_assert_msg(now_seconds() - t0 < 5, "slow while building: %.1fs", now_seconds() - t0);
+	/* a wrong run id, then the right one */
+	r = post(&s, "/api/runs/999999/cancel", NULL);
+	assert_status(r, 404);
+	resp_free(&r);
+	path = xasprintf("/api/runs/%lld", id);
+	{
+		char *h = csrf_headers(&s);
+
+		r = http(&s, "DELETE", path, h, NULL);
+		free(h);
+	}
+	assert_status(r, 202);
+	resp_free(&r);
+	t0 = now_seconds();
+	j = wait_run(&s, id);
+	ck_assert_str_eq(jstr(j, "result"), "interrupted");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "outcome"),
+	                 "interrupted");
+	ck_assert_msg(now_seconds() - t0 < 15, "cancel took %.1fs", now_seconds() - t0);
+	json_decref(j);
+	free(path);
+	/* a build running when the server stops is cancelled, and the server exits 0 */
+	r = post(&s, "/api/runs", "{}");
+	assert_status(r, 202);
+	resp_free(&r);
+	t0 = now_seconds();
+	server_stop(&s);
+	ck_assert_msg(now_seconds() - t0 < 15, "stop took %.1fs", now_seconds() - t0);
+	assert_val(p.tgt, "interrupted", "SELECT result FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	proj_free(&p);
+}
+END_TEST
+
+/* a reply's status for a raw request */
+static int
+raw_status(struct server *s, const char *req)
+{
+	struct resp r = http_raw(s, req, strlen(req), 10);
+	int st = r.status;
+
+	resp_free(&r);
+	return st;
+}
+
+START_TEST(test_security)
+{
+	struct proj p;
+	struct server s, t;
+	struct resp r;
+	char *h, *big, *env;
+	struct result res;
+	static const char *const bad_paths[] = {
+		"/api/files/../.env", "/api/files/sql/../../etc/passwd", "/api/files/%2e%2e/chacc.yml",
+		"/api/files/%2Fetc%2Fpasswd", "/api/files/sql/x.txt", "/api/files/.env",
+		"/api/files/recipes/.hidden.yml", "/api/files/state/logs/chacc.jsonl", "/api/files/sql",
+	};
+
+	proj_web(&p, "websec", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* state changes need the CSRF token */
+	r = http(&s, "POST", "/api/runs", "Content-Type: application/json\r\n", "{}");
+	assert_status(r, 403);
+	ck_assert_msg(strstr(r.body, "X-CSRF-Token"), "%s", r.body);
+	resp_free(&r);
+	r = http(&s, "POST", "/api/runs", "X-CSRF-Token: 0123456789abcdef\r\n", "{}");
+	assert_status(r, 403);
+	resp_free(&r);
+	r = http(&s, "POST", "/api/files/sql/visits.sql", "X-CSRF-Token: \r\n", "{\"content\": \"x\"}");
+	assert_status(r, 403);
+	resp_free(&r);
+	/* loopback names only: another Host is refused (DNS rebinding) */
+	r = http_raw(&s, "GET /api/targets HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n",
+	             strlen("GET /api/targets HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n"),
+	             10);
+	assert_status(r, 403);
+	resp_free(&r);
+	/* paths: confined to recipes/ and sql/, no way out */
+	for (size_t i = 0; i < LEN(bad_paths); i++) {
+		char *req = xasprintf("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+		                      bad_paths[i]);
+		int st = raw_status(&s, req);
+
+		ck_assert_msg(st == 403 || st == 400 || st == 404, "%s: %d", bad_paths[i], st);
+		free(req);
+	}
+	ck_assert_int_eq(symlink("/etc/passwd", xasprintf("%s/sql/evil.sql", p.dir)), 0);
+	r = get(&s, "/api/files/sql/evil.sql");
+	assert_status(r, 403);
+	ck_assert_msg(!strstr(r.body, "root:"), "%s", r.body);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/evil.sql", "{\"content\": \"SELECT 1\\n\"}");
+	assert_status(r, 403);
+	resp_free(&r);
+	r = post(&s, "/api/files/../outside.sql", "{\"content\": \"SELECT 1\\n\"}");
+	ck_assert_msg(r.status == 403, "%d %s", r.status, r.body);
+	resp_free(&r);
+	ck_assert(access(xasprintf("%s/outside.sql", p.dir), F_OK) < 0);
+	/* malformed requests: 4xx, and the server lives on */
+	r = post(&s, "/api/runs", "{\"mode\": ");
+	assert_status(r, 400);
+	ck_assert_msg(strstr(r.body, "malformed JSON"), "%s", r.body);
+	resp_free(&r);
+	r = post(&s, "/api/runs", "[1, 2]");
+	assert_status(r, 400);
+	resp_free(&r);
+	r = post(&s, "/api/runs", "{\"mode\": \"sideways\"}");
+	assert_status(r, 400);
+	resp_free(&r);
+	r = post(&s, "/api/runs", "{\"targets\": [\"nosuch\"]}");
+	assert_status(r, 400);
+	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'"), "%s", r.body);
+	resp_free(&r);
+	r = post(&s, "/api/runs", "{\"targets\": \"people\"}");
+	assert_status(r, 400);
+	resp_free(&r);
+	r = post(&s, "/api/runs", "{\"since\": \"yesterday\"}");
+	assert_status(r, 400);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": 42}");
+	assert_status(r, 400);
+	resp_free(&r);
+	h = csrf_headers(&s);
+	r = http(&s, "PUT", "/api/runs", h, "{}");
+	assert_status(r, 405);
+	ck_assert_msg(strstr(r.head, "Allow: GET, POST"), "%s", r.head);
+	resp_free(&r);
+	r = http(&s, "DELETE", "/api/files/sql/visits.sql", h, NULL);
+	assert_status(r, 405);
+	resp_free(&r);
+	r = get(&s, "/api/nosuch");
+	assert_status(r, 404);
+	resp_free(&r);
+	r = get(&s, "/api/runs/abc");
+	assert_status(r, 404);
+	resp_free(&r);
+	r = get(&s, "/api/runs/424242");
+	assert_status(r, 404);
+	resp_free(&r);
+	/* an upload over the limit */
+	big = xmalloc(1100 * 1024 + 64);
+	memset(big, 'x', 1100 * 1024 + 63);
+	big[1100 * 1024 + 63] = '\0';
+	memcpy(big, "{\"content\": \"", 13);
+	memcpy(big + 1100 * 1024 + 60, "\"}", 3);
+	r = http(&s, "POST", "/api/files/sql/big.sql", h, big);
+	assert_status(r, 413);
+	resp_free(&r);
+	free(big);
+	{
+		char *req = xasprintf("POST /api/files/sql/big.sql HTTP/1.1\r\nHost: localhost\r\n%s"
+		                      "Content-Length: 999999999\r\n\r\n{", h);
+
+		ck_assert_int_eq(raw_status(&s, req), 413);
+		free(req);
+	}
+	free(h);
+	/* garbage: an error reply or a closed connection, never a crash */
+	{
+		int st = raw_status(&s, "BLAH\r\n\r\n");
+
+		ck_assert_msg(st == 0 || st / 100 == 4, "%d", st);
+	}
+	ck_assert_int_eq(raw_status(&s, "GET /api/targets HTTP/9.9\r\nHost: localhost\r\n\r\n") / 100, 5);
+	r = get(&s, "/api/targets");
+	assert_status(r, 200);
+	resp_free(&r);
+	server_stop(&s);
+
+	/* with a token: every request shows it, as a header or the cookie the login sets */
+	server_start(&t, &p, NULL, NULL, "s3cret-token");
+	r = get(&t, "/api/targets");
+	assert_status(r, 401);
+	resp_free(&r);
+	r = get(&t, "/");
+	assert_status(r, 401);
+	ck_assert_msg(strstr(r.body, "name=\"token\""), "%s", r.body);
+	ck_assert_msg(!strstr(r.body, "csrf-token"), "%s", r.body);
+	resp_free(&r);
+	r = http(&t, "GET", "/api/targets", "Authorization: Bearer wrong\r\n", NULL);
+	assert_status(r, 401);
+	resp_free(&r);
+	r = http(&t, "GET", "/api/targets", "Authorization: Bearer s3cret-token\r\n", NULL);
+	assert_status(r, 200);
+	resp_free(&r);
+	r = http(&t, "GET", "/api/targets", "X-Chacc-Token: s3cret-token\r\nHost: other.name\r\n", NULL);
+	assert_status(r, 200);
+	resp_free(&r);
+	r = get(&t, "/?token=wrong");
+	assert_status(r, 401);
+	resp_free(&r);
+	r = get(&t, "/?token=s3cret-token");
+	assert_status(r, 303);
+	ck_assert_msg(strstr(r.head, "Set-Cookie: chacc_token=s3cret-token; Path=/; HttpOnly"), "%s",
+	              r.head);
+	resp_free(&r);
+	r = http(&t, "GET", "/", "Cookie: chacc_token=s3cret-token\r\n", NULL);
+	assert_status(r, 200);
+	resp_free(&r);
+	server_stop(&t);
+	/* the token may come from the environment; off loopback it must */
+	server_start(&t, &p, "CHACC_UI_TOKEN=env-token", "127.0.0.2", NULL);
+	r = http(&t, "GET", "/api/status", "Authorization: Bearer env-token\r\n", NULL);
+	assert_status(r, 200);
+	resp_free(&r);
+	server_stop(&t);
+	res = chacc(&p, "-f", "recipes/clinic.yml", "serve", "--bind", "0.0.0.0", "--port", "0");
+	ck_assert_msg(res.status == 2, "exit %d: %s", res.status, res.err);
+	ck_assert_msg(strstr(res.err, "needs a token"), "%s", res.err);
+	result_free(&res);
+	res = chacc(&p, "-f", "recipes/clinic.yml", "serve", "--bind", "::", "--port", "0");
+	ck_assert_msg(res.status == 2, "exit %d: %s", res.status, res.err);
+	result_free(&res);
+	res = chacc(&p, "-f", "recipes/clinic.yml", "serve", "--port", "http");
+	ck_assert_msg(res.status == 2, "exit %d: %s", res.status, res.err);
+	result_free(&res);
+	env = xasprintf("%s/.env", p.dir);
+	ck_assert_msg(access(env, F_OK) == 0, "the .env of the project is gone");
+	free(env);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_edit_and_review)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t, *im;
+	char *text, *body, *path;
+	size_t i;
+	bool found = false;
+
+	proj_web(&p, "webedit", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* YAML syntax: the problem at its line and column, nothing committed */
+	r = post(&s, "/api/files/recipes/clinic.yml", "{\"content\": \"chacc: 1\\nname: [x\\n\"}");
+	assert_status(r, 422);
+	j = body_json(&r);
+	t = json_array_get(json_object_get(j, "problems"), 0);
+	ck_assert_str_eq(jstr(t, "file"), "recipes/clinic.yml");
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 3);
+	ck_assert(json_integer_value(json_object_get(t, "column")) >= 1);
+	json_decref(j);
+	resp_free(&r);
+	/* a recipe that parses but needs an unknown target */
+	text = str_replace(recipe, "needs: [people_visits]", "needs: [nosuch]");
+	j = json_pack("{s:s}", "content", text);
+	body = json_dumps(j, 0);
+	r = post(&s, "/api/files/recipes/clinic.yml", body);
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'") && strstr(r.body, "\"line\": 33"), "%s",
+	              r.body);
+	resp_free(&r);
+	free(body);
+	json_decref(j);
+	free(text);
+	/* JSON files must parse */
+	r = post(&s, "/api/files/recipes/extra.json", "{\"content\": \"{\\\"a\\\": \\n\"}");
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "\"line\": 2"), "%s", r.body);
+	resp_free(&r);
+	/* a check alone commits nothing */
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT 1 AS id\\n\", \"check\": true}");
+	assert_status(r, 200);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT id, person_id, at FROM visits\\n\"}");
+	assert_status(r, 409);
+	resp_free(&r);
+	/* a good edit: a review branch, the working tree untouched until approval */
+	r = post(&s, "/api/files/sql/visits.sql",
+	         "{\"content\": \"SELECT id, person_id, at, 1 AS one FROM visits\\n\","
+	         " \"message\": \"visits: add one\"}");
+	assert_status(r, 201);
+	j = body_json(&r);
+	resp_free(&r);
+	t = json_object_get(j, "review");
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "id")), 1);
+	ck_assert_str_eq(jstr(t, "branch"), "review/1-visits-add-one");
+	ck_assert_str_eq(jstr(t, "state"), "open");
+	json_decref(j);
+	path = xasprintf("%s/sql/visits.sql", p.dir);
+	text = readfile(path, NULL);
+	ck_assert_str_eq(text, "SELECT id, person_id, at FROM visits\n");
+	free(text);
+	j = get_json(&s, "/api/reviews");
+	ck_assert_int_eq(json_array_size(j), 1);
+	json_decref(j);
+	j = get_json(&s, "/api/reviews/1");
+	t = json_object_get(j, "diff");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(t, "changes"), 0), "target"), "visits");
+	ck_assert_msg(strstr(jstr(json_array_get(json_object_get(t, "changes"), 0), "diff"),
+	                     "+SELECT id, person_id, at, 1 AS one FROM visits"), "%s",
+	              json_dumps(t, 0));
+	json_array_foreach(json_object_get(t, "impact"), i, im)
+		found |= strcmp(jstr(im, "target"), "visit_counts") == 0 &&
+		         strcmp(jstr(im, "reason"), "needs changed") == 0;
+	ck_assert_msg(found, "%s", json_dumps(t, 0));
+	json_decref(j);
+	r = post(&s, "/api/reviews/1/approve", NULL);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "\"state\": \"approved\""), "%s", r.body);
+	resp_free(&r);
+	text = readfile(path, NULL);
+	ck_assert_str_eq(text, "SELECT id, person_id, at, 1 AS one FROM visits\n");
+	free(text);
+	free(path);
+	r = post(&s, "/api/reviews/1/approve", NULL);
+	assert_status(r, 409);
+	resp_free(&r);
+	/* an upload of a new file, rejected */
+	r = post(&s, "/api/files/sql/new.sql", "{\"content\": \"SELECT 2 AS two\\n\", \"message\": \"new\"}");
+	assert_status(r, 201);
+	resp_free(&r);
+	ck_assert(access(xasprintf("%s/sql/new.sql", p.dir), F_OK) < 0);
+	r = post(&s, "/api/reviews/2/reject", NULL);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "rejected"), "%s", r.body);
+	resp_free(&r);
+	r = get(&s, "/api/reviews/77");
+	assert_status(r, 404);
+	resp_free(&r);
+	r = post(&s, "/api/reviews/2/merge", NULL);
+	assert_status(r, 404);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the UI in headless Chromium: tests/browser/run.mjs; screenshots under state/screenshots */
+START_TEST(test_browser)
+{
+	struct proj p;
+	struct server s;
+	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/');
+	int st;
+
+	*slash = '\0';
+	proj_web(&p, "webui", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	cmd = xasprintf("cd '%s/tests/browser' && node run.mjs http://127.0.0.1:%d/ '%s/state/screenshots'"
+	                " '%s' >'%s/browser.log' 2>&1", root, s.port, root, p.dir, tmpdir);
+	st = system(cmd);
+	if (st != 0) {
+		char *log = xasprintf("%s/browser.log", tmpdir), *text = readfile(log, NULL);
+
+		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
+	}
+	free(cmd);
+	free(root);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("web");
+	int rc;
+
+	if (itest_setup("check_web") < 0)
+		return 0;
+	add_case(s, "api_reads", test_api_reads);
+	add_case(s, "build_from_the_api", test_build_from_the_api);
+	add_case(s, "cancel_and_responsive", test_cancel_and_responsive);
+	add_case(s, "security", test_security);
+	add_case(s, "edit_and_review", test_edit_and_review);
+	add_case(s, "browser", test_browser);
+	rc = run_suite(s);
+	return rc;
+}

@@ -1,0 +1,425 @@
+/* app.js: the chacc web UI's core: API calls, DOM helpers, router, live events, theme */
+'use strict';
+
+var C = window.C = {};
+
+C.csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+
+/* call the REST API; resolves to the JSON reply, rejects with .status and .data */
+C.api = async function (method, path, body) {
+	var opt = { method: method, headers: {}, credentials: 'same-origin' };
+	var r, text, data = null, err;
+
+	if (method !== 'GET')
+		opt.headers['X-CSRF-Token'] = C.csrf;
+	if (body !== undefined) {
+		opt.headers['Content-Type'] = 'application/json';
+		opt.body = JSON.stringify(body);
+	}
+	r = await fetch(path, opt);
+	text = await r.text();
+	try {
+		data = text ? JSON.parse(text) : null;
+	} catch (e) {
+		data = { error: text };
+	}
+	if (!r.ok) {
+		err = new Error((data && data.error) || r.status + ' ' + r.statusText);
+		err.status = r.status;
+		err.data = data;
+		throw err;
+	}
+	return data;
+};
+
+function append(node, kids) {
+	kids.forEach(function (k) {
+		if (k === null || k === undefined || k === false)
+			return;
+		if (Array.isArray(k))
+			append(node, k);
+		else if (k instanceof Node)
+			node.appendChild(k);
+		else
+			node.appendChild(document.createTextNode(String(k)));
+	});
+	return node;
+}
+
+function setattrs(node, attrs) {
+	Object.keys(attrs || {}).forEach(function (k) {
+		var v = attrs[k];
+
+		if (v === null || v === undefined || v === false)
+			return;
+		if (k.slice(0, 2) === 'on')
+			node.addEventListener(k.slice(2), v);
+		else if (k === 'class')
+			node.setAttribute('class', v);
+		else if (k === 'text')
+			node.textContent = v;
+		else if (k === 'dataset')
+			Object.assign(node.dataset, v);
+		else
+			node.setAttribute(k, v === true ? '' : v);
+	});
+}
+
+/* an element: C.el('a', {href: '#/'}, 'text', child, [more]) */
+C.el = function (tag, attrs) {
+	var node = document.createElement(tag);
+
+	setattrs(node, attrs);
+	return append(node, Array.prototype.slice.call(arguments, 2));
+};
+
+C.svg = function (tag, attrs) {
+	var node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+
+	setattrs(node, attrs);
+	return append(node, Array.prototype.slice.call(arguments, 2));
+};
+
+C.slug = function (s) {
+	return String(s || 'unknown').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+};
+
+C.badge = function (state, text) {
+	return C.el('span', { class: 'badge s-' + C.slug(state) }, text || state);
+};
+
+/* "2025-01-02 03:04:05.123456" of the target server's clock, in ms (its own zone, as UTC) */
+C.ts = function (s) {
+	var m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?/.exec(s || '');
+
+	if (!m)
+		return null;
+	return Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6], m[7] ? Math.round(+('0.' + m[7]) * 1000) : 0);
+};
+
+C.fmtTs = function (s) {
+	return s ? String(s).replace(/\.\d+$/, '') : '–';
+};
+
+C.fmtDur = function (sec) {
+	if (sec === null || sec === undefined || isNaN(sec))
+		return '–';
+	sec = +sec;
+	if (sec < 1)
+		return Math.round(sec * 1000) + ' ms';
+	if (sec < 60)
+		return sec.toFixed(sec < 10 ? 1 : 0) + ' s';
+	if (sec < 3600)
+		return Math.floor(sec / 60) + ' min ' + Math.round(sec % 60) + ' s';
+	return Math.floor(sec / 3600) + ' h ' + Math.round((sec % 3600) / 60) + ' min';
+};
+
+C.fmtAge = function (ts, now) {
+	var a = C.ts(ts), b = C.ts(now), s;
+
+	if (a === null || b === null)
+		return '';
+	s = Math.max(0, (b - a) / 1000);
+	if (s < 60)
+		return 'just now';
+	if (s < 3600)
+		return Math.round(s / 60) + ' min ago';
+	if (s < 86400 * 2)
+		return Math.round(s / 3600) + ' h ago';
+	return Math.round(s / 86400) + ' days ago';
+};
+
+C.fmtRows = function (n) {
+	return n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US');
+};
+
+C.toast = function (msg, kind) {
+	var t = C.el('div', { class: 'toast ' + (kind || ''), role: kind === 'bad' ? 'alert' : 'status' }, msg);
+
+	document.getElementById('toasts').appendChild(t);
+	setTimeout(function () { t.remove(); }, kind === 'bad' ? 9000 : 5000);
+};
+
+C.banner = function (msg, info) {
+	return C.el('div', { class: 'banner' + (info ? ' info' : '') }, msg);
+};
+
+/* a table: cols [{label, cls}], rows of cells; cards on a phone */
+C.table = function (cols, rows, empty) {
+	var head = C.el('tr', null, cols.map(function (c) {
+		return C.el('th', { class: c.cls || null }, c.label);
+	}));
+	var body = C.el('tbody');
+
+	rows.forEach(function (cells) {
+		var tr = C.el('tr', cells.attrs || null);
+
+		cells.forEach(function (cell, i) {
+			tr.appendChild(C.el('td', { class: ((i === 0 ? 'first ' : '') + (cols[i].cls || '')).trim() || null,
+				'data-label': cols[i].label }, cell));
+		});
+		body.appendChild(tr);
+	});
+	if (!rows.length)
+		body.appendChild(C.el('tr', null, C.el('td', { colspan: cols.length, class: 'empty' }, empty || 'nothing yet')));
+	return C.el('div', { class: 'tablewrap' }, C.el('table', { class: 'cards' }, C.el('thead', null, head), body));
+};
+
+/* pages: C.route(/^\/runs\/(\d+)$/, function (main, match) {...}) */
+C.routes = [];
+C.route = function (re, page, fn) {
+	C.routes.push({ re: re, page: page, fn: fn });
+};
+
+/* run when the page is left: timers, subscriptions */
+C.cleanups = [];
+C.onLeave = function (fn) {
+	C.cleanups.push(fn);
+};
+
+C.seq = 0;
+C.render = async function () {
+	var path = decodeURI(location.hash.replace(/^#/, '')) || '/';
+	var main = document.getElementById('main'), seq = ++C.seq;
+
+	C.cleanups.splice(0).forEach(function (fn) { fn(); });
+	for (var i = 0; i < C.routes.length; i++) {
+		var m = C.routes[i].re.exec(path);
+
+		if (!m)
+			continue;
+		document.querySelectorAll('#nav a').forEach(function (a) {
+			a.classList.toggle('active', a.dataset.page === C.routes[i].page);
+		});
+		main.replaceChildren();
+		try {
+			await C.routes[i].fn(main, m, function () { return seq === C.seq; });
+		} catch (e) {
+			if (seq === C.seq)
+				main.replaceChildren(C.banner(e.message));
+		}
+		return;
+	}
+	main.replaceChildren(C.banner('no page ' + path));
+};
+
+/* the live event stream: C.listen(fn) until the page is left */
+C.listeners = [];
+C.listen = function (fn) {
+	C.listeners.push(fn);
+	C.onLeave(function () {
+		C.listeners = C.listeners.filter(function (f) { return f !== fn; });
+	});
+};
+
+C.connect = function () {
+	var live = document.getElementById('live');
+	var es = new EventSource('/api/events');
+
+	es.onopen = function () {
+		live.classList.add('on');
+		live.title = 'live updates: connected';
+	};
+	es.onerror = function () {
+		live.classList.remove('on');
+		live.title = 'live updates: reconnecting';
+	};
+	es.onmessage = function (m) {
+		var ev;
+
+		try {
+			ev = JSON.parse(m.data);
+		} catch (e) {
+			return;
+		}
+		C.runs.feed(ev);
+		C.listeners.slice().forEach(function (fn) { fn(ev); });
+	};
+	C.events = es;
+};
+
+/* builds followed in this browser: fed by the event stream, drawn by the dashboard */
+C.runs = {
+	list: [],                    /* newest first: {job, run_id, mode, state, exit, message, total, steps: {}, order: []} */
+	find: function (ev) {
+		var r = null;
+
+		this.list.forEach(function (x) {
+			if ((ev.job && x.job === ev.job) || (ev.run_id && x.run_id === ev.run_id))
+				r = r || x;
+		});
+		/* a run's first events come before its job knows the run id: the newest job waiting for one */
+		if (!r && ev.run_id && !ev.job)
+			this.list.forEach(function (x) {
+				if (!r && x.job && !x.run_id && x.state === 'running')
+					r = x;
+			});
+		if (r && ev.run_id)
+			r.run_id = ev.run_id;
+		return r;
+	},
+	/* one entry per job: fold a run's entry into its job's once both are known */
+	merge: function (r) {
+		var self = this;
+
+		this.list.slice().forEach(function (x) {
+			if (x === r || !r.run_id || x.run_id !== r.run_id)
+				return;
+			x.order.forEach(function (t) {
+				if (!r.steps[t]) {
+					r.steps[t] = x.steps[t];
+					r.order.push(t);
+				}
+			});
+			r.total = r.total || x.total;
+			r.mode = r.mode || x.mode;
+			self.list.splice(self.list.indexOf(x), 1);
+		});
+	},
+	get: function (ev) {
+		var r = this.find(ev);
+
+		if (!r) {
+			r = { job: ev.job || null, run_id: ev.run_id || null, state: 'running', total: 0, steps: {}, order: [] };
+			this.list.unshift(r);
+			this.list.splice(6);
+		}
+		return r;
+	},
+	feed: function (ev) {
+		var r, s, m;
+
+		if (ev.type === 'job') {
+			r = this.get(ev);
+			r.job = ev.job;
+			r.run_id = ev.run_id || r.run_id;
+			r.mode = ev.mode;
+			r.targets = ev.targets;
+			r.started_by = ev.started_by;
+			if (ev.state === 'done') {
+				r.state = ev.exit === 0 ? 'done' : ev.exit === 130 ? 'cancelled' : 'failed';
+				r.exit = ev.exit;
+				r.message = ev.message;
+			}
+			this.merge(r);
+			return;
+		}
+		if (ev.type !== 'log' || !ev.run_id)
+			return;
+		r = this.get(ev);
+		if (ev.event === 'run') {
+			m = /(\d+) of (\d+) targets/.exec(ev.message || '');
+			r.total = m ? +m[1] : r.total;
+			m = /\(([a-z-]+)\)\s*$/.exec(ev.message || '');
+			r.mode = r.mode || (m && m[1]);
+			return;
+		}
+		if (ev.event === 'end') {
+			r.summary = ev.message;
+			return;
+		}
+		if (!ev.target)
+			return;
+		s = r.steps[ev.target];
+		if (!s) {
+			s = r.steps[ev.target] = { target: ev.target, state: 'waiting', rows: null, message: '' };
+			r.order.push(ev.target);
+		}
+		switch (ev.event) {
+		case 'start': s.state = 'running'; s.message = ev.message; break;
+		case 'rows': s.rows = ev.rows; break;
+		case 'done': s.state = 'built'; s.message = ev.message; break;
+		case 'failed': s.state = 'failed'; s.message = ev.message; break;
+		case 'interrupted': s.state = 'interrupted'; s.message = ev.message; break;
+		case 'skipped': s.state = 'skipped'; s.message = ev.message; break;
+		case 'pruned': s.state = 'pruned'; s.message = ev.message; break;
+		default: s.message = ev.message || s.message;
+		}
+	},
+	finished: function (r) {
+		var n = 0;
+
+		Object.keys(r.steps).forEach(function (k) {
+			if (['built', 'failed', 'interrupted', 'skipped', 'pruned'].indexOf(r.steps[k].state) >= 0)
+				n++;
+		});
+		return n;
+	},
+};
+
+/* start a build; opts as POST /api/runs takes */
+C.startRun = async function (opts, button) {
+	if (button)
+		button.disabled = true;
+	try {
+		var j = await C.api('POST', '/api/runs', opts);
+
+		C.runs.feed(Object.assign({ type: 'job' }, j));
+		if (j.state === 'done')
+			C.toast(j.message, j.exit === 0 ? 'ok' : 'bad');
+		else
+			C.toast('run ' + (j.run_id || '') + ' started (' + j.mode + ')', 'ok');
+		C.listeners.slice().forEach(function (fn) { fn({ type: 'started', job: j.job }); });
+		return j;
+	} catch (e) {
+		C.toast(e.message, 'bad');
+		return null;
+	} finally {
+		if (button)
+			button.disabled = false;
+	}
+};
+
+/* theme toggle: remembered in localStorage; the system's until the first click */
+C.theme = {
+	icons: {
+		dark: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z"/></svg>',
+		light: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><circle cx="12" cy="12" r="4.5"/><path d="M12 1.5v2.5M12 20v2.5M4.2 4.2l1.8 1.8M18 18l1.8 1.8M1.5 12H4M20 12h2.5M4.2 19.8 6 18M18 6l1.8-1.8"/></svg>',
+	},
+	current: function () {
+		return document.documentElement.getAttribute('data-theme') === 'dark' ? 'dark' : 'light';
+	},
+	set: function (t, remember) {
+		document.documentElement.setAttribute('data-theme', t);
+		if (remember) {
+			try {
+				localStorage.setItem('chacc-theme', t);
+			} catch (e) { /* private mode: not remembered */ }
+		}
+		this.draw();
+	},
+	draw: function () {
+		var b = document.getElementById('theme'), next = this.current() === 'dark' ? 'light' : 'dark';
+
+		/* the icon of the mode a click switches to; a fixed SVG, no data in it */
+		b.innerHTML = this.icons[next];
+		b.title = 'switch to ' + next + ' mode';
+		b.setAttribute('aria-label', b.title);
+		b.dataset.theme = this.current();
+	},
+	init: function () {
+		var self = this, mq = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+
+		document.getElementById('theme').addEventListener('click', function () {
+			self.set(self.current() === 'dark' ? 'light' : 'dark', true);
+		});
+		if (mq && mq.addEventListener)
+			mq.addEventListener('change', function (e) {
+				var saved = null;
+
+				try {
+					saved = localStorage.getItem('chacc-theme');
+				} catch (x) { saved = null; }
+				if (!saved)
+					self.set(e.matches ? 'dark' : 'light', false);
+			});
+		this.draw();
+	},
+};
+
+document.addEventListener('DOMContentLoaded', function () {
+	C.theme.init();
+	C.connect();
+	window.addEventListener('hashchange', C.render);
+	C.render();
+});

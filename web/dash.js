@@ -1,0 +1,175 @@
+/* dash.js: the dashboard: every target, why it would rebuild, buttons to build, live progress */
+'use strict';
+
+C.setRecipe = function (name) {
+	document.getElementById('recipe').textContent = name || '';
+	document.title = name ? 'chacc: ' + name : 'chacc';
+};
+
+/* the live panel of the builds this browser follows */
+C.drawRuns = function (box) {
+	box.replaceChildren();
+	C.runs.list.forEach(function (r) {
+		var done = C.runs.finished(r), total = Math.max(r.total, r.order.length, 1);
+		var pct = r.state === 'running' ? Math.min(100, Math.round(100 * done / total)) : 100;
+		var title = r.run_id ? C.el('a', { href: '#/runs/' + r.run_id }, 'Run ' + r.run_id) : C.el('span', null, 'Build');
+		var cancel = null;
+
+		if (r.state === 'running' && r.run_id)
+			cancel = C.el('button', { class: 'small danger', type: 'button', 'data-test': 'cancel',
+				onclick: async function (e) {
+					e.target.disabled = true;
+					try {
+						await C.api('POST', '/api/runs/' + r.run_id + '/cancel');
+						C.toast('cancelling run ' + r.run_id);
+					} catch (x) {
+						C.toast(x.message, 'bad');
+					}
+				} }, 'Cancel');
+		box.appendChild(C.el('div', { class: 'runbox ' + r.state, 'data-test': 'run', 'data-state': r.state,
+			'data-run': r.run_id || '' },
+			C.el('div', { class: 'head' }, C.el('b', null, title), C.badge(r.state),
+				C.el('span', { class: 'muted' }, [r.mode, r.targets && r.targets.length ? r.targets.join(', ') : null]
+					.filter(Boolean).join(' · ')),
+				C.el('span', { class: 'spacer' }),
+				r.state === 'running' ? C.el('span', { class: 'muted nowrap' }, done + ' of ' + (r.total || '?') + ' targets') : null,
+				cancel),
+			C.el('div', { class: 'progress' }, C.el('div', { style: 'width:' + pct + '%' })),
+			r.message && r.message !== 'done' ? C.el('div', { class: r.state === 'failed' ? 'err' : 'muted' }, r.message) : null,
+			r.order.length ? C.el('ul', { class: 'steps' }, r.order.map(function (t) {
+				var s = r.steps[t];
+
+				return C.el('li', { class: s.state, 'data-target': t, 'data-state': s.state },
+					C.el('span', { class: 'dot ' + s.state, title: s.state }),
+					C.el('a', { href: '#/target/' + encodeURIComponent(t) }, t),
+					C.el('span', { class: 'num muted nowrap' }, s.rows !== null ? C.fmtRows(s.rows) + ' rows' : s.state),
+					C.el('span', { class: 'msg', title: s.message || '' }, s.message || ''));
+			})) : null));
+	});
+};
+
+function reasonCell(t) {
+	if (!t.reason)
+		return C.el('span', { class: 'muted' }, 'up to date');
+	return C.el('span', { class: 'why' }, t.reason, C.el('span', { class: 'muted' }, ' · ' + t.mode));
+}
+
+function tile(n, label, cls) {
+	return C.el('div', { class: 'tile ' + cls }, C.el('b', null, String(n)), C.el('span', null, label));
+}
+
+C.route(/^\/$/, 'dash', async function (main, m, current) {
+	var workers = C.el('select', { 'aria-label': 'workers', title: 'targets built at once' },
+		[1, 2, 4, 8].map(function (n) { return C.el('option', { value: n }, n + (n === 1 ? ' worker' : ' workers')); }));
+	var keep = C.el('input', { type: 'checkbox', id: 'keep-going' });
+	var runsBox = C.el('div', { id: 'live-runs' });
+	var tiles = C.el('div', { class: 'tiles' });
+	var tableBox = C.el('div', { class: 'card flush' }, C.el('h2', null, 'Targets'), C.el('div', { class: 'empty' }, 'loading…'));
+	var errBox = C.el('div');
+	var loading = false, again = false, timer = null;
+
+	function start(mode, btn) {
+		return C.startRun({ mode: mode, jobs: +workers.value, keep_going: keep.checked }, btn);
+	}
+
+	function button(label, mode, cls, title) {
+		var b = C.el('button', { type: 'button', class: cls || null, title: title, 'data-mode': mode,
+			onclick: function () { start(mode, b); } }, label);
+
+		return b;
+	}
+
+	async function load() {
+		var d;
+
+		if (loading) {
+			again = true;
+			return;
+		}
+		loading = true;
+		try {
+			d = await C.api('GET', '/api/targets');
+			errBox.replaceChildren();
+		} catch (e) {
+			if (current())
+				errBox.replaceChildren(C.banner(e.message));
+			return;
+		} finally {
+			loading = false;
+		}
+		if (!current())
+			return;
+		C.setRecipe(d.recipe);
+		draw(d);
+		if (again) {
+			again = false;
+			load();
+		}
+	}
+
+	function draw(d) {
+		var count = { ok: 0, 'out of date': 0, failed: 0, missing: 0 };
+		var rows = d.targets.map(function (t) {
+			var b = C.el('button', { type: 'button', class: 'small', title: 'build ' + t.target + ' (and what it needs, when out of date)',
+				'data-build': t.target, onclick: function () {
+					C.startRun({ targets: [t.target], force: true, jobs: +workers.value }, b);
+				} }, 'Build');
+
+			count[t.state] = (count[t.state] || 0) + 1;
+			return Object.assign([
+				C.el('span', null, C.el('a', { href: '#/target/' + encodeURIComponent(t.target) }, t.target), ' ',
+					C.el('span', { class: 'kind' }, t.kind)),
+				C.badge(t.state),
+				reasonCell(t),
+				C.el('span', { class: 'nowrap', title: C.fmtTs(t.built_at) }, t.built_at ? C.fmtAge(t.built_at, d.now) : 'never'),
+				C.el('span', { class: 'nowrap', title: C.fmtTs(t.changed_at) }, t.changed_at ? C.fmtAge(t.changed_at, d.now) : '–'),
+				C.fmtRows(t.rows),
+				C.el('span', { class: 'mono' }, t.watermark || '–'),
+				b,
+			], { attrs: { 'data-target': t.target, 'data-state': t.state } });
+		});
+
+		tiles.replaceChildren(tile(d.targets.length, 'targets', ''), tile(count.ok, 'up to date', 'ok'),
+			tile(count['out of date'], 'out of date', 'stale'), tile(count.failed, 'failed', 'bad'),
+			tile(count.missing, 'never built', 'missing'));
+		tableBox.replaceChildren(C.el('h2', null, 'Targets'), C.table([
+			{ label: 'Target' }, { label: 'State' }, { label: 'Would rebuild' }, { label: 'Built' },
+			{ label: 'Changed' }, { label: 'Rows', cls: 'num' }, { label: 'Watermark' }, { label: '' },
+		], rows, 'the recipe has no targets'));
+		d.targets.forEach(function (t) {
+			if (t.error)
+				tableBox.appendChild(C.el('div', { class: 'banner', style: 'margin: 8px 12px' }, t.target + ': ' + t.error));
+		});
+	}
+
+	function redraw() {
+		if (timer)
+			return;
+		timer = requestAnimationFrame(function () {
+			timer = null;
+			C.drawRuns(runsBox);
+		});
+	}
+
+	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'Dashboard')));
+	main.appendChild(errBox);
+	main.appendChild(tiles);
+	main.appendChild(C.el('div', { class: 'card' },
+		C.el('h2', null, 'Build'),
+		C.el('div', { class: 'actions' },
+			button('Incremental', 'incremental', 'primary', 'build what is out of date, incrementally where possible'),
+			button('Full refresh', 'full-refresh', null, 'rebuild every target from scratch'),
+			button('Scheduled', 'scheduled', null, 'as cron runs it: from the reviewed revision, one at a time'),
+			C.el('span', { class: 'spacer' }), workers,
+			C.el('label', { class: 'check', for: 'keep-going' }, keep, 'keep going')),
+		runsBox));
+	main.appendChild(tableBox);
+	C.drawRuns(runsBox);
+	C.listen(function (ev) {
+		redraw();
+		if ((ev.type === 'log' && ['done', 'failed', 'end', 'pruned'].indexOf(ev.event) >= 0) ||
+		    (ev.type === 'job' && ev.state === 'done'))
+			load();
+	});
+	await load();
+});

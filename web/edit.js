@@ -1,0 +1,206 @@
+/* edit.js: the files under recipes/ and sql/, an editor whose save proposes a review, uploads */
+'use strict';
+
+/* an editor in box: CodeMirror when compiled in, else a plain text area */
+C.editor = function (box, text, lang) {
+	var ed = { marks: [] };
+
+	if (window.CodeMirror) {
+		var cm = window.CodeMirror(box, { value: text, mode: C.cmMode(lang), lineNumbers: true, matchBrackets: true,
+			styleActiveLine: true, indentWithTabs: lang === 'sql', tabSize: lang === 'sql' ? 8 : 2,
+			indentUnit: lang === 'sql' ? 8 : 2, gutters: ['cm-problem-gutter', 'CodeMirror-linenumbers'],
+			extraKeys: { Tab: function (c) { c.replaceSelection(lang === 'sql' ? '\t' : '  '); } } });
+
+		ed.get = function () { return cm.getValue(); };
+		ed.set = function (v) { cm.setValue(v); };
+		ed.focus = function () { cm.focus(); };
+		ed.go = function (line, col) {
+			cm.focus();
+			cm.setCursor({ line: line - 1, ch: Math.max(0, (col || 1) - 1) });
+			cm.scrollIntoView(null, 120);
+		};
+		ed.onChange = function (fn) { cm.on('change', fn); };
+		ed.clear = function () {
+			ed.marks.forEach(function (m) { m(); });
+			ed.marks = [];
+		};
+		/* problems shown in place: the line tinted, a marker in the gutter, the message under the line */
+		ed.mark = function (p) {
+			var line = Math.min(Math.max(p.line - 1, 0), cm.lineCount() - 1);
+			var h = cm.addLineClass(line, 'background', 'cm-problem-line');
+			var w = cm.addLineWidget(line, C.el('div', { class: 'cm-problem-widget' },
+				(p.column ? 'column ' + p.column + ': ' : '') + p.message), { coverGutter: false, noHScroll: true });
+
+			cm.setGutterMarker(line, 'cm-problem-gutter', C.el('span', { class: 'cm-problem-mark', title: p.message }, '●'));
+			ed.marks.push(function () {
+				cm.removeLineClass(h, 'background', 'cm-problem-line');
+				cm.setGutterMarker(line, 'cm-problem-gutter', null);
+				w.clear();
+			});
+		};
+		ed.kind = 'codemirror';
+		setTimeout(function () { cm.refresh(); });
+		return ed;
+	}
+	var ta = C.el('textarea', { class: 'plain', spellcheck: 'false', 'aria-label': 'file text' });
+
+	ta.value = text;
+	box.appendChild(ta);
+	ed.get = function () { return ta.value; };
+	ed.set = function (v) { ta.value = v; };
+	ed.focus = function () { ta.focus(); };
+	ed.go = function (line, col) {
+		var lines = ta.value.split('\n'), at = 0;
+
+		for (var i = 0; i < line - 1 && i < lines.length; i++)
+			at += lines[i].length + 1;
+		at += Math.max(0, (col || 1) - 1);
+		ta.focus();
+		ta.setSelectionRange(at, at + 1);
+	};
+	ed.onChange = function (fn) { ta.addEventListener('input', fn); };
+	ed.clear = function () {};
+	ed.mark = function () {};
+	ed.kind = 'textarea';
+	return ed;
+};
+
+function fileLinks(files, current) {
+	var groups = {};
+
+	files.forEach(function (f) {
+		var dir = f.path.replace(/\/[^/]*$/, '');
+
+		(groups[dir] = groups[dir] || []).push(f);
+	});
+	return Object.keys(groups).sort().map(function (dir) {
+		return [C.el('h3', null, dir + '/'), groups[dir].map(function (f) {
+			return C.el('a', { href: '#/files/' + f.path, class: f.path === current ? 'active' : null, title: f.path,
+				'data-file': f.path }, f.path.slice(dir.length + 1));
+		})];
+	});
+}
+
+/* propose path's new text: problems are shown, a review is opened */
+C.propose = async function (path, content, message, check) {
+	try {
+		var r = await C.api('POST', '/api/files/' + path, { content: content, message: message, check: !!check });
+
+		return { ok: true, review: r.review };
+	} catch (e) {
+		return { ok: false, error: e.message, problems: (e.data && e.data.problems) || [] };
+	}
+};
+
+function uploadCard(files, max) {
+	var dirs = {}, input, dir, msg, btn, out = C.el('div');
+
+	files.forEach(function (f) { dirs[f.path.replace(/\/[^/]*$/, '')] = true; });
+	dirs.recipes = dirs.sql = true;
+	input = C.el('input', { type: 'file', accept: '.sql,.yml,.yaml,.json', 'aria-label': 'file to upload', id: 'upload-file' });
+	dir = C.el('select', { 'aria-label': 'directory', id: 'upload-dir' }, Object.keys(dirs).sort().map(function (d) {
+		return C.el('option', { value: d }, d + '/');
+	}));
+	msg = C.el('input', { type: 'text', placeholder: 'why (commit message)', 'aria-label': 'commit message' });
+	btn = C.el('button', { type: 'button', onclick: async function () {
+		var f = input.files[0], r;
+
+		out.replaceChildren();
+		if (!f)
+			return C.toast('choose a file first', 'bad');
+		if (!/\.(sql|ya?ml|json)$/.test(f.name))
+			return C.toast('only .sql, .yml, .yaml and .json files', 'bad');
+		if (f.size > max)
+			return C.toast(f.name + ' is over ' + C.fmtRows(max) + ' bytes', 'bad');
+		btn.disabled = true;
+		r = await C.propose(dir.value + '/' + f.name, await f.text(), msg.value || 'upload ' + f.name);
+		btn.disabled = false;
+		if (r.ok) {
+			C.toast('proposed as review ' + r.review.id, 'ok');
+			location.hash = '#/reviews/' + r.review.id;
+		} else {
+			out.appendChild(C.banner(r.error));
+			out.appendChild(C.el('ul', { class: 'problems' }, r.problems.map(function (p) {
+				return C.el('li', null, C.el('b', null, (p.file || '') + (p.line ? ':' + p.line : '') + (p.column ? ':' + p.column : '')), p.message);
+			})));
+		}
+	} }, 'Upload for review');
+	return C.el('div', { class: 'card upload' }, C.el('h2', null, 'Upload'),
+		C.el('span', { class: 'muted' }, '.sql, .yml, .yaml or .json, up to ' + Math.round(max / 1024) + ' KiB; it becomes a review.'),
+		input, dir, msg, btn, out);
+}
+
+C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
+	var path = m[1] || null, list, file = null, side, work;
+
+	list = await C.api('GET', '/api/files');
+	if (path)
+		file = await C.api('GET', '/api/files/' + path);
+	if (!current())
+		return;
+	side = C.el('div', null, C.el('div', { class: 'card filelist', id: 'filelist' }, fileLinks(list.files, path)),
+		uploadCard(list.files, list.max_upload));
+	work = C.el('div');
+	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'Files'),
+		C.el('span', { class: 'muted' }, 'recipes/ and sql/: a save becomes a review branch')));
+	main.appendChild(C.el('div', { class: 'files' }, side, work));
+	if (!file) {
+		work.appendChild(C.el('div', { class: 'card empty' }, 'Choose a file to edit. Saving checks it (the recipe loads,' +
+			' the YAML and JSON parse) and commits it to a review branch; main changes when the review is approved.'));
+		return;
+	}
+	var box = C.el('div', { id: 'editor' }), problems = C.el('ul', { class: 'problems', id: 'problems' });
+	var status = C.el('span', { class: 'muted' });
+	var msg = C.el('input', { type: 'text', class: 'msg', placeholder: 'why (commit message)', 'aria-label': 'commit message', id: 'commit-message' });
+	var ed, check, save, original = file.content;
+
+	function show(r) {
+		ed.clear();
+		problems.replaceChildren();
+		if (r.ok)
+			return;
+		if (!r.problems.length)
+			problems.appendChild(C.el('li', null, r.error));
+		r.problems.forEach(function (p) {
+			var here = !p.file || p.file === file.path;
+
+			if (here && p.line)
+				ed.mark(p);
+			problems.appendChild(C.el('li', { onclick: function () { if (here && p.line) ed.go(p.line, p.column); } },
+				C.el('b', null, (p.file || '') + (p.line ? ':' + p.line : '') + (p.column ? ':' + p.column : '')), p.message));
+		});
+	}
+
+	check = C.el('button', { type: 'button', id: 'check', onclick: async function () {
+		var r = await C.propose(file.path, ed.get(), '', true);
+
+		show(r);
+		status.textContent = r.ok ? 'no problems' : '';
+	} }, 'Check');
+	save = C.el('button', { type: 'button', class: 'primary', id: 'propose', onclick: async function () {
+		var r;
+
+		save.disabled = true;
+		status.textContent = 'checking…';
+		r = await C.propose(file.path, ed.get(), msg.value || 'edit ' + file.path);
+		save.disabled = false;
+		status.textContent = '';
+		show(r);
+		if (r.ok) {
+			C.toast('proposed as review ' + r.review.id + ' on ' + r.review.branch, 'ok');
+			location.hash = '#/reviews/' + r.review.id;
+		} else
+			C.toast(r.error, 'bad');
+	} }, 'Propose change');
+	work.appendChild(C.el('div', { class: 'card' },
+		C.el('div', { class: 'editor-bar' }, C.el('span', { class: 'path mono' }, file.path),
+			C.el('span', { class: 'badge' }, file.language), file.recipe ? C.badge('ok', 'the recipe') : null, status),
+		box,
+		C.el('div', { class: 'editor-bar', style: 'margin-top:10px' }, msg, check, save),
+		problems));
+	ed = C.editor(box, file.content, file.language);
+	C.edit = ed;
+	ed.onChange(function () {
+		status.textContent = ed.get() === original ? '' : 'edited';
+	});
+});
