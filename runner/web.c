@@ -3,7 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <git2.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -599,8 +599,7 @@ random_hex(char *out, size_t nbytes)
 int
 web_start(const struct web_config *c, char **err)
 {
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
 	uint16_t port;
 
 	if (web_needs_token(c->addr) && (!c->token || !*c->token)) {
@@ -615,6 +614,8 @@ web_start(const struct web_config *c, char **err)
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
 	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
 	env_load_dotenv(".");
+	/* libgit2 stays initialised while request threads use it: its per-thread state is freed as they end */
+	git_libgit2_init();
 	jobs_init();
 	if (c->addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -632,6 +633,7 @@ web_start(const struct web_config *c, char **err)
 		*err = xasprintf("cannot listen on port %u%s%s", port, errno ? ": " : "",
 		                 errno ? strerror(errno) : "");
 		jobs_shutdown();
+		git_libgit2_shutdown();
 		return -1;
 	}
 	return 0;
@@ -653,6 +655,7 @@ web_stop(void)
 	if (srv.d)
 		MHD_stop_daemon(srv.d);
 	srv.d = NULL;
+	git_libgit2_shutdown();
 	free(srv.recipe);
 	free(srv.token);
 	srv.recipe = srv.token = NULL;

@@ -685,7 +685,9 @@ START_TEST(test_security)
 		ck_assert_msg(st == 403 || st == 400 || st == 404, "%s: %d", bad_paths[i], st);
 		free(req);
 	}
-	ck_assert_int_eq(symlink("/etc/passwd", xasprintf("%s/sql/evil.sql", p.dir)), 0);
+	env = xasprintf("%s/sql/evil.sql", p.dir);
+	ck_assert_int_eq(symlink("/etc/passwd", env), 0);
+	free(env);
 	r = get(&s, "/api/files/sql/evil.sql");
 	assert_status(r, 403);
 	ck_assert_msg(!strstr(r.body, "root:"), "%s", r.body);
@@ -696,7 +698,9 @@ START_TEST(test_security)
 	r = post(&s, "/api/files/../outside.sql", "{\"content\": \"SELECT 1\\n\"}");
 	ck_assert_msg(r.status == 403, "%d %s", r.status, r.body);
 	resp_free(&r);
-	ck_assert(access(xasprintf("%s/outside.sql", p.dir), F_OK) < 0);
+	env = xasprintf("%s/outside.sql", p.dir);
+	ck_assert(access(env, F_OK) < 0);
+	free(env);
 	/* malformed requests: 4xx, and the server lives on */
 	r = post(&s, "/api/runs", "{\"mode\": ");
 	assert_status(r, 400);
@@ -913,7 +917,9 @@ START_TEST(test_edit_and_review)
 	r = post(&s, "/api/files/sql/new.sql", "{\"content\": \"SELECT 2 AS two\\n\", \"message\": \"new\"}");
 	assert_status(r, 201);
 	resp_free(&r);
-	ck_assert(access(xasprintf("%s/sql/new.sql", p.dir), F_OK) < 0);
+	path = xasprintf("%s/sql/new.sql", p.dir);
+	ck_assert(access(path, F_OK) < 0);
+	free(path);
 	r = post(&s, "/api/reviews/2/reject", NULL);
 	assert_status(r, 200);
 	ck_assert_msg(strstr(r.body, "rejected"), "%s", r.body);
