@@ -421,5 +421,9 @@ document.addEventListener('DOMContentLoaded', function () {
 	C.theme.init();
 	C.connect();
 	window.addEventListener('hashchange', C.render);
-	C.render();
+	C.render().then(function () {
+		/* pages that do not load the recipe's name: ask once */
+		if (!document.getElementById('recipe').textContent)
+			C.api('GET', '/api/graph').then(function (g) { C.setRecipe(g.recipe); }, function () {});
+	});
 });

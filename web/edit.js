@@ -102,7 +102,7 @@ function uploadCard(files, max) {
 		return C.el('option', { value: d }, d + '/');
 	}));
 	msg = C.el('input', { type: 'text', placeholder: 'why (commit message)', 'aria-label': 'commit message' });
-	btn = C.el('button', { type: 'button', onclick: async function () {
+	btn = C.el('button', { type: 'button', id: 'upload', onclick: async function () {
 		var f = input.files[0], r;
 
 		out.replaceChildren();
@@ -143,7 +143,7 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 	work = C.el('div');
 	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'Files'),
 		C.el('span', { class: 'muted' }, 'recipes/ and sql/: a save becomes a review branch')));
-	main.appendChild(C.el('div', { class: 'files' }, side, work));
+	main.appendChild(C.el('div', { class: 'files' + (file ? ' has-file' : '') }, side, work));
 	if (!file) {
 		work.appendChild(C.el('div', { class: 'card empty' }, 'Choose a file to edit. Saving checks it (the recipe loads,' +
 			' the YAML and JSON parse) and commits it to a review branch; main changes when the review is approved.'));

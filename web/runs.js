@@ -33,7 +33,10 @@ C.route(/^\/runs$/, 'runs', async function (main, m, current) {
 C.timeline = function (run) {
 	var ts = run.targets.filter(function (t) { return t.started_at; });
 	var t0 = C.ts(run.started_at), t1 = C.ts(run.ended_at);
-	var labelW = 190, rowH = 26, top = 28, W = 900, chartW, span, svg, ticks, step, i;
+	/* drawn at the width it has: text stays legible on a phone */
+	var W = Math.max(320, Math.min(1200, document.getElementById('main').clientWidth - 80));
+	var labelW = Math.min(190, Math.round(W * 0.3)), rowH = 26, top = 28, chartW, span, svg, ticks, step, i;
+	var maxName = Math.floor(labelW / 7.2);
 
 	ts.forEach(function (t) {
 		var a = C.ts(t.started_at), b = C.ts(t.ended_at) || a;
@@ -49,7 +52,7 @@ C.timeline = function (run) {
 		role: 'img', 'aria-label': 'timeline of run ' + run.run_id });
 	/* ticks at a round step */
 	step = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]
-		.filter(function (s) { return span / s <= 8; })[0] || 7200;
+		.filter(function (s) { return span / s <= (W < 600 ? 4 : 8); })[0] || 7200;
 	ticks = [];
 	for (i = 0; i * step <= span + 1e-9; i++)
 		ticks.push(i * step);
@@ -62,7 +65,7 @@ C.timeline = function (run) {
 	ts.forEach(function (t, k) {
 		var a = (C.ts(t.started_at) - t0) / 1000, b = ((C.ts(t.ended_at) || C.ts(t.started_at)) - t0) / 1000;
 		var x = labelW + chartW * a / span, w = Math.max(3, chartW * (b - a) / span), y = top + k * rowH;
-		var name = t.target.length > 26 ? t.target.slice(0, 25) + '…' : t.target;
+		var name = t.target.length > maxName ? t.target.slice(0, maxName - 1) + '…' : t.target;
 
 		svg.appendChild(C.svg('rect', { class: 'lane', x: labelW, y: y + 3, width: chartW, height: rowH - 6, rx: 3 }));
 		svg.appendChild(C.svg('a', { href: '#/target/' + encodeURIComponent(t.target) },

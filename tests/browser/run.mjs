@@ -145,6 +145,22 @@ try {
 	await page.click('#nav a[data-page="reviews"]');
 	await page.waitForSelector('tr[data-state="approved"]');
 
+	step = 'upload a file, then reject its review';
+	const upload = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chacc-upload-')), 'visit_total.sql');
+	fs.writeFileSync(upload, 'SELECT COUNT(*) AS n FROM visits\n');
+	await page.click('#nav a[data-page="files"]');
+	await page.waitForSelector('#upload-file');
+	await page.setInputFiles('#upload-file', upload);
+	await page.selectOption('#upload-dir', 'sql');
+	await page.click('#upload');
+	await page.waitForFunction(() => /^#\/reviews\/\d+$/.test(location.hash));
+	await page.waitForSelector('#reject');
+	await expect((await page.textContent('main')).includes('upload visit_total.sql'), 'the review of the upload');
+	await page.click('#reject');
+	await page.waitForSelector('.pagehead .badge.s-rejected');
+	await expect(!fs.existsSync(path.join(project, 'sql/visit_total.sql')), 'a rejected upload stays out');
+	fs.rmSync(path.dirname(upload), { recursive: true, force: true });
+
 	step = 'the dashboard sees the change';
 	await page.click('#nav a[data-page="dash"]');
 	await page.waitForSelector('tr[data-target="visits"][data-state="out of date"]');
