@@ -108,13 +108,25 @@ header(struct web_req *rq, const char *name)
 const char *
 web_messages(struct web_req *rq)
 {
-	if (!rq->msgs)
+	const char *r;
+	char *w;
+
+	free(rq->clean);
+	rq->clean = NULL;
+	if (!rq->msgs || fflush(rq->msgs) != 0 || !rq->msgbuf)
 		return "";
-	fflush(rq->msgs);
-	while (rq->msglen > 0 && (rq->msgbuf[rq->msglen - 1] == '\n' ||
-	                          rq->msgbuf[rq->msglen - 1] == ' '))
-		rq->msgbuf[--rq->msglen] = '\0';
-	return rq->msgbuf ? rq->msgbuf : "";
+	/* each line without the program's name before it */
+	rq->clean = w = xmalloc(rq->msglen + 1);
+	for (r = rq->msgbuf; r < rq->msgbuf + rq->msglen;) {
+		if ((r == rq->msgbuf || r[-1] == '\n') && strncmp(r, "chacc: ", 7) == 0)
+			r += 7;
+		else
+			*w++ = *r++;
+	}
+	while (w > rq->clean && (w[-1] == '\n' || w[-1] == ' '))
+		w--;
+	*w = '\0';
+	return rq->clean;
 }
 
 void
@@ -555,6 +567,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	if (rq.msgs)
 		fclose(rq.msgs);
 	free(rq.msgbuf);
+	free(rq.clean);
 	login = rp.status == 303 && srv.token;
 	ret = respond(c, &rp, login ? srv.token : NULL);
 	free(rp.body);

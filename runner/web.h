@@ -46,6 +46,7 @@ struct web_req {
 	FILE *msgs;                  /* warn() and recipe messages of this request */
 	char *msgbuf;
 	size_t msglen;
+	char *clean;                 /* what web_messages() last gave */
 };
 
 struct web_reply {

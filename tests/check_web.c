@@ -494,6 +494,7 @@ START_TEST(test_build_from_the_api)
 		free(req);
 	}
 	assert_status(r, 200);
+	ck_assert_msg(!strstr(r.body, SECRET), "the events gave away the password: %s", r.body);
 	ck_assert_msg(strstr(r.head, "Content-Type: text/event-stream"), "%s", r.head);
 	ck_assert_msg(strstr(r.body, "\"event\":\"start\",\"target\":\"people\""), "%s", r.body);
 	ck_assert_msg(strstr(r.body, "\"event\":\"done\",\"target\":\"visit_counts\""), "%s", r.body);

@@ -3,26 +3,24 @@
 
 /*
  * A layered layout (Sugiyama-style): a node's layer is the longest path of
- * needs below it, so edges go left to right; nodes in a layer are ordered by
+ * needs below it, so edges go left to right. An edge that spans layers runs
+ * through a point in each layer between, placed like a node, so that it
+ * passes between nodes, never behind one. Nodes in a layer are ordered by
  * the mean place of their neighbours, sweeping both ways a few times to cut
  * crossings; then each layer is centred.
  */
 C.layout = function (nodes) {
-	var byName = {}, layers = [], pos = {}, i, sweep;
-	var W = 0, H = 0, gapX = 70, gapY = 22, nodeH = 50;
+	var byName = {}, layers = [], pos = {}, all, edges = [], i, sweep, dummies = 0;
+	var gapX = 80, gapY = 22, nodeH = 50, H, x = 20;
 
 	nodes.forEach(function (n, k) {
 		byName[n.name] = n;
 		n.order = k;
-		n.users = [];
+		n.lneeds = [];
+		n.lusers = [];
+		n.h = nodeH;
 		n.sub = n.kind + ' · ' + n.state + (n.rows !== undefined ? ' · ' + C.fmtRows(n.rows) + ' rows' : '');
-		n.w = Math.max(150, Math.min(320, 26 + Math.max(7.8 * n.name.length, 6.4 * n.sub.length)));
-	});
-	nodes.forEach(function (n) {
-		n.needs.forEach(function (d) {
-			if (byName[d])
-				byName[d].users.push(n.name);
-		});
+		n.w = Math.max(150, Math.min(340, 28 + Math.max(8.4 * n.name.length, 6.6 * n.sub.length)));
 	});
 	function depth(n, seen) {
 		if (n.layer !== undefined)
@@ -30,63 +28,95 @@ C.layout = function (nodes) {
 		if (seen[n.name])
 			return 0;
 		seen[n.name] = true;
-		n.layer = 0;
+		var l = 0;
+
 		n.needs.forEach(function (d) {
 			if (byName[d])
-				n.layer = Math.max(n.layer, depth(byName[d], seen) + 1);
+				l = Math.max(l, depth(byName[d], seen) + 1);
 		});
-		return n.layer;
+		n.layer = l;
+		return l;
 	}
 	nodes.forEach(function (n) { depth(n, {}); });
+	all = nodes.slice();
 	nodes.forEach(function (n) {
+		n.needs.forEach(function (d) {
+			var a = byName[d], prev = a, chain = [a];
+
+			if (!a)
+				return;
+			for (var k = a.layer + 1; k < n.layer; k++) {
+				var dm = { name: '\u0000' + dummies++, dummy: true, layer: k, w: 0, h: 2, order: a.order + 0.5,
+					lneeds: [prev.name], lusers: [] };
+
+				byName[dm.name] = dm;
+				prev.lusers.push(dm.name);
+				all.push(dm);
+				chain.push(dm);
+				prev = dm;
+			}
+			prev.lusers.push(n.name);
+			n.lneeds.push(prev.name);
+			chain.push(n);
+			edges.push(chain);
+		});
+	});
+	all.forEach(function (n) {
 		(layers[n.layer] = layers[n.layer] || []).push(n);
 	});
 	layers = layers.filter(Boolean);
-	function place() {
-		layers.forEach(function (l) {
-			l.forEach(function (n, k) { pos[n.name] = k; });
-		});
-	}
+	layers.forEach(function (l) {
+		l.sort(function (a, b) { return a.order - b.order; });
+		l.forEach(function (n, k) { pos[n.name] = k; });
+	});
 	function bary(n, side) {
 		var s = 0, c = 0;
 
-		n[side].forEach(function (x) {
-			if (pos[x] !== undefined) {
-				s += pos[x];
+		n[side].forEach(function (v) {
+			if (pos[v] !== undefined) {
+				s += pos[v];
 				c++;
 			}
 		});
 		return c ? s / c : pos[n.name];
 	}
-	place();
-	for (sweep = 0; sweep < 6; sweep++) {
+	for (sweep = 0; sweep < 8; sweep++) {
 		var down = sweep % 2 === 0;
 
 		for (i = down ? 1 : layers.length - 2; down ? i < layers.length : i >= 0; i += down ? 1 : -1) {
-			layers[i].forEach(function (n) { n.key = bary(n, down ? 'needs' : 'users'); });
+			layers[i].forEach(function (n) { n.key = bary(n, down ? 'lneeds' : 'lusers'); });
 			layers[i].sort(function (a, b) { return a.key - b.key || a.order - b.order; });
 			layers[i].forEach(function (n, k) { pos[n.name] = k; });
 		}
 	}
-	var colW = layers.map(function (l) {
-		return Math.max.apply(null, l.map(function (n) { return n.w; }));
-	});
-	var tallest = Math.max.apply(null, layers.map(function (l) { return l.length; }));
-	var x = 20;
+	/* heights: a node and its gap, a passing edge takes little room */
+	function gap(a, b) {
+		return a.dummy || b.dummy ? 12 : gapY;
+	}
+	function height(l) {
+		var h = 0;
 
-	H = tallest * (nodeH + gapY) - gapY + 40;
-	layers.forEach(function (l, li) {
-		var top = 20 + (H - 40 - (l.length * (nodeH + gapY) - gapY)) / 2;
+		l.forEach(function (n, k) { h += n.h + (k ? gap(l[k - 1], n) : 0); });
+		return h;
+	}
+	H = Math.max.apply(null, layers.map(height)) + 40;
+	layers.forEach(function (l) {
+		var colW = Math.max.apply(null, l.map(function (n) { return n.w; }));
+		var y = 20 + (H - 40 - height(l)) / 2;
 
 		l.forEach(function (n, k) {
-			n.x = x + (colW[li] - n.w) / 2;
-			n.y = top + k * (nodeH + gapY);
-			n.h = nodeH;
+			if (k)
+				y += gap(l[k - 1], n);
+			/* a passing edge crosses the whole column, level */
+			if (n.dummy)
+				n.w = colW;
+			n.x = x + (colW - n.w) / 2;
+			n.y = y;
+			y += n.h;
 		});
-		x += colW[li] + gapX;
+		x += colW + gapX;
 	});
-	W = x - gapX + 20;
-	return { nodes: nodes, byName: byName, width: W, height: H };
+	return { nodes: nodes, edges: edges, width: x - gapX + 20, height: H };
 };
 
 C.drawGraph = function (g) {
@@ -98,20 +128,20 @@ C.drawGraph = function (g) {
 		C.svg('path', { d: 'M0 0L10 5L0 10z', style: 'fill: var(--muted)' })));
 
 	svg.appendChild(defs);
-	L.nodes.forEach(function (n) {
-		n.needs.forEach(function (d) {
-			var a = L.byName[d], x1, y1, x2, y2, mx;
+	/* each edge: curves from point to point, level where they meet a node or a passing point */
+	L.edges.forEach(function (chain) {
+		var a = chain[0], x1 = a.x + a.w, y1 = a.y + a.h / 2, d = 'M' + x1 + ' ' + y1;
 
-			if (!a)
-				return;
-			x1 = a.x + a.w;
-			y1 = a.y + a.h / 2;
-			x2 = n.x - 2;
-			y2 = n.y + n.h / 2;
-			mx = (x1 + x2) / 2;
-			svg.appendChild(C.svg('path', { class: 'edge', 'marker-end': 'url(#arrow)',
-				d: 'M' + x1 + ' ' + y1 + 'C' + mx + ' ' + y1 + ' ' + mx + ' ' + y2 + ' ' + x2 + ' ' + y2 }));
+		chain.slice(1).forEach(function (q) {
+			var x2 = q.dummy ? q.x : q.x - 2, y2 = q.y + q.h / 2, mx = (x1 + x2) / 2;
+
+			d += 'C' + mx + ' ' + y1 + ' ' + mx + ' ' + y2 + ' ' + x2 + ' ' + y2;
+			if (q.dummy)
+				d += 'L' + (q.x + q.w) + ' ' + y2;
+			x1 = q.x + q.w;
+			y1 = y2;
 		});
+		svg.appendChild(C.svg('path', { class: 'edge', 'marker-end': 'url(#arrow)', d: d }));
 	});
 	L.nodes.forEach(function (n) {
 		var go = function () { location.hash = '#/target/' + encodeURIComponent(n.name); };
