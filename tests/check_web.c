@@ -568,6 +568,44 @@ START_TEST(test_build_from_the_api)
 	ck_assert_str_eq(jstr(j, "mode"), "full-refresh");
 	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "reason"), "forced");
 	json_decref(j);
+	/* a target that fails: its error in the run, the dashboard, the events and the metrics */
+	write_file(&p, "sql/visit_counts.sql", "SELECT nosuch FROM people_visits\n");
+	r = post(&s, "/api/runs", "{\"keep_going\": true}");
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "run_id"));
+	json_decref(j);
+	j = wait_run(&s, id);
+	ck_assert_str_eq(jstr(j, "result"), "failed");
+	t = json_array_get(json_object_get(j, "targets"), 0);
+	ck_assert_str_eq(jstr(t, "target"), "visit_counts");
+	ck_assert_str_eq(jstr(t, "outcome"), "failed");
+	ck_assert_msg(strstr(jstr(t, "error"), "nosuch"), "%s", jstr(t, "error"));
+	json_decref(j);
+	j = get_json(&s, "/api/targets");
+	t = json_array_get(json_object_get(j, "targets"), 3);
+	ck_assert_str_eq(jstr(t, "state"), "failed");
+	ck_assert_msg(strstr(jstr(t, "error"), "nosuch"), "%s", jstr(t, "error"));
+	json_decref(j);
+	{
+		char *req = xasprintf("GET /api/events?since=0 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+		                      s.port);
+
+		r = http_raw(&s, req, strlen(req), 2);
+		free(req);
+	}
+	ck_assert_msg(strstr(r.body, "\"event\":\"failed\",\"target\":\"visit_counts\""), "%s", r.body);
+	ck_assert_msg(strstr(r.body, "\"exit\":1"), "%s", r.body);
+	resp_free(&r);
+	r = get(&s, "/metrics");
+	ck_assert_msg(strstr(r.body, "chacc_runs_total{recipe=\"clinic\",result=\"failed\"} 1"), "%s",
+	              r.body);
+	ck_assert_msg(strstr(r.body, "chacc_target_failures_total{recipe=\"clinic\",target=\"visit_counts\"} 1"),
+	              "%s", r.body);
+	ck_assert_msg(strstr(r.body, "chacc_target_ok{recipe=\"clinic\",target=\"visit_counts\"} 0"), "%s",
+	              r.body);
+	resp_free(&r);
 	server_stop(&s);
 	proj_free(&p);
 }
