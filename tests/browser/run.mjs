@@ -1,13 +1,17 @@
-// run.mjs: chacc's web UI in headless Chromium (Debian's chromium, driven by playwright-core)
-//
-//   node run.mjs URL SCREENSHOT_DIR PROJECT_DIR
-//
-// URL is a 'chacc serve' of a fresh clinic project (tests/check_web.c makes
-// one) whose SQL lives in PROJECT_DIR. Builds from the dashboard and watches
-// the run finish, opens the graph and a target, the run's timeline, edits a
-// SQL file and approves its review, toggles dark mode; writes screenshots of
-// the dashboard, graph and timeline in light and dark to SCREENSHOT_DIR.
-// Exits non-zero on the first failed step or any error in the page.
+/*
+ * run.mjs: chacc's web UI in headless Chromium (Debian's chromium, driven by playwright-core)
+ *
+ *   node run.mjs URL SCREENSHOT_DIR PROJECT_DIR
+ *
+ * URL is a 'chacc serve' of a fresh clinic project (tests/check_web.c makes
+ * one) whose files live in PROJECT_DIR. Builds from the dashboard and watches
+ * the run finish, opens the graph and a target, the run's timeline, shows a
+ * recipe problem in place, edits a SQL file and approves its review, uploads
+ * a file and rejects its review, toggles dark mode; writes screenshots of the
+ * dashboard, graph and timeline in light and dark to SCREENSHOT_DIR. Exits
+ * non-zero on the first failed step, any error in the page, or any request
+ * that leaves the server.
+ */
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
