@@ -210,27 +210,30 @@ UPDATE person_name SET voided = 1, voided_by = 1, date_voided = @now,
 WHERE person_id = @renamed AND voided = 0 AND person_name_id <> @new_name;
 
 -- a birthdate corrected
-UPDATE person SET birthdate = birthdate - INTERVAL 1 YEAR, changed_by = 1, date_changed = @now
-WHERE person_id = (
+SET @corrected = (
   SELECT patient_id FROM patient WHERE voided = 0 AND patient_id <> @new_person
   ORDER BY (patient_id * 43 + @batch * 3) % 103, patient_id LIMIT 1);
+UPDATE person SET birthdate = birthdate - INTERVAL 1 YEAR, changed_by = 1, date_changed = @now
+WHERE person_id = @corrected;
 
--- a location renamed
+-- a location renamed: the least busy one that has encounters (a rename flows
+-- into every row that names the location)
+SET @renamed_location = (
+  SELECT e.location_id FROM encounter e
+  JOIN location l ON l.location_id = e.location_id AND l.retired = 0
+  WHERE e.location_id NOT IN (@clinic, @new_location)
+  GROUP BY e.location_id ORDER BY COUNT(*), e.location_id LIMIT 1);
 UPDATE location SET name = CONCAT('Ward ', @batch), changed_by = 1, date_changed = @now
-WHERE location_id = (
-  SELECT location_id FROM (SELECT location_id FROM location
-                           WHERE retired = 0 AND location_id NOT IN (@clinic, @new_location)
-                           ORDER BY (location_id * 7 + @batch) % 11, location_id LIMIT 1) l);
+WHERE location_id = @renamed_location;
 
 -- an encounter moved to another location, in place
+SET @moved = (
+  SELECT e.encounter_id FROM encounter e JOIN patient p ON p.patient_id = e.patient_id
+  WHERE e.voided = 0 AND p.voided = 0 AND e.date_created < @now
+    AND e.location_id <> @new_location
+  ORDER BY (e.encounter_id * 53 + @batch * 11) % 1013, e.encounter_id LIMIT 1);
 UPDATE encounter SET location_id = @new_location, changed_by = 1, date_changed = @now
-WHERE encounter_id = (
-  SELECT encounter_id FROM (SELECT e.encounter_id FROM encounter e
-                            JOIN patient p ON p.patient_id = e.patient_id
-                            WHERE e.voided = 0 AND p.voided = 0 AND e.date_created < @now
-                              AND e.location_id <> @new_location
-                            ORDER BY (e.encounter_id * 53 + @batch * 11) % 1013, e.encounter_id
-                            LIMIT 1) x);
+WHERE encounter_id = @moved;
 
 -- every second batch: a diagnosis renamed
 SET @renamed_concept = IF(@batch % 2 = 0,

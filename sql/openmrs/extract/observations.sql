@@ -11,7 +11,9 @@
 --
 -- A concept's name: the English locale-preferred name, else an English fully
 -- specified one, else any English name, else the locale-preferred fully
--- specified name of another locale (voided names never count).
+-- specified name of another locale (voided names never count). The concept
+-- tables below are grouped so that they are computed once per concept, not
+-- once per obs.
 -- The rows changed since ${since} (watermark minus lookback; NULL in a full
 -- build, and when the table was empty: then all rows are read).
 SELECT q.* FROM (
@@ -63,7 +65,8 @@ SELECT q.* FROM (
                                     FROM concept_name n WHERE n.concept_id = cc.concept_id),
                                    cc.date_created)) AS changed_at
           FROM concept cc
-          LEFT JOIN concept_datatype cd ON cd.concept_datatype_id = cc.datatype_id) c
+          LEFT JOIN concept_datatype cd ON cd.concept_datatype_id = cc.datatype_id
+          GROUP BY cc.concept_id) c
          ON c.concept_id = o.concept_id
   LEFT JOIN (
           SELECT cc.concept_id,
@@ -78,7 +81,8 @@ SELECT q.* FROM (
                                                         COALESCE(n.date_voided, n.date_created)))
                                     FROM concept_name n WHERE n.concept_id = cc.concept_id),
                                    cc.date_created)) AS changed_at
-          FROM concept cc) vc
+          FROM concept cc
+          GROUP BY cc.concept_id) vc
          ON vc.concept_id = o.value_coded
 ) AS q
 WHERE ${since} IS NULL OR q.changed_at >= ${since}

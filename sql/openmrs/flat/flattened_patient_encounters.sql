@@ -1,6 +1,7 @@
 -- flattened_patient_encounters: one row per encounter with its patient, its
--- place, and what was recorded in it: the number of observations, the vitals
--- (CIEL concepts, found by uuid) and the coded diagnoses.
+-- place, and what was recorded in it (from flattened_observations): the
+-- number of observations, the vitals (CIEL concepts, found by uuid) and the
+-- coded diagnoses.
 --
 -- Incremental: `changed` holds the encounters to recompute: those whose row
 -- changed since ${since}, or whose patient or location did (a renamed patient
@@ -19,11 +20,11 @@ WITH changed AS (
   SELECT e.encounter_id FROM locations l JOIN encounters e ON e.location_id = l.location_id
   WHERE l._chacc_changed_at > ${since}
   UNION
-  SELECT encounter_id FROM observations
+  SELECT encounter_id FROM flattened_observations
   WHERE _chacc_changed_at > ${since} AND encounter_id IS NOT NULL
   UNION
   SELECT CAST(JSON_VALUE(row_json, '$.encounter_id') AS SIGNED) FROM etl_deletes
-  WHERE target = 'observations' AND deleted_at > ${since}
+  WHERE target = 'flattened_observations' AND deleted_at > ${since}
 ),
 recorded AS (
   SELECT o.encounter_id,
@@ -42,7 +43,7 @@ recorded AS (
                                   o.value_coded_name, NULL)
                       SEPARATOR '; ') AS diagnoses
   FROM changed k
-  JOIN observations o ON o.encounter_id = k.encounter_id
+  JOIN flattened_observations o ON o.encounter_id = k.encounter_id
   GROUP BY o.encounter_id
 )
 SELECT e.encounter_id,

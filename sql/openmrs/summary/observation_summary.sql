@@ -42,15 +42,25 @@ BEGIN
     first_obs_at DATETIME NULL,
     last_obs_at DATETIME NULL
   );
+  -- the counts come from the index on (concept_id, person_id, encounter_id,
+  -- value_numeric, obs_datetime) alone; the name from one row (all rows of a
+  -- concept carry the same name: a rename re-reads them all)
   INSERT INTO _os_rows
-  SELECT o.concept_id, MAX(o.concept_name), MAX(o.concept_datatype), COUNT(*),
-         COUNT(DISTINCT o.person_id), COUNT(DISTINCT o.encounter_id), COUNT(o.value_numeric),
-         MIN(o.value_numeric),
-         CAST(AVG(CAST(o.value_numeric AS DECIMAL(30,10))) AS DECIMAL(24,4)),
-         MAX(o.value_numeric), MIN(o.obs_datetime), MAX(o.obs_datetime)
-  FROM _os_touched k
-  JOIN observations o ON o.concept_id = k.concept_id
-  GROUP BY o.concept_id;
+  SELECT a.concept_id, n.concept_name, n.concept_datatype, a.observations, a.patients,
+         a.encounters, a.numeric_values, a.min_value, a.avg_value, a.max_value,
+         a.first_obs_at, a.last_obs_at
+  FROM (
+    SELECT o.concept_id, COUNT(*) AS observations, COUNT(DISTINCT o.person_id) AS patients,
+           COUNT(DISTINCT o.encounter_id) AS encounters,
+           COUNT(o.value_numeric) AS numeric_values, MIN(o.value_numeric) AS min_value,
+           CAST(AVG(CAST(o.value_numeric AS DECIMAL(30,10))) AS DECIMAL(24,4)) AS avg_value,
+           MAX(o.value_numeric) AS max_value, MIN(o.obs_datetime) AS first_obs_at,
+           MAX(o.obs_datetime) AS last_obs_at
+    FROM _os_touched k
+    JOIN observations o ON o.concept_id = k.concept_id
+    GROUP BY o.concept_id) a
+  JOIN observations n ON n.obs_id = (
+    SELECT MAX(o.obs_id) FROM observations o WHERE o.concept_id = a.concept_id);
 
   IF since IS NULL THEN
     SET @chacc_sql = CONCAT('CREATE TABLE ', t, ' LIKE _os_rows');

@@ -7,7 +7,7 @@ CREATE TABLE ${this} (
   location_id INT NULL,
   obs_group_id INT NULL,
   concept_id INT NOT NULL,
-  concept_uuid CHAR(38) NULL,
+  concept_uuid CHAR(38) CHARACTER SET ascii NULL,
   concept_name VARCHAR(255) NULL,
   concept_datatype VARCHAR(255) NULL,
   value_numeric DOUBLE NULL,
