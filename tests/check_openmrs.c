@@ -397,14 +397,17 @@ START_TEST(test_demo_db_incremental_equals_full)
 	{
 		int id = atoi(v);
 		const char *family = strchr(v, ' ') + 1;
+		char *q;
 
 		ck_assert_msg(id > 0, "no renamed patient in the source: %s", v);
-		assert_same(&p, "renamed patient", "SELECT 1",
-		            xasprintf("SELECT (SELECT patient_name FROM patient_summary"
-		                      " WHERE patient_id = %d) LIKE '%% %s'", id, family));
-		assert_same(&p, "renamed patient's observations", "SELECT 0",
-		            xasprintf("SELECT COUNT(*) FROM flattened_observations WHERE patient_id = %d"
-		                      " AND patient_name NOT LIKE '%% %s'", id, family));
+		q = xasprintf("SELECT (SELECT patient_name FROM patient_summary WHERE patient_id = %d)"
+		              " LIKE '%% %s'", id, family);
+		assert_same(&p, "renamed patient", "SELECT 1", q);
+		free(q);
+		q = xasprintf("SELECT COUNT(*) FROM flattened_observations WHERE patient_id = %d"
+		              " AND patient_name NOT LIKE '%% %s'", id, family);
+		assert_same(&p, "renamed patient's observations", "SELECT 0", q);
+		free(q);
 	}
 	free(v);
 	/*
