@@ -416,10 +416,11 @@ START_TEST(test_demo_db_incremental_equals_full)
 	 */
 	r = om(&p, "build");
 	assert_ok(&r);
+	if (!strstr(r.out, "nothing to do")) /* the window may have closed already */
+		assert_val(p.tgt, "", "SELECT GROUP_CONCAT(target) FROM etl_run_targets WHERE run_id ="
+		           " (SELECT MAX(run_id) FROM etl_runs) AND outcome <> 'pruned'"
+		           " AND target NOT IN ('patients', 'locations', 'encounters', 'observations')");
 	result_free(&r);
-	assert_val(p.tgt, "", "SELECT GROUP_CONCAT(target) FROM etl_run_targets WHERE run_id ="
-	           " (SELECT MAX(run_id) FROM etl_runs) AND outcome <> 'pruned'"
-	           " AND target NOT IN ('patients', 'locations', 'encounters', 'observations')");
 	assert_equals_full(&p, "after a run with nothing new");
 	proj_free(&p);
 }
