@@ -567,6 +567,15 @@ finish(struct db *tgt, struct build_job *job, double started)
 }
 
 
+long long
+rows_after_upsert(struct db *d, struct build_job *job, const char *table)
+{
+	/* COUNT(*) of a large InnoDB table takes seconds: add up what changed */
+	if (job->prev_rows >= 0 && job->inserted >= 0)
+		return job->prev_rows + job->inserted - job->deleted;
+	return count_rows(d, table);
+}
+
 int
 upsert(struct db *d, struct build_job *job, const char *table, const struct cols *c,
        const char *select_sql)
@@ -596,8 +605,12 @@ upsert(struct db *d, struct build_job *job, const char *table, const struct cols
 	}
 	if (db_exec(d, b.s) < 0)
 		rc = fail(job, d, "target '%s': cannot upsert into '%s'", job->t->name, table);
-	else
+	else {
+		long long n = db_inserted(d);
+
 		job->changed += db_affected(d);
+		job->inserted = n < 0 || job->inserted < 0 ? -1 : job->inserted + n;
+	}
 	buf_release(&b);
 	free(it);
 	free(cl);
@@ -659,8 +672,10 @@ follow_deletes(struct db *tgt, struct build_job *job, const struct cols *c, cons
 		    db_execf(tgt, "DELETE t %s", from) < 0)
 			rc = fail(job, tgt, "target '%s': cannot follow the deletes of '%s'",
 			          t->name, t->needs.v[i]);
-		else
+		else {
 			job->changed += db_affected(tgt);
+			job->deleted += db_affected(tgt);
+		}
 		free(qn);
 		free(from);
 	}
@@ -750,7 +765,7 @@ table_incremental(struct conns *c, struct build_job *job, double started)
 		goto rollback;
 	job->moved = job->changed;
 	fault_point("before-commit", t->name);
-	if ((job->rows = count_rows(tgt, t->name)) < 0) {
+	if ((job->rows = rows_after_upsert(tgt, job, t->name)) < 0) {
 		fail(job, tgt, "target '%s'", t->name);
 		goto rollback;
 	}
@@ -902,7 +917,7 @@ build_run(struct conns *c, struct build_job *job)
 	double started = now_seconds();
 	int rc;
 
-	job->rows = job->changed = job->moved = 0;
+	job->rows = job->changed = job->moved = job->inserted = job->deleted = 0;
 	free(job->error);
 	job->error = NULL;
 	job->transient = job->killed = false;

@@ -40,6 +40,7 @@ struct build_job {
 	volatile int *stop;      /* set when the run is interrupted */
 	bool prev_ok;            /* the last build finished: restat may trust the live table */
 	bool no_restat;          /* everything downstream is rebuilt anyway: skip the compare */
+	long long prev_rows;     /* rows after the last build, -1 if unknown */
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;
@@ -47,6 +48,8 @@ struct build_job {
 	long long rows;          /* rows in the table after the build */
 	long long changed;       /* rows inserted, updated with new values or deleted */
 	long long moved;         /* rows read for the build (progress) */
+	long long inserted;      /* new rows of an upsert, -1 if the server did not say */
+	long long deleted;       /* rows an incremental build removed */
 	char *error;             /* message naming what failed */
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
@@ -118,5 +121,7 @@ int finish(struct db *tgt, struct build_job *job, double started);
 int upsert(struct db *d, struct build_job *job, const char *table, const struct cols *c,
            const char *select_sql);
 int build_extract(struct conns *c, struct build_job *job, double started);
+/* rows in a table after an incremental build, counted only when unknown */
+long long rows_after_upsert(struct db *d, struct build_job *job, const char *table);
 
 #endif

@@ -21,6 +21,11 @@ int db_exec(struct db *d, const char *sql);
 int db_execf(struct db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* rows changed by the last statement (mysql_affected_rows) */
 long long db_affected(struct db *d);
+/*
+ * rows the last INSERT ... SELECT ... ON DUPLICATE KEY UPDATE added as new
+ * (from its affected rows and mysql_info), or -1 when the server did not say
+ */
+long long db_inserted(struct db *d);
 
 /* run a query and store its whole result; NULL on error */
 struct dbres *db_query(struct db *d, const char *sql);

@@ -33,6 +33,7 @@ struct db {
 	char *err;                /* last error message */
 	unsigned errnum;          /* and its code */
 	long long affected;
+	long long records, duplicates; /* of the last INSERT ... SELECT or LOAD DATA, -1 unknown */
 	atomic_ulong thread_id;   /* read by other threads for KILL QUERY */
 	char *server;             /* cached identity of the server instance */
 	char *dbname;             /* cached DATABASE() when conn names none */
@@ -282,6 +283,21 @@ drain(struct db *d)
 	return st > 0 ? my_error(d) : 0;
 }
 
+/* "Records: 10  Duplicates: 2  Warnings: 0" of a multi-row statement */
+static void
+parse_info(struct db *d)
+{
+	const char *info = mysql_info(d->my), *p;
+
+	d->records = d->duplicates = -1;
+	if (!info)
+		return;
+	if ((p = strstr(info, "Records: ")))
+		d->records = atoll(p + 9);
+	if ((p = strstr(info, "Duplicates: ")))
+		d->duplicates = atoll(p + 12);
+}
+
 /* run sql and store its first result (NULL if it has none); -1 on error */
 static int
 run(struct db *d, const char *sql, MYSQL_RES **resp)
@@ -296,6 +312,7 @@ run(struct db *d, const char *sql, MYSQL_RES **resp)
 	if (!res && mysql_field_count(d->my))
 		return my_error(d);
 	d->affected = (long long)mysql_affected_rows(d->my);
+	parse_info(d);
 	if (drain(d) < 0) {
 		if (res)
 			mysql_free_result(res);
@@ -350,6 +367,18 @@ long long
 db_affected(struct db *d)
 {
 	return d->affected;
+}
+
+long long
+db_inserted(struct db *d)
+{
+	/*
+	 * an upsert counts 1 affected row per insert and 2 per changed update;
+	 * Duplicates counts the changed updates (unchanged rows count nowhere)
+	 */
+	if (d->records < 0 || d->duplicates < 0)
+		return -1;
+	return d->affected - 2 * d->duplicates;
 }
 
 struct dbres *

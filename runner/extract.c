@@ -173,10 +173,7 @@ extract_full(struct conns *c, struct db *src, struct build_job *job, double star
 	if (shape_shadow(tgt, job, shadow) < 0 || load(c, src, job, select, shadow, same) < 0)
 		goto out;
 	fault_point("after-load", t->name);
-	if ((job->rows = count_rows(tgt, shadow)) < 0) {
-		fail(job, tgt, "target '%s'", t->name);
-		goto out;
-	}
+	job->rows = job->moved;
 	if (restat(tgt, job, shadow, job->rows) < 0 || add_indexes(tgt, job, shadow) < 0)
 		goto out;
 	if (t->incr.enabled && watermark(tgt, job, shadow, read_at, &wm, &open) < 0)
@@ -285,8 +282,10 @@ extract_incremental(struct conns *c, struct db *src, struct build_job *job, doub
 		    db_execf(tgt, "DELETE t FROM %s t JOIN %s s ON %s WHERE COALESCE(s.%s, 0)",
 		             it, is, on, del) < 0)
 			fail(job, tgt, "target '%s': cannot remove deleted rows", t->name);
-		else
+		else {
 			job->changed += db_affected(tgt);
+			job->deleted += db_affected(tgt);
+		}
 		if (!job->error && db_execf(tgt, "DELETE FROM %s WHERE COALESCE(%s, 0)", is, del) < 0)
 			fail(job, tgt, "target '%s'", t->name);
 		buf_release(&keyobj);
@@ -301,7 +300,7 @@ extract_incremental(struct conns *c, struct db *src, struct build_job *job, doub
 	if (upsert(tgt, job, t->name, &tc, from_stage) < 0)
 		goto rollback;
 	fault_point("before-commit", t->name);
-	if ((job->rows = count_rows(tgt, t->name)) < 0) {
+	if ((job->rows = rows_after_upsert(tgt, job, t->name)) < 0) {
 		fail(job, tgt, "target '%s'", t->name);
 		goto rollback;
 	}

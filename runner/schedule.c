@@ -370,7 +370,11 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 				.prev_inputs_at = t->prev_inputs_at, .since = s->since,
 				.watermark = t->watermark, .stop = s->stop, .run_id = s->run_id,
 				.prev_ok = strcmp(ps->markers[nd->id].status, "ok") == 0,
-				.no_restat = s->no_restat,
+				/* nothing in the recipe reads the change stamps of a target no one needs */
+				.no_restat = s->no_restat || nd->nusers == 0,
+				.prev_rows = ps->markers[nd->id].present && ps->markers[nd->id].rows >= 0 &&
+				             strcmp(ps->markers[nd->id].status, "ok") == 0 ?
+				             ps->markers[nd->id].rows : -1,
 				.rev = s->rev, .dirty = s->dirty,
 			};
 			t->started = now_seconds();

@@ -162,6 +162,13 @@ START_TEST(test_exec_query_value)
 	ck_assert_int_eq(db_affected(d), 3);
 	ck_assert_int_eq(db_execf(d, "UPDATE t SET v = '%s' WHERE id >= %d", "x", 2), 0);
 	ck_assert_int_eq(db_affected(d), 2);
+	/* an upsert: one new row, one changed, one the same: one inserted */
+	exec_ok(d, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(20))");
+	exec_ok(d, "INSERT INTO s VALUES (1, 'one'), (2, 'two'), (4, 'four')");
+	exec_ok(d, "INSERT INTO s (id, v) SELECT * FROM (SELECT 1 AS id, 'one' AS v UNION ALL"
+	        " SELECT 2, 'deux' UNION ALL SELECT 5, 'five') AS q ON DUPLICATE KEY UPDATE s.v = VALUES(v)");
+	ck_assert_int_eq(db_inserted(d), 1);
+	exec_ok(d, "DROP TABLE s");
 
 	r = db_queryf(d, "SELECT id, v AS value FROM t WHERE id < %d ORDER BY id", 10);
 	ck_assert_ptr_nonnull(r);

@@ -169,6 +169,14 @@ START_TEST(test_incremental_equals_full)
 	}
 	assert_val(p.tgt, "incremental", "SELECT mode FROM etl_run_targets WHERE target = 'person_obs'"
 	           " ORDER BY run_id DESC LIMIT 1");
+	/* the row counts of incremental builds add up without counting the table */
+	for (int i = 0; i < 2; i++) {
+		char *q = xasprintf("SELECT (SELECT row_count FROM etl_metadata WHERE target = '%s')"
+		                    " = (SELECT COUNT(*) FROM %s)", tables[i], tables[i]);
+
+		assert_val(p.tgt, "1", q);
+		free(q);
+	}
 	for (int i = 0; i < 3; i++)
 		sums[i] = table_checksum(p.tgt, tables[i]);
 	{
