@@ -1,80 +1,11 @@
 /* check_vcs.c: configs in git: builds from a revision, config log and diff, reviews */
 #include <jansson.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "db.h"
-#include "recipe.h"
-#include "testutil.h"
-#include "util.h"
+#include "itest.h"
 
-static const char *bin, *tmpdir;
-
-struct proj {
-	char dir[PATH_MAX];
-	char name[32];
-	char srcdb[64], tgtdb[64];
-	struct db *src, *tgt;
-	struct conn srcc, tgtc;
-};
-
-static struct db *
-connect_to(struct conn *c, const char *sock, const char *db)
-{
-	struct db *d;
-	char *err = NULL;
-
-	memset(c, 0, sizeof(*c));
-	c->name = (char *)"test";
-	c->socket = (char *)sock;
-	c->user = getenv("CHACC_TEST_USER");
-	c->password = getenv("CHACC_TEST_PASSWORD");
-	c->database = (char *)db;
-	d = db_connect(c, &err);
-	ck_assert_msg(d != NULL, "connect: %s", err ? err : "?");
-	return d;
-}
-
-static void
-sql(struct db *d, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	ck_assert_msg(db_exec(d, s) == 0, "%s: %s", s, db_error(d));
-	free(s);
-}
-
-/* first column of the first row, "" for NULL, "(none)" without a row */
-static char *
-val(struct db *d, const char *fmt, ...)
-{
-	va_list ap;
-	char *s, *v = NULL;
-	int rc;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	rc = db_value(d, &v, "%s", s);
-	ck_assert_msg(rc >= 0, "%s: %s", s, db_error(d));
-	free(s);
-	if (rc == 0)
-		return xstrdup("(none)");
-	return v ? v : xstrdup("");
-}
 
 static void __attribute__((format(printf, 3, 4)))
-assert_val(struct db *d, const char *want, const char *fmt, ...)
+assert_valf(struct db *d, const char *want, const char *fmt, ...)
 {
 	va_list ap;
 	char *q, *v;
@@ -86,24 +17,6 @@ assert_val(struct db *d, const char *want, const char *fmt, ...)
 	ck_assert_msg(strcmp(v, want) == 0, "%s: got '%s', want '%s'", q, v, want);
 	free(v);
 	free(q);
-}
-
-static void
-write_file(struct proj *p, const char *rel, const char *text)
-{
-	char *path = xasprintf("%s/%s", p->dir, rel), *slash;
-	FILE *f;
-
-	for (slash = strchr(path + strlen(p->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-	free(path);
 }
 
 static char *
@@ -198,7 +111,7 @@ static const char beta[] =
 
 /* the clinic of check_build with an include, committed on main when in git */
 static void
-proj_new(struct proj *p, const char *name, bool in_git)
+vcs_proj_new(struct proj *p, const char *name, bool in_git)
 {
 	char *env;
 
@@ -255,41 +168,6 @@ proj_new(struct proj *p, const char *name, bool in_git)
 	GIT(p, "commit -q -m 'the clinic'");
 }
 
-static void
-proj_free(struct proj *p)
-{
-	db_close(p->src);
-	db_close(p->tgt);
-}
-
-struct result {
-	int status;
-	char *out, *err;
-};
-
-static void
-result_free(struct result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-static char *
-slurp_fd(int fd)
-{
-	struct buf b;
-	char tmp[4096];
-	ssize_t n;
-
-	buf_init(&b);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		buf_add(&b, tmp, (size_t)n);
-	buf_addc(&b, '\0');
-	close(fd);
-	return buf_detach(&b);
-}
-
 /* run chacc in the project; env: NAME=VALUE to set, NAME to unset, NULL-terminated */
 static struct result
 run(struct proj *p, const char *const *env, char *const args[])
@@ -335,14 +213,8 @@ run(struct proj *p, const char *const *env, char *const args[])
 	return r;
 }
 
-#define chacc(p, ...) run(p, NULL, (char *const[]){ __VA_ARGS__, NULL })
-#define chacc_env(p, env, ...) run(p, env, (char *const[]){ __VA_ARGS__, NULL })
-
-static void
-assert_ok(struct result *r)
-{
-	ck_assert_msg(r->status == 0, "exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-}
+#define vchacc(p, ...) run(p, NULL, (char *const[]){ __VA_ARGS__, NULL })
+#define vchacc_env(p, env, ...) run(p, env, (char *const[]){ __VA_ARGS__, NULL })
 
 static void
 assert_exit(struct result *r, int status, const char *in_err)
@@ -354,7 +226,7 @@ assert_exit(struct result *r, int status, const char *in_err)
 
 /* run chacc, expect success, free the result */
 #define OK(p, ...) do { \
-	struct result r_ = chacc(p, __VA_ARGS__); \
+	struct result r_ = vchacc(p, __VA_ARGS__); \
 	assert_ok(&r_); \
 	result_free(&r_); \
 } while (0)
@@ -425,48 +297,48 @@ START_TEST(test_rev_reads_the_commit)
 	struct result r;
 	char *head, *v;
 
-	proj_new(&p, "rev", true);
+	vcs_proj_new(&p, "rev", true);
 	head = git(&p, "rev-parse HEAD");
-	r = chacc(&p, "build");
+	r = vchacc(&p, "build");
 	assert_ok(&r);
 	ck_assert_msg(!strstr(r.err, "not in a git repository"), "%s", r.err);
 	result_free(&r);
-	assert_val(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "6", "SELECT COUNT(*) FROM etl_metadata WHERE config_rev = '%s'"
+	assert_valf(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "6", "SELECT COUNT(*) FROM etl_metadata WHERE config_rev = '%s'"
 	           " AND config_dirty = 0", head);
 
 	/* uncommitted: a changed query and a new included file */
 	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
 	write_file(&p, "more/beta.yml", beta);
-	r = chacc(&p, "plan", "--json", "--rev", "HEAD");
+	r = vchacc(&p, "plan", "--json", "--rev", "HEAD");
 	assert_ok(&r);
 	ck_assert_msg(strcmp(strtrim(r.out), "[]") == 0, "--rev HEAD plans: %s", r.out);
 	result_free(&r);
-	r = chacc(&p, "build", "--rev", "HEAD");
+	r = vchacc(&p, "build", "--rev", "HEAD");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "status", "--json", "--rev", "main");
+	r = vchacc(&p, "status", "--json", "--rev", "main");
 	assert_ok(&r);
 	ck_assert_msg(!strstr(r.out, "out of date") && !strstr(r.out, "beta"), "%s", r.out);
 	result_free(&r);
 
 	/* the working tree is dirty: built, and recorded so */
 	OK(&p, "build");
-	assert_val(p.tgt, "2", "SELECT x FROM lonely");
-	assert_val(p.tgt, "12", "SELECT y FROM beta");
-	assert_val(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "1", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "1", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
-	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'people'");
+	assert_valf(p.tgt, "2", "SELECT x FROM lonely");
+	assert_valf(p.tgt, "12", "SELECT y FROM beta");
+	assert_valf(p.tgt, head, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "1", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "1", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
+	assert_valf(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'people'");
 
 	/* back to the commit: its definition, not dirty */
 	OK(&p, "build", "--rev", "HEAD");
-	assert_val(p.tgt, "1", "SELECT x FROM lonely");
-	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, head, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
-	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
+	assert_valf(p.tgt, "1", "SELECT x FROM lonely");
+	assert_valf(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, head, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
+	assert_valf(p.tgt, "0", "SELECT config_dirty FROM etl_metadata WHERE target = 'lonely'");
 	v = read_file(&p, "sql/lonely.sql");
 	ck_assert_str_eq(v, "SELECT 2 AS x\n");
 	free(v);
@@ -481,7 +353,7 @@ START_TEST(test_scheduled_builds_main)
 	struct result r;
 	char *mainid, *release, *mode;
 
-	proj_new(&p, "sched", true);
+	vcs_proj_new(&p, "sched", true);
 	/* a release branch, then main names it as the revision cron builds */
 	GIT(&p, "checkout -q -b release");
 	write_file(&p, "sql/lonely.sql", "SELECT 7 AS x\n");
@@ -496,18 +368,18 @@ START_TEST(test_scheduled_builds_main)
 	write_file(&p, "sql/lonely.sql", "SELECT 4 AS x\n");
 
 	OK(&p, "build");
-	assert_val(p.tgt, "4", "SELECT x FROM lonely");
-	r = chacc(&p, "build", "--scheduled");
+	assert_valf(p.tgt, "4", "SELECT x FROM lonely");
+	r = vchacc(&p, "build", "--scheduled");
 	assert_ok(&r);
 	ck_assert_msg(strcmp(r.out, "") == 0, "--scheduled is quiet on success: %s", r.out);
 	result_free(&r);
-	assert_val(p.tgt, "1", "SELECT x FROM lonely");
+	assert_valf(p.tgt, "1", "SELECT x FROM lonely");
 	mode = newest_run(&p, "mode");
 	ck_assert_str_eq(mode, "scheduled");
 	free(mode);
-	assert_val(p.tgt, mainid, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, mainid, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
+	assert_valf(p.tgt, mainid, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "0", "SELECT config_dirty FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, mainid, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
 
 	/* scheduled_rev: in main's recipe */
 	GIT(&p, "stash -q");
@@ -522,8 +394,8 @@ START_TEST(test_scheduled_builds_main)
 	GIT(&p, "checkout -q work");
 	GIT(&p, "stash pop -q");
 	OK(&p, "build", "--scheduled");
-	assert_val(p.tgt, "7", "SELECT x FROM lonely");
-	assert_val(p.tgt, release, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "7", "SELECT x FROM lonely");
+	assert_valf(p.tgt, release, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
 	free(mainid);
 	free(release);
 	proj_free(&p);
@@ -537,13 +409,13 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	json_t *j;
 	char *diff_impact, *show_impact, *plan, *range_impact, *text;
 
-	proj_new(&p, "impact", true);
+	vcs_proj_new(&p, "impact", true);
 	OK(&p, "build");
 	write_file(&p, "sql/people.sql",
 	           "SELECT id, name, updated_at, voided FROM people WHERE id > 0\n");
 	write_file(&p, "more/beta.yml", beta);
 
-	r = chacc(&p, "config", "diff");
+	r = vchacc(&p, "config", "diff");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "target people: definition changed"), "%s", r.out);
 	ck_assert_msg(strstr(r.out, "target beta: added"), "%s", r.out);
@@ -553,7 +425,7 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	ck_assert_msg(strstr(r.out, "+  - name: beta\n"), "%s", r.out);
 	ck_assert_msg(!strstr(r.out, "target lonely"), "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "config", "diff", "--json");
+	r = vchacc(&p, "config", "diff", "--json");
 	assert_ok(&r);
 	j = parse(r.out);
 	diff_impact = triples(json_object_get(j, "impact"));
@@ -565,7 +437,7 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	                 "visit_counts needs changed full\n"
 	                 "beta missing full\n");
 
-	r = chacc(&p, "review", "propose", "-m", "People with an id; a beta table");
+	r = vchacc(&p, "review", "propose", "-m", "People with an id; a beta table");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "proposed review 1 on branch 'review/1-people-with-an-id-a-beta"),
 	              "%s", r.out);
@@ -573,7 +445,7 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	/* the working tree keeps the edits; drop them so that approval checks main out */
 	GIT(&p, "checkout -- sql/people.sql");
 	GIT(&p, "clean -q -f more");
-	r = chacc(&p, "review", "show", "--json", "1");
+	r = vchacc(&p, "review", "show", "--json", "1");
 	assert_ok(&r);
 	j = parse(r.out);
 	show_impact = triples(json_object_get(j, "impact"));
@@ -581,7 +453,7 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	result_free(&r);
 	ck_assert_str_eq(show_impact, diff_impact);
 
-	r = chacc(&p, "review", "approve", "1");
+	r = vchacc(&p, "review", "approve", "1");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "fast-forwarded") && strstr(r.out, "working tree is up to date"),
 	              "%s", r.out);
@@ -590,14 +462,14 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	ck_assert_str_eq(text, beta);
 	free(text);
 
-	r = chacc(&p, "plan", "--json");
+	r = vchacc(&p, "plan", "--json");
 	assert_ok(&r);
 	j = parse(r.out);
 	plan = triples(j);
 	json_decref(j);
 	result_free(&r);
 	ck_assert_str_eq(plan, diff_impact);
-	r = chacc(&p, "config", "diff", "--json", "HEAD~1", "HEAD");
+	r = vchacc(&p, "config", "diff", "--json", "HEAD~1", "HEAD");
 	assert_ok(&r);
 	j = parse(r.out);
 	range_impact = triples(json_object_get(j, "impact"));
@@ -623,7 +495,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	char *status0, *status1, *head0, *head1, *mainid, *s;
 	json_t *j;
 
-	proj_new(&p, "review", true);
+	vcs_proj_new(&p, "review", true);
 	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
 	write_file(&p, "sql/visits.sql", "SELECT id, person_id, at FROM visits WHERE id > 0\n");
 	write_file(&p, "README.txt", "not a config file\n");
@@ -631,7 +503,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	head0 = git(&p, "rev-parse HEAD");
 
 	/* named files, author from the environment */
-	r = chacc_env(&p, grace, "review", "propose", "-m", "Two for lonely", "sql/lonely.sql");
+	r = vchacc_env(&p, grace, "review", "propose", "-m", "Two for lonely", "sql/lonely.sql");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "review 1 on branch 'review/1-two-for-lonely'"), "%s", r.out);
 	result_free(&r);
@@ -650,7 +522,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	free(s);
 
 	/* every changed config file by default; author from CHACC_AUTHOR */
-	r = chacc_env(&p, lin, "review", "propose", "-m", "Visits with an id");
+	r = vchacc_env(&p, lin, "review", "propose", "-m", "Visits with an id");
 	assert_ok(&r);
 	result_free(&r);
 	s = git(&p, "show --format=%%an --name-only review/2-visits-with-an-id");
@@ -658,12 +530,12 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	              strstr(s, "sql/lonely.sql") && !strstr(s, "README"), "%s", s);
 	free(s);
 
-	r = chacc(&p, "review", "list");
+	r = vchacc(&p, "review", "list");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "review/1-two-for-lonely") && strstr(r.out, "Grace Hopper") &&
 	              count(r.out, " open ") == 2, "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "review", "show", "1");
+	r = vchacc(&p, "review", "show", "1");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "target lonely: definition changed") &&
 	              strstr(r.out, "-SELECT 1 AS x\n+SELECT 2 AS x\n") &&
@@ -672,7 +544,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	result_free(&r);
 
 	/* fast-forward; the working tree has changes, so only the branch moves */
-	r = chacc(&p, "review", "approve", "1");
+	r = vchacc(&p, "review", "approve", "1");
 	assert_exit(&r, 0, "only the branch moved");
 	ck_assert_msg(strstr(r.out, "fast-forwarded"), "%s", r.out);
 	result_free(&r);
@@ -688,7 +560,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	/* review 2 forked before 1 was merged: a merge commit, the clean working tree follows */
 	GIT(&p, "reset -q --hard");
 	GIT(&p, "checkout -q -- .");
-	r = chacc(&p, "review", "approve", "review/2-visits-with-an-id");
+	r = vchacc(&p, "review", "approve", "review/2-visits-with-an-id");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "merged into 'main'") && strstr(r.out, "up to date"), "%s",
 	              r.out);
@@ -702,7 +574,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	s = git(&p, "status --porcelain --untracked-files=no");
 	ck_assert_str_eq(s, "");
 	free(s);
-	r = chacc(&p, "review", "approve", "2");
+	r = vchacc(&p, "review", "approve", "2");
 	assert_exit(&r, 1, "approved already");
 	result_free(&r);
 
@@ -710,10 +582,10 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	write_file(&p, "sql/alpha.sql", "SELECT 'b' AS v\n");
 	OK(&p, "review", "propose", "-m", "alpha b");
 	GIT(&p, "checkout -q -- .");
-	r = chacc(&p, "review", "reject", "3");
+	r = vchacc(&p, "review", "reject", "3");
 	assert_ok(&r);
 	result_free(&r);
-	r = chacc(&p, "review", "list", "--json");
+	r = vchacc(&p, "review", "list", "--json");
 	assert_ok(&r);
 	j = parse(r.out);
 	ck_assert_int_eq(json_array_size(j), 3);
@@ -731,10 +603,10 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	ck_assert_str_eq(s, "");
 	free(s);
 	GIT(&p, "show-ref -q refs/chacc/rejected/3-alpha-b");
-	r = chacc(&p, "review", "approve", "3");
+	r = vchacc(&p, "review", "approve", "3");
 	assert_exit(&r, 1, "rejected");
 	result_free(&r);
-	r = chacc(&p, "review", "show", "3");
+	r = vchacc(&p, "review", "show", "3");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "status: rejected") && strstr(r.out, "+SELECT 'b' AS v"), "%s",
 	              r.out);
@@ -745,7 +617,7 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	OK(&p, "review", "propose", "-m", "alpha c", "sql/alpha.sql");
 	GIT(&p, "checkout -q -- .");
 	GIT(&p, "checkout -q -b elsewhere");
-	r = chacc(&p, "review", "approve", "4");
+	r = vchacc(&p, "review", "approve", "4");
 	assert_exit(&r, 0, "'main' is not checked out");
 	result_free(&r);
 	s = git(&p, "show main:sql/alpha.sql");
@@ -767,7 +639,7 @@ START_TEST(test_conflicts_are_refused)
 	struct result r;
 	char *before, *after;
 
-	proj_new(&p, "conflict", true);
+	vcs_proj_new(&p, "conflict", true);
 	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
 	OK(&p, "review", "propose", "-m", "two");
 	write_file(&p, "sql/lonely.sql", "SELECT 3 AS x\n");
@@ -775,17 +647,17 @@ START_TEST(test_conflicts_are_refused)
 	GIT(&p, "checkout -q -- .");
 	OK(&p, "review", "approve", "1");
 	before = git(&p, "rev-parse main");
-	r = chacc(&p, "review", "approve", "2");
+	r = vchacc(&p, "review", "approve", "2");
 	assert_exit(&r, 1, "review 2 conflicts with 'main' in 'sql/lonely.sql'");
 	result_free(&r);
 	after = git(&p, "rev-parse main");
 	ck_assert_str_eq(after, before);
-	r = chacc(&p, "review", "show", "2");
+	r = vchacc(&p, "review", "show", "2");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "conflicts with 'main' in: sql/lonely.sql") &&
 	              strstr(r.out, "+SELECT 3 AS x"), "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "review", "list");
+	r = vchacc(&p, "review", "list");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "open") && strstr(r.out, "approved"), "%s", r.out);
 	result_free(&r);
@@ -802,7 +674,7 @@ START_TEST(test_config_log_per_target)
 	char *c1, *c2, *c3, *c4, *c5, *s;
 	json_t *j;
 
-	proj_new(&p, "log", true);
+	vcs_proj_new(&p, "log", true);
 	c1 = git(&p, "rev-parse --short=10 HEAD");
 	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
 	GIT(&p, "commit -q -am 'lonely two'");
@@ -830,12 +702,12 @@ START_TEST(test_config_log_per_target)
 	GIT(&p, "commit -q -m beta");
 	c5 = git(&p, "rev-parse --short=10 HEAD");
 
-	r = chacc(&p, "config", "log", "lonely");
+	r = vchacc(&p, "config", "log", "lonely");
 	assert_ok(&r);
 	ck_assert_msg(count(r.out, "\n") == 2 && strstr(r.out, c2) && strstr(r.out, c1), "%s", r.out);
 	ck_assert_msg(strstr(r.out, "definition changed") && strstr(r.out, "added"), "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "config", "log", "--json", "visits");
+	r = vchacc(&p, "config", "log", "--json", "visits");
 	assert_ok(&r);
 	j = parse(r.out);
 	ck_assert_int_eq(json_array_size(j), 2);
@@ -846,12 +718,12 @@ START_TEST(test_config_log_per_target)
 	json_decref(j);
 	result_free(&r);
 
-	r = chacc(&p, "config", "log");
+	r = vchacc(&p, "config", "log");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, c5) && strstr(r.out, c3) && strstr(r.out, c2) &&
 	              strstr(r.out, c1) && !strstr(r.out, c4), "%s", r.out);
 	result_free(&r);
-	r = chacc(&p, "config", "log", "--json");
+	r = vchacc(&p, "config", "log", "--json");
 	assert_ok(&r);
 	j = parse(r.out);
 	ck_assert_int_eq(json_array_size(j), 4);
@@ -870,7 +742,7 @@ START_TEST(test_config_log_per_target)
 	free(s);
 	json_decref(j);
 	result_free(&r);
-	r = chacc(&p, "config", "log", "nosuch");
+	r = vchacc(&p, "config", "log", "nosuch");
 	assert_exit(&r, 2, "unknown target 'nosuch'");
 	result_free(&r);
 	free(c1);
@@ -887,23 +759,23 @@ START_TEST(test_outside_git_says_once)
 	struct proj p;
 	struct result r;
 
-	proj_new(&p, "nogit", false);
-	r = chacc(&p, "build");
+	vcs_proj_new(&p, "nogit", false);
+	r = vchacc(&p, "build");
 	assert_ok(&r);
 	ck_assert_msg(count(r.err, "not in a git repository") == 1 &&
 	              count(r.err, "revisions are not recorded") == 1 && count(r.err, "\n") == 1,
 	              "%s", r.err);
 	result_free(&r);
-	assert_val(p.tgt, "", "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
-	assert_val(p.tgt, "1", "SELECT x FROM lonely");
-	r = chacc(&p, "plan");
+	assert_valf(p.tgt, "", "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	assert_valf(p.tgt, "1", "SELECT x FROM lonely");
+	r = vchacc(&p, "plan");
 	assert_ok(&r);
 	ck_assert_msg(count(r.err, "not in a git repository") == 1, "%s", r.err);
 	result_free(&r);
-	r = chacc(&p, "build", "--rev", "HEAD");
+	r = vchacc(&p, "build", "--rev", "HEAD");
 	assert_exit(&r, 2, "not in a git repository");
 	result_free(&r);
-	r = chacc(&p, "config", "log");
+	r = vchacc(&p, "config", "log");
 	assert_exit(&r, 2, "not in a git repository");
 	result_free(&r);
 	proj_free(&p);
@@ -915,24 +787,24 @@ START_TEST(test_bad_revision)
 	struct proj p;
 	struct result r;
 
-	proj_new(&p, "badrev", true);
-	r = chacc(&p, "build", "--rev", "nosuch");
+	vcs_proj_new(&p, "badrev", true);
+	r = vchacc(&p, "build", "--rev", "nosuch");
 	assert_exit(&r, 2, "unknown revision 'nosuch'");
 	ck_assert_int_eq(count(r.err, "\n"), 1);
 	result_free(&r);
-	r = chacc(&p, "plan", "--rev", "nosuch");
+	r = vchacc(&p, "plan", "--rev", "nosuch");
 	assert_exit(&r, 2, "unknown revision 'nosuch'");
 	result_free(&r);
-	r = chacc(&p, "config", "diff", "nosuch");
+	r = vchacc(&p, "config", "diff", "nosuch");
 	assert_exit(&r, 2, "unknown revision 'nosuch'");
 	result_free(&r);
-	r = chacc(&p, "config", "log", "--rev", "nosuch");
+	r = vchacc(&p, "config", "log", "--rev", "nosuch");
 	assert_exit(&r, 2, "unknown revision 'nosuch'");
 	result_free(&r);
-	r = chacc(&p, "review", "show", "99");
+	r = vchacc(&p, "review", "show", "99");
 	assert_exit(&r, 2, "unknown review '99'");
 	result_free(&r);
-	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	assert_valf(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
 	           " table_schema = DATABASE() AND table_name = 'etl_runs'");
 	proj_free(&p);
 }
@@ -945,17 +817,17 @@ START_TEST(test_propose_needs_an_author)
 	struct proj p;
 	struct result r;
 
-	proj_new(&p, "author", true);
+	vcs_proj_new(&p, "author", true);
 	GIT(&p, "config --unset user.name");
 	GIT(&p, "config --unset user.email");
 	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
-	r = chacc_env(&p, nobody, "review", "propose", "-m", "anonymous");
+	r = vchacc_env(&p, nobody, "review", "propose", "-m", "anonymous");
 	assert_exit(&r, 1, "no author");
 	result_free(&r);
-	r = chacc(&p, "review", "propose", "sql/lonely.sql");
+	r = vchacc(&p, "review", "propose", "sql/lonely.sql");
 	assert_exit(&r, 2, "-m MESSAGE");
 	result_free(&r);
-	r = chacc(&p, "review", "list");
+	r = vchacc(&p, "review", "list");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "no reviews"), "%s", r.out);
 	result_free(&r);
