@@ -91,6 +91,7 @@ demo: chacc
 
 bench: chacc
 	tests/bench/run
+	tests/bench/openmrs
 
 install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

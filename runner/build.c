@@ -57,7 +57,20 @@ conns_open(struct conns *c, const struct recipe *r, char **err)
 	c->r = r;
 	c->src = xcalloc(r->nconns, sizeof(*c->src));
 	c->tgt = db_connect(recipe_conn(r, r->target_conn), err);
-	return c->tgt ? 0 : -1;
+	if (!c->tgt)
+		return -1;
+	/*
+	 * builds read their inputs with INSERT ... SELECT: under REPEATABLE READ
+	 * that locks what it reads, and two targets following the deletes of
+	 * etl_deletes at once would deadlock
+	 */
+	if (db_exec(c->tgt, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") < 0) {
+		*err = xasprintf("connection '%s': %s", r->target_conn, db_error(c->tgt));
+		db_close(c->tgt);
+		c->tgt = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 struct db *
@@ -606,9 +619,10 @@ upsert(struct db *d, struct build_job *job, const char *table, const struct cols
 	if (db_exec(d, b.s) < 0)
 		rc = fail(job, d, "target '%s': cannot upsert into '%s'", job->t->name, table);
 	else {
-		long long n = db_inserted(d);
+		long long n = db_inserted(d), affected = db_affected(d);
 
-		job->changed += db_affected(d);
+		/* affected rows count 1 per insert and 2 per changed update */
+		job->changed += n < 0 ? affected : n + (affected - n) / 2;
 		job->inserted = n < 0 || job->inserted < 0 ? -1 : job->inserted + n;
 	}
 	buf_release(&b);

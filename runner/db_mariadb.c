@@ -509,6 +509,7 @@ db_error_transient(struct db *d)
 	case ER_SERVER_SHUTDOWN:
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
+	case 1467: /* InnoDB reports some deadlocks on auto-increment so */
 	case 4031: /* disconnected by the server after inactivity */
 		return true;
 	}

@@ -123,7 +123,8 @@ extract_select(struct conns *c, struct build_job *job, const char *since, bool i
 	char *sql = sql_subst(c->r, t->query_sql, t->name, since, job->run_id);
 	char *body = query_body(sql), *out;
 
-	if (incremental && !strstr(t->query_sql, "${since}")) {
+	/* no watermark yet (the source was empty): everything is new */
+	if (incremental && !strstr(t->query_sql, "${since}") && strcmp(since, "NULL") != 0) {
 		char *ic = db_ident(t->incr.column);
 
 		out = xasprintf("SELECT * FROM (%s) AS q WHERE q.%s >= %s", body, ic, since);
@@ -362,13 +363,19 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 	char *qw, *sql, *body, *v = NULL, *ic;
 	int rc;
 
-	if (m->window_open || !m->has_watermark || !m->watermark)
+	if (m->window_open || !m->has_watermark)
 		return 1;
 	if (!(src = conns_get(c, t->from, err)))
 		return -1;
-	qw = db_quote(src, m->watermark);
+	qw = m->watermark ? db_quote(src, m->watermark) : xstrdup("NULL");
 	ic = db_ident(t->incr.column);
-	if (t->incr.probe_sql) {
+	if (!m->watermark) {
+		/* the source was empty at the last build: has any row come? */
+		sql = sql_subst(c->r, t->query_sql, t->name, "NULL", 0);
+		body = query_body(sql);
+		free(sql);
+		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q LIMIT 1", body);
+	} else if (t->incr.probe_sql) {
 		body = query_body(t->incr.probe_sql);
 		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
 		if (rc > 0)

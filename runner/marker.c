@@ -213,12 +213,13 @@ marker_finish(struct db *d, const char *recipe, const char *target, long long ru
 	        " ON DUPLICATE KEY UPDATE status = 'ok', built_at = NOW(6),"
 	        " changed_at = IF(%lld > 0 OR changed_at IS NULL, NOW(6), changed_at),"
 	        " inputs_at = VALUES(inputs_at),"
-	        " full_at = IF(%d, NOW(6), full_at), definition_hash = VALUES(definition_hash),"
+	        " full_at = IF(%d AND %lld > 0, NOW(6), full_at),"
+	        " definition_hash = VALUES(definition_hash),"
 	        " config_rev = VALUES(config_rev), config_dirty = VALUES(config_dirty),"
 	        " row_count = VALUES(row_count), last_run_id = VALUES(last_run_id),"
 	        " duration_ms = VALUES(duration_ms), error_message = NULL",
 	        qr, qt, qin, full ? "NOW(6)" : "NULL", hash, qrev, dirty ? 1 : 0, rows, run_id,
-	        (long long)(duration * 1000), changed, full ? 1 : 0);
+	        (long long)(duration * 1000), changed, full ? 1 : 0, changed);
 	free(qr);
 	free(qt);
 	free(qin);

@@ -47,7 +47,8 @@ int marker_begin(struct db *d, const char *recipe, const char *target, long long
 
 /*
  * record a finished build in the current transaction. changed: rows changed
- * (0 keeps changed_at); full: a full build (sets full_at). inputs_at is the
+ * (0 keeps changed_at); full: a full build (sets full_at, if it changed
+ * anything: targets that need it go full after it). inputs_at is the
  * newest changed_at of the needs read before the build.
  */
 int marker_finish(struct db *d, const char *recipe, const char *target, long long run_id,

@@ -195,6 +195,7 @@ worker(void *arg)
 		if (!p->queue && p->closing)
 			break;
 		t = pop(&p->queue);
+		t->started = now_seconds();  /* timings and timeouts start here, not in the queue */
 		pthread_mutex_unlock(&p->mu);
 		run_task(p, &c, t);
 		pthread_mutex_lock(&p->mu);

@@ -232,6 +232,31 @@ START_TEST(test_changed_at_moves_only_with_values)
 }
 END_TEST
 
+START_TEST(test_empty_source_fills_later)
+{
+	struct proj p;
+	struct result r;
+
+	proj_obs(&p, "empty", 10);
+	sql(p.src, "DELETE FROM obs");
+	build_ok(&p);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM obs");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "an empty source stays out of date: %s", r.out);
+	result_free(&r);
+	sql(p.src, "INSERT INTO obs VALUES (1, 'a', 1, 'WEIGHT', 70, NULL, NOW() - INTERVAL 1 DAY,"
+	    " NULL, 0, NULL)");
+	r = chacc(&p, "plan", "--json", "obs");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"reason\": \"source\""), "%s", r.out);
+	result_free(&r);
+	build_ok(&p);
+	assert_obs_matches_source(&p);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_since_repulls_from_a_date)
 {
 	struct proj p;
@@ -608,6 +633,7 @@ main(void)
 		return 0;
 	add_case(s, "test_incremental_equals_full", test_incremental_equals_full);
 	add_case(s, "test_changed_at_moves_only_with_values", test_changed_at_moves_only_with_values);
+	add_case(s, "test_empty_source_fills_later", test_empty_source_fills_later);
 	add_case(s, "test_since_repulls_from_a_date", test_since_repulls_from_a_date);
 	add_case(s, "test_lookback_window_then_no_op", test_lookback_window_then_no_op);
 	add_case(s, "test_kill_at_every_point_converges", test_kill_at_every_point_converges);
