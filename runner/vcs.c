@@ -185,6 +185,9 @@ vcs_is_config(const struct vcs *v, const char *path, const struct strlist *read1
 		return true;
 	if (!config_ext(path))
 		return false;
+	/* the layout of DESIGN §1: recipes/ and sql/ hold configs, new files too */
+	if (strncmp(path, "recipes/", 8) == 0 || strncmp(path, "sql/", 4) == 0)
+		return true;
 	return n == 0 || (strncmp(path, v->rdir, n) == 0 && path[n] == '/');
 }
 

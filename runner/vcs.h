@@ -13,7 +13,8 @@ struct vcs;
  * Paths given to these functions are relative to the working directory, as
  * on the command line; paths they return are relative to the repository's
  * top. Config files are the files a recipe reads, and files ending in .yml,
- * .yaml, .json or .sql under the recipe's directory. Every function returns
+ * .yaml, .json or .sql under the recipe's directory or the repository's recipes/
+ * and sql/. Every function returns
  * 0, or -1 with a malloc'ed message in *err; none prints. The structs they
  * fill are zeroed first, so their release functions are safe after a failure.
  */
