@@ -18,6 +18,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 OBJ = \
 	runner/util.o \
 	runner/sqlsplit.o \
+	runner/env.o \
 	runner/recipe.o \
 	runner/db_mariadb.o \
 	runner/graph.o \

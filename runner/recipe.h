@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "env.h"
 #include <stdio.h>
 
 /*
@@ -103,16 +105,5 @@ struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);
 const char *kind_name(enum kind k);
 
-/*
- * expand ${VAR} and ${VAR:-default} in text from the environment and .env,
- * leaving runtime placeholders (${this}, ${since}, ${run_id}, ${conn.*}) as
- * written, and "$$" too. Returns malloc'ed text, or NULL with the unset name
- * in *unset (malloc'ed; unset may be NULL).
- */
-char *env_expand(const char *text, char **unset);
-/* load KEY=VALUE lines of dir/.env as fallbacks for getenv (once per dir) */
-void env_load_dotenv(const char *dir);
-/* getenv, then .env */
-const char *env_get(const char *name);
 
 #endif
