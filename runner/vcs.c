@@ -140,9 +140,27 @@ normpath(const char *cwd, const char *p)
 char *
 vcs_path(const struct vcs *v, const char *path)
 {
-	char *abs = normpath(v->cwd, path), *rel = NULL;
+	char *abs = normpath(v->cwd, path), *rel = NULL, real[PATH_MAX];
 	size_t n = strlen(v->top);
 
+	if (strncmp(abs, v->top, n) != 0 || (abs[n] != '/' && abs[n] != '\0')) {
+		/* reached through a symbolic link: the top is a real path */
+		char *slash = strrchr(abs, '/');
+
+		if (realpath(abs, real)) {
+			free(abs);
+			abs = xstrdup(real);
+		} else if (slash && slash != abs) {
+			*slash = '\0';
+			if (realpath(abs, real)) {
+				char *joined = xasprintf("%s/%s", real, slash + 1);
+
+				free(abs);
+				abs = joined;
+			} else
+				*slash = '/';
+		}
+	}
 	if (strcmp(abs, v->top) == 0)
 		rel = xstrdup("");
 	else if (strncmp(abs, v->top, n) == 0 && (abs[n] == '/' || v->top[n - 1] == '/'))

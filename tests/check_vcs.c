@@ -782,6 +782,31 @@ START_TEST(test_outside_git_says_once)
 }
 END_TEST
 
+START_TEST(test_recipe_through_a_symlink)
+{
+	struct proj p;
+	struct result r;
+	char *link, *recipe_path;
+
+	vcs_proj_new(&p, "symlink", true);
+	link = xasprintf("%s-link", p.dir);
+	unlink(link);
+	ck_assert_int_eq(symlink(p.dir, link), 0);
+	recipe_path = xasprintf("%s/chacc.yml", link);
+	r = vchacc(&p, "-f", recipe_path, "validate", "--rev", "main");
+	assert_ok(&r);
+	result_free(&r);
+	r = vchacc(&p, "-f", recipe_path, "build", "--scheduled");
+	assert_ok(&r);
+	result_free(&r);
+	assert_valf(p.tgt, "1", "SELECT config_rev IS NOT NULL FROM etl_runs ORDER BY run_id DESC LIMIT 1");
+	unlink(link);
+	free(link);
+	free(recipe_path);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_bad_revision)
 {
 	struct proj p;
@@ -869,6 +894,7 @@ main(void)
 	tcase_add_test(tc, test_config_log_per_target);
 	tcase_add_test(tc, test_outside_git_says_once);
 	tcase_add_test(tc, test_bad_revision);
+	tcase_add_test(tc, test_recipe_through_a_symlink);
 	tcase_add_test(tc, test_propose_needs_an_author);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
