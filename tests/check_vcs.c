@@ -172,42 +172,11 @@ vcs_proj_new(struct proj *p, const char *name, bool in_git)
 static struct result
 run(struct proj *p, const char *const *env, char *const args[])
 {
-	char outpath[PATH_MAX], errpath[PATH_MAX];
 	struct result r;
-	int o, e, st;
-	pid_t pid;
+	int o, e;
+	pid_t pid = chacc_start_envs(p, env, &o, &e, args);
 
-	snprintf(outpath, sizeof(outpath), "%s/out.XXXXXX", tmpdir);
-	snprintf(errpath, sizeof(errpath), "%s/err.XXXXXX", tmpdir);
-	o = mkstemp(outpath);
-	e = mkstemp(errpath);
-	unlink(outpath);
-	unlink(errpath);
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		char *argv[32];
-		int i = 0;
-
-		argv[i++] = (char *)bin;
-		for (int j = 0; args[j] && i < 31; j++)
-			argv[i++] = args[j];
-		argv[i] = NULL;
-		dup2(o, 1);
-		dup2(e, 2);
-		if (chdir(p->dir) < 0)
-			_exit(127);
-		for (int j = 0; env && env[j]; j++) {
-			if (strchr(env[j], '='))
-				putenv((char *)env[j]);
-			else
-				unsetenv(env[j]);
-		}
-		execv(bin, argv);
-		_exit(127);
-	}
-	ck_assert(waitpid(pid, &st, 0) == pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.status = wait_status(pid);
 	r.out = slurp_fd(o);
 	r.err = slurp_fd(e);
 	return r;

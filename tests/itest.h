@@ -170,8 +170,13 @@ slurp_fd(int fd)
 }
 
 /* start chacc in the project with extra environment (NAME=VALUE or NULL) */
+/*
+ * start chacc in the project; env lists NAME=VALUE to set and NAME to unset,
+ * NULL-terminated (or NULL)
+ */
 static inline pid_t
-chacc_start(struct proj *p, const char *env, int *outfd, int *errfd, char *const args[])
+chacc_start_envs(struct proj *p, const char *const *env, int *outfd, int *errfd,
+                 char *const args[])
 {
 	char outpath[PATH_MAX], errpath[PATH_MAX];
 	pid_t pid;
@@ -196,12 +201,25 @@ chacc_start(struct proj *p, const char *env, int *outfd, int *errfd, char *const
 		dup2(*errfd, 2);
 		if (chdir(p->dir) < 0)
 			_exit(127);
-		if (env)
-			putenv((char *)env);
+		for (int j = 0; env && env[j]; j++) {
+			if (strchr(env[j], '='))
+				putenv((char *)env[j]);
+			else
+				unsetenv(env[j]);
+		}
 		execv(bin, argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+/* start chacc with one extra NAME=VALUE (or NULL) in its environment */
+static inline pid_t
+chacc_start(struct proj *p, const char *env, int *outfd, int *errfd, char *const args[])
+{
+	const char *envs[] = { env, NULL };
+
+	return chacc_start_envs(p, envs, outfd, errfd, args);
 }
 
 static inline int
