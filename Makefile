@@ -57,6 +57,16 @@ INTEGRATION_TESTS = \
 
 all: chacc
 
+# make check, make demo and make bench install the Debian packages they need
+# (contrib/install-deps: only what is missing) before anything is compiled
+ifneq ($(filter check demo bench,$(MAKECMDGOALS)),)
+$(OBJ) $(CLI_OBJ) $(WEB_OBJ) web/embed web/vendor/files \
+	tests/browser/node_modules/playwright-core/package.json: | deps
+endif
+
+deps:
+	contrib/install-deps
+
 chacc: $(OBJ) $(CLI_OBJ) $(WEB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(OBJ) $(LIBS)
 
@@ -102,4 +112,4 @@ install: chacc
 clean:
 	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
 
-.PHONY: all check unit demo bench install clean
+.PHONY: all deps check unit demo bench install clean
