@@ -130,13 +130,14 @@ probe(struct plan_state *ps, struct node *n)
 	return answer;
 }
 
-int
-plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full)
+static int
+plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full, bool *unchecked)
 {
 	const struct marker *m = &ps->markers[n->id];
 	const struct target *t = n->t;
 
 	*full = true;
+	*unchecked = false;
 	if (forced(ps->opts, t))
 		*reason = REASON_FORCED;
 	else if (!m->present || !m->table_exists)
@@ -151,7 +152,10 @@ plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full
 			*reason = REASON_NEEDS;
 		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
-		else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
+		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->offline) {
+			*reason = REASON_NONE;
+			*unchecked = true;
+		} else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
 			int p = probe(ps, n);
 
 			if (p < 0)
@@ -163,19 +167,29 @@ plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full
 	return 0;
 }
 
+int
+plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full)
+{
+	bool unchecked = false;
+
+	return plan_one(ps, n, reason, full, &unchecked);
+}
+
 long
 plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items)
 {
 	long count = 0;
 	size_t i;
 
+	for (i = 0; i < norder; i++)
+		items[i] = (struct plan_item){ .n = order[i], .reason = REASON_NONE };
 	for (i = 0; i < norder; i++) {
 		struct plan_item *it = &items[i];
 
-		it->n = order[i];
-		it->note = NULL;
-		if (plan_node(ps, it->n, &it->reason, &it->full) < 0)
+		if (plan_one(ps, it->n, &it->reason, &it->full, &it->unchecked) < 0) {
+			it->reason = REASON_NONE;
 			return -1;
+		}
 		if (it->reason == REASON_NONE)
 			continue;
 		count++;

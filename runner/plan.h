@@ -48,13 +48,15 @@ struct plan_state {
 	bool *pending;           /* node is planned in this run and not yet built */
 	bool *pending_full;      /* ... and its build is full */
 	signed char *probed;     /* cached probe answers: -2 not asked */
+	bool offline;            /* ask no source: what only a probe could tell is up to date, unchecked */
 };
 
 struct plan_item {
 	struct node *n;
 	enum reason reason;
 	bool full;
-	char *note;              /* extra words for the user, or NULL */
+	const char *note;        /* extra words for the user (static), or NULL */
+	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
 
 /* hash of a target's definition (DESIGN §3 reason 3) into out */
@@ -64,8 +66,9 @@ void target_hash(const struct recipe *r, const struct target *t, char out[65]);
 int plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full);
 
 /*
- * plan the nodes in build order; fills items (caller allocates norder) and
- * marks ps->pending. Returns how many are to be built, or -1 on probe error.
+ * plan the nodes in build order; fills every item (caller allocates norder)
+ * and marks ps->pending. Returns how many are to be built, or -1 on probe
+ * error (every item is still filled: those not planned as up to date).
  */
 long plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items);
 
