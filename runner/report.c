@@ -15,6 +15,9 @@
 #include "session.h"
 #include "util.h"
 
+/* the detail of a target whose source only a probe could ask */
+#define UNCHECKED "source not checked"
+
 const char *
 report_state(const struct marker *m, const struct plan_item *it)
 {
@@ -52,6 +55,8 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 		                    m->watermark ? json_string(m->watermark) : json_null());
 		if (items[i].reason != REASON_NONE)
 			json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
+		if (items[i].unchecked && strcmp(state, "ok") == 0)
+			json_object_set_new(obj, "detail", json_string(UNCHECKED));
 		if (m->error && strcmp(state, "failed") == 0)
 			json_object_set_new(obj, "error", json_string(m->error));
 		json_array_append_new(arr, obj);
@@ -74,6 +79,8 @@ report_plan(const struct plan_item *items, size_t n)
 		json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
 		json_object_set_new(obj, "mode", json_string(items[i].full ? "full" : "incremental"));
 		json_object_set_new(obj, "kind", json_string(kind_name(items[i].n->t->kind)));
+		if (items[i].note)
+			json_object_set_new(obj, "detail", json_string(items[i].note));
 		json_array_append_new(arr, obj);
 	}
 	return arr;
@@ -87,11 +94,14 @@ cmd_status(struct opts *o)
 	struct plan_item *items = NULL;
 	size_t n = 0;
 	json_t *arr = NULL;
+	size_t unchecked = 0;
 	int rc;
 
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
-	if (make_plan(&s, o, &order, &n, &items) < -1) {
+	/* from the target database only: a source that is down changes nothing here */
+	s.ps.offline = true;
+	if (make_plan(&s, o, &order, &n, &items) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -109,7 +119,11 @@ cmd_status(struct opts *o)
 		       m->rows, m->watermark ? m->watermark : "-");
 		if (m->error && strcmp(state, "failed") == 0)
 			printf("    error: %s\n", m->error);
+		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
 	}
+	if (unchecked)
+		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
+		       unchecked, unchecked == 1 ? "" : "s");
 	if (o->json) {
 		char *text = json_dumps(arr, JSON_INDENT(2));
 
