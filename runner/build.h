@@ -53,6 +53,7 @@ struct build_job {
 	char *error;             /* message naming what failed */
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
+	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
 	/* connections the running job uses, for KILL QUERY from the scheduler */
 	struct db *volatile active[2];
 };

@@ -24,6 +24,8 @@ struct opts {
 	const char *started_by;  /* who asked for a build (default: user@host) */
 	const char *bind, *port; /* serve --bind, --port */
 	const char *token;       /* serve --token */
+	char **adopt;            /* build --adopt TARGET, each */
+	size_t nadopt;
 };
 
 /* load the recipe and, if connect, reach the target; returns an exit code */

@@ -60,6 +60,8 @@ static const char usage_build[] =
 	"      --rev REF        read the recipe and SQL from git commit REF, not the\n"
 	"                       working tree (.env still comes from the working directory)\n"
 	"      --central-scheduler  accepted; runners coordinate through the target database\n"
+	"      --adopt TARGET   take over TARGET's existing table, which chacc did not make\n"
+	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
 	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG, CHACC_FAULT (tests).\n";
@@ -112,7 +114,7 @@ on_signal(int sig)
 
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN,
+	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
 };
 
 static const struct option longopts[] = {
@@ -135,6 +137,7 @@ static const struct option longopts[] = {
 	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "adopt", required_argument, NULL, OPT_ADOPT },
 	{ "message", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -180,6 +183,10 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 		case OPT_BIND: o->bind = optarg; break;
 		case OPT_PORT: o->port = optarg; break;
 		case OPT_TOKEN: o->token = optarg; break;
+		case OPT_ADOPT:
+			o->adopt = xreallocarray(o->adopt, o->nadopt + 1, sizeof(*o->adopt));
+			o->adopt[o->nadopt++] = optarg;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			exit(EXIT_OK);
@@ -334,6 +341,7 @@ main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		rc = commands[i].fn(&o);
 		free(o.args);
+		free(o.adopt);
 		return rc;
 	}
 	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);

@@ -337,3 +337,32 @@ run_target_record(struct db *d, long long run_id, const char *target, const char
 	free(qe);
 	return rc;
 }
+
+int
+marker_adopt(struct db *d, const char *recipe, const char *target, long long rows)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	int rc;
+
+	/* taken from another recipe (a renamed one, say): its marker goes */
+	rc = db_exec(d, "START TRANSACTION");
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_metadata WHERE target = %s AND recipe <> %s",
+		              qt, qr);
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_watermarks WHERE target = %s AND recipe <> %s",
+		              qt, qr);
+	/* no definition hash: the first build by chacc replaces the rows in full */
+	if (rc == 0)
+		rc = db_execf(d, "INSERT INTO etl_metadata (recipe, target, status, built_at,"
+		              " changed_at, definition_hash, row_count, error_message)"
+		              " VALUES (%s, %s, 'ok', NOW(6), NOW(6), '" MARKER_ADOPTED "', %lld,"
+		              " NULL)", qr, qt, rows);
+	if (rc == 0)
+		rc = db_exec(d, "COMMIT");
+	if (rc < 0)
+		db_exec(d, "ROLLBACK");
+	free(qr);
+	free(qt);
+	return rc;
+}

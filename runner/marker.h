@@ -60,6 +60,12 @@ int marker_fail(struct db *d, const char *recipe, const char *target, long long 
 /* store the watermark of an incremental extract in the current transaction */
 int marker_set_watermark(struct db *d, const char *recipe, const char *target, const char *source,
                          const char *column, const char *value, bool window_open);
+/*
+ * make a table that chacc did not build the target's own: a marker with the
+ * definition hash MARKER_ADOPTED, so that its first build is full
+ */
+#define MARKER_ADOPTED "adopted"
+int marker_adopt(struct db *d, const char *recipe, const char *target, long long rows);
 /* forget a target: its marker and watermark */
 int marker_delete(struct db *d, const char *recipe, const char *target);
 

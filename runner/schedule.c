@@ -158,7 +158,7 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 	if (c->tgt)
 		unlock_target(c, lockname);
 	free(lockname);
-	if (t->job.error && c->tgt) {
+	if (t->job.error && c->tgt && !t->job.foreign) {
 		const char *status = *s->stop || t->timed_out ? "interrupted" : "failed";
 
 		if (t->timed_out) {

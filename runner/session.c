@@ -148,3 +148,49 @@ session_select(struct session *s, char **names, size_t nnames, struct node ***se
 	}
 	return rc;
 }
+
+int
+session_adopt(struct session *s, char **names, size_t n, bool dry_run)
+{
+	int rc = EXIT_OK;
+
+	/* every name is checked before anything is written */
+	for (size_t i = 0; i < n; i++) {
+		struct node *nd = graph_find(s->g, names[i]);
+
+		if (!nd) {
+			warn("cannot adopt '%s': no such target in recipe '%s'", names[i], s->r->path);
+			rc = EXIT_USAGE;
+		} else if (!s->markers[nd->id].table_exists) {
+			warn("cannot adopt '%s': database '%s' has no table '%s'", names[i],
+			     db_name(s->conns.tgt), names[i]);
+			rc = EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		struct node *nd = graph_find(s->g, names[i]);
+		struct marker *m = &s->markers[nd->id];
+		long long rows;
+
+		if (m->present) {
+			warn("'%s' is built by chacc already: nothing to adopt", names[i]);
+			continue;
+		}
+		rows = count_rows(s->conns.tgt, names[i]);
+		if (dry_run) {
+			m->present = true;
+			snprintf(m->status, sizeof(m->status), "ok");
+			snprintf(m->hash, sizeof(m->hash), "%s", MARKER_ADOPTED);
+			m->rows = rows;
+			continue;
+		}
+		if (rows < 0 || marker_adopt(s->conns.tgt, s->r->name, names[i], rows) < 0 ||
+		    marker_load(s->conns.tgt, s->r->name, names[i], m) < 0) {
+			warn("cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
+			return EXIT_UNREACHABLE;
+		}
+		log_event(LOG_INFO, "adopt", names[i], 0, "adopted table '%s' (%lld rows): its first"
+		          " build replaces them in full", names[i], rows);
+	}
+	return rc;
+}
