@@ -53,7 +53,8 @@ INTEGRATION_TESTS = \
 	tests/check_extract \
 	tests/check_vcs \
 	tests/check_openmrs \
-	tests/check_web
+	tests/check_web \
+	tests/check_cli
 
 all: chacc
 
