@@ -24,6 +24,7 @@ OBJ = \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
+	runner/schema.o \
 	runner/build.o \
 	runner/extract.o \
 	runner/schedule.o \

@@ -59,8 +59,19 @@ struct plan_item {
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
 
-/* hash of a target's definition (DESIGN §3 reason 3) into out */
+/*
+ * definition hashes carry the format of the rule that made them: a marker
+ * stores "2:<hex>" (a bare digest is format 1, chacc 0.1's). A marker of an
+ * older format is compared with the definition hashed in that format, and
+ * takes the current one at its next build: a new rule rebuilds nothing.
+ * Format 2 hashes SQL without trailing white space.
+ */
+#define HASH_FORMAT 2
+
+/* hash of a target's definition (DESIGN §3 reason 3) in the current format into out */
 void target_hash(const struct recipe *r, const struct target *t, char out[65]);
+/* the same in format (1 to HASH_FORMAT); -1 for a format this chacc does not know */
+int target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65]);
 
 /* the reason node n must be built now, and whether the build is full; -1 on probe error */
 int plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full);

@@ -230,7 +230,8 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 
 	if (check_since(o->since) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
+	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
 		goto out;
 	log_open(".", o->scheduled);
 	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
+#include "schema.h"
 #include "util.h"
 #include "vcs.h"
 
@@ -97,12 +98,37 @@ session_connect(struct session *s)
 		free(err);
 		return EXIT_UNREACHABLE;
 	}
-	if (marker_ensure_schema(s->conns.tgt, &err) < 0) {
+	/* read the etl_ tables as they are: only a command that writes upgrades them */
+	if (schema_version(s->conns.tgt, &err) < 0) {
 		warn("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
 	for (i = 0; i < s->g->nnodes; i++)
+		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
+			     db_error(s->conns.tgt));
+			return EXIT_UNREACHABLE;
+		}
+	return EXIT_OK;
+}
+
+int
+session_upgrade(struct session *s)
+{
+	char *err = NULL, *note = NULL;
+	int rc = schema_upgrade(s->conns.tgt, &err, &note);
+
+	if (rc < 0) {
+		warn("%s", err);
+		free(err);
+		return EXIT_FAILED;
+	}
+	if (note)
+		warn("%s", note);
+	free(note);
+	/* markers read from older tables are read again from the new ones */
+	for (size_t i = 0; rc > 0 && i < s->g->nnodes; i++)
 		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
 			     db_error(s->conns.tgt));

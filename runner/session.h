@@ -47,8 +47,10 @@ int session_load(struct session *s, const char *recipe_path, const char *dir);
  */
 int session_load_rev(struct session *s, const char *recipe_path, const char *dir,
                      const char *rev, bool scheduled);
-/* connect to the target, create the history tables, read every marker */
+/* connect to the target and read every marker; creates and changes no table */
 int session_connect(struct session *s);
+/* create or migrate the etl_ tables (schema.h) before a command writes them; an exit code */
+int session_upgrade(struct session *s);
 void session_release(struct session *s);
 
 /*
