@@ -26,6 +26,7 @@ struct opts {
 	const char *token;       /* serve --token */
 	char **adopt;            /* build --adopt TARGET, each */
 	size_t nadopt;
+	bool yes;                /* clean -y, --yes: no question */
 };
 
 /* load the recipe and, if connect, reach the target; returns an exit code */

@@ -28,7 +28,7 @@ static const char usage_main[] =
 	"  graph [--svg]        the dependency graph as DOT (or SVG)\n"
 	"  history [RUN]        past runs; one run's targets with timings\n"
 	"  validate             check the recipe; connects to nothing\n"
-	"  clean [TARGET...]    drop built tables and their markers\n"
+	"  clean [TARGET...]    drop built tables and their markers (-n: show, --yes: all)\n"
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"  serve                web UI and REST API on 127.0.0.1:5000\n"
@@ -98,10 +98,15 @@ static const char usage_validate[] =
 	"connects to nothing. Exit status 2 when anything is wrong.\n";
 
 const char usage_clean[] =
-	"usage: chacc clean [TARGET...]\n"
+	"usage: chacc clean [-n] [--yes] [TARGET...]\n"
 	"\n"
-	"Drops the tables of the named targets (default: all) and their markers, so\n"
-	"that the next build makes them from scratch.\n";
+	"Drops the tables of the named targets (default: all), the shadow tables an\n"
+	"interrupted build left, and their markers, so that the next build makes them\n"
+	"from scratch. Without target names it asks first on a terminal, and needs\n"
+	"--yes otherwise.\n"
+	"\n"
+	"  -n, --dry-run        show what would be dropped; drop nothing\n"
+	"  -y, --yes            drop every target's table without asking\n";
 
 
 static void
@@ -139,6 +144,7 @@ static const struct option longopts[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "adopt", required_argument, NULL, OPT_ADOPT },
 	{ "message", required_argument, NULL, 'm' },
+	{ "yes", no_argument, NULL, 'y' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -152,7 +158,7 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:y", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'C': o->dir = optarg; break;
@@ -187,6 +193,7 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 			o->adopt = xreallocarray(o->adopt, o->nadopt + 1, sizeof(*o->adopt));
 			o->adopt[o->nadopt++] = optarg;
 			break;
+		case 'y': o->yes = true; break;
 		case 'h':
 			fputs(help, stdout);
 			exit(EXIT_OK);
