@@ -29,6 +29,7 @@ static const char usage_main[] =
 	"  history [RUN]        past runs; one run's targets with timings\n"
 	"  validate             check the recipe; connects to nothing\n"
 	"  clean [TARGET...]    drop built tables and their markers (-n: show, --yes: all)\n"
+	"  prune                trim old runs and consumed deletes; list removed targets\n"
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"  serve                web UI and REST API on 127.0.0.1:5000\n"
@@ -120,6 +121,7 @@ on_signal(int sig)
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
 	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
+	OPT_OLDER_THAN, OPT_REMOVED,
 };
 
 static const struct option longopts[] = {
@@ -145,6 +147,8 @@ static const struct option longopts[] = {
 	{ "adopt", required_argument, NULL, OPT_ADOPT },
 	{ "message", required_argument, NULL, 'm' },
 	{ "yes", no_argument, NULL, 'y' },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "removed", no_argument, NULL, OPT_REMOVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -194,6 +198,8 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 			o->adopt[o->nadopt++] = optarg;
 			break;
 		case 'y': o->yes = true; break;
+		case OPT_OLDER_THAN: o->older_than = optarg; break;
+		case OPT_REMOVED: o->removed = true; break;
 		case 'h':
 			fputs(help, stdout);
 			exit(EXIT_OK);
@@ -301,6 +307,7 @@ static const struct {
 	{ "history", cmd_history, usage_history },
 	{ "validate", cmd_validate, usage_validate },
 	{ "clean", cmd_clean, usage_clean },
+	{ "prune", cmd_prune, usage_prune },
 	{ "config", cmd_config, usage_config },
 	{ "review", cmd_review, usage_review },
 	{ "serve", cmd_serve, usage_serve },
