@@ -55,7 +55,8 @@ INTEGRATION_TESTS = \
 	tests/check_vcs \
 	tests/check_openmrs \
 	tests/check_web \
-	tests/check_cli
+	tests/check_cli \
+	tests/check_store
 
 all: chacc
 
