@@ -15,6 +15,7 @@
 #include "marker.h"
 #include "prune.h"
 #include "recipe.h"
+#include "schema.h"
 #include "session.h"
 #include "util.h"
 
@@ -249,6 +250,11 @@ cmd_history(struct opts *o)
 		}
 	} else
 		res = runs_query(&s, o->limit);
+	if (!res && schema_no_table(s.conns.tgt) && o->nargs == 0) {
+		/* chacc has not written to this database yet */
+		printf("%s\n", o->json ? "[]" : "no runs yet");
+		goto out;
+	}
 	if (!res) {
 		warn("cannot read the history: %s", db_error(s.conns.tgt));
 		rc = EXIT_FAILED;
@@ -308,6 +314,8 @@ report_runs(struct session *s, long limit, char **err)
 {
 	struct dbres *res = runs_query(s, limit);
 
+	if (!res && schema_no_table(s->conns.tgt))
+		return json_array();
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -329,6 +337,8 @@ report_run(struct session *s, long long id, char **err)
 	        " config_rev, config_dirty, selection FROM etl_runs"
 	        " WHERE recipe = %s AND run_id = %lld", qr, id);
 	free(qr);
+	if (!res && schema_no_table(s->conns.tgt))
+		return NULL;
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -366,6 +376,8 @@ report_target_runs(struct session *s, const char *target, long limit, char **err
 	        qr, qt, limit > 0 ? limit : 20);
 	free(qr);
 	free(qt);
+	if (!res && schema_no_table(s->conns.tgt))
+		return json_array();
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -438,12 +450,14 @@ report_metrics(struct session *s, struct buf *out, char **err)
 	struct dbres *res;
 	int rc = -1;
 
+	/* a database chacc has not written to yet has no etl_ tables: no samples */
 	res = db_queryf(s->conns.tgt, "SELECT result, COUNT(*) FROM etl_runs WHERE recipe = %s"
 	                " GROUP BY result ORDER BY result", qr);
-	if (!res)
+	if (!res && !schema_no_table(s->conns.tgt))
 		goto fail;
 	metric_head(out, "chacc_runs_total", "counter", "Runs recorded, by result.");
-	metric_rows(out, s, res, "chacc_runs_total", result_label, 1, 1);
+	if (res)
+		metric_rows(out, s, res, "chacc_runs_total", result_label, 1, 1);
 	dbres_free(res);
 	for (size_t m = 0; m < LEN(per_target); m++) {
 		res = db_queryf(s->conns.tgt,
@@ -452,10 +466,12 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		        " / 1e6, 6), 0), COUNT(t.ended_at)"
 		        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
 		        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
-		if (!res)
+		if (!res && !schema_no_table(s->conns.tgt))
 			goto fail;
 		metric_head(out, per_target[m].name, per_target[m].type, per_target[m].help);
-		metric_rows(out, s, res, per_target[m].name, target_label, 1, per_target[m].col);
+		if (res)
+			metric_rows(out, s, res, per_target[m].name, target_label, 1,
+			            per_target[m].col);
 		dbres_free(res);
 	}
 	for (size_t m = 0; m < LEN(markers); m++) {
@@ -463,10 +479,11 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		        "SELECT target, COALESCE(row_count, 0), COALESCE(duration_ms, 0) / 1000,"
 		        " COALESCE(UNIX_TIMESTAMP(built_at), 0), status = 'ok'"
 		        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
-		if (!res)
+		if (!res && !schema_no_table(s->conns.tgt))
 			goto fail;
 		metric_head(out, markers[m].name, markers[m].type, markers[m].help);
-		metric_rows(out, s, res, markers[m].name, target_label, 1, markers[m].col);
+		if (res)
+			metric_rows(out, s, res, markers[m].name, target_label, 1, markers[m].col);
 		dbres_free(res);
 	}
 	rc = 0;

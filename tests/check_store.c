@@ -708,6 +708,14 @@ START_TEST(test_reading_creates_no_table)
 	assert_ok(&r);
 	ck_assert_has(r.out, "5 of 5 targets to build");
 	result_free(&r);
+	r = chacc(&p, "history");
+	assert_ok(&r);
+	ck_assert_has(r.out, "no runs yet");
+	result_free(&r);
+	r = chacc(&p, "history", "--json");
+	assert_ok(&r);
+	ck_assert_str_eq(r.out, "[]\n");
+	result_free(&r);
 	r = chacc(&p, "build", "-n");
 	assert_ok(&r);
 	result_free(&r);
