@@ -776,6 +776,103 @@ START_TEST(test_recipe_through_a_symlink)
 }
 END_TEST
 
+/* replace rel in the project by a symbolic link to target */
+static void
+link_file(struct proj *p, const char *target, const char *rel)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel);
+
+	unlink(path);
+	ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
+	free(path);
+}
+
+/* every row the clinic's targets hold, one table a line */
+static char *
+all_rows(struct proj *p)
+{
+	static const char *const q[] = {
+		"SELECT GROUP_CONCAT(id, name ORDER BY id) FROM people",
+		"SELECT GROUP_CONCAT(visit_id, name ORDER BY visit_id) FROM people_visits",
+		"SELECT GROUP_CONCAT(x ORDER BY x) FROM lonely",
+		"SELECT GROUP_CONCAT(v ORDER BY v) FROM alpha",
+	};
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < LEN(q); i++) {
+		char *v = val(p->tgt, "%s", q[i]);
+
+		buf_addf(&b, "%s\n", v);
+		free(v);
+	}
+	return buf_detach(&b);
+}
+
+START_TEST(test_symlinks_read_through_from_git)
+{
+	struct proj p;
+	struct result r;
+	char *wt, *rev, *sched, *top, real[PATH_MAX];
+
+	vcs_proj_new(&p, "links", true);
+	ck_assert(realpath(p.dir, real) != NULL);
+	/* a chain of relative links; an absolute link into the working tree */
+	write_file(&p, "sql/real/lonely.sql", "SELECT 5 AS x UNION ALL SELECT 6\n");
+	link_file(&p, "lonely2.sql", "sql/lonely.sql");
+	link_file(&p, "real/lonely.sql", "sql/lonely2.sql");
+	write_file(&p, "sql/real/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	top = xasprintf("%s/sql/real/people.sql", real);
+	link_file(&p, top, "sql/people.sql");
+	free(top);
+	/* an included recipe linked from elsewhere, its query through a linked directory */
+	write_file(&p, "shared/alpha.yml",
+	           "targets:\n  - name: alpha\n    kind: table\n    query: sql/viadir/alpha.sql\n");
+	link_file(&p, "../shared/alpha.yml", "more/alpha.yml");
+	link_file(&p, "real", "sql/viadir");
+	write_file(&p, "sql/real/alpha.sql", "SELECT 'z' AS v UNION ALL SELECT 'y'\n");
+	GIT(&p, "add -A chacc.yml more sql shared");
+	GIT(&p, "commit -q -m 'links'");
+
+	OK(&p, "build");
+	wt = all_rows(&p);
+	ck_assert_str_eq(wt, "1ada,2bob,3cy\n10ada,11ada,12bob\n5,6\ny,z\n");
+	/* the commit defines every target as the working tree does */
+	r = vchacc(&p, "plan", "--json", "--rev", "main");
+	assert_ok(&r);
+	ck_assert_msg(strcmp(strtrim(r.out), "[]") == 0, "--rev main plans: %s\n%s", r.out, r.err);
+	result_free(&r);
+	OK(&p, "build", "--rev", "main", "--full-refresh");
+	rev = all_rows(&p);
+	ck_assert_str_eq(rev, wt);
+	OK(&p, "build", "--scheduled", "--full-refresh");
+	sched = all_rows(&p);
+	ck_assert_str_eq(sched, wt);
+	assert_valf(p.tgt, "0", "SELECT COUNT(*) FROM etl_runs WHERE result <> 'success'");
+
+	/* links that leave the repository or loop: refused, naming the link */
+	link_file(&p, "../../outside.sql", "sql/visits.sql");
+	link_file(&p, "loop2.sql", "sql/alpha2.sql");
+	link_file(&p, "alpha2.sql", "sql/loop2.sql");
+	write_file(&p, "shared/alpha.yml",
+	           "targets:\n  - name: alpha\n    kind: table\n    query: sql/alpha2.sql\n");
+	GIT(&p, "add -A sql shared");
+	GIT(&p, "commit -q -m 'bad links'");
+	r = vchacc(&p, "validate", "--rev", "main");
+	assert_exit(&r, 2, "symbolic link 'sql/visits.sql' leads out of the repository");
+	ck_assert_msg(strstr(r.err, "'sql/alpha2.sql' is part of a loop") ||
+	              strstr(r.err, "'sql/loop2.sql' is part of a loop"), "%s", r.err);
+	result_free(&r);
+	r = vchacc(&p, "build", "--scheduled");
+	assert_exit(&r, 2, "symbolic link 'sql/visits.sql' leads out of the repository");
+	result_free(&r);
+	free(wt);
+	free(rev);
+	free(sched);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_bad_revision)
 {
 	struct proj p;
@@ -864,6 +961,7 @@ main(void)
 	tcase_add_test(tc, test_outside_git_says_once);
 	tcase_add_test(tc, test_bad_revision);
 	tcase_add_test(tc, test_recipe_through_a_symlink);
+	tcase_add_test(tc, test_symlinks_read_through_from_git);
 	tcase_add_test(tc, test_propose_needs_an_author);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
