@@ -88,6 +88,13 @@ void vcs_treesrc_release(struct treesrc *ts);
 char *vcs_treesrc_read(void *ctx, const char *rel, size_t *len);
 long vcs_treesrc_glob(void *ctx, const char *pattern, char ***paths);
 
+/* a review from its ref; 1 when the ref is no review */
+int vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out);
+/* who commits: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR, then git config */
+int vcs_author(struct vcs *v, git_signature **sig, char **err);
+/* the files of a merge that conflict */
+void vcs_conflict_paths(git_index *idx, struct strlist *out);
+
 /* a side of a comparison: a tree (taken), a commit, a revision, the working tree */
 void side_tree(struct side *s, const char *name, git_tree *tree, const git_oid *commit);
 int side_commit(struct vcs *v, struct side *s, const char *name, git_commit *c, char **err);

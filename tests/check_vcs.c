@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "itest.h"
+#include "vcs.h"
 
 
 static void __attribute__((format(printf, 3, 4)))
@@ -873,6 +874,185 @@ START_TEST(test_symlinks_read_through_from_git)
 }
 END_TEST
 
+/* every file of the working tree but .git: path, type, mode, size, mtime, link and content */
+static char *
+snapshot(struct proj *p)
+{
+	char *cmd = xasprintf("cd '%s' && find . -path ./.git -prune -o -printf '%%p %%y %%m %%s %%T@"
+	                      " %%l\\n' | sort && find . -path ./.git -prune -o -type f -print0 |"
+	                      " sort -z | xargs -0 sha256sum", p->dir);
+	FILE *f = popen(cmd, "r");
+	char buf[4096];
+	struct buf out;
+	size_t n;
+
+	ck_assert(f != NULL);
+	buf_init(&out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		buf_add(&out, buf, n);
+	ck_assert_int_eq(pclose(f), 0);
+	buf_addc(&out, '\0');
+	ck_assert_msg(strstr(out.s, "./sql/"), "%s", out.s);
+	free(cmd);
+	return buf_detach(&out);
+}
+
+/* a proposal made in memory: through links, with modes, never writing a file */
+START_TEST(test_propose_text_writes_no_file)
+{
+	struct proj p;
+	struct vcs *v = NULL;
+	struct vcs_review rv;
+	char *err = NULL, *before, *after, *status0, *status1, *head0, *head1, *s, cwd[PATH_MAX];
+
+	vcs_proj_new(&p, "memory", true);
+	write_file(&p, "sql/run.sql", "SELECT 'run' AS r\n");
+	write_file(&p, "sql/real/linked.sql", "SELECT 'linked' AS l\n");
+	link_file(&p, "real/linked.sql", "sql/link.sql");
+	link_file(&p, "real", "sql/viadir");
+	link_file(&p, "../../elsewhere.sql", "sql/out.sql");
+	GIT(&p, "add sql");
+	GIT(&p, "update-index --chmod=+x sql/run.sql");
+	GIT(&p, "commit -q -m 'an executable and links'");
+	GIT(&p, "checkout -q -- sql/run.sql");
+	write_file(&p, "sql/lonely.sql", "SELECT 9 AS x\n");
+	before = snapshot(&p);
+	status0 = git(&p, "status --porcelain");
+	head0 = git(&p, "rev-parse HEAD");
+	ck_assert(getcwd(cwd, sizeof(cwd)) != NULL);
+	ck_assert_int_eq(chdir(p.dir), 0);
+	ck_assert_msg(vcs_open(&v, "chacc.yml", ".", &err) == 0, "%s", err);
+
+	/* an executable stays one */
+	ck_assert_msg(vcs_review_propose_text(v, "run two", "sql/run.sql", "SELECT 'run2' AS r\n", 19,
+	                                      &rv, &err) == 0, "%s", err);
+	ck_assert_int_eq(rv.id, 1);
+	ck_assert_str_eq(rv.branch, "review/1-run-two");
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree review/1-run-two sql/run.sql");
+	ck_assert_msg(strstarts(s, "100755 blob"), "%s", s);
+	free(s);
+	s = git(&p, "show review/1-run-two:sql/run.sql");
+	ck_assert_str_eq(s, "SELECT 'run2' AS r");
+	free(s);
+	/* only the edit: the working tree's other change is not in it */
+	s = git(&p, "diff --name-only main review/1-run-two");
+	ck_assert_str_eq(s, "sql/run.sql");
+	free(s);
+
+	/* through a link: its target changes, the link stays */
+	ck_assert_msg(vcs_review_propose_text(v, "linked", "sql/link.sql", "SELECT 'l2' AS l\n", 17,
+	                                      &rv, &err) == 0, "%s", err);
+	ck_assert_int_eq(rv.id, 2);
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree review/2-linked sql/link.sql");
+	ck_assert_msg(strstarts(s, "120000 blob"), "%s", s);
+	free(s);
+	s = git(&p, "cat-file -p review/2-linked:sql/link.sql");
+	ck_assert_str_eq(s, "real/linked.sql");
+	free(s);
+	s = git(&p, "show review/2-linked:sql/real/linked.sql");
+	ck_assert_str_eq(s, "SELECT 'l2' AS l");
+	free(s);
+
+	/* a new file in a linked directory: in the directory the link leads to */
+	ck_assert_msg(vcs_review_propose_text(v, "new", "sql/viadir/new.sql", "SELECT 3 AS n\n", 14,
+	                                      &rv, &err) == 0, "%s", err);
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree -r review/3-new sql");
+	ck_assert_msg(strstr(s, "100644 blob") && strstr(s, "\tsql/real/new.sql") &&
+	              strstr(s, "120000 blob") && !strstr(s, "sql/viadir/new.sql"), "%s", s);
+	free(s);
+
+	/* refused: out of the repository, unchanged, no message */
+	ck_assert_int_eq(vcs_review_propose_text(v, "out", "sql/out.sql", "SELECT 1\n", 9, &rv, &err),
+	                 -1);
+	ck_assert_msg(strstr(err, "'sql/out.sql'") && strstr(err, "leads out of the repository"), "%s",
+	              err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(vcs_review_propose_text(v, "same", "sql/lonely.sql", "SELECT 1 AS x\n", 14,
+	                                         &rv, &err), -1);
+	ck_assert_msg(strstr(err, "nothing to propose"), "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(vcs_review_propose_text(v, "", "sql/lonely.sql", "SELECT 2\n", 9, &rv, &err),
+	                 -1);
+	free(err);
+	err = NULL;
+	vcs_free(v);
+	ck_assert_int_eq(chdir(cwd), 0);
+
+	/* the working tree, index and HEAD are as they were */
+	after = snapshot(&p);
+	ck_assert_str_eq(after, before);
+	status1 = git(&p, "status --porcelain");
+	ck_assert_str_eq(status1, status0);
+	head1 = git(&p, "rev-parse HEAD");
+	ck_assert_str_eq(head1, head0);
+	s = git(&p, "branch --list 'review/*'");
+	ck_assert_int_eq(count(s, "review/"), 3);
+	free(s);
+	free(before);
+	free(after);
+	free(status0);
+	free(status1);
+	free(head0);
+	free(head1);
+	proj_free(&p);
+}
+END_TEST
+
+/* proposals made at the same moment each get a number of their own */
+START_TEST(test_concurrent_proposals_get_distinct_numbers)
+{
+	enum { N = 12 };
+	struct proj p;
+	struct result r;
+	pid_t pids[N];
+	int outs[N], errs[N];
+	char msgs[N][32];
+	json_t *j, *it;
+	size_t i;
+	bool seen[N + 1] = { false };
+
+	vcs_proj_new(&p, "race", true);
+	/* a history of rejected reviews, so that numbering one has something to read */
+	GIT(&p, "rev-parse HEAD | awk '{ for (i = 1; i <= 400; i++)"
+	    " printf \"create refs/chacc/rejected/%%d-old %%s\\n\", i, $1 }' | git update-ref --stdin");
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	for (i = 0; i < N; i++) {
+		snprintf(msgs[i], sizeof(msgs[i]), "change %zu", i);
+		pids[i] = chacc_start_envs(&p, NULL, &outs[i], &errs[i],
+		                           (char *const[]){ "review", "propose", "-m", msgs[i],
+		                                            "sql/lonely.sql", NULL });
+	}
+	for (i = 0; i < N; i++) {
+		int st = wait_status(pids[i]);
+		char *out = slurp_fd(outs[i]), *e = slurp_fd(errs[i]);
+
+		ck_assert_msg(st == 0, "proposal %zu: exit %d: %s", i, st, e);
+		free(out);
+		free(e);
+	}
+	r = vchacc(&p, "review", "list", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_int_eq(json_array_size(j), N + 400);
+	json_array_foreach(j, i, it) {
+		json_int_t id = json_integer_value(json_object_get(it, "id")) - 400;
+
+		if (id < 1)
+			continue;
+		ck_assert_msg(id <= N && !seen[id], "review %lld twice", (long long)id + 400);
+		seen[id] = true;
+	}
+	json_decref(j);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_bad_revision)
 {
 	struct proj p;
@@ -962,6 +1142,8 @@ main(void)
 	tcase_add_test(tc, test_bad_revision);
 	tcase_add_test(tc, test_recipe_through_a_symlink);
 	tcase_add_test(tc, test_symlinks_read_through_from_git);
+	tcase_add_test(tc, test_propose_text_writes_no_file);
+	tcase_add_test(tc, test_concurrent_proposals_get_distinct_numbers);
 	tcase_add_test(tc, test_propose_needs_an_author);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
