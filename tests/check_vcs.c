@@ -993,6 +993,14 @@ START_TEST(test_propose_text_writes_no_file)
 	s = git(&p, "branch --list 'review/*'");
 	ck_assert_int_eq(count(s, "review/"), 3);
 	free(s);
+
+	/* the command line commits a link of the working tree as a link */
+	write_file(&p, "sql/real/lonely.sql", "SELECT 4 AS x\n");
+	link_file(&p, "real/lonely.sql", "sql/lonely.sql");
+	OK(&p, "review", "propose", "-m", "lonely linked", "sql/lonely.sql", "sql/real/lonely.sql");
+	s = git(&p, "ls-tree -r review/4-lonely-linked sql");
+	ck_assert_msg(strstr(s, "120000 blob") && strstr(s, "\tsql/lonely.sql\n"), "%s", s);
+	free(s);
 	free(before);
 	free(after);
 	free(status0);
