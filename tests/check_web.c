@@ -1082,7 +1082,6 @@ START_TEST(test_proposal_leaves_the_working_tree)
 	close(wfd);
 	after = proj_sh(&p, snap);
 	ck_assert_str_eq(after, before);
-	free(before);
 	free(after);
 
 	/* the reviews keep the mode and the link, and hold the edits */
@@ -1109,6 +1108,38 @@ START_TEST(test_proposal_leaves_the_working_tree)
 		json_decref(j);
 		free(path);
 	}
+
+	/* the server killed at moments during a proposal: nothing left behind, no half-made ref */
+	for (int k = 0; k < 8; k++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s.port) };
+		char *h = csrf_headers(&s), *body = xasprintf("{\"content\": \"SELECT %d AS id\\n\","
+		                                               " \"message\": \"try %d\"}", k, k);
+		char *req = xasprintf("POST /api/files/sql/visits.sql HTTP/1.1\r\nHost: %s:%d\r\n%s"
+		                      "Content-Length: %zu\r\n\r\n%s", s.host, s.port, h, strlen(body),
+		                      body);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		inet_pton(AF_INET, s.host, &sa.sin_addr);
+		ck_assert(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		ck_assert(send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req));
+		sleep_interruptible(0.004 * k, NULL);
+		kill(s.pid, SIGKILL);
+		waitpid(s.pid, NULL, 0);
+		close(fd);
+		close(s.outfd);
+		close(s.errfd);
+		after = proj_sh(&p, snap);
+		ck_assert_str_eq(after, before);
+		free(after);
+		out = proj_sh(&p, "find .git -name '*.lock' && git fsck --no-dangling 2>&1 && echo ok");
+		ck_assert_str_eq(out, "ok\n");
+		free(out);
+		free(h);
+		free(body);
+		free(req);
+		server_start(&s, &p, NULL, NULL, NULL);
+	}
+	free(before);
 	server_stop(&s);
 	proj_free(&p);
 }
