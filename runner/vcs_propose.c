@@ -2,6 +2,7 @@
 #include "vcs_impl.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -165,6 +166,32 @@ number_lock(struct vcs *v, char **err)
 }
 
 /*
+ * under number_lock, no chacc is creating a review branch: a lock file of
+ * one (refs/heads/review/<id>-<words>.lock) was left by a proposal killed
+ * while it renamed the file into place, and would block that name
+ */
+static void
+drop_stale_locks(struct vcs *v)
+{
+	const char *common = git_repository_commondir(v->repo);
+	size_t n = strlen(common);
+	char *dir = xasprintf("%s%srefs/heads/review", common, n && common[n - 1] == '/' ? "" : "/");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (isdigit((unsigned char)de->d_name[0]) && len > 5 &&
+		    strcmp(de->d_name + len - 5, ".lock") == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+/*
  * commit tree toid on top of main and give it the next review number: the
  * number is taken under number_lock and its branch created only if no ref
  * has that name (else the next number), so two proposals never share one
@@ -191,7 +218,11 @@ review_create(struct vcs *v, const char *message, git_commit *mainc, const git_o
 		vcs_gerr(err, "cannot commit the proposal");
 		goto out;
 	}
-	if ((lock = number_lock(v, err)) == -1 || vcs_review_list(v, &all, &nall, err) < 0)
+	if ((lock = number_lock(v, err)) == -1)
+		goto out;
+	if (lock >= 0)
+		drop_stale_locks(v);
+	if (vcs_review_list(v, &all, &nall, err) < 0)
 		goto out;
 	for (size_t i = 0; i < nall; i++)
 		if (all[i].id >= id)

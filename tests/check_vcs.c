@@ -924,9 +924,12 @@ START_TEST(test_propose_text_writes_no_file)
 	ck_assert_int_eq(chdir(p.dir), 0);
 	ck_assert_msg(vcs_open(&v, "chacc.yml", ".", &err) == 0, "%s", err);
 
+	/* the lock file a proposal killed while creating its branch left does not block it */
+	write_file(&p, ".git/refs/heads/review/1-run-two.lock", "");
 	/* an executable stays one */
 	ck_assert_msg(vcs_review_propose_text(v, "run two", "sql/run.sql", "SELECT 'run2' AS r\n", 19,
 	                                      &rv, &err) == 0, "%s", err);
+	ck_assert(access(".git/refs/heads/review/1-run-two.lock", F_OK) < 0);
 	ck_assert_int_eq(rv.id, 1);
 	ck_assert_str_eq(rv.branch, "review/1-run-two");
 	vcs_review_release(&rv);
