@@ -33,7 +33,9 @@ OBJ = \
 	runner/privs.o \
 	runner/vcs.o \
 	runner/vcs_diff.o \
-	runner/vcs_review.o
+	runner/vcs_review.o \
+	runner/vcs_tree.o \
+	runner/vcs_propose.o
 CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
 	runner/web_review.o runner/cmd_serve.o web/assets.o

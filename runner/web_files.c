@@ -24,7 +24,7 @@ static const char *const exts[] = { ".sql", ".yml", ".yaml", ".json" };
 /* the largest file the editor opens */
 #define MAX_FILE (4 * 1024 * 1024)
 
-/* one edit, one proposal at a time: the working tree holds a proposal's text while it is committed */
+/* one proposal or approval at a time: an approval moves HEAD and may check files out */
 pthread_mutex_t web_files_mu = PTHREAD_MUTEX_INITIALIZER;
 
 char *
@@ -460,27 +460,6 @@ web_validate(const char *path, const char *text, size_t len)
 	return out;
 }
 
-/* write text to path through a temporary file and a rename; 0 or -1 */
-static int
-put_file(const char *path, const char *text, size_t len)
-{
-	char *tmp = xasprintf("%s.chacc-%ld.tmp", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-
-	if (f) {
-		rc = fwrite(text, 1, len, f) == len ? 0 : -1;
-		if (fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-	}
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 void
 api_file_propose(struct web_req *rq, struct web_reply *rp)
 {
@@ -518,27 +497,18 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	}
 	if (!message || !*message)
 		message = "edit from the web UI";
+	/* the review is made from the edit in memory: no file of the working tree is written */
 	pthread_mutex_lock(&web_files_mu);
 	old = readfile(path, &oldlen);
-	if (old && oldlen == clen && memcmp(old, content, clen) == 0) {
+	if (old && oldlen == clen && memcmp(old, content, clen) == 0)
 		web_error(rp, 409, "'%s' is unchanged: nothing to propose", path);
-	} else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0) {
+	else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0)
 		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: edits"
 		          " are proposed as git commits" : err);
-	} else if (put_file(path, content, clen) < 0) {
-		web_error(rp, 500, "cannot write '%s': %s", path, strerror(errno));
-	} else {
-		char *files[1] = { path };
-		int rc = vcs_review_propose(v, message, files, 1, &rv, &err);
-
-		/* the working tree stays as it was: the change waits for approval on its branch */
-		if (old ? put_file(path, old, oldlen) : unlink(path))
-			web_error(rp, 500, "cannot restore '%s': %s", path, strerror(errno));
-		else if (rc < 0)
-			web_error(rp, 409, "%s", err);
-		else
-			web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
-	}
+	else if (vcs_review_propose_text(v, message, path, content, clen, &rv, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else
+		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
 	pthread_mutex_unlock(&web_files_mu);
 out:
 	vcs_review_release(&rv);

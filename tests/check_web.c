@@ -1000,6 +1000,158 @@ START_TEST(test_browser)
 }
 END_TEST
 
+/* proposals from the web are made in memory: the working tree is never written */
+#include <sys/inotify.h>
+
+/* run a shell command in the project; its output */
+static char *
+proj_sh(struct proj *p, const char *cmd)
+{
+	char *full = xasprintf("cd '%s' && %s", p->dir, cmd), buf[4096];
+	FILE *f = popen(full, "r");
+	struct buf out;
+	size_t n;
+
+	ck_assert(f != NULL);
+	buf_init(&out);
+	buf_adds(&out, "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		buf_add(&out, buf, n);
+	ck_assert_msg(pclose(f) == 0, "%s: %s", cmd, out.s);
+	free(full);
+	return buf_detach(&out);
+}
+
+/* every directory of the working tree but .git and state/, watched for any change */
+static int
+watch_tree(struct proj *p)
+{
+	int fd = inotify_init1(IN_NONBLOCK);
+	char *dirs = proj_sh(p, "find \"$PWD\" -path \"$PWD/.git\" -prune -o -path \"$PWD/state\""
+	                     " -prune -o -type d -print"), *d, *save = NULL;
+
+	ck_assert(fd >= 0);
+	for (d = strtok_r(dirs, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
+		ck_assert_msg(inotify_add_watch(fd, d, IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB |
+		                                IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0,
+		              "watch %s", d);
+	free(dirs);
+	return fd;
+}
+
+START_TEST(test_proposal_leaves_the_working_tree)
+{
+	static const char snap[] =
+		"find . \\( -path ./.git -o -path ./state \\) -prune -o -printf '%p %y %m %s %T@ %l\\n'"
+		" | sort && find . \\( -path ./.git -o -path ./state \\) -prune -o -type f -print0 |"
+		" sort -z | xargs -0 sha256sum && git status --porcelain && git rev-parse HEAD";
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t, *c;
+	char *before, *after, *out, ev[4096];
+	size_t i;
+	int wfd;
+	bool found;
+
+	proj_web(&p, "webmem", false);
+	/* an executable query and one reached through a symbolic link, committed */
+	write_file(&p, "sql/shared/visits.sql", "SELECT id, person_id, at FROM visits\n");
+	git(&p, "rm -q sql/visits.sql");
+	out = proj_sh(&p, "ln -s shared/visits.sql sql/visits.sql && chmod 755 sql/people.sql &&"
+	              " git add -A sql && git commit -q -m 'links and modes' && echo ok");
+	free(out);
+	server_start(&s, &p, NULL, NULL, NULL);
+	before = proj_sh(&p, snap);
+	wfd = watch_tree(&p);
+
+	r = post(&s, "/api/files/sql/people.sql",
+	         "{\"content\": \"SELECT id, name, updated_at, voided FROM people WHERE id > 1\\n\","
+	         " \"message\": \"people after one\"}");
+	assert_status(r, 201);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/visits.sql",
+	         "{\"content\": \"SELECT id, person_id, at FROM visits WHERE id > 10\\n\","
+	         " \"message\": \"visits after ten\"}");
+	assert_status(r, 201);
+	resp_free(&r);
+
+	/* not a byte, mode, link or time of the working tree changed, not even for a moment */
+	ck_assert_msg(read(wfd, ev, sizeof(ev)) < 0 && errno == EAGAIN,
+	              "the working tree was written during a proposal");
+	close(wfd);
+	after = proj_sh(&p, snap);
+	ck_assert_str_eq(after, before);
+	free(after);
+
+	/* the reviews keep the mode and the link, and hold the edits */
+	out = proj_sh(&p, "git ls-tree review/1-people-after-one sql/people.sql &&"
+	              " git ls-tree review/2-visits-after-ten sql/visits.sql &&"
+	              " git cat-file -p review/2-visits-after-ten:sql/visits.sql && echo &&"
+	              " git show review/2-visits-after-ten:sql/shared/visits.sql");
+	ck_assert_msg(strstarts(out, "100755 blob") && strstr(out, "\n120000 blob") &&
+	              strstr(out, "\nshared/visits.sql\n") &&
+	              strstr(out, "FROM visits WHERE id > 10\n"), "%s", out);
+	free(out);
+	for (int k = 1; k <= 2; k++) {
+		char *path = xasprintf("/api/reviews/%d", k);
+		const char *want = k == 1 ? "+SELECT id, name, updated_at, voided FROM people WHERE id > 1"
+		                          : "+SELECT id, person_id, at FROM visits WHERE id > 10";
+
+		j = get_json(&s, path);
+		t = json_object_get(j, "diff");
+		found = false;
+		json_array_foreach(json_object_get(t, "changes"), i, c)
+			found |= strcmp(jstr(c, "target"), k == 1 ? "people" : "visits") == 0 &&
+			         strstr(jstr(c, "diff"), want) != NULL;
+		ck_assert_msg(found, "review %d: %s", k, json_dumps(t, 0));
+		json_decref(j);
+		free(path);
+	}
+
+	/* the server killed at moments during a proposal: nothing left behind, no half-made ref */
+	for (int k = 0; k < 8; k++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s.port) };
+		char *h = csrf_headers(&s), *body = xasprintf("{\"content\": \"SELECT %d AS id\\n\","
+		                                               " \"message\": \"try %d\"}", k, k);
+		char *req = xasprintf("POST /api/files/sql/visits.sql HTTP/1.1\r\nHost: %s:%d\r\n%s"
+		                      "Content-Length: %zu\r\n\r\n%s", s.host, s.port, h, strlen(body),
+		                      body);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		inet_pton(AF_INET, s.host, &sa.sin_addr);
+		ck_assert(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		ck_assert(send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req));
+		sleep_interruptible(0.004 * k, NULL);
+		kill(s.pid, SIGKILL);
+		waitpid(s.pid, NULL, 0);
+		close(fd);
+		close(s.outfd);
+		close(s.errfd);
+		after = proj_sh(&p, snap);
+		ck_assert_str_eq(after, before);
+		free(after);
+		/* the next proposal works, and clears what a kill left in the middle of a rename */
+		server_start(&s, &p, NULL, NULL, NULL);
+		free(body);
+		body = xasprintf("{\"content\": \"SELECT %d AS id\\n\", \"message\": \"after %d\"}",
+		                 k + 100, k);
+		r = post(&s, "/api/files/sql/visits.sql", body);
+		assert_status(r, 201);
+		resp_free(&r);
+		out = proj_sh(&p, "find .git -name '*.lock' && git fsck --no-dangling 2>&1 && echo ok");
+		ck_assert_str_eq(out, "ok\n");
+		free(out);
+		free(h);
+		free(body);
+		free(req);
+	}
+	free(before);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1014,6 +1166,7 @@ main(void)
 	add_case(s, "security", test_security);
 	add_case(s, "edit_and_review", test_edit_and_review);
 	add_case(s, "browser", test_browser);
+	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
 	rc = run_suite(s);
 	return rc;
 }
