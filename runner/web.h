@@ -23,14 +23,20 @@ struct web_config {
 	const struct sockaddr *addr; /* address to listen on */
 	socklen_t addrlen;
 	const char *token;           /* asked of every request, or NULL on loopback */
+	unsigned timeout;            /* seconds a client may stay idle (0: WEB_TIMEOUT) */
 };
+
+/* seconds an idle client keeps its connection, unless CHACC_UI_TIMEOUT says otherwise */
+#define WEB_TIMEOUT 30
 
 /* the address is not loopback (127.0.0.0/8, ::1, ::ffff:127.x): serving there needs a token */
 bool web_needs_token(const struct sockaddr *sa);
-/* listen and serve in background threads; 0 or -1 with *err */
+/* listen and serve in background threads; 0 or -1 with *err (web_conn.c) */
 int web_start(const struct web_config *c, char **err);
 /* the port the server listens on (the one chosen for port 0), or -1 */
 int web_port(void);
+/* the most clients served at once */
+unsigned web_max_clients(void);
 /* cancel running builds, end event streams, stop listening */
 void web_stop(void);
 
@@ -54,12 +60,26 @@ struct web_reply {
 	const char *type;            /* Content-Type */
 	char *body;                  /* malloc'ed */
 	size_t len;
-	const char *allow;           /* Allow header of a 405 */
+	bool fixed;                  /* body is static data (an asset), not malloc'ed */
+	char allow[64];              /* Allow header of a 405, or "" */
 	char *location;              /* Location header of a redirect, malloc'ed */
 	struct MHD_Response *raw;    /* a response made by the handler (event stream) */
+	bool authorised;             /* the request passed the token check: it gets the CSRF cookie */
+	char *token_cookie;          /* the token cookie a login sets, malloc'ed */
 };
 
 typedef void (*web_handler)(struct web_req *rq, struct web_reply *rp);
+
+/* web.c: the server's settings (recipe, token, CSRF token); 0 or -1 with *err */
+int web_setup(const struct web_config *c, char **err);
+void web_teardown(void);
+/* the CSRF token state-changing requests must show */
+const char *web_csrf(void);
+/*
+ * what a request's headers decide, before its body is read: the handler of
+ * its route, or NULL after replying (a refusal, a page, an asset, 404, 405)
+ */
+web_handler web_route(struct web_req *rq, struct web_reply *rp);
 
 /* a query-string argument, or NULL */
 const char *web_arg(struct web_req *rq, const char *name);
@@ -89,13 +109,27 @@ void api_runs(struct web_req *rq, struct web_reply *rp);
 void api_run(struct web_req *rq, struct web_reply *rp);
 void api_metrics(struct web_req *rq, struct web_reply *rp);
 
-/* web_jobs.c: builds in background threads and the event stream */
+/* web_jobs.c: builds in background threads */
 void jobs_init(void);
-/* stop every build and wait for it; end every event stream */
+/* cancel every build and refuse new ones */
+void jobs_cancel(void);
+/* wait for every build and forget them (after jobs_cancel, once no request runs) */
 void jobs_shutdown(void);
 void api_runs_start(struct web_req *rq, struct web_reply *rp);
 void api_run_cancel(struct web_req *rq, struct web_reply *rp);
 void api_jobs(struct web_req *rq, struct web_reply *rp);
+
+/*
+ * web_events.c: the event stream (server-sent events). A stream waits
+ * without a thread: its connection is suspended until an event or the
+ * keep-alive (every EVENTS_KEEPALIVE seconds) resumes it.
+ */
+#define EVENTS_KEEPALIVE 15
+void events_init(void);
+/* add an event (steals j); it gets its id */
+void events_push(struct json_t *j);
+/* end every stream */
+void events_shutdown(void);
 void api_events(struct web_req *rq, struct web_reply *rp);
 
 /* web_files.c: config files, their validation and reviews */

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "itest.h"
@@ -200,6 +201,42 @@ struct resp {
 	char *body;
 };
 
+/* strings no answer and no event may hold, besides SECRET */
+static const char *forbidden[16];
+static size_t nforbidden;
+/* the address requests come from (a loopback address), or NULL for the kernel's choice */
+static const char *client_src;
+
+static void
+assert_clean(const char *what, const char *text)
+{
+	ck_assert_msg(!strstr(text, SECRET), "%s gave away the password: %s", what, text);
+	for (size_t i = 0; i < nforbidden; i++)
+		ck_assert_msg(!strstr(text, forbidden[i]), "%s gave away '%s': %s", what, forbidden[i],
+		              text);
+}
+
+/* a socket connected to the server (from client_src when set) */
+static int
+server_socket(struct server *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	if (client_src) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, client_src, &me.sin_addr);
+		ck_assert_msg(bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0, "bind %s: %s",
+		              client_src, strerror(errno));
+	}
+	inet_pton(AF_INET, s->host, &sa.sin_addr);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to %s:%d: %s",
+	              s->host, s->port, strerror(errno));
+	return fd;
+}
+
 static void
 resp_free(struct resp *r)
 {
@@ -211,18 +248,13 @@ resp_free(struct resp *r)
 static struct resp
 http_raw(struct server *s, const char *req, size_t len, double timeout)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
 	struct resp r = { 0 };
 	struct buf b;
-	char tmp[8192], *sep;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char tmp[8192], *sep, *what;
+	int fd = server_socket(s);
 	double until = now_seconds() + timeout;
 	size_t off = 0;
 
-	ck_assert(fd >= 0);
-	inet_pton(AF_INET, s->host, &sa.sin_addr);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to %s:%d", s->host,
-	              s->port);
 	while (off < len) {
 		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 
@@ -249,6 +281,11 @@ http_raw(struct server *s, const char *req, size_t len, double timeout)
 	r.head = sep ? xstrndup(b.s, (size_t)(sep - b.s)) : xstrdup(b.s);
 	r.body = xstrdup(sep ? sep + 4 : "");
 	buf_release(&b);
+	/* every answer: no secret in it */
+	what = xstrndup(req, strcspn(req, "\r\n"));
+	assert_clean(what, r.head);
+	assert_clean(what, r.body);
+	free(what);
 	return r;
 }
 
@@ -262,8 +299,6 @@ http(struct server *s, const char *method, const char *path, const char *headers
 	struct resp r = http_raw(s, req, strlen(req), 30);
 
 	free(req);
-	ck_assert_msg(!strstr(r.head, SECRET) && !strstr(r.body, SECRET),
-	              "%s %s gave away the password: %s", method, path, r.body);
 	return r;
 }
 
@@ -974,6 +1009,209 @@ START_TEST(test_edit_and_review)
 }
 END_TEST
 
+/* a client that has sent half its request headers */
+static int
+slow_client(struct server *s)
+{
+	int fd = server_socket(s);
+	static const char part[] = "GET /api/targets HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+
+	ck_assert(send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(part) - 1);
+	return fd;
+}
+
+/* read fd until text arrives or the connection ends; true when it arrived */
+static bool
+await_text(int fd, const char *text, double timeout, struct buf *b)
+{
+	double until = now_seconds() + timeout;
+	char tmp[4096];
+
+	while (!strstr(b->s, text)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((until - now_seconds()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return false;
+		if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
+			return false;
+		buf_add(b, tmp, (size_t)n);
+	}
+	return true;
+}
+
+/* the peer closed fd within timeout seconds (what it sent before is read and dropped) */
+static bool
+closed_within(int fd, double timeout)
+{
+	double until = now_seconds() + timeout;
+	char tmp[4096];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((until - now_seconds()) * 1000);
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return false;
+		if (recv(fd, tmp, sizeof(tmp), 0) <= 0)
+			return true;
+	}
+}
+
+START_TEST(test_many_clients)
+{
+	enum { NSTREAMS = 500, NSLOW = 50 };
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct rlimit rl, low;
+	int streams[NSTREAMS], slow[NSLOW], ready = 0, open_ = 0;
+	double t0, dropped;
+	char *req;
+
+	proj_web(&p, "webmany", false);
+	/* the server starts with few descriptors: it must raise its limit itself */
+	ck_assert(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	ck_assert_msg(rl.rlim_max >= 2048, "the hard limit of open files is %lu",
+	              (unsigned long)rl.rlim_max);
+	low = rl;
+	low.rlim_cur = 256;
+	ck_assert(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	server_start(&s, &p, "CHACC_UI_TIMEOUT=3", NULL, NULL);
+	rl.rlim_cur = rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
+	ck_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	/* 500 event streams, each answered */
+	req = xasprintf("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", s.port);
+	for (int i = 0; i < NSTREAMS; i++) {
+		streams[i] = server_socket(&s);
+		ck_assert(send(streams[i], req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req));
+	}
+	free(req);
+	t0 = now_seconds() + 60;
+	for (int i = 0; i < NSTREAMS; i++) {
+		struct buf b;
+
+		buf_init(&b);
+		buf_adds(&b, "");
+		ready += await_text(streams[i], "retry: 2000", t0 - now_seconds(), &b);
+		buf_release(&b);
+	}
+	ck_assert_msg(ready == NSTREAMS, "%d of %d event streams answered", ready, NSTREAMS);
+	/* 50 clients that never finish their headers */
+	for (int i = 0; i < NSLOW; i++)
+		slow[i] = slow_client(&s);
+	t0 = now_seconds();
+	/* the UI still answers */
+	r = get(&s, "/api/csrf");
+	assert_status(r, 200);
+	resp_free(&r);
+	r = get(&s, "/api/targets");
+	assert_status(r, 200);
+	resp_free(&r);
+	/* a slow client is dropped once it has been idle for the timeout */
+	ck_assert_msg(closed_within(slow[0], 60), "a slow client is still connected after 60s");
+	dropped = now_seconds() - t0;
+	ck_assert_msg(dropped > 1.5, "a slow client was dropped after %.1fs, before the timeout",
+	              dropped);
+	t0 = now_seconds() + 30;
+	for (int i = 1; i < NSLOW; i++) {
+		ck_assert_msg(closed_within(slow[i], t0 - now_seconds()), "slow client %d still connected",
+		              i);
+		close(slow[i]);
+	}
+	close(slow[0]);
+	/* the event streams, idle for longer than the timeout, stay, and get the next event */
+	r = post(&s, "/api/runs", "{}");
+	assert_status(r, 202);
+	resp_free(&r);
+	t0 = now_seconds() + 60;
+	for (int i = 0; i < NSTREAMS; i += 7) {
+		struct buf b;
+
+		buf_init(&b);
+		buf_adds(&b, "");
+		open_ += await_text(streams[i], "\"type\":\"job\"", t0 - now_seconds(), &b);
+		buf_release(&b);
+	}
+	ck_assert_msg(open_ == (NSTREAMS + 6) / 7, "%d of %d event streams saw the job", open_,
+	              (NSTREAMS + 6) / 7);
+	for (int i = 0; i < NSTREAMS; i++)
+		close(streams[i]);
+	server_stop(&s);
+
+	/* with a token, a request without it is refused before its body is read */
+	server_start(&s, &p, NULL, NULL, "slow-body-token");
+	r = http_raw(&s, "POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{",
+	             strlen("POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"),
+	             10);
+	assert_status(r, 401);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the answer is a JSON object with an "error" string, whatever its status */
+static void
+assert_json_error(struct resp *r, const char *what)
+{
+	json_t *j = body_json(r);
+
+	ck_assert_msg(json_is_object(j) && json_is_string(json_object_get(j, "error")), "%s: %d %s",
+	              what, r->status, r->body);
+	json_decref(j);
+}
+
+START_TEST(test_edges)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	static const char *const bad_ids[] = {
+		"Last-Event-ID: -1\r\n", "Last-Event-ID: abc\r\n", "Last-Event-ID: 1e3\r\n",
+		"Last-Event-ID: 99999999999999999999\r\n",
+	};
+
+	proj_web(&p, "webedges", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* event ids: the largest one is no crash, and what is no id is refused */
+	r = http_raw(&s, "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	             "Last-Event-ID: 9223372036854775807\r\n\r\n",
+	             strlen("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                    "Last-Event-ID: 9223372036854775807\r\n\r\n"), 2);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "retry: 2000"), "%s", r.body);
+	resp_free(&r);
+	for (size_t i = 0; i < LEN(bad_ids); i++) {
+		r = http(&s, "GET", "/api/events", bad_ids[i], NULL);
+		assert_status(r, 400);
+		assert_json_error(&r, bad_ids[i]);
+		resp_free(&r);
+	}
+	r = get(&s, "/api/events?since=9223372036854775808");
+	assert_status(r, 400);
+	resp_free(&r);
+	server_stop(&s);
+	/* a request without the token gets no CSRF cookie */
+	server_start(&s, &p, NULL, NULL, "edge-token");
+	r = get(&s, "/api/targets");
+	assert_status(r, 401);
+	ck_assert_msg(!strstr(r.head, "chacc_csrf"), "%s", r.head);
+	resp_free(&r);
+	r = get(&s, "/");
+	assert_status(r, 401);
+	ck_assert_msg(!strstr(r.head, "chacc_csrf"), "%s", r.head);
+	resp_free(&r);
+	r = http(&s, "GET", "/api/targets", "Authorization: Bearer edge-token\r\n", NULL);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.head, "Set-Cookie: chacc_csrf="), "%s", r.head);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 /* the UI in headless Chromium: tests/browser/run.mjs; screenshots under state/screenshots */
 START_TEST(test_browser)
 {
@@ -1013,6 +1251,8 @@ main(void)
 	add_case(s, "cancel_and_responsive", test_cancel_and_responsive);
 	add_case(s, "security", test_security);
 	add_case(s, "edit_and_review", test_edit_and_review);
+	add_case(s, "many_clients", test_many_clients);
+	add_case(s, "edges", test_edges);
 	add_case(s, "browser", test_browser);
 	rc = run_suite(s);
 	return rc;
