@@ -30,7 +30,8 @@ const char usage_serve[] =
 	"\n"
 	"Up to 1024 clients are served at once (fewer when the limit of open files\n"
 	"is low); event streams hold no thread. A client idle for 30 seconds, or\n"
-	"CHACC_UI_TIMEOUT seconds, is disconnected.\n";
+	"CHACC_UI_TIMEOUT seconds, is disconnected. Answers and events never hold\n"
+	"a password, nor the users, hosts and sockets of connections.\n";
 
 static volatile int stopping;
 
@@ -113,6 +114,8 @@ cmd_serve(struct opts *o)
 	rc = open_session(&s, o, false);
 	if (rc == EXIT_OK)
 		printf("chacc: recipe '%s': %zu targets\n", s.r->name, s.r->ntargets);
+	/* its connections are known before the first request */
+	scrub_add_recipe(s.r);
 	session_release(&s);
 	if (rc != EXIT_OK && access(o->file ? o->file : "chacc.yml", F_OK) < 0)
 		return rc;

@@ -136,21 +136,30 @@ reply_body(struct web_reply *rp, int status, const char *type, char *body, size_
 void
 web_text(struct web_reply *rp, int status, const char *type, const char *text, size_t len)
 {
-	char *s = xmalloc(len + 1);
+	size_t n;
+	char *s = scrub_textn(text, len, &n);
 
-	memcpy(s, text, len);
-	s[len] = '\0';
-	reply_body(rp, status, type, s, len);
+	reply_body(rp, status, type, s, n);
 }
 
 void
 web_json(struct web_reply *rp, int status, json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+	char *s;
 
+	if (!j) {
+		/* a json_pack() refused its strings: say so, never "null" */
+		status = 500;
+		j = json_pack("{s:s}", "error", "the answer could not be encoded as JSON");
+	}
+	scrub_json(j);
+	s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 	json_decref(j);
-	reply_body(rp, status, "application/json", xasprintf("%s\n", s ? s : "null"),
-	           strlen(s ? s : "null") + 1);
+	if (!s) {
+		status = 500;
+		s = xstrdup("{\"error\": \"the answer could not be encoded as JSON\"}");
+	}
+	reply_body(rp, status, "application/json", xasprintf("%s\n", s), strlen(s) + 1);
 	free(s);
 }
 
@@ -159,11 +168,14 @@ web_error(struct web_reply *rp, int status, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	json_t *j = json_object();
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	web_json(rp, status, json_pack("{s:s}", "error", msg));
+	/* a message may quote what a client sent: a path, a name, not always UTF-8 */
+	json_object_set_new(j, "error", web_jstr(msg));
+	web_json(rp, status, j);
 	free(msg);
 }
 
@@ -206,6 +218,8 @@ web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool co
 	struct opts o = { .file = srv.recipe };
 	int rc = open_session(s, &o, connect);
 
+	/* before any message of a failed connection reaches the client */
+	scrub_add_recipe(s->r);
 	if (rc == EXIT_OK)
 		return 0;
 	if (rc == EXIT_USAGE)
@@ -348,7 +362,7 @@ serve_asset(struct web_req *rq, struct web_reply *rp)
 		web_error(rp, 404, "no such file '%s'", rq->path);
 		return;
 	}
-	/* served as it is: no copy */
+	/* served as it is: no copy, nothing to scrub */
 	reply_body(rp, 200, a->type, (char *)a->data, a->len);
 	rp->fixed = true;
 }
@@ -491,6 +505,9 @@ web_setup(const struct web_config *c, char **err)
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
 	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
 	env_load_dotenv(".");
+	scrub_init();
+	if (srv.token)
+		scrub_add(srv.token, NULL, true);
 	return 0;
 }
 

@@ -1,5 +1,4 @@
 /* web_jobs.c: builds started from the web UI, in background threads */
-#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -52,16 +51,17 @@ on_log(void *arg, enum log_level lvl, const char *event, const char *target, lon
 
 	if (lvl == LOG_DEBUG)
 		return;
-	j = json_pack("{s:s, s:s, s:s}", "type", "log", "level", levels[lvl], "event", event);
+	j = json_pack("{s:s, s:s, s:o}", "type", "log", "level", levels[lvl], "event",
+	              web_jstr(event));
 	if (target)
-		json_object_set_new(j, "target", json_string(target));
+		json_object_set_new(j, "target", web_jstr(target));
 	if (run_id > 0)
 		json_object_set_new(j, "run_id", json_integer(run_id));
 	if (rows >= 0)
 		json_object_set_new(j, "rows", json_integer(rows));
 	if (msg && *msg)
-		json_object_set_new(j, "message", json_stringn(msg, strlen(msg) > 4000 ? 4000 :
-		                                               strlen(msg)));
+		json_object_set_new(j, "message", web_jstrn(msg, strlen(msg) > 4000 ? 4000 :
+		                                             strlen(msg)));
 	events_push(j);
 }
 
@@ -90,20 +90,20 @@ job_run_id(struct job *j)
 static json_t *
 job_json(struct job *j)
 {
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:f}", "job", j->id, "mode", j->mode,
-	                      "started_by", j->who, "state", j->done ? "done" : "running",
-	                      "started", j->started);
+	json_t *o = json_pack("{s:i, s:s, s:o, s:s, s:f}", "job", j->id, "mode", j->mode,
+	                      "started_by", web_jstr(j->who), "state", j->done ? "done" :
+	                      "running", "started", j->started);
 	json_t *t = json_array();
 	long long id = job_run_id(j);
 
 	for (size_t i = 0; i < j->o.nargs; i++)
-		json_array_append_new(t, json_string(j->args[i]));
+		json_array_append_new(t, web_jstr(j->args[i]));
 	json_object_set_new(o, "targets", t);
 	json_object_set_new(o, "run_id", id > 0 ? json_integer(id) : json_null());
 	if (j->done) {
 		json_object_set_new(o, "exit", json_integer(j->rc));
 		json_object_set_new(o, "ended", json_real(j->ended));
-		json_object_set_new(o, "message", json_string(j->message));
+		json_object_set_new(o, "message", web_jstr(j->message));
 	}
 	return o;
 }
@@ -144,9 +144,20 @@ job_main(void *arg)
 	if (f)
 		fclose(f);
 	if (text && len) {
+		char *w = text;
+
 		fputs(text, stderr);
+		/* each line without the program's name before it, as web_messages() does */
+		for (const char *r = text; r < text + len;) {
+			if ((r == text || r[-1] == '\n') && strncmp(r, "chacc: ", 7) == 0)
+				r += 7;
+			else
+				*w++ = *r++;
+		}
+		len = (size_t)(w - text);
 		while (len > 0 && text[len - 1] == '\n')
-			text[--len] = '\0';
+			len--;
+		text[len] = '\0';
 	}
 	pthread_mutex_lock(&jobs.mu);
 	j->rc = rc;
