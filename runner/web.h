@@ -36,8 +36,6 @@ bool web_needs_token(const struct sockaddr *sa);
 int web_start(const struct web_config *c, char **err);
 /* the port the server listens on (the one chosen for port 0), or -1 */
 int web_port(void);
-/* the most clients served at once */
-unsigned web_max_clients(void);
 /* cancel running builds, end event streams, stop listening */
 void web_stop(void);
 

@@ -36,7 +36,7 @@ struct reqstate {
 	const char *url, *method;    /* MHD's, valid until the request completes */
 	struct buf body;
 	bool too_big;
-	web_handler fn;              /* the route's handler, run by a worker */
+	web_handler fn;              /* the route's handler, run by a worker; NULL once answered */
 	const char *rest;
 	char client[64];
 	struct web_reply rp;
@@ -235,6 +235,7 @@ request_start(struct reqstate *st)
 	st->rest = rq.rest;
 	/* far too big: answer now, before reading it */
 	if (cl && strtoull(cl, NULL, 10) > 8ull * WEB_MAX_BODY) {
+		st->fn = NULL;
 		web_error(&st->rp, 413, "request body over %d bytes", WEB_MAX_BODY);
 		return respond(st->conn, &st->rp);
 	}
@@ -260,6 +261,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (atomic_load(&st->answered))
 		return respond(c, &st->rp);
+	if (!st->fn) {
+		/* answered from its headers: the body is not read */
+		*size = 0;
+		return MHD_YES;
+	}
 	if (*size) {
 		if (st->body.len + *size > WEB_MAX_BODY)
 			st->too_big = true;
@@ -400,12 +406,6 @@ web_port(void)
 	                                NULL;
 
 	return i ? i->port : -1;
-}
-
-unsigned
-web_max_clients(void)
-{
-	return max_clients;
 }
 
 void
