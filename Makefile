@@ -38,7 +38,8 @@ OBJ = \
 	runner/vcs_propose.o
 CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
-	runner/web_review.o runner/cmd_serve.o web/assets.o
+	runner/web_review.o runner/cmd_serve.o web/assets.o \
+	runner/web_conn.o runner/web_events.o runner/web_scrub.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js

@@ -62,6 +62,18 @@ web_path_norm(const char *dir, const char *rel)
 	return buf_detach(&b);
 }
 
+const char *
+web_file_refusal(const char *text, size_t len)
+{
+	if (!web_utf8(text, len))
+		return "it is not UTF-8 text: the editor opens UTF-8 files only";
+	/* its text reaches the client as written: see scrub_json() */
+	if (scrub_has_secret(text, len))
+		return "it holds a password or token of this server's configuration: keep secrets in"
+		       " .env and name them as ${VAR}";
+	return NULL;
+}
+
 static bool
 has_ext(const char *name)
 {
@@ -185,7 +197,9 @@ walk(const char *dir, json_t *out, int depth)
 		struct stat st;
 		int status;
 
-		if (ents[i]->d_name[0] != '.' && lstat(path, &st) == 0 && json_array_size(out) < 5000) {
+		/* a name that is not UTF-8 cannot be asked for in a URL the UI makes: left out */
+		if (ents[i]->d_name[0] != '.' && web_utf8(path, strlen(path)) && lstat(path, &st) == 0 &&
+		    json_array_size(out) < 5000) {
 			if (S_ISDIR(st.st_mode) && depth < 16)
 				walk(path, out, depth + 1);
 			else if ((ok = web_path_check(path, true, &status, &err))) {
@@ -232,9 +246,14 @@ api_file(struct web_req *rq, struct web_reply *rp)
 	else if (!(text = readfile(path, &len)))
 		web_error(rp, 404, "cannot read '%s': %s", path, strerror(errno));
 	else {
-		web_json(rp, 200, json_pack("{s:s, s:s%, s:s, s:b}", "path", path, "content", text, len,
-		                            "language", language(path), "recipe",
-		                            strcmp(path, web_recipe()) == 0));
+		const char *why = web_file_refusal(text, len);
+
+		if (why)
+			web_error(rp, 415, "cannot open '%s': %s", path, why);
+		else
+			web_json(rp, 200, json_pack("{s:o, s:s%, s:s, s:b}", "path", web_jstr(path),
+			                            "content", text, len, "language", language(path),
+			                            "recipe", strcmp(path, web_recipe()) == 0));
 		free(text);
 	}
 	free(path);
@@ -317,13 +336,14 @@ add_problems(json_t *out, const char *text)
 		else if ((col = 0, sscanf(line, "%1023[^:]:%d: %n", file, &ln, &used)) >= 2 && used > 0)
 			;
 		else {
-			json_array_append_new(out, json_pack("{s:s}", "message", line));
+			json_array_append_new(out, json_pack("{s:o}", "message", web_jstr(line)));
 			continue;
 		}
 		{
 			char *norm = web_path_norm(NULL, file);
 
-			o = json_pack("{s:s, s:i, s:s}", "file", norm, "line", ln, "message", line + used);
+			o = json_pack("{s:o, s:i, s:o}", "file", web_jstr(norm), "line", ln, "message",
+			              web_jstr(line + used));
 			free(norm);
 		}
 		if (col > 0)
@@ -397,9 +417,10 @@ yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
 
 			char *msg = xasprintf("syntax error: %s", p.problem ? p.problem : "bad YAML");
 
-			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", path,
-			                                     "line", (int)m.line + 1, "column",
-			                                     (int)m.column + 1, "message", msg));
+			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
+			                                     web_jstr(path), "line", (int)m.line + 1,
+			                                     "column", (int)m.column + 1, "message",
+			                                     web_jstr(msg)));
 			free(msg);
 			break;
 		}
@@ -426,15 +447,16 @@ web_validate(const char *path, const char *text, size_t len)
 	ov.path = norm;
 	ov.is_new = stat(path, &st) < 0;
 	if (memchr(text, '\0', len))
-		json_array_append_new(out, json_pack("{s:s, s:s}", "file", norm, "message",
+		json_array_append_new(out, json_pack("{s:o, s:s}", "file", web_jstr(norm), "message",
 		                                     "the file holds a NUL byte: not text"));
 	if (strcmp(lang, "json") == 0) {
 		json_error_t e;
 		json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &e);
 
 		if (!j)
-			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", norm, "line",
-			                                     e.line, "column", e.column, "message", e.text));
+			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
+			                                     web_jstr(norm), "line", e.line, "column",
+			                                     e.column, "message", web_jstr(e.text)));
 		json_decref(j);
 	} else if (strcmp(lang, "yaml") == 0)
 		yaml_syntax(out, norm, text, len);
