@@ -112,6 +112,7 @@ api_targets(struct web_req *rq, struct web_reply *rp)
 
 	if (web_session(rq, rp, &s, true) < 0)
 		return;
+	s.ps.offline = true;  /* states from the target database only, as 'chacc status' */
 	if (plan(rq, rp, &s, &o, &order, &n, &items) == 0) {
 		char *now = report_now(&s);
 
@@ -135,6 +136,7 @@ api_status(struct web_req *rq, struct web_reply *rp)
 
 	if (web_session(rq, rp, &s, true) < 0)
 		return;
+	s.ps.offline = true;
 	if (plan(rq, rp, &s, &o, &order, &n, &items) == 0)
 		web_json(rp, 200, report_status(&s, items, n));
 	free(order);
@@ -287,6 +289,7 @@ api_target(struct web_req *rq, struct web_reply *rp)
 	}
 	o.args = &name;
 	o.nargs = 1;
+	s.ps.offline = true;
 	if (plan(rq, rp, &s, &o, &order, &n, &items) < 0)
 		goto out;
 	def = definition_json(s.r, nd);
@@ -331,6 +334,7 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 		return;
 	}
 	/* the picture is drawn without the database too; states need it */
+	s.ps.offline = true;
 	if (session_connect(&s) != EXIT_OK || make_plan(&s, &o, &order, &n, &items) < 0)
 		problem = web_messages(rq);
 	res = json_pack("{s:o}", "recipe", web_jstr(s.r->name));

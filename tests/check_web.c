@@ -1709,6 +1709,41 @@ START_TEST(test_proposal_leaves_the_working_tree)
 }
 END_TEST
 
+START_TEST(test_status_without_the_source)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct result b;
+	json_t *j, *t;
+	size_t i;
+
+	proj_web(&p, "webnosrc", false);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&b);
+	result_free(&b);
+	/* the source goes away: the dashboard's states come from the target database */
+	server_start(&s, &p, "SOURCE_DB_SOCKET=/nonexistent/mysqld.sock", NULL, NULL);
+	j = get_json(&s, "/api/status");
+	ck_assert_int_eq(json_array_size(j), 4);
+	json_array_foreach(j, i, t)
+		ck_assert_str_eq(jstr(t, "state"), "ok");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "target"), "people");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "detail"), "source not checked");
+	json_decref(j);
+	j = get_json(&s, "/api/targets");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "state"), "ok");
+	json_decref(j);
+	/* a plan asks the source: it cannot, and says for which target */
+	r = get(&s, "/api/plan");
+	ck_assert_msg(r.status == 503 && strstr(r.body, "target 'people'"), "%d %s", r.status,
+	              r.body);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1728,6 +1763,7 @@ main(void)
 	add_case(s, "edges", test_edges);
 	add_case(s, "browser", test_browser);
 	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
+	add_case(s, "status_without_the_source", test_status_without_the_source);
 	rc = run_suite(s);
 	return rc;
 }
