@@ -20,6 +20,10 @@ OBJ = \
 	runner/sqlsplit.o \
 	runner/env.o \
 	runner/recipe.o \
+	runner/recipe_yaml.o \
+	runner/recipe_walk.o \
+	runner/recipe_files.o \
+	runner/recipe_check.o \
 	runner/db_mariadb.o \
 	runner/graph.o \
 	runner/plan.o \

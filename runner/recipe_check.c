@@ -1,0 +1,222 @@
+/* recipe_check.c: the checks of a whole recipe, and its SQL files */
+#include "recipe_impl.h"
+#include "env.h"
+#include "sqlsplit.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* checks of the whole recipe */
+
+/* the env-expanded text of a target's SQL file, or NULL (reported) */
+static char *
+readsql(struct loader *ld, const struct target *t, const char *what, const char *path)
+{
+	char *text, *s, *unset;
+
+	if (!path)
+		return NULL;
+	if (!(text = ldread(ld, path, NULL))) {
+		ldterr(ld, t, "%s file '%s' not found", what, path);
+		return NULL;
+	}
+	if (!(s = env_expand(text, &unset))) {
+		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, path);
+		free(unset);
+	}
+	free(text);
+	return s;
+}
+
+/* a query, DDL or probe file holds exactly one statement */
+static void
+onestatement(struct loader *ld, const struct target *t, const char *what, const char *path,
+             const char *sql)
+{
+	struct sqlscript s = { 0 };
+	char *err = NULL;
+
+	if (!sql)
+		return;
+	if (sqlsplit(sql, strlen(sql), &s, &err) < 0) {
+		ldterr(ld, t, "%s file '%s': %s", what, path, err);
+		free(err);
+	} else if (s.nstmts != 1)
+		ldterr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, path,
+		     s.nstmts);
+	sqlscript_release(&s);
+}
+
+/* a script splits into statements: quotes and comments are closed */
+static void
+scriptsplits(struct loader *ld, const struct target *t)
+{
+	struct sqlscript s = { 0 };
+	char *err = NULL;
+
+	if (!t->script_sql)
+		return;
+	if (sqlsplit(t->script_sql, strlen(t->script_sql), &s, &err) < 0) {
+		ldterr(ld, t, "script file '%s': %s", t->script, err);
+		free(err);
+	}
+	sqlscript_release(&s);
+}
+
+/* the first ${conn.NAME...} in text whose NAME is no connection, reported */
+static void
+connrefs(struct loader *ld, const struct target *t, const char *text, const char *where)
+{
+	const char *p = text, *name;
+	char *n;
+	size_t len;
+
+	while (p && (p = strstr(p, "${conn."))) {
+		name = p + 7;
+		len = strcspn(name, ".}");
+		p = name + len;
+		if (*p != '.')
+			continue;
+		n = xstrndup(name, len);
+		if (!recipe_conn(ld->r, n)) {
+			ldterr(ld, t, "'%s' uses unknown connection '%s'", where, n);
+			free(n);
+			return;
+		}
+		free(n);
+	}
+}
+
+static void
+checkkind(struct loader *ld, const struct target *t)
+{
+	const char *k = kind_name(t->kind);
+	const char *a = t->kind == KIND_EXTRACT ? "an extract" : "a table target";
+
+	if (t->kind == KIND_EXTRACT && !t->from)
+		ldterr(ld, t, "an extract needs 'from', the connection it reads");
+	if (t->kind != KIND_EXTRACT && t->from)
+		ldterr(ld, t, "'from' is only for extract targets, not %s", k);
+	if (t->kind != KIND_SCRIPT && !t->query)
+		ldterr(ld, t, "%s needs 'query'", a);
+	if (t->kind != KIND_SCRIPT && t->script)
+		ldterr(ld, t, "'script' is only for script targets (a %s target has 'query')", k);
+	if (t->kind == KIND_SCRIPT && !t->script)
+		ldterr(ld, t, "a script target needs 'script'");
+	if (t->kind == KIND_SCRIPT && t->query)
+		ldterr(ld, t, "'query' is not for script targets (use 'script')");
+	if (t->kind != KIND_SCRIPT && t->call)
+		ldterr(ld, t, "'call' is only for script targets");
+	if (t->kind != KIND_SCRIPT && t->incr.enabled && !t->key.n)
+		ldterr(ld, t, "incremental needs 'key', the columns rows are upserted by");
+}
+
+static void
+checktarget(struct loader *ld, size_t i)
+{
+	struct recipe *r = ld->r;
+	struct target *t = &r->targets[i];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (!strcmp(r->targets[j].name, t->name)) {
+			lderr(ld, t->file, t->line, "target '%s' defined twice (first at %s:%d)",
+			    t->name, r->targets[j].file, r->targets[j].line);
+			break;
+		}
+	}
+	checkkind(ld, t);
+	if (t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
+		ldterr(ld, t, "unknown connection '%s' in 'from'", t->from);
+	for (j = 0; j < t->needs.n; j++)
+		if (!recipe_target(r, t->needs.v[j]))
+			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
+			    t->name, t->needs.v[j]);
+	if (t->kind != KIND_SCRIPT)
+		t->query_sql = readsql(ld, t, "query", t->query);
+	else
+		t->script_sql = readsql(ld, t, "script", t->script);
+	t->create_sql = readsql(ld, t, "create", t->create);
+	t->incr.probe_sql = readsql(ld, t, "probe", t->incr.probe);
+	onestatement(ld, t, "query", t->query, t->query_sql);
+	onestatement(ld, t, "create", t->create, t->create_sql);
+	onestatement(ld, t, "probe", t->incr.probe, t->incr.probe_sql);
+	scriptsplits(ld, t);
+	connrefs(ld, t, t->query_sql, t->query);
+	connrefs(ld, t, t->script_sql, t->script);
+	connrefs(ld, t, t->create_sql, t->create);
+	connrefs(ld, t, t->incr.probe_sql, t->incr.probe);
+	connrefs(ld, t, t->call, "call");
+}
+
+static void
+cycle(struct loader *ld, const size_t *stack, size_t depth, size_t j)
+{
+	struct recipe *r = ld->r;
+	struct buf b;
+	size_t p = 0;
+
+	while (stack[p] != j)
+		p++;
+	buf_init(&b);
+	for (; p <= depth; p++)
+		buf_addf(&b, "%s -> ", r->targets[stack[p]].name);
+	buf_adds(&b, r->targets[j].name);
+	lderr(ld, r->targets[j].file, r->targets[j].line, "dependency cycle: %s", b.s);
+	buf_release(&b);
+}
+
+/* depth-first from target i; state: 0 new, 1 on the stack, 2 done */
+static void
+visit(struct loader *ld, size_t i, char *state, size_t *stack, size_t depth)
+{
+	struct recipe *r = ld->r;
+	struct target *t = &r->targets[i], *u;
+	size_t k, j;
+
+	state[i] = 1;
+	stack[depth] = i;
+	for (k = 0; k < t->needs.n; k++) {
+		if (!(u = recipe_target(r, t->needs.v[k])))
+			continue;
+		j = u - r->targets;
+		if (state[j] == 1)
+			cycle(ld, stack, depth, j);
+		else if (state[j] == 0)
+			visit(ld, j, state, stack, depth + 1);
+	}
+	state[i] = 2;
+}
+
+void
+ldcheck(struct loader *ld)
+{
+	struct recipe *r = ld->r;
+	size_t i, j, *stack;
+	char *state;
+
+	for (i = 0; i < r->nconns; i++) {
+		for (j = 0; j < i; j++) {
+			if (!strcmp(r->conns[i].name, r->conns[j].name)) {
+				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
+				    "connection '%s' defined twice (first at %s:%d)", r->conns[i].name,
+				    ld->connwhere[j].file, ld->connwhere[j].line);
+				break;
+			}
+		}
+	}
+	if (r->target_conn && !recipe_conn(r, r->target_conn))
+		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
+		    r->target_conn);
+	for (i = 0; i < r->ntargets; i++)
+		checktarget(ld, i);
+	state = xcalloc(r->ntargets, 1);
+	stack = xcalloc(r->ntargets, sizeof(*stack));
+	for (i = 0; i < r->ntargets; i++)
+		if (!state[i])
+			visit(ld, i, state, stack, 0);
+	free(state);
+	free(stack);
+}
