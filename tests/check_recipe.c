@@ -393,6 +393,35 @@ START_TEST(test_env_expand)
 }
 END_TEST
 
+/* nested defaults and unclosed "${" in a large file: no deep recursion, no quadratic scan */
+START_TEST(test_env_expand_hostile)
+{
+	size_t n = 200000, i;
+	struct buf b;
+	char *s, *unset;
+
+	unsetenv("CHT_NOPE");
+	buf_init(&b);
+	for (i = 0; i < n; i++)
+		buf_adds(&b, "${CHT_NOPE:-");
+	buf_adds(&b, "deepest");
+	for (i = 0; i < n; i++)
+		buf_addc(&b, '}');
+	s = env_expand(b.s, &unset);
+	ck_assert_str_eq(s, "deepest");
+	free(s);
+	buf_release(&b);
+
+	buf_init(&b);
+	for (i = 0; i < n; i++)
+		buf_adds(&b, "${a ");
+	s = env_expand(b.s, &unset);
+	ck_assert_str_eq(s, b.s);
+	free(s);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_dotenv)
 {
 	env_load_dotenv(envdir);
@@ -591,6 +620,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_json_recipe);
 	tcase_add_test(tc, test_source_interface);
 	tcase_add_test(tc, test_env_expand);
+	tcase_add_test(tc, test_env_expand_hostile);
 	tcase_add_test(tc, test_dotenv);
 	suite_add_tcase(s, tc);
 
