@@ -97,7 +97,7 @@ ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(lderrs(), "%s:%d: target '%s': ", t->file, t->line, t->name);
+	fprintf(lderrs(), "%s:%d: target '%s': ", t->file, t->line, ldshown(ld, t->name));
 	va_start(ap, fmt);
 	vfprintf(lderrs(), fmt, ap);
 	va_end(ap);
@@ -130,6 +130,40 @@ ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 	ld->nerr++;
 }
 
+void
+ldasis(struct loader *ld, const char *value, const char *raw)
+{
+	if (ld->nasis == ld->asiscap) {
+		ld->asiscap = ld->asiscap ? 2 * ld->asiscap : 16;
+		ld->asis = xreallocarray(ld->asis, ld->asiscap, sizeof(*ld->asis));
+	}
+	ld->asis[ld->nasis].value = xstrdup(value);
+	ld->asis[ld->nasis].raw = xstrdup(raw);
+	ld->nasis++;
+	ld->asis_sorted = false;
+}
+
+static int
+cmpasis(const void *a, const void *b)
+{
+	return strcmp(((const struct asis *)a)->value, ((const struct asis *)b)->value);
+}
+
+const char *
+ldshown(struct loader *ld, const char *s)
+{
+	struct asis key = { (char *)s, NULL }, *found;
+
+	if (!s || !ld->nasis)
+		return s;
+	if (!ld->asis_sorted) {
+		qsort(ld->asis, ld->nasis, sizeof(*ld->asis), cmpasis);
+		ld->asis_sorted = true;
+	}
+	found = bsearch(&key, ld->asis, ld->nasis, sizeof(*ld->asis), cmpasis);
+	return found ? found->raw : s;
+}
+
 static void
 loader_release(struct loader *ld)
 {
@@ -148,6 +182,13 @@ loader_release(struct loader *ld)
 	free(ld->conns.v);
 	free(ld->targets.v);
 	free(ld->prefix);
+	free(ld->root);
+	for (i = 0; i < ld->nasis; i++) {
+		explicit_bzero(ld->asis[i].value, strlen(ld->asis[i].value));
+		free(ld->asis[i].value);
+		free(ld->asis[i].raw);
+	}
+	free(ld->asis);
 }
 
 struct recipe *
@@ -171,6 +212,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src)
 		ldworktree(&ld.wt, r->dir);
 		ld.src = &ld.wt;
 	}
+	ldproject(&ld);
 	ldseen(&ld, base);
 	ldloadfile(&ld, base, path, true);
 	for (i = 0; i < ld.ninc; i++)

@@ -18,6 +18,8 @@ struct fsrc {
 	char *(*read)(void *ctx, const char *relpath, size_t *len);
 	/* expand a glob into sorted malloc'ed relative paths; returns count or -1 */
 	long (*glob)(void *ctx, const char *pattern, char ***paths);
+	/* reads the working tree: symbolic links must stay in the project */
+	bool worktree;
 };
 
 struct conn {

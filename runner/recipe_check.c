@@ -4,73 +4,35 @@
 #include "sqlsplit.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* checks of the whole recipe */
 
-/* the env-expanded text of a target's SQL file, or NULL (reported) */
-static char *
-readsql(struct loader *ld, const struct target *t, const char *what, const char *path)
+/* the line of text at offset at */
+static int
+lineat(const char *text, size_t at)
 {
-	char *text, *s, *unset;
+	int line = 1;
+	size_t i;
 
-	if (!path)
-		return NULL;
-	if (!(text = ldread(ld, path, NULL))) {
-		ldterr(ld, t, "%s file '%s' not found", what, path);
-		return NULL;
-	}
-	if (!(s = env_expand(text, &unset))) {
-		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, path);
-		free(unset);
-	}
-	free(text);
-	return s;
+	for (i = 0; i < at; i++)
+		line += text[i] == '\n';
+	return line;
 }
 
-/* a query, DDL or probe file holds exactly one statement */
+/*
+ * the first ${conn.NAME...} in text whose NAME is no connection, reported. raw is
+ * the text as written: a name that only a variable's value brings is not shown
+ */
 static void
-onestatement(struct loader *ld, const struct target *t, const char *what, const char *path,
-             const char *sql)
-{
-	struct sqlscript s = { 0 };
-	char *err = NULL;
-
-	if (!sql)
-		return;
-	if (sqlsplit(sql, strlen(sql), &s, &err) < 0) {
-		ldterr(ld, t, "%s file '%s': %s", what, path, err);
-		free(err);
-	} else if (s.nstmts != 1)
-		ldterr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, path,
-		     s.nstmts);
-	sqlscript_release(&s);
-}
-
-/* a script splits into statements: quotes and comments are closed */
-static void
-scriptsplits(struct loader *ld, const struct target *t)
-{
-	struct sqlscript s = { 0 };
-	char *err = NULL;
-
-	if (!t->script_sql)
-		return;
-	if (sqlsplit(t->script_sql, strlen(t->script_sql), &s, &err) < 0) {
-		ldterr(ld, t, "script file '%s': %s", t->script, err);
-		free(err);
-	}
-	sqlscript_release(&s);
-}
-
-/* the first ${conn.NAME...} in text whose NAME is no connection, reported */
-static void
-connrefs(struct loader *ld, const struct target *t, const char *text, const char *where)
+connrefs(struct loader *ld, const struct target *t, const char *text, const char *raw,
+         const char *where)
 {
 	const char *p = text, *name;
-	char *n;
+	char *n, *ref;
 	size_t len;
 
 	while (p && (p = strstr(p, "${conn."))) {
@@ -81,12 +43,69 @@ connrefs(struct loader *ld, const struct target *t, const char *text, const char
 			continue;
 		n = xstrndup(name, len);
 		if (!recipe_conn(ld->r, n)) {
-			ldterr(ld, t, "'%s' uses unknown connection '%s'", where, n);
+			ref = xasprintf("${conn.%s.", n);
+			if (strstr(raw, ref))
+				ldterr(ld, t, "'%s' uses unknown connection '%s'", where, n);
+			else
+				ldterr(ld, t, "'%s' uses an unknown connection through a variable",
+				    where);
+			free(ref);
 			free(n);
 			return;
 		}
 		free(n);
 	}
+}
+
+/*
+ * a target's SQL file: read, checked (text, one statement if one, its
+ * quotes and comments closed, its connections), and its text with variables
+ * expanded, or NULL (reported). Messages name the path as written.
+ */
+static char *
+sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
+        bool one)
+{
+	const char *shown = ldshown(ld, path), *why, *nul;
+	struct sqlscript ss = { 0 };
+	char *text, *s, *unset, *err = NULL;
+	size_t len = SIZE_MAX;
+
+	if (!path)
+		return NULL;
+	if ((why = ldforbidden(ld, path))) {
+		ldterr(ld, t, "%s file '%s' %s", what, shown, why);
+		return NULL;
+	}
+	if (!(text = ldread(ld, path, &len))) {
+		ldterr(ld, t, "%s file '%s' not found", what, shown);
+		return NULL;
+	}
+	if (len == SIZE_MAX)
+		len = strlen(text);
+	if ((nul = memchr(text, '\0', len))) {
+		ldterr(ld, t, "%s file '%s' holds a NUL byte at line %d: it is not text", what,
+		    shown, lineat(text, (size_t)(nul - text)));
+		free(text);
+		return NULL;
+	}
+	if (!(s = env_expand(text, &unset))) {
+		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, shown);
+		free(unset);
+		free(text);
+		return NULL;
+	}
+	if (sqlsplit(s, strlen(s), &ss, &err) < 0) {
+		ldterr(ld, t, "%s file '%s': %s", what, shown, err);
+		free(err);
+	} else if (one && ss.nstmts != 1) {
+		ldterr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, shown,
+		    ss.nstmts);
+	}
+	sqlscript_release(&ss);
+	connrefs(ld, t, s, text, shown);
+	free(text);
+	return s;
 }
 
 static void
@@ -123,32 +142,25 @@ checktarget(struct loader *ld, size_t i)
 	for (j = 0; j < i; j++) {
 		if (!strcmp(r->targets[j].name, t->name)) {
 			lderr(ld, t->file, t->line, "target '%s' defined twice (first at %s:%d)",
-			    t->name, r->targets[j].file, r->targets[j].line);
+			    ldshown(ld, t->name), r->targets[j].file, r->targets[j].line);
 			break;
 		}
 	}
 	checkkind(ld, t);
 	if (t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
-		ldterr(ld, t, "unknown connection '%s' in 'from'", t->from);
+		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from));
 	for (j = 0; j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
 			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
-			    t->name, t->needs.v[j]);
+			    ldshown(ld, t->name), ldshown(ld, t->needs.v[j]));
 	if (t->kind != KIND_SCRIPT)
-		t->query_sql = readsql(ld, t, "query", t->query);
+		t->query_sql = sqlfile(ld, t, "query", t->query, true);
 	else
-		t->script_sql = readsql(ld, t, "script", t->script);
-	t->create_sql = readsql(ld, t, "create", t->create);
-	t->incr.probe_sql = readsql(ld, t, "probe", t->incr.probe);
-	onestatement(ld, t, "query", t->query, t->query_sql);
-	onestatement(ld, t, "create", t->create, t->create_sql);
-	onestatement(ld, t, "probe", t->incr.probe, t->incr.probe_sql);
-	scriptsplits(ld, t);
-	connrefs(ld, t, t->query_sql, t->query);
-	connrefs(ld, t, t->script_sql, t->script);
-	connrefs(ld, t, t->create_sql, t->create);
-	connrefs(ld, t, t->incr.probe_sql, t->incr.probe);
-	connrefs(ld, t, t->call, "call");
+		t->script_sql = sqlfile(ld, t, "script", t->script, false);
+	t->create_sql = sqlfile(ld, t, "create", t->create, true);
+	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true);
+	if (t->call)
+		connrefs(ld, t, t->call, ldshown(ld, t->call), "call");
 }
 
 static void
@@ -162,8 +174,8 @@ cycle(struct loader *ld, const size_t *stack, size_t depth, size_t j)
 		p++;
 	buf_init(&b);
 	for (; p <= depth; p++)
-		buf_addf(&b, "%s -> ", r->targets[stack[p]].name);
-	buf_adds(&b, r->targets[j].name);
+		buf_addf(&b, "%s -> ", ldshown(ld, r->targets[stack[p]].name));
+	buf_adds(&b, ldshown(ld, r->targets[j].name));
 	lderr(ld, r->targets[j].file, r->targets[j].line, "dependency cycle: %s", b.s);
 	buf_release(&b);
 }
@@ -201,7 +213,8 @@ ldcheck(struct loader *ld)
 		for (j = 0; j < i; j++) {
 			if (!strcmp(r->conns[i].name, r->conns[j].name)) {
 				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
-				    "connection '%s' defined twice (first at %s:%d)", r->conns[i].name,
+				    "connection '%s' defined twice (first at %s:%d)",
+				    ldshown(ld, r->conns[i].name),
 				    ld->connwhere[j].file, ld->connwhere[j].line);
 				break;
 			}
@@ -209,7 +222,7 @@ ldcheck(struct loader *ld)
 	}
 	if (r->target_conn && !recipe_conn(r, r->target_conn))
 		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
-		    r->target_conn);
+		    ldshown(ld, r->target_conn));
 	for (i = 0; i < r->ntargets; i++)
 		checktarget(ld, i);
 	state = xcalloc(r->ntargets, 1);

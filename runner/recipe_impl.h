@@ -39,11 +39,19 @@ struct where {
 	int line;
 };
 
+/* a value with variables expanded, and its text as written */
+struct asis {
+	char *value;
+	char *raw;
+};
+
 struct loader {
 	struct recipe *r;
 	const struct fsrc *src;
 	struct fsrc wt;          /* the working tree, when no src is given */
 	char *prefix;            /* the recipe's directory inside src, or NULL */
+	char *root;              /* real path of the project's directory */
+	int updepth;             /* levels of ".." from the recipe's directory to it */
 	const char *file;        /* display path of the file being read */
 	yaml_document_t *in;     /* its document */
 	yaml_document_t out;     /* its normalised copy */
@@ -61,6 +69,9 @@ struct loader {
 	struct strlist seen;     /* files read, relative to the recipe's directory */
 	int targetline;          /* line of the top-level "target:" */
 	unsigned envbad;         /* environment values already reported */
+	struct asis *asis;       /* expanded values, for messages */
+	size_t nasis, asiscap;
+	bool asis_sorted;
 };
 
 /* recipe.c: messages, to recipe_errors_to()'s file or stderr */
@@ -79,14 +90,27 @@ void ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* a syntax error of parser p reading text */
 void ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text);
+/* remember raw, the text as written of value (which has variables expanded) */
+void ldasis(struct loader *ld, const char *value, const char *raw);
+/*
+ * what a message shows for s: its text as written when s is a value with
+ * variables expanded, so that messages never show a variable's value
+ */
+const char *ldshown(struct loader *ld, const char *s);
 
 /* recipe_files.c: files relative to the recipe's directory */
 char *ldpathjoin(const char *dir, const char *rel);
 char *lddirpart(const char *path);
 /* read src from the working tree at dir (the recipe's directory) */
 void ldworktree(struct fsrc *src, const char *dir);
-/* a file relative to the recipe's directory, or NULL */
+/* find the project's directory (ld->root, ld->updepth) */
+void ldproject(struct loader *ld);
+/* why the recipe may not read rel (it leaves the project...), or NULL */
+const char *ldforbidden(struct loader *ld, const char *rel);
+/* a file relative to the recipe's directory, or NULL (errno EACCES when forbidden) */
 char *ldread(struct loader *ld, const char *rel, size_t *len);
+/* the top-level recipe, which the command line names: read unchecked */
+char *ldreadtop(struct loader *ld, const char *rel, size_t *len);
 /* whether rel was read already; remembers it */
 bool ldseen(struct loader *ld, const char *rel);
 /* load the files of include pattern i, which the top-level file names */

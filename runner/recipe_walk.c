@@ -271,19 +271,25 @@ scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 		*s = xstrdup("");
 		return 0;
 	}
-	if ((*s = env_expand(text, &unset)))
+	if ((*s = env_expand(text, &unset))) {
+		if (strcmp(*s, text))
+			ldasis(ld, *s, text);
 		return 0;
+	}
 	ldsoft(ld, v, "unset variable '%s'", unset);
 	free(unset);
 	*s = xstrdup(text);
 	return 1;
 }
 
-/* the checked value of a scalar field, or 0 */
+/*
+ * the checked value of a scalar field, or 0. s is its text with variables expanded;
+ * messages quote it as written, so that no value of a variable is shown
+ */
 static int
 walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char *s)
 {
-	const char *why;
+	const char *why, *w = (const char *)v->data.scalar.value;
 	char *end;
 	double secs;
 	long n;
@@ -291,23 +297,23 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 	switch (f->type) {
 	case V_NAME:
 		if ((why = badname(s)))
-			ldsoft(ld, v, "invalid target name '%s': %s", s, why);
+			ldsoft(ld, v, "invalid target name '%s': %s", w, why);
 		break;
 	case V_KIND:
 		if (kindof(s) < 0) {
-			ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", s);
+			ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", w);
 			return 0;
 		}
 		break;
 	case V_DRIVER:
 		if (strcmp(s, "mariadb")) {
-			ldbad(ld, v, "unsupported driver '%s' (expected mariadb)", s);
+			ldbad(ld, v, "unsupported driver '%s' (expected mariadb)", w);
 			return 0;
 		}
 		break;
 	case V_VERSION:
 		if (strcmp(s, "1")) {
-			ldbad(ld, v, "unsupported recipe version '%s' (expected 1)", s);
+			ldbad(ld, v, "unsupported recipe version '%s' (expected 1)", w);
 			return 0;
 		}
 		return out_scalar(ld, s, false);
@@ -316,17 +322,17 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		errno = 0;
 		n = strtol(s, &end, 10);
 		if (f->type == V_PORT && (errno || *end || end == s || n < 1 || n > 65535)) {
-			ldbad(ld, v, "invalid port '%s'", s);
+			ldbad(ld, v, "invalid port '%s'", w);
 			return 0;
 		}
 		if (errno || *end || end == s || n < 0 || n > INT_MAX) {
-			ldbad(ld, v, "expected a non-negative integer for '%s', got '%s'", f->key, s);
+			ldbad(ld, v, "expected a non-negative integer for '%s', got '%s'", f->key, w);
 			return 0;
 		}
 		return out_num(ld, n);
 	case V_DUR:
 		if (parse_duration(s, &secs) < 0) {
-			ldbad(ld, v, "invalid duration '%s' for '%s' (e.g. 10s, 5m, 1h)", s, f->key);
+			ldbad(ld, v, "invalid duration '%s' for '%s' (e.g. 10s, 5m, 1h)", w, f->key);
 			return 0;
 		}
 		return out_num(ld, secs);
@@ -422,7 +428,8 @@ walkincr(struct loader *ld, yaml_node_t *v)
 		return 0;
 	}
 	if (strcasecmp(s, "true") && strcasecmp(s, "false")) {
-		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got '%s'", s);
+		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got '%s'",
+		    (const char *)v->data.scalar.value);
 		free(s);
 		return 0;
 	}

@@ -6,6 +6,8 @@
 #include <cyaml/cyaml.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +285,181 @@ merge(struct loader *ld, struct yfile *yf, bool top)
 	free(yf);
 }
 
+/*
+ * Limits on a recipe's YAML, checked on libyaml's events before the document is
+ * loaded, so that a hostile file is refused before it costs anything: libyaml's
+ * loader takes time quadratic in the nesting depth and in the number of anchors,
+ * and aliases let a few kilobytes stand for millions of nodes that the walk
+ * would visit (the "billion laughs"). Aliases may repeat as many nodes as the
+ * file writes itself, and at least ALIAS_FLOOR, as YAML loaders elsewhere
+ * budget them.
+ */
+enum {
+	MAX_DEPTH = 64,          /* sequences and mappings inside each other */
+	MAX_ANCHORS = 1000,
+	ALIAS_FLOOR = 10000,     /* nodes aliases may repeat in any recipe */
+};
+
+struct anchor {
+	char *name;
+	size_t size;             /* nodes, those repeated through aliases included */
+	bool open;               /* its collection is still being read */
+};
+
+struct guard {
+	struct anchor *anchors;
+	size_t nanchors;
+	size_t open[MAX_DEPTH];  /* per open collection: its anchor, or SIZE_MAX */
+	size_t start[MAX_DEPTH]; /* and the node count at its start */
+	size_t depth;
+	size_t nodes;            /* nodes so far, those repeated through aliases included */
+	size_t written;          /* nodes the file writes */
+	size_t repeated;         /* nodes aliases repeat */
+	int docs;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+gbad(struct loader *ld, yaml_mark_t m, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(lderrs(), "%s:%zu:%zu: ", ld->file, m.line + 1, m.column + 1);
+	va_start(ap, fmt);
+	vfprintf(lderrs(), fmt, ap);
+	va_end(ap);
+	fputc('\n', lderrs());
+	ld->nerr++;
+}
+
+/* a node that may carry an anchor; returns its anchor's index, or SIZE_MAX */
+static size_t
+gnode(struct loader *ld, struct guard *g, const yaml_event_t *e, const yaml_char_t *anchor)
+{
+	g->nodes++;
+	g->written++;
+	if (!anchor)
+		return SIZE_MAX;
+	if (g->nanchors == MAX_ANCHORS) {
+		gbad(ld, e->start_mark, "more than %d anchors", MAX_ANCHORS);
+		return SIZE_MAX;
+	}
+	g->anchors = xreallocarray(g->anchors, g->nanchors + 1, sizeof(*g->anchors));
+	g->anchors[g->nanchors] = (struct anchor){ xstrdup((const char *)anchor), 1, false };
+	return g->nanchors++;
+}
+
+static void
+galias(struct loader *ld, struct guard *g, const yaml_event_t *e)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	size_t i = g->nanchors, budget;
+
+	while (i > 0 && strcmp(g->anchors[i - 1].name, name))
+		i--;
+	if (!i) {
+		/* the loader reports it */
+		g->nodes++;
+		return;
+	}
+	if (g->anchors[i - 1].open) {
+		gbad(ld, e->start_mark, "alias '*%s' refers to a node that contains it", name);
+		return;
+	}
+	g->nodes += g->anchors[i - 1].size;
+	g->repeated += g->anchors[i - 1].size;
+	budget = g->written > ALIAS_FLOOR ? g->written : ALIAS_FLOOR;
+	if (g->repeated > budget)
+		gbad(ld, e->start_mark, "alias '*%s' repeats too much: aliases may repeat at most "
+		    "%zu nodes here", name, budget);
+}
+
+/* whether text is one YAML document within the limits above; reports why not */
+static bool
+guard(struct loader *ld, const char *text, size_t len)
+{
+	struct guard g = { .docs = 0 };
+	yaml_parser_t p;
+	yaml_event_t e;
+	int nerr = ld->nerr;
+	bool end = false;
+	size_t i;
+
+	if (!yaml_parser_initialize(&p))
+		fatal(1, "yaml: out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!end && ld->nerr == nerr) {
+		if (!yaml_parser_parse(&p, &e)) {
+			ldsyntax(ld, &p, text);
+			break;
+		}
+		switch (e.type) {
+		case YAML_STREAM_END_EVENT:
+			end = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++g.docs > 1)
+				gbad(ld, e.start_mark, "a second YAML document: a recipe is one document");
+			break;
+		case YAML_SCALAR_EVENT:
+			if ((i = gnode(ld, &g, &e, e.data.scalar.anchor)) != SIZE_MAX)
+				g.anchors[i].size = 1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (g.depth == MAX_DEPTH) {
+				gbad(ld, e.start_mark, "nested more than %d levels deep", MAX_DEPTH);
+				break;
+			}
+			g.start[g.depth] = g.nodes;
+			i = gnode(ld, &g, &e, e.type == YAML_SEQUENCE_START_EVENT ?
+			    e.data.sequence_start.anchor : e.data.mapping_start.anchor);
+			if (i != SIZE_MAX)
+				g.anchors[i].open = true;
+			g.open[g.depth++] = i;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (g.depth && (i = g.open[--g.depth]) != SIZE_MAX) {
+				g.anchors[i].open = false;
+				g.anchors[i].size = g.nodes - g.start[g.depth];
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			galias(ld, &g, &e);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+	}
+	for (i = 0; i < g.nanchors; i++)
+		free(g.anchors[i].name);
+	free(g.anchors);
+	yaml_parser_delete(&p);
+	return ld->nerr == nerr;
+}
+
+/* the line and column of the first NUL byte of text, reported; false if none */
+static bool
+nulbyte(struct loader *ld, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len), *s;
+	yaml_mark_t m = { 0, 0, 0 };
+
+	if (!nul)
+		return false;
+	for (s = text; s < nul; s++) {
+		if (*s == '\n') {
+			m.line++;
+			m.column = 0;
+		} else {
+			m.column++;
+		}
+	}
+	gbad(ld, m, "NUL byte: a recipe is text");
+	return true;
+}
+
 /* read, check and load one file; disp is its path for messages */
 void
 ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
@@ -296,14 +473,21 @@ ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 	int nerr = ld->nerr;
 
 	errno = 0;
-	if (!(text = ldread(ld, rel, &len))) {
+	len = SIZE_MAX;
+	if (!(text = top ? ldreadtop(ld, rel, &len) : ldread(ld, rel, &len))) {
 		fprintf(lderrs(), "%s: cannot read%s%s\n", disp, errno ? ": " : "",
 		    errno ? strerror(errno) : "");
 		ld->nerr++;
 		return;
 	}
+	if (len == SIZE_MAX)
+		len = strlen(text);
 	ld->file = disp;
 	ld->conns.n = ld->targets.n = 0;
+	if (nulbyte(ld, text, len) || !guard(ld, text, len)) {
+		free(text);
+		return;
+	}
 	if (!yaml_parser_initialize(&p))
 		fatal(1, "yaml: out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
