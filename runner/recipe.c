@@ -97,7 +97,7 @@ ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(lderrs(), "%s:%d: target '%s': ", t->file, t->line, ldshown(ld, t->name));
+	fprintf(lderrs(), "%s:%d: target '%s': ", t->file, t->line, ldshown(ld, t->name, t->file, t->line));
 	va_start(ap, fmt);
 	vfprintf(lderrs(), fmt, ap);
 	va_end(ap);
@@ -131,7 +131,7 @@ ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 }
 
 void
-ldasis(struct loader *ld, const char *value, const char *raw)
+ldasis(struct loader *ld, const char *value, const char *raw, int line)
 {
 	if (ld->nasis == ld->asiscap) {
 		ld->asiscap = ld->asiscap ? 2 * ld->asiscap : 16;
@@ -139,6 +139,8 @@ ldasis(struct loader *ld, const char *value, const char *raw)
 	}
 	ld->asis[ld->nasis].value = xstrdup(value);
 	ld->asis[ld->nasis].raw = xstrdup(raw);
+	ld->asis[ld->nasis].file = xstrdup(ld->file);
+	ld->asis[ld->nasis].line = line;
 	ld->nasis++;
 	ld->asis_sorted = false;
 }
@@ -150,9 +152,10 @@ cmpasis(const void *a, const void *b)
 }
 
 const char *
-ldshown(struct loader *ld, const char *s)
+ldshown(struct loader *ld, const char *s, const char *file, int line)
 {
-	struct asis key = { (char *)s, NULL }, *found;
+	struct asis *a, *end, *best = NULL;
+	size_t lo = 0, hi = ld->nasis;
 
 	if (!s || !ld->nasis)
 		return s;
@@ -160,8 +163,22 @@ ldshown(struct loader *ld, const char *s)
 		qsort(ld->asis, ld->nasis, sizeof(*ld->asis), cmpasis);
 		ld->asis_sorted = true;
 	}
-	found = bsearch(&key, ld->asis, ld->nasis, sizeof(*ld->asis), cmpasis);
-	return found ? found->raw : s;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ld->asis[mid].value, s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	end = ld->asis + ld->nasis;
+	for (a = ld->asis + lo; a < end && !strcmp(a->value, s); a++) {
+		/* written in file at line or after it, nearest first */
+		if (!best || (!strcmp(a->file, file) && a->line >= line &&
+		    (strcmp(best->file, file) || best->line < line || a->line < best->line)))
+			best = a;
+	}
+	return best ? best->raw : s;
 }
 
 static void
@@ -187,6 +204,7 @@ loader_release(struct loader *ld)
 		explicit_bzero(ld->asis[i].value, strlen(ld->asis[i].value));
 		free(ld->asis[i].value);
 		free(ld->asis[i].raw);
+		free(ld->asis[i].file);
 	}
 	free(ld->asis);
 }

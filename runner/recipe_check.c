@@ -66,7 +66,7 @@ static char *
 sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
         bool one)
 {
-	const char *shown = ldshown(ld, path), *why, *nul;
+	const char *shown = ldshown(ld, path, t->file, t->line), *why, *nul;
 	struct sqlscript ss = { 0 };
 	char *text, *s, *unset, *err = NULL;
 	size_t len = SIZE_MAX;
@@ -142,17 +142,17 @@ checktarget(struct loader *ld, size_t i)
 	for (j = 0; j < i; j++) {
 		if (!strcmp(r->targets[j].name, t->name)) {
 			lderr(ld, t->file, t->line, "target '%s' defined twice (first at %s:%d)",
-			    ldshown(ld, t->name), r->targets[j].file, r->targets[j].line);
+			    ldshown(ld, t->name, t->file, t->line), r->targets[j].file, r->targets[j].line);
 			break;
 		}
 	}
 	checkkind(ld, t);
 	if (t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
-		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from));
+		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
 	for (j = 0; j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
 			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
-			    ldshown(ld, t->name), ldshown(ld, t->needs.v[j]));
+			    ldshown(ld, t->name, t->file, t->line), ldshown(ld, t->needs.v[j], t->file, t->line));
 	if (t->kind != KIND_SCRIPT)
 		t->query_sql = sqlfile(ld, t, "query", t->query, true);
 	else
@@ -160,7 +160,7 @@ checktarget(struct loader *ld, size_t i)
 	t->create_sql = sqlfile(ld, t, "create", t->create, true);
 	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true);
 	if (t->call)
-		connrefs(ld, t, t->call, ldshown(ld, t->call), "call");
+		connrefs(ld, t, t->call, ldshown(ld, t->call, t->file, t->line), "call");
 }
 
 static void
@@ -174,8 +174,9 @@ cycle(struct loader *ld, const size_t *stack, size_t depth, size_t j)
 		p++;
 	buf_init(&b);
 	for (; p <= depth; p++)
-		buf_addf(&b, "%s -> ", ldshown(ld, r->targets[stack[p]].name));
-	buf_adds(&b, ldshown(ld, r->targets[j].name));
+		buf_addf(&b, "%s -> ", ldshown(ld, r->targets[stack[p]].name,
+		    r->targets[stack[p]].file, r->targets[stack[p]].line));
+	buf_adds(&b, ldshown(ld, r->targets[j].name, r->targets[j].file, r->targets[j].line));
 	lderr(ld, r->targets[j].file, r->targets[j].line, "dependency cycle: %s", b.s);
 	buf_release(&b);
 }
@@ -214,7 +215,8 @@ ldcheck(struct loader *ld)
 			if (!strcmp(r->conns[i].name, r->conns[j].name)) {
 				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
 				    "connection '%s' defined twice (first at %s:%d)",
-				    ldshown(ld, r->conns[i].name),
+				    ldshown(ld, r->conns[i].name, ld->connwhere[i].file,
+				    ld->connwhere[i].line),
 				    ld->connwhere[j].file, ld->connwhere[j].line);
 				break;
 			}
@@ -222,7 +224,7 @@ ldcheck(struct loader *ld)
 	}
 	if (r->target_conn && !recipe_conn(r, r->target_conn))
 		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
-		    ldshown(ld, r->target_conn));
+		    ldshown(ld, r->target_conn, r->path, ld->targetline));
 	for (i = 0; i < r->ntargets; i++)
 		checktarget(ld, i);
 	state = xcalloc(r->ntargets, 1);

@@ -314,14 +314,14 @@ ldinclude(struct loader *ld, size_t i)
 
 	if ((why = ldforbidden(ld, pat))) {
 		fprintf(lderrs(), "%s:%zu:%zu: include '%s' %s\n", ld->r->path, m.line + 1,
-		    m.column + 1, ldshown(ld, pat), why);
+		    m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1), why);
 		ld->nerr++;
 		return;
 	}
 	if (!strpbrk(pat, "*?[")) {
 		if (!(text = ldread(ld, pat, NULL))) {
 			fprintf(lderrs(), "%s:%zu:%zu: included file '%s' not found\n",
-			    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat));
+			    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1));
 			ld->nerr++;
 			return;
 		}
@@ -331,7 +331,7 @@ ldinclude(struct loader *ld, size_t i)
 		n = 1;
 	} else if ((n = ldglob(ld, pat, &paths)) < 0) {
 		fprintf(lderrs(), "%s:%zu:%zu: cannot expand include pattern '%s'\n",
-		    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat));
+		    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1));
 		ld->nerr++;
 		return;
 	}

@@ -39,10 +39,12 @@ struct where {
 	int line;
 };
 
-/* a value with variables expanded, and its text as written */
+/* a value with variables expanded, and its text as written where */
 struct asis {
 	char *value;
 	char *raw;
+	char *file;
+	int line;
 };
 
 struct loader {
@@ -90,13 +92,14 @@ void ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* a syntax error of parser p reading text */
 void ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text);
-/* remember raw, the text as written of value (which has variables expanded) */
-void ldasis(struct loader *ld, const char *value, const char *raw);
+/* remember raw, the text as written at line of value (which has variables expanded) */
+void ldasis(struct loader *ld, const char *value, const char *raw, int line);
 /*
  * what a message shows for s: its text as written when s is a value with
- * variables expanded, so that messages never show a variable's value
+ * variables expanded (the one written in file at line or nearest after it), so
+ * that messages never show a variable's value
  */
-const char *ldshown(struct loader *ld, const char *s);
+const char *ldshown(struct loader *ld, const char *s, const char *file, int line);
 
 /* recipe_files.c: files relative to the recipe's directory */
 char *ldpathjoin(const char *dir, const char *rel);

@@ -273,7 +273,7 @@ scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 	}
 	if ((*s = env_expand(text, &unset))) {
 		if (strcmp(*s, text))
-			ldasis(ld, *s, text);
+			ldasis(ld, *s, text, (int)v->start_mark.line + 1);
 		return 0;
 	}
 	ldsoft(ld, v, "unset variable '%s'", unset);

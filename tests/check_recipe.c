@@ -944,6 +944,7 @@ START_TEST(test_secrets_never_shown)
 	setenv("CHT_SECRET_NAME", secrets[1], 1);
 	setenv("CHT_SECRET_CYCLE", secrets[2], 1);
 	setenv("CHT_SECRET_REF", "${conn.zq9s3cretconn.database}", 1);
+	setenv("CHT_SECRET_TOO", secrets[0], 1);
 	proj_new();
 	puts_("ok.sql", "SELECT 1");
 	puts_("ref.sql", "SELECT * FROM ${CHT_SECRET_REF}.t");
@@ -979,7 +980,7 @@ START_TEST(test_secrets_never_shown)
 	puts_("chacc.yml", "chacc: 1\nname: p\n"
 	      "connections:\n  - {name: db}\n  - {name: '${CHT_SECRET_NAME}'}\n"
 	      "  - {name: '${CHT_SECRET_NAME}'}\n"
-	      "target: ${CHT_SECRET}\n"
+	      "target: ${CHT_SECRET_TOO}\n"
 	      "targets:\n"
 	      "  - {name: '${CHT_SECRET_NAME}', kind: extract, from: '${CHT_SECRET}',\n"
 	      "     query: '${CHT_SECRET}.sql'}\n"
@@ -992,7 +993,8 @@ START_TEST(test_secrets_never_shown)
 	ck_assert_ptr_null(r);
 	assert_no_secret(err);
 	ck_assert_has(err, ":6: connection '${CHT_SECRET_NAME}' defined twice");
-	ck_assert_has(err, ":7: unknown connection '${CHT_SECRET}' in 'target'\n");
+	/* two variables of the same value: each place shows its own */
+	ck_assert_has(err, ":7: unknown connection '${CHT_SECRET_TOO}' in 'target'\n");
 	ck_assert_has(err, ":9: target '${CHT_SECRET_NAME}': unknown connection '${CHT_SECRET}' "
 	    "in 'from'\n");
 	ck_assert_has(err, ":9: target '${CHT_SECRET_NAME}': query file '${CHT_SECRET}.sql' not "
