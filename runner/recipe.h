@@ -102,6 +102,12 @@ struct recipe *recipe_load(const char *path, const char *envdir, const struct fs
 void recipe_free(struct recipe *r);
 /* send this thread's recipe_load messages to f (NULL: stderr again) */
 void recipe_errors_to(FILE *f);
+/*
+ * whether text (of file, for messages) is one YAML document of text within
+ * the limits recipe_load keeps (nesting, anchors, aliases): a check that costs
+ * little however hostile the text. Problems go where recipe_load's go.
+ */
+bool recipe_yaml_check(const char *file, const char *text, size_t len);
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);

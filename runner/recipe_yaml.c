@@ -460,6 +460,16 @@ nulbyte(struct loader *ld, const char *text, size_t len)
 	return true;
 }
 
+bool
+recipe_yaml_check(const char *file, const char *text, size_t len)
+{
+	struct loader ld;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.file = file;
+	return !nulbyte(&ld, text, len) && guard(&ld, text, len);
+}
+
 /* read, check and load one file; disp is its path for messages */
 void
 ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)

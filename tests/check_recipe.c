@@ -891,6 +891,35 @@ START_TEST(test_deep_nesting)
 }
 END_TEST
 
+/* the same limits for a caller that only checks YAML, as the web's editor does */
+START_TEST(test_yaml_check)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	struct buf b;
+	FILE *f;
+
+	buf_init(&b);
+	buf_adds(&b, "x: ");
+	for (i = 0; i < 200000; i++)
+		buf_addc(&b, '[');
+	f = open_memstream(&text, &len);
+	recipe_errors_to(f);
+	ck_assert(!recipe_yaml_check("recipes/deep.yml", b.s, b.len));
+	ck_assert(!recipe_yaml_check("recipes/two.yml", "a: 1\n---\nb: 2\n", 14));
+	ck_assert(!recipe_yaml_check("recipes/bad.yml", "a: [\n", 5));
+	ck_assert(recipe_yaml_check("recipes/ok.yml", "a: &x [1]\nb: *x\n", 16));
+	recipe_errors_to(NULL);
+	fclose(f);
+	ck_assert_str_eq(text, "recipes/deep.yml:1:67: nested more than 64 levels deep\n"
+	    "recipes/two.yml:2:1: a second YAML document: a recipe is one document\n"
+	    "recipes/bad.yml:2:1: syntax error: did not find expected node content (while "
+	    "parsing a flow node at line 2)\n");
+	free(text);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_many_anchors)
 {
 	struct recipe *r;
@@ -1167,6 +1196,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_alias_bomb);
 	tcase_add_test(tc, test_deep_nesting);
 	tcase_add_test(tc, test_many_anchors);
+	tcase_add_test(tc, test_yaml_check);
 	tcase_add_test(tc, test_secrets_never_shown);
 	tcase_add_test(tc, test_paths_stay_in_project);
 	suite_add_tcase(s, tc);
