@@ -20,6 +20,10 @@ OBJ = \
 	runner/sqlsplit.o \
 	runner/env.o \
 	runner/recipe.o \
+	runner/recipe_yaml.o \
+	runner/recipe_walk.o \
+	runner/recipe_files.o \
+	runner/recipe_check.o \
 	runner/db_mariadb.o \
 	runner/graph.o \
 	runner/plan.o \
@@ -61,6 +65,17 @@ INTEGRATION_TESTS = \
 	tests/check_cli \
 	tests/check_store
 
+# fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Irunner \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$$(pkg-config --cflags libcyaml yaml-0.1)
+FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
+FUZZ_SRC = runner/util.c runner/env.c runner/sqlsplit.c runner/recipe.c \
+	runner/recipe_yaml.c runner/recipe_walk.c runner/recipe_files.c runner/recipe_check.c
+FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
+
 all: chacc
 
 # make check, make demo and make bench install the Debian packages they need
@@ -97,6 +112,12 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS) tests/browser/node_modules/playwright-core/package.json
 	tests/run $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
 
@@ -117,5 +138,6 @@ install: chacc
 
 clean:
 	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
+	rm -f $(FUZZ_TARGETS)
 
-.PHONY: all deps check unit demo bench install clean
+.PHONY: all deps check unit demo bench install clean fuzz

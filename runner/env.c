@@ -1,6 +1,7 @@
 /* env.c: ${VAR} and ${VAR:-default} from the environment and .env */
 #include "env.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,21 +125,55 @@ env_get(const char *name)
 	return NULL;
 }
 
-/* the '}' closing a "${" whose body starts at s, or NULL */
-static const char *
-closing(const char *s, const char *end)
-{
-	int depth = 1;
+/*
+ * where each "${" of a text is closed, found in one pass so that expanding stays
+ * linear however many "${" a hostile file holds
+ */
+struct closings {
+	size_t *open;   /* offsets of the "${", ascending */
+	size_t *close;  /* offsets of their '}', or the text's length when unclosed */
+	size_t n;
+};
 
-	for (; s < end; s++) {
-		if (*s == '$' && s + 1 < end && s[1] == '{') {
-			depth++;
-			s++;
-		} else if (*s == '}' && --depth == 0) {
-			return s;
+static void
+closings_init(struct closings *c, const char *text, size_t len)
+{
+	size_t i, k, *stack, nstack = 0;
+
+	c->n = 0;
+	for (i = 0; i + 1 < len; i++)
+		if (text[i] == '$' && text[i + 1] == '{')
+			c->n++, i++;
+	c->open = xcalloc(c->n + 1, sizeof(*c->open));
+	c->close = xcalloc(c->n + 1, sizeof(*c->close));
+	stack = xcalloc(c->n + 1, sizeof(*stack));
+	for (i = k = 0; i < len; i++) {
+		if (text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
+			c->open[k] = i++;
+			c->close[k] = len;
+			stack[nstack++] = k++;
+		} else if (text[i] == '}' && nstack) {
+			c->close[stack[--nstack]] = i;
 		}
 	}
-	return NULL;
+	free(stack);
+}
+
+/* the offset of the '}' closing the "${" at offset at */
+static size_t
+closings_get(const struct closings *c, size_t at)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->open[mid] < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->n && c->open[lo] == at ? c->close[lo] : SIZE_MAX;
 }
 
 /* whether ${name...} is filled in at run time: this, since, run_id, conn.* */
@@ -151,17 +186,40 @@ runtime(const char *name, size_t n)
 	    (n == 4 && !memcmp(name, "conn", 4) && name[4] == '.');
 }
 
+/* where to go on after the default of a variable, which is expanded in place */
+struct resume {
+	const char *s;
+	const char *end;
+};
+
+/* text into b; defaults nest without recursion, so no text can exhaust the stack */
 static int
-expand(struct buf *b, const char *s, const char *end, char **unset)
+expand(struct buf *b, const char *text, size_t len, char **unset)
 {
-	while (s < end) {
-		const char *d = memchr(s, '$', end - s), *name, *close, *v;
+	const char *s = text, *end = text + len;
+	struct closings cl = { NULL, NULL, 0 };
+	struct resume *stack = NULL;
+	size_t nstack = 0, cap = 0, at;
+	bool scanned = false;
+	int rc = 0;
+
+	for (;;) {
+		const char *d, *name, *c, *v;
 		char *var;
 		size_t n;
 
-		if (!d) {
+		if (s >= end) {
+			if (!nstack)
+				break;
+			nstack--;
+			s = stack[nstack].s;
+			end = stack[nstack].end;
+			continue;
+		}
+		if (!(d = memchr(s, '$', end - s))) {
 			buf_add(b, s, end - s);
-			break;
+			s = end;
+			continue;
 		}
 		buf_add(b, s, d - s);
 		s = d;
@@ -170,38 +228,56 @@ expand(struct buf *b, const char *s, const char *end, char **unset)
 			s += 2;
 			continue;
 		}
-		if (s + 1 >= end || s[1] != '{' || !(close = closing(s + 2, end))) {
+		if (s + 1 < end && s[1] == '{' && !scanned) {
+			closings_init(&cl, text, len);
+			scanned = true;
+		}
+		if (s + 1 >= end || s[1] != '{' ||
+		    (at = closings_get(&cl, (size_t)(s - text))) >= (size_t)(end - text)) {
 			buf_addc(b, '$');
 			s++;
 			continue;
 		}
+		c = text + at;
 		name = s + 2;
-		for (n = 0; name + n < close && env_namechar(name[n]); n++)
+		for (n = 0; name + n < c && env_namechar(name[n]); n++)
 			;
 		if (!n || !isnamestart(*name) || runtime(name, n) ||
-		    (name + n != close && (name[n] != ':' || name[n + 1] != '-'))) {
+		    (name + n != c && (name[n] != ':' || name[n + 1] != '-'))) {
 			/* a runtime placeholder, or not a variable: kept */
-			buf_add(b, s, close + 1 - s);
-			s = close + 1;
+			buf_add(b, s, c + 1 - s);
+			s = c + 1;
 			continue;
 		}
 		var = xstrndup(name, n);
 		v = env_get(var);
-		if (name + n == close && !v) {
+		if (name + n == c && !v) {
 			if (unset)
 				*unset = var;
 			else
 				free(var);
-			return -1;
+			rc = -1;
+			break;
 		}
 		free(var);
-		if (name + n == close || (v && *v))
+		if (name + n == c || (v && *v)) {
 			buf_adds(b, v);
-		else if (expand(b, name + n + 2, close, unset) < 0)
-			return -1;
-		s = close + 1;
+			s = c + 1;
+			continue;
+		}
+		/* the default, then what follows the '}' */
+		if (nstack == cap) {
+			cap = cap ? 2 * cap : 8;
+			stack = xreallocarray(stack, cap, sizeof(*stack));
+		}
+		stack[nstack++] = (struct resume){ c + 1, end };
+		s = name + n + 2;
+		end = c;
 	}
-	return 0;
+	free(stack);
+	free(cl.open);
+	free(cl.close);
+	return rc;
 }
 
 char *
@@ -212,7 +288,7 @@ env_expand(const char *text, char **unset)
 	if (unset)
 		*unset = NULL;
 	buf_init(&b);
-	if (expand(&b, text, text + strlen(text), unset) < 0) {
+	if (expand(&b, text, strlen(text), unset) < 0) {
 		buf_release(&b);
 		return NULL;
 	}

@@ -96,7 +96,9 @@ static const char usage_validate[] =
 	"usage: chacc validate\n"
 	"\n"
 	"Checks the recipe, its includes and SQL files, and reports every problem;\n"
-	"connects to nothing. Exit status 2 when anything is wrong.\n";
+	"connects to nothing. Exit status 2 when anything is wrong. Messages quote\n"
+	"values as written, never a variable's value; the files a recipe names stay\n"
+	"in its project; hostile YAML, a second document and NUL bytes are errors.\n";
 
 const char usage_clean[] =
 	"usage: chacc clean [-n] [--yes] [TARGET...]\n"

@@ -18,6 +18,8 @@ struct fsrc {
 	char *(*read)(void *ctx, const char *relpath, size_t *len);
 	/* expand a glob into sorted malloc'ed relative paths; returns count or -1 */
 	long (*glob)(void *ctx, const char *pattern, char ***paths);
+	/* reads the working tree: symbolic links must stay in the project */
+	bool worktree;
 };
 
 struct conn {
@@ -100,6 +102,12 @@ struct recipe *recipe_load(const char *path, const char *envdir, const struct fs
 void recipe_free(struct recipe *r);
 /* send this thread's recipe_load messages to f (NULL: stderr again) */
 void recipe_errors_to(FILE *f);
+/*
+ * whether text (of file, for messages) is one YAML document of text within
+ * the limits recipe_load keeps (nesting, anchors, aliases): a check that costs
+ * little however hostile the text. Problems go where recipe_load's go.
+ */
+bool recipe_yaml_check(const char *file, const char *text, size_t len);
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);

@@ -297,8 +297,20 @@ step(struct scan *s)
 int
 sqlsplit(const char *text, size_t len, struct sqlscript *out, char **err)
 {
+	const char *nul = memchr(text, '\0', len), *c;
 	struct scan s;
 
+	if (nul) {
+		/* statements are C strings: a NUL would end one silently */
+		out->stmts = NULL;
+		out->nstmts = 0;
+		s.line = 1;
+		for (c = text; c < nul; c++)
+			s.line += *c == '\n';
+		if (err)
+			*err = xasprintf("NUL byte at line %d: the script is not text", s.line);
+		return -1;
+	}
 	memset(&s, 0, sizeof(s));
 	s.p = text;
 	s.len = len;

@@ -22,7 +22,7 @@ struct sqlscript {
  * (kept in the statement, since the server executes them), and BEGIN...END bodies
  * of procedures written with a custom delimiter. Statements that are empty or only
  * comments are dropped. Returns 0, or -1 with a message in err (line numbers of
- * an unterminated quote or comment) that the caller frees.
+ * an unterminated quote or comment, or of a NUL byte) that the caller frees.
  */
 int sqlsplit(const char *text, size_t len, struct sqlscript *out, char **err);
 void sqlscript_release(struct sqlscript *s);

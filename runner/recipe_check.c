@@ -1,0 +1,237 @@
+/* recipe_check.c: the checks of a whole recipe, and its SQL files */
+#include "recipe_impl.h"
+#include "env.h"
+#include "sqlsplit.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* checks of the whole recipe */
+
+/* the line of text at offset at */
+static int
+lineat(const char *text, size_t at)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < at; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/*
+ * the first ${conn.NAME...} in text whose NAME is no connection, reported. raw is
+ * the text as written: a name that only a variable's value brings is not shown
+ */
+static void
+connrefs(struct loader *ld, const struct target *t, const char *text, const char *raw,
+         const char *where)
+{
+	const char *p = text, *name;
+	char *n, *ref;
+	size_t len;
+
+	while (p && (p = strstr(p, "${conn."))) {
+		name = p + 7;
+		len = strcspn(name, ".}");
+		p = name + len;
+		if (*p != '.')
+			continue;
+		n = xstrndup(name, len);
+		if (!recipe_conn(ld->r, n)) {
+			ref = xasprintf("${conn.%s.", n);
+			if (strstr(raw, ref))
+				ldterr(ld, t, "'%s' uses unknown connection '%s'", where, n);
+			else
+				ldterr(ld, t, "'%s' uses an unknown connection through a variable",
+				    where);
+			free(ref);
+			free(n);
+			return;
+		}
+		free(n);
+	}
+}
+
+/*
+ * a target's SQL file: read, checked (text, one statement if one, its
+ * quotes and comments closed, its connections), and its text with variables
+ * expanded, or NULL (reported). Messages name the path as written.
+ */
+static char *
+sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
+        bool one)
+{
+	const char *shown = ldshown(ld, path, t->file, t->line), *why, *nul;
+	struct sqlscript ss = { 0 };
+	char *text, *s, *unset, *err = NULL;
+	size_t len = SIZE_MAX;
+
+	if (!path)
+		return NULL;
+	if ((why = ldforbidden(ld, path))) {
+		ldterr(ld, t, "%s file '%s' %s", what, shown, why);
+		return NULL;
+	}
+	if (!(text = ldread(ld, path, &len))) {
+		ldterr(ld, t, "%s file '%s' not found", what, shown);
+		return NULL;
+	}
+	if (len == SIZE_MAX)
+		len = strlen(text);
+	if ((nul = memchr(text, '\0', len))) {
+		ldterr(ld, t, "%s file '%s' holds a NUL byte at line %d: it is not text", what,
+		    shown, lineat(text, (size_t)(nul - text)));
+		free(text);
+		return NULL;
+	}
+	if (!(s = env_expand(text, &unset))) {
+		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, shown);
+		free(unset);
+		free(text);
+		return NULL;
+	}
+	if (sqlsplit(s, strlen(s), &ss, &err) < 0) {
+		ldterr(ld, t, "%s file '%s': %s", what, shown, err);
+		free(err);
+	} else if (one && ss.nstmts != 1) {
+		ldterr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, shown,
+		    ss.nstmts);
+	}
+	sqlscript_release(&ss);
+	connrefs(ld, t, s, text, shown);
+	free(text);
+	return s;
+}
+
+static void
+checkkind(struct loader *ld, const struct target *t)
+{
+	const char *k = kind_name(t->kind);
+	const char *a = t->kind == KIND_EXTRACT ? "an extract" : "a table target";
+
+	if (t->kind == KIND_EXTRACT && !t->from)
+		ldterr(ld, t, "an extract needs 'from', the connection it reads");
+	if (t->kind != KIND_EXTRACT && t->from)
+		ldterr(ld, t, "'from' is only for extract targets, not %s", k);
+	if (t->kind != KIND_SCRIPT && !t->query)
+		ldterr(ld, t, "%s needs 'query'", a);
+	if (t->kind != KIND_SCRIPT && t->script)
+		ldterr(ld, t, "'script' is only for script targets (a %s target has 'query')", k);
+	if (t->kind == KIND_SCRIPT && !t->script)
+		ldterr(ld, t, "a script target needs 'script'");
+	if (t->kind == KIND_SCRIPT && t->query)
+		ldterr(ld, t, "'query' is not for script targets (use 'script')");
+	if (t->kind != KIND_SCRIPT && t->call)
+		ldterr(ld, t, "'call' is only for script targets");
+	if (t->kind != KIND_SCRIPT && t->incr.enabled && !t->key.n)
+		ldterr(ld, t, "incremental needs 'key', the columns rows are upserted by");
+}
+
+static void
+checktarget(struct loader *ld, size_t i)
+{
+	struct recipe *r = ld->r;
+	struct target *t = &r->targets[i];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (!strcmp(r->targets[j].name, t->name)) {
+			lderr(ld, t->file, t->line, "target '%s' defined twice (first at %s:%d)",
+			    ldshown(ld, t->name, t->file, t->line), r->targets[j].file, r->targets[j].line);
+			break;
+		}
+	}
+	checkkind(ld, t);
+	if (t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
+		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
+	for (j = 0; j < t->needs.n; j++)
+		if (!recipe_target(r, t->needs.v[j]))
+			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
+			    ldshown(ld, t->name, t->file, t->line), ldshown(ld, t->needs.v[j], t->file, t->line));
+	if (t->kind != KIND_SCRIPT)
+		t->query_sql = sqlfile(ld, t, "query", t->query, true);
+	else
+		t->script_sql = sqlfile(ld, t, "script", t->script, false);
+	t->create_sql = sqlfile(ld, t, "create", t->create, true);
+	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true);
+	if (t->call)
+		connrefs(ld, t, t->call, ldshown(ld, t->call, t->file, t->line), "call");
+}
+
+static void
+cycle(struct loader *ld, const size_t *stack, size_t depth, size_t j)
+{
+	struct recipe *r = ld->r;
+	struct buf b;
+	size_t p = 0;
+
+	while (stack[p] != j)
+		p++;
+	buf_init(&b);
+	for (; p <= depth; p++)
+		buf_addf(&b, "%s -> ", ldshown(ld, r->targets[stack[p]].name,
+		    r->targets[stack[p]].file, r->targets[stack[p]].line));
+	buf_adds(&b, ldshown(ld, r->targets[j].name, r->targets[j].file, r->targets[j].line));
+	lderr(ld, r->targets[j].file, r->targets[j].line, "dependency cycle: %s", b.s);
+	buf_release(&b);
+}
+
+/* depth-first from target i; state: 0 new, 1 on the stack, 2 done */
+static void
+visit(struct loader *ld, size_t i, char *state, size_t *stack, size_t depth)
+{
+	struct recipe *r = ld->r;
+	struct target *t = &r->targets[i], *u;
+	size_t k, j;
+
+	state[i] = 1;
+	stack[depth] = i;
+	for (k = 0; k < t->needs.n; k++) {
+		if (!(u = recipe_target(r, t->needs.v[k])))
+			continue;
+		j = u - r->targets;
+		if (state[j] == 1)
+			cycle(ld, stack, depth, j);
+		else if (state[j] == 0)
+			visit(ld, j, state, stack, depth + 1);
+	}
+	state[i] = 2;
+}
+
+void
+ldcheck(struct loader *ld)
+{
+	struct recipe *r = ld->r;
+	size_t i, j, *stack;
+	char *state;
+
+	for (i = 0; i < r->nconns; i++) {
+		for (j = 0; j < i; j++) {
+			if (!strcmp(r->conns[i].name, r->conns[j].name)) {
+				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
+				    "connection '%s' defined twice (first at %s:%d)",
+				    ldshown(ld, r->conns[i].name, ld->connwhere[i].file,
+				    ld->connwhere[i].line),
+				    ld->connwhere[j].file, ld->connwhere[j].line);
+				break;
+			}
+		}
+	}
+	if (r->target_conn && !recipe_conn(r, r->target_conn))
+		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
+		    ldshown(ld, r->target_conn, r->path, ld->targetline));
+	for (i = 0; i < r->ntargets; i++)
+		checktarget(ld, i);
+	state = xcalloc(r->ntargets, 1);
+	stack = xcalloc(r->ntargets, sizeof(*stack));
+	for (i = 0; i < r->ntargets; i++)
+		if (!state[i])
+			visit(ld, i, state, stack, 0);
+	free(state);
+	free(stack);
+}

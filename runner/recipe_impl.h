@@ -1,0 +1,131 @@
+/* recipe_impl.h: what the parts of the recipe loader share (recipe*.c) */
+#ifndef CHACC_RECIPE_IMPL_H
+#define CHACC_RECIPE_IMPL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <yaml.h>
+
+#include "recipe.h"
+
+/* the fields of a target, of defaults and of incremental, as bits of their "given" */
+enum {
+	T_NAME, T_KIND, T_FROM, T_NEEDS, T_QUERY, T_SCRIPT, T_CREATE, T_CALL,
+	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT,
+};
+enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
+enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };
+
+/* the "defaults" of a recipe */
+struct ydefaults {
+	int retries;
+	double retry_delay;
+	double timeout;
+};
+
+/* position and given fields of one entry of "connections" or "targets" */
+struct entry {
+	int line;
+	unsigned given;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n;
+};
+
+struct where {
+	char *file;
+	int line;
+};
+
+/* a value with variables expanded, and its text as written where */
+struct asis {
+	char *value;
+	char *raw;
+	char *file;
+	int line;
+};
+
+struct loader {
+	struct recipe *r;
+	const struct fsrc *src;
+	struct fsrc wt;          /* the working tree, when no src is given */
+	char *prefix;            /* the recipe's directory inside src, or NULL */
+	char *root;              /* real path of the project's directory */
+	int updepth;             /* levels of ".." from the recipe's directory to it */
+	const char *file;        /* display path of the file being read */
+	yaml_document_t *in;     /* its document */
+	yaml_document_t out;     /* its normalised copy */
+	int nerr;                /* structure errors: files are not loaded */
+	int nsoft;               /* other errors: checking goes on */
+	int kind;                /* kind of the target being walked, or -1 */
+	struct entries conns;    /* entries of the file being read */
+	struct entries targets;
+	struct where *connwhere; /* per connection of the recipe */
+	struct ydefaults dflt;
+	unsigned dgiven;
+	char **inc;              /* include patterns and their positions */
+	yaml_mark_t *incmark;
+	size_t ninc;
+	struct strlist seen;     /* files read, relative to the recipe's directory */
+	int targetline;          /* line of the top-level "target:" */
+	unsigned envbad;         /* environment values already reported */
+	struct asis *asis;       /* expanded values, for messages */
+	size_t nasis, asiscap;
+	bool asis_sorted;
+};
+
+/* recipe.c: messages, to recipe_errors_to()'s file or stderr */
+FILE *lderrs(void);
+/* a structure error at node n: the file will not be loaded */
+void ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* an error at node n after which checking goes on */
+void ldsoft(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* a problem found after parsing, at file:line */
+void lderr(struct loader *ld, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* a problem of target t */
+void ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* a syntax error of parser p reading text */
+void ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text);
+/* remember raw, the text as written at line of value (which has variables expanded) */
+void ldasis(struct loader *ld, const char *value, const char *raw, int line);
+/*
+ * what a message shows for s: its text as written when s is a value with
+ * variables expanded (the one written in file at line or nearest after it), so
+ * that messages never show a variable's value
+ */
+const char *ldshown(struct loader *ld, const char *s, const char *file, int line);
+
+/* recipe_files.c: files relative to the recipe's directory */
+char *ldpathjoin(const char *dir, const char *rel);
+char *lddirpart(const char *path);
+/* read src from the working tree at dir (the recipe's directory) */
+void ldworktree(struct fsrc *src, const char *dir);
+/* find the project's directory (ld->root, ld->updepth) */
+void ldproject(struct loader *ld);
+/* why the recipe may not read rel (it leaves the project...), or NULL */
+const char *ldforbidden(struct loader *ld, const char *rel);
+/* a file relative to the recipe's directory, or NULL (errno EACCES when forbidden) */
+char *ldread(struct loader *ld, const char *rel, size_t *len);
+/* the top-level recipe, which the command line names: read unchecked */
+char *ldreadtop(struct loader *ld, const char *rel, size_t *len);
+/* whether rel was read already; remembers it */
+bool ldseen(struct loader *ld, const char *rel);
+/* load the files of include pattern i, which the top-level file names */
+void ldinclude(struct loader *ld, size_t i);
+
+/* recipe_walk.c: check a file's document and build its normalised copy in ld->out */
+void ldwalk(struct loader *ld, yaml_node_t *root, bool top);
+
+/* recipe_yaml.c: read, check and load one file; disp is its path for messages */
+void ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top);
+
+/* recipe_check.c: the checks of the whole recipe (needs, cycles, names, SQL files) */
+void ldcheck(struct loader *ld);
+
+#endif

@@ -1,0 +1,632 @@
+/* recipe_walk.c: a recipe file's document checked against its fields, normalised */
+#include "recipe_impl.h"
+#include "env.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+
+/* the value of the field tables: how a key's value is checked and normalised */
+enum vtype {
+	V_STR,
+	V_NAME,      /* target name: an unquoted identifier */
+	V_KIND,
+	V_DRIVER,
+	V_VERSION,
+	V_INT,
+	V_PORT,
+	V_DUR,       /* duration, emitted as seconds */
+	V_LIST,      /* list of strings */
+	V_INDEXES,   /* list of lists of columns */
+	V_INCR,      /* true, false or a mapping */
+	V_CONNS,
+	V_TARGETS,
+	V_DEFAULTS,
+	V_INCLUDE,
+};
+
+struct field {
+	const char *key;
+	enum vtype type;
+	bool required;
+};
+
+struct mapdef {
+	const char *what;
+	const struct field *fields;
+};
+
+
+static const struct field top_fields[] = {
+	{ "chacc", V_VERSION, false },
+	{ "name", V_STR, true },
+	{ "connections", V_CONNS, false },
+	{ "target", V_STR, true },
+	{ "defaults", V_DEFAULTS, false },
+	{ "include", V_INCLUDE, false },
+	{ "targets", V_TARGETS, false },
+	{ "on_failure", V_STR, false },
+	{ "scheduled_rev", V_STR, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field include_fields[] = {
+	{ "connections", V_CONNS, false },
+	{ "targets", V_TARGETS, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field conn_fields[] = {
+	{ "name", V_STR, true },
+	{ "driver", V_DRIVER, false },
+	{ "host", V_STR, false },
+	{ "port", V_PORT, false },
+	{ "socket", V_STR, false },
+	{ "user", V_STR, false },
+	{ "password", V_STR, false },
+	{ "database", V_STR, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field defaults_fields[] = {
+	[D_RETRIES] = { "retries", V_INT, false },
+	[D_RETRY_DELAY] = { "retry_delay", V_DUR, false },
+	[D_TIMEOUT] = { "timeout", V_DUR, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field target_fields[] = {
+	[T_NAME] = { "name", V_NAME, true },
+	[T_KIND] = { "kind", V_KIND, true },
+	[T_FROM] = { "from", V_STR, false },
+	[T_NEEDS] = { "needs", V_LIST, false },
+	[T_QUERY] = { "query", V_STR, false },
+	[T_SCRIPT] = { "script", V_STR, false },
+	[T_CREATE] = { "create", V_STR, false },
+	[T_CALL] = { "call", V_STR, false },
+	[T_KEY] = { "key", V_LIST, false },
+	[T_INDEXES] = { "indexes", V_INDEXES, false },
+	[T_INCR] = { "incremental", V_INCR, false },
+	[T_RETRIES] = { "retries", V_INT, false },
+	[T_RETRY_DELAY] = { "retry_delay", V_DUR, false },
+	[T_TIMEOUT] = { "timeout", V_DUR, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field incr_fields[] = {
+	[I_COLUMN] = { "column", V_STR, true },
+	[I_DELETED] = { "deleted", V_STR, false },
+	[I_LOOKBACK] = { "lookback", V_DUR, false },
+	[I_PROBE] = { "probe", V_STR, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct mapdef top_def = { "recipe", top_fields };
+static const struct mapdef include_def = { "included recipe", include_fields };
+static const struct mapdef conn_def = { "connection", conn_fields };
+static const struct mapdef defaults_def = { "defaults", defaults_fields };
+static const struct mapdef target_def = { "target", target_fields };
+static const struct mapdef incr_def = { "incremental", incr_fields };
+/* the normalised copy */
+
+static int
+out_scalar(struct loader *ld, const char *s, bool quoted)
+{
+	int id = yaml_document_add_scalar(&ld->out, NULL, (const yaml_char_t *)s, -1,
+	    quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE);
+
+	if (!id)
+		fatal(1, "yaml: out of memory");
+	return id;
+}
+
+static int
+out_num(struct loader *ld, double v)
+{
+	char s[64];
+
+	snprintf(s, sizeof(s), "%.17g", v);
+	return out_scalar(ld, s, false);
+}
+
+static int
+out_map(struct loader *ld)
+{
+	int id = yaml_document_add_mapping(&ld->out, NULL, YAML_BLOCK_MAPPING_STYLE);
+
+	if (!id)
+		fatal(1, "yaml: out of memory");
+	return id;
+}
+
+static int
+out_seq(struct loader *ld)
+{
+	int id = yaml_document_add_sequence(&ld->out, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+
+	if (!id)
+		fatal(1, "yaml: out of memory");
+	return id;
+}
+
+static void
+out_pair(struct loader *ld, int map, const char *key, int value)
+{
+	if (!yaml_document_append_mapping_pair(&ld->out, map, out_scalar(ld, key, false), value))
+		fatal(1, "yaml: out of memory");
+}
+
+static void
+out_item(struct loader *ld, int seq, int value)
+{
+	if (!yaml_document_append_sequence_item(&ld->out, seq, value))
+		fatal(1, "yaml: out of memory");
+}
+
+/* walking the document */
+
+static yaml_node_t *
+node(struct loader *ld, int id)
+{
+	return yaml_document_get_node(ld->in, id);
+}
+
+static const char *
+typename(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SEQUENCE_NODE:
+		return "a sequence";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "a string";
+	}
+}
+
+/* an empty value: "key:" alone, ~ or null */
+static bool
+isnull(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = (const char *)n->data.scalar.value;
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	    !strcmp(s, "NULL");
+}
+
+/* the value of key in mapping n, or NULL */
+static yaml_node_t *
+mapget(struct loader *ld, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t *p;
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key);
+
+		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return node(ld, p->value);
+	}
+	return NULL;
+}
+
+static int
+kindof(const char *s)
+{
+	int i;
+
+	for (i = KIND_EXTRACT; i <= KIND_SCRIPT; i++)
+		if (!strcmp(s, kind_name((enum kind)i)))
+			return i;
+	return -1;
+}
+
+/* why s is not a valid target name, or NULL */
+static const char *
+badname(const char *s)
+{
+	bool digits = true;
+	const char *p;
+
+	if (strlen(s) > 64)
+		return "longer than 64 characters";
+	for (p = s; *p; p++) {
+		if (!env_namechar(*p) && *p != '$')
+			return "use letters, digits, '_' and '$'";
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+	if (digits)
+		return "digits only";
+	if (!strncasecmp(s, "etl_", 4) || !strncasecmp(s, "_chacc", 6))
+		return "names starting with 'etl_' or '_chacc' are reserved";
+	return NULL;
+}
+
+/*
+ * the text of scalar v with variables expanded into *s: 0, or -1 when v is not
+ * a scalar, or 1 when a variable is unset (*s is then the text as written)
+ */
+static int
+scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
+{
+	const char *text;
+	char *unset;
+
+	*s = NULL;
+	if (v->type != YAML_SCALAR_NODE) {
+		ldbad(ld, v, "expected a string for '%s', got %s", key, typename(v));
+		return -1;
+	}
+	text = (const char *)v->data.scalar.value;
+	if (isnull(v)) {
+		*s = xstrdup("");
+		return 0;
+	}
+	if ((*s = env_expand(text, &unset))) {
+		if (strcmp(*s, text))
+			ldasis(ld, *s, text, (int)v->start_mark.line + 1);
+		return 0;
+	}
+	ldsoft(ld, v, "unset variable '%s'", unset);
+	free(unset);
+	*s = xstrdup(text);
+	return 1;
+}
+
+/*
+ * the checked value of a scalar field, or 0. s is its text with variables expanded;
+ * messages quote it as written, so that no value of a variable is shown
+ */
+static int
+walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char *s)
+{
+	const char *why, *w = (const char *)v->data.scalar.value;
+	char *end;
+	double secs;
+	long n;
+
+	switch (f->type) {
+	case V_NAME:
+		if ((why = badname(s)))
+			ldsoft(ld, v, "invalid target name '%s': %s", w, why);
+		break;
+	case V_KIND:
+		if (kindof(s) < 0) {
+			ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", w);
+			return 0;
+		}
+		break;
+	case V_DRIVER:
+		if (strcmp(s, "mariadb")) {
+			ldbad(ld, v, "unsupported driver '%s' (expected mariadb)", w);
+			return 0;
+		}
+		break;
+	case V_VERSION:
+		if (strcmp(s, "1")) {
+			ldbad(ld, v, "unsupported recipe version '%s' (expected 1)", w);
+			return 0;
+		}
+		return out_scalar(ld, s, false);
+	case V_INT:
+	case V_PORT:
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (f->type == V_PORT && (errno || *end || end == s || n < 1 || n > 65535)) {
+			ldbad(ld, v, "invalid port '%s'", w);
+			return 0;
+		}
+		if (errno || *end || end == s || n < 0 || n > INT_MAX) {
+			ldbad(ld, v, "expected a non-negative integer for '%s', got '%s'", f->key, w);
+			return 0;
+		}
+		return out_num(ld, n);
+	case V_DUR:
+		if (parse_duration(s, &secs) < 0) {
+			ldbad(ld, v, "invalid duration '%s' for '%s' (e.g. 10s, 5m, 1h)", w, f->key);
+			return 0;
+		}
+		return out_num(ld, secs);
+	default:
+		break;
+	}
+	return out_scalar(ld, s, true);
+}
+
+/* a list of strings, or 0 */
+static int
+walklist(struct loader *ld, const char *key, yaml_node_t *v, const char *what)
+{
+	yaml_node_item_t *it;
+	int seq;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected %s for '%s', got %s", what, key, typename(v));
+		return 0;
+	}
+	seq = out_seq(ld);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(ld, *it);
+		char *s;
+
+		if (e->type != YAML_SCALAR_NODE) {
+			ldbad(ld, e, "expected a string in '%s', got %s", key, typename(e));
+			continue;
+		}
+		if (scalar(ld, e, key, &s) == 0 && !*s)
+			ldbad(ld, e, "empty entry in '%s'", key);
+		else
+			out_item(ld, seq, out_scalar(ld, s, true));
+		free(s);
+	}
+	return seq;
+}
+
+/* indexes: [[a], [b, c]] becomes [{columns: [a]}, {columns: [b, c]}] */
+static int
+walkindexes(struct loader *ld, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+	int seq, map, cols;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected a sequence of column lists for 'indexes', got %s", typename(v));
+		return 0;
+	}
+	seq = out_seq(ld);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(ld, *it);
+
+		if (!(cols = walklist(ld, "indexes", e, "a sequence of columns")))
+			continue;
+		if (e->data.sequence.items.top == e->data.sequence.items.start)
+			ldbad(ld, e, "empty index in 'indexes'");
+		map = out_map(ld);
+		out_pair(ld, map, "columns", cols);
+		out_item(ld, seq, map);
+	}
+	return seq;
+}
+
+static unsigned walkmap(struct loader *, yaml_node_t *, const struct mapdef *, int);
+
+/* incremental: true, false or {column, deleted, lookback, probe}, as a mapping */
+static int
+walkincr(struct loader *ld, yaml_node_t *v)
+{
+	int map;
+	bool on;
+	char *s;
+
+	if (v->type == YAML_MAPPING_NODE) {
+		if (ld->kind == KIND_TABLE || ld->kind == KIND_SCRIPT) {
+			ldbad(ld, v, "incremental on a %s target takes true or false, not a mapping",
+			    kind_name(ld->kind));
+			return 0;
+		}
+		map = out_map(ld);
+		out_pair(ld, map, "enabled", out_scalar(ld, "true", false));
+		if (!(walkmap(ld, v, &incr_def, map) & 1u << I_LOOKBACK))
+			out_pair(ld, map, "lookback", out_num(ld, 60));
+		return map;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got %s", typename(v));
+		return 0;
+	}
+	if (scalar(ld, v, "incremental", &s) || !*s) {
+		free(s);
+		return 0;
+	}
+	if (strcasecmp(s, "true") && strcasecmp(s, "false")) {
+		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got '%s'",
+		    (const char *)v->data.scalar.value);
+		free(s);
+		return 0;
+	}
+	on = !strcasecmp(s, "true");
+	free(s);
+	if (on && ld->kind == KIND_EXTRACT)
+		ldsoft(ld, v, "an incremental extract needs a mapping with its watermark 'column', "
+		    "e.g. incremental: {column: changed_at}");
+	map = out_map(ld);
+	out_pair(ld, map, "enabled", out_scalar(ld, on ? "true" : "false", false));
+	out_pair(ld, map, "lookback", out_num(ld, 60));
+	return map;
+}
+
+/* the kind a target entry declares, or -1 */
+static int
+peekkind(struct loader *ld, yaml_node_t *n)
+{
+	yaml_node_t *v = mapget(ld, n, "kind");
+	char *s;
+	int k;
+
+	if (!v || v->type != YAML_SCALAR_NODE)
+		return -1;
+	if (!(s = env_expand((const char *)v->data.scalar.value, NULL)))
+		return -1;
+	k = kindof(s);
+	free(s);
+	return k;
+}
+
+/* the entries of "connections" or "targets", with their positions */
+static int
+walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct entries *ents)
+{
+	yaml_node_item_t *it;
+	int seq, map;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected a sequence of %ss, got %s", def->what, typename(v));
+		return 0;
+	}
+	seq = out_seq(ld);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(ld, *it);
+		struct entry *en;
+
+		if (e->type != YAML_MAPPING_NODE) {
+			ldbad(ld, e, "expected a mapping for a %s, got %s", def->what, typename(e));
+			continue;
+		}
+		map = out_map(ld);
+		ld->kind = def == &target_def ? peekkind(ld, e) : -1;
+		ents->v = xreallocarray(ents->v, ents->n + 1, sizeof(*ents->v));
+		en = &ents->v[ents->n++];
+		en->line = (int)e->start_mark.line + 1;
+		en->given = walkmap(ld, e, def, map);
+		out_item(ld, seq, map);
+	}
+	return seq;
+}
+
+static void
+walkinclude(struct loader *ld, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected a sequence of patterns for 'include', got %s", typename(v));
+		return;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(ld, *it);
+		char *s;
+
+		if (e->type != YAML_SCALAR_NODE) {
+			ldbad(ld, e, "expected a string in 'include', got %s", typename(e));
+			continue;
+		}
+		if (scalar(ld, e, "include", &s) || !*s) {
+			free(s);
+			continue;
+		}
+		ld->inc = xreallocarray(ld->inc, ld->ninc + 1, sizeof(*ld->inc));
+		ld->incmark = xreallocarray(ld->incmark, ld->ninc + 1, sizeof(*ld->incmark));
+		ld->inc[ld->ninc] = s;
+		ld->incmark[ld->ninc++] = e->start_mark;
+	}
+}
+
+/* check value v of field f and add its normalised form to out; true if added */
+static bool
+walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
+{
+	char *s;
+	int id = 0, rc;
+
+	if (f->type >= V_LIST && isnull(v))
+		return false;
+	switch (f->type) {
+	case V_LIST:
+		id = walklist(ld, f->key, v, "a sequence");
+		break;
+	case V_INDEXES:
+		id = walkindexes(ld, v);
+		break;
+	case V_INCR:
+		id = walkincr(ld, v);
+		break;
+	case V_CONNS:
+		id = walkentries(ld, v, &conn_def, &ld->conns);
+		break;
+	case V_TARGETS:
+		id = walkentries(ld, v, &target_def, &ld->targets);
+		break;
+	case V_DEFAULTS:
+		if (v->type != YAML_MAPPING_NODE) {
+			ldbad(ld, v, "expected a mapping for 'defaults', got %s", typename(v));
+			return false;
+		}
+		id = out_map(ld);
+		ld->dgiven = walkmap(ld, v, &defaults_def, id);
+		break;
+	case V_INCLUDE:
+		walkinclude(ld, v);
+		return false;
+	default:
+		if ((rc = scalar(ld, v, f->key, &s)) < 0)
+			return false;
+		if (rc == 0 && !*s) {
+			if (f->required)
+				ldbad(ld, v, "empty value for '%s'", f->key);
+		} else if (rc == 0) {
+			id = walkscalar(ld, f, v, s);
+		} else if (f->type == V_STR || f->type == V_NAME) {
+			id = out_scalar(ld, s, true);
+		}
+		free(s);
+	}
+	if (!id)
+		return false;
+	out_pair(ld, out, f->key, id);
+	return true;
+}
+
+/* check mapping n against def into out; returns the fields added, as bits */
+static unsigned
+walkmap(struct loader *ld, yaml_node_t *n, const struct mapdef *def, int out)
+{
+	const struct field *f;
+	yaml_node_pair_t *p;
+	unsigned got = 0, added = 0, bit;
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+		const char *key;
+
+		if (k->type != YAML_SCALAR_NODE) {
+			ldbad(ld, k, "expected a string key in %s, got %s", def->what, typename(k));
+			continue;
+		}
+		key = (const char *)k->data.scalar.value;
+		for (f = def->fields; f->key && strcmp(f->key, key); f++)
+			;
+		if (!f->key) {
+			ldbad(ld, k, "unknown key '%s' in %s", key, def->what);
+			continue;
+		}
+		bit = 1u << (f - def->fields);
+		if (got & bit) {
+			ldbad(ld, k, "duplicate key '%s' in %s", key, def->what);
+			continue;
+		}
+		got |= bit;
+		if (walkval(ld, f, v, out))
+			added |= bit;
+	}
+	for (f = def->fields; f->key; f++)
+		if (f->required && !(got & 1u << (f - def->fields)))
+			ldbad(ld, n, "missing required key '%s' in %s", f->key, def->what);
+	return added;
+}
+
+void
+ldwalk(struct loader *ld, yaml_node_t *root, bool top)
+{
+	/* the first node is the root of the copy */
+	int map = out_map(ld);
+	yaml_node_t *v;
+
+	if (!root)
+		return;
+	if (root->type != YAML_MAPPING_NODE) {
+		ldbad(ld, root, "expected a mapping at the top of the recipe, got %s", typename(root));
+		return;
+	}
+	walkmap(ld, root, top ? &top_def : &include_def, map);
+	if (top && (v = mapget(ld, root, "target")))
+		ld->targetline = (int)v->start_mark.line + 1;
+}

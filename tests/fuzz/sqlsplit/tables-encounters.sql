@@ -1,0 +1,18 @@
+-- the shape of the encounters table (chacc adds _chacc_changed_at)
+CREATE TABLE ${this} (
+  encounter_id INT NOT NULL PRIMARY KEY,
+  patient_id INT NOT NULL,
+  encounter_type_id INT NOT NULL,
+  encounter_type VARCHAR(50) NULL,
+  encounter_datetime DATETIME NOT NULL,
+  location_id INT NULL,
+  location_name VARCHAR(255) NULL,
+  visit_id INT NULL,
+  visit_type VARCHAR(255) NULL,
+  visit_started DATETIME NULL,
+  visit_stopped DATETIME NULL,
+  form_id INT NULL,
+  date_created DATETIME NOT NULL,
+  changed_at DATETIME NOT NULL,
+  voided TINYINT(1) NOT NULL DEFAULT 0
+)

@@ -1,0 +1,3 @@
+SELECT 'open
+; SELECT "x
+/* never closed
