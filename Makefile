@@ -78,9 +78,9 @@ FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_e
 
 all: chacc
 
-# make check, make demo and make bench install the Debian packages they need
+# make check, demo, bench and fuzz install the Debian packages they need
 # (contrib/install-deps: only what is missing) before anything is compiled
-ifneq ($(filter check demo bench,$(MAKECMDGOALS)),)
+ifneq ($(filter check demo bench fuzz,$(MAKECMDGOALS)),)
 $(OBJ) $(CLI_OBJ) $(WEB_OBJ) web/embed web/vendor/files \
 	tests/browser/node_modules/playwright-core/package.json: | deps
 endif

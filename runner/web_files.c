@@ -405,8 +405,22 @@ yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
+	char *why = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&why, &n);
+	bool ok;
 
-	if (!yaml_parser_initialize(&p))
+	/* hostile YAML (deep nesting, alias bombs) is refused before libyaml loads it */
+	if (!f)
+		return;
+	recipe_errors_to(f);
+	ok = recipe_yaml_check(path, text, len);
+	recipe_errors_to(NULL);
+	fclose(f);
+	if (!ok)
+		add_problems(out, why && *why ? why : "the YAML is refused");
+	free(why);
+	if (!ok || !yaml_parser_initialize(&p))
 		return;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	for (;;) {
