@@ -1,9 +1,11 @@
 /* run.c: one build run, as the command line and the web UI start it */
 #include <pwd.h>
 #include <jansson.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -139,12 +141,14 @@ static char *
 started_by(const struct opts *o)
 {
 	const char *who = o->started_by ? o->started_by : getenv("CHACC_STARTED_BY");
-	struct passwd *pw;
-	char host[256] = "";
+	struct passwd pwbuf, *pw = NULL;
+	char host[256] = "", strings[1024];
 
 	if (who && *who)
 		return xstrdup(who);
-	pw = getpwuid(getuid());
+	/* the web server runs several builds at once: no static buffers */
+	if (getpwuid_r(getuid(), &pwbuf, strings, sizeof(strings), &pw) != 0)
+		pw = NULL;
 	gethostname(host, sizeof(host) - 1);
 	return xasprintf("%s@%s%s", pw ? pw->pw_name : "unknown", host,
 	                 o->scheduled ? " (scheduled)" : "");
@@ -184,23 +188,45 @@ scheduled_lock(struct session *s)
 	return rc;
 }
 
+extern char **environ;
+
+/*
+ * run the recipe's on_failure command with CHACC_RUN_ID, CHACC_FAILED and
+ * CHACC_RECIPE in its own environment (never setenv: builds run in threads)
+ */
 static void
 run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
 {
-	char buf[64];
-	int status;
+	char *vars[3], **envp;
+	char *argv[] = { (char *)"sh", (char *)"-c", r->on_failure, NULL };
+	size_t n = 0, k = 0;
+	pid_t pid;
+	int status, err;
 
 	if (!r->on_failure)
 		return;
-	snprintf(buf, sizeof(buf), "%lld", run_id);
-	setenv("CHACC_RUN_ID", buf, 1);
-	snprintf(buf, sizeof(buf), "%d", sc->failed);
-	setenv("CHACC_FAILED", buf, 1);
-	setenv("CHACC_RECIPE", r->name, 1);
+	vars[0] = xasprintf("CHACC_RUN_ID=%lld", run_id);
+	vars[1] = xasprintf("CHACC_FAILED=%d", sc->failed);
+	vars[2] = xasprintf("CHACC_RECIPE=%s", r->name);
+	while (environ[n])
+		n++;
+	envp = xcalloc(n + LEN(vars) + 1, sizeof(*envp));
+	for (size_t i = 0; i < n; i++)
+		if (!strstarts(environ[i], "CHACC_RUN_ID=") && !strstarts(environ[i], "CHACC_FAILED=") &&
+		    !strstarts(environ[i], "CHACC_RECIPE="))
+			envp[k++] = environ[i];
+	for (size_t i = 0; i < LEN(vars); i++)
+		envp[k++] = vars[i];
 	fflush(NULL);
-	status = system(r->on_failure);
-	if (status != 0)
-		warn("on_failure command exited with status %d", status);
+	if ((err = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, envp)) != 0)
+		warn("cannot run the on_failure command: %s", strerror(err));
+	else if (waitpid(pid, &status, 0) == pid &&
+	         (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		warn("on_failure command exited with status %d",
+		     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	for (size_t i = 0; i < LEN(vars); i++)
+		free(vars[i]);
+	free(envp);
 }
 
 int

@@ -566,6 +566,39 @@ START_TEST(test_clean_and_history)
 }
 END_TEST
 
+/* the on_failure hook of a scheduled run gets the run, the failures and the recipe */
+START_TEST(test_on_failure_hook)
+{
+	struct proj p;
+	struct result r;
+	char *path, *text, *want, *run;
+
+	proj_clinic(&p, "hook");
+	{
+		char *y = str_replace(recipe, "target: target\n",
+		                      "target: target\non_failure: env | grep -E '^CHACC_(RUN_ID|FAILED|RECIPE)=' | sort > hook.out\n");
+
+		write_file(&p, "chacc.yml", y);
+		free(y);
+	}
+	write_file(&p, "sql/lonely.sql", "SELECT no_such_column FROM no_such_table\n");
+	r = chacc(&p, "build", "--scheduled", "lonely");
+	ck_assert_int_eq(r.status, 1);
+	result_free(&r);
+	run = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+	path = xasprintf("%s/hook.out", p.dir);
+	text = readfile(path, NULL);
+	ck_assert_msg(text != NULL, "the hook did not run");
+	want = xasprintf("CHACC_FAILED=1\nCHACC_RECIPE=clinic\nCHACC_RUN_ID=%s\n", run);
+	ck_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	free(path);
+	free(run);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -590,6 +623,7 @@ main(void)
 	tcase_add_test(tc, test_missing_privilege_is_named);
 	tcase_add_test(tc, test_same_server_extract_and_script);
 	tcase_add_test(tc, test_clean_and_history);
+	tcase_add_test(tc, test_on_failure_hook);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
 	return rc;
