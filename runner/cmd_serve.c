@@ -28,7 +28,7 @@ const char usage_serve[] =
 	"                       needed when ADDRESS is not loopback\n"
 	"  -f RECIPE, -C DIR    as for chacc\n";
 
-static volatile int stopping;
+static atomic_int stopping;
 
 static void
 on_stop(int sig)

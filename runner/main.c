@@ -14,7 +14,7 @@
 
 #define VERSION "0.1.0"
 
-static volatile int stop;
+static atomic_int stop;   /* lock-free: set by the signal handler, read by every thread */
 
 static const char usage_main[] =
 	"usage: chacc [-f RECIPE] [-C DIR] COMMAND [ARGS]\n"

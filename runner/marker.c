@@ -337,3 +337,19 @@ run_target_record(struct db *d, long long run_id, const char *target, const char
 	free(qe);
 	return rc;
 }
+
+int
+run_target_unstarted(struct db *d, long long run_id, const char *target, const char *reason,
+                     const char *mode, const char *outcome, const char *error)
+{
+	char *qt = db_quote(d, target), *qe = error ? db_quote(d, error) : xstrdup("NULL");
+	int rc;
+
+	rc = db_execf(d, "REPLACE INTO etl_run_targets (run_id, target, reason, mode, started_at,"
+	              " ended_at, row_count, attempts, outcome, error_message)"
+	              " VALUES (%lld, %s, '%s', '%s', NULL, NULL, NULL, 0, '%s', %s)",
+	              run_id, qt, reason, mode, outcome, qe);
+	free(qt);
+	free(qe);
+	return rc;
+}

@@ -70,5 +70,8 @@ int run_end(struct db *d, long long run_id, const char *result);
 int run_target_record(struct db *d, long long run_id, const char *target, const char *reason,
                       const char *mode, double started, double ended, long long rows,
                       int attempts, const char *outcome, const char *error);
+/* a target of a run that never started: no times, no attempts */
+int run_target_unstarted(struct db *d, long long run_id, const char *target, const char *reason,
+                         const char *mode, const char *outcome, const char *error);
 
 #endif

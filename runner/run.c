@@ -230,7 +230,7 @@ run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
 }
 
 int
-run_build(const struct opts *o, volatile int *stop, long long *run_id)
+run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 {
 	struct session s;
 	struct node **order = NULL;
@@ -242,12 +242,15 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 	bool routines = false;
 	char *who = NULL, *sel = NULL, *err = NULL;
 	const char *mode;
+	bool logging = false;
 
 	if (check_since(o->since) < 0)
 		return EXIT_USAGE;
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
+	/* quiet is this thread's, and its workers': other runs of the process keep theirs */
 	log_open(".", o->scheduled);
+	logging = true;
 	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
 		goto out;
 	count = make_plan(&s, o, &order, &n, &items);
@@ -293,7 +296,7 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 		goto out;
 	}
 	if (run_id)
-		*run_id = sc.run_id;
+		__atomic_store_n(run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
 	          sc.run_id, count, n, mode);
 	rc = sched_run(&sc, items, n);
@@ -316,7 +319,8 @@ out:
 	free(order);
 	free(items);
 	session_release(&s);
-	log_close();
+	if (logging)
+		log_close();
 	return rc;
 }
 
