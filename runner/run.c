@@ -16,6 +16,7 @@
 #include "marker.h"
 #include "privs.h"
 #include "recipe.h"
+#include "report.h"
 #include "schedule.h"
 #include "session.h"
 #include "util.h"
@@ -82,6 +83,7 @@ make_plan(struct session *s, const struct opts *o, struct node ***order, size_t 
 	count = plan_all(&s->ps, *order, *norder, *items);
 	if (count < 0)
 		warn("%s", s->probe_error ? s->probe_error : "probing a source failed");
+	report_check_building(s, *items, *norder);
 	return count;
 }
 
@@ -188,6 +190,95 @@ scheduled_lock(struct session *s)
 	return rc;
 }
 
+/* the lock a run holds for its life, so that a later runner can tell a dead run */
+static char *
+run_lock_name(struct db *d, long long run_id)
+{
+	char *key = xasprintf("\002run %lld", run_id), *name = build_lock_name(db_name(d), key);
+
+	free(key);
+	return name;
+}
+
+/*
+ * record the run and take its lock in one transaction, so that no other
+ * runner sees it without its lock; the run id, or -1
+ */
+static long long
+run_start(struct db *d, const struct session *s, const char *mode, const char *sel,
+          const char *who, char **lock)
+{
+	long long id;
+	char *q, *got = NULL;
+
+	*lock = NULL;
+	if (db_exec(d, "START TRANSACTION") < 0)
+		return -1;
+	id = run_begin(d, s->r->name, mode, sel, who, s->config_rev, s->config_dirty);
+	if (id < 0) {
+		db_exec(d, "ROLLBACK");
+		return -1;
+	}
+	*lock = run_lock_name(d, id);
+	q = db_quote(d, *lock);
+	if (db_value(d, &got, "SELECT GET_LOCK(%s, 0)", q) < 0 || !got || strcmp(got, "1") != 0 ||
+	    db_exec(d, "COMMIT") < 0) {
+		db_exec(d, "ROLLBACK");
+		id = -1;
+	}
+	free(q);
+	free(got);
+	return id;
+}
+
+static void
+run_unlock(struct db *d, const char *lock)
+{
+	char *q;
+
+	if (!lock)
+		return;
+	q = db_quote(d, lock);
+	db_execf(d, "DO RELEASE_LOCK(%s)", q);
+	free(q);
+}
+
+/* runs left 'running' whose lock is free died with their runner: close them as interrupted */
+static void
+close_dead_runs(struct db *d)
+{
+	long long *ids = NULL;
+	long n = runs_running(d, &ids);
+	char **names;
+	bool *used;
+
+	if (n <= 0) {
+		free(ids);
+		return;
+	}
+	names = xcalloc((size_t)n, sizeof(*names));
+	used = xcalloc((size_t)n, sizeof(*used));
+	for (long i = 0; i < n; i++)
+		names[i] = run_lock_name(d, ids[i]);
+	if (locks_used(d, names, (size_t)n, used) == 0)
+		for (long i = 0; i < n; i++) {
+			int rc;
+
+			if (used[i])
+				continue;
+			if ((rc = run_close_dead(d, ids[i])) < 0)
+				warn("cannot close run %lld, whose runner died: %s", ids[i], db_error(d));
+			else if (rc > 0)
+				log_event(LOG_WARN, "closed", NULL, ids[i],
+				          "run %lld: its runner died; recorded as interrupted", ids[i]);
+		}
+	for (long i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(used);
+	free(ids);
+}
+
 extern char **environ;
 
 /*
@@ -240,7 +331,7 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	long count;
 	int rc;
 	bool routines = false;
-	char *who = NULL, *sel = NULL, *err = NULL;
+	char *who = NULL, *sel = NULL, *err = NULL, *lock = NULL;
 	const char *mode;
 	bool logging = false;
 
@@ -253,6 +344,8 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	logging = true;
 	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
 		goto out;
+	if (!o->dry_run)
+		close_dead_runs(s.conns.tgt);
 	count = make_plan(&s, o, &order, &n, &items);
 	if (count == -2) {
 		rc = EXIT_USAGE;
@@ -289,12 +382,13 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 		.no_restat = o->full_refresh || (o->force && o->nargs == 0),
 		.rev = s.config_rev, .dirty = s.config_dirty,
 	};
-	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, s.config_rev, s.config_dirty);
+	sc.run_id = run_start(s.conns.tgt, &s, mode, sel, who, &lock);
 	if (sc.run_id < 0) {
 		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
+	sc.run_lock = lock;
 	if (run_id)
 		__atomic_store_n(run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
@@ -302,6 +396,7 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	rc = sched_run(&sc, items, n);
 	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
 	        "interrupted" : "failed");
+	run_unlock(s.conns.tgt, lock);
 	if (rc == 0)
 		log_event(LOG_INFO, "end", NULL, sc.run_id,
 		          "run %lld: done, %d built, %d pruned", sc.run_id, sc.built, sc.pruned);
@@ -316,6 +411,7 @@ out:
 	free(err);
 	free(who);
 	free(sel);
+	free(lock);
 	free(order);
 	free(items);
 	session_release(&s);

@@ -166,6 +166,9 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 			break;
 		} else {
 			locked = true;
+			/* the history shows it building, with since when, until it ends */
+			run_target_building(c->tgt, s->run_id, tg->name, reason_name(t->it->reason),
+			                    t->it->full ? "full" : "incremental", t->started, t->attempts);
 			if (build_run(c, &t->job) == 0)
 				break;
 		}
@@ -274,14 +277,22 @@ newest_input(struct plan_state *ps, struct node *n, char out[TS_LEN])
 	}
 }
 
-/* the scheduler's connection, reconnected if a server restart took it */
+/* the scheduler's connection, reconnected (with the run's lock) if a server restart took it */
 static struct db *
 main_db(struct sched *s)
 {
-	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main) &&
-	    db_reconnect(s->main) < 0)
-		log_event(LOG_WARN, "reconnect", NULL, s->run_id,
-		          "cannot reconnect to the target database: %s", db_error(s->main));
+	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main)) {
+		if (db_reconnect(s->main) < 0)
+			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
+			          "cannot reconnect to the target database: %s", db_error(s->main));
+		else if (s->run_lock) {
+			char *q = db_quote(s->main, s->run_lock), *got = NULL;
+
+			db_value(s->main, &got, "SELECT GET_LOCK(%s, 0)", q);
+			free(q);
+			free(got);
+		}
+	}
 	return s->main;
 }
 

@@ -23,6 +23,7 @@ struct sched {
 	bool dirty;
 	const char *since;       /* --since DATE */
 	atomic_int *stop;        /* set by SIGINT/SIGTERM or a cancel, from any thread */
+	const char *run_lock;    /* GET_LOCK name main holds for the run's life, or NULL */
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
 };

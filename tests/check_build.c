@@ -859,6 +859,99 @@ START_TEST(test_web_cancel_starts_nothing)
 }
 END_TEST
 
+/* the state of target in 'status --json' */
+static char *
+state_of(struct proj *p, const char *target, json_t **obj)
+{
+	struct result r = chacc(p, "status", "--json");
+	json_t *arr = json_loads(r.out, 0, NULL), *o;
+	size_t i;
+	char *state = NULL;
+
+	ck_assert_msg(r.status == 0 && arr, "exit %d: %s%s", r.status, r.out, r.err);
+	json_array_foreach(arr, i, o)
+		if (strcmp(json_string_value(json_object_get(o, "target")), target) == 0) {
+			state = xstrdup(json_string_value(json_object_get(o, "state")));
+			if (obj)
+				*obj = json_incref(o);
+		}
+	json_decref(arr);
+	result_free(&r);
+	ck_assert_msg(state != NULL, "no target '%s' in the status", target);
+	return state;
+}
+
+/* a build in progress shows as building; a dead runner's as interrupted, and its run is closed */
+START_TEST(test_building_then_dead_runner)
+{
+	struct proj p;
+	struct paused b;
+	struct result r;
+	char *args[] = { (char *)"build", (char *)"lonely", NULL };
+	char *state, *run;
+	json_t *o = NULL;
+	double until;
+
+	proj_clinic(&p, "building");
+	start_paused(&p, &b, "begin:lonely", args);
+	run = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+	state = state_of(&p, "lonely", &o);
+	ck_assert_str_eq(state, "building");
+	free(state);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "run_id")), atoll(run));
+	ck_assert_msg(json_string_value(json_object_get(o, "since")), "no 'since'");
+	json_decref(o);
+	state = state_of(&p, "people", NULL);
+	ck_assert_str_eq(state, "missing");
+	free(state);
+	r = chacc(&p, "status");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "building") && strstr(r.out, "building in run"), "%s", r.out);
+	result_free(&r);
+
+	/* the runner dies: its lock goes with its connection */
+	kill(b.pid, SIGKILL);
+	wait_status(b.pid);
+	close(b.out);
+	close(b.err);
+	unlink(b.file);
+	until = mono_seconds() + 20;
+	for (;;) {
+		state = state_of(&p, "lonely", NULL);
+		if (strcmp(state, "building") != 0 || mono_seconds() > until)
+			break;
+		free(state);
+		usleep(100000);
+	}
+	ck_assert_str_eq(state, "interrupted");
+	free(state);
+	/* status changes nothing; the next build closes the dead run */
+	assert_val(p.tgt, "running", "SELECT result FROM etl_runs ORDER BY run_id LIMIT 1");
+	r = chacc(&p, "build", "lonely");
+	assert_ok(&r);
+	result_free(&r);
+	{
+		char *q = xasprintf("SELECT CONCAT(result, ',', ended_at IS NOT NULL) FROM etl_runs"
+		                    " WHERE run_id = %s", run);
+
+		assert_val(p.tgt, "interrupted,1", q);
+		free(q);
+		q = xasprintf("SELECT outcome FROM etl_run_targets WHERE run_id = %s", run);
+		assert_val(p.tgt, "interrupted", q);
+		free(q);
+	}
+	r = chacc(&p, "history");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "interrupted") && !strstr(r.out, "running"), "%s", r.out);
+	result_free(&r);
+	state = state_of(&p, "lonely", NULL);
+	ck_assert_str_eq(state, "ok");
+	free(state);
+	free(run);
+	proj_free(&p);
+}
+END_TEST
+
 /* the on_failure hook of a scheduled run gets the run, the failures and the recipe */
 START_TEST(test_on_failure_hook)
 {
@@ -919,6 +1012,7 @@ main(void)
 	tcase_add_test(tc, test_sigint_starts_nothing);
 	tcase_add_test(tc, test_sigterm_starts_nothing);
 	tcase_add_test(tc, test_web_cancel_starts_nothing);
+	tcase_add_test(tc, test_building_then_dead_runner);
 	tcase_add_test(tc, test_on_failure_hook);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
