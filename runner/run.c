@@ -320,6 +320,33 @@ run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
 	free(envp);
 }
 
+/* the end of a run in one line: what this runner built apart from what another runner did */
+static void
+say_end(const struct sched *sc, int rc)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "run %lld: ", sc->run_id);
+	if (rc == 0 && sc->built == 0 && sc->uptodate > 0) {
+		buf_addf(&b, "done, %d up to date, built by another runner", sc->uptodate);
+		if (sc->pruned)
+			buf_addf(&b, ", %d pruned", sc->pruned);
+		log_event(LOG_INFO, "end", NULL, sc->run_id, "%s", b.s);
+		buf_release(&b);
+		return;
+	}
+	buf_addf(&b, "%s%d built, ", rc == 0 ? "done, " : "", sc->built);
+	if (sc->uptodate)
+		buf_addf(&b, "%d up to date (built by another runner), ", sc->uptodate);
+	if (rc != 0)
+		buf_addf(&b, "%d failed, %d skipped, %d interrupted, ", sc->failed, sc->skipped,
+		         sc->interrupted);
+	buf_addf(&b, "%d pruned", sc->pruned);
+	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "end", NULL, sc->run_id, "%s", b.s);
+	buf_release(&b);
+}
+
 int
 run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 {
@@ -397,16 +424,9 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
 	        "interrupted" : "failed");
 	run_unlock(s.conns.tgt, lock);
-	if (rc == 0)
-		log_event(LOG_INFO, "end", NULL, sc.run_id,
-		          "run %lld: done, %d built, %d pruned", sc.run_id, sc.built, sc.pruned);
-	else {
-		log_event(LOG_ERROR, "end", NULL, sc.run_id,
-		          "run %lld: %d built, %d failed, %d skipped, %d interrupted, %d pruned",
-		          sc.run_id, sc.built, sc.failed, sc.skipped, sc.interrupted, sc.pruned);
-		if (o->scheduled)
-			run_on_failure(s.r, sc.run_id, &sc);
-	}
+	say_end(&sc, rc);
+	if (rc != 0 && o->scheduled)
+		run_on_failure(s.r, sc.run_id, &sc);
 out:
 	free(err);
 	free(who);

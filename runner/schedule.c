@@ -531,15 +531,17 @@ finished(struct run *rn, struct task *t)
 	marker_load(main_db(s), s->r->name, nd->t->name, &rn->ps->markers[nd->id]);
 	if (!t->job.error) {
 		t->state = S_DONE;
-		s->built++;
-		if (t->other_runner)
+		if (t->other_runner) {
+			s->uptodate++;
 			log_event(LOG_INFO, "done", nd->t->name, s->run_id,
-			          "%s: built by another runner meanwhile", nd->t->name);
-		else
+			          "%s: up to date, built by another runner meanwhile", nd->t->name);
+		} else {
+			s->built++;
 			log_event(LOG_INFO, "done", nd->t->name, s->run_id,
 			          "%s: %s rows, %lld changed, %.1fs", nd->t->name,
 			          fmt_count(t->job.rows, b, sizeof(b)), t->job.changed,
 			          t->ended - t->started);
+		}
 		record(s, t, t->other_runner ? "up to date" : "built", NULL);
 		users_ready(rn, nd);
 	} else {

@@ -26,6 +26,7 @@ struct sched {
 	const char *run_lock;    /* GET_LOCK name main holds for the run's life, or NULL */
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
+	int uptodate;            /* built by another runner while this one waited for it */
 };
 
 /*

@@ -952,6 +952,38 @@ START_TEST(test_building_then_dead_runner)
 }
 END_TEST
 
+/* a runner that waited while another built its target says so, not "built" */
+START_TEST(test_other_runner_is_not_built)
+{
+	struct proj p;
+	struct paused a;
+	struct result ra, rb;
+	char *args[] = { (char *)"build", (char *)"lonely", NULL };
+	int o, e;
+	pid_t pid;
+
+	proj_clinic(&p, "tworunners");
+	start_paused(&p, &a, "begin:lonely", args);
+	pid = chacc_start(&p, NULL, &o, &e, args);
+	ck_assert_msg(wait_text(o, "another runner is building 'lonely'", 20), "no wait");
+	ra = resume(&a);
+	rb.status = wait_status(pid);
+	rb.out = slurp_fd(o);
+	rb.err = slurp_fd(e);
+	assert_ok(&ra);
+	assert_ok(&rb);
+	ck_assert_msg(strstr(ra.out, "done, 1 built"), "%s", ra.out);
+	ck_assert_msg(strstr(rb.out, "done, 1 up to date, built by another runner") &&
+	              !strstr(rb.out, "1 built"), "%s", rb.out);
+	assert_val(p.tgt, "built,up to date", "SELECT GROUP_CONCAT(outcome ORDER BY run_id)"
+	           " FROM etl_run_targets WHERE target = 'lonely'");
+	assert_val(p.tgt, "success,success", "SELECT GROUP_CONCAT(result ORDER BY run_id) FROM etl_runs");
+	result_free(&ra);
+	result_free(&rb);
+	proj_free(&p);
+}
+END_TEST
+
 /* the on_failure hook of a scheduled run gets the run, the failures and the recipe */
 START_TEST(test_on_failure_hook)
 {
@@ -1013,6 +1045,7 @@ main(void)
 	tcase_add_test(tc, test_sigterm_starts_nothing);
 	tcase_add_test(tc, test_web_cancel_starts_nothing);
 	tcase_add_test(tc, test_building_then_dead_runner);
+	tcase_add_test(tc, test_other_runner_is_not_built);
 	tcase_add_test(tc, test_on_failure_hook);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
