@@ -25,6 +25,7 @@ OBJ = \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
+	runner/schema.o \
 	runner/build.o \
 	runner/extract.o \
 	runner/schedule.o \
@@ -33,10 +34,13 @@ OBJ = \
 	runner/privs.o \
 	runner/vcs.o \
 	runner/vcs_diff.o \
-	runner/vcs_review.o
-CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o
+	runner/vcs_review.o \
+	runner/vcs_tree.o \
+	runner/vcs_propose.o
+CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
-	runner/web_review.o runner/cmd_serve.o web/assets.o
+	runner/web_review.o runner/cmd_serve.o web/assets.o \
+	runner/web_conn.o runner/web_events.o runner/web_scrub.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
@@ -54,9 +58,21 @@ INTEGRATION_TESTS = \
 	tests/check_extract \
 	tests/check_vcs \
 	tests/check_openmrs \
-	tests/check_web
+	tests/check_web \
+	tests/check_cli \
+	tests/check_store
 
 all: chacc
+
+# make check, make demo and make bench install the Debian packages they need
+# (contrib/install-deps: only what is missing) before anything is compiled
+ifneq ($(filter check demo bench,$(MAKECMDGOALS)),)
+$(OBJ) $(CLI_OBJ) $(WEB_OBJ) web/embed web/vendor/files \
+	tests/browser/node_modules/playwright-core/package.json: | deps
+endif
+
+deps:
+	contrib/install-deps
 
 chacc: $(OBJ) $(CLI_OBJ) $(WEB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(OBJ) $(LIBS)
@@ -103,4 +119,4 @@ install: chacc
 clean:
 	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
 
-.PHONY: all check unit demo bench install clean
+.PHONY: all deps check unit demo bench install clean

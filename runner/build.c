@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "db.h"
+#include "log.h"
 #include "marker.h"
 #include "recipe.h"
 #include "sqlsplit.h"
@@ -931,6 +933,101 @@ job_publish(struct build_job *job, int slot, struct db *d)
 	atomic_store(&job->query_id[slot], d ? db_thread_id(d) : 0);
 }
 
+/* the recipe whose marker names table, "" when there is none; NULL on error */
+static char *
+marker_owner(struct db *d, const char *recipe, const char *table)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, table), *who = NULL;
+	int rc;
+
+	/* this recipe's marker first, then any other's */
+	rc = db_value(d, &who, "SELECT recipe FROM etl_metadata WHERE target = %s"
+	              " ORDER BY recipe = %s DESC, recipe LIMIT 1", qt, qr);
+	free(qr);
+	free(qt);
+	if (rc < 0)
+		return NULL;
+	return who ? who : xstrdup("");
+}
+
+/*
+ * a table chacc did not make (no marker of this recipe) is never replaced:
+ * 0 when the target's table is absent or this recipe's, else -1 naming it
+ */
+static int
+check_owned(struct conns *c, struct build_job *job)
+{
+	const struct target *t = job->t;
+	char *who;
+	int rc = 0;
+
+	if (!table_exists(c->tgt, t->name))
+		return 0;
+	if (!(who = marker_owner(c->tgt, job->recipe, t->name)))
+		return fail(job, c->tgt, "target '%s': cannot read its marker", t->name);
+	job->foreign = strcmp(who, job->recipe) != 0;
+	if (job->foreign && *who)
+		rc = fail(job, NULL, "target '%s': table '%s' in database '%s' belongs to recipe"
+		          " '%s', not '%s'; refusing to replace it (to take it over: chacc build"
+		          " --adopt %s)", t->name, t->name, db_name(c->tgt), who, job->recipe,
+		          t->name);
+	else if (job->foreign)
+		rc = fail(job, NULL, "target '%s': table '%s' in database '%s' was not made by chacc"
+		          " (it has no marker); refusing to replace it (to keep it as the target's"
+		          " table until its first build: chacc build --adopt %s; or drop it)",
+		          t->name, t->name, db_name(c->tgt), t->name);
+	free(who);
+	return rc;
+}
+
+/* the primary key columns of a table, comma-separated ("" for none); NULL on error */
+static char *
+primary_key(struct db *d, const char *table)
+{
+	char *q = db_quote(d, table), *v = NULL;
+	int rc = db_value(d, &v, "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index"
+	                  " SEPARATOR ',') FROM information_schema.statistics"
+	                  " WHERE table_schema = DATABASE() AND table_name = %s"
+	                  " AND index_name = 'PRIMARY'", q);
+
+	free(q);
+	if (rc < 0)
+		return NULL;
+	return v ? v : xstrdup("");
+}
+
+/*
+ * an incremental build upserts by the primary key: when it is no longer the
+ * target's key (dropped or changed by hand) the build goes full instead of
+ * duplicating rows. -1 on a database error.
+ */
+static int
+check_key(struct conns *c, struct build_job *job)
+{
+	const struct target *t = job->t;
+	char *have, *want;
+	struct buf b;
+
+	if (job->full || t->kind == KIND_SCRIPT || t->key.n == 0)
+		return 0;
+	if (!(have = primary_key(c->tgt, t->name)))
+		return fail(job, c->tgt, "target '%s': cannot read its primary key", t->name);
+	buf_init(&b);
+	for (size_t i = 0; i < t->key.n; i++)
+		buf_addf(&b, "%s%s", i ? "," : "", t->key.v[i]);
+	want = buf_detach(&b);
+	if (strcasecmp(have, want) != 0) {
+		log_event(LOG_WARN, "rebuild", t->name, job->run_id,
+		          "target '%s': the primary key of its table is %s%s%s, not (%s): building"
+		          " it in full", t->name, *have ? "(" : "", *have ? have : "missing",
+		          *have ? ")" : "", want);
+		job->full = true;
+	}
+	free(have);
+	free(want);
+	return 0;
+}
+
 int
 build_run(struct conns *c, struct build_job *job)
 {
@@ -940,17 +1037,23 @@ build_run(struct conns *c, struct build_job *job)
 	job->rows = job->changed = job->moved = job->inserted = job->deleted = 0;
 	free(job->error);
 	job->error = NULL;
-	job->transient = job->killed = false;
+	job->transient = job->killed = job->foreign = false;
 	job_publish(job, 0, c->tgt);
 	job_publish(job, 1, NULL);
+	if (check_owned(c, job) < 0 || check_key(c, job) < 0) {
+		job_publish(job, 0, NULL);
+		return -1;
+	}
 	/*
 	 * a build that may leave the live table changed before its marker is
 	 * written says so first, so that a crash makes the next run rebuild it;
 	 * an incremental extract or table commits data and marker together
 	 */
 	if ((job->full || job->t->kind == KIND_SCRIPT) &&
-	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0)
+	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0) {
+		job_publish(job, 0, NULL);
 		return fail(job, c->tgt, "target '%s': cannot record the build", job->t->name);
+	}
 	fault_point("begin", job->t->name);
 	switch (job->t->kind) {
 	case KIND_EXTRACT:

@@ -54,6 +54,7 @@ struct build_job {
 	char *error;             /* message naming what failed */
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
+	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
 	/*
 	 * server thread ids of the running job's connections (0: none),
 	 * published for KILL QUERY by the scheduler, which never touches a

@@ -25,6 +25,11 @@ struct opts {
 	const char *started_by;  /* who asked for a build (default: user@host) */
 	const char *bind, *port; /* serve --bind, --port */
 	const char *token;       /* serve --token */
+	char **adopt;            /* build --adopt TARGET, each */
+	size_t nadopt;
+	bool yes;                /* clean -y, --yes: no question */
+	const char *older_than;  /* prune --older-than */
+	bool removed;            /* prune --removed */
 };
 
 /* load the recipe and, if connect, reach the target; returns an exit code */
@@ -50,9 +55,11 @@ int cmd_clean(struct opts *o);
 int cmd_config(struct opts *o);
 int cmd_review(struct opts *o);
 int cmd_serve(struct opts *o);
+int cmd_prune(struct opts *o);
 
 extern const char usage_status[], usage_history[], usage_clean[];
 extern const char usage_config[], usage_review[];
 extern const char usage_serve[];
+extern const char usage_prune[];
 
 #endif

@@ -26,7 +26,12 @@ const char usage_serve[] =
 	"      --port PORT      port to listen on (default 5000; 0 picks a free one)\n"
 	"      --token TOKEN    ask every request for TOKEN (default: CHACC_UI_TOKEN);\n"
 	"                       needed when ADDRESS is not loopback\n"
-	"  -f RECIPE, -C DIR    as for chacc\n";
+	"  -f RECIPE, -C DIR    as for chacc\n"
+	"\n"
+	"Up to 1024 clients are served at once (fewer when the limit of open files\n"
+	"is low); event streams hold no thread. A client idle for 30 seconds, or\n"
+	"CHACC_UI_TIMEOUT seconds, is disconnected. Answers and events never hold\n"
+	"a password, nor the users, hosts and sockets of connections.\n";
 
 static atomic_int stopping;
 
@@ -64,6 +69,26 @@ resolve(const char *host, const char *port, struct sockaddr_storage *ss, socklen
 	return 0;
 }
 
+/* CHACC_UI_TIMEOUT, seconds from 1 to 86400, into *secs (0 when unset); prints and returns -1 when wrong */
+static int
+timeout_env(unsigned *secs)
+{
+	const char *v = getenv("CHACC_UI_TIMEOUT");
+	char *end;
+	long n;
+
+	*secs = 0;
+	if (!v || !*v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > 86400) {
+		warn("invalid CHACC_UI_TIMEOUT '%s': expected seconds from 1 to 86400", v);
+		return -1;
+	}
+	*secs = (unsigned)n;
+	return 0;
+}
+
 int
 cmd_serve(struct opts *o)
 {
@@ -83,10 +108,14 @@ cmd_serve(struct opts *o)
 	}
 	if (resolve(bind, o->port ? o->port : "5000", &ss, &sslen) < 0)
 		return EXIT_USAGE;
+	if (timeout_env(&c.timeout) < 0)
+		return EXIT_USAGE;
 	/* the recipe must be there; a recipe with errors is served, to be fixed in the editor */
 	rc = open_session(&s, o, false);
 	if (rc == EXIT_OK)
 		printf("chacc: recipe '%s': %zu targets\n", s.r->name, s.r->ntargets);
+	/* its connections are known before the first request */
+	scrub_add_recipe(s.r);
 	session_release(&s);
 	if (rc != EXIT_OK && access(o->file ? o->file : "chacc.yml", F_OK) < 0)
 		return rc;

@@ -365,8 +365,13 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 
 	if (m->window_open || !m->has_watermark)
 		return 1;
-	if (!(src = conns_get(c, t->from, err)))
+	if (!(src = conns_get(c, t->from, err))) {
+		char *why = *err;
+
+		*err = xasprintf("target '%s': cannot reach source '%s': %s", t->name, t->from, why);
+		free(why);
 		return -1;
+	}
 	qw = m->watermark ? db_quote(src, m->watermark) : xstrdup("NULL");
 	ic = db_ident(t->incr.column);
 	if (!m->watermark) {

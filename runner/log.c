@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,11 @@ static atomic_int debug = -1;
 static int opens;
 static log_listener listener;
 static void *listener_arg;
+/* rotation: the log's path, its lock file (shared by every process), its limits */
+static char *logpath;
+static int lockfd = -1;
+static long long max_size;
+static int keep;
 
 static const char *levels[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 
@@ -54,6 +61,110 @@ log_quiet(void)
 	return quiet;
 }
 
+/* a size from the environment: bytes, or with a suffix k, M, G (1024s) */
+static long long
+env_size(const char *name, long long dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtoll(v, &end, 10);
+	if (end == v || n < 0)
+		return dflt;
+	switch (*end) {
+	case 'k': case 'K': n *= 1024; end++; break;
+	case 'm': case 'M': n *= 1024 * 1024; end++; break;
+	case 'g': case 'G': n *= 1024LL * 1024 * 1024; end++; break;
+	}
+	return *end ? dflt : n;
+}
+
+/*
+ * the log rotates by size: chacc.jsonl becomes chacc.jsonl.1 (and .1 .2 ...)
+ * once it would grow past CHACC_LOG_MAX_SIZE (default 10M; 0 never), keeping
+ * CHACC_LOG_KEEP old files (default 5). Processes sharing the log take the
+ * lock file chacc.jsonl.lock around each line, and reopen the log when
+ * another process renamed it.
+ */
+static void
+rotation_open(const char *path)
+{
+	char *lock = xasprintf("%s.lock", path);
+
+	free(logpath);
+	logpath = xstrdup(path);
+	max_size = env_size("CHACC_LOG_MAX_SIZE", 10LL * 1024 * 1024);
+	keep = (int)env_size("CHACC_LOG_KEEP", 5);
+	if (keep > 1000)
+		keep = 1000;
+	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	free(lock);
+}
+
+static void
+rotation_close(void)
+{
+	if (lockfd >= 0)
+		close(lockfd);
+	lockfd = -1;
+	free(logpath);
+	logpath = NULL;
+}
+
+/* shift chacc.jsonl.N to .N+1, dropping the oldest, and the log to .1 */
+static void
+rotate(void)
+{
+	char *from, *to;
+
+	to = xasprintf("%s.%d", logpath, keep);
+	unlink(to);
+	for (int i = keep - 1; i >= 1; i--) {
+		from = xasprintf("%s.%d", logpath, i);
+		rename(from, to);
+		free(to);
+		to = from;
+	}
+	if (keep > 0)
+		rename(logpath, to);
+	else
+		unlink(logpath);
+	free(to);
+}
+
+/* with the lock held: follow a rename by another process, rotate when line would not fit */
+static void
+rotation_check(size_t line)
+{
+	struct stat cur, mine;
+
+	if (!logpath)
+		return;
+	if (stat(logpath, &cur) < 0 || fstat(fileno(logfile), &mine) < 0 ||
+	    cur.st_ino != mine.st_ino || cur.st_dev != mine.st_dev) {
+		FILE *f = fopen(logpath, "a");
+
+		if (!f)
+			return;
+		fclose(logfile);
+		logfile = f;
+		if (fstat(fileno(logfile), &mine) < 0)
+			return;
+	}
+	if (max_size > 0 && mine.st_size > 0 && mine.st_size + (long long)line > max_size) {
+		FILE *f;
+
+		rotate();
+		if ((f = fopen(logpath, "a"))) {
+			fclose(logfile);
+			logfile = f;
+		}
+	}
+}
+
 void
 log_open(const char *dir, bool q)
 {
@@ -74,6 +185,7 @@ log_open(const char *dir, bool q)
 		logfile = fopen(path, "a");
 	if (!logfile)
 		warn("cannot open log '%s':", path);
+	rotation_open(path);
 	pthread_mutex_unlock(&mu);
 	free(state);
 	free(logs);
@@ -84,9 +196,11 @@ void
 log_close(void)
 {
 	pthread_mutex_lock(&mu);
-	if (opens > 0 && --opens == 0 && logfile) {
-		fclose(logfile);
+	if (opens > 0 && --opens == 0) {
+		if (logfile)
+			fclose(logfile);
 		logfile = NULL;
+		rotation_close();
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -146,8 +260,13 @@ write_json(enum log_level lvl, const char *event, const char *target, long long 
 	json_object_set_new(o, "message", json_string(msg));
 	line = json_dumps(o, JSON_COMPACT);
 	if (line) {
+		if (lockfd >= 0)
+			flock(lockfd, LOCK_EX);
+		rotation_check(strlen(line) + 1);
 		fprintf(logfile, "%s\n", line);
 		fflush(logfile);
+		if (lockfd >= 0)
+			flock(lockfd, LOCK_UN);
 	}
 	free(line);
 	json_decref(o);

@@ -9,7 +9,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /*
  * open state/logs/chacc.jsonl under dir (creating it); quiet hides the info
  * lines and the progress line of the calling thread (log_set_quiet). Opens
- * nest: the log closes with the last log_close().
+ * nest: the log closes with the last log_close(). The log rotates by size
+ * (CHACC_LOG_MAX_SIZE, CHACC_LOG_KEEP: see log.c), safely when several
+ * processes append to it.
  */
 void log_open(const char *dir, bool quiet);
 void log_close(void);

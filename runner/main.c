@@ -28,7 +28,8 @@ static const char usage_main[] =
 	"  graph [--svg]        the dependency graph as DOT (or SVG)\n"
 	"  history [RUN]        past runs; one run's targets with timings\n"
 	"  validate             check the recipe; connects to nothing\n"
-	"  clean [TARGET...]    drop built tables and their markers\n"
+	"  clean [TARGET...]    drop built tables and their markers (-n: show, --yes: all)\n"
+	"  prune                trim old runs and consumed deletes; list removed targets\n"
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"  serve                web UI and REST API on 127.0.0.1:5000\n"
@@ -60,6 +61,8 @@ static const char usage_build[] =
 	"      --rev REF        read the recipe and SQL from git commit REF, not the\n"
 	"                       working tree (.env still comes from the working directory)\n"
 	"      --central-scheduler  accepted; runners coordinate through the target database\n"
+	"      --adopt TARGET   take over TARGET's existing table, which chacc did not make\n"
+	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
 	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG, CHACC_FAULT (tests).\n";
@@ -97,10 +100,15 @@ static const char usage_validate[] =
 	"connects to nothing. Exit status 2 when anything is wrong.\n";
 
 const char usage_clean[] =
-	"usage: chacc clean [TARGET...]\n"
+	"usage: chacc clean [-n] [--yes] [TARGET...]\n"
 	"\n"
-	"Drops the tables of the named targets (default: all) and their markers, so\n"
-	"that the next build makes them from scratch.\n";
+	"Drops the tables of the named targets (default: all), the shadow tables an\n"
+	"interrupted build left, and their markers, so that the next build makes them\n"
+	"from scratch. Without target names it asks first on a terminal, and needs\n"
+	"--yes otherwise.\n"
+	"\n"
+	"  -n, --dry-run        show what would be dropped; drop nothing\n"
+	"  -y, --yes            drop every target's table without asking\n";
 
 
 static void
@@ -113,7 +121,8 @@ on_signal(int sig)
 
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN,
+	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
+	OPT_OLDER_THAN, OPT_REMOVED,
 };
 
 static const struct option longopts[] = {
@@ -136,7 +145,11 @@ static const struct option longopts[] = {
 	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "adopt", required_argument, NULL, OPT_ADOPT },
 	{ "message", required_argument, NULL, 'm' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "removed", no_argument, NULL, OPT_REMOVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -150,7 +163,7 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:y", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'C': o->dir = optarg; break;
@@ -181,6 +194,13 @@ parse_opts(int argc, char **argv, struct opts *o, const char *help)
 		case OPT_BIND: o->bind = optarg; break;
 		case OPT_PORT: o->port = optarg; break;
 		case OPT_TOKEN: o->token = optarg; break;
+		case OPT_ADOPT:
+			o->adopt = xreallocarray(o->adopt, o->nadopt + 1, sizeof(*o->adopt));
+			o->adopt[o->nadopt++] = optarg;
+			break;
+		case 'y': o->yes = true; break;
+		case OPT_OLDER_THAN: o->older_than = optarg; break;
+		case OPT_REMOVED: o->removed = true; break;
 		case 'h':
 			fputs(help, stdout);
 			exit(EXIT_OK);
@@ -288,6 +308,7 @@ static const struct {
 	{ "history", cmd_history, usage_history },
 	{ "validate", cmd_validate, usage_validate },
 	{ "clean", cmd_clean, usage_clean },
+	{ "prune", cmd_prune, usage_prune },
 	{ "config", cmd_config, usage_config },
 	{ "review", cmd_review, usage_review },
 	{ "serve", cmd_serve, usage_serve },
@@ -335,6 +356,7 @@ main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		rc = commands[i].fn(&o);
 		free(o.args);
+		free(o.adopt);
 		return rc;
 	}
 	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);

@@ -7,61 +7,9 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "plan.h"
+#include "schema.h"
 #include "util.h"
-
-struct schema {
-	const char *name;
-	const char *columns;     /* comma-separated, as information_schema lists them */
-	const char *ddl;
-};
-
-static const struct schema schemas[] = {
-	{ "etl_metadata",
-	  "recipe,target,status,built_at,changed_at,inputs_at,full_at,definition_hash,"
-	  "config_rev,config_dirty,row_count,last_run_id,duration_ms,error_message",
-	  "CREATE TABLE IF NOT EXISTS etl_metadata ("
-	  "recipe VARCHAR(64) NOT NULL, target VARCHAR(64) NOT NULL,"
-	  "status VARCHAR(16) NOT NULL, built_at DATETIME(6) NULL,"
-	  "changed_at DATETIME(6) NULL, inputs_at DATETIME(6) NULL, full_at DATETIME(6) NULL,"
-	  "definition_hash CHAR(64) NULL, config_rev VARCHAR(64) NULL,"
-	  "config_dirty TINYINT NULL, row_count BIGINT NULL, last_run_id BIGINT NULL,"
-	  "duration_ms BIGINT NULL, error_message TEXT NULL,"
-	  "PRIMARY KEY (recipe, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
-	{ "etl_watermarks",
-	  "recipe,target,source,column_name,last_value,window_open,updated_at",
-	  "CREATE TABLE IF NOT EXISTS etl_watermarks ("
-	  "recipe VARCHAR(64) NOT NULL, target VARCHAR(64) NOT NULL,"
-	  "source VARCHAR(64) NOT NULL, column_name VARCHAR(64) NOT NULL,"
-	  "last_value VARCHAR(64) NULL, window_open TINYINT NOT NULL DEFAULT 0,"
-	  "updated_at DATETIME(6) NOT NULL,"
-	  "PRIMARY KEY (recipe, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
-	{ "etl_runs",
-	  "run_id,recipe,mode,selection,started_by,host,pid,started_at,ended_at,result,"
-	  "config_rev,config_dirty",
-	  "CREATE TABLE IF NOT EXISTS etl_runs ("
-	  "run_id BIGINT NOT NULL AUTO_INCREMENT, recipe VARCHAR(64) NOT NULL,"
-	  "mode VARCHAR(16) NOT NULL, selection TEXT NULL, started_by VARCHAR(255) NULL,"
-	  "host VARCHAR(255) NULL, pid INT NULL,"
-	  "started_at DATETIME(6) NOT NULL, ended_at DATETIME(6) NULL,"
-	  "result VARCHAR(16) NOT NULL, config_rev VARCHAR(64) NULL, config_dirty TINYINT NULL,"
-	  "PRIMARY KEY (run_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
-	{ "etl_run_targets",
-	  "run_id,target,reason,mode,started_at,ended_at,row_count,attempts,outcome,error_message",
-	  "CREATE TABLE IF NOT EXISTS etl_run_targets ("
-	  "run_id BIGINT NOT NULL, target VARCHAR(64) NOT NULL, reason VARCHAR(32) NULL,"
-	  "mode VARCHAR(16) NULL, started_at DATETIME(6) NULL, ended_at DATETIME(6) NULL,"
-	  "row_count BIGINT NULL, attempts INT NOT NULL DEFAULT 0,"
-	  "outcome VARCHAR(16) NOT NULL, error_message TEXT NULL,"
-	  "PRIMARY KEY (run_id, target)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
-	{ "etl_deletes",
-	  "id,target,key_json,row_json,run_id,deleted_at",
-	  "CREATE TABLE IF NOT EXISTS etl_deletes ("
-	  "id BIGINT NOT NULL AUTO_INCREMENT, target VARCHAR(64) NOT NULL,"
-	  "key_json TEXT NOT NULL, row_json LONGTEXT NULL, run_id BIGINT NULL,"
-	  "deleted_at DATETIME(6) NOT NULL,"
-	  "PRIMARY KEY (id), KEY etl_deletes_target (target, deleted_at))"
-	  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" },
-};
 
 void
 marker_release(struct marker *m)
@@ -80,52 +28,24 @@ marker_copy(struct marker *dst, const struct marker *src)
 	dst->watermark = src->watermark ? xstrdup(src->watermark) : NULL;
 }
 
-/* the columns of an existing table, comma-separated in order; NULL if absent */
-static int
-table_columns(struct db *d, const char *table, char **cols)
-{
-	return db_value(d, cols,
-	                "SELECT GROUP_CONCAT(column_name ORDER BY ordinal_position SEPARATOR ',')"
-	                " FROM information_schema.columns"
-	                " WHERE table_schema = DATABASE() AND table_name = '%s'", table);
-}
-
-int
-marker_ensure_schema(struct db *d, char **err)
-{
-	size_t i;
-
-	for (i = 0; i < LEN(schemas); i++) {
-		char *cols = NULL;
-
-		if (table_columns(d, schemas[i].name, &cols) < 0) {
-			*err = xasprintf("cannot read the tables of database '%s': %s",
-			                 db_name(d), db_error(d));
-			return -1;
-		}
-		if (cols) {
-			int same = strcmp(cols, schemas[i].columns) == 0;
-
-			free(cols);
-			if (same)
-				continue;
-			*err = xasprintf("table '%s' in database '%s' exists with another shape"
-			                 " (left by another tool?); rename or drop it, chacc will"
-			                 " not touch it", schemas[i].name, db_name(d));
-			return -1;
-		}
-		if (db_exec(d, schemas[i].ddl) < 0) {
-			*err = xasprintf("cannot create '%s': %s", schemas[i].name, db_error(d));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void
 copy_ts(char *dst, const char *src)
 {
 	snprintf(dst, TS_LEN, "%s", src ? src : "");
+}
+
+/* "2:<hex>" is a digest of format 2; a bare digest is format 1 (chacc 0.1) */
+static void
+parse_hash(struct marker *m, const char *stored)
+{
+	const char *colon = stored ? strchr(stored, ':') : NULL;
+
+	m->hash_format = 1;
+	if (colon && colon > stored && strspn(stored, "0123456789") == (size_t)(colon - stored)) {
+		m->hash_format = atoi(stored);
+		stored = colon + 1;
+	}
+	snprintf(m->hash, sizeof(m->hash), "%s", stored ? stored : "");
 }
 
 int
@@ -147,16 +67,16 @@ marker_load(struct db *d, const char *recipe, const char *target, struct marker 
 	        " FROM etl_metadata m LEFT JOIN etl_watermarks w"
 	        " ON w.recipe = m.recipe AND w.target = m.target"
 	        " WHERE m.recipe = %s AND m.target = %s", qr, qt);
-	if (!res)
+	if (!res && !schema_no_table(d))
 		goto out;
-	if (dbres_next(res)) {
+	if (res && dbres_next(res)) {
 		m->present = true;
 		snprintf(m->status, sizeof(m->status), "%s", dbres_get(res, 0));
 		copy_ts(m->built_at, dbres_get(res, 1));
 		copy_ts(m->changed_at, dbres_get(res, 2));
 		copy_ts(m->inputs_at, dbres_get(res, 3));
 		copy_ts(m->full_at, dbres_get(res, 4));
-		snprintf(m->hash, sizeof(m->hash), "%s", dbres_get(res, 5) ? dbres_get(res, 5) : "");
+		parse_hash(m, dbres_get(res, 5));
 		m->rows = dbres_get(res, 6) ? atoll(dbres_get(res, 6)) : 0;
 		m->run_id = dbres_get(res, 7) ? atoll(dbres_get(res, 7)) : 0;
 		m->duration = dbres_get(res, 8) ? atoll(dbres_get(res, 8)) / 1000.0 : 0;
@@ -167,7 +87,8 @@ marker_load(struct db *d, const char *recipe, const char *target, struct marker 
 		         dbres_get(res, 12) ? dbres_get(res, 12) : "");
 		m->has_watermark = dbres_get(res, 13) && atoi(dbres_get(res, 13));
 	}
-	dbres_free(res);
+	if (res)
+		dbres_free(res);
 	if (db_value(d, &exists, "SELECT 1 FROM information_schema.tables"
 	             " WHERE table_schema = DATABASE() AND table_name = %s", qt) < 0)
 		goto out;
@@ -209,7 +130,7 @@ marker_finish(struct db *d, const char *recipe, const char *target, long long ru
 	        "INSERT INTO etl_metadata (recipe, target, status, built_at, changed_at, inputs_at,"
 	        " full_at, definition_hash, config_rev, config_dirty, row_count, last_run_id,"
 	        " duration_ms, error_message)"
-	        " VALUES (%s, %s, 'ok', NOW(6), NOW(6), %s, %s, '%s', %s, %d, %lld, %lld, %lld, NULL)"
+	        " VALUES (%s, %s, 'ok', NOW(6), NOW(6), %s, %s, '%d:%s', %s, %d, %lld, %lld, %lld, NULL)"
 	        " ON DUPLICATE KEY UPDATE status = 'ok', built_at = NOW(6),"
 	        " changed_at = IF(%lld > 0 OR changed_at IS NULL, NOW(6), changed_at),"
 	        " inputs_at = VALUES(inputs_at),"
@@ -218,7 +139,7 @@ marker_finish(struct db *d, const char *recipe, const char *target, long long ru
 	        " config_rev = VALUES(config_rev), config_dirty = VALUES(config_dirty),"
 	        " row_count = VALUES(row_count), last_run_id = VALUES(last_run_id),"
 	        " duration_ms = VALUES(duration_ms), error_message = NULL",
-	        qr, qt, qin, full ? "NOW(6)" : "NULL", hash, qrev, dirty ? 1 : 0, rows, run_id,
+	        qr, qt, qin, full ? "NOW(6)" : "NULL", HASH_FORMAT, hash, qrev, dirty ? 1 : 0, rows, run_id,
 	        (long long)(duration * 1000), changed, full ? 1 : 0, changed);
 	free(qr);
 	free(qt);
@@ -335,6 +256,35 @@ run_target_record(struct db *d, long long run_id, const char *target, const char
 	              run_id, qt, reason, mode, started, ended, rows, attempts, outcome, qe);
 	free(qt);
 	free(qe);
+	return rc;
+}
+
+int
+marker_adopt(struct db *d, const char *recipe, const char *target, long long rows)
+{
+	char *qr = db_quote(d, recipe), *qt = db_quote(d, target);
+	int rc;
+
+	/* taken from another recipe (a renamed one, say): its marker goes */
+	rc = db_exec(d, "START TRANSACTION");
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_metadata WHERE target = %s AND recipe <> %s",
+		              qt, qr);
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_watermarks WHERE target = %s AND recipe <> %s",
+		              qt, qr);
+	/* no definition hash: the first build by chacc replaces the rows in full */
+	if (rc == 0)
+		rc = db_execf(d, "INSERT INTO etl_metadata (recipe, target, status, built_at,"
+		              " changed_at, definition_hash, row_count, error_message)"
+		              " VALUES (%s, %s, 'ok', NOW(6), NOW(6), '" MARKER_ADOPTED "', %lld,"
+		              " NULL)", qr, qt, rows);
+	if (rc == 0)
+		rc = db_exec(d, "COMMIT");
+	if (rc < 0)
+		db_exec(d, "ROLLBACK");
+	free(qr);
+	free(qt);
 	return rc;
 }
 

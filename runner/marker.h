@@ -19,7 +19,8 @@ struct marker {
 	char changed_at[TS_LEN];
 	char inputs_at[TS_LEN];
 	char full_at[TS_LEN];
-	char hash[65];           /* definition hash of the last build */
+	char hash[65];           /* definition hash of the last build (its digest) */
+	int hash_format;         /* ... made by target_hash_format() in this format (0: current) */
 	long long rows;
 	long long run_id;
 	double duration;         /* seconds of the last build */
@@ -39,20 +40,17 @@ void marker_release(struct marker *m);
 void marker_copy(struct marker *dst, const struct marker *src);
 
 /*
- * create etl_metadata, etl_watermarks, etl_runs, etl_run_targets and
- * etl_deletes when missing; when a table of one of these names has another
- * shape, fail with a message naming it. 0 or -1 (message in *err).
+ * read the marker of target (and whether its table exists); 0 or -1. The
+ * etl_ tables may be of an older version (schema.h) or absent (no marker).
  */
-int marker_ensure_schema(struct db *d, char **err);
-
-/* read the marker of target (and whether its table exists); 0 or -1 */
 int marker_load(struct db *d, const char *recipe, const char *target, struct marker *m);
 
 /* record that target's build started in run (status running); 0 or -1 */
 int marker_begin(struct db *d, const char *recipe, const char *target, long long run_id);
 
 /*
- * record a finished build in the current transaction. changed: rows changed
+ * record a finished build in the current transaction; hash is the digest of
+ * target_hash() (stored with its format, HASH_FORMAT). changed: rows changed
  * (0 keeps changed_at); full: a full build (sets full_at, if it changed
  * anything: targets that need it go full after it). inputs_at is the
  * newest changed_at of the needs read before the build.
@@ -66,6 +64,12 @@ int marker_fail(struct db *d, const char *recipe, const char *target, long long 
 /* store the watermark of an incremental extract in the current transaction */
 int marker_set_watermark(struct db *d, const char *recipe, const char *target, const char *source,
                          const char *column, const char *value, bool window_open);
+/*
+ * make a table that chacc did not build the target's own: a marker with the
+ * definition hash MARKER_ADOPTED, so that its first build is full
+ */
+#define MARKER_ADOPTED "adopted"
+int marker_adopt(struct db *d, const char *recipe, const char *target, long long rows);
 /* forget a target: its marker and watermark */
 int marker_delete(struct db *d, const char *recipe, const char *target);
 

@@ -24,11 +24,24 @@ reason_name(enum reason r)
 	return reasons[r];
 }
 
-static void
-hash_field(struct buf *b, const char *name, const char *value)
+/* text hashed as SQL: format 2 drops trailing white space (a final newline is no change) */
+static size_t
+sql_len(const char *value, int format)
 {
+	size_t n = value ? strlen(value) : 0;
+
+	while (format >= 2 && n > 0 && strchr(" \t\r\n", value[n - 1]))
+		n--;
+	return n;
+}
+
+static void
+hash_field(struct buf *b, const char *name, const char *value, int format)
+{
+	size_t n = sql_len(value, format);
+
 	/* length-prefixed so that no two definitions hash the same text */
-	buf_addf(b, "%s:%zu:%s\n", name, value ? strlen(value) : (size_t)0, value ? value : "");
+	buf_addf(b, "%s:%zu:%.*s\n", name, n, (int)n, value ? value : "");
 }
 
 static void
@@ -42,31 +55,43 @@ hash_list(struct buf *b, const char *name, const struct strlist *l)
 	buf_addc(b, '\n');
 }
 
-void
-target_hash(const struct recipe *r, const struct target *t, char out[65])
+int
+target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65])
 {
 	struct buf b;
 	struct conn *c;
 	size_t i;
 
+	if (format < 1 || format > HASH_FORMAT)
+		return -1;
 	buf_init(&b);
-	hash_field(&b, "kind", kind_name(t->kind));
-	hash_field(&b, "from", t->from);
+	/* a format's digests never equal another's */
+	if (format >= 2)
+		buf_addf(&b, "chacc definition:%d\n", format);
+	hash_field(&b, "kind", kind_name(t->kind), 1);
+	hash_field(&b, "from", t->from, 1);
 	c = t->from ? recipe_conn(r, t->from) : NULL;
-	hash_field(&b, "from.database", c ? c->database : NULL);
+	hash_field(&b, "from.database", c ? c->database : NULL, 1);
 	hash_list(&b, "key", &t->key);
 	for (i = 0; i < t->nindexes; i++)
 		hash_list(&b, "index", &t->indexes[i]);
-	hash_field(&b, "create", t->create_sql);
-	hash_field(&b, "query", t->query_sql);
-	hash_field(&b, "script", t->script_sql);
-	hash_field(&b, "call", t->call);
+	hash_field(&b, "create", t->create_sql, format);
+	hash_field(&b, "query", t->query_sql, format);
+	hash_field(&b, "script", t->script_sql, format);
+	hash_field(&b, "call", t->call, format);
 	buf_addf(&b, "incremental:%d\n", t->incr.enabled);
-	hash_field(&b, "column", t->incr.column);
-	hash_field(&b, "deleted", t->incr.deleted);
-	hash_field(&b, "probe", t->incr.probe_sql);
+	hash_field(&b, "column", t->incr.column, 1);
+	hash_field(&b, "deleted", t->incr.deleted, 1);
+	hash_field(&b, "probe", t->incr.probe_sql, format);
 	sha256_hex(b.s ? b.s : "", b.len, out);
 	buf_release(&b);
+	return 0;
+}
+
+void
+target_hash(const struct recipe *r, const struct target *t, char out[65])
+{
+	target_hash_format(r, t, HASH_FORMAT, out);
 }
 
 static bool
@@ -130,18 +155,32 @@ probe(struct plan_state *ps, struct node *n)
 	return answer;
 }
 
-int
-plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full)
+/* the marker's hash is the definition's, in the marker's format */
+static bool
+same_definition(struct plan_state *ps, struct node *n, const struct marker *m)
+{
+	char old[65];
+
+	if (m->hash_format == HASH_FORMAT || m->hash_format == 0)
+		return strcmp(ps->hashes[n->id], m->hash) == 0;
+	if (target_hash_format(ps->g->r, n->t, m->hash_format, old) < 0)
+		return false;  /* made by a newer chacc: rebuild in the format known here */
+	return strcmp(old, m->hash) == 0;
+}
+
+static int
+plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full, bool *unchecked)
 {
 	const struct marker *m = &ps->markers[n->id];
 	const struct target *t = n->t;
 
 	*full = true;
+	*unchecked = false;
 	if (forced(ps->opts, t))
 		*reason = REASON_FORCED;
 	else if (!m->present || !m->table_exists)
 		*reason = REASON_MISSING;
-	else if (strcmp(ps->hashes[n->id], m->hash) != 0)
+	else if (!same_definition(ps, n, m))
 		*reason = REASON_DEFINITION;
 	else if (strcmp(m->status, "ok") != 0)
 		*reason = REASON_FAILED;
@@ -151,7 +190,10 @@ plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full
 			*reason = REASON_NEEDS;
 		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
-		else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
+		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->offline) {
+			*reason = REASON_NONE;
+			*unchecked = true;
+		} else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
 			int p = probe(ps, n);
 
 			if (p < 0)
@@ -163,19 +205,29 @@ plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full
 	return 0;
 }
 
+int
+plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full)
+{
+	bool unchecked = false;
+
+	return plan_one(ps, n, reason, full, &unchecked);
+}
+
 long
 plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items)
 {
 	long count = 0;
 	size_t i;
 
+	for (i = 0; i < norder; i++)
+		items[i] = (struct plan_item){ .n = order[i], .reason = REASON_NONE };
 	for (i = 0; i < norder; i++) {
 		struct plan_item *it = &items[i];
 
-		it->n = order[i];
-		it->note = NULL;
-		if (plan_node(ps, it->n, &it->reason, &it->full) < 0)
+		if (plan_one(ps, it->n, &it->reason, &it->full, &it->unchecked) < 0) {
+			it->reason = REASON_NONE;
 			return -1;
+		}
 		if (it->reason == REASON_NONE)
 			continue;
 		count++;

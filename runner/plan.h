@@ -48,24 +48,38 @@ struct plan_state {
 	bool *pending;           /* node is planned in this run and not yet built */
 	bool *pending_full;      /* ... and its build is full */
 	signed char *probed;     /* cached probe answers: -2 not asked */
+	bool offline;            /* ask no source: what only a probe could tell is up to date, unchecked */
 };
 
 struct plan_item {
 	struct node *n;
 	enum reason reason;
 	bool full;
-	char *note;              /* extra words for the user, or NULL */
+	const char *note;        /* extra words for the user (static), or NULL */
+	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
 
-/* hash of a target's definition (DESIGN §3 reason 3) into out */
+/*
+ * definition hashes carry the format of the rule that made them: a marker
+ * stores "2:<hex>" (a bare digest is format 1, chacc 0.1's). A marker of an
+ * older format is compared with the definition hashed in that format, and
+ * takes the current one at its next build: a new rule rebuilds nothing.
+ * Format 2 hashes SQL without trailing white space.
+ */
+#define HASH_FORMAT 2
+
+/* hash of a target's definition (DESIGN §3 reason 3) in the current format into out */
 void target_hash(const struct recipe *r, const struct target *t, char out[65]);
+/* the same in format (1 to HASH_FORMAT); -1 for a format this chacc does not know */
+int target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65]);
 
 /* the reason node n must be built now, and whether the build is full; -1 on probe error */
 int plan_node(struct plan_state *ps, struct node *n, enum reason *reason, bool *full);
 
 /*
- * plan the nodes in build order; fills items (caller allocates norder) and
- * marks ps->pending. Returns how many are to be built, or -1 on probe error.
+ * plan the nodes in build order; fills every item (caller allocates norder)
+ * and marks ps->pending. Returns how many are to be built, or -1 on probe
+ * error (every item is still filled: those not planned as up to date).
  */
 long plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_item *items);
 

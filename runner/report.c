@@ -5,15 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "cmd.h"
 #include "db.h"
 #include "graph.h"
 #include "marker.h"
+#include "prune.h"
 #include "recipe.h"
+#include "schema.h"
 #include "session.h"
 #include "util.h"
+
+/* the detail of a target whose source only a probe could ask */
+#define UNCHECKED "source not checked"
 
 const char *
 report_state(const struct marker *m, const struct plan_item *it)
@@ -111,6 +118,8 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 			json_object_set_new(obj, "run_id", json_integer(m->building_run));
 		if (m->building)
 			json_object_set_new(obj, "since", json_ts(m->building_since));
+		if (items[i].unchecked && strcmp(state, "ok") == 0)
+			json_object_set_new(obj, "detail", json_string(UNCHECKED));
 		if (m->error && strcmp(m->status, "running") != 0 &&
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			json_object_set_new(obj, "error", json_string(m->error));
@@ -134,6 +143,8 @@ report_plan(const struct plan_item *items, size_t n)
 		json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
 		json_object_set_new(obj, "mode", json_string(items[i].full ? "full" : "incremental"));
 		json_object_set_new(obj, "kind", json_string(kind_name(items[i].n->t->kind)));
+		if (items[i].note)
+			json_object_set_new(obj, "detail", json_string(items[i].note));
 		json_array_append_new(arr, obj);
 	}
 	return arr;
@@ -147,11 +158,14 @@ cmd_status(struct opts *o)
 	struct plan_item *items = NULL;
 	size_t n = 0;
 	json_t *arr = NULL;
+	size_t unchecked = 0;
 	int rc;
 
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
-	if (make_plan(&s, o, &order, &n, &items) < -1) {
+	/* from the target database only: a source that is down changes nothing here */
+	s.ps.offline = true;
+	if (make_plan(&s, o, &order, &n, &items) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -175,7 +189,11 @@ cmd_status(struct opts *o)
 		if (m->error && strcmp(m->status, "running") != 0 &&
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			printf("    error: %s\n", m->error);
+		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
 	}
+	if (unchecked)
+		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
+		       unchecked, unchecked == 1 ? "" : "s");
 	if (o->json) {
 		char *text = json_dumps(arr, JSON_INDENT(2));
 
@@ -298,6 +316,11 @@ cmd_history(struct opts *o)
 		}
 	} else
 		res = runs_query(&s, o->limit);
+	if (!res && schema_no_table(s.conns.tgt) && o->nargs == 0) {
+		/* chacc has not written to this database yet */
+		printf("%s\n", o->json ? "[]" : "no runs yet");
+		goto out;
+	}
 	if (!res) {
 		warn("cannot read the history: %s", db_error(s.conns.tgt));
 		rc = EXIT_FAILED;
@@ -357,6 +380,8 @@ report_runs(struct session *s, long limit, char **err)
 {
 	struct dbres *res = runs_query(s, limit);
 
+	if (!res && schema_no_table(s->conns.tgt))
+		return json_array();
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -378,6 +403,8 @@ report_run(struct session *s, long long id, char **err)
 	        " config_rev, config_dirty, selection FROM etl_runs"
 	        " WHERE recipe = %s AND run_id = %lld", qr, id);
 	free(qr);
+	if (!res && schema_no_table(s->conns.tgt))
+		return NULL;
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -415,6 +442,8 @@ report_target_runs(struct session *s, const char *target, long limit, char **err
 	        qr, qt, limit > 0 ? limit : 20);
 	free(qr);
 	free(qt);
+	if (!res && schema_no_table(s->conns.tgt))
+		return json_array();
 	if (!res) {
 		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
 		return NULL;
@@ -487,12 +516,14 @@ report_metrics(struct session *s, struct buf *out, char **err)
 	struct dbres *res;
 	int rc = -1;
 
+	/* a database chacc has not written to yet has no etl_ tables: no samples */
 	res = db_queryf(s->conns.tgt, "SELECT result, COUNT(*) FROM etl_runs WHERE recipe = %s"
 	                " GROUP BY result ORDER BY result", qr);
-	if (!res)
+	if (!res && !schema_no_table(s->conns.tgt))
 		goto fail;
 	metric_head(out, "chacc_runs_total", "counter", "Runs recorded, by result.");
-	metric_rows(out, s, res, "chacc_runs_total", result_label, 1, 1);
+	if (res)
+		metric_rows(out, s, res, "chacc_runs_total", result_label, 1, 1);
 	dbres_free(res);
 	for (size_t m = 0; m < LEN(per_target); m++) {
 		res = db_queryf(s->conns.tgt,
@@ -501,10 +532,12 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		        " / 1e6, 6), 0), COUNT(t.ended_at)"
 		        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
 		        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
-		if (!res)
+		if (!res && !schema_no_table(s->conns.tgt))
 			goto fail;
 		metric_head(out, per_target[m].name, per_target[m].type, per_target[m].help);
-		metric_rows(out, s, res, per_target[m].name, target_label, 1, per_target[m].col);
+		if (res)
+			metric_rows(out, s, res, per_target[m].name, target_label, 1,
+			            per_target[m].col);
 		dbres_free(res);
 	}
 	for (size_t m = 0; m < LEN(markers); m++) {
@@ -512,10 +545,11 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		        "SELECT target, COALESCE(row_count, 0), COALESCE(duration_ms, 0) / 1000,"
 		        " COALESCE(UNIX_TIMESTAMP(built_at), 0), status = 'ok'"
 		        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
-		if (!res)
+		if (!res && !schema_no_table(s->conns.tgt))
 			goto fail;
 		metric_head(out, markers[m].name, markers[m].type, markers[m].help);
-		metric_rows(out, s, res, markers[m].name, target_label, 1, markers[m].col);
+		if (res)
+			metric_rows(out, s, res, markers[m].name, target_label, 1, markers[m].col);
 		dbres_free(res);
 	}
 	rc = 0;
@@ -526,39 +560,106 @@ fail:
 	return rc;
 }
 
+/* ask on the terminal whether to drop every target; true for yes */
+static bool
+confirm_all(struct session *s)
+{
+	char line[64];
+
+	fprintf(stderr, "drop the tables of all %zu targets of recipe '%s' in database '%s'? [y/N] ",
+	        s->g->nnodes, s->r->name, db_name(s->conns.tgt));
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return strcasecmp(strtrim(line), "y") == 0 || strcasecmp(strtrim(line), "yes") == 0;
+}
+
 int
 cmd_clean(struct opts *o)
 {
 	struct session s;
 	struct node **sel = NULL;
+	struct leftovers *found = NULL;
+	size_t nfound = 0, ndrop = 0;
 	int rc;
 
+	/* every target at once is asked for, on a terminal, or said with --yes */
+	if (o->nargs == 0 && !o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
+		warn("clean without target names drops every target's table: pass --yes to"
+		     " confirm (or name the targets, or -n to see what it would drop)");
+		return EXIT_USAGE;
+	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
 	if (session_select(&s, o->args, o->nargs, &sel) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	found = xcalloc(s.g->nnodes, sizeof(*found));
 	for (size_t i = 0; i < s.g->nnodes; i++) {
-		const struct target *t = s.g->nodes[i].t;
 		bool want = o->nargs == 0;
-		char *id;
 
 		for (size_t j = 0; j < o->nargs; j++)
 			want |= sel[j] == &s.g->nodes[i];
 		if (!want)
 			continue;
-		id = db_ident(t->name);
-		if (db_execf(s.conns.tgt, "DROP TABLE IF EXISTS %s", id) < 0 ||
-		    build_cleanup(s.conns.tgt, t) < 0 ||
-		    marker_delete(s.conns.tgt, s.r->name, t->name) < 0) {
-			warn("cannot clean '%s': %s", t->name, db_error(s.conns.tgt));
+		if (leftovers_find(s.conns.tgt, s.r->name, s.g->nodes[i].t->name, false,
+		                   &found[nfound++]) < 0) {
+			warn("cannot read what is kept for '%s': %s", s.g->nodes[i].t->name,
+			     db_error(s.conns.tgt));
+			rc = EXIT_FAILED;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]);
+
+		if (what && o->dry_run)
+			printf("would drop %s: %s\n", found[i].name, what);
+		if (found[i].keep_table)
+			printf("%s table '%s': %s\n", o->dry_run ? "would keep" : "keeping",
+			       found[i].name, found[i].others ? "another recipe's marker names it" :
+			       "chacc did not make it (no marker; see 'build --adopt')");
+		ndrop += what != NULL;
+		free(what);
+	}
+	if (ndrop == 0) {
+		printf("nothing to clean\n");
+		goto out;
+	}
+	if (o->dry_run) {
+		printf("clean -n: would drop what %zu of %zu targets keep; nothing dropped\n", ndrop,
+		       nfound);
+		goto out;
+	}
+	if (o->nargs == 0 && !o->yes && !confirm_all(&s)) {
+		printf("nothing dropped\n");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if ((rc = session_upgrade(&s)) != EXIT_OK)
+		goto out;
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]), *err = NULL;
+		int dropped;
+
+		if (!what)
+			continue;
+		if ((dropped = leftovers_drop(s.conns.tgt, s.r->name, &found[i], &err)) < 0) {
+			warn("cannot clean '%s': %s", found[i].name, err);
+			free(err);
+			rc = EXIT_FAILED;
+		} else if (dropped > 0) {
+			warn("cannot clean '%s': another runner is building it", found[i].name);
 			rc = EXIT_FAILED;
 		} else
-			printf("cleaned %s\n", t->name);
-		free(id);
+			printf("cleaned %s: %s\n", found[i].name, what);
+		free(what);
 	}
 out:
+	for (size_t i = 0; i < nfound; i++)
+		leftovers_release(&found[i]);
+	free(found);
 	free(sel);
 	session_release(&s);
 	return rc;

@@ -83,6 +83,15 @@ make_plan(struct session *s, const struct opts *o, struct node ***order, size_t 
 	count = plan_all(&s->ps, *order, *norder, *items);
 	if (count < 0)
 		warn("%s", s->probe_error ? s->probe_error : "probing a source failed");
+	for (size_t i = 0; i < *norder; i++) {
+		const struct marker *m = &s->markers[(*items)[i].n->id];
+
+		if (!m->present && m->table_exists)
+			(*items)[i].note = "its table exists but chacc did not make it: a build refuses"
+			                   " to replace it (see --adopt)";
+		else if (m->present && strcmp(m->hash, MARKER_ADOPTED) == 0)
+			(*items)[i].note = "adopted: its first build replaces the table in full";
+	}
 	report_check_building(s, *items, *norder);
 	return count;
 }
@@ -119,10 +128,12 @@ print_plan(struct plan_item *items, size_t n, bool json)
 			json_object_set_new(obj, "reason", json_string(reason_name(it->reason)));
 			json_object_set_new(obj, "mode", json_string(it->full ? "full" : "incremental"));
 			json_object_set_new(obj, "kind", json_string(kind_name(it->n->t->kind)));
+			if (it->note)
+				json_object_set_new(obj, "detail", json_string(it->note));
 			json_array_append_new(arr, obj);
 			continue;
 		}
-		note = plan_note(it);
+		note = it->note ? it->note : plan_note(it);
 		printf("%-32s %-8s %-18s %s%s%s\n", it->n->t->name, kind_name(it->n->t->kind),
 		       reason_name(it->reason), it->full ? "full" : "incremental",
 		       note ? "  # " : "", note ? note : "");
@@ -364,7 +375,8 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 
 	if (check_since(o->since) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
+	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
 		goto out;
 	/* quiet is this thread's, and its workers': other runs of the process keep theirs */
 	log_open(".", o->scheduled);
@@ -373,6 +385,8 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 		goto out;
 	if (!o->dry_run)
 		close_dead_runs(s.conns.tgt);
+	if (o->nadopt && (rc = session_adopt(&s, o->adopt, o->nadopt, o->dry_run)) != EXIT_OK)
+		goto out;
 	count = make_plan(&s, o, &order, &n, &items);
 	if (count == -2) {
 		rc = EXIT_USAGE;

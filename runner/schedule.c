@@ -9,10 +9,10 @@
 #include "schedule.h"
 
 #include <pthread.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "build.h"
 #include "db.h"
@@ -193,8 +193,11 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 	pthread_mutex_unlock(&t->kill_mu);
 	if (t->job.error && c->tgt)
 		db_exec(c->tgt, "ROLLBACK");  /* in case a kill cut the build's own rollback */
-	/* only the runner that holds the target's lock writes its marker */
-	if (t->job.error && locked) {
+	/*
+	 * only the runner that holds the target's lock writes its marker, and
+	 * not over a table that is not this recipe's
+	 */
+	if (t->job.error && locked && !t->job.foreign) {
 		const char *status = stopped(s) ? "interrupted" : "failed";
 
 		if (atomic_load(&t->timed_out)) {

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
+#include "schema.h"
 #include "util.h"
 #include "vcs.h"
 
@@ -97,12 +98,37 @@ session_connect(struct session *s)
 		free(err);
 		return EXIT_UNREACHABLE;
 	}
-	if (marker_ensure_schema(s->conns.tgt, &err) < 0) {
+	/* read the etl_ tables as they are: only a command that writes upgrades them */
+	if (schema_version(s->conns.tgt, &err) < 0) {
 		warn("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
 	for (i = 0; i < s->g->nnodes; i++)
+		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
+			     db_error(s->conns.tgt));
+			return EXIT_UNREACHABLE;
+		}
+	return EXIT_OK;
+}
+
+int
+session_upgrade(struct session *s)
+{
+	char *err = NULL, *note = NULL;
+	int rc = schema_upgrade(s->conns.tgt, &err, &note);
+
+	if (rc < 0) {
+		warn("%s", err);
+		free(err);
+		return EXIT_FAILED;
+	}
+	if (note)
+		warn("%s", note);
+	free(note);
+	/* markers read from older tables are read again from the new ones */
+	for (size_t i = 0; rc > 0 && i < s->g->nnodes; i++)
 		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
 			     db_error(s->conns.tgt));
@@ -145,6 +171,52 @@ session_select(struct session *s, char **names, size_t nnames, struct node ***se
 			warn("unknown target '%s' in recipe '%s'", names[i], s->r->path);
 			rc = -1;
 		}
+	}
+	return rc;
+}
+
+int
+session_adopt(struct session *s, char **names, size_t n, bool dry_run)
+{
+	int rc = EXIT_OK;
+
+	/* every name is checked before anything is written */
+	for (size_t i = 0; i < n; i++) {
+		struct node *nd = graph_find(s->g, names[i]);
+
+		if (!nd) {
+			warn("cannot adopt '%s': no such target in recipe '%s'", names[i], s->r->path);
+			rc = EXIT_USAGE;
+		} else if (!s->markers[nd->id].table_exists) {
+			warn("cannot adopt '%s': database '%s' has no table '%s'", names[i],
+			     db_name(s->conns.tgt), names[i]);
+			rc = EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		struct node *nd = graph_find(s->g, names[i]);
+		struct marker *m = &s->markers[nd->id];
+		long long rows;
+
+		if (m->present) {
+			warn("'%s' is built by chacc already: nothing to adopt", names[i]);
+			continue;
+		}
+		rows = count_rows(s->conns.tgt, names[i]);
+		if (dry_run) {
+			m->present = true;
+			snprintf(m->status, sizeof(m->status), "ok");
+			snprintf(m->hash, sizeof(m->hash), "%s", MARKER_ADOPTED);
+			m->rows = rows;
+			continue;
+		}
+		if (rows < 0 || marker_adopt(s->conns.tgt, s->r->name, names[i], rows) < 0 ||
+		    marker_load(s->conns.tgt, s->r->name, names[i], m) < 0) {
+			warn("cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
+			return EXIT_UNREACHABLE;
+		}
+		log_event(LOG_INFO, "adopt", names[i], 0, "adopted table '%s' (%lld rows): its first"
+		          " build replaces them in full", names[i], rows);
 	}
 	return rc;
 }

@@ -47,9 +47,19 @@ int session_load(struct session *s, const char *recipe_path, const char *dir);
  */
 int session_load_rev(struct session *s, const char *recipe_path, const char *dir,
                      const char *rev, bool scheduled);
-/* connect to the target, create the history tables, read every marker */
+/* connect to the target and read every marker; creates and changes no table */
 int session_connect(struct session *s);
+/* create or migrate the etl_ tables (schema.h) before a command writes them; an exit code */
+int session_upgrade(struct session *s);
 void session_release(struct session *s);
+
+/*
+ * make the existing tables of the named targets, which chacc did not build,
+ * theirs (build --adopt): a marker each, so that their first build replaces
+ * them in full instead of being refused. dry_run changes only the markers in
+ * memory. Returns an exit code.
+ */
+int session_adopt(struct session *s, char **names, size_t n, bool dry_run);
 
 /* resolve target names to nodes; prints unknown names; -1 on any unknown */
 int session_select(struct session *s, char **names, size_t nnames, struct node ***sel);

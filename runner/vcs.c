@@ -2,7 +2,6 @@
 #include "vcs_impl.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,12 +79,6 @@ paths_release(struct strlist *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static int
-cmpstrp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* 'a', 'b' and 'c' */
@@ -209,20 +202,44 @@ vcs_is_config(const struct vcs *v, const char *path, const struct strlist *read1
 	return n == 0 || (strncmp(path, v->rdir, n) == 0 && path[n] == '/');
 }
 
+/* path (relative to the working directory) and, read through a link, the file it reaches */
+static void
+add_read(const struct vcs *v, struct strlist *out, const char *path)
+{
+	char real[PATH_MAX];
+
+	paths_add_new(out, vcs_path(v, path));
+	if (realpath(path, real))
+		paths_add_new(out, vcs_path(v, real));
+}
+
+/* a file of r named relative to its directory */
+static void
+add_recipe_read(const struct vcs *v, const struct recipe *r, struct strlist *out, const char *rel)
+{
+	char *p;
+
+	if (!rel)
+		return;
+	p = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", r->dir, rel);
+	add_read(v, out, p);
+	free(p);
+}
+
 /* the files r reads, as repository paths */
 static void
 recipe_files(const struct vcs *v, const struct recipe *r, struct strlist *out)
 {
-	paths_add_new(out, vcs_path(v, r->path));
+	add_read(v, out, r->path);
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 
 		if (t->file)
-			paths_add_new(out, vcs_path(v, t->file));
-		paths_add_new(out, vcs_recipe_path(v, r, t->query));
-		paths_add_new(out, vcs_recipe_path(v, r, t->script));
-		paths_add_new(out, vcs_recipe_path(v, r, t->create));
-		paths_add_new(out, vcs_recipe_path(v, r, t->incr.probe));
+			add_read(v, out, t->file);
+		add_recipe_read(v, r, out, t->query);
+		add_recipe_read(v, r, out, t->script);
+		add_recipe_read(v, r, out, t->create);
+		add_recipe_read(v, r, out, t->incr.probe);
 	}
 }
 
@@ -379,112 +396,6 @@ vcs_commit_release(struct vcs_commit *c)
 	free(c->message);
 }
 
-/* reading a tree */
-
-/* the text of the file at path in tree, or NULL */
-char *
-vcs_tree_text(git_repository *repo, git_tree *tree, const char *path, size_t *len)
-{
-	git_tree_entry *e = NULL;
-	git_blob *b = NULL;
-	char *s = NULL;
-
-	if (tree && *path && git_tree_entry_bypath(&e, tree, path) == 0 &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0) {
-		size_t n = (size_t)git_blob_rawsize(b);
-
-		s = xmalloc(n + 1);
-		memcpy(s, git_blob_rawcontent(b), n);
-		s[n] = '\0';
-		if (len)
-			*len = n;
-	}
-	git_blob_free(b);
-	git_tree_entry_free(e);
-	return s;
-}
-
-static char *
-tree_read(void *ctx, const char *rel, size_t *len)
-{
-	struct treesrc *ts = ctx;
-	char *p = vcs_path(ts->v, rel), *s = NULL;
-
-	if (p)
-		s = vcs_tree_text(ts->v->repo, ts->tree, p, len);
-	free(p);
-	if (!s)
-		errno = ENOENT;
-	return s;
-}
-
-struct globwalk {
-	const char *dir;         /* the pattern's directory as written, with its '/' */
-	const char *pattern;     /* the rest */
-	int depth;               /* slashes in the rest */
-	struct strlist found;
-};
-
-static int
-glob_visit(const char *root, const git_tree_entry *e, void *arg)
-{
-	struct globwalk *w = arg;
-	int depth = 0;
-	char *path;
-
-	for (const char *p = root; *p; p++)
-		depth += *p == '/';
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
-		return depth >= w->depth ? 1 : 0;
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-		return 0;
-	path = xasprintf("%s%s", root, git_tree_entry_name(e));
-	if (fnmatch(w->pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
-		paths_add(&w->found, xasprintf("%s%s", w->dir, path));
-	free(path);
-	return 0;
-}
-
-/* the files of the tree matching pattern, as glob(3) would in the working tree */
-static long
-tree_glob(void *ctx, const char *pattern, char ***paths)
-{
-	struct treesrc *ts = ctx;
-	struct globwalk w = { 0 };
-	const char *magic = strpbrk(pattern, "*?["), *q;
-	git_tree_entry *e = NULL;
-	git_tree *sub = NULL;
-	size_t dlen = 0;
-	char *dir, *rp;
-
-	if (!magic)
-		magic = pattern + strlen(pattern);
-	for (q = pattern; q < magic; q++)
-		if (*q == '/')
-			dlen = (size_t)(q - pattern) + 1;
-	dir = xstrndup(pattern, dlen);
-	w.dir = dir;
-	w.pattern = pattern + dlen;
-	for (q = w.pattern; *q; q++)
-		w.depth += *q == '/';
-	rp = vcs_path(ts->v, dlen ? dir : ".");
-	if (rp && ts->tree && !*rp)
-		git_tree_walk(ts->tree, GIT_TREEWALK_PRE, glob_visit, &w);
-	else if (rp && ts->tree && git_tree_entry_bypath(&e, ts->tree, rp) == 0 &&
-	         git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	         git_tree_lookup(&sub, ts->v->repo, git_tree_entry_id(e)) == 0)
-		git_tree_walk(sub, GIT_TREEWALK_PRE, glob_visit, &w);
-	git_tree_free(sub);
-	git_tree_entry_free(e);
-	free(rp);
-	free(dir);
-	if (w.found.n)
-		qsort(w.found.v, w.found.n, sizeof(*w.found.v), cmpstrp);
-	*paths = w.found.v;
-	return (long)w.found.n;
-}
-
 /* loading recipes */
 
 /*
@@ -492,7 +403,7 @@ tree_glob(void *ctx, const char *pattern, char ***paths)
  * a revision other than the one a command builds is only reported on
  */
 static struct recipe *
-load_quiet(struct vcs *v, const struct fsrc *src, char **problems)
+load_quiet(struct vcs *v, const struct fsrc *src, struct treesrc *ts, char **problems)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -501,9 +412,13 @@ load_quiet(struct vcs *v, const struct fsrc *src, char **problems)
 
 	if (!mem)
 		fatal(1, "out of memory");
+	if (ts)
+		ts->errs = mem;
 	recipe_errors_to(mem);
 	r = recipe_load(v->recipe, v->envdir, src);
 	recipe_errors_to(NULL);
+	if (ts)
+		ts->errs = NULL;
 	fclose(mem);
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';
@@ -562,21 +477,22 @@ side_worktree(struct side *s)
 void
 side_load(struct vcs *v, struct side *s)
 {
-	char *p = vcs_path(v, v->recipe);
+	char *p = vcs_path(v, v->recipe), *msg = NULL;
 	git_tree_entry *e = NULL;
 	bool absent;
 
 	if (s->worktree)
 		absent = access(v->recipe, F_OK) < 0;
 	else
-		absent = !p || !*p || !s->tree || git_tree_entry_bypath(&e, s->tree, p) < 0;
+		absent = !p || !*p || vcs_tree_find(v, s->tree, p, &e, NULL, &msg) == 1;
 	git_tree_entry_free(e);
+	free(msg);
 	free(p);
 	if (absent)
 		return;
-	s->ts = (struct treesrc){ .v = v, .tree = s->tree };
-	s->fs = (struct fsrc){ .ctx = &s->ts, .read = tree_read, .glob = tree_glob };
-	s->r = load_quiet(v, s->worktree ? NULL : &s->fs, &s->error);
+	vcs_treesrc_init(&s->ts, v, s->tree, s->name);
+	s->fs = (struct fsrc){ .ctx = &s->ts, .read = vcs_treesrc_read, .glob = vcs_treesrc_glob };
+	s->r = load_quiet(v, s->worktree ? NULL : &s->fs, s->worktree ? NULL : &s->ts, &s->error);
 	if (s->r)
 		recipe_files(v, s->r, &s->files);
 }
@@ -584,12 +500,19 @@ side_load(struct vcs *v, struct side *s)
 char *
 side_read(struct vcs *v, const struct side *s, const char *path)
 {
-	char *full, *text;
+	char *full, *text, *msg = NULL;
 
 	if (!path)
 		return NULL;
-	if (!s->worktree)
-		return vcs_tree_text(v->repo, s->tree, path, NULL);
+	if (!s->worktree) {
+		/* a link that cannot be followed shows as its problem */
+		text = vcs_tree_text(v, s->tree, path, NULL, &msg);
+		if (msg) {
+			text = xasprintf("(%s)\n", msg);
+			free(msg);
+		}
+		return text;
+	}
 	full = xasprintf("%s/%s", v->top, path);
 	text = readfile(full, NULL);
 	free(full);
@@ -601,6 +524,7 @@ side_release(struct side *s)
 {
 	free(s->name);
 	git_tree_free(s->tree);
+	vcs_treesrc_release(&s->ts);
 	recipe_free(s->r);
 	free(s->error);
 	paths_release(&s->files);
@@ -613,8 +537,10 @@ src_tree_free(struct vcs_src *s)
 {
 	struct treesrc *ts = s->priv;
 
-	if (ts)
+	if (ts) {
 		git_tree_free(ts->tree);
+		vcs_treesrc_release(ts);
+	}
 	free(ts);
 	s->priv = NULL;
 }
@@ -691,12 +617,12 @@ vcs_src_open(const char *recipe_path, const char *envdir, const char *rev, bool 
 	if (vcs_lookup(s->vcs, s->rev, &c, err) < 0)
 		goto fail;
 	ts = s->priv = xcalloc(1, sizeof(*ts));
-	ts->v = s->vcs;
+	vcs_treesrc_init(ts, s->vcs, NULL, s->rev);
 	if (git_commit_tree(&ts->tree, c) < 0) {
 		vcs_gerr(err, "cannot read the tree of '%s'", s->rev);
 		goto fail;
 	}
-	s->fs = (struct fsrc){ .ctx = ts, .read = tree_read, .glob = tree_glob };
+	s->fs = (struct fsrc){ .ctx = ts, .read = vcs_treesrc_read, .glob = vcs_treesrc_glob };
 	s->commit = true;
 	git_oid_tostr(s->id, sizeof(s->id), git_commit_id(c));
 	git_commit_free(c);

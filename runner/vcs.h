@@ -27,7 +27,9 @@ int vcs_resolve(struct vcs *v, const char *rev, char id[41], char **err);
 
 /* where a command reads its recipe from, and the revision its runs record */
 struct vcs_src {
-	struct fsrc fs;          /* reads the commit: pass to recipe_load when commit */
+	struct fsrc fs;          /* reads the commit through its symbolic links: pass to
+	                            recipe_load when commit; one that loops or leaves the
+	                            repository reads as missing and is reported by warn() */
 	bool commit;             /* read from a commit, not the working tree */
 	char id[41];             /* commit recorded in runs and markers, "" when none */
 	bool dirty;              /* the working tree's config files differ from it */
@@ -128,9 +130,20 @@ void vcs_reviews_free(struct vcs_review *rv, size_t n);
  * changed since HEAD, onto a new review branch off main; the checked-out
  * branch, index and working tree stay as they are. Author: GIT_AUTHOR_NAME
  * and GIT_AUTHOR_EMAIL, CHACC_AUTHOR ("Name <email>"), or git config.
+ * The review's number is taken under a lock: two proposals never share one.
  */
 int vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfiles,
                        struct vcs_review *out, char **err);
+/*
+ * the same for one edit held in memory: text (len bytes) as the new content
+ * of path, committed as HEAD's tree with that file changed, onto main. No
+ * file is written, so the working tree never holds the edit. A path reached
+ * through a symbolic link changes the file the link leads to in HEAD (the
+ * link stays a link; refused when the working tree's link leads elsewhere);
+ * the file keeps its mode; a new file is a plain one.
+ */
+int vcs_review_propose_text(struct vcs *v, const char *message, const char *path,
+                            const char *text, size_t len, struct vcs_review *out, char **err);
 /* every review, by id */
 int vcs_review_list(struct vcs *v, struct vcs_review **out, size_t *n, char **err);
 /* find review id ("3", "review/3-x"); the message says 'unknown review' */

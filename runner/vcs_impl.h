@@ -4,6 +4,7 @@
 
 #include <git2.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "vcs.h"
 
@@ -24,6 +25,9 @@ struct vcs {
 struct treesrc {
 	struct vcs *v;
 	git_tree *tree;          /* NULL: empty */
+	char *name;              /* the revision, for messages */
+	FILE *errs;              /* where a link that cannot be followed is reported (NULL: warn) */
+	struct strlist reported; /* the paths reported already */
 };
 
 /* one side of a comparison: a tree, or the working tree */
@@ -66,8 +70,30 @@ int vcs_lookup_main(struct vcs *v, git_commit **out, char **err);
 int vcs_lookup_id(struct vcs *v, const char *hex, git_commit **out, char **err);
 void vcs_commit_info(git_commit *c, struct vcs_commit *out);
 void vcs_commit_release(struct vcs_commit *c);
-/* the text of the file at path in tree (NULL: empty), or NULL */
-char *vcs_tree_text(git_repository *repo, git_tree *tree, const char *path, size_t *len);
+/*
+ * the entry at repository path in tree, following symbolic links inside the
+ * tree as the working tree would: relative or absolute into the working
+ * tree, chained, directories on the path. 0 with *out (NULL: the top
+ * itself), 1 when nothing is there, -1 with *err naming the link when one
+ * leads out of the repository or loops. *real (if real): the path reached
+ */
+int vcs_tree_find(struct vcs *v, git_tree *tree, const char *path, git_tree_entry **out,
+                  char **real, char **err);
+/* the text of the file at path in tree (NULL: empty) through links, or NULL (*err: why, or NULL) */
+char *vcs_tree_text(struct vcs *v, git_tree *tree, const char *path, size_t *len, char **err);
+/* a tree (not taken) read as a struct fsrc: name is the revision, for messages */
+void vcs_treesrc_init(struct treesrc *ts, struct vcs *v, git_tree *tree, const char *name);
+void vcs_treesrc_release(struct treesrc *ts);
+/* the struct fsrc functions of a treesrc */
+char *vcs_treesrc_read(void *ctx, const char *rel, size_t *len);
+long vcs_treesrc_glob(void *ctx, const char *pattern, char ***paths);
+
+/* a review from its ref; 1 when the ref is no review */
+int vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out);
+/* who commits: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR, then git config */
+int vcs_author(struct vcs *v, git_signature **sig, char **err);
+/* the files of a merge that conflict */
+void vcs_conflict_paths(git_index *idx, struct strlist *out);
 
 /* a side of a comparison: a tree (taken), a commit, a revision, the working tree */
 void side_tree(struct side *s, const char *name, git_tree *tree, const git_oid *commit);

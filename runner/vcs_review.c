@@ -2,11 +2,9 @@
 #include "vcs_impl.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util.h"
 
@@ -42,8 +40,8 @@ review_num(const char *name)
 }
 
 /* a review from its ref; 1 when the ref is no review */
-static int
-review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out)
+int
+vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out)
 {
 	const char *name = git_reference_name(ref);
 	bool rejected = strstarts(name, REJECTED_REFS);
@@ -120,7 +118,7 @@ vcs_review_list(struct vcs *v, struct vcs_review **out, size_t *n, char **err)
 		}
 		while (git_reference_next(&ref, it) == 0) {
 			*out = xreallocarray(*out, *n + 1, sizeof(**out));
-			if (review_read(v, ref, main, &(*out)[*n]) == 0)
+			if (vcs_review_read(v, ref, main, &(*out)[*n]) == 0)
 				(*n)++;
 			git_reference_free(ref);
 		}
@@ -155,33 +153,9 @@ vcs_review_get(struct vcs *v, const char *id, struct vcs_review *out, char **err
 	return rc;
 }
 
-/* a branch name's part from a message: lowercase words joined by '-' */
-static char *
-slugify(const char *msg)
-{
-	struct buf b;
-	bool dash = false;
-
-	buf_init(&b);
-	for (const char *p = msg; *p && *p != '\n' && b.len < 40; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 128 && isalnum(c)) {
-			if (dash && b.len)
-				buf_addc(&b, '-');
-			buf_addc(&b, (char)tolower(c));
-			dash = false;
-		} else
-			dash = true;
-	}
-	if (b.len == 0)
-		buf_adds(&b, "change");
-	return buf_detach(&b);
-}
-
 /* who commits: the environment, then git config */
-static int
-author(struct vcs *v, git_signature **sig, char **err)
+int
+vcs_author(struct vcs *v, git_signature **sig, char **err)
 {
 	const char *name = getenv("GIT_AUTHOR_NAME"), *email = getenv("GIT_AUTHOR_EMAIL");
 	const char *ca = getenv("CHACC_AUTHOR");
@@ -208,8 +182,8 @@ author(struct vcs *v, git_signature **sig, char **err)
 }
 
 /* the files of a merge that conflict */
-static void
-conflict_paths(git_index *idx, struct strlist *out)
+void
+vcs_conflict_paths(git_index *idx, struct strlist *out)
 {
 	git_index_conflict_iterator *it = NULL;
 	const git_index_entry *a, *o, *t;
@@ -232,185 +206,13 @@ merge_tree(struct vcs *v, git_commit *mainc, git_commit *tip, git_oid *tree, str
 	if (git_merge_commits(&idx, v->repo, mainc, tip, NULL) < 0)
 		return vcs_gerr(err, "cannot merge into 'main'");
 	if (git_index_has_conflicts(idx)) {
-		conflict_paths(idx, conflicts);
+		vcs_conflict_paths(idx, conflicts);
 		vcs_err(err, "conflicts with 'main'");
 	} else if (git_index_write_tree_to(tree, idx, v->repo) < 0)
 		vcs_gerr(err, "cannot write the merged tree");
 	else
 		rc = 0;
 	git_index_free(idx);
-	return rc;
-}
-
-/* the tree of HEAD with paths as in the working tree */
-static int
-worktree_tree(struct vcs *v, git_tree *head, const struct strlist *paths, git_oid *out, char **err)
-{
-	git_tree_update *up = xcalloc(paths->n ? paths->n : 1, sizeof(*up));
-	git_tree_entry *e = NULL;
-	int rc = -1;
-	size_t i;
-
-	for (i = 0; i < paths->n; i++) {
-		char *full = xasprintf("%s/%s", v->top, paths->v[i]);
-		struct stat st;
-		int gone = lstat(full, &st) < 0 && errno == ENOENT;
-
-		free(full);
-		up[i].path = paths->v[i];
-		if (!gone && S_ISREG(st.st_mode)) {
-			if (git_blob_create_from_workdir(&up[i].id, v->repo, paths->v[i]) < 0) {
-				vcs_gerr(err, "cannot read '%s'", paths->v[i]);
-				goto out;
-			}
-			up[i].action = GIT_TREE_UPDATE_UPSERT;
-			up[i].filemode = st.st_mode & S_IXUSR ? GIT_FILEMODE_BLOB_EXECUTABLE :
-			                 GIT_FILEMODE_BLOB;
-		} else if (!gone) {
-			vcs_err(err, "'%s' is not a file: name the files to propose", paths->v[i]);
-			goto out;
-		} else if (git_tree_entry_bypath(&e, head, paths->v[i]) == 0) {
-			up[i].action = GIT_TREE_UPDATE_REMOVE;
-			git_tree_entry_free(e);
-			e = NULL;
-		} else {
-			vcs_err(err, "no file '%s'", paths->v[i]);
-			goto out;
-		}
-	}
-	if (git_tree_create_updated(out, v->repo, head, paths->n, up) < 0)
-		vcs_gerr(err, "cannot make the tree of the proposal");
-	else
-		rc = 0;
-out:
-	free(up);
-	return rc;
-}
-
-/* the tree of the proposal: main with the changes the working tree made to HEAD */
-static int
-proposal_tree(struct vcs *v, git_commit *head, git_commit *mainc, const struct strlist *paths,
-              git_oid *out, char **err)
-{
-	git_tree *ht = NULL, *mt = NULL, *wt = NULL;
-	git_index *idx = NULL;
-	struct strlist conflicts = { 0 };
-	git_oid w;
-	int rc = -1;
-
-	if (git_commit_tree(&ht, head) < 0 || git_commit_tree(&mt, mainc) < 0) {
-		vcs_gerr(err, "cannot read the trees of 'HEAD' and 'main'");
-		goto out;
-	}
-	if (worktree_tree(v, ht, paths, &w, err) < 0)
-		goto out;
-	if (git_oid_equal(&w, git_tree_id(ht))) {
-		vcs_err(err, "nothing to propose: the files are as in HEAD");
-		goto out;
-	}
-	if (git_oid_equal(git_commit_id(head), git_commit_id(mainc)))
-		*out = w;
-	else if (git_tree_lookup(&wt, v->repo, &w) < 0 ||
-	         git_merge_trees(&idx, v->repo, ht, mt, wt, NULL) < 0) {
-		vcs_gerr(err, "cannot apply the changes to 'main'");
-		goto out;
-	} else if (git_index_has_conflicts(idx)) {
-		char *list;
-
-		conflict_paths(idx, &conflicts);
-		list = paths_quoted(&conflicts);
-		vcs_err(err, "your changes conflict with 'main' in %s: bring the working tree up to"
-		     " date with 'main' first", list);
-		free(list);
-		goto out;
-	} else if (git_index_write_tree_to(out, idx, v->repo) < 0) {
-		vcs_gerr(err, "cannot write the tree of the proposal");
-		goto out;
-	}
-	if (git_oid_equal(out, git_tree_id(mt))) {
-		vcs_err(err, "nothing to propose: 'main' has these changes already");
-		goto out;
-	}
-	rc = 0;
-out:
-	paths_release(&conflicts);
-	git_index_free(idx);
-	git_tree_free(ht);
-	git_tree_free(mt);
-	git_tree_free(wt);
-	return rc;
-}
-
-int
-vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfiles,
-                   struct vcs_review *out, char **err)
-{
-	struct strlist paths = { 0 };
-	struct vcs_review *all = NULL;
-	size_t nall = 0;
-	git_commit *head = NULL, *mainc = NULL;
-	git_signature *sig = NULL;
-	git_reference *ref = NULL;
-	git_tree *tree = NULL;
-	git_oid toid, coid;
-	char *msg = NULL, *slug = NULL, *name = NULL;
-	int rc = -1, id = 1;
-
-	memset(out, 0, sizeof(*out));
-	if (!message || !*message)
-		return vcs_err(err, "a review needs a message (-m MESSAGE)");
-	if (vcs_lookup(v, "HEAD", &head, err) < 0 || vcs_lookup_main(v, &mainc, err) < 0)
-		goto out;
-	if (nfiles == 0 && vcs_changed_files(v, &paths, err) < 0)
-		goto out;
-	if (nfiles == 0 && paths.n == 0) {
-		vcs_err(err, "nothing to propose: no recipe or SQL file differs from HEAD");
-		goto out;
-	}
-	for (size_t i = 0; i < nfiles; i++) {
-		char *p = vcs_path(v, files[i]);
-
-		if (!p || !*p) {
-			free(p);
-			vcs_err(err, "'%s' is outside the git repository at '%s'", files[i], v->top);
-			goto out;
-		}
-		paths_add_new(&paths, p);
-	}
-	if (author(v, &sig, err) < 0 || proposal_tree(v, head, mainc, &paths, &toid, err) < 0)
-		goto out;
-	msg = message[strlen(message) - 1] == '\n' ? xstrdup(message) : xasprintf("%s\n", message);
-	if (git_tree_lookup(&tree, v->repo, &toid) < 0 ||
-	    git_commit_create(&coid, v->repo, NULL, sig, sig, NULL, msg, tree, 1,
-	                      (const git_commit *[]){ mainc }) < 0) {
-		vcs_gerr(err, "cannot commit the proposal");
-		goto out;
-	}
-	if (vcs_review_list(v, &all, &nall, err) < 0)
-		goto out;
-	for (size_t i = 0; i < nall; i++)
-		if (all[i].id >= id)
-			id = all[i].id + 1;
-	slug = slugify(message);
-	name = xasprintf(REVIEW_REFS "%d-%s", id, slug);
-	if (git_reference_create(&ref, v->repo, name, &coid, 0, "chacc review propose") < 0) {
-		vcs_gerr(err, "cannot create branch '%s'", name + strlen("refs/heads/"));
-		goto out;
-	}
-	rc = review_read(v, ref, git_commit_id(mainc), out) == 0 ? 0 : -1;
-	if (rc < 0)
-		vcs_err(err, "cannot read back branch '%s'", name);
-out:
-	vcs_reviews_free(all, nall);
-	paths_release(&paths);
-	git_reference_free(ref);
-	git_signature_free(sig);
-	git_tree_free(tree);
-	git_commit_free(head);
-	git_commit_free(mainc);
-	free(msg);
-	free(slug);
-	free(name);
 	return rc;
 }
 
@@ -561,7 +363,7 @@ vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approv
 		const git_commit *parents[] = { mainc, tip };
 
 		msg = xasprintf("Merge %s into main\n\n%s\n", rv->branch, rv->c.summary);
-		if (author(v, &sig, err) < 0)
+		if (vcs_author(v, &sig, err) < 0)
 			goto out;
 		if (git_tree_lookup(&tree, v->repo, &toid) < 0 ||
 		    git_commit_create(&noid, v->repo, NULL, sig, sig, NULL, msg, tree, 2, parents) < 0) {

@@ -1,9 +1,8 @@
-/* web.c: the HTTP server of 'chacc serve': routes, tokens, CSRF, assets */
+/* web.c: the HTTP server of 'chacc serve': routes, tokens, CSRF, assets, replies */
 #include "web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <git2.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -20,17 +19,10 @@
 #include "util.h"
 
 static struct {
-	struct MHD_Daemon *d;
 	char *recipe;
 	char *token;                 /* NULL: none asked (loopback) */
 	char csrf[65];
 } srv;
-
-/* what a connection has read of a request */
-struct reqstate {
-	struct buf body;
-	bool too_big;
-};
 
 static const struct route {
 	const char *path;            /* exact, or a prefix ending in '/' */
@@ -129,29 +121,45 @@ web_messages(struct web_req *rq)
 	return rq->clean;
 }
 
+static void
+reply_body(struct web_reply *rp, int status, const char *type, char *body, size_t len)
+{
+	if (!rp->fixed)
+		free(rp->body);
+	rp->fixed = false;
+	rp->status = status;
+	rp->type = type;
+	rp->body = body;
+	rp->len = len;
+}
+
 void
 web_text(struct web_reply *rp, int status, const char *type, const char *text, size_t len)
 {
-	free(rp->body);
-	rp->status = status;
-	rp->type = type;
-	rp->body = xmalloc(len + 1);
-	memcpy(rp->body, text, len);
-	rp->body[len] = '\0';
-	rp->len = len;
+	size_t n;
+	char *s = scrub_textn(text, len, &n);
+
+	reply_body(rp, status, type, s, n);
 }
 
 void
 web_json(struct web_reply *rp, int status, json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+	char *s;
 
+	if (!j) {
+		/* a json_pack() refused its strings: say so, never "null" */
+		status = 500;
+		j = json_pack("{s:s}", "error", "the answer could not be encoded as JSON");
+	}
+	scrub_json(j);
+	s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 	json_decref(j);
-	free(rp->body);
-	rp->status = status;
-	rp->type = "application/json";
-	rp->body = xasprintf("%s\n", s ? s : "null");
-	rp->len = strlen(rp->body);
+	if (!s) {
+		status = 500;
+		s = xstrdup("{\"error\": \"the answer could not be encoded as JSON\"}");
+	}
+	reply_body(rp, status, "application/json", xasprintf("%s\n", s), strlen(s) + 1);
 	free(s);
 }
 
@@ -160,11 +168,14 @@ web_error(struct web_reply *rp, int status, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	json_t *j = json_object();
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	web_json(rp, status, json_pack("{s:s}", "error", msg));
+	/* a message may quote what a client sent: a path, a name, not always UTF-8 */
+	json_object_set_new(j, "error", web_jstr(msg));
+	web_json(rp, status, j);
 	free(msg);
 }
 
@@ -195,12 +206,20 @@ web_recipe(void)
 	return srv.recipe;
 }
 
+const char *
+web_csrf(void)
+{
+	return srv.csrf;
+}
+
 int
 web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool connect)
 {
 	struct opts o = { .file = srv.recipe };
 	int rc = open_session(s, &o, connect);
 
+	/* before any message of a failed connection reaches the client */
+	scrub_add_recipe(s->r);
 	if (rc == EXIT_OK)
 		return 0;
 	if (rc == EXIT_USAGE)
@@ -329,11 +348,7 @@ page(struct web_reply *rp, const char *name)
 	values[1] = ed.s;
 	buf_init(&b);
 	subst(&b, (const char *)a->data, a->len, names, values, LEN(names));
-	free(rp->body);
-	rp->status = 200;
-	rp->type = a->type;
-	rp->len = b.len;
-	rp->body = buf_detach(&b);
+	reply_body(rp, 200, a->type, b.s, b.len);
 	buf_release(&ed);
 }
 
@@ -347,7 +362,9 @@ serve_asset(struct web_req *rq, struct web_reply *rp)
 		web_error(rp, 404, "no such file '%s'", rq->path);
 		return;
 	}
-	web_text(rp, 200, a->type, (const char *)a->data, a->len);
+	/* served as it is: no copy, nothing to scrub */
+	reply_body(rp, 200, a->type, (char *)a->data, a->len);
+	rp->fixed = true;
 }
 
 /* the token check; false after replying (login page, 401 or a redirect) */
@@ -363,6 +380,8 @@ authorised(struct web_req *rq, struct web_reply *rp)
 		rp->status = 303;
 		rp->location = xstrdup("/");
 		rp->type = "text/plain";
+		rp->authorised = true;
+		rp->token_cookie = xstrdup(srv.token);
 		return false;
 	}
 	if (secret_eq(request_token(rq), srv.token) || strstarts(rq->path, "/assets/"))
@@ -382,45 +401,46 @@ state_changing(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static void
-dispatch(struct web_req *rq, struct web_reply *rp)
+web_handler
+web_route(struct web_req *rq, struct web_reply *rp)
 {
 	const struct route *match = NULL;
 	bool path_known = false;
-	static char allow[64];
+	char *allow = rp->allow;
 	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
 
 	if (!srv.token && !loopback_host(header(rq, "Host"))) {
 		web_error(rp, 403, "this server answers to loopback names only"
 		          " (start it with --token to serve other names)");
-		return;
+		return NULL;
 	}
 	if (!authorised(rq, rp))
-		return;
+		return NULL;
+	rp->authorised = true;
 	if (state_changing(method) &&
 	    !secret_eq(header(rq, "X-CSRF-Token"), srv.csrf)) {
 		web_error(rp, 403, "missing or wrong X-CSRF-Token header (GET /api/csrf gives it)");
-		return;
+		return NULL;
 	}
 	if (strcmp(rq->path, "/") == 0 || strcmp(rq->path, "/index.html") == 0) {
 		if (strcmp(method, "GET") != 0) {
-			rp->allow = "GET, HEAD";
+			snprintf(rp->allow, sizeof(rp->allow), "GET, HEAD");
 			web_error(rp, 405, "method %s not allowed here", rq->method);
 		} else
 			page(rp, "/assets/index.html");
-		return;
+		return NULL;
 	}
 	if (strcmp(rq->path, "/api/csrf") == 0) {
 		web_json(rp, 200, json_pack("{s:s}", "csrf", srv.csrf));
-		return;
+		return NULL;
 	}
 	if (strstarts(rq->path, "/assets/")) {
 		if (strcmp(method, "GET") != 0) {
-			rp->allow = "GET, HEAD";
+			snprintf(rp->allow, sizeof(rp->allow), "GET, HEAD");
 			web_error(rp, 405, "method %s not allowed here", rq->method);
 		} else
 			serve_asset(rq, rp);
-		return;
+		return NULL;
 	}
 	allow[0] = '\0';
 	for (size_t i = 0; i < LEN(routes); i++) {
@@ -432,159 +452,25 @@ dispatch(struct web_req *rq, struct web_reply *rp)
 		    strcmp(rq->path, r->path) != 0)
 			continue;
 		path_known = true;
-		if (strlen(allow) + strlen(r->method) + 3 < sizeof(allow))
-			snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+		if (strlen(allow) + strlen(r->method) + 3 < sizeof(rp->allow))
+			snprintf(allow + strlen(allow), sizeof(rp->allow) - strlen(allow), "%s%s",
 			         *allow ? ", " : "", r->method);
 		if (strcmp(r->method, method) == 0 && !match) {
 			match = r;
 			rq->rest = prefix ? rq->path + n : "";
 		}
 	}
-	if (match)
-		match->fn(rq, rp);
-	else if (path_known) {
-		rp->allow = allow;
+	if (match) {
+		allow[0] = '\0';
+		return match->fn;
+	}
+	if (path_known)
 		web_error(rp, 405, "method %s not allowed here (allowed: %s)", rq->method, allow);
-	} else
-		web_error(rp, 404, "no such page '%s'", rq->path);
-}
-
-static void
-add_headers(struct MHD_Response *r, const struct web_reply *rp)
-{
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	                        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-	                        " img-src 'self' data:; connect-src 'self'; frame-ancestors 'none';"
-	                        " base-uri 'none'; form-action 'self'");
-	if (rp->allow)
-		MHD_add_response_header(r, "Allow", rp->allow);
-	if (rp->location)
-		MHD_add_response_header(r, "Location", rp->location);
-	if (rp->type && !rp->raw)
-		MHD_add_response_header(r, "Content-Type", rp->type);
-	if (!rp->raw)
-		MHD_add_response_header(r, "Cache-Control", "no-store");
-}
-
-static enum MHD_Result
-respond(struct MHD_Connection *c, struct web_reply *rp, const char *token_cookie)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	char *cookie;
-
-	if (rp->raw)
-		r = rp->raw;
 	else {
-		r = MHD_create_response_from_buffer(rp->len, rp->body ? rp->body : (char *)"",
-		                                    rp->body ? MHD_RESPMEM_MUST_FREE :
-		                                    MHD_RESPMEM_PERSISTENT);
-		rp->body = NULL;
+		allow[0] = '\0';
+		web_error(rp, 404, "no such page '%s'", rq->path);
 	}
-	if (!r)
-		return MHD_NO;
-	add_headers(r, rp);
-	cookie = xasprintf("chacc_csrf=%s; Path=/; SameSite=Strict", srv.csrf);
-	MHD_add_response_header(r, "Set-Cookie", cookie);
-	free(cookie);
-	if (token_cookie) {
-		cookie = xasprintf("chacc_token=%s; Path=/; HttpOnly; SameSite=Strict", token_cookie);
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-		free(cookie);
-	}
-	ret = MHD_queue_response(c, (unsigned)rp->status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void
-client_name(struct MHD_Connection *c, char *out, size_t n)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	snprintf(out, n, "unknown");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
-}
-
-static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-           const char *version, const char *data, size_t *size, void **ptr)
-{
-	struct reqstate *st = *ptr;
-	struct web_req rq;
-	struct web_reply rp = { .status = 500 };
-	enum MHD_Result ret;
-	bool login;
-
-	if (!st) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-
-		st = xcalloc(1, sizeof(*st));
-		buf_init(&st->body);
-		*ptr = st;
-		/* far too big: answer now, before reading it */
-		if (cl && strtoull(cl, NULL, 10) > 8ull * WEB_MAX_BODY) {
-			web_error(&rp, 413, "request body over %d bytes", WEB_MAX_BODY);
-			return respond(c, &rp, NULL);
-		}
-		return MHD_YES;
-	}
-	if (*size) {
-		if (st->body.len + *size > WEB_MAX_BODY)
-			st->too_big = true;
-		else
-			buf_add(&st->body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
-	if (st->too_big) {
-		web_error(&rp, 413, "request body over %d bytes", WEB_MAX_BODY);
-		return respond(c, &rp, NULL);
-	}
-	memset(&rq, 0, sizeof(rq));
-	rq.conn = c;
-	rq.method = method;
-	rq.path = url;
-	rq.rest = "";
-	buf_addc(&st->body, '\0');
-	rq.body = st->body.s;
-	rq.len = st->body.len - 1;
-	client_name(c, rq.client, sizeof(rq.client));
-	rq.msgs = open_memstream(&rq.msgbuf, &rq.msglen);
-	warn_to(rq.msgs);
-	recipe_errors_to(rq.msgs);
-	dispatch(&rq, &rp);
-	warn_to(NULL);
-	recipe_errors_to(NULL);
-	if (rq.msgs)
-		fclose(rq.msgs);
-	free(rq.msgbuf);
-	free(rq.clean);
-	login = rp.status == 303 && srv.token;
-	ret = respond(c, &rp, login ? srv.token : NULL);
-	free(rp.body);
-	free(rp.location);
-	return ret;
-}
-
-static void
-on_completed(void *cls, struct MHD_Connection *c, void **ptr, enum MHD_RequestTerminationCode toe)
-{
-	struct reqstate *st = *ptr;
-
-	if (st) {
-		buf_release(&st->body);
-		free(st);
-		*ptr = NULL;
-	}
+	return NULL;
 }
 
 static int
@@ -610,16 +496,8 @@ random_hex(char *out, size_t nbytes)
 }
 
 int
-web_start(const struct web_config *c, char **err)
+web_setup(const struct web_config *c, char **err)
 {
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
-	uint16_t port;
-
-	if (web_needs_token(c->addr) && (!c->token || !*c->token)) {
-		*err = xstrdup("serving off loopback needs a token: give --token TOKEN or set"
-		               " CHACC_UI_TOKEN");
-		return -1;
-	}
 	if (random_hex(srv.csrf, 32) < 0) {
 		*err = xasprintf("cannot make a CSRF token: %s", strerror(errno));
 		return -1;
@@ -627,48 +505,15 @@ web_start(const struct web_config *c, char **err)
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
 	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
 	env_load_dotenv(".");
-	/* libgit2 stays initialised while request threads use it: its per-thread state is freed as they end */
-	git_libgit2_init();
-	jobs_init();
-	if (c->addr->sa_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	port = c->addr->sa_family == AF_INET6 ?
-	       ntohs(((const struct sockaddr_in6 *)c->addr)->sin6_port) :
-	       ntohs(((const struct sockaddr_in *)c->addr)->sin_port);
-	errno = 0;
-	srv.d = MHD_start_daemon(flags, port, NULL, NULL, on_request, NULL,
-	                         MHD_OPTION_SOCK_ADDR, c->addr,
-	                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	                         MHD_OPTION_END);
-	if (!srv.d) {
-		*err = xasprintf("cannot listen on port %u%s%s", port, errno ? ": " : "",
-		                 errno ? strerror(errno) : "");
-		jobs_shutdown();
-		git_libgit2_shutdown();
-		return -1;
-	}
+	scrub_init();
+	if (srv.token)
+		scrub_add(srv.token, NULL, true);
 	return 0;
 }
 
-int
-web_port(void)
-{
-	const union MHD_DaemonInfo *i = srv.d ? MHD_get_daemon_info(srv.d, MHD_DAEMON_INFO_BIND_PORT) :
-	                                NULL;
-
-	return i ? i->port : -1;
-}
-
 void
-web_stop(void)
+web_teardown(void)
 {
-	jobs_shutdown();
-	if (srv.d)
-		MHD_stop_daemon(srv.d);
-	srv.d = NULL;
-	git_libgit2_shutdown();
 	free(srv.recipe);
 	free(srv.token);
 	srv.recipe = srv.token = NULL;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 struct json_t;
+struct recipe;
 struct session;
 struct vcs_review;
 struct MHD_Connection;
@@ -23,11 +24,15 @@ struct web_config {
 	const struct sockaddr *addr; /* address to listen on */
 	socklen_t addrlen;
 	const char *token;           /* asked of every request, or NULL on loopback */
+	unsigned timeout;            /* seconds a client may stay idle (0: WEB_TIMEOUT) */
 };
+
+/* seconds an idle client keeps its connection, unless CHACC_UI_TIMEOUT says otherwise */
+#define WEB_TIMEOUT 30
 
 /* the address is not loopback (127.0.0.0/8, ::1, ::ffff:127.x): serving there needs a token */
 bool web_needs_token(const struct sockaddr *sa);
-/* listen and serve in background threads; 0 or -1 with *err */
+/* listen and serve in background threads; 0 or -1 with *err (web_conn.c) */
 int web_start(const struct web_config *c, char **err);
 /* the port the server listens on (the one chosen for port 0), or -1 */
 int web_port(void);
@@ -54,23 +59,37 @@ struct web_reply {
 	const char *type;            /* Content-Type */
 	char *body;                  /* malloc'ed */
 	size_t len;
-	const char *allow;           /* Allow header of a 405 */
+	bool fixed;                  /* body is static data (an asset), not malloc'ed */
+	char allow[64];              /* Allow header of a 405, or "" */
 	char *location;              /* Location header of a redirect, malloc'ed */
 	struct MHD_Response *raw;    /* a response made by the handler (event stream) */
+	bool authorised;             /* the request passed the token check: it gets the CSRF cookie */
+	char *token_cookie;          /* the token cookie a login sets, malloc'ed */
 };
 
 typedef void (*web_handler)(struct web_req *rq, struct web_reply *rp);
+
+/* web.c: the server's settings (recipe, token, CSRF token); 0 or -1 with *err */
+int web_setup(const struct web_config *c, char **err);
+void web_teardown(void);
+/* the CSRF token state-changing requests must show */
+const char *web_csrf(void);
+/*
+ * what a request's headers decide, before its body is read: the handler of
+ * its route, or NULL after replying (a refusal, a page, an asset, 404, 405)
+ */
+web_handler web_route(struct web_req *rq, struct web_reply *rp);
 
 /* a query-string argument, or NULL */
 const char *web_arg(struct web_req *rq, const char *name);
 /* the messages warn() and recipe_load printed during this request, trimmed ("" when none) */
 const char *web_messages(struct web_req *rq);
-/* reply with JSON (steals j) */
+/* reply with JSON (steals j); its strings pass scrub_json() */
 void web_json(struct web_reply *rp, int status, struct json_t *j);
-/* reply {"error": message} */
+/* reply {"error": message}; the message passes scrub_json() */
 void web_error(struct web_reply *rp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* reply with text of a type (copied) */
+/* reply with text of a type (copied, scrubbed) */
 void web_text(struct web_reply *rp, int status, const char *type, const char *text, size_t len);
 /* the request body as a JSON object; replies 400 and returns NULL when it is not one */
 struct json_t *web_body_json(struct web_req *rq, struct web_reply *rp);
@@ -78,6 +97,35 @@ struct json_t *web_body_json(struct web_req *rq, struct web_reply *rp);
 const char *web_recipe(void);
 /* load the recipe (and connect); on failure replies 422 or 503 with the reason and returns -1 */
 int web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool connect);
+
+/*
+ * web_scrub.c: text bound for a client. scrub_json() replaces, in every
+ * string of an answer or event, the values scrub_init() and scrub_add*()
+ * registered (by the variable's name, "${NAME}", or "(hidden)") and the
+ * user@host, host and socket words of server messages. Secrets of 8 bytes
+ * or more are hidden wherever they appear; shorter ones, users, hosts and
+ * sockets as whole words, unless the UI shows that word anyway (the
+ * program's name, a recipe, connection or target name). The text of config
+ * files (members "content" and "text") is left as written: see
+ * web_file_refusal().
+ */
+/* the server's environment and .env: values of variables named like a password, secret or token (and in .env a user, host or socket) */
+void scrub_init(void);
+/* a value to hide (secret: wherever it appears; else as a whole word), shown as label or "(hidden)" */
+void scrub_add(const char *value, const char *label, bool secret);
+/* the passwords, users, hosts and sockets of r's connections; its names stay shown */
+void scrub_add_recipe(const struct recipe *r);
+/* s[0..n) scrubbed, malloc'ed, its length in *outlen */
+char *scrub_textn(const char *s, size_t n, size_t *outlen);
+/* s[0..n) holds a secret */
+bool scrub_has_secret(const char *s, size_t n);
+/* every string of j scrubbed, in place */
+void scrub_json(struct json_t *j);
+/* s[0..n) is valid UTF-8 (as JSON strings must be) */
+bool web_utf8(const char *s, size_t n);
+/* a JSON string of outside text: bytes that are not UTF-8 become U+FFFD; JSON null for NULL */
+struct json_t *web_jstrn(const char *s, size_t n);
+struct json_t *web_jstr(const char *s);
 
 /* web_api.c: targets, status, plan, graph, runs, metrics */
 void api_targets(struct web_req *rq, struct web_reply *rp);
@@ -89,13 +137,27 @@ void api_runs(struct web_req *rq, struct web_reply *rp);
 void api_run(struct web_req *rq, struct web_reply *rp);
 void api_metrics(struct web_req *rq, struct web_reply *rp);
 
-/* web_jobs.c: builds in background threads and the event stream */
+/* web_jobs.c: builds in background threads */
 void jobs_init(void);
-/* stop every build and wait for it; end every event stream */
+/* cancel every build and refuse new ones */
+void jobs_cancel(void);
+/* wait for every build and forget them (after jobs_cancel, once no request runs) */
 void jobs_shutdown(void);
 void api_runs_start(struct web_req *rq, struct web_reply *rp);
 void api_run_cancel(struct web_req *rq, struct web_reply *rp);
 void api_jobs(struct web_req *rq, struct web_reply *rp);
+
+/*
+ * web_events.c: the event stream (server-sent events). A stream waits
+ * without a thread: its connection is suspended until an event or the
+ * keep-alive (every EVENTS_KEEPALIVE seconds) resumes it.
+ */
+#define EVENTS_KEEPALIVE 15
+void events_init(void);
+/* add an event (steals j; scrubbed); it gets its id */
+void events_push(struct json_t *j);
+/* end every stream */
+void events_shutdown(void);
 void api_events(struct web_req *rq, struct web_reply *rp);
 
 /* web_files.c: config files, their validation and reviews */
@@ -109,6 +171,8 @@ void api_events(struct web_req *rq, struct web_reply *rp);
 char *web_path_check(const char *rel, bool must_exist, int *status, char **err);
 /* rel (relative to dir) relative to the working directory, "." and ".." parts resolved; malloc'ed */
 char *web_path_norm(const char *dir, const char *rel);
+/* why the editor may not have a file's text (not UTF-8, holds a secret), or NULL */
+const char *web_file_refusal(const char *text, size_t len);
 void api_files(struct web_req *rq, struct web_reply *rp);
 void api_file(struct web_req *rq, struct web_reply *rp);
 void api_file_propose(struct web_req *rq, struct web_reply *rp);

@@ -61,7 +61,7 @@ strlist_json(const struct strlist *l)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
+		json_array_append_new(a, web_jstr(l->v[i]));
 	return a;
 }
 
@@ -71,7 +71,7 @@ needs_json(const struct node *nd)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < nd->nneeds; i++)
-		json_array_append_new(a, json_string(nd->needs[i]->t->name));
+		json_array_append_new(a, web_jstr(nd->needs[i]->t->name));
 	return a;
 }
 
@@ -86,16 +86,16 @@ targets_json(struct session *s, struct plan_item *items, size_t n)
 		const struct node *nd = items[i].n;
 		const struct marker *m = &s->markers[nd->id];
 
-		json_object_set_new(o, "kind", json_string(kind_name(nd->t->kind)));
+		json_object_set_new(o, "kind", web_jstr(kind_name(nd->t->kind)));
 		json_object_set_new(o, "needs", needs_json(nd));
 		json_object_set_new(o, "incremental", json_boolean(nd->t->incr.enabled));
 		if (items[i].reason != REASON_NONE)
-			json_object_set_new(o, "mode", json_string(items[i].full ? "full" :
+			json_object_set_new(o, "mode", web_jstr(items[i].full ? "full" :
 			                                           "incremental"));
 		if (m->present) {
 			json_object_set_new(o, "duration", json_real(m->duration));
 			json_object_set_new(o, "last_run_id", json_integer(m->run_id));
-			json_object_set_new(o, "status", json_string(m->status));
+			json_object_set_new(o, "status", web_jstr(m->status));
 		}
 	}
 	return arr;
@@ -112,11 +112,12 @@ api_targets(struct web_req *rq, struct web_reply *rp)
 
 	if (web_session(rq, rp, &s, true) < 0)
 		return;
+	s.ps.offline = true;  /* states from the target database only, as 'chacc status' */
 	if (plan(rq, rp, &s, &o, &order, &n, &items) == 0) {
 		char *now = report_now(&s);
 
-		web_json(rp, 200, json_pack("{s:s, s:s?, s:o}", "recipe", s.r->name, "now", now,
-		                            "targets", targets_json(&s, items, n)));
+		web_json(rp, 200, json_pack("{s:o, s:o, s:o}", "recipe", web_jstr(s.r->name), "now",
+		                            web_jstr(now), "targets", targets_json(&s, items, n)));
 		free(now);
 	}
 	free(order);
@@ -135,6 +136,7 @@ api_status(struct web_req *rq, struct web_reply *rp)
 
 	if (web_session(rq, rp, &s, true) < 0)
 		return;
+	s.ps.offline = true;
 	if (plan(rq, rp, &s, &o, &order, &n, &items) == 0)
 		web_json(rp, 200, report_status(&s, items, n));
 	free(order);
@@ -193,20 +195,27 @@ static json_t *
 file_json(const struct recipe *r, const char *role, const char *rel)
 {
 	char *path = web_path_norm(r->dir, rel), *err = NULL, *ok;
-	json_t *o = json_pack("{s:s, s:s}", "role", role, "path", path);
+	json_t *o = json_pack("{s:s, s:o}", "role", role, "path", web_jstr(path));
 	int status;
 
 	ok = web_path_check(path, true, &status, &err);
-	json_object_set_new(o, "editable", json_boolean(ok != NULL));
 	if (ok) {
 		size_t len;
 		char *text = readfile(ok, &len);
+		const char *why = text ? web_file_refusal(text, len) : NULL;
 
-		if (text)
+		if (why) {
+			json_object_set_new(o, "note", web_jstr(why));
+			free(ok);
+			ok = NULL;
+		} else if (text)
 			json_object_set_new(o, "text", json_stringn(text, len));
 		free(text);
-	} else
-		json_object_set_new(o, "note", json_string(err));
+		json_object_set_new(o, "editable", json_boolean(ok != NULL));
+	} else {
+		json_object_set_new(o, "editable", json_false());
+		json_object_set_new(o, "note", web_jstr(err));
+	}
 	free(ok);
 	free(err);
 	free(path);
@@ -217,14 +226,14 @@ static json_t *
 definition_json(const struct recipe *r, const struct node *nd)
 {
 	const struct target *t = nd->t;
-	json_t *o = json_pack("{s:s, s:s}", "name", t->name, "kind", kind_name(t->kind));
+	json_t *o = json_pack("{s:o, s:s}", "name", web_jstr(t->name), "kind", kind_name(t->kind));
 	json_t *users = json_array(), *idx = json_array(), *files = json_array();
 
 	if (t->from)
-		json_object_set_new(o, "from", json_string(t->from));
+		json_object_set_new(o, "from", web_jstr(t->from));
 	json_object_set_new(o, "needs", needs_json(nd));
 	for (size_t i = 0; i < nd->nusers; i++)
-		json_array_append_new(users, json_string(nd->users[i]->t->name));
+		json_array_append_new(users, web_jstr(nd->users[i]->t->name));
 	json_object_set_new(o, "users", users);
 	json_object_set_new(o, "key", strlist_json(&t->key));
 	for (size_t i = 0; i < t->nindexes; i++)
@@ -234,20 +243,20 @@ definition_json(const struct recipe *r, const struct node *nd)
 		json_t *inc = json_object();
 
 		if (t->incr.column)
-			json_object_set_new(inc, "column", json_string(t->incr.column));
+			json_object_set_new(inc, "column", web_jstr(t->incr.column));
 		if (t->incr.deleted)
-			json_object_set_new(inc, "deleted", json_string(t->incr.deleted));
+			json_object_set_new(inc, "deleted", web_jstr(t->incr.deleted));
 		if (t->kind == KIND_EXTRACT)
 			json_object_set_new(inc, "lookback", json_real(t->incr.lookback));
 		json_object_set_new(o, "incremental", inc);
 	} else
 		json_object_set_new(o, "incremental", json_false());
 	if (t->call)
-		json_object_set_new(o, "call", json_string(t->call));
+		json_object_set_new(o, "call", web_jstr(t->call));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "retry_delay", json_real(t->retry_delay));
 	json_object_set_new(o, "timeout", json_real(t->timeout));
-	json_object_set_new(o, "file", json_string(t->file));
+	json_object_set_new(o, "file", web_jstr(t->file));
 	json_object_set_new(o, "line", json_integer(t->line));
 	if (t->query)
 		json_array_append_new(files, file_json(r, "query", t->query));
@@ -280,6 +289,7 @@ api_target(struct web_req *rq, struct web_reply *rp)
 	}
 	o.args = &name;
 	o.nargs = 1;
+	s.ps.offline = true;
 	if (plan(rq, rp, &s, &o, &order, &n, &items) < 0)
 		goto out;
 	def = definition_json(s.r, nd);
@@ -324,12 +334,13 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 		return;
 	}
 	/* the picture is drawn without the database too; states need it */
+	s.ps.offline = true;
 	if (session_connect(&s) != EXIT_OK || make_plan(&s, &o, &order, &n, &items) < 0)
 		problem = web_messages(rq);
-	res = json_pack("{s:s}", "recipe", s.r->name);
+	res = json_pack("{s:o}", "recipe", web_jstr(s.r->name));
 	for (size_t i = 0; i < s.g->nnodes; i++) {
 		const struct node *nd = &s.g->nodes[i];
-		json_t *obj = json_pack("{s:s, s:s, s:o}", "name", nd->t->name, "kind",
+		json_t *obj = json_pack("{s:o, s:s, s:o}", "name", web_jstr(nd->t->name), "kind",
 		                        kind_name(nd->t->kind), "needs", needs_json(nd));
 		const char *state = "unknown";
 
@@ -338,16 +349,16 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 				state = report_state(&s.markers[nd->id], &items[j]);
 				if (items[j].reason != REASON_NONE)
 					json_object_set_new(obj, "reason",
-					                    json_string(reason_name(items[j].reason)));
+					                    web_jstr(reason_name(items[j].reason)));
 			}
-		json_object_set_new(obj, "state", json_string(state));
+		json_object_set_new(obj, "state", web_jstr(state));
 		if (!problem && s.markers[nd->id].present)
 			json_object_set_new(obj, "rows", json_integer(s.markers[nd->id].rows));
 		json_array_append_new(nodes, obj);
 	}
 	json_object_set_new(res, "nodes", nodes);
 	if (problem)
-		json_object_set_new(res, "error", json_string(*problem ? problem :
+		json_object_set_new(res, "error", web_jstr(*problem ? problem :
 		                                               "the target database cannot be reached"));
 	web_json(rp, 200, res);
 	free(order);

@@ -24,7 +24,7 @@ static const char *const exts[] = { ".sql", ".yml", ".yaml", ".json" };
 /* the largest file the editor opens */
 #define MAX_FILE (4 * 1024 * 1024)
 
-/* one edit, one proposal at a time: the working tree holds a proposal's text while it is committed */
+/* one proposal or approval at a time: an approval moves HEAD and may check files out */
 pthread_mutex_t web_files_mu = PTHREAD_MUTEX_INITIALIZER;
 
 char *
@@ -60,6 +60,18 @@ web_path_norm(const char *dir, const char *rel)
 	free(parts);
 	free(whole);
 	return buf_detach(&b);
+}
+
+const char *
+web_file_refusal(const char *text, size_t len)
+{
+	if (!web_utf8(text, len))
+		return "it is not UTF-8 text: the editor opens UTF-8 files only";
+	/* its text reaches the client as written: see scrub_json() */
+	if (scrub_has_secret(text, len))
+		return "it holds a password or token of this server's configuration: keep secrets in"
+		       " .env and name them as ${VAR}";
+	return NULL;
 }
 
 static bool
@@ -185,7 +197,9 @@ walk(const char *dir, json_t *out, int depth)
 		struct stat st;
 		int status;
 
-		if (ents[i]->d_name[0] != '.' && lstat(path, &st) == 0 && json_array_size(out) < 5000) {
+		/* a name that is not UTF-8 cannot be asked for in a URL the UI makes: left out */
+		if (ents[i]->d_name[0] != '.' && web_utf8(path, strlen(path)) && lstat(path, &st) == 0 &&
+		    json_array_size(out) < 5000) {
 			if (S_ISDIR(st.st_mode) && depth < 16)
 				walk(path, out, depth + 1);
 			else if ((ok = web_path_check(path, true, &status, &err))) {
@@ -232,9 +246,14 @@ api_file(struct web_req *rq, struct web_reply *rp)
 	else if (!(text = readfile(path, &len)))
 		web_error(rp, 404, "cannot read '%s': %s", path, strerror(errno));
 	else {
-		web_json(rp, 200, json_pack("{s:s, s:s%, s:s, s:b}", "path", path, "content", text, len,
-		                            "language", language(path), "recipe",
-		                            strcmp(path, web_recipe()) == 0));
+		const char *why = web_file_refusal(text, len);
+
+		if (why)
+			web_error(rp, 415, "cannot open '%s': %s", path, why);
+		else
+			web_json(rp, 200, json_pack("{s:o, s:s%, s:s, s:b}", "path", web_jstr(path),
+			                            "content", text, len, "language", language(path),
+			                            "recipe", strcmp(path, web_recipe()) == 0));
 		free(text);
 	}
 	free(path);
@@ -317,13 +336,14 @@ add_problems(json_t *out, const char *text)
 		else if ((col = 0, sscanf(line, "%1023[^:]:%d: %n", file, &ln, &used)) >= 2 && used > 0)
 			;
 		else {
-			json_array_append_new(out, json_pack("{s:s}", "message", line));
+			json_array_append_new(out, json_pack("{s:o}", "message", web_jstr(line)));
 			continue;
 		}
 		{
 			char *norm = web_path_norm(NULL, file);
 
-			o = json_pack("{s:s, s:i, s:s}", "file", norm, "line", ln, "message", line + used);
+			o = json_pack("{s:o, s:i, s:o}", "file", web_jstr(norm), "line", ln, "message",
+			              web_jstr(line + used));
 			free(norm);
 		}
 		if (col > 0)
@@ -397,9 +417,10 @@ yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
 
 			char *msg = xasprintf("syntax error: %s", p.problem ? p.problem : "bad YAML");
 
-			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", path,
-			                                     "line", (int)m.line + 1, "column",
-			                                     (int)m.column + 1, "message", msg));
+			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
+			                                     web_jstr(path), "line", (int)m.line + 1,
+			                                     "column", (int)m.column + 1, "message",
+			                                     web_jstr(msg)));
 			free(msg);
 			break;
 		}
@@ -426,15 +447,16 @@ web_validate(const char *path, const char *text, size_t len)
 	ov.path = norm;
 	ov.is_new = stat(path, &st) < 0;
 	if (memchr(text, '\0', len))
-		json_array_append_new(out, json_pack("{s:s, s:s}", "file", norm, "message",
+		json_array_append_new(out, json_pack("{s:o, s:s}", "file", web_jstr(norm), "message",
 		                                     "the file holds a NUL byte: not text"));
 	if (strcmp(lang, "json") == 0) {
 		json_error_t e;
 		json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &e);
 
 		if (!j)
-			json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "file", norm, "line",
-			                                     e.line, "column", e.column, "message", e.text));
+			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
+			                                     web_jstr(norm), "line", e.line, "column",
+			                                     e.column, "message", web_jstr(e.text)));
 		json_decref(j);
 	} else if (strcmp(lang, "yaml") == 0)
 		yaml_syntax(out, norm, text, len);
@@ -458,27 +480,6 @@ web_validate(const char *path, const char *text, size_t len)
 	free(norm);
 	free(top);
 	return out;
-}
-
-/* write text to path through a temporary file and a rename; 0 or -1 */
-static int
-put_file(const char *path, const char *text, size_t len)
-{
-	char *tmp = xasprintf("%s.chacc-%ld.tmp", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-
-	if (f) {
-		rc = fwrite(text, 1, len, f) == len ? 0 : -1;
-		if (fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-	}
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
 }
 
 void
@@ -518,27 +519,18 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	}
 	if (!message || !*message)
 		message = "edit from the web UI";
+	/* the review is made from the edit in memory: no file of the working tree is written */
 	pthread_mutex_lock(&web_files_mu);
 	old = readfile(path, &oldlen);
-	if (old && oldlen == clen && memcmp(old, content, clen) == 0) {
+	if (old && oldlen == clen && memcmp(old, content, clen) == 0)
 		web_error(rp, 409, "'%s' is unchanged: nothing to propose", path);
-	} else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0) {
+	else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0)
 		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: edits"
 		          " are proposed as git commits" : err);
-	} else if (put_file(path, content, clen) < 0) {
-		web_error(rp, 500, "cannot write '%s': %s", path, strerror(errno));
-	} else {
-		char *files[1] = { path };
-		int rc = vcs_review_propose(v, message, files, 1, &rv, &err);
-
-		/* the working tree stays as it was: the change waits for approval on its branch */
-		if (old ? put_file(path, old, oldlen) : unlink(path))
-			web_error(rp, 500, "cannot restore '%s': %s", path, strerror(errno));
-		else if (rc < 0)
-			web_error(rp, 409, "%s", err);
-		else
-			web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
-	}
+	else if (vcs_review_propose_text(v, message, path, content, clen, &rv, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else
+		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
 	pthread_mutex_unlock(&web_files_mu);
 out:
 	vcs_review_release(&rv);

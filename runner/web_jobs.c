@@ -1,6 +1,5 @@
-/* web_jobs.c: builds started from the web UI, in background threads, and the event stream */
+/* web_jobs.c: builds started from the web UI, in background threads */
 #include <jansson.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,10 @@
 #include "util.h"
 #include "web.h"
 
-/* events kept for streams that fall behind or reconnect */
-#define NEVENTS 4096
 /* finished jobs kept for /api/jobs */
 #define KEEP_DONE 50
-
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	char *ev[NEVENTS];           /* serialised event of id i at i % NEVENTS */
-	long long next;              /* id of the next event; the first is 1 */
-	bool closing;
-} bus = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 0 }, 1, false };
+/* how long starting a build waits for its run to be recorded */
+#define START_WAIT 15
 
 struct job {
 	int id;
@@ -43,28 +34,12 @@ struct job {
 
 static struct {
 	pthread_mutex_t mu;
+	pthread_cond_t changed;      /* a job finished (monotonic clock) */
 	struct job **v;
 	size_t n;
 	int next_id;
 	bool closing;
-} jobs = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 1, false };
-
-/* add an event (steals j); it gets its id */
-static void
-bus_push(json_t *j)
-{
-	char *s;
-
-	pthread_mutex_lock(&bus.mu);
-	json_object_set_new(j, "id", json_integer(bus.next));
-	s = json_dumps(j, JSON_COMPACT);
-	free(bus.ev[bus.next % NEVENTS]);
-	bus.ev[bus.next % NEVENTS] = s;
-	bus.next++;
-	pthread_cond_broadcast(&bus.cond);
-	pthread_mutex_unlock(&bus.mu);
-	json_decref(j);
-}
+} jobs = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 1, false };
 
 /* every run event of the process: called under the log lock, so it must not log */
 static void
@@ -76,22 +51,31 @@ on_log(void *arg, enum log_level lvl, const char *event, const char *target, lon
 
 	if (lvl == LOG_DEBUG)
 		return;
-	j = json_pack("{s:s, s:s, s:s}", "type", "log", "level", levels[lvl], "event", event);
+	j = json_pack("{s:s, s:s, s:o}", "type", "log", "level", levels[lvl], "event",
+	              web_jstr(event));
 	if (target)
-		json_object_set_new(j, "target", json_string(target));
+		json_object_set_new(j, "target", web_jstr(target));
 	if (run_id > 0)
 		json_object_set_new(j, "run_id", json_integer(run_id));
 	if (rows >= 0)
 		json_object_set_new(j, "rows", json_integer(rows));
 	if (msg && *msg)
-		json_object_set_new(j, "message", json_stringn(msg, strlen(msg) > 4000 ? 4000 :
-		                                               strlen(msg)));
-	bus_push(j);
+		json_object_set_new(j, "message", web_jstrn(msg, strlen(msg) > 4000 ? 4000 :
+		                                             strlen(msg)));
+	events_push(j);
 }
 
 void
 jobs_init(void)
 {
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&jobs.changed);
+	pthread_cond_init(&jobs.changed, &ca);
+	pthread_condattr_destroy(&ca);
+	jobs.closing = false;
 	log_open(".", false);
 	log_set_listener(on_log, NULL);
 }
@@ -106,20 +90,20 @@ job_run_id(struct job *j)
 static json_t *
 job_json(struct job *j)
 {
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:f}", "job", j->id, "mode", j->mode,
-	                      "started_by", j->who, "state", j->done ? "done" : "running",
-	                      "started", j->started);
+	json_t *o = json_pack("{s:i, s:s, s:o, s:s, s:f}", "job", j->id, "mode", j->mode,
+	                      "started_by", web_jstr(j->who), "state", j->done ? "done" :
+	                      "running", "started", j->started);
 	json_t *t = json_array();
 	long long id = job_run_id(j);
 
 	for (size_t i = 0; i < j->o.nargs; i++)
-		json_array_append_new(t, json_string(j->args[i]));
+		json_array_append_new(t, web_jstr(j->args[i]));
 	json_object_set_new(o, "targets", t);
 	json_object_set_new(o, "run_id", id > 0 ? json_integer(id) : json_null());
 	if (j->done) {
 		json_object_set_new(o, "exit", json_integer(j->rc));
 		json_object_set_new(o, "ended", json_real(j->ended));
-		json_object_set_new(o, "message", json_string(j->message));
+		json_object_set_new(o, "message", web_jstr(j->message));
 	}
 	return o;
 }
@@ -160,21 +144,33 @@ job_main(void *arg)
 	if (f)
 		fclose(f);
 	if (text && len) {
+		char *w = text;
+
 		fputs(text, stderr);
+		/* each line without the program's name before it, as web_messages() does */
+		for (const char *r = text; r < text + len;) {
+			if ((r == text || r[-1] == '\n') && strncmp(r, "chacc: ", 7) == 0)
+				r += 7;
+			else
+				*w++ = *r++;
+		}
+		len = (size_t)(w - text);
 		while (len > 0 && text[len - 1] == '\n')
-			text[--len] = '\0';
+			len--;
+		text[len] = '\0';
 	}
 	pthread_mutex_lock(&jobs.mu);
 	j->rc = rc;
 	j->message = job_message(rc, job_run_id(j) > 0, text);
 	j->ended = now_seconds();
 	j->done = true;
+	pthread_cond_broadcast(&jobs.changed);
 	{
 		json_t *e = job_json(j);
 
 		json_object_set_new(e, "type", json_string("job"));
 		pthread_mutex_unlock(&jobs.mu);
-		bus_push(e);
+		events_push(e);
 	}
 	free(text);
 	return NULL;
@@ -279,7 +275,7 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 	json_t *body = web_body_json(rq, rp);
 	struct job *j;
 	struct session s;
-	double until;
+	struct timespec until;
 
 	if (!body)
 		return;
@@ -332,21 +328,30 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 		e = job_json(j);
 		pthread_mutex_unlock(&jobs.mu);
 		json_object_set_new(e, "type", json_string("job"));
-		bus_push(e);
+		events_push(e);
 	}
-	/* wait until the run is recorded (or over), so that the reply names it */
-	until = now_seconds() + 15;
-	for (;;) {
-		bool done;
-
-		pthread_mutex_lock(&jobs.mu);
-		done = j->done;
-		pthread_mutex_unlock(&jobs.mu);
-		if (done || job_run_id(j) > 0 || now_seconds() > until)
-			break;
-		sleep_interruptible(0.02, NULL);
-	}
+	/*
+	 * wait until the run is recorded (or over), so that the reply names it: the
+	 * end of a job is signalled, its run id is looked at every 20 ms
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += START_WAIT;
 	pthread_mutex_lock(&jobs.mu);
+	while (!j->done && job_run_id(j) <= 0) {
+		struct timespec now, step;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+			break;
+		step = now;
+		step.tv_nsec += 20 * 1000 * 1000;
+		if (step.tv_nsec >= 1000000000L) {
+			step.tv_sec++;
+			step.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&jobs.changed, &jobs.mu, &step);
+	}
 	web_json(rp, 202, job_json(j));
 	pthread_mutex_unlock(&jobs.mu);
 }
@@ -392,13 +397,19 @@ api_jobs(struct web_req *rq, struct web_reply *rp)
 }
 
 void
-jobs_shutdown(void)
+jobs_cancel(void)
 {
 	pthread_mutex_lock(&jobs.mu);
 	jobs.closing = true;
 	for (size_t i = 0; i < jobs.n; i++)
 		jobs.v[i]->stop = 1;
 	pthread_mutex_unlock(&jobs.mu);
+}
+
+void
+jobs_shutdown(void)
+{
+	jobs_cancel();
 	/* no job is added once closing: join them without the lock (they take it to finish) */
 	for (size_t i = 0; i < jobs.n; i++) {
 		pthread_join(jobs.v[i]->th, NULL);
@@ -409,107 +420,4 @@ jobs_shutdown(void)
 	jobs.n = 0;
 	log_set_listener(NULL, NULL);
 	log_close();
-	pthread_mutex_lock(&bus.mu);
-	bus.closing = true;
-	pthread_cond_broadcast(&bus.cond);
-	pthread_mutex_unlock(&bus.mu);
-}
-
-/* one client's place in the event stream */
-struct stream {
-	long long next;              /* id of the next event to send */
-	char *pending;               /* text not yet sent */
-	size_t off, len;
-	bool started;
-};
-
-/* the next events after st->next into st->pending, waiting up to 15s; call with bus.mu held */
-static void
-stream_fill(struct stream *st)
-{
-	struct buf b;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 15;
-	while (!bus.closing && st->next >= bus.next)
-		if (pthread_cond_timedwait(&bus.cond, &bus.mu, &ts) != 0)
-			break;
-	buf_init(&b);
-	if (!st->started) {
-		buf_adds(&b, "retry: 2000\n\n");
-		st->started = true;
-	}
-	if (st->next < bus.next - NEVENTS)
-		st->next = bus.next - NEVENTS;
-	for (; st->next < bus.next && b.len < 65536; st->next++)
-		buf_addf(&b, "id: %lld\ndata: %s\n\n", st->next, bus.ev[st->next % NEVENTS]);
-	if (b.len == 0)
-		buf_adds(&b, ": keepalive\n\n");
-	st->len = b.len;
-	st->off = 0;
-	st->pending = buf_detach(&b);
-}
-
-static ssize_t
-stream_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-	struct stream *st = cls;
-	size_t n;
-
-	if (!st->pending) {
-		pthread_mutex_lock(&bus.mu);
-		if (bus.closing) {
-			pthread_mutex_unlock(&bus.mu);
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		}
-		stream_fill(st);
-		pthread_mutex_unlock(&bus.mu);
-	}
-	n = st->len - st->off < max ? st->len - st->off : max;
-	memcpy(out, st->pending + st->off, n);
-	st->off += n;
-	if (st->off == st->len) {
-		free(st->pending);
-		st->pending = NULL;
-	}
-	return (ssize_t)n;
-}
-
-static void
-stream_free(void *cls)
-{
-	struct stream *st = cls;
-
-	free(st->pending);
-	free(st);
-}
-
-void
-api_events(struct web_req *rq, struct web_reply *rp)
-{
-	struct stream *st = xcalloc(1, sizeof(*st));
-	const char *last = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Last-Event-ID");
-	const char *since = web_arg(rq, "since");
-
-	pthread_mutex_lock(&bus.mu);
-	st->next = bus.next;
-	if (last || since) {
-		long long id = atoll(last ? last : since) + 1;
-
-		if (id >= 1 && id <= bus.next)
-			st->next = id;
-	}
-	pthread_mutex_unlock(&bus.mu);
-	rp->raw = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st,
-	                                            stream_free);
-	if (!rp->raw) {
-		stream_free(st);
-		web_error(rp, 500, "cannot start the event stream");
-		return;
-	}
-	MHD_add_response_header(rp->raw, "Content-Type", "text/event-stream");
-	MHD_add_response_header(rp->raw, "Cache-Control", "no-cache");
-	MHD_add_response_header(rp->raw, "X-Accel-Buffering", "no");
-	rp->status = 200;
 }

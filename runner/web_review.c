@@ -11,16 +11,18 @@
 static json_t *
 commit_json(const struct vcs_commit *c)
 {
-	return json_pack("{s:s, s:s?, s:s?, s:I, s:i, s:s?, s:s?}", "id", c->id, "author", c->author,
-	                 "email", c->email, "time", (json_int_t)c->time, "offset", c->offset,
-	                 "summary", c->summary, "message", c->message);
+	/* git keeps names and messages in whatever encoding they were written */
+	return json_pack("{s:o, s:o, s:o, s:I, s:i, s:o, s:o}", "id", web_jstr(c->id), "author",
+	                 web_jstr(c->author), "email", web_jstr(c->email), "time",
+	                 (json_int_t)c->time, "offset", c->offset, "summary", web_jstr(c->summary),
+	                 "message", web_jstr(c->message));
 }
 
 json_t *
 web_review_json(const struct vcs_review *rv)
 {
-	return json_pack("{s:i, s:s?, s:s, s:o}", "id", rv->id, "branch", rv->branch, "state",
-	                 vcs_review_state_name(rv->state), "commit", commit_json(&rv->c));
+	return json_pack("{s:i, s:o, s:s, s:o}", "id", rv->id, "branch", web_jstr(rv->branch),
+	                 "state", vcs_review_state_name(rv->state), "commit", commit_json(&rv->c));
 }
 
 static json_t *
@@ -29,7 +31,7 @@ strlist_json(const struct strlist *l)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
+		json_array_append_new(a, web_jstr(l->v[i]));
 	return a;
 }
 
@@ -39,20 +41,22 @@ diff_json(const struct vcs_diff *d)
 	json_t *changes = json_array(), *impact = json_array();
 
 	for (size_t i = 0; i < d->nchanges; i++)
-		json_array_append_new(changes, json_pack("{s:s, s:s, s:s?}", "target",
-		                      d->changes[i].target, "change",
+		json_array_append_new(changes, json_pack("{s:o, s:s, s:o}", "target",
+		                      web_jstr(d->changes[i].target), "change",
 		                      vcs_change_name(d->changes[i].change), "diff",
-		                      d->changes[i].diff));
+		                      web_jstr(d->changes[i].diff)));
 	for (size_t i = 0; i < d->nimpact; i++)
-		json_array_append_new(impact, json_pack("{s:s, s:s, s:s}", "target",
-		                      d->impact[i].target, "reason", d->impact[i].reason, "mode",
+		json_array_append_new(impact, json_pack("{s:o, s:o, s:s}", "target",
+		                      web_jstr(d->impact[i].target), "reason",
+		                      web_jstr(d->impact[i].reason), "mode",
 		                      d->impact[i].full ? "full" : "incremental"));
-	return json_pack("{s:s?, s:s?, s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:o}",
-	                 "old_name", d->old_name, "new_name", d->new_name, "old_id", d->old_id,
-	                 "new_id", d->new_id, "changes", changes, "impact", impact,
-	                 "files", strlist_json(&d->files), "old_error", d->old_error,
-	                 "new_error", d->new_error, "patch", d->raw_diff,
-	                 "conflicts", strlist_json(&d->conflicts));
+	/* diffs show files as they are: any bytes */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "old_name", web_jstr(d->old_name), "new_name", web_jstr(d->new_name),
+	                 "old_id", web_jstr(d->old_id), "new_id", web_jstr(d->new_id),
+	                 "changes", changes, "impact", impact, "files", strlist_json(&d->files),
+	                 "old_error", web_jstr(d->old_error), "new_error", web_jstr(d->new_error),
+	                 "patch", web_jstr(d->raw_diff), "conflicts", strlist_json(&d->conflicts));
 }
 
 /* the repository of the recipe; replies and returns -1 when there is none */
@@ -168,9 +172,9 @@ api_review_decide(struct web_req *rq, struct web_reply *rp)
 	else if (!approve && vcs_review_reject(v, &rv, &err) < 0)
 		web_error(rp, 409, "%s", err);
 	else if (approve)
-		web_json(rp, 200, json_pack("{s:i, s:s, s:b, s:s, s:b, s:s?}", "id", rv.id, "state",
-		                            "approved", "merge", ap.merge, "commit", ap.id,
-		                            "checked_out", ap.checked_out, "note", ap.note));
+		web_json(rp, 200, json_pack("{s:i, s:s, s:b, s:o, s:b, s:o}", "id", rv.id, "state",
+		                            "approved", "merge", ap.merge, "commit", web_jstr(ap.id),
+		                            "checked_out", ap.checked_out, "note", web_jstr(ap.note)));
 	else
 		web_json(rp, 200, json_pack("{s:i, s:s}", "id", rv.id, "state", "rejected"));
 	pthread_mutex_unlock(&web_files_mu);

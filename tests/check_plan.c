@@ -334,6 +334,150 @@ START_TEST(test_hash_covers_definition)
 }
 END_TEST
 
+/* each field of a definition changes its hash; where a target runs, and how often, does not */
+START_TEST(test_hash_covers_each_field)
+{
+	struct conn conns[] = { { .name = (char *)"source", .database = (char *)"openmrs" },
+	                        { .name = (char *)"other", .database = (char *)"openmrs" } };
+	char *k1[] = { (char *)"id" }, *k2[] = { (char *)"id", (char *)"at" };
+	char *i1[] = { (char *)"name" };
+	struct strlist ix[] = { { i1, 1 } };
+	struct target base = {
+		.name = (char *)"t", .kind = KIND_EXTRACT, .from = (char *)"source",
+		.query_sql = (char *)"SELECT 1", .key = { k1, 1 },
+		.incr = { .enabled = true, .column = (char *)"changed" },
+	}, t;
+	char h0[65], h[65];
+
+	w.r.conns = conns;
+	w.r.nconns = 2;
+	target_hash(&w.r, &base, h0);
+#define CHANGES(...) do { \
+		t = base; \
+		__VA_ARGS__; \
+		target_hash(&w.r, &t, h); \
+		ck_assert_msg(strcmp(h, h0) != 0, "hash unchanged by: %s", #__VA_ARGS__); \
+	} while (0)
+	CHANGES(t.kind = KIND_TABLE);
+	CHANGES(t.key = (struct strlist){ k2, 2 });
+	CHANGES(t.key = (struct strlist){ NULL, 0 });
+	CHANGES((t.indexes = ix, t.nindexes = 1));
+	CHANGES(t.create_sql = (char *)"CREATE TABLE ${this} (id INT)");
+	CHANGES(t.query_sql = (char *)"SELECT 2");
+	CHANGES(t.script_sql = (char *)"CREATE TABLE ${this} AS SELECT 1");
+	CHANGES(t.call = (char *)"CALL p('${this}')");
+	CHANGES(t.incr.enabled = false);
+	CHANGES(t.incr.column = (char *)"updated");
+	CHANGES(t.incr.deleted = (char *)"voided");
+	CHANGES(t.incr.probe_sql = (char *)"SELECT MAX(changed) FROM x");
+	CHANGES(t.from = (char *)"other");
+	CHANGES(conns[0].database = (char *)"openmrs2");
+	conns[0].database = (char *)"openmrs";
+#undef CHANGES
+	/* retries, delays, timeouts and where it is written are not its definition */
+	t = base;
+	t.retries = 9;
+	t.retry_delay = 60;
+	t.timeout = 5;
+	t.incr.lookback = 300;
+	t.file = (char *)"recipes/other.yml";
+	t.line = 42;
+	target_hash(&w.r, &t, h);
+	ck_assert_str_eq(h, h0);
+	conns[0].socket = (char *)"/run/mysqld/other.sock";
+	conns[0].password = (char *)"another";
+	target_hash(&w.r, &t, h);
+	ck_assert_str_eq(h, h0);
+}
+END_TEST
+
+/*
+ * format 1 is what chacc 0.1 stored (a bare digest): these are its hashes of
+ * two definitions, so markers it wrote keep comparing equal
+ */
+START_TEST(test_hash_format_1_is_chacc_0_1s)
+{
+	char *key[] = { (char *)"obs_id" }, *ix1[] = { (char *)"person_id" };
+	char *ix2[] = { (char *)"concept_id", (char *)"obs_datetime" };
+	struct strlist idx[] = { { ix1, 1 }, { ix2, 2 } };
+	struct conn conns[] = { { .name = (char *)"source", .database = (char *)"openmrs" },
+	                        { .name = (char *)"target", .database = (char *)"analytics" } };
+	struct recipe r = { .name = (char *)"clinic", .conns = conns, .nconns = 2 };
+	struct target e = {
+		.name = (char *)"observations", .kind = KIND_EXTRACT, .from = (char *)"source",
+		.query_sql = (char *)"SELECT obs_id, person_id FROM obs\n",
+		.create_sql = (char *)"CREATE TABLE ${this} (obs_id INT PRIMARY KEY)\n",
+		.key = { key, 1 }, .indexes = idx, .nindexes = 2,
+		.incr = { .enabled = true, .column = (char *)"changed_at", .deleted = (char *)"voided",
+		          .probe_sql = (char *)"SELECT MAX(changed_at) FROM obs\n" },
+	};
+	struct target s = {
+		.name = (char *)"summary", .kind = KIND_SCRIPT,
+		.script_sql = (char *)"CREATE TABLE ${this} AS SELECT 1;\n",
+		.call = (char *)"CALL summary('${this}', ${since})", .incr = { .enabled = true },
+	};
+	char h[65], h2[65];
+
+	ck_assert_int_eq(target_hash_format(&r, &e, 1, h), 0);
+	ck_assert_str_eq(h, "11e024f63598541da33b2e74181802ac8ad9f2b39091fe1e242b38f16d7f2373");
+	ck_assert_int_eq(target_hash_format(&r, &s, 1, h), 0);
+	ck_assert_str_eq(h, "00ce364c3a4bcb3f094aa88e6d0419ce8a374ba257272faf4947630e172d23c3");
+	/* the current format differs, and unknown ones are refused */
+	target_hash(&r, &s, h2);
+	ck_assert_str_ne(h, h2);
+	ck_assert_int_eq(target_hash_format(&r, &s, HASH_FORMAT, h), 0);
+	ck_assert_str_eq(h, h2);
+	ck_assert_int_eq(target_hash_format(&r, &s, 0, h), -1);
+	ck_assert_int_eq(target_hash_format(&r, &s, HASH_FORMAT + 1, h), -1);
+}
+END_TEST
+
+START_TEST(test_hash_format_2_ignores_trailing_space)
+{
+	struct target t = w.t[1];
+	char a1[65], b1[65], a2[65], b2[65];
+
+	t.query_sql = (char *)"SELECT 1";
+	target_hash_format(&w.r, &t, 1, a1);
+	target_hash_format(&w.r, &t, 2, a2);
+	t.query_sql = (char *)"SELECT 1\n\n  \t";
+	target_hash_format(&w.r, &t, 1, b1);
+	target_hash_format(&w.r, &t, 2, b2);
+	ck_assert_str_ne(a1, b1);
+	ck_assert_str_eq(a2, b2);
+	t.query_sql = (char *)"SELECT 1 ";
+	target_hash_format(&w.r, &t, 2, b2);
+	ck_assert_str_eq(a2, b2);
+	t.query_sql = (char *)" SELECT 1";
+	target_hash_format(&w.r, &t, 2, b2);
+	ck_assert_str_ne(a2, b2);
+}
+END_TEST
+
+/* a marker of an older format compares with the definition hashed in that format */
+START_TEST(test_marker_in_older_hash_format)
+{
+	struct plan_item items[5];
+
+	build_all(true);
+	for (int i = 0; i < 5; i++) {
+		target_hash_format(&w.r, &w.t[i], 1, w.m[i].hash);
+		w.m[i].hash_format = 1;
+		ck_assert_str_ne(w.m[i].hash, w.hashes[i]);
+	}
+	ck_assert_int_eq(plan(items), 0);
+	/* it still sees a change */
+	w.t[4].query_sql = (char *)"SELECT 2";
+	target_hash(&w.r, &w.t[4], w.hashes[4]);
+	ck_assert_int_eq(plan(items), 1);
+	ck_assert_int_eq(item(items, "e")->reason, REASON_DEFINITION);
+	/* a format this chacc does not know (a newer one's) is a rebuild */
+	w.m[1].hash_format = HASH_FORMAT + 1;
+	ck_assert_int_eq(plan(items), 4);
+	ck_assert_int_eq(item(items, "b")->reason, REASON_DEFINITION);
+}
+END_TEST
+
 START_TEST(test_selection_includes_needs_only)
 {
 	struct node **order, *sel = &w.g->nodes[2];
@@ -365,6 +509,10 @@ main(void)
 	tcase_add_test(tc, test_force_all_and_named);
 	tcase_add_test(tc, test_full_refresh_forces_full);
 	tcase_add_test(tc, test_hash_covers_definition);
+	tcase_add_test(tc, test_hash_covers_each_field);
+	tcase_add_test(tc, test_hash_format_1_is_chacc_0_1s);
+	tcase_add_test(tc, test_hash_format_2_ignores_trailing_space);
+	tcase_add_test(tc, test_marker_in_older_hash_format);
 	tcase_add_test(tc, test_selection_includes_needs_only);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

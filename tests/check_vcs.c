@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "itest.h"
+#include "vcs.h"
 
 
 static void __attribute__((format(printf, 3, 4)))
@@ -351,7 +352,8 @@ START_TEST(test_scheduled_builds_main)
 	assert_valf(p.tgt, mainid, "SELECT config_rev FROM etl_metadata WHERE target = 'lonely'");
 
 	/* scheduled_rev: in main's recipe */
-	GIT(&p, "stash -q");
+	/* the uncommitted edit set aside, put back below */
+	GIT(&p, "checkout -q -- sql/lonely.sql");
 	GIT(&p, "checkout -q main");
 	{
 		char *text = xasprintf("%s%s", recipe, "scheduled_rev: release\n");
@@ -361,7 +363,7 @@ START_TEST(test_scheduled_builds_main)
 	}
 	GIT(&p, "commit -q -am 'cron builds the release'");
 	GIT(&p, "checkout -q work");
-	GIT(&p, "stash pop -q");
+	write_file(&p, "sql/lonely.sql", "SELECT 4 AS x\n");
 	OK(&p, "build", "--scheduled");
 	assert_valf(p.tgt, "7", "SELECT x FROM lonely");
 	assert_valf(p.tgt, release, "SELECT config_rev FROM etl_runs ORDER BY run_id DESC LIMIT 1");
@@ -776,6 +778,293 @@ START_TEST(test_recipe_through_a_symlink)
 }
 END_TEST
 
+/* replace rel in the project by a symbolic link to target */
+static void
+link_file(struct proj *p, const char *target, const char *rel)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel);
+
+	unlink(path);
+	ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
+	free(path);
+}
+
+/* every row the clinic's targets hold, one table a line */
+static char *
+all_rows(struct proj *p)
+{
+	static const char *const q[] = {
+		"SELECT GROUP_CONCAT(id, name ORDER BY id) FROM people",
+		"SELECT GROUP_CONCAT(visit_id, name ORDER BY visit_id) FROM people_visits",
+		"SELECT GROUP_CONCAT(x ORDER BY x) FROM lonely",
+		"SELECT GROUP_CONCAT(v ORDER BY v) FROM alpha",
+	};
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < LEN(q); i++) {
+		char *v = val(p->tgt, "%s", q[i]);
+
+		buf_addf(&b, "%s\n", v);
+		free(v);
+	}
+	return buf_detach(&b);
+}
+
+START_TEST(test_symlinks_read_through_from_git)
+{
+	struct proj p;
+	struct result r;
+	char *wt, *rev, *sched, *top, real[PATH_MAX];
+
+	vcs_proj_new(&p, "links", true);
+	ck_assert(realpath(p.dir, real) != NULL);
+	/* a chain of relative links; an absolute link into the working tree */
+	write_file(&p, "sql/real/lonely.sql", "SELECT 5 AS x UNION ALL SELECT 6\n");
+	link_file(&p, "lonely2.sql", "sql/lonely.sql");
+	link_file(&p, "real/lonely.sql", "sql/lonely2.sql");
+	write_file(&p, "sql/real/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	top = xasprintf("%s/sql/real/people.sql", real);
+	link_file(&p, top, "sql/people.sql");
+	free(top);
+	/* an included recipe linked from elsewhere, its query through a linked directory */
+	write_file(&p, "shared/alpha.yml",
+	           "targets:\n  - name: alpha\n    kind: table\n    query: sql/viadir/alpha.sql\n");
+	link_file(&p, "../shared/alpha.yml", "more/alpha.yml");
+	link_file(&p, "real", "sql/viadir");
+	write_file(&p, "sql/real/alpha.sql", "SELECT 'z' AS v UNION ALL SELECT 'y'\n");
+	GIT(&p, "add -A chacc.yml more sql shared");
+	GIT(&p, "commit -q -m 'links'");
+
+	OK(&p, "build");
+	wt = all_rows(&p);
+	ck_assert_str_eq(wt, "1ada,2bob,3cy\n10ada,11ada,12bob\n5,6\ny,z\n");
+	/* the commit defines every target as the working tree does */
+	r = vchacc(&p, "plan", "--json", "--rev", "main");
+	assert_ok(&r);
+	ck_assert_msg(strcmp(strtrim(r.out), "[]") == 0, "--rev main plans: %s\n%s", r.out, r.err);
+	result_free(&r);
+	OK(&p, "build", "--rev", "main", "--full-refresh");
+	rev = all_rows(&p);
+	ck_assert_str_eq(rev, wt);
+	OK(&p, "build", "--scheduled", "--full-refresh");
+	sched = all_rows(&p);
+	ck_assert_str_eq(sched, wt);
+	assert_valf(p.tgt, "0", "SELECT COUNT(*) FROM etl_runs WHERE result <> 'success'");
+
+	/* links that leave the repository or loop: refused, naming the link */
+	link_file(&p, "../../outside.sql", "sql/visits.sql");
+	link_file(&p, "loop2.sql", "sql/alpha2.sql");
+	link_file(&p, "alpha2.sql", "sql/loop2.sql");
+	write_file(&p, "shared/alpha.yml",
+	           "targets:\n  - name: alpha\n    kind: table\n    query: sql/alpha2.sql\n");
+	GIT(&p, "add -A sql shared");
+	GIT(&p, "commit -q -m 'bad links'");
+	r = vchacc(&p, "validate", "--rev", "main");
+	assert_exit(&r, 2, "symbolic link 'sql/visits.sql' leads out of the repository");
+	ck_assert_msg(strstr(r.err, "'sql/alpha2.sql' is part of a loop") ||
+	              strstr(r.err, "'sql/loop2.sql' is part of a loop"), "%s", r.err);
+	result_free(&r);
+	r = vchacc(&p, "build", "--scheduled");
+	assert_exit(&r, 2, "symbolic link 'sql/visits.sql' leads out of the repository");
+	result_free(&r);
+	free(wt);
+	free(rev);
+	free(sched);
+	proj_free(&p);
+}
+END_TEST
+
+/* every file of the working tree but .git: path, type, mode, size, mtime, link and content */
+static char *
+snapshot(struct proj *p)
+{
+	char *cmd = xasprintf("cd '%s' && find . -path ./.git -prune -o -printf '%%p %%y %%m %%s %%T@"
+	                      " %%l\\n' | sort && find . -path ./.git -prune -o -type f -print0 |"
+	                      " sort -z | xargs -0 sha256sum", p->dir);
+	FILE *f = popen(cmd, "r");
+	char buf[4096];
+	struct buf out;
+	size_t n;
+
+	ck_assert(f != NULL);
+	buf_init(&out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		buf_add(&out, buf, n);
+	ck_assert_int_eq(pclose(f), 0);
+	buf_addc(&out, '\0');
+	ck_assert_msg(strstr(out.s, "./sql/"), "%s", out.s);
+	free(cmd);
+	return buf_detach(&out);
+}
+
+/* a proposal made in memory: through links, with modes, never writing a file */
+START_TEST(test_propose_text_writes_no_file)
+{
+	struct proj p;
+	struct vcs *v = NULL;
+	struct vcs_review rv;
+	char *err = NULL, *before, *after, *status0, *status1, *head0, *head1, *s, cwd[PATH_MAX];
+
+	vcs_proj_new(&p, "memory", true);
+	write_file(&p, "sql/run.sql", "SELECT 'run' AS r\n");
+	write_file(&p, "sql/real/linked.sql", "SELECT 'linked' AS l\n");
+	link_file(&p, "real/linked.sql", "sql/link.sql");
+	link_file(&p, "real", "sql/viadir");
+	link_file(&p, "../../elsewhere.sql", "sql/out.sql");
+	GIT(&p, "add sql");
+	GIT(&p, "update-index --chmod=+x sql/run.sql");
+	GIT(&p, "commit -q -m 'an executable and links'");
+	GIT(&p, "checkout -q -- sql/run.sql");
+	write_file(&p, "sql/lonely.sql", "SELECT 9 AS x\n");
+	before = snapshot(&p);
+	status0 = git(&p, "status --porcelain");
+	head0 = git(&p, "rev-parse HEAD");
+	ck_assert(getcwd(cwd, sizeof(cwd)) != NULL);
+	ck_assert_int_eq(chdir(p.dir), 0);
+	ck_assert_msg(vcs_open(&v, "chacc.yml", ".", &err) == 0, "%s", err);
+
+	/* the lock file a proposal killed while creating its branch left does not block it */
+	write_file(&p, ".git/refs/heads/review/1-run-two.lock", "");
+	/* an executable stays one */
+	ck_assert_msg(vcs_review_propose_text(v, "run two", "sql/run.sql", "SELECT 'run2' AS r\n", 19,
+	                                      &rv, &err) == 0, "%s", err);
+	ck_assert(access(".git/refs/heads/review/1-run-two.lock", F_OK) < 0);
+	ck_assert_int_eq(rv.id, 1);
+	ck_assert_str_eq(rv.branch, "review/1-run-two");
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree review/1-run-two sql/run.sql");
+	ck_assert_msg(strstarts(s, "100755 blob"), "%s", s);
+	free(s);
+	s = git(&p, "show review/1-run-two:sql/run.sql");
+	ck_assert_str_eq(s, "SELECT 'run2' AS r");
+	free(s);
+	/* only the edit: the working tree's other change is not in it */
+	s = git(&p, "diff --name-only main review/1-run-two");
+	ck_assert_str_eq(s, "sql/run.sql");
+	free(s);
+
+	/* through a link: its target changes, the link stays */
+	ck_assert_msg(vcs_review_propose_text(v, "linked", "sql/link.sql", "SELECT 'l2' AS l\n", 17,
+	                                      &rv, &err) == 0, "%s", err);
+	ck_assert_int_eq(rv.id, 2);
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree review/2-linked sql/link.sql");
+	ck_assert_msg(strstarts(s, "120000 blob"), "%s", s);
+	free(s);
+	s = git(&p, "cat-file -p review/2-linked:sql/link.sql");
+	ck_assert_str_eq(s, "real/linked.sql");
+	free(s);
+	s = git(&p, "show review/2-linked:sql/real/linked.sql");
+	ck_assert_str_eq(s, "SELECT 'l2' AS l");
+	free(s);
+
+	/* a new file in a linked directory: in the directory the link leads to */
+	ck_assert_msg(vcs_review_propose_text(v, "new", "sql/viadir/new.sql", "SELECT 3 AS n\n", 14,
+	                                      &rv, &err) == 0, "%s", err);
+	vcs_review_release(&rv);
+	s = git(&p, "ls-tree -r review/3-new sql");
+	ck_assert_msg(strstr(s, "100644 blob") && strstr(s, "\tsql/real/new.sql") &&
+	              strstr(s, "120000 blob") && !strstr(s, "sql/viadir/new.sql"), "%s", s);
+	free(s);
+
+	/* refused: out of the repository, unchanged, no message */
+	ck_assert_int_eq(vcs_review_propose_text(v, "out", "sql/out.sql", "SELECT 1\n", 9, &rv, &err),
+	                 -1);
+	ck_assert_msg(strstr(err, "'sql/out.sql'") && strstr(err, "leads out of the repository"), "%s",
+	              err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(vcs_review_propose_text(v, "same", "sql/lonely.sql", "SELECT 1 AS x\n", 14,
+	                                         &rv, &err), -1);
+	ck_assert_msg(strstr(err, "nothing to propose"), "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(vcs_review_propose_text(v, "", "sql/lonely.sql", "SELECT 2\n", 9, &rv, &err),
+	                 -1);
+	free(err);
+	err = NULL;
+	vcs_free(v);
+	ck_assert_int_eq(chdir(cwd), 0);
+
+	/* the working tree, index and HEAD are as they were */
+	after = snapshot(&p);
+	ck_assert_str_eq(after, before);
+	status1 = git(&p, "status --porcelain");
+	ck_assert_str_eq(status1, status0);
+	head1 = git(&p, "rev-parse HEAD");
+	ck_assert_str_eq(head1, head0);
+	s = git(&p, "branch --list 'review/*'");
+	ck_assert_int_eq(count(s, "review/"), 3);
+	free(s);
+
+	/* the command line commits a link of the working tree as a link */
+	write_file(&p, "sql/real/lonely.sql", "SELECT 4 AS x\n");
+	link_file(&p, "real/lonely.sql", "sql/lonely.sql");
+	OK(&p, "review", "propose", "-m", "lonely linked", "sql/lonely.sql", "sql/real/lonely.sql");
+	s = git(&p, "ls-tree -r review/4-lonely-linked sql");
+	ck_assert_msg(strstr(s, "120000 blob") && strstr(s, "\tsql/lonely.sql\n"), "%s", s);
+	free(s);
+	free(before);
+	free(after);
+	free(status0);
+	free(status1);
+	free(head0);
+	free(head1);
+	proj_free(&p);
+}
+END_TEST
+
+/* proposals made at the same moment each get a number of their own */
+START_TEST(test_concurrent_proposals_get_distinct_numbers)
+{
+	enum { N = 12 };
+	struct proj p;
+	struct result r;
+	pid_t pids[N];
+	int outs[N], errs[N];
+	char msgs[N][32];
+	json_t *j, *it;
+	size_t i;
+	bool seen[N + 1] = { false };
+
+	vcs_proj_new(&p, "race", true);
+	/* a history of rejected reviews, so that numbering one has something to read */
+	GIT(&p, "rev-parse HEAD | awk '{ for (i = 1; i <= 400; i++)"
+	    " printf \"create refs/chacc/rejected/%%d-old %%s\\n\", i, $1 }' | git update-ref --stdin");
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	for (i = 0; i < N; i++) {
+		snprintf(msgs[i], sizeof(msgs[i]), "change %zu", i);
+		pids[i] = chacc_start_envs(&p, NULL, &outs[i], &errs[i],
+		                           (char *const[]){ "review", "propose", "-m", msgs[i],
+		                                            "sql/lonely.sql", NULL });
+	}
+	for (i = 0; i < N; i++) {
+		int st = wait_status(pids[i]);
+		char *out = slurp_fd(outs[i]), *e = slurp_fd(errs[i]);
+
+		ck_assert_msg(st == 0, "proposal %zu: exit %d: %s", i, st, e);
+		free(out);
+		free(e);
+	}
+	r = vchacc(&p, "review", "list", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_int_eq(json_array_size(j), N + 400);
+	json_array_foreach(j, i, it) {
+		json_int_t id = json_integer_value(json_object_get(it, "id")) - 400;
+
+		if (id < 1)
+			continue;
+		ck_assert_msg(id <= N && !seen[id], "review %lld twice", (long long)id + 400);
+		seen[id] = true;
+	}
+	json_decref(j);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_bad_revision)
 {
 	struct proj p;
@@ -864,6 +1153,9 @@ main(void)
 	tcase_add_test(tc, test_outside_git_says_once);
 	tcase_add_test(tc, test_bad_revision);
 	tcase_add_test(tc, test_recipe_through_a_symlink);
+	tcase_add_test(tc, test_symlinks_read_through_from_git);
+	tcase_add_test(tc, test_propose_text_writes_no_file);
+	tcase_add_test(tc, test_concurrent_proposals_get_distinct_numbers);
 	tcase_add_test(tc, test_propose_needs_an_author);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "itest.h"
@@ -200,6 +201,42 @@ struct resp {
 	char *body;
 };
 
+/* strings no answer and no event may hold, besides SECRET */
+static const char *forbidden[16];
+static size_t nforbidden;
+/* the address requests come from (a loopback address), or NULL for the kernel's choice */
+static const char *client_src;
+
+static void
+assert_clean(const char *what, const char *text)
+{
+	ck_assert_msg(!strstr(text, SECRET), "%s gave away the password: %s", what, text);
+	for (size_t i = 0; i < nforbidden; i++)
+		ck_assert_msg(!strstr(text, forbidden[i]), "%s gave away '%s': %s", what, forbidden[i],
+		              text);
+}
+
+/* a socket connected to the server (from client_src when set) */
+static int
+server_socket(struct server *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	if (client_src) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, client_src, &me.sin_addr);
+		ck_assert_msg(bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0, "bind %s: %s",
+		              client_src, strerror(errno));
+	}
+	inet_pton(AF_INET, s->host, &sa.sin_addr);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to %s:%d: %s",
+	              s->host, s->port, strerror(errno));
+	return fd;
+}
+
 static void
 resp_free(struct resp *r)
 {
@@ -211,18 +248,13 @@ resp_free(struct resp *r)
 static struct resp
 http_raw(struct server *s, const char *req, size_t len, double timeout)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
 	struct resp r = { 0 };
 	struct buf b;
-	char tmp[8192], *sep;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char tmp[8192], *sep, *what;
+	int fd = server_socket(s);
 	double until = now_seconds() + timeout;
 	size_t off = 0;
 
-	ck_assert(fd >= 0);
-	inet_pton(AF_INET, s->host, &sa.sin_addr);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to %s:%d", s->host,
-	              s->port);
 	while (off < len) {
 		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 
@@ -249,6 +281,11 @@ http_raw(struct server *s, const char *req, size_t len, double timeout)
 	r.head = sep ? xstrndup(b.s, (size_t)(sep - b.s)) : xstrdup(b.s);
 	r.body = xstrdup(sep ? sep + 4 : "");
 	buf_release(&b);
+	/* every answer: no secret in it */
+	what = xstrndup(req, strcspn(req, "\r\n"));
+	assert_clean(what, r.head);
+	assert_clean(what, r.body);
+	free(what);
 	return r;
 }
 
@@ -262,8 +299,6 @@ http(struct server *s, const char *method, const char *path, const char *headers
 	struct resp r = http_raw(s, req, strlen(req), 30);
 
 	free(req);
-	ck_assert_msg(!strstr(r.head, SECRET) && !strstr(r.body, SECRET),
-	              "%s %s gave away the password: %s", method, path, r.body);
 	return r;
 }
 
@@ -974,6 +1009,528 @@ START_TEST(test_edit_and_review)
 }
 END_TEST
 
+/* the distinctive users, passwords and host of the secrets project */
+#define SRC_USER "zsrc_Ku7w"
+#define SRC_PW "Pw-src-Hq83-xR"
+#define TGT_USER "ztgt_Lm4v"
+#define TGT_PW "Pw-tgt-Vb21-yN"
+#define WRONG_PW "Pw-wrong-Zt55-qP"
+
+static const char secret_recipe[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    host: ${SOURCE_DB_HOST}\n"
+	"    port: ${SOURCE_DB_PORT}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 0 }\n"
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: ../sql/people.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
+	"  - name: visits\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: ../sql/visits.sql\n"
+	"    key: [id]\n"
+	"  - name: denied\n"
+	"    kind: table\n"
+	"    query: ../sql/denied.sql\n";
+
+/* a project whose .env holds distinctive users and passwords, the source over TCP */
+static void
+proj_secret(struct proj *p)
+{
+	char *env, *srcport = getenv("CHACC_TEST_SRC_PORT");
+
+	proj_new(p, "websecret");
+	sql(p->src, "CREATE USER IF NOT EXISTS '" SRC_USER "'@'%%' IDENTIFIED BY '" SRC_PW "'");
+	sql(p->src, "GRANT ALL PRIVILEGES ON %s.* TO '" SRC_USER "'@'%%'", p->srcdb);
+	for (int i = 0; i < 2; i++) {
+		const char *h = i ? "localhost" : "%";
+
+		sql(p->tgt, "CREATE USER IF NOT EXISTS '" TGT_USER "'@'%s' IDENTIFIED BY '" TGT_PW "'", h);
+		sql(p->tgt, "GRANT ALL PRIVILEGES ON %s.* TO '" TGT_USER "'@'%s'", p->tgtdb, h);
+	}
+	env = xasprintf("SOURCE_DB_HOST=127.0.0.1\nSOURCE_DB_PORT=%s\nSOURCE_DB_USER=" SRC_USER "\n"
+	                "SOURCE_DB_PASSWORD=" SRC_PW "\nSOURCE_DB_NAME=%s\nTARGET_DB_SOCKET=%s\n"
+	                "TARGET_DB_USER=" TGT_USER "\nTARGET_DB_PASSWORD=\"" TGT_PW "\"\n"
+	                "TARGET_DB_NAME=%s\n", srcport, p->srcdb, getenv("CHACC_TEST_TGT_SOCKET"),
+	                p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
+	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
+	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
+	sql(p->src, "INSERT INTO people VALUES (1, 'ada', NOW() - INTERVAL 1 DAY, 0)");
+	sql(p->src, "INSERT INTO visits VALUES (10, 1, '2026-01-01')");
+	write_file(p, "recipes/clinic.yml", secret_recipe);
+	write_file(p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
+	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits\n");
+	/* the target's user may not read mysql.user: the server's error names user and host */
+	write_file(p, "sql/denied.sql", "SELECT User FROM mysql.user\n");
+	/* a recipe that holds a password itself: the editor must not hand it out */
+	write_file(p, "recipes/leak.yml", "chacc: 1\nname: leak\nconnections:\n  - name: t\n"
+	           "    password: " SRC_PW "\ntarget: t\ntargets: []\n");
+	write_file(p, ".gitignore", ".env\nstate/\n");
+	git(p, "init -q -b main .");
+	git(p, "config user.name 'Web Tester'");
+	git(p, "config user.email web@example.org");
+	git(p, "add -A");
+	git(p, "commit -q -m 'the clinic'");
+	forbidden[nforbidden++] = SRC_USER;
+	forbidden[nforbidden++] = SRC_PW;
+	forbidden[nforbidden++] = TGT_USER;
+	forbidden[nforbidden++] = TGT_PW;
+	forbidden[nforbidden++] = WRONG_PW;
+	forbidden[nforbidden++] = getenv("CHACC_TEST_TGT_SOCKET");
+	/* the source's host, and its port after a colon; requests come from 127.0.0.5 */
+	forbidden[nforbidden++] = "127.0.0.1";
+	forbidden[nforbidden++] = xasprintf(":%s", srcport);
+	client_src = "127.0.0.5";
+}
+
+/* every GET of the API once; each answer is checked by http_raw() */
+static void
+get_everything(struct server *s)
+{
+	static const char *const paths[] = {
+		"/", "/api/csrf", "/api/targets", "/api/status", "/api/plan", "/api/plan?targets=people",
+		"/api/graph", "/api/targets/people", "/api/targets/denied", "/api/runs", "/api/runs/1",
+		"/api/runs/2", "/api/jobs", "/api/files", "/api/files/recipes/clinic.yml",
+		"/api/files/recipes/leak.yml", "/api/files/sql/denied.sql", "/api/reviews",
+		"/api/reviews/1", "/metrics", "/api/nosuch", "/api/events?since=0",
+	};
+
+	for (size_t i = 0; i < LEN(paths); i++) {
+		char *req = xasprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+		                      paths[i], s->port);
+		struct resp r = http_raw(s, req, strlen(req), strstr(paths[i], "events") ? 2 : 30);
+
+		ck_assert_msg(r.status > 0, "GET %s: no answer", paths[i]);
+		resp_free(&r);
+		free(req);
+	}
+}
+
+/* start a build of body, wait for its job to end; the job's JSON */
+static json_t *
+build_job(struct server *s, const char *body)
+{
+	struct resp r = post(s, "/api/runs", body);
+	json_t *j, *jobs;
+	double until = now_seconds() + 90;
+	json_int_t id;
+
+	assert_status(r, 202);
+	j = body_json(&r);
+	resp_free(&r);
+	id = json_integer_value(json_object_get(j, "job"));
+	json_decref(j);
+	for (;;) {
+		size_t i;
+		json_t *e;
+
+		jobs = get_json(s, "/api/jobs");
+		json_array_foreach(jobs, i, e)
+			if (json_integer_value(json_object_get(e, "job")) == id &&
+			    strcmp(jstr(e, "state"), "done") == 0) {
+				json_incref(e);
+				json_decref(jobs);
+				return e;
+			}
+		json_decref(jobs);
+		ck_assert_msg(now_seconds() < until, "job %lld did not end", (long long)id);
+		sleep_interruptible(0.1, NULL);
+	}
+}
+
+/* the first target of the run a finished job started, as /api/runs/ID tells it */
+static json_t *
+run_target_error(struct server *s, json_t *job)
+{
+	json_int_t id = json_integer_value(json_object_get(job, "run_id"));
+	char *path;
+	json_t *run, *t;
+
+	ck_assert_msg(id > 0, "the job started no run: %s", json_dumps(job, 0));
+	path = xasprintf("/api/runs/%lld", (long long)id);
+	run = get_json(s, path);
+	free(path);
+	t = json_incref(json_array_get(json_object_get(run, "targets"), 0));
+	ck_assert_msg(t != NULL, "%s", json_dumps(run, 0));
+	json_decref(run);
+	return t;
+}
+
+/* a recipe check of clinic.yml with one line changed: 422, and the problem says what */
+static void
+check_recipe_edit(struct server *s, const char *from, const char *to, const char *want)
+{
+	char *text = str_replace(secret_recipe, from, to), *body;
+	json_t *j = json_pack("{s:s, s:b}", "content", text, "check", 1);
+	struct resp r;
+
+	body = json_dumps(j, 0);
+	r = post(s, "/api/files/recipes/clinic.yml", body);
+	assert_status(r, 422);
+	if (want)
+		ck_assert_msg(strstr(r.body, want), "%s -> %s: %s", from, to, r.body);
+	resp_free(&r);
+	free(body);
+	json_decref(j);
+	free(text);
+}
+
+START_TEST(test_no_secret_leaves)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct result res;
+	json_t *j, *t;
+	size_t i;
+	bool seen = false;
+
+	proj_secret(&p);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* a build where one target fails on a privilege: MariaDB names user and host */
+	j = build_job(&s, "{\"keep_going\": true}");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "exit")), 1);
+	ck_assert_str_eq(jstr(j, "started_by"), "web (127.0.0.5)");
+	json_decref(j);
+	j = get_json(&s, "/api/runs/1");
+	json_array_foreach(json_object_get(j, "targets"), i, t)
+		if (strcmp(jstr(t, "target"), "denied") == 0) {
+			ck_assert_msg(strstr(jstr(t, "error"), "command denied to user"), "%s",
+			              jstr(t, "error"));
+			seen = true;
+		}
+	ck_assert(seen);
+	json_decref(j);
+	get_everything(&s);
+	/* a wrong password for the source: the job's message says the connection failed */
+	sql(p.src, "ALTER USER '" SRC_USER "'@'%%' IDENTIFIED BY '" WRONG_PW "'");
+	j = build_job(&s, "{\"targets\": [\"people\"], \"force\": true}");
+	t = run_target_error(&s, j);
+	ck_assert_msg(strstr(jstr(t, "error"), "Access denied") &&
+	              strstr(jstr(t, "error"), "connection 'source'"), "%s", json_dumps(t, 0));
+	json_decref(t);
+	json_decref(j);
+	get_everything(&s);
+	sql(p.src, "ALTER USER '" SRC_USER "'@'%%' IDENTIFIED BY '" SRC_PW "'");
+	/* the file check never echoes a variable's value; includes stay inside */
+	check_recipe_edit(&s, "port: ${SOURCE_DB_PORT}", "port: ${SOURCE_DB_PASSWORD}",
+	                  "${SOURCE_DB_PASSWORD}");
+	check_recipe_edit(&s, "kind: table", "kind: ${SOURCE_DB_PASSWORD}", "${SOURCE_DB_PASSWORD}");
+	check_recipe_edit(&s, "    query: ../sql/denied.sql\n",
+	                  "    query: ../sql/denied.sql\n    needs: [\"${SOURCE_DB_PASSWORD}\"]\n",
+	                  "${SOURCE_DB_PASSWORD}");
+	/* a recipe that holds a password is not handed to the editor */
+	r = get(&s, "/api/files/recipes/leak.yml");
+	ck_assert_msg(r.status == 415 && strstr(r.body, "\"error\""), "%d %s", r.status, r.body);
+	resp_free(&r);
+	server_stop(&s);
+
+	/* the source unreachable (the environment overrides .env) */
+	server_start(&s, &p, "SOURCE_DB_PORT=1", NULL, NULL);
+	j = build_job(&s, "{\"targets\": [\"people\"], \"force\": true}");
+	t = run_target_error(&s, j);
+	ck_assert_msg(strstr(jstr(t, "error"), "cannot connect"), "%s", json_dumps(t, 0));
+	json_decref(t);
+	json_decref(j);
+	get_everything(&s);
+	server_stop(&s);
+
+	/* the target's password wrong: every answer fails, and says little */
+	server_start(&s, &p, "TARGET_DB_PASSWORD=" WRONG_PW, NULL, NULL);
+	r = get(&s, "/api/targets");
+	assert_status(r, 503);
+	ck_assert_msg(strstr(r.body, "connection 'target': cannot connect"), "%s", r.body);
+	resp_free(&r);
+	j = build_job(&s, "{}");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "exit")), 3);
+	ck_assert_msg(strstr(jstr(j, "message"), "connection 'target': cannot connect"), "%s",
+	              jstr(j, "message"));
+	json_decref(j);
+	get_everything(&s);
+	server_stop(&s);
+
+	/* the command line still tells the operator who could not connect (never the password) */
+	res = chacc_env(&p, "TARGET_DB_PASSWORD=" WRONG_PW, "-f", "recipes/clinic.yml", "status",
+	                (char *)NULL);
+	ck_assert_msg(res.status == 3 && strstr(res.err, "as '" TGT_USER "'") &&
+	              !strstr(res.err, WRONG_PW), "exit %d: %s", res.status, res.err);
+	result_free(&res);
+	proj_free(&p);
+}
+END_TEST
+
+/* an include that reaches outside recipes/ and sql/ is refused, .env above all */
+START_TEST(test_include_stays_inside)
+{
+	struct proj p;
+	struct server s;
+	char *text, *body;
+	json_t *j;
+	struct resp r;
+
+	proj_secret(&p);
+	server_start(&s, &p, NULL, NULL, NULL);
+	text = str_replace(secret_recipe, "targets:\n", "include: [\"../.e*\"]\ntargets:\n");
+	j = json_pack("{s:s, s:b}", "content", text, "check", 1);
+	body = json_dumps(j, 0);
+	r = post(&s, "/api/files/recipes/clinic.yml", body);
+	assert_status(r, 422);
+	ck_assert_msg(!strstr(r.body, ".env"), "the include reached .env: %s", r.body);
+	resp_free(&r);
+	free(body);
+	json_decref(j);
+	free(text);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* a client that has sent half its request headers */
+static int
+slow_client(struct server *s)
+{
+	int fd = server_socket(s);
+	static const char part[] = "GET /api/targets HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+
+	ck_assert(send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(part) - 1);
+	return fd;
+}
+
+/* read fd until text arrives or the connection ends; true when it arrived */
+static bool
+await_text(int fd, const char *text, double timeout, struct buf *b)
+{
+	double until = now_seconds() + timeout;
+	char tmp[4096];
+
+	while (!strstr(b->s, text)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((until - now_seconds()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return false;
+		if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
+			return false;
+		buf_add(b, tmp, (size_t)n);
+	}
+	return true;
+}
+
+/* the peer closed fd within timeout seconds (what it sent before is read and dropped) */
+static bool
+closed_within(int fd, double timeout)
+{
+	double until = now_seconds() + timeout;
+	char tmp[4096];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((until - now_seconds()) * 1000);
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return false;
+		if (recv(fd, tmp, sizeof(tmp), 0) <= 0)
+			return true;
+	}
+}
+
+START_TEST(test_many_clients)
+{
+	enum { NSTREAMS = 500, NSLOW = 50 };
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct rlimit rl, low;
+	int streams[NSTREAMS], slow[NSLOW], ready = 0, open_ = 0;
+	double t0, dropped;
+	char *req;
+
+	proj_web(&p, "webmany", false);
+	/* the server starts with few descriptors: it must raise its limit itself */
+	ck_assert(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	ck_assert_msg(rl.rlim_max >= 2048, "the hard limit of open files is %lu",
+	              (unsigned long)rl.rlim_max);
+	low = rl;
+	low.rlim_cur = 256;
+	ck_assert(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	server_start(&s, &p, "CHACC_UI_TIMEOUT=3", NULL, NULL);
+	rl.rlim_cur = rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
+	ck_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	/* 500 event streams, each answered */
+	req = xasprintf("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", s.port);
+	for (int i = 0; i < NSTREAMS; i++) {
+		streams[i] = server_socket(&s);
+		ck_assert(send(streams[i], req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req));
+	}
+	free(req);
+	t0 = now_seconds() + 60;
+	for (int i = 0; i < NSTREAMS; i++) {
+		struct buf b;
+
+		buf_init(&b);
+		buf_adds(&b, "");
+		ready += await_text(streams[i], "retry: 2000", t0 - now_seconds(), &b);
+		buf_release(&b);
+	}
+	ck_assert_msg(ready == NSTREAMS, "%d of %d event streams answered", ready, NSTREAMS);
+	/* 50 clients that never finish their headers */
+	for (int i = 0; i < NSLOW; i++)
+		slow[i] = slow_client(&s);
+	t0 = now_seconds();
+	/* the UI still answers */
+	r = get(&s, "/api/csrf");
+	assert_status(r, 200);
+	resp_free(&r);
+	r = get(&s, "/api/targets");
+	assert_status(r, 200);
+	resp_free(&r);
+	/* a slow client is dropped once it has been idle for the timeout */
+	ck_assert_msg(closed_within(slow[0], 60), "a slow client is still connected after 60s");
+	dropped = now_seconds() - t0;
+	ck_assert_msg(dropped > 1.5, "a slow client was dropped after %.1fs, before the timeout",
+	              dropped);
+	t0 = now_seconds() + 30;
+	for (int i = 1; i < NSLOW; i++) {
+		ck_assert_msg(closed_within(slow[i], t0 - now_seconds()), "slow client %d still connected",
+		              i);
+		close(slow[i]);
+	}
+	close(slow[0]);
+	/* the event streams, idle for longer than the timeout, stay, and get the next event */
+	r = post(&s, "/api/runs", "{}");
+	assert_status(r, 202);
+	resp_free(&r);
+	t0 = now_seconds() + 60;
+	for (int i = 0; i < NSTREAMS; i += 7) {
+		struct buf b;
+
+		buf_init(&b);
+		buf_adds(&b, "");
+		open_ += await_text(streams[i], "\"type\":\"job\"", t0 - now_seconds(), &b);
+		buf_release(&b);
+	}
+	ck_assert_msg(open_ == (NSTREAMS + 6) / 7, "%d of %d event streams saw the job", open_,
+	              (NSTREAMS + 6) / 7);
+	for (int i = 0; i < NSTREAMS; i++)
+		close(streams[i]);
+	server_stop(&s);
+
+	/* with a token, a request without it is refused before its body is read */
+	server_start(&s, &p, NULL, NULL, "slow-body-token");
+	r = http_raw(&s, "POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{",
+	             strlen("POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"),
+	             10);
+	assert_status(r, 401);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the answer is a JSON object with an "error" string, whatever its status */
+static void
+assert_json_error(struct resp *r, const char *what)
+{
+	json_t *j = body_json(r);
+
+	ck_assert_msg(json_is_object(j) && json_is_string(json_object_get(j, "error")), "%s: %d %s",
+	              what, r->status, r->body);
+	json_decref(j);
+}
+
+START_TEST(test_edges)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *f;
+	static const char *const bad_utf8[] = {
+		"/api/files/sql/%FF.sql", "/api/targets/%FFx", "/api/nosuch%FF", "/api/runs/%FF",
+		"/api/reviews/%FF", "/assets/%FF.js",
+	};
+	static const char *const bad_ids[] = {
+		"Last-Event-ID: -1\r\n", "Last-Event-ID: abc\r\n", "Last-Event-ID: 1e3\r\n",
+		"Last-Event-ID: 99999999999999999999\r\n",
+	};
+
+	proj_web(&p, "webedges", false);
+	write_file(&p, "sql/latin1.sql", "SELECT 'caf\xe9' AS x\n");
+	write_file(&p, "sql/visits.sql", "SELECT id, person_id, at FROM visits -- caf\xe9\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* text that is not UTF-8: a JSON error, never null */
+	r = get(&s, "/api/files/sql/latin1.sql");
+	assert_status(r, 415);
+	assert_json_error(&r, "latin1.sql");
+	ck_assert_msg(strstr(r.body, "UTF-8"), "%s", r.body);
+	resp_free(&r);
+	j = get_json(&s, "/api/targets/visits");
+	f = json_array_get(json_object_get(j, "files"), 0);
+	ck_assert_msg(json_is_false(json_object_get(f, "editable")) && strstr(jstr(f, "note"), "UTF-8"),
+	              "%s", json_dumps(f, 0));
+	json_decref(j);
+	for (size_t i = 0; i < LEN(bad_utf8); i++) {
+		r = get(&s, bad_utf8[i]);
+		ck_assert_msg(r.status / 100 == 4, "%s: %d", bad_utf8[i], r.status);
+		assert_json_error(&r, bad_utf8[i]);
+		resp_free(&r);
+	}
+	/* event ids: the largest one is no crash, and what is no id is refused */
+	r = http_raw(&s, "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	             "Last-Event-ID: 9223372036854775807\r\n\r\n",
+	             strlen("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                    "Last-Event-ID: 9223372036854775807\r\n\r\n"), 2);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "retry: 2000"), "%s", r.body);
+	resp_free(&r);
+	for (size_t i = 0; i < LEN(bad_ids); i++) {
+		r = http(&s, "GET", "/api/events", bad_ids[i], NULL);
+		assert_status(r, 400);
+		assert_json_error(&r, bad_ids[i]);
+		resp_free(&r);
+	}
+	r = get(&s, "/api/events?since=9223372036854775808");
+	assert_status(r, 400);
+	resp_free(&r);
+	server_stop(&s);
+	/* a request without the token gets no CSRF cookie */
+	server_start(&s, &p, NULL, NULL, "edge-token");
+	r = get(&s, "/api/targets");
+	assert_status(r, 401);
+	ck_assert_msg(!strstr(r.head, "chacc_csrf"), "%s", r.head);
+	resp_free(&r);
+	r = get(&s, "/");
+	assert_status(r, 401);
+	ck_assert_msg(!strstr(r.head, "chacc_csrf"), "%s", r.head);
+	resp_free(&r);
+	r = http(&s, "GET", "/api/targets", "Authorization: Bearer edge-token\r\n", NULL);
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.head, "Set-Cookie: chacc_csrf="), "%s", r.head);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 /* the UI in headless Chromium: tests/browser/run.mjs; screenshots under state/screenshots */
 START_TEST(test_browser)
 {
@@ -1000,6 +1557,193 @@ START_TEST(test_browser)
 }
 END_TEST
 
+/* proposals from the web are made in memory: the working tree is never written */
+#include <sys/inotify.h>
+
+/* run a shell command in the project; its output */
+static char *
+proj_sh(struct proj *p, const char *cmd)
+{
+	char *full = xasprintf("cd '%s' && %s", p->dir, cmd), buf[4096];
+	FILE *f = popen(full, "r");
+	struct buf out;
+	size_t n;
+
+	ck_assert(f != NULL);
+	buf_init(&out);
+	buf_adds(&out, "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		buf_add(&out, buf, n);
+	ck_assert_msg(pclose(f) == 0, "%s: %s", cmd, out.s);
+	free(full);
+	return buf_detach(&out);
+}
+
+/* every directory of the working tree but .git and state/, watched for any change */
+static int
+watch_tree(struct proj *p)
+{
+	int fd = inotify_init1(IN_NONBLOCK);
+	char *dirs = proj_sh(p, "find \"$PWD\" -path \"$PWD/.git\" -prune -o -path \"$PWD/state\""
+	                     " -prune -o -type d -print"), *d, *save = NULL;
+
+	ck_assert(fd >= 0);
+	for (d = strtok_r(dirs, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
+		ck_assert_msg(inotify_add_watch(fd, d, IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB |
+		                                IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0,
+		              "watch %s", d);
+	free(dirs);
+	return fd;
+}
+
+START_TEST(test_proposal_leaves_the_working_tree)
+{
+	static const char snap[] =
+		"find . \\( -path ./.git -o -path ./state \\) -prune -o -printf '%p %y %m %s %T@ %l\\n'"
+		" | sort && find . \\( -path ./.git -o -path ./state \\) -prune -o -type f -print0 |"
+		" sort -z | xargs -0 sha256sum && git status --porcelain && git rev-parse HEAD";
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t, *c;
+	char *before, *after, *out, ev[4096];
+	size_t i;
+	int wfd;
+	bool found;
+
+	proj_web(&p, "webmem", false);
+	/* an executable query and one reached through a symbolic link, committed */
+	write_file(&p, "sql/shared/visits.sql", "SELECT id, person_id, at FROM visits\n");
+	git(&p, "rm -q sql/visits.sql");
+	out = proj_sh(&p, "ln -s shared/visits.sql sql/visits.sql && chmod 755 sql/people.sql &&"
+	              " git add -A sql && git commit -q -m 'links and modes' && echo ok");
+	free(out);
+	server_start(&s, &p, NULL, NULL, NULL);
+	before = proj_sh(&p, snap);
+	wfd = watch_tree(&p);
+
+	r = post(&s, "/api/files/sql/people.sql",
+	         "{\"content\": \"SELECT id, name, updated_at, voided FROM people WHERE id > 1\\n\","
+	         " \"message\": \"people after one\"}");
+	assert_status(r, 201);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/visits.sql",
+	         "{\"content\": \"SELECT id, person_id, at FROM visits WHERE id > 10\\n\","
+	         " \"message\": \"visits after ten\"}");
+	assert_status(r, 201);
+	resp_free(&r);
+
+	/* not a byte, mode, link or time of the working tree changed, not even for a moment */
+	ck_assert_msg(read(wfd, ev, sizeof(ev)) < 0 && errno == EAGAIN,
+	              "the working tree was written during a proposal");
+	close(wfd);
+	after = proj_sh(&p, snap);
+	ck_assert_str_eq(after, before);
+	free(after);
+
+	/* the reviews keep the mode and the link, and hold the edits */
+	out = proj_sh(&p, "git ls-tree review/1-people-after-one sql/people.sql &&"
+	              " git ls-tree review/2-visits-after-ten sql/visits.sql &&"
+	              " git cat-file -p review/2-visits-after-ten:sql/visits.sql && echo &&"
+	              " git show review/2-visits-after-ten:sql/shared/visits.sql");
+	ck_assert_msg(strstarts(out, "100755 blob") && strstr(out, "\n120000 blob") &&
+	              strstr(out, "\nshared/visits.sql\n") &&
+	              strstr(out, "FROM visits WHERE id > 10\n"), "%s", out);
+	free(out);
+	for (int k = 1; k <= 2; k++) {
+		char *path = xasprintf("/api/reviews/%d", k);
+		const char *want = k == 1 ? "+SELECT id, name, updated_at, voided FROM people WHERE id > 1"
+		                          : "+SELECT id, person_id, at FROM visits WHERE id > 10";
+
+		j = get_json(&s, path);
+		t = json_object_get(j, "diff");
+		found = false;
+		json_array_foreach(json_object_get(t, "changes"), i, c)
+			found |= strcmp(jstr(c, "target"), k == 1 ? "people" : "visits") == 0 &&
+			         strstr(jstr(c, "diff"), want) != NULL;
+		ck_assert_msg(found, "review %d: %s", k, json_dumps(t, 0));
+		json_decref(j);
+		free(path);
+	}
+
+	/* the server killed at moments during a proposal: nothing left behind, no half-made ref */
+	for (int k = 0; k < 8; k++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s.port) };
+		char *h = csrf_headers(&s), *body = xasprintf("{\"content\": \"SELECT %d AS id\\n\","
+		                                               " \"message\": \"try %d\"}", k, k);
+		char *req = xasprintf("POST /api/files/sql/visits.sql HTTP/1.1\r\nHost: %s:%d\r\n%s"
+		                      "Content-Length: %zu\r\n\r\n%s", s.host, s.port, h, strlen(body),
+		                      body);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		inet_pton(AF_INET, s.host, &sa.sin_addr);
+		ck_assert(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		ck_assert(send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req));
+		sleep_interruptible(0.004 * k, NULL);
+		kill(s.pid, SIGKILL);
+		waitpid(s.pid, NULL, 0);
+		close(fd);
+		close(s.outfd);
+		close(s.errfd);
+		after = proj_sh(&p, snap);
+		ck_assert_str_eq(after, before);
+		free(after);
+		/* the next proposal works, and clears what a kill left in the middle of a rename */
+		server_start(&s, &p, NULL, NULL, NULL);
+		free(body);
+		body = xasprintf("{\"content\": \"SELECT %d AS id\\n\", \"message\": \"after %d\"}",
+		                 k + 100, k);
+		r = post(&s, "/api/files/sql/visits.sql", body);
+		assert_status(r, 201);
+		resp_free(&r);
+		out = proj_sh(&p, "find .git -name '*.lock' && git fsck --no-dangling 2>&1 && echo ok");
+		ck_assert_str_eq(out, "ok\n");
+		free(out);
+		free(h);
+		free(body);
+		free(req);
+	}
+	free(before);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_status_without_the_source)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct result b;
+	json_t *j, *t;
+	size_t i;
+
+	proj_web(&p, "webnosrc", false);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&b);
+	result_free(&b);
+	/* the source goes away: the dashboard's states come from the target database */
+	server_start(&s, &p, "SOURCE_DB_SOCKET=/nonexistent/mysqld.sock", NULL, NULL);
+	j = get_json(&s, "/api/status");
+	ck_assert_int_eq(json_array_size(j), 4);
+	json_array_foreach(j, i, t)
+		ck_assert_str_eq(jstr(t, "state"), "ok");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "target"), "people");
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "detail"), "source not checked");
+	json_decref(j);
+	j = get_json(&s, "/api/targets");
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "targets"), 0), "state"), "ok");
+	json_decref(j);
+	/* a plan asks the source: it cannot, and says for which target */
+	r = get(&s, "/api/plan");
+	ck_assert_msg(r.status == 503 && strstr(r.body, "target 'people'"), "%d %s", r.status,
+	              r.body);
+	resp_free(&r);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1013,7 +1757,13 @@ main(void)
 	add_case(s, "cancel_and_responsive", test_cancel_and_responsive);
 	add_case(s, "security", test_security);
 	add_case(s, "edit_and_review", test_edit_and_review);
+	add_case(s, "no_secret_leaves", test_no_secret_leaves);
+	add_case(s, "include_stays_inside", test_include_stays_inside);
+	add_case(s, "many_clients", test_many_clients);
+	add_case(s, "edges", test_edges);
 	add_case(s, "browser", test_browser);
+	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
+	add_case(s, "status_without_the_source", test_status_without_the_source);
 	rc = run_suite(s);
 	return rc;
 }

@@ -1,0 +1,284 @@
+/* check_cli.c: what an operator runs: status with a source down, tables chacc did not make, dry runs */
+#include "itest.h"
+
+static const char recipe[] =
+	"chacc: 1\n"
+	"name: ward\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 0 }\n"
+	"targets:\n"
+	"  - name: beds\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/beds.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: updated_at, lookback: 1s }\n"
+	"  - name: wards\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/wards.sql\n"
+	"    key: [ward]\n"
+	"  - name: bed_runs\n"
+	"    kind: table\n"
+	"    needs: [beds]\n"
+	"    query: sql/bed_runs.sql\n"
+	"    key: [id]\n"
+	"    incremental: true\n"
+	"  - name: " "a_target_name_long_enough_that_its_shadow_table_name_must_be_cut" "\n"
+	"    kind: table\n"
+	"    needs: [wards]\n"
+	"    query: sql/long.sql\n"
+	"    key: [ward]\n";
+
+#define LONG_NAME "a_target_name_long_enough_that_its_shadow_table_name_must_be_cut"
+
+static void
+proj_ward(struct proj *p, const char *name)
+{
+	proj_new(p, name);
+	sql(p->src, "CREATE TABLE beds (id INT PRIMARY KEY, ward VARCHAR(20) NOT NULL,"
+	    " updated_at DATETIME NOT NULL)");
+	sql(p->src, "INSERT INTO beds VALUES (1, 'north', NOW() - INTERVAL 1 DAY),"
+	    " (2, 'north', NOW() - INTERVAL 1 DAY), (3, 'south', NOW() - INTERVAL 1 DAY)");
+	write_file(p, "chacc.yml", recipe);
+	write_file(p, "sql/beds.sql", "SELECT id, ward, updated_at FROM beds\n");
+	write_file(p, "sql/wards.sql", "SELECT DISTINCT ward FROM beds\n");
+	/* the runtime placeholders, as a build fills them in */
+	write_file(p, "sql/bed_runs.sql",
+	           "SELECT id, ward, ${run_id} AS run_id, '${conn.source.database}' AS src\n"
+	           "FROM beds WHERE ${since} IS NULL OR _chacc_changed_at > ${since}\n");
+	write_file(p, "sql/long.sql", "SELECT ward, CHAR_LENGTH(ward) AS len FROM wards\n");
+}
+
+START_TEST(test_status_without_the_source)
+{
+	struct proj p;
+	struct result r;
+
+	proj_ward(&p, "nosrc");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+
+	/* the source is unreachable: status reads the target database only */
+	r = chacc_env(&p, "SOURCE_DB_SOCKET=/nonexistent/mysqld.sock", "status", (char *)NULL);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "beds") && strstr(r.out, "source not checked"), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "failed") && !strstr(r.out, "missing"), "%s", r.out);
+	result_free(&r);
+	r = chacc_env(&p, "SOURCE_DB_SOCKET=/nonexistent/mysqld.sock", "status", "--json",
+	              (char *)NULL);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"detail\": \"source not checked\""), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "out of date"), "%s", r.out);
+	result_free(&r);
+	/* plan must ask the source: it says which and fails, without a crash */
+	r = chacc_env(&p, "SOURCE_DB_SOCKET=/nonexistent/mysqld.sock", "plan", (char *)NULL);
+	ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "'beds'") && strstr(r.err, "source"), "%s", r.err);
+	result_free(&r);
+
+	/* a probe that fails (a column renamed in the source) */
+	sql(p.src, "ALTER TABLE beds RENAME COLUMN updated_at TO changed_on");
+	r = chacc(&p, "status", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"beds\"") && strstr(r.out, "\"state\": \"ok\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "plan", "--json");
+	ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "target 'beds': probing source 'source' failed"), "%s", r.err);
+	ck_assert_msg(strstr(r.err, "updated_at"), "%s", r.err);
+	result_free(&r);
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_foreign_table_is_refused_then_adopted)
+{
+	struct proj p;
+	struct result r;
+
+	proj_ward(&p, "foreign");
+	/* made by hand, or by another tool, before chacc ever ran */
+	sql(p.tgt, "CREATE TABLE beds (id INT, note VARCHAR(20))");
+	sql(p.tgt, "INSERT INTO beds VALUES (7, 'keep me'), (8, 'and me')");
+
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "chacc did not make it"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "table 'beds'") && strstr(r.err, "was not made by chacc") &&
+	              strstr(r.err, "--adopt beds"), "%s", r.err);
+	result_free(&r);
+	/* its rows are as they were, and what needs it was not built */
+	assert_val(p.tgt, "7:keep me,8:and me",
+	           "SELECT GROUP_CONCAT(id, ':', note ORDER BY id) FROM beds");
+	assert_val(p.tgt, "(none)", "SELECT 1 FROM etl_metadata WHERE target = 'beds'");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name = 'bed_runs'");
+
+	/* adoption: unknown names and absent tables are usage errors */
+	r = chacc(&p, "build", "--adopt", "nosuch");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "'nosuch'"), "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	r = chacc(&p, "build", "--adopt", "bed_runs");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "no table 'bed_runs'"), "exit %d: %s",
+	              r.status, r.err);
+	result_free(&r);
+	/* a dry run shows the plan and writes nothing */
+	r = chacc(&p, "build", "-n", "--adopt", "beds");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "beds") && strstr(r.out, "definition changed"), "%s", r.out);
+	result_free(&r);
+	assert_val(p.tgt, "(none)", "SELECT 1 FROM etl_metadata WHERE target = 'beds'");
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM beds");
+
+	r = chacc(&p, "build", "--adopt", "beds");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "1,2,3", "SELECT GROUP_CONCAT(id ORDER BY id) FROM beds");
+	assert_val(p.tgt, "ok", "SELECT status FROM etl_metadata WHERE target = 'beds'");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+
+	/* a table another recipe built is not this one's either */
+	sql(p.tgt, "UPDATE etl_metadata SET recipe = 'pharmacy' WHERE target = 'wards'");
+	r = chacc(&p, "build", "-B", "wards");
+	ck_assert_msg(r.status == 1 && strstr(r.err, "belongs to recipe 'pharmacy'"), "exit %d: %s",
+	              r.status, r.err);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_dropped_primary_key_rebuilds_in_full)
+{
+	struct proj p;
+	struct result r;
+
+	proj_ward(&p, "pk");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	/* by hand: the key goes, then rows change in the source */
+	sql(p.tgt, "ALTER TABLE beds DROP PRIMARY KEY");
+	sql(p.src, "UPDATE beds SET ward = 'east', updated_at = NOW() WHERE id = 2");
+	sql(p.src, "INSERT INTO beds VALUES (4, 'east', NOW())");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "target 'beds': the primary key of its table is missing"),
+	              "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, "1:north,2:east,3:south,4:east",
+	           "SELECT GROUP_CONCAT(id, ':', ward ORDER BY id) FROM beds");
+	/* a key changed by hand downstream, while its need builds incrementally */
+	sql(p.tgt, "ALTER TABLE bed_runs DROP PRIMARY KEY, ADD PRIMARY KEY (id, ward)");
+	sql(p.src, "UPDATE beds SET ward = 'west', updated_at = NOW() + INTERVAL 1 SECOND"
+	    " WHERE id = 3");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "target 'bed_runs': the primary key of its table is (id,ward)"),
+	              "%s", r.err);
+	ck_assert_msg(!strstr(r.err, "target 'beds': the primary key"), "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, "1:north,2:east,3:west,4:east",
+	           "SELECT GROUP_CONCAT(id, ':', ward ORDER BY id) FROM beds");
+	assert_val(p.tgt, "1:north,2:east,3:west,4:east",
+	           "SELECT GROUP_CONCAT(id, ':', ward ORDER BY id) FROM bed_runs");
+	assert_val(p.tgt, "id", "SELECT GROUP_CONCAT(column_name) FROM information_schema.statistics"
+	           " WHERE table_schema = DATABASE() AND table_name = 'bed_runs'"
+	           " AND index_name = 'PRIMARY'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_dry_run_placeholders_long_names_history)
+{
+	struct proj p;
+	struct result r;
+	char *run, *q;
+
+	proj_ward(&p, "dry");
+	/* -n prints the plan and touches nothing: no table, no run */
+	r = chacc(&p, "build", "-n");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "4 of 4 targets to build") && strstr(r.out, LONG_NAME),
+	              "%s", r.out);
+	result_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE() AND table_name NOT LIKE 'etl\\_%'");
+	/* nor the etl_ tables: a dry run records no run */
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE"
+	           " table_schema = DATABASE()");
+
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	run = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+	q = xasprintf("SELECT CONCAT(MIN(run_id), ':', MAX(run_id), ':', MIN(src)) FROM bed_runs");
+	{
+		char *want = xasprintf("%s:%s:%s", run, run, p.srcdb);
+
+		assert_val(p.tgt, want, q);
+		free(want);
+	}
+	/* a 64-character target: its shadow and old tables get shorter names */
+	assert_val(p.tgt, "north:5,south:5",
+	           "SELECT GROUP_CONCAT(ward, ':', len ORDER BY ward) FROM " LONG_NAME);
+	r = chacc(&p, "build", "-B", LONG_NAME);
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "", "SELECT COALESCE(GROUP_CONCAT(table_name), '') FROM"
+	           " information_schema.tables WHERE table_schema = DATABASE()"
+	           " AND table_name LIKE '\\_chacc%'");
+
+	/* history in JSON: the runs, then one run's targets */
+	r = chacc(&p, "history", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"run_id\"") && strstr(r.out, "\"result\": \"success\""),
+	              "%s", r.out);
+	ck_assert_msg(r.out[0] == '[', "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "history", "--json", run);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"target\": \"bed_runs\"") &&
+	              strstr(r.out, "\"outcome\": \"built\""), "%s", r.out);
+	result_free(&r);
+	free(run);
+	free(q);
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("cli");
+
+	if (itest_setup("cli") < 0)
+		return EXIT_SUCCESS;
+	add_case(s, "status_without_the_source", test_status_without_the_source);
+	add_case(s, "foreign_table_is_refused_then_adopted", test_foreign_table_is_refused_then_adopted);
+	add_case(s, "dropped_primary_key_rebuilds_in_full", test_dropped_primary_key_rebuilds_in_full);
+	add_case(s, "dry_run_placeholders_long_names_history",
+	         test_dry_run_placeholders_long_names_history);
+	return run_suite(s);
+}
