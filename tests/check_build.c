@@ -993,8 +993,8 @@ START_TEST(test_on_failure_hook)
 
 	proj_clinic(&p, "hook");
 	{
-		char *y = str_replace(recipe, "target: target\n",
-		                      "target: target\non_failure: env | grep -E '^CHACC_(RUN_ID|FAILED|RECIPE)=' | sort > hook.out\n");
+		char *y = str_replace(recipe, "target: target\n", "target: target\non_failure:"
+		                      " env | grep -E '^CHACC_(RUN_ID|FAILED|RECIPE)=' | sort > hook.out\n");
 
 		write_file(&p, "chacc.yml", y);
 		free(y);
