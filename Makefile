@@ -10,6 +10,7 @@ PKG_LIBS = $$(pkg-config --libs $(PKGS))
 WARN = -Wall -Wextra -Wshadow -Wpedantic -Wmissing-prototypes -Wno-unused-parameter
 OPT = -O2 -g
 SAN_1 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_thread = -fsanitize=thread -fno-omit-frame-pointer
 SAN = $(SAN_$(SANITIZE))
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)

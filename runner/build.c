@@ -32,11 +32,11 @@ hook_matches(const char *hook, const char *point, const char *target)
 void
 fault_point(const char *point, const char *target)
 {
-	static int paused;       /* a process pauses once: retries go on */
+	static atomic_int paused; /* a process pauses once: retries go on */
 	const char *pause = getenv("CHACC_PAUSE"), *file = getenv("CHACC_PAUSE_FILE");
 
-	if (!paused && hook_matches(pause, point, target) && file && *file) {
-		paused = 1;
+	if (hook_matches(pause, point, target) && file && *file &&
+	    atomic_exchange(&paused, 1) == 0) {
 		/* tell the test where we are, and wait until it removes the file */
 		FILE *f = fopen(file, "w");
 
@@ -576,7 +576,7 @@ finish(struct db *tgt, struct build_job *job, double started)
 		job->changed = 1;
 	if (marker_finish(tgt, job->recipe, t->name, job->run_id, job->hash,
 	                  job->inputs_at, job->full, job->changed, job->rows,
-	                  now_seconds() - started, job->rev, job->dirty) < 0)
+	                  mono_seconds() - started, job->rev, job->dirty) < 0)
 		return fail(job, tgt, "target '%s': cannot record the marker", t->name);
 	return 0;
 }
@@ -927,6 +927,12 @@ out:
 	return rc;
 }
 
+void
+job_publish(struct build_job *job, int slot, struct db *d)
+{
+	atomic_store(&job->query_id[slot], d ? db_thread_id(d) : 0);
+}
+
 /* the recipe whose marker names table, "" when there is none; NULL on error */
 static char *
 marker_owner(struct db *d, const char *recipe, const char *table)
@@ -1025,17 +1031,17 @@ check_key(struct conns *c, struct build_job *job)
 int
 build_run(struct conns *c, struct build_job *job)
 {
-	double started = now_seconds();
+	double started = mono_seconds();
 	int rc;
 
 	job->rows = job->changed = job->moved = job->inserted = job->deleted = 0;
 	free(job->error);
 	job->error = NULL;
 	job->transient = job->killed = job->foreign = false;
-	job->active[0] = c->tgt;
-	job->active[1] = NULL;
+	job_publish(job, 0, c->tgt);
+	job_publish(job, 1, NULL);
 	if (check_owned(c, job) < 0 || check_key(c, job) < 0) {
-		job->active[0] = NULL;
+		job_publish(job, 0, NULL);
 		return -1;
 	}
 	/*
@@ -1044,8 +1050,10 @@ build_run(struct conns *c, struct build_job *job)
 	 * an incremental extract or table commits data and marker together
 	 */
 	if ((job->full || job->t->kind == KIND_SCRIPT) &&
-	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0)
+	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0) {
+		job_publish(job, 0, NULL);
 		return fail(job, c->tgt, "target '%s': cannot record the build", job->t->name);
+	}
 	fault_point("begin", job->t->name);
 	switch (job->t->kind) {
 	case KIND_EXTRACT:
@@ -1059,7 +1067,8 @@ build_run(struct conns *c, struct build_job *job)
 		rc = job->full ? script_full(c, job, started) : script_incremental(c, job, started);
 		break;
 	}
-	job->active[0] = job->active[1] = NULL;
+	job_publish(job, 0, NULL);
+	job_publish(job, 1, NULL);
 	if (rc < 0 && !job->error)
 		job->error = xasprintf("target '%s': build failed", job->t->name);
 	return rc;

@@ -2,6 +2,7 @@
 #ifndef CHACC_BUILD_H
 #define CHACC_BUILD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,7 +38,7 @@ struct build_job {
 	const char *prev_inputs_at; /* inputs_at of the last build: ${since} of table and script */
 	const char *since;       /* --since DATE for extracts, or NULL */
 	const char *watermark;   /* last watermark of an incremental extract, or NULL */
-	volatile int *stop;      /* set when the run is interrupted */
+	atomic_int *stop;        /* set when the run is interrupted */
 	bool prev_ok;            /* the last build finished: restat may trust the live table */
 	bool no_restat;          /* everything downstream is rebuilt anyway: skip the compare */
 	long long prev_rows;     /* rows after the last build, -1 if unknown */
@@ -47,16 +48,23 @@ struct build_job {
 	/* out */
 	long long rows;          /* rows in the table after the build */
 	long long changed;       /* rows inserted, updated with new values or deleted */
-	long long moved;         /* rows read for the build (progress) */
+	_Atomic long long moved; /* rows read for the build (progress: the scheduler reads it) */
 	long long inserted;      /* new rows of an upsert, -1 if the server did not say */
 	long long deleted;       /* rows an incremental build removed */
 	char *error;             /* message naming what failed */
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
 	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
-	/* connections the running job uses, for KILL QUERY from the scheduler */
-	struct db *volatile active[2];
+	/*
+	 * server thread ids of the running job's connections (0: none),
+	 * published for KILL QUERY by the scheduler, which never touches a
+	 * worker's connection: [0] the target, [1] the source of an extract
+	 */
+	atomic_ulong query_id[2];
 };
+
+/* publish d's thread id (d NULL: none) in slot 0 (target) or 1 (source) of job */
+void job_publish(struct build_job *job, int slot, struct db *d);
 
 /* run one build on c; 0, or -1 with job->error set */
 int build_run(struct conns *c, struct build_job *job);

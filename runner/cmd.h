@@ -2,6 +2,7 @@
 #ifndef CHACC_CMD_H
 #define CHACC_CMD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,10 +40,10 @@ long make_plan(struct session *s, const struct opts *o, struct node ***order, si
 
 /*
  * plan and build as o says (the build command and the web UI); *run_id is
- * set once the run is recorded; stop becomes non-zero to cancel. Returns an
- * exit code of DESIGN §6.
+ * set once the run is recorded (atomically: another thread may read it);
+ * stop becomes non-zero to cancel. Returns an exit code of DESIGN §6.
  */
-int run_build(const struct opts *o, volatile int *stop, long long *run_id);
+int run_build(const struct opts *o, atomic_int *stop, long long *run_id);
 /* a --since date is YYYY-MM-DD[ HH:MM:SS]; prints and returns -1 if not */
 int check_since(const char *since);
 /* print a plan as text or JSON */

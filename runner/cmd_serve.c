@@ -33,7 +33,7 @@ const char usage_serve[] =
 	"CHACC_UI_TIMEOUT seconds, is disconnected. Answers and events never hold\n"
 	"a password, nor the users, hosts and sockets of connections.\n";
 
-static volatile int stopping;
+static atomic_int stopping;
 
 static void
 on_stop(int sig)

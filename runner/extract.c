@@ -16,7 +16,7 @@ copy_progress(void *arg, long long rows)
 
 	job->moved = rows;
 	fault_point("during-copy", job->t->name);
-	return job->stop && *job->stop;
+	return job->stop && atomic_load(job->stop);
 }
 
 /*
@@ -349,7 +349,7 @@ build_extract(struct conns *c, struct build_job *job, double started)
 		free(err);
 		return -1;
 	}
-	job->active[1] = src;
+	job_publish(job, 1, src);
 	same = db_same_server(src, c->tgt);
 	if (job->full)
 		return extract_full(c, src, job, started, same);

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,9 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static FILE *logfile;
-static bool quiet;
+static _Thread_local bool quiet;   /* per run: see log_set_quiet() */
 static bool progress_shown;
-static int debug = -1;
+static atomic_int debug = -1;
 static int opens;
 static log_listener listener;
 static void *listener_arg;
@@ -35,14 +36,29 @@ static const char *levels[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 bool
 log_debug_enabled(void)
 {
-	if (debug < 0) {
+	int d = atomic_load(&debug);
+
+	if (d < 0) {
 		const char *v = getenv("LOG_LEVEL");
 
 		if (!v || !*v)
 			v = getenv("LUIGI_LOG_LEVEL");
-		debug = v && strcasecmp(v, "DEBUG") == 0;
+		d = v && strcasecmp(v, "DEBUG") == 0;
+		atomic_store(&debug, d);
 	}
-	return debug;
+	return d;
+}
+
+void
+log_set_quiet(bool q)
+{
+	quiet = q;
+}
+
+bool
+log_quiet(void)
+{
+	return quiet;
 }
 
 /* a size from the environment: bytes, or with a suffix k, M, G (1024s) */
@@ -155,8 +171,8 @@ log_open(const char *dir, bool q)
 	char *state = xasprintf("%s/state", dir), *logs = xasprintf("%s/state/logs", dir);
 	char *path = xasprintf("%s/chacc.jsonl", logs);
 
-	pthread_mutex_lock(&mu);
 	quiet = q;
+	pthread_mutex_lock(&mu);
 	if (opens++ > 0) {
 		pthread_mutex_unlock(&mu);
 		free(state);

@@ -7,13 +7,22 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /*
- * open state/logs/chacc.jsonl under dir (creating it); quiet hides info lines
- * on stdout. Opens nest: the log closes with the last log_close(). The log
- * rotates by size (CHACC_LOG_MAX_SIZE, CHACC_LOG_KEEP: see log.c), safely
- * when several processes append to it.
+ * open state/logs/chacc.jsonl under dir (creating it); quiet hides the info
+ * lines and the progress line of the calling thread (log_set_quiet). Opens
+ * nest: the log closes with the last log_close(). The log rotates by size
+ * (CHACC_LOG_MAX_SIZE, CHACC_LOG_KEEP: see log.c), safely when several
+ * processes append to it.
  */
 void log_open(const char *dir, bool quiet);
 void log_close(void);
+/*
+ * hide (or show) info lines on stdout and the progress line for events sent
+ * from the calling thread: quiet is per run, and a run's workers take their
+ * run's setting, so that one quiet run does not silence another in the same
+ * process; warnings and errors always show, and the log file gets everything
+ */
+void log_set_quiet(bool quiet);
+bool log_quiet(void);
 /* LOG_LEVEL or LUIGI_LOG_LEVEL is DEBUG */
 bool log_debug_enabled(void);
 

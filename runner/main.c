@@ -14,7 +14,7 @@
 
 #define VERSION "0.1.0"
 
-static volatile int stop;
+static atomic_int stop;   /* lock-free: set by the signal handler, read by every thread */
 
 static const char usage_main[] =
 	"usage: chacc [-f RECIPE] [-C DIR] COMMAND [ARGS]\n"
@@ -78,9 +78,10 @@ static const char usage_plan[] =
 const char usage_status[] =
 	"usage: chacc status [--json] [--rev REF]\n"
 	"\n"
-	"Prints every target with its state (ok, out of date, failed, missing), when it\n"
-	"was built and last changed, its rows and watermark; with --rev REF, out of date\n"
-	"as the recipe at git commit REF sees it.\n";
+	"Prints every target with its state (ok, out of date, building, failed,\n"
+	"interrupted, missing), when it was built and last changed, its rows and\n"
+	"watermark; a target that builds now shows its run and since when. With\n"
+	"--rev REF, out of date as the recipe at git commit REF sees it.\n";
 
 static const char usage_graph[] =
 	"usage: chacc graph [--svg]\n"

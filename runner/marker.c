@@ -287,3 +287,113 @@ marker_adopt(struct db *d, const char *recipe, const char *target, long long row
 	free(qt);
 	return rc;
 }
+
+int
+run_target_unstarted(struct db *d, long long run_id, const char *target, const char *reason,
+                     const char *mode, const char *outcome, const char *error)
+{
+	char *qt = db_quote(d, target), *qe = error ? db_quote(d, error) : xstrdup("NULL");
+	int rc;
+
+	rc = db_execf(d, "REPLACE INTO etl_run_targets (run_id, target, reason, mode, started_at,"
+	              " ended_at, row_count, attempts, outcome, error_message)"
+	              " VALUES (%lld, %s, '%s', '%s', NULL, NULL, NULL, 0, '%s', %s)",
+	              run_id, qt, reason, mode, outcome, qe);
+	free(qt);
+	free(qe);
+	return rc;
+}
+
+int
+run_target_building(struct db *d, long long run_id, const char *target, const char *reason,
+                    const char *mode, double started, int attempts)
+{
+	char *qt = db_quote(d, target);
+	int rc;
+
+	rc = db_execf(d, "REPLACE INTO etl_run_targets (run_id, target, reason, mode, started_at,"
+	              " attempts, outcome) VALUES (%lld, %s, '%s', '%s', FROM_UNIXTIME(%.6f), %d,"
+	              " 'building')", run_id, qt, reason, mode, started, attempts);
+	free(qt);
+	return rc;
+}
+
+long
+runs_running(struct db *d, long long **ids)
+{
+	struct dbres *res = db_query(d, "SELECT run_id FROM etl_runs WHERE result = 'running'"
+	                             " ORDER BY run_id");
+	long n = 0;
+
+	*ids = NULL;
+	if (!res)
+		return -1;
+	*ids = xcalloc(dbres_nrows(res) + 1, sizeof(**ids));
+	while (dbres_next(res))
+		(*ids)[n++] = atoll(dbres_get(res, 0));
+	dbres_free(res);
+	return n;
+}
+
+int
+run_close_dead(struct db *d, long long run_id)
+{
+	static const char why[] = "interrupted: its runner stopped without recording the end";
+
+	/* it ended after the last thing it recorded, when that is all we know */
+	if (db_execf(d, "UPDATE etl_runs SET result = 'interrupted', ended_at ="
+	             " GREATEST(started_at, COALESCE((SELECT MAX(COALESCE(t.ended_at, t.started_at))"
+	             " FROM etl_run_targets t WHERE t.run_id = %lld), started_at))"
+	             " WHERE run_id = %lld AND result = 'running'", run_id, run_id) < 0)
+		return -1;
+	if (db_affected(d) == 0)
+		return 0;       /* it ended meanwhile */
+	if (db_execf(d, "UPDATE etl_run_targets SET outcome = 'interrupted', error_message = '%s'"
+	             " WHERE run_id = %lld AND outcome = 'building'", why, run_id) < 0 ||
+	    db_execf(d, "UPDATE etl_metadata SET status = 'interrupted', error_message = '%s'"
+	             " WHERE last_run_id = %lld AND status = 'running'", why, run_id) < 0)
+		return -1;
+	return 1;
+}
+
+struct dbres *
+run_targets_building(struct db *d, const char *recipe)
+{
+	char *qr = db_quote(d, recipe);
+	struct dbres *res;
+
+	res = db_queryf(d, "SELECT t.target, t.run_id,"
+	                " DATE_FORMAT(t.started_at, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')"
+	                " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	                " WHERE r.recipe = %s AND r.result = 'running' AND t.outcome = 'building'"
+	                " ORDER BY t.run_id", qr);
+	free(qr);
+	return res;
+}
+
+int
+locks_used(struct db *d, char *const *names, size_t n, bool *used)
+{
+	struct buf b;
+	struct dbres *res;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		char *q = db_quote(d, names[i]);
+
+		buf_addf(&b, "%sIS_USED_LOCK(%s) IS NOT NULL", i ? ", " : "SELECT ", q);
+		free(q);
+	}
+	if ((res = db_query(d, b.s)) && dbres_next(res)) {
+		for (size_t i = 0; i < n; i++)
+			used[i] = dbres_get(res, i) && atoi(dbres_get(res, i));
+		rc = 0;
+	}
+	if (res)
+		dbres_free(res);
+	buf_release(&b);
+	return rc;
+}

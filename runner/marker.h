@@ -3,6 +3,7 @@
 #define CHACC_MARKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct db;
 
@@ -28,6 +29,11 @@ struct marker {
 	char *watermark;         /* last watermark value of an incremental extract */
 	bool window_open;
 	char config_rev[48];
+	/* whether a runner builds it now (its build lock is held): see report_check_building() */
+	bool lock_checked;       /* the fields below were read */
+	bool building;
+	long long building_run;  /* the run that builds it, 0 if unknown */
+	char building_since[TS_LEN]; /* when that build started, "" if unknown */
 };
 
 void marker_release(struct marker *m);
@@ -74,5 +80,31 @@ int run_end(struct db *d, long long run_id, const char *result);
 int run_target_record(struct db *d, long long run_id, const char *target, const char *reason,
                       const char *mode, double started, double ended, long long rows,
                       int attempts, const char *outcome, const char *error);
+/* a target of a run that never started: no times, no attempts */
+int run_target_unstarted(struct db *d, long long run_id, const char *target, const char *reason,
+                         const char *mode, const char *outcome, const char *error);
+
+/*
+ * a target of a run is building from started (seconds since the epoch), in
+ * its attempt-th attempt: outcome 'building' until run_target_record() says
+ * how it ended
+ */
+int run_target_building(struct db *d, long long run_id, const char *target, const char *reason,
+                        const char *mode, double started, int attempts);
+/* the runs with result 'running', of any recipe, into a malloc'ed *ids; their count or -1 */
+long runs_running(struct db *d, long long **ids);
+/*
+ * close a run whose runner died as 'interrupted': its end, its targets still
+ * 'building', and the markers it left 'running'; 1, 0 if it was not running
+ * any more, or -1
+ */
+int run_close_dead(struct db *d, long long run_id);
+/*
+ * the targets of the recipe's running runs that are building: rows of target,
+ * run_id, started_at ("YYYY-MM-DD HH:MM:SS.ffffff"); NULL on error
+ */
+struct dbres *run_targets_building(struct db *d, const char *recipe);
+/* whether each of n GET_LOCK names is held by some connection, in one query; 0 or -1 */
+int locks_used(struct db *d, char *const *names, size_t n, bool *used);
 
 #endif

@@ -25,6 +25,11 @@
 const char *
 report_state(const struct marker *m, const struct plan_item *it)
 {
+	if (m->building)
+		return "building";
+	if (m->present && (strcmp(m->status, "running") == 0 ||
+	                   strcmp(m->status, "interrupted") == 0))
+		return "interrupted";
 	if (m->present && strcmp(m->status, "ok") != 0)
 		return "failed";
 	if (!m->present || !m->table_exists)
@@ -32,6 +37,55 @@ report_state(const struct marker *m, const struct plan_item *it)
 	if (it && it->reason != REASON_NONE)
 		return "out of date";
 	return "ok";
+}
+
+void
+report_check_building(struct session *s, const struct plan_item *items, size_t n)
+{
+	struct db *d = s->conns.tgt;
+	char **names;
+	bool *used, any = false;
+	size_t k = 0;
+	struct dbres *res;
+
+	if (!d || !s->markers)
+		return;
+	while (k < n && s->markers[items[k].n->id].lock_checked)
+		k++;
+	if (k == n)
+		return;         /* read already, by the plan */
+	k = 0;
+	names = xcalloc(n, sizeof(*names));
+	used = xcalloc(n, sizeof(*used));
+	for (size_t i = 0; i < n; i++)
+		names[i] = build_lock_name(db_name(d), items[i].n->t->name);
+	if (locks_used(d, names, n, used) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct marker *m = &s->markers[items[i].n->id];
+
+			m->lock_checked = true;
+			m->building = used[i];
+			any |= used[i];
+		}
+	}
+	/* the run and the start of each build, from the history */
+	if (any && (res = run_targets_building(d, s->r->name))) {
+		while (dbres_next(res))
+			for (k = 0; k < n; k++) {
+				struct marker *m = &s->markers[items[k].n->id];
+
+				if (!m->building || strcmp(items[k].n->t->name, dbres_get(res, 0)) != 0)
+					continue;
+				m->building_run = atoll(dbres_get(res, 1));
+				snprintf(m->building_since, TS_LEN, "%s",
+				         dbres_get(res, 2) ? dbres_get(res, 2) : "");
+			}
+		dbres_free(res);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(used);
 }
 
 static json_t *
@@ -45,6 +99,7 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 {
 	json_t *arr = json_array();
 
+	report_check_building(s, items, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct marker *m = &s->markers[items[i].n->id];
 		const char *state = report_state(m, &items[i]);
@@ -59,9 +114,14 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 		                    m->watermark ? json_string(m->watermark) : json_null());
 		if (items[i].reason != REASON_NONE)
 			json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
+		if (m->building && m->building_run > 0)
+			json_object_set_new(obj, "run_id", json_integer(m->building_run));
+		if (m->building)
+			json_object_set_new(obj, "since", json_ts(m->building_since));
 		if (items[i].unchecked && strcmp(state, "ok") == 0)
 			json_object_set_new(obj, "detail", json_string(UNCHECKED));
-		if (m->error && strcmp(state, "failed") == 0)
+		if (m->error && strcmp(m->status, "running") != 0 &&
+		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			json_object_set_new(obj, "error", json_string(m->error));
 		json_array_append_new(arr, obj);
 	}
@@ -111,9 +171,11 @@ cmd_status(struct opts *o)
 	}
 	if (o->json)
 		arr = report_status(&s, items, n);
-	else
+	else {
+		report_check_building(&s, items, n);
 		printf("%-32s %-12s %-26s %-26s %12s  %s\n", "TARGET", "STATE", "BUILT",
 		       "CHANGED", "ROWS", "WATERMARK");
+	}
 	for (size_t i = 0; i < n && !o->json; i++) {
 		const struct marker *m = &s.markers[items[i].n->id];
 		const char *name = items[i].n->t->name, *state = report_state(m, &items[i]);
@@ -121,7 +183,11 @@ cmd_status(struct opts *o)
 		printf("%-32s %-12s %-26s %-26s %12lld  %s\n", name, state,
 		       *m->built_at ? m->built_at : "-", *m->changed_at ? m->changed_at : "-",
 		       m->rows, m->watermark ? m->watermark : "-");
-		if (m->error && strcmp(state, "failed") == 0)
+		if (m->building && m->building_run > 0)
+			printf("    building in run %lld since %s\n", m->building_run,
+			       *m->building_since ? m->building_since : "?");
+		if (m->error && strcmp(m->status, "running") != 0 &&
+		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			printf("    error: %s\n", m->error);
 		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
 	}

@@ -10,8 +10,15 @@ struct marker;
 struct plan_item;
 struct session;
 
-/* a target's state: "ok", "out of date", "failed" or "missing" (it may be NULL) */
+/*
+ * a target's state (DESIGN §10): "ok", "out of date", "building", "failed",
+ * "interrupted" or "missing" (it may be NULL). "building" needs the lock
+ * checked by report_check_building(); a build left 'running' whose lock is
+ * free is "interrupted".
+ */
 const char *report_state(const struct marker *m, const struct plan_item *it);
+/* read whether a runner builds each item now, with its run and since when, into s's markers */
+void report_check_building(struct session *s, const struct plan_item *items, size_t n);
 /* one object per item: the shape of 'status --json' */
 struct json_t *report_status(struct session *s, const struct plan_item *items, size_t n);
 /* one object per item that is to be built: the shape of 'plan --json' */

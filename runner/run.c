@@ -1,9 +1,11 @@
 /* run.c: one build run, as the command line and the web UI start it */
 #include <pwd.h>
 #include <jansson.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -14,6 +16,7 @@
 #include "marker.h"
 #include "privs.h"
 #include "recipe.h"
+#include "report.h"
 #include "schedule.h"
 #include "session.h"
 #include "util.h"
@@ -89,6 +92,7 @@ make_plan(struct session *s, const struct opts *o, struct node ***order, size_t 
 		else if (m->present && strcmp(m->hash, MARKER_ADOPTED) == 0)
 			(*items)[i].note = "adopted: its first build replaces the table in full";
 	}
+	report_check_building(s, *items, *norder);
 	return count;
 }
 
@@ -150,12 +154,14 @@ static char *
 started_by(const struct opts *o)
 {
 	const char *who = o->started_by ? o->started_by : getenv("CHACC_STARTED_BY");
-	struct passwd *pw;
-	char host[256] = "";
+	struct passwd pwbuf, *pw = NULL;
+	char host[256] = "", strings[1024];
 
 	if (who && *who)
 		return xstrdup(who);
-	pw = getpwuid(getuid());
+	/* the web server runs several builds at once: no static buffers */
+	if (getpwuid_r(getuid(), &pwbuf, strings, sizeof(strings), &pw) != 0)
+		pw = NULL;
 	gethostname(host, sizeof(host) - 1);
 	return xasprintf("%s@%s%s", pw ? pw->pw_name : "unknown", host,
 	                 o->scheduled ? " (scheduled)" : "");
@@ -195,27 +201,165 @@ scheduled_lock(struct session *s)
 	return rc;
 }
 
+/* the lock a run holds for its life, so that a later runner can tell a dead run */
+static char *
+run_lock_name(struct db *d, long long run_id)
+{
+	char *key = xasprintf("\002run %lld", run_id), *name = build_lock_name(db_name(d), key);
+
+	free(key);
+	return name;
+}
+
+/*
+ * record the run and take its lock in one transaction, so that no other
+ * runner sees it without its lock; the run id, or -1
+ */
+static long long
+run_start(struct db *d, const struct session *s, const char *mode, const char *sel,
+          const char *who, char **lock)
+{
+	long long id;
+	char *q, *got = NULL;
+
+	*lock = NULL;
+	if (db_exec(d, "START TRANSACTION") < 0)
+		return -1;
+	id = run_begin(d, s->r->name, mode, sel, who, s->config_rev, s->config_dirty);
+	if (id < 0) {
+		db_exec(d, "ROLLBACK");
+		return -1;
+	}
+	*lock = run_lock_name(d, id);
+	q = db_quote(d, *lock);
+	if (db_value(d, &got, "SELECT GET_LOCK(%s, 0)", q) < 0 || !got || strcmp(got, "1") != 0 ||
+	    db_exec(d, "COMMIT") < 0) {
+		db_exec(d, "ROLLBACK");
+		id = -1;
+	}
+	free(q);
+	free(got);
+	return id;
+}
+
+static void
+run_unlock(struct db *d, const char *lock)
+{
+	char *q;
+
+	if (!lock)
+		return;
+	q = db_quote(d, lock);
+	db_execf(d, "DO RELEASE_LOCK(%s)", q);
+	free(q);
+}
+
+/* runs left 'running' whose lock is free died with their runner: close them as interrupted */
+static void
+close_dead_runs(struct db *d)
+{
+	long long *ids = NULL;
+	long n = runs_running(d, &ids);
+	char **names;
+	bool *used;
+
+	if (n <= 0) {
+		free(ids);
+		return;
+	}
+	names = xcalloc((size_t)n, sizeof(*names));
+	used = xcalloc((size_t)n, sizeof(*used));
+	for (long i = 0; i < n; i++)
+		names[i] = run_lock_name(d, ids[i]);
+	if (locks_used(d, names, (size_t)n, used) == 0)
+		for (long i = 0; i < n; i++) {
+			int rc;
+
+			if (used[i])
+				continue;
+			if ((rc = run_close_dead(d, ids[i])) < 0)
+				warn("cannot close run %lld, whose runner died: %s", ids[i], db_error(d));
+			else if (rc > 0)
+				log_event(LOG_WARN, "closed", NULL, ids[i],
+				          "run %lld: its runner died; recorded as interrupted", ids[i]);
+		}
+	for (long i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(used);
+	free(ids);
+}
+
+extern char **environ;
+
+/*
+ * run the recipe's on_failure command with CHACC_RUN_ID, CHACC_FAILED and
+ * CHACC_RECIPE in its own environment (never setenv: builds run in threads)
+ */
 static void
 run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc)
 {
-	char buf[64];
-	int status;
+	char *vars[3], **envp;
+	char *argv[] = { (char *)"sh", (char *)"-c", r->on_failure, NULL };
+	size_t n = 0, k = 0;
+	pid_t pid;
+	int status, err;
 
 	if (!r->on_failure)
 		return;
-	snprintf(buf, sizeof(buf), "%lld", run_id);
-	setenv("CHACC_RUN_ID", buf, 1);
-	snprintf(buf, sizeof(buf), "%d", sc->failed);
-	setenv("CHACC_FAILED", buf, 1);
-	setenv("CHACC_RECIPE", r->name, 1);
+	vars[0] = xasprintf("CHACC_RUN_ID=%lld", run_id);
+	vars[1] = xasprintf("CHACC_FAILED=%d", sc->failed);
+	vars[2] = xasprintf("CHACC_RECIPE=%s", r->name);
+	while (environ[n])
+		n++;
+	envp = xcalloc(n + LEN(vars) + 1, sizeof(*envp));
+	for (size_t i = 0; i < n; i++)
+		if (!strstarts(environ[i], "CHACC_RUN_ID=") && !strstarts(environ[i], "CHACC_FAILED=") &&
+		    !strstarts(environ[i], "CHACC_RECIPE="))
+			envp[k++] = environ[i];
+	for (size_t i = 0; i < LEN(vars); i++)
+		envp[k++] = vars[i];
 	fflush(NULL);
-	status = system(r->on_failure);
-	if (status != 0)
-		warn("on_failure command exited with status %d", status);
+	if ((err = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, envp)) != 0)
+		warn("cannot run the on_failure command: %s", strerror(err));
+	else if (waitpid(pid, &status, 0) == pid &&
+	         (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		warn("on_failure command exited with status %d",
+		     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	for (size_t i = 0; i < LEN(vars); i++)
+		free(vars[i]);
+	free(envp);
+}
+
+/* the end of a run in one line: what this runner built apart from what another runner did */
+static void
+say_end(const struct sched *sc, int rc)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "run %lld: ", sc->run_id);
+	if (rc == 0 && sc->built == 0 && sc->uptodate > 0) {
+		buf_addf(&b, "done, %d up to date, built by another runner", sc->uptodate);
+		if (sc->pruned)
+			buf_addf(&b, ", %d pruned", sc->pruned);
+		log_event(LOG_INFO, "end", NULL, sc->run_id, "%s", b.s);
+		buf_release(&b);
+		return;
+	}
+	buf_addf(&b, "%s%d built, ", rc == 0 ? "done, " : "", sc->built);
+	if (sc->uptodate)
+		buf_addf(&b, "%d up to date (built by another runner), ", sc->uptodate);
+	if (rc != 0)
+		buf_addf(&b, "%d failed, %d skipped, %d interrupted, ", sc->failed, sc->skipped,
+		         sc->interrupted);
+	buf_addf(&b, "%d pruned", sc->pruned);
+	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "end", NULL, sc->run_id, "%s", b.s);
+	buf_release(&b);
 }
 
 int
-run_build(const struct opts *o, volatile int *stop, long long *run_id)
+run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 {
 	struct session s;
 	struct node **order = NULL;
@@ -225,17 +369,22 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 	long count;
 	int rc;
 	bool routines = false;
-	char *who = NULL, *sel = NULL, *err = NULL;
+	char *who = NULL, *sel = NULL, *err = NULL, *lock = NULL;
 	const char *mode;
+	bool logging = false;
 
 	if (check_since(o->since) < 0)
 		return EXIT_USAGE;
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
 	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
 		goto out;
+	/* quiet is this thread's, and its workers': other runs of the process keep theirs */
 	log_open(".", o->scheduled);
+	logging = true;
 	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
 		goto out;
+	if (!o->dry_run)
+		close_dead_runs(s.conns.tgt);
 	if (o->nadopt && (rc = session_adopt(&s, o->adopt, o->nadopt, o->dry_run)) != EXIT_OK)
 		goto out;
 	count = make_plan(&s, o, &order, &n, &items);
@@ -274,37 +423,34 @@ run_build(const struct opts *o, volatile int *stop, long long *run_id)
 		.no_restat = o->full_refresh || (o->force && o->nargs == 0),
 		.rev = s.config_rev, .dirty = s.config_dirty,
 	};
-	sc.run_id = run_begin(s.conns.tgt, s.r->name, mode, sel, who, s.config_rev, s.config_dirty);
+	sc.run_id = run_start(s.conns.tgt, &s, mode, sel, who, &lock);
 	if (sc.run_id < 0) {
 		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
+	sc.run_lock = lock;
 	if (run_id)
-		*run_id = sc.run_id;
+		__atomic_store_n(run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
 	          sc.run_id, count, n, mode);
 	rc = sched_run(&sc, items, n);
 	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
 	        "interrupted" : "failed");
-	if (rc == 0)
-		log_event(LOG_INFO, "end", NULL, sc.run_id,
-		          "run %lld: done, %d built, %d pruned", sc.run_id, sc.built, sc.pruned);
-	else {
-		log_event(LOG_ERROR, "end", NULL, sc.run_id,
-		          "run %lld: %d built, %d failed, %d skipped, %d interrupted, %d pruned",
-		          sc.run_id, sc.built, sc.failed, sc.skipped, sc.interrupted, sc.pruned);
-		if (o->scheduled)
-			run_on_failure(s.r, sc.run_id, &sc);
-	}
+	run_unlock(s.conns.tgt, lock);
+	say_end(&sc, rc);
+	if (rc != 0 && o->scheduled)
+		run_on_failure(s.r, sc.run_id, &sc);
 out:
 	free(err);
 	free(who);
 	free(sel);
+	free(lock);
 	free(order);
 	free(items);
 	session_release(&s);
-	log_close();
+	if (logging)
+		log_close();
 	return rc;
 }
 

@@ -1,10 +1,18 @@
-/* sched.c: one scheduler owns the graph; workers build with their own connections */
+/*
+ * schedule.c: one scheduler owns the graph; workers build with their own
+ * connections. A task is the scheduler's but while a worker runs it: the
+ * pool's lock hands it over (queue) and back (finished). Across that line
+ * only atomics: the stop flag, the rows moved, the timeout, and the server
+ * thread ids of a build's queries, which the scheduler kills through its own
+ * connection.
+ */
 #include "schedule.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "build.h"
 #include "db.h"
@@ -14,34 +22,45 @@
 #include "recipe.h"
 #include "util.h"
 
-enum state { S_IDLE, S_WAITING, S_READY, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED, S_PRUNED };
+enum state { S_IDLE, S_WAITING, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED, S_PRUNED };
 
 struct task {
 	struct plan_item *it;
 	enum state state;
 	size_t waiting;          /* needs not yet done */
+	size_t seq, total;       /* its "[seq/total]" when launched */
 	struct build_job job;
 	char hash[65];
 	char inputs_at[TS_LEN];
 	char prev_inputs_at[TS_LEN];
 	char seen_built_at[TS_LEN]; /* the marker's built_at when planned */
 	char *watermark;
-	double started, ended;
+	double started, ended;   /* wall clock, for the history */
+	double started_mono;     /* for the timeout */
 	int attempts;
-	bool timed_out;
+	atomic_bool timed_out;   /* set by the scheduler, read by the worker */
 	bool other_runner;       /* another runner built it while we waited */
-	char *outcome_error;
+	bool not_started;        /* the run stopped before a worker began it */
+	/* held while the scheduler kills its queries: the worker waits it out before its marker */
+	pthread_mutex_t kill_mu;
 	struct task *next;       /* queue link */
 };
 
 struct pool {
 	struct sched *s;
+	bool quiet;              /* the run's log_quiet(), for its workers */
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	struct task *queue, *finished;
 	bool closing;
 	size_t idle;
 };
+
+static bool
+stopped(const struct sched *s)
+{
+	return s->stop && atomic_load(s->stop);
+}
 
 static void
 push(struct task **q, struct task *t)
@@ -86,8 +105,12 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 			break;
 		}
 		free(got);
-		if (*s->stop)
+		if (stopped(s)) {
+			free(t->job.error);
+			t->job.error = xasprintf("target '%s': interrupted while another runner built it",
+			                         name);
 			return -1;
+		}
 		if (!said)
 			log_event(LOG_INFO, "wait", name, s->run_id,
 			          "waiting: another runner is building '%s'", name);
@@ -120,8 +143,11 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 	struct sched *s = p->s;
 	const struct target *tg = t->it->n->t;
 	char *lockname = NULL, *err = NULL;
-	bool skip = false;
+	bool skip = false, locked = false;
 
+	log_event(LOG_INFO, "start", tg->name, s->run_id, "[%zu/%zu] %s %s (%s, %s)", t->seq,
+	          t->total, kind_name(tg->kind), tg->name, reason_name(t->it->reason),
+	          t->it->full ? "full" : "incremental");
 	for (t->attempts = 1;; t->attempts++) {
 		if (!c->tgt && conns_open(c, s->r, &err) < 0) {
 			free(t->job.error);
@@ -134,13 +160,19 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 			if (!t->job.error)
 				t->job.error = xasprintf("target '%s': cannot take its lock: %s",
 				                         tg->name, db_error(c->tgt));
-			t->job.transient = !*s->stop && db_error_transient(c->tgt);
+			t->job.transient = !stopped(s) && db_error_transient(c->tgt);
 		} else if (skip) {
 			t->other_runner = true;
 			break;
-		} else if (build_run(c, &t->job) == 0)
-			break;
-		if (t->timed_out || *s->stop || t->job.killed || !t->job.transient ||
+		} else {
+			locked = true;
+			/* the history shows it building, with since when, until it ends */
+			run_target_building(c->tgt, s->run_id, tg->name, reason_name(t->it->reason),
+			                    t->it->full ? "full" : "incremental", t->started, t->attempts);
+			if (build_run(c, &t->job) == 0)
+				break;
+		}
+		if (atomic_load(&t->timed_out) || stopped(s) || t->job.killed || !t->job.transient ||
 		    t->attempts > tg->retries)
 			break;
 		{
@@ -153,15 +185,22 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 		}
 		free(lockname);
 		lockname = NULL;
+		locked = false;
 		conns_close(c);
 	}
-	if (c->tgt)
-		unlock_target(c, lockname);
-	free(lockname);
-	if (t->job.error && c->tgt && !t->job.foreign) {
-		const char *status = *s->stop || t->timed_out ? "interrupted" : "failed";
+	/* a KILL QUERY of this build still on its way would hit the statements below */
+	pthread_mutex_lock(&t->kill_mu);
+	pthread_mutex_unlock(&t->kill_mu);
+	if (t->job.error && c->tgt)
+		db_exec(c->tgt, "ROLLBACK");  /* in case a kill cut the build's own rollback */
+	/*
+	 * only the runner that holds the target's lock writes its marker, and
+	 * not over a table that is not this recipe's
+	 */
+	if (t->job.error && locked && !t->job.foreign) {
+		const char *status = stopped(s) ? "interrupted" : "failed";
 
-		if (t->timed_out) {
+		if (atomic_load(&t->timed_out)) {
 			char *e = xasprintf("target '%s': timed out after %.0fs", tg->name, tg->timeout);
 
 			free(t->job.error);
@@ -169,8 +208,11 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 			status = "failed";
 		}
 		marker_fail(c->tgt, s->r->name, tg->name, s->run_id, status, t->job.error,
-		            now_seconds() - t->started);
+		            mono_seconds() - t->started_mono);
 	}
+	if (c->tgt)
+		unlock_target(c, lockname);
+	free(lockname);
 }
 
 static void *
@@ -180,6 +222,7 @@ worker(void *arg)
 	struct conns c = { 0 };
 	char *err = NULL;
 
+	log_set_quiet(p->quiet);
 	if (conns_open(&c, p->s->r, &err) < 0) {
 		free(err);
 		conns_close(&c);
@@ -195,9 +238,12 @@ worker(void *arg)
 		if (!p->queue && p->closing)
 			break;
 		t = pop(&p->queue);
-		t->started = now_seconds();  /* timings and timeouts start here, not in the queue */
 		pthread_mutex_unlock(&p->mu);
-		run_task(p, &c, t);
+		/* a stop between its launch and now: it never begins */
+		if (stopped(p->s))
+			t->not_started = true;
+		else
+			run_task(p, &c, t);
 		pthread_mutex_lock(&p->mu);
 		t->ended = now_seconds();
 		push(&p->finished, t);
@@ -234,14 +280,22 @@ newest_input(struct plan_state *ps, struct node *n, char out[TS_LEN])
 	}
 }
 
-/* the scheduler's connection, reconnected if a server restart took it */
+/* the scheduler's connection, reconnected (with the run's lock) if a server restart took it */
 static struct db *
 main_db(struct sched *s)
 {
-	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main) &&
-	    db_reconnect(s->main) < 0)
-		log_event(LOG_WARN, "reconnect", NULL, s->run_id,
-		          "cannot reconnect to the target database: %s", db_error(s->main));
+	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main)) {
+		if (db_reconnect(s->main) < 0)
+			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
+			          "cannot reconnect to the target database: %s", db_error(s->main));
+		else if (s->run_lock) {
+			char *q = db_quote(s->main, s->run_lock), *got = NULL;
+
+			db_value(s->main, &got, "SELECT GET_LOCK(%s, 0)", q);
+			free(q);
+			free(got);
+		}
+	}
 	return s->main;
 }
 
@@ -256,6 +310,19 @@ record(struct sched *s, struct task *t, const char *outcome, const char *error)
 	                  error);
 }
 
+/* a target that never started: skipped, without times */
+static void
+record_unstarted(struct sched *s, struct task *t, const char *error)
+{
+	const struct plan_item *it = t->it;
+
+	t->state = S_SKIPPED;
+	s->skipped++;
+	s->ps->pending[it->n->id] = false;
+	run_target_unstarted(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
+	                     it->full ? "full" : "incremental", "skipped", error);
+}
+
 /* a need failed: its users (and theirs) will not be built in this run */
 static void
 skip_users(struct sched *s, struct task *tasks, struct node *n, const char *why)
@@ -263,262 +330,347 @@ skip_users(struct sched *s, struct task *tasks, struct node *n, const char *why)
 	for (size_t i = 0; i < n->nusers; i++) {
 		struct task *u = &tasks[n->users[i]->id];
 
-		if (u->state != S_WAITING && u->state != S_READY)
+		if (u->state != S_WAITING)
 			continue;
-		u->state = S_SKIPPED;
-		s->skipped++;
-		s->ps->pending[u->it->n->id] = false;
 		log_event(LOG_WARN, "skipped", u->it->n->t->name, s->run_id,
 		          "skipped %s: need '%s' %s", u->it->n->t->name, n->t->name, why);
-		record(s, u, "skipped", NULL);
+		record_unstarted(s, u, NULL);
 		skip_users(s, tasks, u->it->n, "was not built");
 	}
 }
 
+/*
+ * KILL QUERY the statements a running build has on its servers: on the
+ * target through the scheduler's own connection, on an extract's source
+ * through a short connection of its own. The thread ids are the ones the
+ * worker published; it waits for kill_mu before it writes its marker.
+ */
 static void
-kill_running(struct sched *s, struct task *t)
+kill_queries(struct sched *s, struct task *t)
 {
-	for (int i = 0; i < 2; i++) {
-		struct db *d = t->job.active[i];
+	unsigned long id;
 
-		if (d)
-			db_kill_query(db_conn(d), db_thread_id(d));
+	pthread_mutex_lock(&t->kill_mu);
+	if ((id = atomic_load(&t->job.query_id[0])) != 0)
+		db_execf(main_db(s), "KILL QUERY %lu", id);
+	if ((id = atomic_load(&t->job.query_id[1])) != 0 && t->it->n->t->from) {
+		const struct conn *c = recipe_conn(s->r, t->it->n->t->from);
+
+		if (c)
+			db_kill_query(c, id);
 	}
-	(void)s;
+	pthread_mutex_unlock(&t->kill_mu);
+}
+
+/* the run's state between the scheduler's steps */
+struct run {
+	struct sched *s;
+	struct plan_state *ps;
+	struct plan_item *items;
+	size_t n;
+	struct task *tasks;
+	struct pool *p;
+	size_t total, finished, running, nthreads;
+	bool no_launch;          /* a failure without -k: launch nothing more */
+	bool stop_seen;          /* *s->stop was seen and said */
+	double last_kill, last_progress;
+};
+
+static void
+users_ready(struct run *rn, struct node *nd)
+{
+	for (size_t j = 0; j < nd->nusers; j++)
+		if (rn->tasks[nd->users[j]->id].state == S_WAITING)
+			rn->tasks[nd->users[j]->id].waiting--;
+}
+
+/* give the worker pool what is ready, in build order, while a worker is free */
+static void
+launch(struct run *rn)
+{
+	struct sched *s = rn->s;
+	struct plan_state *ps = rn->ps;
+
+	for (size_t i = 0; i < rn->n && rn->running < rn->nthreads; i++) {
+		struct node *nd = rn->items[i].n;
+		struct task *t = &rn->tasks[nd->id];
+		enum reason why;
+		bool full;
+
+		if (rn->no_launch || stopped(s))
+			return;
+		if (t->state != S_WAITING || t->waiting > 0)
+			continue;
+		ps->pending[nd->id] = false;
+		if (plan_node(ps, nd, &why, &full) < 0)
+			why = REASON_SOURCE;
+		if (why == REASON_NONE) {
+			/* restat: every need it waited for changed nothing */
+			t->state = S_PRUNED;
+			s->pruned++;
+			rn->total--;
+			log_event(LOG_INFO, "pruned", nd->t->name, s->run_id,
+			          "%s: up to date (needs changed nothing)", nd->t->name);
+			record(s, t, "pruned", NULL);
+			users_ready(rn, nd);
+			i = (size_t)-1;
+			continue;
+		}
+		t->it->reason = why;
+		t->it->full = full;
+		t->state = S_RUNNING;
+		rn->running++;
+		t->seq = rn->finished + rn->running;
+		t->total = rn->total;
+		memcpy(t->hash, ps->hashes[nd->id], sizeof(t->hash));
+		newest_input(ps, nd, t->inputs_at);
+		snprintf(t->prev_inputs_at, TS_LEN, "%s", ps->markers[nd->id].inputs_at);
+		snprintf(t->seen_built_at, TS_LEN, "%s", ps->markers[nd->id].built_at);
+		free(t->watermark);
+		t->watermark = ps->markers[nd->id].watermark ?
+		        xstrdup(ps->markers[nd->id].watermark) : NULL;
+		t->job = (struct build_job){
+			.recipe = s->r->name, .t = nd->t, .reason = why, .full = full,
+			.hash = t->hash, .inputs_at = t->inputs_at,
+			.prev_inputs_at = t->prev_inputs_at, .since = s->since,
+			.watermark = t->watermark, .stop = s->stop, .run_id = s->run_id,
+			.prev_ok = strcmp(ps->markers[nd->id].status, "ok") == 0,
+			/* nothing in the recipe reads the change stamps of a target no one needs */
+			.no_restat = s->no_restat || nd->nusers == 0,
+			.prev_rows = ps->markers[nd->id].present && ps->markers[nd->id].rows >= 0 &&
+			             strcmp(ps->markers[nd->id].status, "ok") == 0 ?
+			             ps->markers[nd->id].rows : -1,
+			.rev = s->rev, .dirty = s->dirty,
+		};
+		t->started = now_seconds();
+		t->started_mono = mono_seconds();
+		pthread_mutex_lock(&rn->p->mu);
+		push(&rn->p->queue, t);
+		pthread_cond_signal(&rn->p->work);
+		pthread_mutex_unlock(&rn->p->mu);
+	}
+}
+
+/* a stop: say so once; kill the running builds' queries, again while they run */
+static void
+kill_due(struct run *rn)
+{
+	struct sched *s = rn->s;
+	double now = mono_seconds();
+	bool again = now - rn->last_kill >= 0.2;
+
+	if (stopped(s) && !rn->stop_seen) {
+		rn->stop_seen = again = true;
+		log_event(LOG_WARN, "interrupt", NULL, s->run_id,
+		          "interrupted: no target starts now; killing the running builds' queries");
+	}
+	for (size_t i = 0; i < rn->ps->g->nnodes; i++) {
+		struct task *r = &rn->tasks[i];
+		const struct target *tg;
+
+		if (r->state != S_RUNNING)
+			continue;
+		tg = r->it->n->t;
+		if (!atomic_load(&r->timed_out) && tg->timeout > 0 &&
+		    now - r->started_mono > tg->timeout) {
+			atomic_store(&r->timed_out, true);
+			log_event(LOG_WARN, "timeout", tg->name, s->run_id,
+			          "%s: timed out after %.0fs, killing its queries", tg->name, tg->timeout);
+			kill_queries(s, r);
+		} else if (again && (rn->stop_seen || atomic_load(&r->timed_out)))
+			kill_queries(s, r);
+	}
+	if (again)
+		rn->last_kill = now;
+}
+
+static void
+progress(struct run *rn)
+{
+	struct sched *s = rn->s;
+	double now = mono_seconds();
+
+	if (now - rn->last_progress < 0.5)
+		return;
+	rn->last_progress = now;
+	for (size_t i = 0; i < rn->ps->g->nnodes; i++)
+		if (rn->tasks[i].state == S_RUNNING)
+			log_rows(rn->tasks[i].it->n->t->name, s->run_id, rn->tasks[i].job.moved);
+	for (size_t i = 0; i < rn->ps->g->nnodes; i++) {
+		struct task *r = &rn->tasks[i];
+		long long moved = r->job.moved;
+		char b[32];
+
+		if (r->state != S_RUNNING)
+			continue;
+		if (moved > 0)
+			log_progress("[%zu/%zu] %s %s %s rows %.0f rows/s", rn->finished, rn->total,
+			             kind_name(r->it->n->t->kind), r->it->n->t->name,
+			             fmt_count(moved, b, sizeof(b)),
+			             moved / (now - r->started_mono + 1e-9));
+		else
+			log_progress("[%zu/%zu] %s %s %.0fs", rn->finished, rn->total,
+			             kind_name(r->it->n->t->kind), r->it->n->t->name,
+			             now - r->started_mono);
+		break;
+	}
+}
+
+/* a task a worker gave back: count, say and record how it ended */
+static void
+finished(struct run *rn, struct task *t)
+{
+	struct sched *s = rn->s;
+	struct node *nd = t->it->n;
+	char b[32];
+
+	rn->running--;
+	if (t->not_started) {
+		rn->total--;
+		record_unstarted(s, t, "not started: the run was interrupted");
+		return;
+	}
+	rn->finished++;
+	marker_load(main_db(s), s->r->name, nd->t->name, &rn->ps->markers[nd->id]);
+	if (!t->job.error) {
+		t->state = S_DONE;
+		if (t->other_runner) {
+			s->uptodate++;
+			log_event(LOG_INFO, "done", nd->t->name, s->run_id,
+			          "%s: up to date, built by another runner meanwhile", nd->t->name);
+		} else {
+			s->built++;
+			log_event(LOG_INFO, "done", nd->t->name, s->run_id,
+			          "%s: %s rows, %lld changed, %.1fs", nd->t->name,
+			          fmt_count(t->job.rows, b, sizeof(b)), t->job.changed,
+			          t->ended - t->started);
+		}
+		record(s, t, t->other_runner ? "up to date" : "built", NULL);
+		users_ready(rn, nd);
+	} else {
+		bool intr = stopped(s) && !atomic_load(&t->timed_out);
+
+		t->state = S_FAILED;
+		if (intr)
+			s->interrupted++;
+		else
+			s->failed++;
+		log_event(LOG_ERROR, intr ? "interrupted" : "failed", nd->t->name, s->run_id,
+		          "%s: %s", intr ? "INTERRUPTED" : "FAILED", t->job.error);
+		record(s, t, intr ? "interrupted" : "failed", t->job.error);
+		if (!s->keep_going)
+			rn->no_launch = true;
+		skip_users(s, rn->tasks, nd, intr ? "was interrupted" : "failed");
+	}
+}
+
+/* wait up to 0.2s for a worker to give a task back; NULL if none did */
+static struct task *
+wait_finished(struct pool *p)
+{
+	struct task *t;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->finished) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->done, &p->mu, &ts);
+	}
+	t = pop(&p->finished);
+	pthread_mutex_unlock(&p->mu);
+	return t;
 }
 
 int
 sched_run(struct sched *s, struct plan_item *items, size_t n)
 {
 	struct plan_state *ps = s->ps;
-	struct task *tasks = xcalloc(ps->g->nnodes, sizeof(*tasks));
 	struct pool p = { 0 };
+	struct run rn = { .s = s, .ps = ps, .items = items, .n = n, .p = &p };
+	pthread_condattr_t ca;
 	pthread_t *threads;
-	size_t total = 0, finished = 0, running = 0, i;
-	int nthreads = s->jobs > 0 ? s->jobs : 1;
-	bool stopping = false, stop_seen = false;
-	double last_progress = 0;
+	size_t i;
 
+	rn.tasks = xcalloc(ps->g->nnodes, sizeof(*rn.tasks));
+	rn.nthreads = s->jobs > 0 ? (size_t)s->jobs : 1;
 	p.s = s;
+	p.quiet = log_quiet();
 	pthread_mutex_init(&p.mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p.work, NULL);
-	pthread_cond_init(&p.done, NULL);
+	pthread_cond_init(&p.done, &ca);
+	pthread_condattr_destroy(&ca);
+	for (i = 0; i < ps->g->nnodes; i++)
+		pthread_mutex_init(&rn.tasks[i].kill_mu, NULL);
 	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[items[i].n->id];
+		struct task *t = &rn.tasks[items[i].n->id];
 
 		t->it = &items[i];
 		if (items[i].reason == REASON_NONE)
 			continue;
 		t->state = S_WAITING;
-		total++;
+		rn.total++;
 	}
 	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[items[i].n->id];
+		struct task *t = &rn.tasks[items[i].n->id];
 
 		if (t->state != S_WAITING)
 			continue;
 		for (size_t j = 0; j < items[i].n->nneeds; j++)
-			if (tasks[items[i].n->needs[j]->id].state == S_WAITING)
+			if (rn.tasks[items[i].n->needs[j]->id].state == S_WAITING)
 				t->waiting++;
 	}
-	threads = xcalloc((size_t)nthreads, sizeof(*threads));
-	for (int k = 0; k < nthreads; k++)
-		pthread_create(&threads[k], NULL, worker, &p);
+	threads = xcalloc(rn.nthreads, sizeof(*threads));
+	for (i = 0; i < rn.nthreads; i++)
+		pthread_create(&threads[i], NULL, worker, &p);
 
 	for (;;) {
 		struct task *t;
 
-		/* launch what is ready, in build order */
-		for (i = 0; i < n && !stopping; i++) {
-			struct node *nd = items[i].n;
-			enum reason why;
-			bool full;
-
-			t = &tasks[nd->id];
-			if (t->state != S_WAITING || t->waiting > 0)
-				continue;
-			ps->pending[nd->id] = false;
-			if (plan_node(ps, nd, &why, &full) < 0)
-				why = REASON_SOURCE;
-			if (why == REASON_NONE) {
-				/* restat: every need it waited for changed nothing */
-				t->state = S_PRUNED;
-				s->pruned++;
-				total--;
-				log_event(LOG_INFO, "pruned", nd->t->name, s->run_id,
-				          "%s: up to date (needs changed nothing)", nd->t->name);
-				record(s, t, "pruned", NULL);
-				for (size_t j = 0; j < nd->nusers; j++)
-					if (tasks[nd->users[j]->id].state == S_WAITING)
-						tasks[nd->users[j]->id].waiting--;
-				i = (size_t)-1;
-				continue;
-			}
-			t->it->reason = why;
-			t->it->full = full;
-			t->state = S_RUNNING;
-			running++;
-			memcpy(t->hash, ps->hashes[nd->id], sizeof(t->hash));
-			newest_input(ps, nd, t->inputs_at);
-			snprintf(t->prev_inputs_at, TS_LEN, "%s", ps->markers[nd->id].inputs_at);
-			snprintf(t->seen_built_at, TS_LEN, "%s", ps->markers[nd->id].built_at);
-			free(t->watermark);
-			t->watermark = ps->markers[nd->id].watermark ?
-			        xstrdup(ps->markers[nd->id].watermark) : NULL;
-			t->job = (struct build_job){
-				.recipe = s->r->name, .t = nd->t, .reason = why, .full = full,
-				.hash = t->hash, .inputs_at = t->inputs_at,
-				.prev_inputs_at = t->prev_inputs_at, .since = s->since,
-				.watermark = t->watermark, .stop = s->stop, .run_id = s->run_id,
-				.prev_ok = strcmp(ps->markers[nd->id].status, "ok") == 0,
-				/* nothing in the recipe reads the change stamps of a target no one needs */
-				.no_restat = s->no_restat || nd->nusers == 0,
-				.prev_rows = ps->markers[nd->id].present && ps->markers[nd->id].rows >= 0 &&
-				             strcmp(ps->markers[nd->id].status, "ok") == 0 ?
-				             ps->markers[nd->id].rows : -1,
-				.rev = s->rev, .dirty = s->dirty,
-			};
-			t->started = now_seconds();
-			log_event(LOG_INFO, "start", nd->t->name, s->run_id, "[%zu/%zu] %s %s (%s, %s)",
-			          finished + running, total, kind_name(nd->t->kind), nd->t->name,
-			          reason_name(why), full ? "full" : "incremental");
-			pthread_mutex_lock(&p.mu);
-			push(&p.queue, t);
-			pthread_cond_signal(&p.work);
-			pthread_mutex_unlock(&p.mu);
-		}
-		if (running == 0)
+		kill_due(&rn);
+		launch(&rn);
+		if (rn.running == 0)
 			break;
-
-		pthread_mutex_lock(&p.mu);
-		if (!p.finished) {
-			struct timespec ts;
-			double w = now_seconds() + 0.2;
-
-			ts.tv_sec = (time_t)w;
-			ts.tv_nsec = (long)((w - (double)ts.tv_sec) * 1e9);
-			pthread_cond_timedwait(&p.done, &p.mu, &ts);
-		}
-		t = pop(&p.finished);
-		pthread_mutex_unlock(&p.mu);
-
-		if (*s->stop && !stop_seen) {
-			stop_seen = stopping = true;
-			log_event(LOG_WARN, "interrupt", NULL, s->run_id,
-			          "interrupted: stopping running builds");
-			for (i = 0; i < ps->g->nnodes; i++)
-				if (tasks[i].state == S_RUNNING)
-					kill_running(s, &tasks[i]);
-		}
-		for (i = 0; i < ps->g->nnodes; i++) {
-			struct task *r = &tasks[i];
-
-			if (r->state != S_RUNNING || r->timed_out || r->it->n->t->timeout <= 0)
-				continue;
-			if (now_seconds() - r->started > r->it->n->t->timeout) {
-				r->timed_out = true;
-				log_event(LOG_WARN, "timeout", r->it->n->t->name, s->run_id,
-				          "%s: timed out after %.0fs, killing its queries",
-				          r->it->n->t->name, r->it->n->t->timeout);
-				kill_running(s, r);
-			}
-		}
-		if (!t) {
-			double now = now_seconds();
-
-			if (now - last_progress >= 0.5) {
-				for (i = 0; i < ps->g->nnodes; i++)
-					if (tasks[i].state == S_RUNNING)
-						log_rows(tasks[i].it->n->t->name, s->run_id, tasks[i].job.moved);
-				for (i = 0; i < ps->g->nnodes; i++) {
-					char b[32];
-
-					struct task *r = &tasks[i];
-
-					if (r->state != S_RUNNING)
-						continue;
-					if (r->job.moved > 0)
-						log_progress("[%zu/%zu] %s %s %s rows %.0f rows/s", finished, total,
-						             kind_name(r->it->n->t->kind), r->it->n->t->name,
-						             fmt_count(r->job.moved, b, sizeof(b)),
-						             r->job.moved / (now - r->started + 1e-9));
-					else
-						log_progress("[%zu/%zu] %s %s %.0fs", finished, total,
-						             kind_name(r->it->n->t->kind), r->it->n->t->name,
-						             now - r->started);
-					break;
-				}
-				last_progress = now;
-			}
-			continue;
-		}
-
-		running--;
-		finished++;
-		{
-			struct node *nd = t->it->n;
-			char b[32];
-
-			marker_load(main_db(s), s->r->name, nd->t->name, &ps->markers[nd->id]);
-			if (!t->job.error) {
-				t->state = S_DONE;
-				s->built++;
-				if (t->other_runner)
-					log_event(LOG_INFO, "done", nd->t->name, s->run_id,
-					          "%s: built by another runner meanwhile", nd->t->name);
-				else
-					log_event(LOG_INFO, "done", nd->t->name, s->run_id,
-					          "%s: %s rows, %lld changed, %.1fs", nd->t->name,
-					          fmt_count(t->job.rows, b, sizeof(b)), t->job.changed,
-					          t->ended - t->started);
-				record(s, t, t->other_runner ? "up to date" : "built", NULL);
-				for (size_t j = 0; j < nd->nusers; j++)
-					if (tasks[nd->users[j]->id].state == S_WAITING)
-						tasks[nd->users[j]->id].waiting--;
-			} else {
-				bool intr = *s->stop && !t->timed_out;
-
-				t->state = S_FAILED;
-				if (intr)
-					s->interrupted++;
-				else
-					s->failed++;
-				log_event(LOG_ERROR, intr ? "interrupted" : "failed", nd->t->name, s->run_id,
-				          "%s: %s", intr ? "INTERRUPTED" : "FAILED", t->job.error);
-				record(s, t, intr ? "interrupted" : "failed", t->job.error);
-				if (!s->keep_going)
-					stopping = true;
-				skip_users(s, tasks, nd, intr ? "was interrupted" : "failed");
-			}
-		}
+		t = wait_finished(&p);
+		kill_due(&rn);
+		if (t)
+			finished(&rn, t);
+		else
+			progress(&rn);
 	}
 	log_progress_clear();
 	/* what was never launched after a failure or an interrupt */
 	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[items[i].n->id];
+		struct task *t = &rn.tasks[items[i].n->id];
 
-		if (t->state == S_WAITING) {
-			t->state = S_SKIPPED;
-			s->skipped++;
-			record(s, t, *s->stop ? "interrupted" : "skipped", NULL);
-		}
+		if (t->state == S_WAITING)
+			record_unstarted(s, t, stopped(s) ? "not started: the run was interrupted" :
+			                 NULL);
 	}
 	pthread_mutex_lock(&p.mu);
 	p.closing = true;
 	pthread_cond_broadcast(&p.work);
 	pthread_mutex_unlock(&p.mu);
-	for (int k = 0; k < nthreads; k++)
-		pthread_join(threads[k], NULL);
+	for (i = 0; i < rn.nthreads; i++)
+		pthread_join(threads[i], NULL);
 	for (i = 0; i < ps->g->nnodes; i++) {
-		free(tasks[i].job.error);
-		free(tasks[i].watermark);
+		free(rn.tasks[i].job.error);
+		free(rn.tasks[i].watermark);
+		pthread_mutex_destroy(&rn.tasks[i].kill_mu);
 	}
-	free(tasks);
+	free(rn.tasks);
 	free(threads);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.work);
 	pthread_cond_destroy(&p.done);
-	if (*s->stop)
+	if (stopped(s))
 		return 130;
 	return s->failed || s->interrupted ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 #ifndef CHACC_SCHEDULE_H
 #define CHACC_SCHEDULE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,12 +22,18 @@ struct sched {
 	const char *rev;
 	bool dirty;
 	const char *since;       /* --since DATE */
-	volatile int *stop;      /* set by SIGINT/SIGTERM */
+	atomic_int *stop;        /* set by SIGINT/SIGTERM or a cancel, from any thread */
+	const char *run_lock;    /* GET_LOCK name main holds for the run's life, or NULL */
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
+	int uptodate;            /* built by another runner while this one waited for it */
 };
 
-/* build the planned items (in build order); 0 all built, 1 a target failed, 130 interrupted */
+/*
+ * build the planned items (in build order) on s->jobs workers; once *s->stop
+ * is set no target starts, running queries are killed and what did not
+ * start is recorded as skipped. 0 all built, 1 a target failed, 130 interrupted
+ */
 int sched_run(struct sched *s, struct plan_item *items, size_t n);
 
 #endif

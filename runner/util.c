@@ -294,13 +294,22 @@ now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void
-sleep_interruptible(double secs, volatile int *stop)
+double
+mono_seconds(void)
 {
-	double end = now_seconds() + secs;
+	struct timespec ts;
 
-	while (!(stop && *stop)) {
-		double left = end - now_seconds();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+sleep_interruptible(double secs, atomic_int *stop)
+{
+	double end = mono_seconds() + secs;
+
+	while (!(stop && atomic_load(stop))) {
+		double left = end - mono_seconds();
 		struct timespec ts;
 
 		if (left <= 0)

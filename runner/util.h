@@ -3,6 +3,7 @@
 #define CHACC_UTIL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,9 +55,11 @@ char *strtrim(char *s);
 bool strstarts(const char *s, const char *prefix);
 /* lowercase hex sha256 of data into out[65] */
 void sha256_hex(const void *data, size_t len, char out[65]);
-/* wall-clock seconds since the epoch, with fractions */
+/* wall-clock seconds since the epoch, with fractions: for times that are recorded */
 double now_seconds(void);
-/* sleep for secs seconds, waking early when *stop becomes non-zero */
-void sleep_interruptible(double secs, volatile int *stop);
+/* seconds of a clock that never jumps (CLOCK_MONOTONIC): for timeouts and durations */
+double mono_seconds(void);
+/* sleep for secs seconds, waking early when *stop (may be NULL) becomes non-zero */
+void sleep_interruptible(double secs, atomic_int *stop);
 
 #endif

@@ -23,7 +23,7 @@ struct job {
 	struct opts o;
 	char **args;                 /* target names (owned) */
 	char *since, *who, *mode;
-	volatile int stop;
+	atomic_int stop;             /* set by a cancel or the server's stop; read by the run's threads */
 	long long run_id;            /* set by run_build once the run is recorded */
 	int rc;
 	bool done;
@@ -378,7 +378,7 @@ api_run_cancel(struct web_req *rq, struct web_reply *rp)
 	else if (found->done)
 		web_error(rp, 409, "run %lld has finished", id);
 	else {
-		found->stop = 1;
+		atomic_store(&found->stop, 1);
 		web_json(rp, 202, json_pack("{s:I, s:b}", "run_id", (json_int_t)id, "cancelling", 1));
 	}
 	pthread_mutex_unlock(&jobs.mu);

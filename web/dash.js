@@ -48,7 +48,11 @@ C.drawRuns = function (box) {
 	});
 };
 
-function reasonCell(t) {
+function reasonCell(t, now) {
+	if (t.state === 'building')
+		return C.el('span', { class: 'why', title: t.since ? 'since ' + C.fmtTs(t.since) : '' },
+			'building', t.run_id ? [' in ', C.el('a', { href: '#/runs/' + t.run_id }, 'run ' + t.run_id)] : null,
+			t.since ? C.el('span', { class: 'muted' }, ' · started ' + C.fmtAge(t.since, now)) : null);
 	if (!t.reason)
 		return C.el('span', { class: 'muted' }, 'up to date');
 	return C.el('span', { class: 'why' }, t.reason, C.el('span', { class: 'muted' }, ' · ' + t.mode));
@@ -108,7 +112,7 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 	}
 
 	function draw(d) {
-		var count = { ok: 0, 'out of date': 0, failed: 0, missing: 0 };
+		var count = { ok: 0, 'out of date': 0, building: 0, failed: 0, interrupted: 0, missing: 0 };
 		var rows = d.targets.map(function (t) {
 			var b = C.el('button', { type: 'button', class: 'small', title: 'build ' + t.target + ' (and what it needs, when out of date)',
 				'data-build': t.target, onclick: function () {
@@ -119,8 +123,9 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 			return Object.assign([
 				C.el('span', null, C.el('a', { href: '#/target/' + encodeURIComponent(t.target) }, t.target), ' ',
 					C.el('span', { class: 'kind' }, t.kind)),
-				C.badge(t.state),
-				reasonCell(t),
+				/* building has the colour of a running build */
+				C.badge(t.state === 'building' ? 'running' : t.state, t.state),
+				reasonCell(t, d.now),
 				C.el('span', { class: 'nowrap', title: C.fmtTs(t.built_at) }, t.built_at ? C.fmtAge(t.built_at, d.now) : 'never'),
 				C.el('span', { class: 'nowrap', title: C.fmtTs(t.changed_at) }, t.changed_at ? C.fmtAge(t.changed_at, d.now) : '–'),
 				C.fmtRows(t.rows),
@@ -129,9 +134,12 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 			], { attrs: { 'data-target': t.target, 'data-state': t.state } });
 		});
 
-		tiles.replaceChildren(tile(d.targets.length, 'targets', ''), tile(count.ok, 'up to date', 'ok'),
-			tile(count['out of date'], 'out of date', 'stale'), tile(count.failed, 'failed', 'bad'),
-			tile(count.missing, 'never built', 'missing'));
+		tiles.replaceChildren.apply(tiles, [tile(d.targets.length, 'targets', ''), tile(count.ok, 'up to date', 'ok'),
+			tile(count['out of date'], 'out of date', 'stale'),
+			count.building ? tile(count.building, 'building', 'stale') : null,
+			tile(count.failed, 'failed', 'bad'),
+			count.interrupted ? tile(count.interrupted, 'interrupted', 'stale') : null,
+			tile(count.missing, 'never built', 'missing')].filter(Boolean));
 		tableBox.replaceChildren(C.el('h2', null, 'Targets'), C.table([
 			{ label: 'Target' }, { label: 'State' }, { label: 'Would rebuild' }, { label: 'Built' },
 			{ label: 'Changed' }, { label: 'Rows', cls: 'num' }, { label: 'Watermark' }, { label: '' },
@@ -167,9 +175,11 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 	C.drawRuns(runsBox);
 	C.listen(function (ev) {
 		redraw();
-		if ((ev.type === 'log' && ['done', 'failed', 'end', 'pruned'].indexOf(ev.event) >= 0) ||
+		if ((ev.type === 'log' && ['done', 'failed', 'interrupted', 'end', 'pruned'].indexOf(ev.event) >= 0) ||
 		    (ev.type === 'job' && ev.state === 'done'))
 			load();
+		else if (ev.type === 'log' && ev.event === 'start')
+			setTimeout(load, 300);  /* once its build holds its lock: building */
 	});
 	await load();
 });
