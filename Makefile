@@ -31,6 +31,8 @@ OBJ = \
 	runner/marker.o \
 	runner/schema.o \
 	runner/build.o \
+	runner/build_table.o \
+	runner/build_script.o \
 	runner/extract.o \
 	runner/schedule.o \
 	runner/log.o \

@@ -94,7 +94,7 @@ char *sql_subst(const struct recipe *r, const char *sql, const char *this, const
  */
 void fault_point(const char *point, const char *target);
 
-/* shared by build.c and extract.c */
+/* shared by build.c, build_table.c, build_script.c and extract.c */
 #define STAMP "_chacc_changed_at"
 #define STAMP_DDL "`" STAMP "` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
 
@@ -130,6 +130,13 @@ int finish(struct db *tgt, struct build_job *job, double started);
 int upsert(struct db *d, struct build_job *job, const char *table, const struct cols *c,
            const char *select_sql);
 int build_extract(struct conns *c, struct build_job *job, double started);
+/* the builds of table (build_table.c) and script targets (build_script.c) */
+int table_full(struct conns *c, struct build_job *job, double started);
+int table_incremental(struct conns *c, struct build_job *job, double started);
+int script_full(struct conns *c, struct build_job *job, double started);
+int script_incremental(struct conns *c, struct build_job *job, double started);
+/* SQL literal of a timestamp string, or NULL */
+char *ts_literal(struct db *d, const char *ts);
 /* rows in a table after an incremental build, counted only when unknown */
 long long rows_after_upsert(struct db *d, struct build_job *job, const char *table);
 
