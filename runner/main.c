@@ -41,7 +41,8 @@ static const char usage_main[] =
 	"  -V, --version        show the version\n"
 	"\n"
 	"exit status: 0 done or nothing to do, 1 a target failed, 2 usage or recipe\n"
-	"error, 3 target database unreachable, 75 another scheduled run is active.\n";
+	"error, 3 target database unreachable, 75 another scheduled run is active,\n"
+	"130 interrupted (Ctrl-C, SIGTERM).\n";
 
 static const char usage_build[] =
 	"usage: chacc build [options] [TARGET...]\n"
