@@ -268,6 +268,201 @@ START_TEST(test_dry_run_placeholders_long_names_history)
 }
 END_TEST
 
+static const char script_recipe[] =
+	"chacc: 1\n"
+	"name: ledger\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"target: target\n"
+	"defaults: { retries: 0 }\n"
+	"targets:\n"
+	"  - name: entries\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/entries.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: id, probe: sql/entries_probe.sql, lookback: 0s }\n"
+	"  - name: totals\n"
+	"    kind: script\n"
+	"    needs: [entries]\n"
+	"    script: sql/totals.sql\n"
+	"    call: CALL ledger_totals('${this}')\n";
+
+static const char totals_sql[] =
+	"DROP PROCEDURE IF EXISTS ledger_totals;\n"
+	"DELIMITER //\n"
+	"CREATE PROCEDURE ledger_totals(IN t VARCHAR(64))\n"
+	"BEGIN\n"
+	"  SET @s = CONCAT('CREATE TABLE `', t, '` AS SELECT COUNT(*) AS n,"
+	" SUM(amount) AS total FROM entries');\n"
+	"  PREPARE st FROM @s; EXECUTE st; DEALLOCATE PREPARE st;\n"
+	"END //\n"
+	"DELIMITER ;\n";
+
+/* a script's failures name the target and where; the live table stays */
+START_TEST(test_script_failures_keep_the_table)
+{
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "script");
+	sql(p.src, "CREATE TABLE entries (id INT PRIMARY KEY, amount INT NOT NULL)");
+	sql(p.src, "INSERT INTO entries VALUES (1, 10), (2, 20)");
+	write_file(&p, "chacc.yml", script_recipe);
+	write_file(&p, "sql/entries.sql", "SELECT id, amount FROM entries\n");
+	write_file(&p, "sql/entries_probe.sql", "SELECT MAX(id) FROM entries\n");
+	write_file(&p, "sql/totals.sql", totals_sql);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "2:30", "SELECT CONCAT(n, ':', total) FROM totals");
+
+	/* a statement of the script fails: its file and line are named */
+	write_file(&p, "sql/totals.sql", "DROP PROCEDURE IF EXISTS ledger_totals;\n"
+	           "SELECT 1;\nSELEC nonsense;\n");
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1 && strstr(r.err, "target 'totals': sql/totals.sql:3"),
+	              "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	assert_val(p.tgt, "2:30", "SELECT CONCAT(n, ':', total) FROM totals");
+	/* the call fails */
+	write_file(&p, "sql/totals.sql", "DROP PROCEDURE IF EXISTS ledger_totals;\n");
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1 && strstr(r.err, "target 'totals': call failed") &&
+	              strstr(r.err, "ledger_totals"), "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	/* the script runs but never writes ${this} */
+	write_file(&p, "sql/totals.sql", totals_sql);
+	write_file(&p, "chacc.yml", str_replace(script_recipe, "CALL ledger_totals('${this}')",
+	                                        "DO 1"));
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1 && strstr(r.err, "did not create its table (${this})"),
+	              "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	assert_val(p.tgt, "2:30", "SELECT CONCAT(n, ':', total) FROM totals");
+	assert_val(p.tgt, "failed", "SELECT status FROM etl_metadata WHERE target = 'totals'");
+	proj_free(&p);
+}
+END_TEST
+
+/* an extract whose watermark is an integer id, asked through its own probe file */
+START_TEST(test_probe_file_and_integer_watermark)
+{
+	struct proj p;
+	struct result r;
+
+	proj_new(&p, "probe");
+	sql(p.src, "CREATE TABLE entries (id INT PRIMARY KEY, amount INT NOT NULL)");
+	sql(p.src, "INSERT INTO entries VALUES (1, 10), (2, 20), (10, 5)");
+	write_file(&p, "chacc.yml", script_recipe);
+	write_file(&p, "sql/entries.sql", "SELECT id, amount FROM entries\n");
+	write_file(&p, "sql/entries_probe.sql", "-- the newest id, from the primary key\n"
+	           "SELECT MAX(id) FROM entries\n");
+	write_file(&p, "sql/totals.sql", totals_sql);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "10", "SELECT last_value FROM etl_watermarks WHERE target = 'entries'");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+	/* a row past the watermark: the probe sees it, the build reads from id 10 on */
+	sql(p.src, "INSERT INTO entries VALUES (11, 7)");
+	sql(p.src, "UPDATE entries SET amount = 99 WHERE id = 1");
+	r = chacc(&p, "plan", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"target\": \"entries\"") &&
+	              strstr(r.out, "\"reason\": \"source\"") &&
+	              strstr(r.out, "\"mode\": \"incremental\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	/* the change below the watermark is not read: an id watermark only sees new rows */
+	assert_val(p.tgt, "1:10,2:20,10:5,11:7",
+	           "SELECT GROUP_CONCAT(id, ':', amount ORDER BY id) FROM entries");
+	assert_val(p.tgt, "4:42", "SELECT CONCAT(n, ':', total) FROM totals");
+	assert_val(p.tgt, "11", "SELECT last_value FROM etl_watermarks WHERE target = 'entries'");
+	/* a probe that fails (its column renamed in the source) names its target */
+	sql(p.src, "ALTER TABLE entries RENAME COLUMN id TO entry_id");
+	r = chacc(&p, "plan");
+	ck_assert_msg(r.status == 1 && strstr(r.err, "target 'entries': probing source 'source'") &&
+	              strstr(r.err, "'id'"), "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+/* graph, -C, help, history's limit and unknown options */
+START_TEST(test_graph_directory_help_and_usage)
+{
+	struct proj p;
+	struct result r;
+
+	proj_ward(&p, "usage");
+	r = chacc(&p, "graph");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "digraph") && strstr(r.out, "\"beds\" -> \"bed_runs\""),
+	              "%s", r.out);
+	result_free(&r);
+	/* -C: the project from elsewhere */
+	r = chacc(&p, "-C", "/", "validate");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "no recipe 'chacc.yml'"), "exit %d: %s",
+	              r.status, r.err);
+	result_free(&r);
+	r = chacc(&p, "-C", p.dir, "validate");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "recipe 'ward' is valid: 4 targets"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "-C", "/nonexistent", "validate");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "'/nonexistent'"), "exit %d: %s", r.status,
+	              r.err);
+	result_free(&r);
+	r = chacc(&p, "build", "--help");
+	ck_assert_msg(r.status == 0 && strstr(r.out, "usage: chacc build"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "--no-such-option");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "'--no-such-option'"), "exit %d: %s",
+	              r.status, r.err);
+	result_free(&r);
+	r = chacc(&p, "build", "-j", "0");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "invalid worker count '0'"), "exit %d: %s",
+	              r.status, r.err);
+	result_free(&r);
+	r = chacc(&p, "frobnicate");
+	ck_assert_msg(r.status == 2 && strstr(r.err, "unknown command 'frobnicate'"), "%s", r.err);
+	result_free(&r);
+	/* two runs; a limit of one shows the newest */
+	for (int i = 0; i < 2; i++) {
+		r = chacc(&p, "build", "-B", "wards");
+		assert_ok(&r);
+		result_free(&r);
+	}
+	r = chacc(&p, "history", "-l", "1");
+	assert_ok(&r);
+	{
+		char *newest = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+		char *line = xasprintf("\n%s\t", newest);
+
+		ck_assert_msg(strstr(r.out, line) && !strstr(r.out, "\n1\t"), "%s", r.out);
+		free(line);
+		free(newest);
+	}
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -280,5 +475,8 @@ main(void)
 	add_case(s, "dropped_primary_key_rebuilds_in_full", test_dropped_primary_key_rebuilds_in_full);
 	add_case(s, "dry_run_placeholders_long_names_history",
 	         test_dry_run_placeholders_long_names_history);
+	add_case(s, "script_failures_keep_the_table", test_script_failures_keep_the_table);
+	add_case(s, "probe_file_and_integer_watermark", test_probe_file_and_integer_watermark);
+	add_case(s, "graph_directory_help_and_usage", test_graph_directory_help_and_usage);
 	return run_suite(s);
 }
