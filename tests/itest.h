@@ -22,6 +22,21 @@
 
 static const char *bin, *tmpdir;
 
+/* a recipe's lines for the test servers: connections source and target (from .env), target: target */
+#define TEST_CONNECTIONS \
+	"connections:\n" \
+	"  - name: source\n" \
+	"    socket: ${SOURCE_DB_SOCKET}\n" \
+	"    user: ${SOURCE_DB_USER}\n" \
+	"    password: ${SOURCE_DB_PASSWORD}\n" \
+	"    database: ${SOURCE_DB_NAME}\n" \
+	"  - name: target\n" \
+	"    socket: ${TARGET_DB_SOCKET}\n" \
+	"    user: ${TARGET_DB_USER}\n" \
+	"    password: ${TARGET_DB_PASSWORD}\n" \
+	"    database: ${TARGET_DB_NAME}\n" \
+	"target: target\n"
+
 struct proj {
 	char dir[PATH_MAX];
 	char name[32];
