@@ -267,13 +267,29 @@ struct overlay {
 	bool is_new;
 };
 
+/* a file the checks of an edit may read: under recipes/ or sql/, or the served recipe */
+static bool
+ov_allowed(const char *norm)
+{
+	char *top = web_path_norm(NULL, web_recipe());
+	bool ok = strstarts(norm, "recipes/") || strstarts(norm, "sql/") || strcmp(norm, top) == 0;
+
+	free(top);
+	return ok;
+}
+
 static char *
 ov_read(void *ctx, const char *rel, size_t *len)
 {
 	struct overlay *ov = ctx;
 	char *norm = web_path_norm(NULL, rel), *s;
 
-	if (strcmp(norm, ov->path) == 0) {
+	if (!ov_allowed(norm)) {
+		/* an edited recipe includes or names nothing outside the config files */
+		free(norm);
+		errno = EACCES;
+		return NULL;
+	} else if (strcmp(norm, ov->path) == 0) {
 		s = xstrndup(ov->text, ov->len);
 		if (len)
 			*len = ov->len;
@@ -302,8 +318,13 @@ ov_glob(void *ctx, const char *pattern, char ***paths)
 	if (rc && rc != GLOB_NOMATCH)
 		return -1;
 	*paths = xcalloc((rc ? 0 : g.gl_pathc) + 1, sizeof(**paths));
-	for (size_t i = 0; !rc && i < g.gl_pathc; i++)
-		(*paths)[n++] = xstrdup(g.gl_pathv[i]);
+	for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
+		char *norm = web_path_norm(NULL, g.gl_pathv[i]);
+
+		if (ov_allowed(norm))
+			(*paths)[n++] = xstrdup(g.gl_pathv[i]);
+		free(norm);
+	}
 	if (!rc)
 		globfree(&g);
 	npat = web_path_norm(NULL, pattern);

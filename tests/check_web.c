@@ -1288,6 +1288,18 @@ START_TEST(test_include_stays_inside)
 	free(body);
 	json_decref(j);
 	free(text);
+	/* a file of the project outside recipes/ and sql/ is not read either */
+	write_file(&p, "notes/extra.yml", "targets:\n  - name: leaked_name\n    kind: nonsense\n");
+	text = str_replace(secret_recipe, "targets:\n", "include: [\"../notes/*.yml\"]\ntargets:\n");
+	j = json_pack("{s:s, s:b}", "content", text, "check", 1);
+	body = json_dumps(j, 0);
+	r = post(&s, "/api/files/recipes/clinic.yml", body);
+	ck_assert_msg(!strstr(r.body, "leaked_name") && !strstr(r.body, "nonsense"),
+	              "the include reached notes/: %s", r.body);
+	resp_free(&r);
+	free(body);
+	json_decref(j);
+	free(text);
 	server_stop(&s);
 	proj_free(&p);
 }
