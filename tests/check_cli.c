@@ -320,8 +320,12 @@ START_TEST(test_script_failures_keep_the_table)
 	result_free(&r);
 	/* the script runs but never writes ${this} */
 	write_file(&p, "sql/totals.sql", totals_sql);
-	write_file(&p, "chacc.yml", str_replace(script_recipe, "CALL ledger_totals('${this}')",
-	                                        "DO 1"));
+	{
+		char *text = str_replace(script_recipe, "CALL ledger_totals('${this}')", "DO 1");
+
+		write_file(&p, "chacc.yml", text);
+		free(text);
+	}
 	r = chacc(&p, "build");
 	ck_assert_msg(r.status == 1 && strstr(r.err, "did not create its table (${this})"),
 	              "exit %d: %s", r.status, r.err);
