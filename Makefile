@@ -34,7 +34,9 @@ OBJ = \
 	runner/build_table.o \
 	runner/build_script.o \
 	runner/extract.o \
-	runner/schedule.o \
+	runner/sched.o \
+	runner/sched_pool.o \
+	runner/sched_store.o \
 	runner/log.o \
 	runner/session.o \
 	runner/privs.o \
@@ -57,7 +59,8 @@ UNIT_TESTS = \
 	tests/check_sqlsplit \
 	tests/check_recipe \
 	tests/check_graph \
-	tests/check_plan
+	tests/check_plan \
+	tests/check_sched
 INTEGRATION_TESTS = \
 	tests/check_db \
 	tests/check_build \

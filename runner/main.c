@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "graph.h"
 #include "recipe.h"
+#include "schedule.h"
 #include "session.h"
 #include "util.h"
 
@@ -120,6 +121,7 @@ on_signal(int sig)
 	if (stop)
 		_exit(EXIT_INTERRUPTED);
 	stop = sig;
+	sched_wake();
 }
 
 enum {

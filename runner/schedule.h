@@ -1,4 +1,4 @@
-/* schedule.h: running planned builds on N worker threads (DESIGN §5) */
+/* schedule.h: running planned builds on N worker threads (DESIGN §5; sched.h inside) */
 #ifndef CHACC_SCHEDULE_H
 #define CHACC_SCHEDULE_H
 
@@ -35,5 +35,11 @@ struct sched {
  * start is recorded as skipped. 0 all built, 1 a target failed, 130 interrupted
  */
 int sched_run(struct sched *s, struct plan_item *items, size_t n);
+
+/*
+ * wake every running scheduler of the process to look at its stop flag: call
+ * it after setting one (async-signal-safe: a signal handler may)
+ */
+void sched_wake(void);
 
 #endif

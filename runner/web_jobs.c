@@ -9,6 +9,7 @@
 #include "graph.h"
 #include "log.h"
 #include "recipe.h"
+#include "schedule.h"
 #include "session.h"
 #include "util.h"
 #include "web.h"
@@ -379,6 +380,7 @@ api_run_cancel(struct web_req *rq, struct web_reply *rp)
 		web_error(rp, 409, "run %lld has finished", id);
 	else {
 		atomic_store(&found->stop, 1);
+		sched_wake();
 		web_json(rp, 202, json_pack("{s:I, s:b}", "run_id", (json_int_t)id, "cancelling", 1));
 	}
 	pthread_mutex_unlock(&jobs.mu);
@@ -403,6 +405,7 @@ jobs_cancel(void)
 	jobs.closing = true;
 	for (size_t i = 0; i < jobs.n; i++)
 		jobs.v[i]->stop = 1;
+	sched_wake();
 	pthread_mutex_unlock(&jobs.mu);
 }
 

@@ -1,0 +1,193 @@
+/*
+ * sched_store.c: what the scheduler records and the target locks its
+ * workers take, in the target database: the scheduler's side through the
+ * run's own connection (the history, markers read again, queries killed),
+ * a worker's through its own (the target's lock, its failure marker). The
+ * one place the scheduler touches markers, history and SQL.
+ */
+#include "sched.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "db.h"
+#include "graph.h"
+#include "log.h"
+#include "marker.h"
+#include "plan.h"
+#include "recipe.h"
+#include "util.h"
+
+/* the scheduler's connection, reconnected (with the run's lock) if a server restart took it */
+static struct db *
+main_db(struct sched *s)
+{
+	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main)) {
+		if (db_reconnect(s->main) < 0)
+			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
+			          "cannot reconnect to the target database: %s", db_error(s->main));
+		else if (s->run_lock) {
+			char *q = db_quote(s->main, s->run_lock), *got = NULL;
+
+			db_value(s->main, &got, "SELECT GET_LOCK(%s, 0)", q);
+			free(q);
+			free(got);
+		}
+	}
+	return s->main;
+}
+
+static const char *
+mode_name(const struct sched_task *t)
+{
+	return t->it->full ? "full" : "incremental";
+}
+
+static void
+store_record(void *ctx, const struct sched_task *t, const char *outcome, const char *error)
+{
+	struct sched *s = ctx;
+	const struct plan_item *it = t->it;
+
+	run_target_record(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
+	                  mode_name(t), t->started ? t->started : now_seconds(),
+	                  t->ended ? t->ended : now_seconds(), t->out.rows, t->attempts, outcome,
+	                  error);
+}
+
+static void
+store_unstarted(void *ctx, const struct sched_task *t, const char *error)
+{
+	struct sched *s = ctx;
+
+	run_target_unstarted(main_db(s), s->run_id, t->it->n->t->name, reason_name(t->it->reason),
+	                     mode_name(t), "skipped", error);
+}
+
+static void
+store_refresh(void *ctx, const struct sched_task *t)
+{
+	struct sched *s = ctx;
+	struct node *nd = t->it->n;
+
+	marker_load(main_db(s), s->r->name, nd->t->name, &s->ps->markers[nd->id]);
+}
+
+void
+sched_store_init(struct sched_store *st, struct sched *s)
+{
+	*st = (struct sched_store){
+		.ctx = s, .record = store_record, .unstarted = store_unstarted,
+		.refresh = store_refresh,
+	};
+}
+
+/*
+ * KILL QUERY the statements a running build has on its servers: on the
+ * target through the scheduler's own connection, on an extract's source
+ * through a short connection of its own
+ */
+void
+sched_kill_queries(struct sched *s, const struct target *t, unsigned long tgt_id,
+                   unsigned long src_id)
+{
+	if (tgt_id)
+		db_execf(main_db(s), "KILL QUERY %lu", tgt_id);
+	if (src_id && t->from) {
+		const struct conn *c = recipe_conn(s->r, t->from);
+
+		if (c)
+			db_kill_query(c, src_id);
+	}
+}
+
+static bool
+stopped(const struct sched *s)
+{
+	return s->stop && atomic_load(s->stop);
+}
+
+int
+sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task *t,
+                  const char *hash, const char *seen_built_at, const atomic_bool *timed_out,
+                  char **lockname, bool *skip, char **error, bool *transient)
+{
+	const char *name = t->it->n->t->name;
+	struct marker m = { 0 };
+	bool said = false;
+
+	*skip = false;
+	*lockname = build_lock_name(db_name(tgt), name);
+	for (;;) {
+		char *got = NULL, *q = db_quote(tgt, *lockname);
+		int rc = db_value(tgt, &got, "SELECT GET_LOCK(%s, 1)", q);
+
+		free(q);
+		if (rc < 0) {
+			*error = xasprintf("target '%s': cannot take its lock: %s", name, db_error(tgt));
+			*transient = !stopped(s) && db_error_transient(tgt);
+			return -1;
+		}
+		if (got && strcmp(got, "1") == 0) {
+			free(got);
+			break;
+		}
+		free(got);
+		if (stopped(s) || atomic_load(timed_out)) {
+			*error = xasprintf("target '%s': %s while another runner built it", name,
+			                   stopped(s) ? "interrupted" : "timed out");
+			*transient = false;
+			return -1;
+		}
+		if (!said)
+			log_event(LOG_INFO, "wait", name, s->run_id,
+			          "waiting: another runner is building '%s'", name);
+		said = true;
+	}
+	/* another runner may have built it since we planned */
+	if (marker_load(tgt, s->r->name, name, &m) == 0 && m.present &&
+	    strcmp(m.status, "ok") == 0 && strcmp(m.hash, hash) == 0 &&
+	    strcmp(m.built_at, seen_built_at) > 0 && t->it->reason != REASON_FORCED)
+		*skip = true;
+	marker_release(&m);
+	return 0;
+}
+
+void
+sched_unlock_target(struct db *tgt, const char *lockname)
+{
+	char *q;
+
+	if (!lockname || !tgt)
+		return;
+	q = db_quote(tgt, lockname);
+	db_execf(tgt, "DO RELEASE_LOCK(%s)", q);
+	free(q);
+}
+
+void
+sched_note_building(struct db *tgt, const struct sched *s, const struct sched_task *t)
+{
+	run_target_building(tgt, s->run_id, t->it->n->t->name, reason_name(t->it->reason),
+	                    mode_name(t), t->started, t->attempts);
+}
+
+void
+sched_note_failed(struct db *tgt, const struct sched *s, const struct sched_task *t,
+                  const char *status, const char *error, double seconds)
+{
+	marker_fail(tgt, s->r->name, t->it->n->t->name, s->run_id, status, error, seconds);
+}
+
+void
+sched_rollback(struct db *tgt)
+{
+	db_exec(tgt, "ROLLBACK");
+}
+
+bool
+sched_open_error_transient(const char *err)
+{
+	return !strstr(err, "Access denied") && !strstr(err, "Unknown database");
+}

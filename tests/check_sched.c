@@ -1,0 +1,549 @@
+/*
+ * check_sched.c: the scheduler's state machine on a fake runner, a fake
+ * store and a fake clock: no server, no thread. The fake runner plays each
+ * target's attempts from a script (how long, which error) on the fake clock;
+ * the fake store keeps the markers in memory, as a build would leave them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "graph.h"
+#include "log.h"
+#include "plan.h"
+#include "recipe.h"
+#include "sched.h"
+#include "testutil.h"
+#include "util.h"
+
+#define MAXT 6
+#define MAXTRY 4
+
+/* one attempt of a target, as the fake runner plays it */
+struct play {
+	double secs;             /* how long it runs (0: 1s) */
+	const char *error;       /* NULL: built */
+	bool transient;
+	bool same;               /* built, but changed no row */
+	int kills;               /* aborts it takes to end (0: 1) */
+};
+
+struct running {
+	struct sched_task *t;
+	double end;
+	int kills;
+};
+
+struct world {
+	struct recipe r;
+	struct target t[MAXT];
+	char *needs[MAXT][MAXT];
+	struct graph *g;
+	struct marker m[MAXT];
+	char hashes[MAXT][65];
+	bool pending[MAXT], pending_full[MAXT];
+	signed char probed[MAXT];
+	struct plan_opts opts;
+	struct plan_state ps;
+	struct plan_item items[MAXT];
+	size_t n;
+	struct sched s;
+	atomic_int stop;
+	/* the fakes */
+	double now, stop_at;
+	unsigned ticks;
+	struct play play[MAXT][MAXTRY];
+	struct running run[MAXT];
+	size_t nrun, max_run;
+	int starts[MAXT];
+	double start_at[MAXT][MAXTRY];
+	bool ok[MAXT], same[MAXT];
+	char outcome[MAXT][16];
+	char *error[MAXT];
+	int aborts[MAXT];
+	double abort_at[MAXT][8];
+	enum sched_abort abort_why;
+	char order[64];          /* the targets in the order they started */
+	long waits;
+};
+
+static struct world w;
+
+static size_t
+id_of(const char *name)
+{
+	for (size_t i = 0; i < w.r.ntargets; i++)
+		if (strcmp(w.t[i].name, name) == 0)
+			return i;
+	ck_abort_msg("no target %s", name);
+	return 0;
+}
+
+/* targets a..: needs[i] lists, by letter, what target i needs ("" none) */
+static void
+world(size_t n, const char *const needs[])
+{
+	static const char *names[] = { "a", "b", "c", "d", "e", "f" };
+
+	memset(&w, 0, sizeof(w));
+	log_set_quiet(true);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		w.t[i].name = (char *)names[i];
+		w.t[i].kind = KIND_TABLE;
+		w.t[i].query_sql = (char *)"SELECT 1";
+		for (const char *c = needs[i]; *c; c++)
+			w.needs[i][k++] = (char *)names[*c - 'a'];
+		w.t[i].needs = (struct strlist){ w.needs[i], k };
+	}
+	w.r.name = (char *)"fake";
+	w.r.targets = w.t;
+	w.r.ntargets = n;
+	w.g = graph_new(&w.r);
+	for (size_t i = 0; i < n; i++) {
+		target_hash(&w.r, &w.t[i], w.hashes[i]);
+		w.probed[i] = -2;
+	}
+	w.ps = (struct plan_state){
+		.g = w.g, .markers = w.m, .hashes = w.hashes, .opts = &w.opts,
+		.pending = w.pending, .pending_full = w.pending_full, .probed = w.probed,
+	};
+	w.s = (struct sched){ .ps = &w.ps, .jobs = 1, .stop = &w.stop };
+	w.stop_at = -1;
+}
+
+static void
+tick(char out[TS_LEN])
+{
+	w.ticks++;
+	snprintf(out, TS_LEN, "2026-01-01 00:00:%02u.%06u", (w.ticks / 1000000) % 60, w.ticks % 1000000);
+}
+
+/* what a build leaves in the target database */
+static void
+leave_built(size_t id, bool changed)
+{
+	struct marker *m = &w.m[id];
+	struct node *nd = &w.g->nodes[id];
+	char now[TS_LEN], inputs[TS_LEN] = "";
+
+	for (size_t i = 0; i < nd->nneeds; i++)
+		if (strcmp(w.m[nd->needs[i]->id].changed_at, inputs) > 0)
+			strcpy(inputs, w.m[nd->needs[i]->id].changed_at);
+	tick(now);
+	m->present = m->table_exists = true;
+	strcpy(m->status, "ok");
+	strcpy(m->built_at, now);
+	strcpy(m->inputs_at, inputs);
+	if (changed || !*m->changed_at)
+		strcpy(m->changed_at, now);
+	strcpy(m->full_at, now);
+	strcpy(m->hash, w.hashes[id]);
+}
+
+/* every target built once: what the next run plans from */
+static void
+all_built(void)
+{
+	for (size_t i = 0; i < w.r.ntargets; i++)
+		leave_built(i, true);
+}
+
+static void
+fake_start(void *ctx, struct sched_task *t)
+{
+	size_t id = t->it->n->id;
+	int k = t->attempts - 1 < MAXTRY ? t->attempts - 1 : MAXTRY - 1;
+	struct play *p = &w.play[id][k];
+
+	ck_assert_int_eq(t->attempts, w.starts[id] + 1);
+	w.start_at[id][k] = w.now;
+	w.starts[id]++;
+	strcat(w.order, t->it->n->t->name);
+	w.run[w.nrun++] = (struct running){ t, w.now + (p->secs ? p->secs : 1), p->kills };
+	if (w.nrun > w.max_run)
+		w.max_run = w.nrun;
+}
+
+static struct sched_task *
+fake_wait(void *ctx, double until)
+{
+	size_t first = w.nrun;
+	struct running r;
+	struct play *p;
+	size_t id;
+
+	ck_assert_msg(++w.waits < 100000, "the scheduler does not end");
+	ck_assert_msg(until > w.now || w.nrun > 0, "waits for nothing at %.1f", w.now);
+	for (size_t i = 0; i < w.nrun; i++)
+		if (first == w.nrun || w.run[i].end < w.run[first].end)
+			first = i;
+	if (w.stop_at >= 0 && !w.stop && w.stop_at <= until &&
+	    (first == w.nrun || w.stop_at <= w.run[first].end)) {
+		w.now = w.stop_at;
+		w.stop = 1;
+		return NULL;     /* the stop's wake */
+	}
+	if (first == w.nrun || w.run[first].end > until) {
+		if (until > w.now)
+			w.now = until;
+		return NULL;
+	}
+	r = w.run[first];
+	memmove(&w.run[first], &w.run[first + 1], (w.nrun - first - 1) * sizeof(r));
+	w.nrun--;
+	if (r.end > w.now)
+		w.now = r.end;
+	id = r.t->it->n->id;
+	p = &w.play[id][r.t->attempts - 1 < MAXTRY ? r.t->attempts - 1 : MAXTRY - 1];
+	if (r.kills < 0)
+		r.t->out.error = xstrdup("query killed");
+	else if (p->error) {
+		r.t->out.error = xstrdup(p->error);
+		r.t->out.transient = p->transient;
+	}
+	w.ok[id] = !r.t->out.error;
+	w.same[id] = p->same;
+	r.t->out.rows = 7;
+	return r.t;
+}
+
+static void
+fake_abort(void *ctx, struct sched_task *t, enum sched_abort why)
+{
+	size_t id = t->it->n->id;
+
+	if (w.aborts[id] < 8)
+		w.abort_at[id][w.aborts[id]] = w.now;
+	w.aborts[id]++;
+	w.abort_why = why;
+	for (size_t i = 0; i < w.nrun; i++)
+		if (w.run[i].t == t && --w.run[i].kills <= 0) {
+			w.run[i].kills = -1;      /* killed: it ends now */
+			w.run[i].end = w.now;
+		}
+}
+
+static long long
+fake_moved(void *ctx, const struct sched_task *t)
+{
+	return 0;
+}
+
+static void
+fake_record(void *ctx, const struct sched_task *t, const char *outcome, const char *error)
+{
+	size_t id = t->it->n->id;
+
+	snprintf(w.outcome[id], sizeof(w.outcome[id]), "%s", outcome);
+	free(w.error[id]);
+	w.error[id] = error ? xstrdup(error) : NULL;
+}
+
+static void
+fake_unstarted(void *ctx, const struct sched_task *t, const char *error)
+{
+	fake_record(ctx, t, "skipped", error);
+}
+
+static void
+fake_refresh(void *ctx, const struct sched_task *t)
+{
+	size_t id = t->it->n->id;
+
+	if (w.ok[id])
+		leave_built(id, !w.same[id]);
+	else
+		strcpy(w.m[id].status, "failed");
+}
+
+static double
+fake_now(void *ctx)
+{
+	return w.now;
+}
+
+static double
+fake_wall(void *ctx)
+{
+	return 1e9 + w.now;
+}
+
+/* plan every target, then build what is planned with the fakes */
+static int
+run(void)
+{
+	static const struct sched_runner runner = {
+		.start = fake_start, .wait = fake_wait, .abort = fake_abort, .moved = fake_moved };
+	static const struct sched_store store = {
+		.record = fake_record, .unstarted = fake_unstarted, .refresh = fake_refresh };
+	static const struct sched_clock clock = { .now = fake_now, .wall = fake_wall };
+	struct node **order;
+
+	w.n = graph_order(w.g, NULL, 0, &order);
+	memset(w.pending, 0, sizeof(w.pending));
+	ck_assert_int_ge(plan_all(&w.ps, order, w.n, w.items), 0);
+	free(order);
+	return sched_machine(&w.s, w.items, w.n, &runner, &store, &clock);
+}
+
+static const char *
+outcome(const char *name)
+{
+	return w.outcome[id_of(name)];
+}
+
+static void
+teardown(void)
+{
+	for (size_t i = 0; i < MAXT; i++)
+		free(w.error[i]);
+	graph_free(w.g);
+}
+
+/* a (slow)  b   c needs a   d needs c   e needs b */
+static const char *const chain[] = { "", "", "a", "c", "b" };
+
+START_TEST(test_order_respects_needs)
+{
+	world(5, chain);
+	w.play[0][0].secs = 5;
+	w.s.jobs = 4;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(w.s.built, 5);
+	/* b and e go on while a builds; c waits for a, d for c */
+	ck_assert_str_eq(w.order, "abecd");
+	ck_assert_double_eq(w.start_at[id_of("e")][0], 1);
+	ck_assert_double_eq(w.start_at[id_of("c")][0], 5);
+	ck_assert_double_eq(w.start_at[id_of("d")][0], 6);
+	ck_assert_str_eq(outcome("d"), "built");
+	teardown();
+}
+END_TEST
+
+START_TEST(test_jobs_limit_concurrent_starts)
+{
+	static const char *const flat[] = { "", "", "", "", "", "" };
+
+	world(6, flat);
+	w.s.jobs = 2;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_uint_eq(w.max_run, 2);
+	ck_assert_double_eq(w.now, 3);
+	teardown();
+	world(6, flat);
+	w.s.jobs = 4;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_uint_eq(w.max_run, 4);
+	ck_assert_double_eq(w.now, 2);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_keep_going_skips_only_dependents)
+{
+	world(5, chain);
+	w.play[0][0].error = "target 'a': syntax error";
+	w.s.keep_going = true;
+	ck_assert_int_eq(run(), 1);
+	ck_assert_str_eq(outcome("a"), "failed");
+	ck_assert_str_eq(w.error[0], "target 'a': syntax error");
+	ck_assert_str_eq(outcome("b"), "built");
+	ck_assert_str_eq(outcome("e"), "built");
+	ck_assert_str_eq(outcome("c"), "skipped");
+	ck_assert_str_eq(outcome("d"), "skipped");
+	ck_assert_int_eq(w.starts[id_of("c")] + w.starts[id_of("d")], 0);
+	ck_assert_int_eq(w.s.failed, 1);
+	ck_assert_int_eq(w.s.skipped, 2);
+	ck_assert_int_eq(w.s.built, 2);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_failure_stops_new_starts)
+{
+	world(5, chain);
+	w.s.jobs = 2;
+	w.play[0][0].error = "target 'a': syntax error";
+	w.play[1][0].secs = 3;
+	ck_assert_int_eq(run(), 1);
+	/* b, started before a failed, ends; nothing starts after */
+	ck_assert_str_eq(w.order, "ab");
+	ck_assert_str_eq(outcome("b"), "built");
+	ck_assert_str_eq(outcome("e"), "skipped");
+	ck_assert_str_eq(outcome("c"), "skipped");
+	ck_assert_int_eq(w.s.failed, 1);
+	ck_assert_int_eq(w.s.skipped, 3);
+	teardown();
+}
+END_TEST
+
+/* a's definition changed; c and d are planned only because a will be built */
+static void
+restat_world(bool a_changes)
+{
+	world(5, chain);
+	all_built();
+	strcpy(w.m[0].hash, "old");
+	w.play[0][0].same = !a_changes;
+}
+
+START_TEST(test_restat_prunes_dependents)
+{
+	restat_world(false);
+	ck_assert_int_eq(run(), 0);
+	ck_assert_str_eq(w.order, "a");
+	ck_assert_str_eq(outcome("c"), "pruned");
+	ck_assert_str_eq(outcome("d"), "pruned");
+	ck_assert_int_eq(w.s.pruned, 2);
+	ck_assert_int_eq(w.s.built, 1);
+	teardown();
+	restat_world(true);
+	ck_assert_int_eq(run(), 0);
+	ck_assert_str_eq(w.order, "acd");
+	ck_assert_int_eq(w.s.pruned, 0);
+	ck_assert_int_eq(w.s.built, 3);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_retry_honours_delay)
+{
+	static const char *const one[] = { "" };
+
+	world(1, one);
+	w.t[0].retries = 3;
+	w.t[0].retry_delay = 10;
+	for (int i = 0; i < 2; i++)
+		w.play[0][i] = (struct play){ .error = "lost connection", .transient = true };
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(w.starts[0], 3);
+	/* 1s each; then 10s, then 20s: the delay doubles */
+	ck_assert_double_eq(w.start_at[0][1], 11);
+	ck_assert_double_eq(w.start_at[0][2], 32);
+	ck_assert_str_eq(outcome("a"), "built");
+	ck_assert_int_eq(w.s.built, 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_retry_gives_up)
+{
+	static const char *const one[] = { "", "a" };
+
+	world(2, one);
+	w.t[0].retries = 2;
+	w.t[0].retry_delay = 1;
+	for (int i = 0; i < MAXTRY; i++)
+		w.play[0][i] = (struct play){ .error = "lost connection", .transient = true };
+	ck_assert_int_eq(run(), 1);
+	ck_assert_int_eq(w.starts[0], 3);
+	ck_assert_str_eq(outcome("a"), "failed");
+	ck_assert_str_eq(outcome("b"), "skipped");
+	teardown();
+	/* an error that cannot pass is not retried */
+	world(2, one);
+	w.t[0].retries = 2;
+	w.play[0][0].error = "syntax error";
+	ck_assert_int_eq(run(), 1);
+	ck_assert_int_eq(w.starts[0], 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_timeout_aborts_the_task)
+{
+	static const char *const two[] = { "", "a" };
+
+	world(2, two);
+	w.t[0].timeout = 5;
+	w.t[0].retries = 3;
+	w.play[0][0].secs = 100;
+	ck_assert_int_eq(run(), 1);
+	ck_assert_int_eq(w.aborts[0], 1);
+	ck_assert_double_eq(w.abort_at[0][0], 5);
+	ck_assert_int_eq(w.abort_why, SCHED_TIMEOUT);
+	ck_assert_int_eq(w.starts[0], 1);   /* a killed build is not retried */
+	ck_assert_str_eq(outcome("a"), "failed");
+	ck_assert_msg(strstr(w.error[0], "timed out after 5s"), "%s", w.error[0]);
+	ck_assert_str_eq(outcome("b"), "skipped");
+	ck_assert_double_lt(w.now, 6);
+	teardown();
+}
+END_TEST
+
+/* a (slow)  b   c needs a   d needs c   e needs b   f */
+static const char *const chain6[] = { "", "", "a", "c", "b", "" };
+
+START_TEST(test_interrupt_mid_run)
+{
+	world(6, chain6);
+	w.s.jobs = 2;
+	w.play[0][0] = (struct play){ .secs = 10, .kills = 3 };
+	w.play[1][0].secs = 4;
+	w.stop_at = 3;
+	ck_assert_int_eq(run(), 130);
+	ck_assert_str_eq(w.order, "ab");
+	/* killed at the stop, and again every 0.2s while it runs */
+	ck_assert_int_eq(w.aborts[id_of("b")], 1);
+	ck_assert_int_eq(w.aborts[id_of("a")], 3);
+	ck_assert_double_eq(w.abort_at[0][0], 3);
+	ck_assert_double_eq_tol(w.abort_at[0][1], 3.2, 1e-9);
+	ck_assert_double_eq_tol(w.abort_at[0][2], 3.4, 1e-9);
+	ck_assert_int_eq(w.abort_why, SCHED_STOP);
+	ck_assert_str_eq(outcome("a"), "interrupted");
+	ck_assert_str_eq(outcome("b"), "interrupted");
+	ck_assert_str_eq(outcome("c"), "skipped");
+	ck_assert_str_eq(outcome("d"), "skipped");
+	ck_assert_str_eq(outcome("e"), "skipped");
+	ck_assert_str_eq(outcome("f"), "skipped");
+	ck_assert_str_eq(w.error[id_of("f")], "not started: the run was interrupted");
+	ck_assert_int_eq(w.s.interrupted, 2);
+	ck_assert_int_eq(w.s.skipped, 4);
+	ck_assert_int_eq(w.s.failed, 0);
+	ck_assert_double_lt(w.now, 3.5);
+	teardown();
+}
+END_TEST
+
+/* a stop while a target waits to retry: it is not started again */
+START_TEST(test_interrupt_while_retrying)
+{
+	world(6, chain6);
+	w.t[0].retries = 3;
+	w.t[0].retry_delay = 10;
+	w.play[0][0] = (struct play){ .error = "lost connection", .transient = true };
+	w.stop_at = 4;
+	ck_assert_int_eq(run(), 130);
+	ck_assert_int_eq(w.starts[0], 1);
+	ck_assert_str_eq(outcome("a"), "interrupted");
+	ck_assert_double_lt(w.now, 5);
+	teardown();
+}
+END_TEST
+
+static Suite *
+sched_suite(void)
+{
+	Suite *s = suite_create("sched");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_order_respects_needs);
+	tcase_add_test(tc, test_jobs_limit_concurrent_starts);
+	tcase_add_test(tc, test_keep_going_skips_only_dependents);
+	tcase_add_test(tc, test_failure_stops_new_starts);
+	tcase_add_test(tc, test_restat_prunes_dependents);
+	tcase_add_test(tc, test_retry_honours_delay);
+	tcase_add_test(tc, test_retry_gives_up);
+	tcase_add_test(tc, test_timeout_aborts_the_task);
+	tcase_add_test(tc, test_interrupt_mid_run);
+	tcase_add_test(tc, test_interrupt_while_retrying);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(sched_suite());
+}
