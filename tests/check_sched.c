@@ -25,6 +25,7 @@ struct play {
 	bool transient;
 	bool same;               /* built, but changed no row */
 	int kills;               /* aborts it takes to end (0: 1) */
+	bool other;              /* another runner built it while this one waited */
 };
 
 struct running {
@@ -202,6 +203,7 @@ fake_wait(void *ctx, double until)
 		r.t->out.error = xstrdup(p->error);
 		r.t->out.transient = p->transient;
 	}
+	r.t->out.other_runner = p->other && !r.t->out.error;
 	w.ok[id] = !r.t->out.error;
 	w.same[id] = p->same;
 	r.t->out.rows = 7;
@@ -522,6 +524,20 @@ START_TEST(test_interrupt_while_retrying)
 }
 END_TEST
 
+/* what another runner built meanwhile counts as up to date, and its users go on */
+START_TEST(test_other_runner_counts_up_to_date)
+{
+	world(5, chain);
+	w.play[0][0].other = true;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_str_eq(outcome("a"), "up to date");
+	ck_assert_str_eq(outcome("c"), "built");
+	ck_assert_int_eq(w.s.uptodate, 1);
+	ck_assert_int_eq(w.s.built, 4);
+	teardown();
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -538,6 +554,7 @@ sched_suite(void)
 	tcase_add_test(tc, test_timeout_aborts_the_task);
 	tcase_add_test(tc, test_interrupt_mid_run);
 	tcase_add_test(tc, test_interrupt_while_retrying);
+	tcase_add_test(tc, test_other_runner_counts_up_to_date);
 	suite_add_tcase(s, tc);
 	return s;
 }
