@@ -1,5 +1,5 @@
 /*
- * sched.c: the scheduler as a state machine (see sched.h). Each planned
+ * sched.c: the scheduler as a state machine (see sched_impl.h). Each planned
  * target counts once the needs it waits for; at zero it joins the ready
  * queue, ordered by build order; a finished target counts its users down.
  * The loop starts what is ready while fewer than -j are active, then waits
@@ -7,7 +7,7 @@
  * timeout, the progress line, or a stop's next round of kills. A stop
  * wakes the runner's wait.
  */
-#include "sched.h"
+#include "sched_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

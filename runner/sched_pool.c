@@ -1,5 +1,5 @@
 /*
- * sched_pool.c: the real runner of the scheduler (sched.h): worker threads
+ * sched_pool.c: the real runner of the scheduler (sched_impl.h): worker threads
  * that build with their own connections. A task is the scheduler's but
  * while a worker runs it: the pool's lock hands it over (queue) and back
  * (finished), and a byte in the scheduler's pipe wakes it. Across that line
@@ -8,7 +8,7 @@
  * own connection.
  */
 #include "schedule.h"
-#include "sched.h"
+#include "sched_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * a worker's through its own (the target's lock, its failure marker). The
  * one place the scheduler touches markers, history and SQL.
  */
-#include "sched.h"
+#include "sched_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

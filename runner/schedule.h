@@ -1,4 +1,4 @@
-/* schedule.h: running planned builds on N worker threads (DESIGN §5; sched.h inside) */
+/* schedule.h: running planned builds on N worker threads (DESIGN §5; sched_impl.h inside) */
 #ifndef CHACC_SCHEDULE_H
 #define CHACC_SCHEDULE_H
 

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "plan.h"
 #include "recipe.h"
-#include "sched.h"
+#include "sched_impl.h"
 #include "testutil.h"
 #include "util.h"
 

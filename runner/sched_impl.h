@@ -1,5 +1,5 @@
 /*
- * sched.h: the scheduler as a state machine (sched.c), like ninja's Builder
+ * sched_impl.h: the scheduler as a state machine (sched.c), like ninja's Builder
  * over its CommandRunner. It owns the graph of one run and knows no
  * database and no thread: a runner builds its tasks (sched_pool.c: worker
  * threads; a fake in tests/check_sched.c), a store records what happened
@@ -8,8 +8,8 @@
  * writes a task, but for what a runner reads of a task it was given (the
  * fields above `out`) and writes into its `out` before giving it back.
  */
-#ifndef CHACC_SCHED_H
-#define CHACC_SCHED_H
+#ifndef CHACC_SCHED_IMPL_H
+#define CHACC_SCHED_IMPL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
