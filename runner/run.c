@@ -14,7 +14,6 @@
 #include "graph.h"
 #include "log.h"
 #include "marker.h"
-#include "privs.h"
 #include "recipe.h"
 #include "report.h"
 #include "schedule.h"
@@ -408,7 +407,7 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	for (size_t i = 0; i < n; i++)
 		if (items[i].reason != REASON_NONE && items[i].n->t->kind == KIND_SCRIPT)
 			routines = true;
-	if (privs_check(s.conns.tgt, routines, &err) < 0) {
+	if (db_check_privileges(s.conns.tgt, routines, &err) < 0) {
 		warn("%s", err);
 		rc = EXIT_FAILED;
 		goto out;
