@@ -989,6 +989,51 @@ START_TEST(test_table_ops)
 }
 END_TEST
 
+START_TEST(test_shapes_and_use)
+{
+	struct db *d = tgt_db(NULL);
+	char *name = small_table(d, "shape", "t", "(1, 'one')"), *other = fresh_db(d, "other"), *v;
+	struct db_names qc = { 0 }, key = { 0 }, ix[2];
+	char *k1[] = { "v" }, *k2[] = { "v", "n" };
+
+	/* a table shaped like a query's result, keyed and indexed afterwards */
+	ck_assert_int_eq(db_result_columns(d, "SELECT id AS n, v FROM t", &qc), 0);
+	ck_assert_uint_eq(qc.n, 2);
+	ck_assert_str_eq(qc.v[0], "n");
+	ck_assert_int_eq(db_create_from_query(d, "q", "SELECT id AS n, v FROM t"), 0);
+	ck_assert_int_eq(db_count_rows(d, "q"), 0);
+	v = db_primary_key(d, "q");
+	ck_assert_str_eq(v, "");
+	free(v);
+	key.v = qc.v;
+	key.n = 1;
+	ck_assert_int_eq(db_add_primary_key(d, "q", &key), 0);
+	v = db_primary_key(d, "q");
+	ck_assert_str_eq(v, "n");
+	free(v);
+	ix[0] = (struct db_names){ k1, 1 };
+	ix[1] = (struct db_names){ k2, 2 };
+	ck_assert_msg(db_add_indexes(d, "q", ix, 2) == 0, "%s", db_error(d));
+	assert_value(d, "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics"
+	                " WHERE table_schema = DATABASE() AND table_name = 'q'", "3");
+
+	/* the default database changes, and a name that is not there is refused */
+	ck_assert_int_eq(db_use(d, other), 0);
+	ck_assert(!db_table_exists(d, "t"));
+	ck_assert_int_eq(db_use(d, name), 0);
+	ck_assert(db_table_exists(d, "t"));
+	ck_assert_int_eq(db_use(d, "chk_no_such_db"), -1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_ACCESS);
+
+	db_names_release(&qc);
+	db_execf(d, "DROP DATABASE `%s`", name);
+	db_execf(d, "DROP DATABASE `%s`", other);
+	free(name);
+	free(other);
+	db_close(d);
+}
+END_TEST
+
 START_TEST(test_upsert_and_stamps)
 {
 	struct db *d = tgt_db(NULL);
@@ -1163,6 +1208,7 @@ db_suite(void)
 	tcase_add_test(tc, test_copy_failures);
 	tcase_add_test(tc, test_engine_lookup);
 	tcase_add_test(tc, test_table_ops);
+	tcase_add_test(tc, test_shapes_and_use);
 	tcase_add_test(tc, test_upsert_and_stamps);
 	tcase_add_test(tc, test_deletes_logged);
 	tcase_add_test(tc, test_locks_and_clock);
