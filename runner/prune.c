@@ -383,7 +383,7 @@ cmd_prune(struct opts *o)
 		return EXIT_USAGE;
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
-	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
+	    (!o->dry_run && (rc = exit_code(session_upgrade(&s))) != EXIT_OK))
 		goto out;
 	p.d = s.conns.tgt;
 	if (db_value(p.d, &p.cutoff, "SELECT DATE_FORMAT(NOW() - INTERVAL %lld SECOND,"
