@@ -18,6 +18,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 OBJ = \
 	runner/util.o \
+	runner/diag.o \
 	runner/sqlsplit.o \
 	runner/env.o \
 	runner/recipe.o \
@@ -25,21 +26,26 @@ OBJ = \
 	runner/recipe_walk.o \
 	runner/recipe_files.o \
 	runner/recipe_check.o \
+	runner/db.o \
 	runner/db_mariadb.o \
+	runner/db_mariadb_copy.o \
+	runner/db_mariadb_table.o \
+	runner/db_mariadb_privs.o \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
 	runner/schema.o \
-	runner/build.o \
+	runner/build_conns.o \
+	runner/build_ops.o \
 	runner/build_table.o \
 	runner/build_script.o \
-	runner/extract.o \
+	runner/build_extract.o \
+	runner/build.o \
 	runner/sched.o \
 	runner/sched_pool.o \
 	runner/sched_store.o \
 	runner/log.o \
 	runner/session.o \
-	runner/privs.o \
 	runner/vcs.o \
 	runner/vcs_diff.o \
 	runner/vcs_review.o \
@@ -78,7 +84,7 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Irunner \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$$(pkg-config --cflags libcyaml yaml-0.1)
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
-FUZZ_SRC = runner/util.c runner/env.c runner/sqlsplit.c runner/recipe.c \
+FUZZ_SRC = runner/util.c runner/diag.c runner/env.c runner/sqlsplit.c runner/recipe.c \
 	runner/recipe_yaml.c runner/recipe_walk.c runner/recipe_files.c runner/recipe_check.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 

@@ -34,16 +34,16 @@ leftovers_find(struct db *d, const char *recipe, const char *name, bool deletes,
                struct leftovers *l)
 {
 	char *qr = db_quote(d, recipe), *qt = db_quote(d, name), *sql;
-	char *shadow = shadow_name(name), *old = old_name(name);
+	char *shadow = build_shadow_name(name), *old = build_old_name(name);
 	long long n = 0;
 	int rc = 0;
 
 	memset(l, 0, sizeof(*l));
 	l->name = xstrdup(name);
-	l->table = table_exists(d, name);
-	if (table_exists(d, shadow))
+	l->table = db_table_exists(d, name);
+	if (db_table_exists(d, shadow))
 		l->shadow = xstrdup(shadow);
-	if (table_exists(d, old))
+	if (db_table_exists(d, old))
 		l->old = xstrdup(old);
 	sql = xasprintf("SELECT COUNT(*) FROM etl_metadata WHERE recipe = %s AND target = %s", qr, qt);
 	rc |= count(d, &n, sql);
@@ -122,14 +122,14 @@ leftovers_drop(struct db *d, const char *recipe, const struct leftovers *l, char
 		goto out;
 	}
 	if (l->table && !l->keep_table) {
-		char *id = db_ident(l->name);
+		char *id = db_ident(d, l->name);
 
 		buf_addf(&drop, ", %s", id);
 		free(id);
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *name = i ? l->old : l->shadow;
-		char *id = name ? db_ident(name) : NULL;
+		char *id = name ? db_ident(d, name) : NULL;
 
 		if (id)
 			buf_addf(&drop, ", %s", id);
@@ -383,7 +383,7 @@ cmd_prune(struct opts *o)
 		return EXIT_USAGE;
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
-	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
+	    (!o->dry_run && (rc = exit_code(session_upgrade(&s))) != EXIT_OK))
 		goto out;
 	p.d = s.conns.tgt;
 	if (db_value(p.d, &p.cutoff, "SELECT DATE_FORMAT(NOW() - INTERVAL %lld SECOND,"

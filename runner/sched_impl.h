@@ -121,7 +121,5 @@ void sched_note_failed(struct db *tgt, const struct sched *s, const struct sched
                        const char *status, const char *error, double seconds);
 /* roll back what a killed build left open */
 void sched_rollback(struct db *tgt);
-/* whether a connection error (conns_open's) can pass on retry */
-bool sched_open_error_transient(const char *err);
 
 #endif

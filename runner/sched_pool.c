@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "db.h"
 #include "graph.h"
 #include "log.h"
 #include "plan.h"
@@ -29,7 +30,8 @@
 /* a task's worker side, by node id */
 struct slot {
 	struct sched_task *t;
-	struct build_job job;
+	struct build_req req;
+	struct build_res res;
 	char hash[65];
 	char inputs_at[TS_LEN];
 	char prev_inputs_at[TS_LEN];
@@ -162,7 +164,7 @@ slot_of(struct pool *p, const struct sched_task *t)
 	return &p->slots[t->it->n->id];
 }
 
-/* connect, lock and build: the job's error says what failed */
+/* connect, lock and build: the result's error says what failed */
 static bool
 build_locked(struct pool *p, struct conns *c, struct slot *sl, char **lockname)
 {
@@ -172,20 +174,20 @@ build_locked(struct pool *p, struct conns *c, struct slot *sl, char **lockname)
 	bool skip = false;
 
 	if (!c->tgt && conns_open(c, s->r, &err) < 0) {
-		sl->job.error = xasprintf("target '%s': %s", tg->name, err);
-		sl->job.transient = sched_open_error_transient(err);
+		sl->res.error = xasprintf("target '%s': %s", tg->name, err);
+		sl->res.transient = c->why != DB_ERR_ACCESS;
 		free(err);
 		return false;
 	}
 	if (sched_lock_target(c->tgt, s, sl->t, sl->hash, sl->seen_built_at, &sl->timed_out,
-	                      lockname, &skip, &sl->job.error, &sl->job.transient) < 0)
+	                      lockname, &skip, &sl->res.error, &sl->res.transient) < 0)
 		return false;
 	if (skip) {
 		sl->t->out.other_runner = true;
 		return true;
 	}
 	sched_note_building(c->tgt, s, sl->t);
-	build_run(c, &sl->job);
+	build_run(c, &sl->req, &sl->res);
 	return true;
 }
 
@@ -207,36 +209,36 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 	/* a KILL QUERY of this build still on its way would hit the statements below */
 	pthread_mutex_lock(&sl->kill_mu);
 	pthread_mutex_unlock(&sl->kill_mu);
-	if (sl->job.error && c->tgt)
+	if (sl->res.error && c->tgt)
 		sched_rollback(c->tgt);  /* in case a kill cut the build's own rollback */
-	retry = sl->job.error && sl->job.transient && !sl->job.killed &&
+	retry = sl->res.error && sl->res.transient && !sl->res.killed &&
 	        !atomic_load(&sl->timed_out) && !stopped(s);
 	/*
 	 * a build that fails for good says so in its marker: only the runner
 	 * that holds the target's lock writes it, and not over a table that is
 	 * not this recipe's
 	 */
-	if (sl->job.error && locked && !sl->job.foreign && (!retry || t->last_try)) {
+	if (sl->res.error && locked && !sl->res.foreign && (!retry || t->last_try)) {
 		const char *status = stopped(s) ? "interrupted" : "failed";
 
 		if (atomic_load(&sl->timed_out)) {
-			free(sl->job.error);
-			sl->job.error = xasprintf("target '%s': timed out after %.0fs", tg->name,
+			free(sl->res.error);
+			sl->res.error = xasprintf("target '%s': timed out after %.0fs", tg->name,
 			                          tg->timeout);
 			status = "failed";
 		}
-		sched_note_failed(c->tgt, s, t, status, sl->job.error, mono_seconds() - t->started_mono);
+		sched_note_failed(c->tgt, s, t, status, sl->res.error, mono_seconds() - t->started_mono);
 	}
 	if (c->tgt)
 		sched_unlock_target(c->tgt, lockname);
 	free(lockname);
 	if (retry)
 		conns_close(c);  /* the next attempt connects again */
-	t->out.error = sl->job.error;
-	sl->job.error = NULL;
+	t->out.error = sl->res.error;
+	sl->res.error = NULL;
 	t->out.transient = retry;
-	t->out.rows = sl->job.rows;
-	t->out.changed = sl->job.changed;
+	t->out.rows = sl->res.rows;
+	t->out.changed = sl->res.changed;
 }
 
 static void *
@@ -291,9 +293,9 @@ newest_input(struct plan_state *ps, struct node *n, char out[TS_LEN])
 	}
 }
 
-/* the build job of an attempt, from the plan and the markers as the scheduler has them */
+/* the build request of an attempt, from the plan and the markers as the scheduler has them */
 static void
-job_fill(struct pool *p, struct slot *sl)
+req_fill(struct pool *p, struct slot *sl)
 {
 	struct sched *s = p->s;
 	struct plan_state *ps = s->ps;
@@ -307,8 +309,9 @@ job_fill(struct pool *p, struct slot *sl)
 	snprintf(sl->seen_built_at, TS_LEN, "%s", m->built_at);
 	free(sl->watermark);
 	sl->watermark = m->watermark ? xstrdup(m->watermark) : NULL;
-	free(sl->job.error);
-	sl->job = (struct build_job){
+	free(sl->res.error);
+	sl->res = (struct build_res){ 0 };
+	sl->req = (struct build_req){
 		.recipe = s->r->name, .t = nd->t, .reason = sl->t->it->reason, .full = sl->t->it->full,
 		.hash = sl->hash, .inputs_at = sl->inputs_at, .prev_inputs_at = sl->prev_inputs_at,
 		.since = s->since, .watermark = sl->watermark, .stop = s->stop, .run_id = s->run_id,
@@ -329,7 +332,7 @@ pool_start(void *ctx, struct sched_task *t)
 	sl->t = t;
 	if (t->attempts == 1)
 		atomic_store(&sl->timed_out, false);
-	job_fill(p, sl);
+	req_fill(p, sl);
 	pthread_mutex_lock(&p->mu);
 	push(&p->queue, sl);
 	pthread_cond_signal(&p->work);
@@ -366,15 +369,15 @@ pool_abort(void *ctx, struct sched_task *t, enum sched_abort why)
 	if (why == SCHED_TIMEOUT)
 		atomic_store(&sl->timed_out, true);
 	pthread_mutex_lock(&sl->kill_mu);
-	sched_kill_queries(p->s, t->it->n->t, atomic_load(&sl->job.query_id[0]),
-	                   atomic_load(&sl->job.query_id[1]));
+	sched_kill_queries(p->s, t->it->n->t, atomic_load(&sl->res.live.query_id[0]),
+	                   atomic_load(&sl->res.live.query_id[1]));
 	pthread_mutex_unlock(&sl->kill_mu);
 }
 
 static long long
 pool_moved(void *ctx, const struct sched_task *t)
 {
-	return atomic_load(&slot_of(ctx, t)->job.moved);
+	return atomic_load(&slot_of(ctx, t)->res.live.moved);
 }
 
 static double
@@ -399,7 +402,7 @@ pool_close(struct pool *p, pthread_t *threads, size_t nthreads)
 	for (size_t i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	for (size_t i = 0; i < p->nslots; i++) {
-		free(p->slots[i].job.error);
+		free(p->slots[i].res.error);
 		free(p->slots[i].watermark);
 		pthread_mutex_destroy(&p->slots[i].kill_mu);
 	}

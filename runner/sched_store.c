@@ -23,17 +23,12 @@
 static struct db *
 main_db(struct sched *s)
 {
-	if (db_exec(s->main, "DO 1") < 0 && db_error_transient(s->main)) {
+	if (db_exec(s->main, "SELECT 1") < 0 && db_error_transient(s->main)) {
 		if (db_reconnect(s->main) < 0)
 			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
 			          "cannot reconnect to the target database: %s", db_error(s->main));
-		else if (s->run_lock) {
-			char *q = db_quote(s->main, s->run_lock), *got = NULL;
-
-			db_value(s->main, &got, "SELECT GET_LOCK(%s, 0)", q);
-			free(q);
-			free(got);
-		}
+		else if (s->run_lock)
+			db_lock(s->main, s->run_lock, 0);
 	}
 	return s->main;
 }
@@ -93,12 +88,15 @@ sched_kill_queries(struct sched *s, const struct target *t, unsigned long tgt_id
                    unsigned long src_id)
 {
 	if (tgt_id)
-		db_execf(main_db(s), "KILL QUERY %lu", tgt_id);
+		db_kill(main_db(s), tgt_id);
 	if (src_id && t->from) {
 		const struct conn *c = recipe_conn(s->r, t->from);
 
-		if (c)
-			db_kill_query(c, src_id);
+		if (c) {
+			struct db_params dp = conns_params(c);
+
+			db_kill_query(&dp, src_id);
+		}
 	}
 }
 
@@ -120,20 +118,15 @@ sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task
 	*skip = false;
 	*lockname = build_lock_name(db_name(tgt), name);
 	for (;;) {
-		char *got = NULL, *q = db_quote(tgt, *lockname);
-		int rc = db_value(tgt, &got, "SELECT GET_LOCK(%s, 1)", q);
+		int rc = db_lock(tgt, *lockname, 1);
 
-		free(q);
 		if (rc < 0) {
 			*error = xasprintf("target '%s': cannot take its lock: %s", name, db_error(tgt));
 			*transient = !stopped(s) && db_error_transient(tgt);
 			return -1;
 		}
-		if (got && strcmp(got, "1") == 0) {
-			free(got);
+		if (rc == 1)
 			break;
-		}
-		free(got);
 		if (stopped(s) || atomic_load(timed_out)) {
 			*error = xasprintf("target '%s': %s while another runner built it", name,
 			                   stopped(s) ? "interrupted" : "timed out");
@@ -157,13 +150,8 @@ sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task
 void
 sched_unlock_target(struct db *tgt, const char *lockname)
 {
-	char *q;
-
-	if (!lockname || !tgt)
-		return;
-	q = db_quote(tgt, lockname);
-	db_execf(tgt, "DO RELEASE_LOCK(%s)", q);
-	free(q);
+	if (lockname && tgt)
+		db_unlock(tgt, lockname);
 }
 
 void
@@ -183,11 +171,5 @@ sched_note_failed(struct db *tgt, const struct sched *s, const struct sched_task
 void
 sched_rollback(struct db *tgt)
 {
-	db_exec(tgt, "ROLLBACK");
-}
-
-bool
-sched_open_error_transient(const char *err)
-{
-	return !strstr(err, "Access denied") && !strstr(err, "Unknown database");
+	db_rollback(tgt);
 }
