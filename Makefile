@@ -29,7 +29,11 @@ OBJ = \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
-	runner/schema.o \
+	runner/store.o \
+	runner/store_mariadb.o \
+	runner/store_mariadb_runs.o \
+	runner/store_mariadb_history.o \
+	runner/store_mariadb_schema.o \
 	runner/build.o \
 	runner/build_table.o \
 	runner/build_script.o \
@@ -43,7 +47,8 @@ OBJ = \
 	runner/vcs_review.o \
 	runner/vcs_tree.o \
 	runner/vcs_propose.o
-CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o
+CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o \
+	runner/cmd_status.o runner/cmd_history.o runner/cmd_clean.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
 	runner/web_review.o runner/cmd_serve.o web/assets.o \
 	runner/web_conn.o runner/web_events.o runner/web_scrub.o

@@ -14,6 +14,7 @@
 #include "marker.h"
 #include "recipe.h"
 #include "sqlsplit.h"
+#include "store.h"
 #include "util.h"
 
 /* does the hook value "point[:target]" name this point of this target? */
@@ -72,6 +73,7 @@ conns_open(struct conns *c, const struct recipe *r, char **err)
 		c->tgt = NULL;
 		return -1;
 	}
+	c->store = store_open(c->tgt, r->name);
 	return 0;
 }
 
@@ -103,6 +105,8 @@ conns_close(struct conns *c)
 			db_close(c->src[i]);
 	free(c->src);
 	c->src = NULL;
+	store_close(c->store);
+	c->store = NULL;
 	db_close(c->tgt);
 	c->tgt = NULL;
 }
@@ -129,17 +133,6 @@ char *
 old_name(const char *table)
 {
 	return derived_name("_chacc_old_", table);
-}
-
-char *
-build_lock_name(const char *database, const char *target)
-{
-	char *s = xasprintf("%s.%s", database, target);
-	char hex[65];
-
-	sha256_hex(s, strlen(s), hex);
-	free(s);
-	return xasprintf("chacc/%.40s", hex);
 }
 
 char *
@@ -229,23 +222,6 @@ job_publish(struct build_job *job, int slot, struct db *d)
 	atomic_store(&job->query_id[slot], d ? db_thread_id(d) : 0);
 }
 
-/* the recipe whose marker names table, "" when there is none; NULL on error */
-static char *
-marker_owner(struct db *d, const char *recipe, const char *table)
-{
-	char *qr = db_quote(d, recipe), *qt = db_quote(d, table), *who = NULL;
-	int rc;
-
-	/* this recipe's marker first, then any other's */
-	rc = db_value(d, &who, "SELECT recipe FROM etl_metadata WHERE target = %s"
-	              " ORDER BY recipe = %s DESC, recipe LIMIT 1", qt, qr);
-	free(qr);
-	free(qt);
-	if (rc < 0)
-		return NULL;
-	return who ? who : xstrdup("");
-}
-
 /*
  * a table chacc did not make (no marker of this recipe) is never replaced:
  * 0 when the target's table is absent or this recipe's, else -1 naming it
@@ -259,7 +235,7 @@ check_owned(struct conns *c, struct build_job *job)
 
 	if (!table_exists(c->tgt, t->name))
 		return 0;
-	if (!(who = marker_owner(c->tgt, job->recipe, t->name)))
+	if (!(who = store_marker_owner(c->store, t->name)))
 		return fail(job, c->tgt, "target '%s': cannot read its marker", t->name);
 	job->foreign = strcmp(who, job->recipe) != 0;
 	if (job->foreign && *who)
@@ -334,6 +310,7 @@ build_run(struct conns *c, struct build_job *job)
 	free(job->error);
 	job->error = NULL;
 	job->transient = job->killed = job->foreign = false;
+	job->store = c->store;
 	job_publish(job, 0, c->tgt);
 	job_publish(job, 1, NULL);
 	if (check_owned(c, job) < 0 || check_key(c, job) < 0) {
@@ -346,7 +323,7 @@ build_run(struct conns *c, struct build_job *job)
 	 * an incremental extract or table commits data and marker together
 	 */
 	if ((job->full || job->t->kind == KIND_SCRIPT) &&
-	    marker_begin(c->tgt, job->recipe, job->t->name, job->run_id) < 0) {
+	    store_marker_begin(c->store, job->t->name, job->run_id) < 0) {
 		job_publish(job, 0, NULL);
 		return fail(job, c->tgt, "target '%s': cannot record the build", job->t->name);
 	}

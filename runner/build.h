@@ -10,6 +10,7 @@
 
 struct db;
 struct recipe;
+struct store;
 struct target;
 struct marker;
 struct strlist;
@@ -18,6 +19,7 @@ struct strlist;
 struct conns {
 	const struct recipe *r;
 	struct db *tgt;
+	struct store *store;     /* the recipe's store on tgt */
 	struct db **src;         /* by index in r->conns */
 };
 
@@ -45,6 +47,7 @@ struct build_job {
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;
+	struct store *store;     /* where its marker and watermark go: c's (set by build_run) */
 	/* out */
 	long long rows;          /* rows in the table after the build */
 	long long changed;       /* rows inserted, updated with new values or deleted */
@@ -75,8 +78,6 @@ int build_run(struct conns *c, struct build_job *job);
  */
 int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err);
 
-/* name of the lock that guards a target's build: GET_LOCK argument */
-char *build_lock_name(const char *database, const char *target);
 /* drop shadow and old tables left by an interrupted build of t */
 int build_cleanup(struct db *tgt, const struct target *t);
 /* names of a target's shadow and old tables */

@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "marker.h"
+#include "store.h"
 #include "recipe.h"
 #include "util.h"
 void
@@ -363,9 +364,9 @@ finish(struct db *tgt, struct build_job *job, double started)
 	 */
 	if (!job->prev_ok && job->changed == 0)
 		job->changed = 1;
-	if (marker_finish(tgt, job->recipe, t->name, job->run_id, job->hash,
-	                  job->inputs_at, job->full, job->changed, job->rows,
-	                  mono_seconds() - started, job->rev, job->dirty) < 0)
+	if (store_marker_finish(job->store, t->name, job->run_id, job->hash,
+	                        job->inputs_at, job->full, job->changed, job->rows,
+	                        mono_seconds() - started, job->rev, job->dirty) < 0)
 		return fail(job, tgt, "target '%s': cannot record the marker", t->name);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "build.h"
 #include "db.h"
 #include "marker.h"
+#include "store.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -181,8 +182,8 @@ extract_full(struct conns *c, struct db *src, struct build_job *job, double star
 		goto out;
 	if (swap(tgt, job, shadow) < 0)
 		goto out;
-	if (t->incr.enabled && marker_set_watermark(tgt, job->recipe, t->name, t->from,
-	                                            t->incr.column, wm, open) < 0) {
+	if (t->incr.enabled && store_watermark_set(job->store, t->name, t->from,
+	                                           t->incr.column, wm, open) < 0) {
 		fail(job, tgt, "target '%s': cannot record the watermark", t->name);
 		goto out;
 	}
@@ -305,7 +306,7 @@ extract_incremental(struct conns *c, struct db *src, struct build_job *job, doub
 		fail(job, tgt, "target '%s'", t->name);
 		goto rollback;
 	}
-	if (marker_set_watermark(tgt, job->recipe, t->name, t->from, t->incr.column, wm, open) < 0) {
+	if (store_watermark_set(job->store, t->name, t->from, t->incr.column, wm, open) < 0) {
 		fail(job, tgt, "target '%s': cannot record the watermark", t->name);
 		goto rollback;
 	}

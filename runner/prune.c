@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "build.h"
 #include "cmd.h"
@@ -11,66 +12,34 @@
 #include "graph.h"
 #include "marker.h"
 #include "recipe.h"
-#include "schema.h"
 #include "session.h"
+#include "store.h"
 #include "util.h"
 
-/* a count the query answers; 0 when the etl_ table it reads does not exist yet */
-static int
-count(struct db *d, long long *n, const char *sql)
-{
-	char *v = NULL;
-	int rc = db_value(d, &v, "%s", sql);
-
-	*n = v ? atoll(v) : 0;
-	free(v);
-	if (rc < 0 && schema_no_table(d))
-		return 0;
-	return rc < 0 ? -1 : 0;
-}
-
 int
-leftovers_find(struct db *d, const char *recipe, const char *name, bool deletes,
-               struct leftovers *l)
+leftovers_find(struct conns *c, const char *name, bool deletes, struct leftovers *l)
 {
-	char *qr = db_quote(d, recipe), *qt = db_quote(d, name), *sql;
 	char *shadow = shadow_name(name), *old = old_name(name);
-	long long n = 0;
-	int rc = 0;
+	struct store_kept k;
+	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->name = xstrdup(name);
-	l->table = table_exists(d, name);
-	if (table_exists(d, shadow))
+	l->table = table_exists(c->tgt, name);
+	if (table_exists(c->tgt, shadow))
 		l->shadow = xstrdup(shadow);
-	if (table_exists(d, old))
+	if (table_exists(c->tgt, old))
 		l->old = xstrdup(old);
-	sql = xasprintf("SELECT COUNT(*) FROM etl_metadata WHERE recipe = %s AND target = %s", qr, qt);
-	rc |= count(d, &n, sql);
-	l->marker = n > 0;
-	free(sql);
-	sql = xasprintf("SELECT COUNT(*) FROM etl_watermarks WHERE recipe = %s AND target = %s",
-	                qr, qt);
-	rc |= count(d, &n, sql);
-	l->watermark = n > 0;
-	free(sql);
-	sql = xasprintf("SELECT COUNT(*) FROM etl_metadata WHERE recipe <> %s AND target = %s",
-	                qr, qt);
-	rc |= count(d, &n, sql);
-	l->others = n > 0;
-	free(sql);
+	rc = store_kept(c->store, name, deletes, &k);
+	l->marker = k.marker;
+	l->watermark = k.watermark;
+	l->others = k.others;
+	l->deletes = k.deletes;
 	/* a table with no marker of this recipe is not one it made */
 	l->keep_table = l->table && (!l->marker || l->others);
-	if (deletes) {
-		sql = xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE target = %s", qt);
-		rc |= count(d, &l->deletes, sql);
-		free(sql);
-	}
-	free(qr);
-	free(qt);
 	free(shadow);
 	free(old);
-	return rc ? -1 : 0;
+	return rc;
 }
 
 char *
@@ -105,22 +74,19 @@ leftovers_describe(const struct leftovers *l)
 }
 
 int
-leftovers_drop(struct db *d, const char *recipe, const struct leftovers *l, char **err)
+leftovers_drop(struct conns *c, const struct leftovers *l, char **err)
 {
-	char *lock = build_lock_name(db_name(d), l->name), *ql = db_quote(d, lock);
-	char *got = NULL, *qt = db_quote(d, l->name);
 	struct buf drop;
-	int rc = -1;
+	int rc = store_lock_build(c->store, l->name, 0);
 
+	if (rc <= 0) {
+		if (rc < 0)
+			*err = xasprintf("cannot take the lock of '%s': %s", l->name,
+			                 store_error(c->store));
+		return rc < 0 ? -1 : 1;
+	}
+	rc = -1;
 	buf_init(&drop);
-	if (db_value(d, &got, "SELECT GET_LOCK(%s, 0)", ql) < 0) {
-		*err = xasprintf("cannot take the lock of '%s': %s", l->name, db_error(d));
-		goto out;
-	}
-	if (!got || strcmp(got, "1") != 0) {
-		rc = 1;
-		goto out;
-	}
 	if (l->table && !l->keep_table) {
 		char *id = db_ident(l->name);
 
@@ -135,28 +101,18 @@ leftovers_drop(struct db *d, const char *recipe, const struct leftovers *l, char
 			buf_addf(&drop, ", %s", id);
 		free(id);
 	}
-	if (drop.len > 0 && db_execf(d, "DROP TABLE IF EXISTS %s", drop.s + 2) < 0) {
-		*err = xasprintf("cannot drop the tables of '%s': %s", l->name, db_error(d));
-		goto unlock;
-	}
-	if ((l->marker || l->watermark) && marker_delete(d, recipe, l->name) < 0) {
-		*err = xasprintf("cannot remove the marker of '%s': %s", l->name, db_error(d));
-		goto unlock;
-	}
-	if (l->deletes > 0 && db_execf(d, "DELETE FROM etl_deletes WHERE target = %s", qt) < 0) {
+	if (drop.len > 0 && db_execf(c->tgt, "DROP TABLE IF EXISTS %s", drop.s + 2) < 0)
+		*err = xasprintf("cannot drop the tables of '%s': %s", l->name, db_error(c->tgt));
+	else if ((l->marker || l->watermark) && store_marker_delete(c->store, l->name) < 0)
+		*err = xasprintf("cannot remove the marker of '%s': %s", l->name,
+		                 store_error(c->store));
+	else if (l->deletes > 0 && store_deletes_drop(c->store, l->name) < 0)
 		*err = xasprintf("cannot delete the etl_deletes rows of '%s': %s", l->name,
-		                 db_error(d));
-		goto unlock;
-	}
-	rc = 0;
-unlock:
-	db_execf(d, "DO RELEASE_LOCK(%s)", ql);
-out:
+		                 store_error(c->store));
+	else
+		rc = 0;
+	store_unlock_build(c->store, l->name);
 	buf_release(&drop);
-	free(got);
-	free(lock);
-	free(ql);
-	free(qt);
 	return rc;
 }
 
@@ -188,96 +144,62 @@ const char usage_prune[] =
 
 struct pruner {
 	struct session *s;
-	struct db *d;
+	struct store *st;
 	bool dry;
-	char *cutoff;            /* "YYYY-MM-DD HH:MM:SS" on the target's clock: older goes */
-	char *qcutoff;
-	char *qrecipe;
+	bool no_tables;          /* the etl_ tables do not exist (yet): nothing is kept */
+	char cutoff[TS_LEN];     /* "YYYY-MM-DD HH:MM:SS" on the target's clock: older goes */
 };
 
 /* runs of the recipe that ended before the cutoff (and are not running) */
 static int
 prune_runs(struct pruner *p)
 {
-	char *where = xasprintf("r.recipe = %s AND r.result <> 'running' AND"
-	                        " COALESCE(r.ended_at, r.started_at) < %s", p->qrecipe, p->qcutoff);
-	char *sql = xasprintf("SELECT COUNT(*) FROM etl_runs r WHERE %s", where);
 	long long runs = 0, targets = 0;
-	int rc = count(p->d, &runs, sql);
 
-	free(sql);
-	sql = xasprintf("SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
-	                " ON r.run_id = t.run_id WHERE %s", where);
-	rc |= count(p->d, &targets, sql);
-	free(sql);
-	if (rc < 0)
-		goto fail;
-	if (!p->dry && runs > 0 &&
-	    (db_execf(p->d, "DELETE t FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	              " WHERE %s", where) < 0 ||
-	     db_execf(p->d, "DELETE r FROM etl_runs r WHERE %s", where) < 0))
-		goto fail;
+	if (store_prune_runs(p->st, p->cutoff, p->dry, &runs, &targets) < 0) {
+		warn("cannot prune the runs of recipe '%s': %s", p->s->r->name,
+		     store_error(p->st));
+		return -1;
+	}
 	printf("%s %lld run%s that ended before %s, with %lld target record%s\n",
 	       p->dry ? "would delete" : "deleted", runs, runs == 1 ? "" : "s", p->cutoff,
 	       targets, targets == 1 ? "" : "s");
-	free(where);
 	return 0;
-fail:
-	warn("cannot prune the runs of recipe '%s': %s", p->s->r->name, db_error(p->d));
-	free(where);
-	return -1;
 }
 
 /*
  * the rows of etl_deletes of n that every target needing it has read: older
  * than the oldest inputs_at of their last builds (they read the deletes past
- * it next time). NULL when one of them has never built: nothing is read.
+ * it next time), in *oldest (NULL: no target needs them). false when one of
+ * them has never built: nothing is read.
  */
-static char *
-read_by_all(struct pruner *p, struct node *n)
+static bool
+read_by_all(struct pruner *p, struct node *n, const char **oldest)
 {
-	const char *oldest = NULL;
-
+	*oldest = NULL;
 	for (size_t i = 0; i < n->nusers; i++) {
 		const struct marker *m = &p->s->markers[n->users[i]->id];
 
 		if (!m->present || !*m->inputs_at)
-			return NULL;
-		if (!oldest || strcmp(m->inputs_at, oldest) < 0)
-			oldest = m->inputs_at;
+			return false;
+		if (!*oldest || strcmp(m->inputs_at, *oldest) < 0)
+			*oldest = m->inputs_at;
 	}
-	return oldest ? db_quote(p->d, oldest) : xstrdup("");
+	return true;
 }
 
-/* consumed deletes of one target, in batches so that no statement holds locks for long */
+/* consumed deletes of one target */
 static long long
 prune_deletes_of(struct pruner *p, struct node *n)
 {
-	char *read = read_by_all(p, n), *qt, *where, *sql;
-	long long total = 0;
-	int rc;
+	const char *read;
+	long long total;
 
-	if (!read)
+	if (!read_by_all(p, n, &read))
 		return 0;
-	qt = db_quote(p->d, n->t->name);
-	where = xasprintf("target = %s AND deleted_at < %s%s%s", qt, p->qcutoff,
-	                  *read ? " AND deleted_at < " : "", read);
-	sql = xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE %s", where);
-	rc = count(p->d, &total, sql);
-	free(sql);
-	if (rc == 0 && !p->dry && total > 0) {
-		do
-			rc = db_execf(p->d, "DELETE FROM etl_deletes WHERE %s ORDER BY id LIMIT 10000",
-			              where);
-		while (rc == 0 && db_affected(p->d) == 10000);
-	}
-	if (rc < 0) {
-		warn("cannot prune the deletes of '%s': %s", n->t->name, db_error(p->d));
-		total = -1;
-	}
-	free(read);
-	free(qt);
-	free(where);
+	total = store_prune_deletes(p->st, n->t->name, p->cutoff, read, p->dry);
+	if (total < 0)
+		warn("cannot prune the deletes of '%s': %s", n->t->name, store_error(p->st));
 	return total;
 }
 
@@ -306,64 +228,88 @@ prune_deletes(struct pruner *p)
 	return rc;
 }
 
+/* one target the recipe no longer has: say what is kept for it, or drop it */
+static int
+prune_removed_one(struct pruner *p, const char *name, bool drop)
+{
+	struct leftovers l;
+	char *what, *err = NULL;
+	int dropped, rc = 0;
+
+	if (leftovers_find(&p->s->conns, name, true, &l) < 0) {
+		warn("cannot read what is kept for '%s': %s", name, store_error(p->st));
+		leftovers_release(&l);
+		return -1;
+	}
+	what = leftovers_describe(&l);
+	if (!drop)
+		printf("target '%s' is no longer in the recipe: %s (--removed drops them)\n",
+		       name, what ? what : "nothing");
+	else if (p->dry)
+		printf("would drop target '%s', no longer in the recipe: %s\n", name,
+		       what ? what : "nothing");
+	else if ((dropped = leftovers_drop(&p->s->conns, &l, &err)) < 0) {
+		warn("%s", err);
+		free(err);
+		rc = -1;
+	} else if (dropped > 0) {
+		warn("'%s' is being built by another runner; not dropped", name);
+		rc = -1;
+	} else
+		printf("dropped target '%s', no longer in the recipe: %s\n", name,
+		       what ? what : "nothing");
+	if (l.keep_table)
+		printf("  table '%s' stays: %s\n", name, l.others ?
+		       "another recipe's marker names it" : "no marker of this recipe names it");
+	free(what);
+	leftovers_release(&l);
+	return rc;
+}
+
 /* targets with a marker or watermark of the recipe that it no longer has */
 static int
 prune_removed(struct pruner *p, bool drop)
 {
-	struct dbres *res = db_queryf(p->d, "SELECT target FROM etl_metadata WHERE recipe = %s"
-	                              " UNION SELECT target FROM etl_watermarks WHERE recipe = %s"
-	                              " ORDER BY 1", p->qrecipe, p->qrecipe);
+	char **names = NULL;
+	long n = store_marker_targets(p->st, &names);
 	size_t found = 0;
 	int rc = 0;
 
-	if (!res && schema_no_table(p->d))
+	if (n == 0 && p->no_tables)
 		return 0;
-	if (!res) {
-		warn("cannot read the markers of recipe '%s': %s", p->s->r->name, db_error(p->d));
+	if (n < 0) {
+		warn("cannot read the markers of recipe '%s': %s", p->s->r->name,
+		     store_error(p->st));
 		return -1;
 	}
-	while (dbres_next(res)) {
-		const char *name = dbres_get(res, 0);
-		struct leftovers l;
-		char *what, *err = NULL;
-		int dropped;
-
-		if (!name || graph_find(p->s->g, name))
-			continue;
-		found++;
-		if (leftovers_find(p->d, p->s->r->name, name, true, &l) < 0) {
-			warn("cannot read what is kept for '%s': %s", name, db_error(p->d));
-			leftovers_release(&l);
-			rc = -1;
-			continue;
+	for (long i = 0; i < n; i++) {
+		if (!graph_find(p->s->g, names[i])) {
+			found++;
+			rc |= prune_removed_one(p, names[i], drop);
 		}
-		what = leftovers_describe(&l);
-		if (!drop)
-			printf("target '%s' is no longer in the recipe: %s (--removed drops them)\n",
-			       name, what ? what : "nothing");
-		else if (p->dry)
-			printf("would drop target '%s', no longer in the recipe: %s\n", name,
-			       what ? what : "nothing");
-		else if ((dropped = leftovers_drop(p->d, p->s->r->name, &l, &err)) < 0) {
-			warn("%s", err);
-			free(err);
-			rc = -1;
-		} else if (dropped > 0) {
-			warn("'%s' is being built by another runner; not dropped", name);
-			rc = -1;
-		} else
-			printf("dropped target '%s', no longer in the recipe: %s\n", name,
-			       what ? what : "nothing");
-		if (l.keep_table)
-			printf("  table '%s' stays: %s\n", name, l.others ?
-			       "another recipe's marker names it" : "no marker of this recipe names it");
-		free(what);
-		leftovers_release(&l);
+		free(names[i]);
 	}
-	dbres_free(res);
+	free(names);
 	if (found == 0)
 		printf("every target with a marker is in the recipe\n");
 	return rc;
+}
+
+/* the target server's clock secs ago, to the second, into p->cutoff; 0 or -1 */
+static int
+cutoff(struct pruner *p, double secs)
+{
+	char now[TS_LEN];
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (store_now(p->st, now) < 0 || !strptime(now, "%Y-%m-%d %H:%M:%S", &tm))
+		return -1;
+	t = timegm(&tm) - (time_t)secs;
+	if (!gmtime_r(&t, &tm))
+		return -1;
+	strftime(p->cutoff, sizeof(p->cutoff), "%Y-%m-%d %H:%M:%S", &tm);
+	return 0;
 }
 
 int
@@ -385,15 +331,18 @@ cmd_prune(struct opts *o)
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
 	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
 		goto out;
-	p.d = s.conns.tgt;
-	if (db_value(p.d, &p.cutoff, "SELECT DATE_FORMAT(NOW() - INTERVAL %lld SECOND,"
-	             " '%%Y-%%m-%%d %%H:%%i:%%s')", (long long)secs) <= 0 || !p.cutoff) {
-		warn("cannot read the clock of the target database: %s", db_error(p.d));
+	p.st = s.conns.store;
+	if (o->dry_run) {
+		char *err = NULL;
+
+		p.no_tables = store_schema_version(p.st, &err) == 0;
+		free(err);
+	}
+	if (cutoff(&p, secs) < 0) {
+		warn("cannot read the clock of the target database: %s", store_error(p.st));
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	p.qcutoff = db_quote(p.d, p.cutoff);
-	p.qrecipe = db_quote(p.d, s.r->name);
 	if (prune_runs(&p) < 0 || prune_deletes(&p) < 0)
 		rc = EXIT_FAILED;
 	if (prune_removed(&p, o->removed) < 0)
@@ -401,9 +350,6 @@ cmd_prune(struct opts *o)
 	if (o->dry_run)
 		printf("prune -n: nothing changed\n");
 out:
-	free(p.cutoff);
-	free(p.qcutoff);
-	free(p.qrecipe);
 	session_release(&s);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "report.h"
 #include "schedule.h"
 #include "session.h"
+#include "store.h"
 #include "util.h"
 
 static const char *
@@ -182,110 +183,43 @@ selection_text(const struct opts *o)
 static int
 scheduled_lock(struct session *s)
 {
-	char *name = build_lock_name(db_name(s->conns.tgt), "\001scheduled");
-	char *q = db_quote(s->conns.tgt, name), *got = NULL;
-	int rc;
+	int rc = store_lock_scheduled(s->conns.store);
 
-	rc = db_value(s->conns.tgt, &got, "SELECT GET_LOCK(%s, 0)", q);
-	free(name);
-	free(q);
 	if (rc < 0) {
-		warn("cannot take the scheduled-run lock: %s", db_error(s->conns.tgt));
-		free(got);
+		warn("cannot take the scheduled-run lock: %s", store_error(s->conns.store));
 		return EXIT_UNREACHABLE;
 	}
-	rc = got && strcmp(got, "1") == 0 ? 0 : EXIT_LOCKED;
-	free(got);
-	if (rc)
+	if (rc == 0)
 		warn("another scheduled run of recipe '%s' is active; not starting", s->r->name);
-	return rc;
-}
-
-/* the lock a run holds for its life, so that a later runner can tell a dead run */
-static char *
-run_lock_name(struct db *d, long long run_id)
-{
-	char *key = xasprintf("\002run %lld", run_id), *name = build_lock_name(db_name(d), key);
-
-	free(key);
-	return name;
-}
-
-/*
- * record the run and take its lock in one transaction, so that no other
- * runner sees it without its lock; the run id, or -1
- */
-static long long
-run_start(struct db *d, const struct session *s, const char *mode, const char *sel,
-          const char *who, char **lock)
-{
-	long long id;
-	char *q, *got = NULL;
-
-	*lock = NULL;
-	if (db_exec(d, "START TRANSACTION") < 0)
-		return -1;
-	id = run_begin(d, s->r->name, mode, sel, who, s->config_rev, s->config_dirty);
-	if (id < 0) {
-		db_exec(d, "ROLLBACK");
-		return -1;
-	}
-	*lock = run_lock_name(d, id);
-	q = db_quote(d, *lock);
-	if (db_value(d, &got, "SELECT GET_LOCK(%s, 0)", q) < 0 || !got || strcmp(got, "1") != 0 ||
-	    db_exec(d, "COMMIT") < 0) {
-		db_exec(d, "ROLLBACK");
-		id = -1;
-	}
-	free(q);
-	free(got);
-	return id;
-}
-
-static void
-run_unlock(struct db *d, const char *lock)
-{
-	char *q;
-
-	if (!lock)
-		return;
-	q = db_quote(d, lock);
-	db_execf(d, "DO RELEASE_LOCK(%s)", q);
-	free(q);
+	return rc ? 0 : EXIT_LOCKED;
 }
 
 /* runs left 'running' whose lock is free died with their runner: close them as interrupted */
 static void
-close_dead_runs(struct db *d)
+close_dead_runs(struct store *st)
 {
 	long long *ids = NULL;
-	long n = runs_running(d, &ids);
-	char **names;
+	long n = store_runs_running(st, &ids);
 	bool *used;
 
 	if (n <= 0) {
 		free(ids);
 		return;
 	}
-	names = xcalloc((size_t)n, sizeof(*names));
 	used = xcalloc((size_t)n, sizeof(*used));
-	for (long i = 0; i < n; i++)
-		names[i] = run_lock_name(d, ids[i]);
-	if (locks_used(d, names, (size_t)n, used) == 0)
+	if (store_runs_locked(st, ids, (size_t)n, used) == 0)
 		for (long i = 0; i < n; i++) {
 			int rc;
 
 			if (used[i])
 				continue;
-			if ((rc = run_close_dead(d, ids[i])) < 0)
-				warn("cannot close run %lld, whose runner died: %s", ids[i], db_error(d));
+			if ((rc = store_run_close_dead(st, ids[i])) < 0)
+				warn("cannot close run %lld, whose runner died: %s", ids[i],
+				     store_error(st));
 			else if (rc > 0)
 				log_event(LOG_WARN, "closed", NULL, ids[i],
 				          "run %lld: its runner died; recorded as interrupted", ids[i]);
 		}
-	for (long i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	free(used);
 	free(ids);
 }
@@ -369,7 +303,7 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	long count;
 	int rc;
 	bool routines = false;
-	char *who = NULL, *sel = NULL, *err = NULL, *lock = NULL;
+	char *who = NULL, *sel = NULL, *err = NULL;
 	const char *mode;
 	bool logging = false;
 
@@ -384,7 +318,7 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 	if (o->scheduled && (rc = scheduled_lock(&s)) != 0)
 		goto out;
 	if (!o->dry_run)
-		close_dead_runs(s.conns.tgt);
+		close_dead_runs(s.conns.store);
 	if (o->nadopt && (rc = session_adopt(&s, o->adopt, o->nadopt, o->dry_run)) != EXIT_OK)
 		goto out;
 	count = make_plan(&s, o, &order, &n, &items);
@@ -423,21 +357,22 @@ run_build(const struct opts *o, atomic_int *stop, long long *run_id)
 		.no_restat = o->full_refresh || (o->force && o->nargs == 0),
 		.rev = s.config_rev, .dirty = s.config_dirty,
 	};
-	sc.run_id = run_start(s.conns.tgt, &s, mode, sel, who, &lock);
+	sc.store = s.conns.store;
+	sc.run_id = store_run_begin(s.conns.store, mode, sel, who, s.config_rev, s.config_dirty);
 	if (sc.run_id < 0) {
-		warn("cannot record the run in etl_runs: %s", db_error(s.conns.tgt));
+		warn("cannot record the run in etl_runs: %s", store_error(s.conns.store));
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	sc.run_lock = lock;
+	sc.run_lock = true;
 	if (run_id)
 		__atomic_store_n(run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
 	          sc.run_id, count, n, mode);
 	rc = sched_run(&sc, items, n);
-	run_end(s.conns.tgt, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
-	        "interrupted" : "failed");
-	run_unlock(s.conns.tgt, lock);
+	store_run_end(s.conns.store, sc.run_id, rc == 0 ? "success" : rc == EXIT_INTERRUPTED ?
+	              "interrupted" : "failed");
+	store_unlock_run(s.conns.store, sc.run_id);
 	say_end(&sc, rc);
 	if (rc != 0 && o->scheduled)
 		run_on_failure(s.r, sc.run_id, &sc);
@@ -445,7 +380,6 @@ out:
 	free(err);
 	free(who);
 	free(sel);
-	free(lock);
 	free(order);
 	free(items);
 	session_release(&s);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
 
 enum state { S_IDLE, S_WAITING, S_RUNNING, S_DONE, S_FAILED, S_SKIPPED, S_PRUNED };
@@ -91,20 +92,14 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 	bool said = false;
 
 	*skip = false;
-	*lockname = build_lock_name(db_name(c->tgt), name);
+	*lockname = xstrdup(name);
 	for (;;) {
-		char *got = NULL;
-		char *q = db_quote(c->tgt, *lockname);
-		int rc = db_value(c->tgt, &got, "SELECT GET_LOCK(%s, 1)", q);
+		int rc = store_lock_build(c->store, name, 1);
 
-		free(q);
 		if (rc < 0)
 			return -1;
-		if (got && strcmp(got, "1") == 0) {
-			free(got);
+		if (rc > 0)
 			break;
-		}
-		free(got);
 		if (stopped(s)) {
 			free(t->job.error);
 			t->job.error = xasprintf("target '%s': interrupted while another runner built it",
@@ -117,7 +112,7 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 		said = true;
 	}
 	/* another runner may have built it since we planned */
-	if (marker_load(c->tgt, s->r->name, name, &m) == 0 && m.present &&
+	if (store_marker_load(c->store, name, &m) == 0 && m.present &&
 	    strcmp(m.status, "ok") == 0 && strcmp(m.hash, t->hash) == 0 &&
 	    strcmp(m.built_at, t->seen_built_at) > 0 && t->it->reason != REASON_FORCED)
 		*skip = true;
@@ -128,13 +123,9 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 static void
 unlock_target(struct conns *c, const char *lockname)
 {
-	char *q;
-
 	if (!lockname || !c->tgt)
 		return;
-	q = db_quote(c->tgt, lockname);
-	db_execf(c->tgt, "DO RELEASE_LOCK(%s)", q);
-	free(q);
+	store_unlock_build(c->store, lockname);
 }
 
 static void
@@ -167,8 +158,10 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 		} else {
 			locked = true;
 			/* the history shows it building, with since when, until it ends */
-			run_target_building(c->tgt, s->run_id, tg->name, reason_name(t->it->reason),
-			                    t->it->full ? "full" : "incremental", t->started, t->attempts);
+			store_run_target_building(c->store, s->run_id, tg->name,
+			                          reason_name(t->it->reason),
+			                          t->it->full ? "full" : "incremental", t->started,
+			                          t->attempts);
 			if (build_run(c, &t->job) == 0)
 				break;
 		}
@@ -207,8 +200,8 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 			t->job.error = e;
 			status = "failed";
 		}
-		marker_fail(c->tgt, s->r->name, tg->name, s->run_id, status, t->job.error,
-		            mono_seconds() - t->started_mono);
+		store_marker_fail(c->store, tg->name, s->run_id, status, t->job.error,
+		                  mono_seconds() - t->started_mono);
 	}
 	if (c->tgt)
 		unlock_target(c, lockname);
@@ -288,15 +281,18 @@ main_db(struct sched *s)
 		if (db_reconnect(s->main) < 0)
 			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
 			          "cannot reconnect to the target database: %s", db_error(s->main));
-		else if (s->run_lock) {
-			char *q = db_quote(s->main, s->run_lock), *got = NULL;
-
-			db_value(s->main, &got, "SELECT GET_LOCK(%s, 0)", q);
-			free(q);
-			free(got);
-		}
+		else if (s->run_lock)
+			store_lock_run(s->store, s->run_id);
 	}
 	return s->main;
+}
+
+/* the scheduler's store, on main_db() */
+static struct store *
+main_store(struct sched *s)
+{
+	main_db(s);
+	return s->store;
 }
 
 static void
@@ -304,10 +300,11 @@ record(struct sched *s, struct task *t, const char *outcome, const char *error)
 {
 	const struct plan_item *it = t->it;
 
-	run_target_record(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
-	                  it->full ? "full" : "incremental", t->started ? t->started : now_seconds(),
-	                  t->ended ? t->ended : now_seconds(), t->job.rows, t->attempts, outcome,
-	                  error);
+	store_run_target_record(main_store(s), s->run_id, it->n->t->name, reason_name(it->reason),
+	                        it->full ? "full" : "incremental",
+	                        t->started ? t->started : now_seconds(),
+	                        t->ended ? t->ended : now_seconds(), t->job.rows, t->attempts,
+	                        outcome, error);
 }
 
 /* a target that never started: skipped, without times */
@@ -319,8 +316,9 @@ record_unstarted(struct sched *s, struct task *t, const char *error)
 	t->state = S_SKIPPED;
 	s->skipped++;
 	s->ps->pending[it->n->id] = false;
-	run_target_unstarted(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
-	                     it->full ? "full" : "incremental", "skipped", error);
+	store_run_target_unstarted(main_store(s), s->run_id, it->n->t->name,
+	                           reason_name(it->reason), it->full ? "full" : "incremental",
+	                           "skipped", error);
 }
 
 /* a need failed: its users (and theirs) will not be built in this run */
@@ -531,7 +529,7 @@ finished(struct run *rn, struct task *t)
 		return;
 	}
 	rn->finished++;
-	marker_load(main_db(s), s->r->name, nd->t->name, &rn->ps->markers[nd->id]);
+	store_marker_load(main_store(s), nd->t->name, &rn->ps->markers[nd->id]);
 	if (!t->job.error) {
 		t->state = S_DONE;
 		if (t->other_runner) {

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
-#include "schema.h"
+#include "store.h"
 #include "util.h"
 #include "vcs.h"
 
@@ -99,15 +99,15 @@ session_connect(struct session *s)
 		return EXIT_UNREACHABLE;
 	}
 	/* read the etl_ tables as they are: only a command that writes upgrades them */
-	if (schema_version(s->conns.tgt, &err) < 0) {
+	if (store_schema_version(s->conns.store, &err) < 0) {
 		warn("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
 	for (i = 0; i < s->g->nnodes; i++)
-		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			     db_error(s->conns.tgt));
+			     store_error(s->conns.store));
 			return EXIT_UNREACHABLE;
 		}
 	return EXIT_OK;
@@ -117,7 +117,7 @@ int
 session_upgrade(struct session *s)
 {
 	char *err = NULL, *note = NULL;
-	int rc = schema_upgrade(s->conns.tgt, &err, &note);
+	int rc = store_schema_upgrade(s->conns.store, &err, &note);
 
 	if (rc < 0) {
 		warn("%s", err);
@@ -129,9 +129,9 @@ session_upgrade(struct session *s)
 	free(note);
 	/* markers read from older tables are read again from the new ones */
 	for (size_t i = 0; rc > 0 && i < s->g->nnodes; i++)
-		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			     db_error(s->conns.tgt));
+			     store_error(s->conns.store));
 			return EXIT_UNREACHABLE;
 		}
 	return EXIT_OK;
@@ -210,8 +210,8 @@ session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 			m->rows = rows;
 			continue;
 		}
-		if (rows < 0 || marker_adopt(s->conns.tgt, s->r->name, names[i], rows) < 0 ||
-		    marker_load(s->conns.tgt, s->r->name, names[i], m) < 0) {
+		if (rows < 0 || store_marker_adopt(s->conns.store, names[i], rows) < 0 ||
+		    store_marker_load(s->conns.store, names[i], m) < 0) {
 			warn("cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
 			return EXIT_UNREACHABLE;
 		}

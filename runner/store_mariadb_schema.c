@@ -1,11 +1,12 @@
-/* schema.c: creating and migrating the etl_ tables (DESIGN §4, §10) */
-#include "schema.h"
+/* store_mariadb_schema.c: creating and migrating the etl_ tables in MariaDB/MySQL (DESIGN §4, §10) */
+#include "store_mariadb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "schema.h"
 #include "util.h"
 
 /*
@@ -94,12 +95,6 @@ static const struct step {
 static const char *const notes[SCHEMA_VERSION + 1] = {
 	[2] = "etl_schema; definition hashes carry their format",
 };
-
-bool
-schema_no_table(struct db *d)
-{
-	return db_errno(d) == 1146;      /* ER_NO_SUCH_TABLE */
-}
 
 /* the columns of every etl_ table that exists, by index in tables (NULL: absent) */
 static int
@@ -191,8 +186,9 @@ version_of(struct db *d, char *cols[NTABLES], char **err)
 }
 
 int
-schema_version(struct db *d, char **err)
+store_mariadb_schema_version(struct store *st, char **err)
 {
+	struct db *d = st->d;
 	char *cols[NTABLES];
 	int version;
 
@@ -236,8 +232,9 @@ migrate(struct db *d, char *cols[NTABLES], int from, char **err)
 }
 
 int
-schema_upgrade(struct db *d, char **err, char **note)
+store_mariadb_schema_upgrade(struct store *st, char **err, char **note)
 {
+	struct db *d = st->d;
 	char *name = lock_name(d), *q = db_quote(d, name), *got = NULL;
 	char *cols[NTABLES] = { 0 };
 	int version = -1, rc = -1;
