@@ -71,7 +71,8 @@ INTEGRATION_TESTS = \
 	tests/check_openmrs \
 	tests/check_web \
 	tests/check_cli \
-	tests/check_store
+	tests/check_store \
+	tests/check_storeapi
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang
@@ -119,6 +120,13 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+# the store's contract, on the fake store (tests/fake_store.c) and MariaDB
+tests/check_storeapi: tests/check_storeapi.c tests/fake_store.c tests/fake_store_runs.c \
+		tests/fake_store.h tests/fake_store_impl.h tests/testutil.h \
+		tests/itest.h $(OBJ)
+	$(CC) $(ALL_CFLAGS) -Irunner -Itests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
+		tests/fake_store.c tests/fake_store_runs.c $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
