@@ -8,7 +8,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "graph.h"
-#include "prune.h"
+#include "leftovers.h"
 #include "recipe.h"
 #include "session.h"
 #include "store.h"

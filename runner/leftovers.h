@@ -1,6 +1,6 @@
-/* prune.h: what chacc keeps about a target in the target database, dropped by clean and prune */
-#ifndef CHACC_PRUNE_H
-#define CHACC_PRUNE_H
+/* leftovers.h: what chacc keeps about a target in the target database, dropped by clean and prune */
+#ifndef CHACC_LEFTOVERS_H
+#define CHACC_LEFTOVERS_H
 
 #include <stdbool.h>
 
