@@ -1,4 +1,4 @@
-/* cmd_prune.c: chacc prune: trim history and consumed deletes, drop targets the recipe lost (DESIGN §4) */
+/* cmd_prune.c: chacc prune: trim history and consumed deletes, drop lost targets (DESIGN §4) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

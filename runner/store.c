@@ -216,13 +216,17 @@ store_marker_begin(struct store *st, const char *target, long long run_id)
 }
 
 int
-store_marker_finish(struct store *st, const char *target, long long run_id, const char *hash, const char *inputs_at, bool full, long long changed, long long rows, double duration, const char *rev, bool dirty)
+store_marker_finish(struct store *st, const char *target, long long run_id, const char *hash,
+                    const char *inputs_at, bool full, long long changed, long long rows,
+                    double duration, const char *rev, bool dirty)
 {
-	return st->ops->marker_finish(st, target, run_id, hash, inputs_at, full, changed, rows, duration, rev, dirty);
+	return st->ops->marker_finish(st, target, run_id, hash, inputs_at, full, changed, rows,
+	                              duration, rev, dirty);
 }
 
 int
-store_marker_fail(struct store *st, const char *target, long long run_id, const char *status, const char *error, double duration)
+store_marker_fail(struct store *st, const char *target, long long run_id, const char *status,
+                  const char *error, double duration)
 {
 	return st->ops->marker_fail(st, target, run_id, status, error, duration);
 }
@@ -246,7 +250,8 @@ store_marker_targets(struct store *st, char ***names)
 }
 
 int
-store_watermark_set(struct store *st, const char *target, const char *source, const char *column, const char *value, bool window_open)
+store_watermark_set(struct store *st, const char *target, const char *source,
+                    const char *column, const char *value, bool window_open)
 {
 	return st->ops->watermark_set(st, target, source, column, value, window_open);
 }
@@ -264,7 +269,8 @@ store_deletes_drop(struct store *st, const char *target)
 }
 
 long long
-store_run_begin(struct store *st, const char *mode, const char *selection, const char *started_by, const char *rev, bool dirty)
+store_run_begin(struct store *st, const char *mode, const char *selection,
+                const char *started_by, const char *rev, bool dirty)
 {
 	return st->ops->run_begin(st, mode, selection, started_by, rev, dirty);
 }
@@ -276,19 +282,25 @@ store_run_end(struct store *st, long long run_id, const char *result)
 }
 
 int
-store_run_target_building(struct store *st, long long run_id, const char *target, const char *reason, const char *mode, double started, int attempts)
+store_run_target_building(struct store *st, long long run_id, const char *target,
+                          const char *reason, const char *mode, double started, int attempts)
 {
 	return st->ops->run_target_building(st, run_id, target, reason, mode, started, attempts);
 }
 
 int
-store_run_target_record(struct store *st, long long run_id, const char *target, const char *reason, const char *mode, double started, double ended, long long rows, int attempts, const char *outcome, const char *error)
+store_run_target_record(struct store *st, long long run_id, const char *target,
+                        const char *reason, const char *mode, double started, double ended,
+                        long long rows, int attempts, const char *outcome, const char *error)
 {
-	return st->ops->run_target_record(st, run_id, target, reason, mode, started, ended, rows, attempts, outcome, error);
+	return st->ops->run_target_record(st, run_id, target, reason, mode, started, ended,
+	                                  rows, attempts, outcome, error);
 }
 
 int
-store_run_target_unstarted(struct store *st, long long run_id, const char *target, const char *reason, const char *mode, const char *outcome, const char *error)
+store_run_target_unstarted(struct store *st, long long run_id, const char *target,
+                           const char *reason, const char *mode, const char *outcome,
+                           const char *error)
 {
 	return st->ops->run_target_unstarted(st, run_id, target, reason, mode, outcome, error);
 }
@@ -360,13 +372,15 @@ store_marker_stats(struct store *st)
 }
 
 int
-store_prune_runs(struct store *st, const char *before, bool dry, long long *runs, long long *targets)
+store_prune_runs(struct store *st, const char *before, bool dry, long long *runs,
+                 long long *targets)
 {
 	return st->ops->prune_runs(st, before, dry, runs, targets);
 }
 
 long long
-store_prune_deletes(struct store *st, const char *target, const char *before, const char *read_before, bool dry)
+store_prune_deletes(struct store *st, const char *target, const char *before,
+                    const char *read_before, bool dry)
 {
 	return st->ops->prune_deletes(st, target, before, read_before, dry);
 }

@@ -233,8 +233,8 @@ mariadb_marker_finish(struct store *st, const char *target, long long run_id,
 	        " config_rev = VALUES(config_rev), config_dirty = VALUES(config_dirty),"
 	        " row_count = VALUES(row_count), last_run_id = VALUES(last_run_id),"
 	        " duration_ms = VALUES(duration_ms), error_message = NULL",
-	        qr, qt, qin, full ? "NOW(6)" : "NULL", HASH_FORMAT, hash, qrev, dirty ? 1 : 0, rows, run_id,
-	        (long long)(duration * 1000), changed, full ? 1 : 0, changed);
+	        qr, qt, qin, full ? "NOW(6)" : "NULL", HASH_FORMAT, hash, qrev, dirty ? 1 : 0, rows,
+	        run_id, (long long)(duration * 1000), changed, full ? 1 : 0, changed);
 	free(qr);
 	free(qt);
 	free(qin);

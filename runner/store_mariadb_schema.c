@@ -1,4 +1,4 @@
-/* store_mariadb_schema.c: creating and migrating the etl_ tables in MariaDB/MySQL (DESIGN §4, §10) */
+/* store_mariadb_schema.c: creating and migrating the etl_ tables, in MariaDB/MySQL (DESIGN §4) */
 #include "store_mariadb.h"
 
 #include <stdio.h>

@@ -80,7 +80,7 @@ void fake_ts_of(double t, char *out);
 void fake_now_ts(struct fake_server *srv, char *out);
 double fake_seconds_of(const char *ts);
 struct frun *fake_find_run(struct fake_server *srv, long long id);
-/* delete (unless dry) the rows of etl_deletes of target older than before (NULL: all); their count */
+/* delete (unless dry) target's rows of etl_deletes older than before (NULL: all); their count */
 long long fake_drop_deletes(struct fake_server *srv, const char *target, const char *before,
                             bool dry);
 int fake_by_name(const void *a, const void *b);

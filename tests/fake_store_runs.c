@@ -322,7 +322,7 @@ fake_run(struct store *st, long long id)
 	return out;
 }
 
-/* a run target's cells from reason on: reason, mode, outcome, times, seconds, rows, attempts, error */
+/* a run target's cells from reason on (reason ... error, as store_run_targets) */
 static size_t
 target_cells(char **c, const struct ftarget *t)
 {
