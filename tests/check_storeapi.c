@@ -4,6 +4,7 @@
  * run (make check), against MariaDB
  */
 #include <math.h>
+#include <pthread.h>
 
 #include "fake_store.h"
 #include "itest.h"
@@ -452,8 +453,10 @@ START_TEST(test_locks)
 
 	ck_assert_int_eq(store_lock_scheduled(a), 1);
 	ck_assert_int_eq(store_lock_scheduled(b), 0);
-	/* a connection that ends lets its locks go */
+	/* a connection that ends lets its locks go (a server notices soon after) */
 	be->close(a);
+	for (int i = 0; i < 50 && store_lock_scheduled(b) == 0; i++)
+		usleep(100000);
 	ck_assert_int_eq(store_lock_scheduled(b), 1);
 	ck_assert_int_eq(store_lock_run(b, 12), 1);
 	store_unlock_run(b, 12);
@@ -474,6 +477,42 @@ START_TEST(test_lock_waits)
 }
 END_TEST
 
+/* a waiter gets the lock when its holder lets it go */
+struct waiter {
+	struct store *st;
+	int got;
+	double waited;
+};
+
+static void *
+wait_lock(void *arg)
+{
+	struct waiter *w = arg;
+	double t0 = wall_seconds();
+
+	w->got = store_lock_build(w->st, "people", 10);
+	w->waited = wall_seconds() - t0;
+	return NULL;
+}
+
+START_TEST(test_lock_released_wakes_waiter)
+{
+	struct store *a = begin(_i, "clinic");
+	struct waiter w = { .st = be->open("clinic") };
+	pthread_t th;
+
+	ck_assert_int_eq(store_lock_build(a, "people", 0), 1);
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_lock, &w), 0);
+	usleep(300000);
+	store_unlock_build(a, "people");
+	pthread_join(th, NULL);
+	ck_assert_int_eq(w.got, 1);
+	ck_assert_msg(w.waited > 0.2 && w.waited < 5, "%s: waited %.3fs", be->name, w.waited);
+	ck_assert_int_eq(store_lock_build(a, "people", 0), 0);
+	end();
+}
+END_TEST
+
 START_TEST(test_close_dead_run)
 {
 	struct store *a = begin(_i, "clinic"), *b = be->open("clinic");
@@ -490,11 +529,16 @@ START_TEST(test_close_dead_run)
 	/* alive: its lock is held */
 	ck_assert_int_eq(store_runs_locked(b, &id, 1, &used), 0);
 	ck_assert(used);
-	be->close(a);                   /* the runner dies */
+	be->close(a);                   /* the runner dies; a server notices soon after */
 	ck_assert_int_eq(store_runs_running(b, &ids), 1);
 	ck_assert_int_eq(ids[0], id);
 	free(ids);
-	ck_assert_int_eq(store_runs_locked(b, &id, 1, &used), 0);
+	for (int i = 0; i < 50; i++) {
+		ck_assert_int_eq(store_runs_locked(b, &id, 1, &used), 0);
+		if (!used)
+			break;
+		usleep(100000);
+	}
 	ck_assert(!used);
 	ck_assert_int_eq(store_run_close_dead(b, id), 1);
 	ck_assert_int_eq(store_run_close_dead(b, id), 0);       /* closed already */
@@ -560,6 +604,7 @@ main(void)
 	tcase_add_loop_test(tc, test_run_history, 0, n);
 	tcase_add_loop_test(tc, test_locks, 0, n);
 	tcase_add_loop_test(tc, test_lock_waits, 0, n);
+	tcase_add_loop_test(tc, test_lock_released_wakes_waiter, 0, n);
 	tcase_add_loop_test(tc, test_close_dead_run, 0, n);
 	tcase_add_loop_test(tc, test_history_without_tables, 0, n);
 	suite_add_tcase(s, tc);
