@@ -121,12 +121,15 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
-# the store's contract, on the fake store (tests/fake_store.c) and MariaDB
-tests/check_storeapi: tests/check_storeapi.c tests/fake_store.c tests/fake_store_runs.c \
-		tests/fake_store.h tests/fake_store_impl.h tests/testutil.h \
+# the store in memory (tests/fake_store.h), for suites that need no server
+FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c
+FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
+
+# the store's contract, on the fake store and MariaDB
+tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
 		tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner -Itests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
-		tests/fake_store.c tests/fake_store_runs.c $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)

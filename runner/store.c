@@ -68,8 +68,8 @@ store_unlock_build(struct store *st, const char *target)
 	st->ops->unlock(st, target);
 }
 
-static char *
-run_key(long long run_id)
+char *
+store_run_key(long long run_id)
 {
 	return xasprintf("\002run %lld", run_id);
 }
@@ -79,7 +79,7 @@ run_key(long long run_id)
 int
 store_lock_run(struct store *st, long long run_id)
 {
-	char *key = run_key(run_id);
+	char *key = store_run_key(run_id);
 	int rc = st->ops->lock(st, key, 0);
 
 	free(key);
@@ -89,7 +89,7 @@ store_lock_run(struct store *st, long long run_id)
 void
 store_unlock_run(struct store *st, long long run_id)
 {
-	char *key = run_key(run_id);
+	char *key = store_run_key(run_id);
 
 	st->ops->unlock(st, key);
 	free(key);
@@ -123,7 +123,7 @@ store_runs_locked(struct store *st, const long long *ids, size_t n, bool *used)
 		return 0;
 	keys = xcalloc(n, sizeof(*keys));
 	for (size_t i = 0; i < n; i++)
-		keys[i] = run_key(ids[i]);
+		keys[i] = store_run_key(ids[i]);
 	rc = st->ops->locks_used(st, keys, n, used);
 	for (size_t i = 0; i < n; i++)
 		free(keys[i]);

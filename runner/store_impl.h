@@ -76,6 +76,9 @@ struct store {
 	void *impl;              /* the implementation's own state */
 };
 
+/* the key of the lock run_id holds for its life (malloc'ed): run_begin takes it */
+char *store_run_key(long long run_id);
+
 /* a store of ops on d for recipe (store_close frees it, after ops->close) */
 struct store *store_new(const struct store_ops *ops, struct db *d, const char *recipe,
                         void *impl);

@@ -54,7 +54,7 @@ store_mariadb_run_begin(struct store *st, const char *mode, const char *selectio
 		db_exec(d, "ROLLBACK");
 		return -1;
 	}
-	key = xasprintf("\002run %lld", id);
+	key = store_run_key(id);
 	if (store_mariadb_lock(st, key, 0) != 1 || db_exec(d, "COMMIT") < 0) {
 		db_exec(d, "ROLLBACK");
 		id = -1;

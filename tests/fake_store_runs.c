@@ -37,7 +37,7 @@ fake_run_begin(struct store *st, const char *mode, const char *selection,
 	r->dirty = dirty;
 	fake_now_ts(srv, r->started_at);
 	snprintf(r->result, sizeof(r->result), "running");
-	key = xasprintf("\002run %lld", r->id);
+	key = store_run_key(r->id);
 	fake_take(srv, st, key, 0);
 	free(key);
 	fake_leave(srv);
