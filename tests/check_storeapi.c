@@ -119,6 +119,27 @@ static const struct backend backends[] = {
 };
 
 static const struct backend *be;
+static struct store *opened[8];  /* the test's stores, closed at its end */
+
+static struct store *
+open_store(const char *recipe)
+{
+	for (size_t i = 0; i < LEN(opened); i++)
+		if (!opened[i])
+			return opened[i] = be->open(recipe);
+	ck_abort_msg("too many stores");
+	return NULL;
+}
+
+static void
+close_store(struct store *st)
+{
+	for (size_t i = 0; i < LEN(opened); i++)
+		if (opened[i] == st) {
+			be->close(st);
+			opened[i] = NULL;
+		}
+}
 
 /* the backend of loop iteration i, set up, with the etl_ tables of SCHEMA_VERSION */
 static struct store *
@@ -129,7 +150,7 @@ begin(int i, const char *recipe)
 
 	be = &backends[i];
 	be->setup();
-	st = be->open(recipe);
+	st = open_store(recipe);
 	ck_assert_msg(store_schema_upgrade(st, &err, &note) >= 0, "%s: %s", be->name, err);
 	free(note);
 	return st;
@@ -138,6 +159,9 @@ begin(int i, const char *recipe)
 static void
 end(void)
 {
+	for (size_t i = 0; i < LEN(opened); i++)
+		if (opened[i])
+			close_store(opened[i]);
 	be->teardown();
 }
 
@@ -189,7 +213,7 @@ START_TEST(test_schema_version)
 
 	be = &backends[_i];
 	be->setup();
-	st = be->open("clinic");
+	st = open_store("clinic");
 	ck_assert_int_eq(store_schema_version(st, &err), 0);
 	ck_assert_int_eq(store_schema_upgrade(st, &err, &note), 1);
 	ck_assert_ptr_null(note);        /* created, not migrated */
@@ -260,7 +284,7 @@ END_TEST
 
 START_TEST(test_marker_owner_and_adopt)
 {
-	struct store *a = begin(_i, "clinic"), *b = be->open("renamed");
+	struct store *a = begin(_i, "clinic"), *b = open_store("renamed");
 	struct marker m = { 0 };
 	struct store_kept k;
 	char *who;
@@ -365,7 +389,7 @@ record_run(struct store *st, struct store *other)
 
 START_TEST(test_run_history)
 {
-	struct store *st = begin(_i, "clinic"), *other = be->open("other");
+	struct store *st = begin(_i, "clinic"), *other = open_store("other");
 	long long id = record_run(st, other);
 	struct store_rows *r;
 	char now[TS_LEN];
@@ -419,7 +443,7 @@ END_TEST
 
 START_TEST(test_metrics)
 {
-	struct store *st = begin(_i, "clinic"), *other = be->open("other");
+	struct store *st = begin(_i, "clinic"), *other = open_store("other");
 	long long id = record_run(st, other);
 	struct store_rows *r;
 
@@ -454,7 +478,7 @@ END_TEST
 
 START_TEST(test_locks)
 {
-	struct store *a = begin(_i, "clinic"), *b = be->open("clinic");
+	struct store *a = begin(_i, "clinic"), *b = open_store("clinic");
 	char *names[] = { "people", "visits" };
 	bool used[2];
 
@@ -472,7 +496,7 @@ START_TEST(test_locks)
 	ck_assert_int_eq(store_lock_scheduled(a), 1);
 	ck_assert_int_eq(store_lock_scheduled(b), 0);
 	/* a connection that ends lets its locks go (a server notices soon after) */
-	be->close(a);
+	close_store(a);
 	for (int i = 0; i < 50 && store_lock_scheduled(b) == 0; i++)
 		usleep(100000);
 	ck_assert_int_eq(store_lock_scheduled(b), 1);
@@ -484,7 +508,7 @@ END_TEST
 
 START_TEST(test_lock_waits)
 {
-	struct store *a = begin(_i, "clinic"), *b = be->open("clinic");
+	struct store *a = begin(_i, "clinic"), *b = open_store("clinic");
 	double t0;
 
 	ck_assert_int_eq(store_lock_build(a, "people", 0), 1);
@@ -516,7 +540,7 @@ wait_lock(void *arg)
 START_TEST(test_lock_released_wakes_waiter)
 {
 	struct store *a = begin(_i, "clinic");
-	struct waiter w = { .st = be->open("clinic") };
+	struct waiter w = { .st = open_store("clinic") };
 	pthread_t th;
 
 	ck_assert_int_eq(store_lock_build(a, "people", 0), 1);
@@ -533,7 +557,7 @@ END_TEST
 
 START_TEST(test_close_dead_run)
 {
-	struct store *a = begin(_i, "clinic"), *b = be->open("clinic");
+	struct store *a = begin(_i, "clinic"), *b = open_store("clinic");
 	struct store_rows *r;
 	struct marker m = { 0 };
 	long long id, *ids = NULL;
@@ -547,7 +571,7 @@ START_TEST(test_close_dead_run)
 	/* alive: its lock is held */
 	ck_assert_int_eq(store_runs_locked(b, &id, 1, &used), 0);
 	ck_assert(used);
-	be->close(a);                   /* the runner dies; a server notices soon after */
+	close_store(a);                   /* the runner dies; a server notices soon after */
 	ck_assert_int_eq(store_runs_running(b, &ids), 1);
 	ck_assert_int_eq(ids[0], id);
 	free(ids);
@@ -586,7 +610,7 @@ START_TEST(test_history_without_tables)
 
 	be = &backends[_i];
 	be->setup();
-	st = be->open("clinic");
+	st = open_store("clinic");
 	/* a database chacc never wrote: no marker, no history, no error */
 	ck_assert_int_eq(store_marker_load(st, "people", &m), 0);
 	ck_assert(!m.present);
