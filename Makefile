@@ -18,6 +18,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 OBJ = \
 	runner/util.o \
+	runner/diag.o \
 	runner/sqlsplit.o \
 	runner/env.o \
 	runner/recipe.o \
@@ -81,7 +82,7 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Irunner \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$$(pkg-config --cflags libcyaml yaml-0.1)
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
-FUZZ_SRC = runner/util.c runner/env.c runner/sqlsplit.c runner/recipe.c \
+FUZZ_SRC = runner/util.c runner/diag.c runner/env.c runner/sqlsplit.c runner/recipe.c \
 	runner/recipe_yaml.c runner/recipe_walk.c runner/recipe_files.c runner/recipe_check.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 

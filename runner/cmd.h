@@ -6,9 +6,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "session.h"
+
 struct session;
 struct node;
 struct plan_item;
+struct run_request;
+
+/* exit codes of DESIGN §6 */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_LOCKED = 75,
+	EXIT_INTERRUPTED = 130,
+};
 
 /* the command line, parsed */
 struct opts {
@@ -32,22 +45,22 @@ struct opts {
 	bool removed;            /* prune --removed */
 };
 
+/*
+ * main.c: what the commands share. Problems the core finds (diag.h) are
+ * printed to stderr as they happen: "file:line:col: message", or "chacc: "
+ * and the message when it is not about a file.
+ */
+/* the exit code of an outcome */
+int exit_code(enum outcome o);
+/* the request the command line asks for (diagnostics printed to stderr) */
+void opts_request(const struct opts *o, struct run_request *rq);
 /* load the recipe and, if connect, reach the target; returns an exit code */
 int open_session(struct session *s, const struct opts *o, bool connect);
 /* plan the selection in o; the count to build, -1 on probe error, -2 on unknown names */
 long make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
                struct plan_item **items);
-
-/*
- * plan and build as o says (the build command and the web UI); *run_id is
- * set once the run is recorded (atomically: another thread may read it);
- * stop becomes non-zero to cancel. Returns an exit code of DESIGN §6.
- */
-int run_build(const struct opts *o, atomic_int *stop, long long *run_id);
-/* a --since date is YYYY-MM-DD[ HH:MM:SS]; prints and returns -1 if not */
-int check_since(const char *since);
 /* print a plan as text or JSON */
-void print_plan(struct plan_item *items, size_t n, bool json);
+void print_plan(const struct plan_item *items, size_t n, bool json);
 
 int cmd_status(struct opts *o);
 int cmd_history(struct opts *o);

@@ -90,7 +90,7 @@ cmd_clean(struct opts *o)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	if ((rc = session_upgrade(&s)) != EXIT_OK)
+	if ((rc = exit_code(session_upgrade(&s))) != EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < nfound; i++) {
 		char *what = leftovers_describe(&found[i]), *err = NULL;

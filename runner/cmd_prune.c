@@ -215,7 +215,7 @@ cmd_prune(struct opts *o)
 		return EXIT_USAGE;
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
-	    (!o->dry_run && (rc = session_upgrade(&s)) != EXIT_OK))
+	    (!o->dry_run && (rc = exit_code(session_upgrade(&s))) != EXIT_OK))
 		goto out;
 	p.st = s.conns.store;
 	if (o->dry_run) {

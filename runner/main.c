@@ -6,9 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
+#include "diag.h"
 #include "graph.h"
 #include "recipe.h"
+#include "run.h"
 #include "session.h"
 #include "util.h"
 
@@ -120,6 +124,125 @@ on_signal(int sig)
 	if (stop)
 		_exit(EXIT_INTERRUPTED);
 	stop = sig;
+}
+
+/* a problem as it is found: at a file as the compilers say it, else as warn() does */
+static void
+print_diag(void *arg, const struct diag *d)
+{
+	struct buf b;
+
+	buf_init(&b);
+	diag_text(d, &b);
+	if (d->file)
+		fprintf(stderr, "%s\n", b.s);
+	else
+		fprintf(stderr, "%s: %s\n", argv0, b.s);
+	buf_release(&b);
+}
+
+/* the command's problems: printed as they are found */
+static struct diags diags = { .emit = print_diag };
+
+int
+exit_code(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK: return EXIT_OK;
+	case OUTCOME_FAILED: return EXIT_FAILED;
+	case OUTCOME_BAD_REQUEST: return EXIT_USAGE;
+	case OUTCOME_UNREACHABLE: return EXIT_UNREACHABLE;
+	case OUTCOME_LOCKED: return EXIT_LOCKED;
+	case OUTCOME_INTERRUPTED: return EXIT_INTERRUPTED;
+	}
+	return EXIT_FAILED;
+}
+
+void
+opts_request(const struct opts *o, struct run_request *rq)
+{
+	*rq = (struct run_request){
+		.recipe = o->file, .dir = o->dir, .targets = o->args, .ntargets = o->nargs,
+		.force = o->force, .full_refresh = o->full_refresh, .dry_run = o->dry_run,
+		.scheduled = o->scheduled, .keep_going = o->keep_going, .jobs = o->jobs,
+		.since = o->since, .rev = o->rev, .started_by = o->started_by, .adopt = o->adopt,
+		.nadopt = o->nadopt, .stop = &stop, .diags = &diags,
+	};
+}
+
+int
+open_session(struct session *s, const struct opts *o, bool connect)
+{
+	struct run_request rq;
+
+	opts_request(o, &rq);
+	return exit_code(session_open(s, &rq, connect));
+}
+
+long
+make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
+          struct plan_item **items)
+{
+	struct run_request rq;
+
+	opts_request(o, &rq);
+	return run_plan(s, &rq, order, norder, items);
+}
+
+/* what a plan line says of an extract's limits */
+static const char *
+plan_note(const struct plan_item *it)
+{
+	const struct target *t = it->n->t;
+
+	if (t->kind == KIND_EXTRACT && !t->incr.enabled)
+		return "not incremental: new source rows are read by --full-refresh or -B only";
+	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted)
+		return "no 'deleted' column: source deletes are caught by --full-refresh only";
+	return NULL;
+}
+
+void
+print_plan(const struct plan_item *items, size_t n, bool json)
+{
+	json_t *arr = json ? json_array() : NULL;
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_item *it = &items[i];
+		const char *note = plan_detail_text(it->detail);
+
+		if (it->reason == REASON_NONE)
+			continue;
+		count++;
+		if (json) {
+			json_t *obj = json_object();
+
+			json_object_set_new(obj, "target", json_string(it->n->t->name));
+			json_object_set_new(obj, "reason", json_string(reason_name(it->reason)));
+			json_object_set_new(obj, "mode", json_string(it->full ? "full" : "incremental"));
+			json_object_set_new(obj, "kind", json_string(kind_name(it->n->t->kind)));
+			if (note)
+				json_object_set_new(obj, "detail", json_string(note));
+			json_array_append_new(arr, obj);
+			continue;
+		}
+		if (!note)
+			note = plan_note(it);
+		printf("%-32s %-8s %-18s %s%s%s\n", it->n->t->name, kind_name(it->n->t->kind),
+		       reason_name(it->reason), it->full ? "full" : "incremental",
+		       note ? "  # " : "", note ? note : "");
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else if (count == 0)
+		printf("nothing to do: all %zu targets are up to date\n", n);
+	else
+		printf("%zu of %zu targets to build\n", count, n);
 }
 
 enum {
@@ -235,7 +358,8 @@ cmd_plan(struct opts *o)
 	long count;
 	int rc;
 
-	if (check_since(o->since) < 0)
+	memset(&s, 0, sizeof(s));
+	if (run_check_since(o->since, &diags) < 0)
 		return EXIT_USAGE;
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
@@ -253,10 +377,27 @@ out:
 	return rc;
 }
 
+static void
+show_plan(void *arg, const struct plan_item *items, size_t n)
+{
+	const struct opts *o = arg;
+
+	print_plan(items, n, o->json);
+}
+
 static int
 cmd_build(struct opts *o)
 {
-	return run_build(o, &stop, NULL);
+	struct run_request rq;
+	struct run_result res = { 0 };
+
+	opts_request(o, &rq);
+	rq.show_plan = show_plan;
+	rq.arg = o;
+	run_build(&rq, &res);
+	if (res.outcome == OUTCOME_OK && !o->dry_run && !o->scheduled && res.run_id == 0)
+		printf("nothing to do: all %zu targets are up to date\n", res.ntargets);
+	return exit_code(res.outcome);
 }
 
 static int
@@ -360,6 +501,7 @@ main(int argc, char **argv)
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);
+		diags_release(&diags);
 		return rc;
 	}
 	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);

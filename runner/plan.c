@@ -238,3 +238,18 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 	}
 	return count;
 }
+
+const char *
+plan_detail_text(enum plan_detail d)
+{
+	switch (d) {
+	case DETAIL_NONE:
+		return NULL;
+	case DETAIL_FOREIGN_TABLE:
+		return "its table exists but chacc did not make it: a build refuses to replace it"
+		       " (see --adopt)";
+	case DETAIL_ADOPTED:
+		return "adopted: its first build replaces the table in full";
+	}
+	return NULL;
+}

@@ -51,11 +51,21 @@ struct plan_state {
 	bool offline;            /* ask no source: what only a probe could tell is up to date, unchecked */
 };
 
+/* what the user should know of a planned target beyond its reason */
+enum plan_detail {
+	DETAIL_NONE,
+	DETAIL_FOREIGN_TABLE,    /* its table exists but chacc did not make it: a build refuses */
+	DETAIL_ADOPTED,          /* adopted: its first build replaces the table in full */
+};
+
+/* a detail in words, or NULL for DETAIL_NONE */
+const char *plan_detail_text(enum plan_detail d);
+
 struct plan_item {
 	struct node *n;
 	enum reason reason;
 	bool full;
-	const char *note;        /* extra words for the user (static), or NULL */
+	enum plan_detail detail;
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
 

@@ -19,6 +19,7 @@
  * recipe_check.c checks the whole recipe; recipe_impl.h is what they share.
  */
 #include "recipe.h"
+#include "diag.h"
 #include "env.h"
 #include "recipe_impl.h"
 #include "util.h"
@@ -28,29 +29,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* messages */
-
-/* where this thread's messages go: recipe_errors_to(), else stderr */
-static _Thread_local FILE *errf;
-
-void
-recipe_errors_to(FILE *f)
-{
-	errf = f;
-}
-
-FILE *
-lderrs(void)
-{
-	return errf ? errf : stderr;
-}
+/* messages: diagnostics of ld->diags */
 
 static void
-vreport(const char *file, yaml_mark_t m, const char *fmt, va_list ap)
+vreport(struct loader *ld, const char *file, yaml_mark_t m, const char *fmt, va_list ap)
 {
-	fprintf(lderrs(), "%s:%zu:%zu: ", file, m.line + 1, m.column + 1);
-	vfprintf(lderrs(), fmt, ap);
-	fputc('\n', lderrs());
+	diag_vadd(ld->diags, DIAG_ERROR, file, (int)m.line + 1, (int)m.column + 1, NULL, fmt, ap);
+}
+
+void __attribute__((format(printf, 5, 6)))
+ldmsg(struct loader *ld, const char *file, int line, int column, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(ld->diags, DIAG_ERROR, file, line, column, NULL, fmt, ap);
+	va_end(ap);
 }
 
 /* a structure error at node n: the file will not be loaded */
@@ -60,7 +54,7 @@ ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(ld->file, n->start_mark, fmt, ap);
+	vreport(ld, ld->file, n->start_mark, fmt, ap);
 	va_end(ap);
 	ld->nerr++;
 }
@@ -72,7 +66,7 @@ ldsoft(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(ld->file, n->start_mark, fmt, ap);
+	vreport(ld, ld->file, n->start_mark, fmt, ap);
 	va_end(ap);
 	ld->nsoft++;
 }
@@ -83,11 +77,9 @@ lderr(struct loader *ld, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(lderrs(), "%s:%d: ", file, line);
 	va_start(ap, fmt);
-	vfprintf(lderrs(), fmt, ap);
+	diag_vadd(ld->diags, DIAG_ERROR, file, line, 0, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', lderrs());
 	ld->nsoft++;
 }
 
@@ -97,11 +89,10 @@ ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(lderrs(), "%s:%d: target '%s': ", t->file, t->line, ldshown(ld, t->name, t->file, t->line));
 	va_start(ap, fmt);
-	vfprintf(lderrs(), fmt, ap);
+	diag_vadd(ld->diags, DIAG_ERROR, t->file, t->line, 0,
+	          ldshown(ld, t->name, t->file, t->line), fmt, ap);
 	va_end(ap);
-	fputc('\n', lderrs());
 	ld->nsoft++;
 }
 
@@ -122,11 +113,12 @@ ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 			}
 		}
 	}
-	fprintf(lderrs(), "%s:%zu:%zu: syntax error: %s", ld->file, m.line + 1, m.column + 1,
-	    p->problem ? p->problem : "invalid YAML");
 	if (p->context)
-		fprintf(lderrs(), " (%s at line %zu)", p->context, p->context_mark.line + 1);
-	fputc('\n', lderrs());
+		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s (%s at line %zu)",
+		      p->problem ? p->problem : "invalid YAML", p->context, p->context_mark.line + 1);
+	else
+		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s",
+		      p->problem ? p->problem : "invalid YAML");
 	ld->nerr++;
 }
 
@@ -210,7 +202,7 @@ loader_release(struct loader *ld)
 }
 
 struct recipe *
-recipe_load(const char *path, const char *envdir, const struct fsrc *src)
+recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct diags *diags)
 {
 	struct loader ld;
 	struct recipe *r = xcalloc(1, sizeof(*r));
@@ -222,6 +214,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src)
 	r->path = xstrdup(path);
 	r->dir = lddirpart(path);
 	ld.r = r;
+	ld.diags = diags;
 	ld.kind = -1;
 	if (src) {
 		ld.src = src;

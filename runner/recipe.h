@@ -6,7 +6,8 @@
 #include <stddef.h>
 
 #include "env.h"
-#include <stdio.h>
+
+struct diags;
 
 /*
  * where recipe and SQL files are read from: the working tree by default, or a
@@ -94,20 +95,19 @@ struct recipe {
  * load and check a recipe. Variables ${VAR} and ${VAR:-default} are expanded
  * from the environment, then from .env in envdir (may be NULL). src NULL reads
  * the working tree; otherwise path is read through src, and the files it names
- * relative to dirname(path) there. On error, prints every problem to stderr as
- * "file:line:col: message" (syntax, structure) or "file:line: target 'x': message"
- * (semantics) and returns NULL.
+ * relative to dirname(path) there. On error, adds every problem to diags
+ * (syntax and structure at file, line and column; semantics at file, line and
+ * target) and returns NULL.
  */
-struct recipe *recipe_load(const char *path, const char *envdir, const struct fsrc *src);
+struct recipe *recipe_load(const char *path, const char *envdir, const struct fsrc *src,
+                           struct diags *diags);
 void recipe_free(struct recipe *r);
-/* send this thread's recipe_load messages to f (NULL: stderr again) */
-void recipe_errors_to(FILE *f);
 /*
  * whether text (of file, for messages) is one YAML document of text within
  * the limits recipe_load keeps (nesting, anchors, aliases): a check that costs
- * little however hostile the text. Problems go where recipe_load's go.
+ * little however hostile the text. Problems go to diags, as recipe_load's.
  */
-bool recipe_yaml_check(const char *file, const char *text, size_t len);
+bool recipe_yaml_check(const char *file, const char *text, size_t len, struct diags *diags);
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);

@@ -313,15 +313,15 @@ ldinclude(struct loader *ld, size_t i)
 	long n, j;
 
 	if ((why = ldforbidden(ld, pat))) {
-		fprintf(lderrs(), "%s:%zu:%zu: include '%s' %s\n", ld->r->path, m.line + 1,
-		    m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1), why);
+		ldmsg(ld, ld->r->path, (int)m.line + 1, (int)m.column + 1, "include '%s' %s",
+		      ldshown(ld, pat, ld->r->path, (int)m.line + 1), why);
 		ld->nerr++;
 		return;
 	}
 	if (!strpbrk(pat, "*?[")) {
 		if (!(text = ldread(ld, pat, NULL))) {
-			fprintf(lderrs(), "%s:%zu:%zu: included file '%s' not found\n",
-			    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1));
+			ldmsg(ld, ld->r->path, (int)m.line + 1, (int)m.column + 1,
+			      "included file '%s' not found", ldshown(ld, pat, ld->r->path, (int)m.line + 1));
 			ld->nerr++;
 			return;
 		}
@@ -330,15 +330,15 @@ ldinclude(struct loader *ld, size_t i)
 		paths[0] = xstrdup(pat);
 		n = 1;
 	} else if ((n = ldglob(ld, pat, &paths)) < 0) {
-		fprintf(lderrs(), "%s:%zu:%zu: cannot expand include pattern '%s'\n",
-		    ld->r->path, m.line + 1, m.column + 1, ldshown(ld, pat, ld->r->path, (int)m.line + 1));
+		ldmsg(ld, ld->r->path, (int)m.line + 1, (int)m.column + 1,
+		      "cannot expand include pattern '%s'", ldshown(ld, pat, ld->r->path, (int)m.line + 1));
 		ld->nerr++;
 		return;
 	}
 	for (j = 0; j < n; j++) {
 		if ((why = ldforbidden(ld, paths[j]))) {
-			fprintf(lderrs(), "%s:%zu:%zu: included file '%s' %s\n", ld->r->path,
-			    m.line + 1, m.column + 1, paths[j], why);
+			ldmsg(ld, ld->r->path, (int)m.line + 1, (int)m.column + 1,
+			      "included file '%s' %s", paths[j], why);
 			ld->nerr++;
 		} else if (!ldseen(ld, paths[j])) {
 			disp = ldpathjoin(ld->r->dir, paths[j]);

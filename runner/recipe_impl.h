@@ -3,9 +3,9 @@
 #define CHACC_RECIPE_IMPL_H
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <yaml.h>
 
+#include "diag.h"
 #include "recipe.h"
 
 /* the fields of a target, of defaults and of incremental, as bits of their "given" */
@@ -49,6 +49,7 @@ struct asis {
 
 struct loader {
 	struct recipe *r;
+	struct diags *diags;     /* where problems go (NULL: nowhere) */
 	const struct fsrc *src;
 	struct fsrc wt;          /* the working tree, when no src is given */
 	char *prefix;            /* the recipe's directory inside src, or NULL */
@@ -76,8 +77,10 @@ struct loader {
 	bool asis_sorted;
 };
 
-/* recipe.c: messages, to recipe_errors_to()'s file or stderr */
-FILE *lderrs(void);
+/* recipe.c: problems, as diagnostics of ld->diags */
+/* a problem at file:line:column (0 when not known), counted by the caller */
+void ldmsg(struct loader *ld, const char *file, int line, int column, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* a structure error at node n: the file will not be loaded */
 void ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -170,7 +170,7 @@ cyamlload(struct loader *ld)
 	ok = yaml_emitter_dump(&em, &ld->out) && yaml_emitter_close(&em);
 	yaml_emitter_delete(&em);
 	if (!ok) {
-		fprintf(lderrs(), "%s: cannot normalise recipe\n", ld->file);
+		ldmsg(ld, ld->file, 0, 0, "cannot normalise recipe");
 		ld->nerr++;
 		buf_release(&b);
 		return NULL;
@@ -179,7 +179,7 @@ cyamlload(struct loader *ld)
 	    (cyaml_data_t **)&yf, NULL);
 	buf_release(&b);
 	if (err != CYAML_OK) {
-		fprintf(lderrs(), "%s: cannot load recipe: %s\n", ld->file, cyaml_strerror(err));
+		ldmsg(ld, ld->file, 0, 0, "cannot load recipe: %s", cyaml_strerror(err));
 		ld->nerr++;
 		return NULL;
 	}
@@ -200,7 +200,7 @@ env_retries(struct loader *ld)
 	if (!errno && end != s && !*end && n >= 0 && n <= INT_MAX)
 		return (int)n;
 	if (!(ld->envbad & 1)) {
-		fprintf(lderrs(), "MAX_RETRIES: expected a non-negative integer, got '%s'\n", s);
+		ldmsg(ld, NULL, 0, 0, "MAX_RETRIES: expected a non-negative integer, got '%s'", s);
 		ld->nsoft++;
 		ld->envbad |= 1;
 	}
@@ -218,7 +218,7 @@ env_retry_delay(struct loader *ld)
 	if (parse_duration(s, &secs) == 0)
 		return secs;
 	if (!(ld->envbad & 2)) {
-		fprintf(lderrs(), "RETRY_DELAY: expected seconds or a duration, got '%s'\n", s);
+		ldmsg(ld, NULL, 0, 0, "RETRY_DELAY: expected seconds or a duration, got '%s'", s);
 		ld->nsoft++;
 		ld->envbad |= 2;
 	}
@@ -323,11 +323,9 @@ gbad(struct loader *ld, yaml_mark_t m, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(lderrs(), "%s:%zu:%zu: ", ld->file, m.line + 1, m.column + 1);
 	va_start(ap, fmt);
-	vfprintf(lderrs(), fmt, ap);
+	diag_vadd(ld->diags, DIAG_ERROR, ld->file, (int)m.line + 1, (int)m.column + 1, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', lderrs());
 	ld->nerr++;
 }
 
@@ -461,12 +459,13 @@ nulbyte(struct loader *ld, const char *text, size_t len)
 }
 
 bool
-recipe_yaml_check(const char *file, const char *text, size_t len)
+recipe_yaml_check(const char *file, const char *text, size_t len, struct diags *diags)
 {
 	struct loader ld;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.file = file;
+	ld.diags = diags;
 	return !nulbyte(&ld, text, len) && guard(&ld, text, len);
 }
 
@@ -485,8 +484,7 @@ ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 	errno = 0;
 	len = SIZE_MAX;
 	if (!(text = top ? ldreadtop(ld, rel, &len) : ldread(ld, rel, &len))) {
-		fprintf(lderrs(), "%s: cannot read%s%s\n", disp, errno ? ": " : "",
-		    errno ? strerror(errno) : "");
+		ldmsg(ld, disp, 0, 0, "cannot read%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
 		ld->nerr++;
 		return;
 	}
@@ -512,7 +510,7 @@ ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 		fatal(1, "yaml: out of memory");
 	root = yaml_document_get_root_node(&doc);
 	if (!root && top) {
-		fprintf(lderrs(), "%s:1:1: empty recipe\n", disp);
+		ldmsg(ld, disp, 1, 1, "empty recipe");
 		ld->nerr++;
 	} else {
 		ldwalk(ld, root, top);

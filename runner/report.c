@@ -133,8 +133,8 @@ report_plan(const struct plan_item *items, size_t n)
 		json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
 		json_object_set_new(obj, "mode", json_string(items[i].full ? "full" : "incremental"));
 		json_object_set_new(obj, "kind", json_string(kind_name(items[i].n->t->kind)));
-		if (items[i].note)
-			json_object_set_new(obj, "detail", json_string(items[i].note));
+		if (items[i].detail)
+			json_object_set_new(obj, "detail", json_string(plan_detail_text(items[i].detail)));
 		json_array_append_new(arr, obj);
 	}
 	return arr;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "diag.h"
 #include "graph.h"
 #include "log.h"
 #include "marker.h"
@@ -28,16 +29,29 @@ probe_source(void *arg, struct node *n)
 	return rc;
 }
 
-static int
+const char *
+outcome_name(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_OK: return "ok";
+	case OUTCOME_FAILED: return "failed";
+	case OUTCOME_BAD_REQUEST: return "bad request";
+	case OUTCOME_UNREACHABLE: return "unreachable";
+	case OUTCOME_LOCKED: return "locked";
+	case OUTCOME_INTERRUPTED: return "interrupted";
+	}
+	return "?";
+}
+
+static enum outcome
 load(struct session *s, const char *recipe_path, const char *dir, const struct fsrc *src)
 {
 	size_t i;
 
-	memset(s, 0, sizeof(*s));
 	env_load_dotenv(dir);
-	s->r = recipe_load(recipe_path, dir, src);
+	s->r = recipe_load(recipe_path, dir, src, s->diags);
 	if (!s->r)
-		return EXIT_USAGE;
+		return OUTCOME_BAD_REQUEST;
 	s->g = graph_new(s->r);
 	s->markers = xcalloc(s->g->nnodes, sizeof(*s->markers));
 	s->hashes = xcalloc(s->g->nnodes, sizeof(*s->hashes));
@@ -53,88 +67,85 @@ load(struct session *s, const char *recipe_path, const char *dir, const struct f
 		.probe = probe_source, .probe_arg = s, .pending = s->pending,
 		.pending_full = s->pending_full, .probed = s->probed,
 	};
-	return EXIT_OK;
+	return OUTCOME_OK;
 }
 
-int
-session_load(struct session *s, const char *recipe_path, const char *dir)
-{
-	return load(s, recipe_path, dir, NULL);
-}
-
-int
+enum outcome
 session_load_rev(struct session *s, const char *recipe_path, const char *dir, const char *rev,
-                 bool scheduled)
+                 bool scheduled, struct diags *diags)
 {
 	char *err = NULL;
 	struct vcs_src *v = vcs_src_open(recipe_path, dir, rev, scheduled, &err);
-	int rc;
+	enum outcome rc;
 
+	memset(s, 0, sizeof(*s));
+	s->diags = diags;
 	if (!v) {
-		memset(s, 0, sizeof(*s));
-		warn("%s", err);
+		diag_error(diags, "%s", err);
 		free(err);
-		return EXIT_USAGE;
+		return OUTCOME_BAD_REQUEST;
 	}
 	if (v->note)
-		warn("%s", v->note);
+		diag_warn(diags, "%s", v->note);
+	vcs_src_diags(v, diags);
 	rc = load(s, recipe_path, dir, v->commit ? &v->fs : NULL);
+	vcs_src_diags(v, NULL);
 	s->vcs = v;
-	if (rc == EXIT_OK)
+	if (rc == OUTCOME_OK)
 		vcs_src_check(v, s->r);
 	s->config_rev = *v->id ? v->id : NULL;
 	s->config_dirty = v->dirty;
 	return rc;
 }
 
-int
+enum outcome
 session_connect(struct session *s)
 {
 	char *err = NULL;
 	size_t i;
 
 	if (conns_open(&s->conns, s->r, &err) < 0) {
-		warn("target database: %s", err);
+		diag_error(s->diags, "target database: %s", err);
 		free(err);
-		return EXIT_UNREACHABLE;
+		return OUTCOME_UNREACHABLE;
 	}
 	/* read the etl_ tables as they are: only a command that writes upgrades them */
 	if (store_schema_version(s->conns.store, &err) < 0) {
-		warn("%s", err);
+		diag_error(s->diags, "%s", err);
 		free(err);
-		return EXIT_FAILED;
+		return OUTCOME_FAILED;
 	}
 	for (i = 0; i < s->g->nnodes; i++)
 		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
-			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			     store_error(s->conns.store));
-			return EXIT_UNREACHABLE;
+			diag_error(s->diags, "cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
+			           store_error(s->conns.store));
+			return OUTCOME_UNREACHABLE;
 		}
-	return EXIT_OK;
+	return OUTCOME_OK;
 }
 
-int
+enum outcome
 session_upgrade(struct session *s)
 {
 	char *err = NULL, *note = NULL;
 	int rc = store_schema_upgrade(s->conns.store, &err, &note);
 
 	if (rc < 0) {
-		warn("%s", err);
+		diag_error(s->diags, "%s", err);
 		free(err);
-		return EXIT_FAILED;
+		return OUTCOME_FAILED;
 	}
 	if (note)
-		warn("%s", note);
+		diag_warn(s->diags, "%s", note);
 	free(note);
 	/* markers read from older tables are read again from the new ones */
 	for (size_t i = 0; rc > 0 && i < s->g->nnodes; i++)
 		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
-			warn("cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			     store_error(s->conns.store));
-			return EXIT_UNREACHABLE;
+			diag_error(s->diags, "cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
+			           store_error(s->conns.store));
+			return OUTCOME_UNREACHABLE;
 		}
-	return EXIT_OK;
+	return OUTCOME_OK;
 }
 
 void
@@ -168,38 +179,39 @@ session_select(struct session *s, char **names, size_t nnames, struct node ***se
 	for (size_t i = 0; i < nnames; i++) {
 		(*sel)[i] = graph_find(s->g, names[i]);
 		if (!(*sel)[i]) {
-			warn("unknown target '%s' in recipe '%s'", names[i], s->r->path);
+			diag_error(s->diags, "unknown target '%s' in recipe '%s'", names[i], s->r->path);
 			rc = -1;
 		}
 	}
 	return rc;
 }
 
-int
+enum outcome
 session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 {
-	int rc = EXIT_OK;
+	enum outcome rc = OUTCOME_OK;
 
 	/* every name is checked before anything is written */
 	for (size_t i = 0; i < n; i++) {
 		struct node *nd = graph_find(s->g, names[i]);
 
 		if (!nd) {
-			warn("cannot adopt '%s': no such target in recipe '%s'", names[i], s->r->path);
-			rc = EXIT_USAGE;
+			diag_error(s->diags, "cannot adopt '%s': no such target in recipe '%s'", names[i],
+			           s->r->path);
+			rc = OUTCOME_BAD_REQUEST;
 		} else if (!s->markers[nd->id].table_exists) {
-			warn("cannot adopt '%s': database '%s' has no table '%s'", names[i],
-			     db_name(s->conns.tgt), names[i]);
-			rc = EXIT_USAGE;
+			diag_error(s->diags, "cannot adopt '%s': database '%s' has no table '%s'", names[i],
+			           db_name(s->conns.tgt), names[i]);
+			rc = OUTCOME_BAD_REQUEST;
 		}
 	}
-	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < n && rc == OUTCOME_OK; i++) {
 		struct node *nd = graph_find(s->g, names[i]);
 		struct marker *m = &s->markers[nd->id];
 		long long rows;
 
 		if (m->present) {
-			warn("'%s' is built by chacc already: nothing to adopt", names[i]);
+			diag_warn(s->diags, "'%s' is built by chacc already: nothing to adopt", names[i]);
 			continue;
 		}
 		rows = count_rows(s->conns.tgt, names[i]);
@@ -212,8 +224,8 @@ session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 		}
 		if (rows < 0 || store_marker_adopt(s->conns.store, names[i], rows) < 0 ||
 		    store_marker_load(s->conns.store, names[i], m) < 0) {
-			warn("cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
-			return EXIT_UNREACHABLE;
+			diag_error(s->diags, "cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
+			return OUTCOME_UNREACHABLE;
 		}
 		log_event(LOG_INFO, "adopt", names[i], 0, "adopted table '%s' (%lld rows): its first"
 		          " build replaces them in full", names[i], rows);

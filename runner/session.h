@@ -8,21 +8,26 @@
 #include "build.h"
 #include "plan.h"
 
+struct diags;
 struct recipe;
 struct graph;
 struct vcs_src;
 
-/* exit codes of DESIGN §6 */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3,
-	EXIT_LOCKED = 75,
-	EXIT_INTERRUPTED = 130,
+/* what a command's work came to; the command line maps it to an exit code (DESIGN §6) */
+enum outcome {
+	OUTCOME_OK,                  /* done, or nothing to do */
+	OUTCOME_FAILED,              /* a target failed (SQL, a source, a check) */
+	OUTCOME_BAD_REQUEST,         /* the request or the recipe is wrong: nothing was run */
+	OUTCOME_UNREACHABLE,         /* the target database cannot be reached */
+	OUTCOME_LOCKED,              /* another scheduled run is active */
+	OUTCOME_INTERRUPTED,         /* stopped (a signal, a cancel) */
 };
 
+/* "ok", "failed", "bad request", "unreachable", "locked", "interrupted" */
+const char *outcome_name(enum outcome o);
+
 struct session {
+	struct diags *diags;         /* where its problems go (diag.h) */
 	struct recipe *r;
 	struct graph *g;
 	struct conns conns;          /* the command's own connections */
@@ -38,30 +43,29 @@ struct session {
 	bool config_dirty;           /* the working tree's config files differ from it */
 };
 
-/* load the recipe (exit code 2 on error) and build the graph; returns an exit code */
-int session_load(struct session *s, const char *recipe_path, const char *dir);
 /*
- * the same, reading the recipe from git: rev, the scheduled revision
- * (scheduled), or the working tree (exit code 2 for a bad revision);
- * outside a git repository it says once that revisions are not recorded
+ * load the recipe into s and build the graph, reading the recipe from git:
+ * rev, the scheduled revision (scheduled), or the working tree (a bad
+ * revision is a bad request); outside a git repository it warns once that
+ * revisions are not recorded. Problems go to diags, which s keeps.
  */
-int session_load_rev(struct session *s, const char *recipe_path, const char *dir,
-                     const char *rev, bool scheduled);
+enum outcome session_load_rev(struct session *s, const char *recipe_path, const char *dir,
+                              const char *rev, bool scheduled, struct diags *diags);
 /* connect to the target and read every marker; creates and changes no table */
-int session_connect(struct session *s);
-/* create or migrate the etl_ tables (schema.h) before a command writes them; an exit code */
-int session_upgrade(struct session *s);
+enum outcome session_connect(struct session *s);
+/* create or migrate the etl_ tables (schema.h) before a command writes them */
+enum outcome session_upgrade(struct session *s);
 void session_release(struct session *s);
 
 /*
  * make the existing tables of the named targets, which chacc did not build,
  * theirs (build --adopt): a marker each, so that their first build replaces
  * them in full instead of being refused. dry_run changes only the markers in
- * memory. Returns an exit code.
+ * memory.
  */
-int session_adopt(struct session *s, char **names, size_t n, bool dry_run);
+enum outcome session_adopt(struct session *s, char **names, size_t n, bool dry_run);
 
-/* resolve target names to nodes; prints unknown names; -1 on any unknown */
+/* resolve target names to nodes; each unknown name is a diagnostic; -1 on any unknown */
 int session_select(struct session *s, char **names, size_t nnames, struct node ***sel);
 
 #endif

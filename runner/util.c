@@ -11,21 +11,12 @@
 
 const char *argv0 = "chacc";
 
-/* where this thread's messages go: warn_to(), else stderr */
-static _Thread_local FILE *warnf;
-
-void
-warn_to(FILE *f)
-{
-	warnf = f;
-}
-
 static void
 vwarn(const char *fmt, va_list ap)
 {
 	int saved = errno;
 	size_t n = strlen(fmt);
-	FILE *f = warnf ? warnf : stderr;
+	FILE *f = stderr;
 
 	fprintf(f, "%s: ", argv0);
 	vfprintf(f, fmt, ap);

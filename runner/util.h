@@ -15,8 +15,6 @@ extern const char *argv0;
 
 /* print "chacc: msg" to stderr; a format ending in ':' appends strerror(errno) */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* send this thread's warn() messages to f (NULL: stderr again), as a server does per request */
-void warn_to(FILE *f);
 /* print like warn() and exit with status */
 void fatal(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
+#include "recipe.h"
 #include "util.h"
 
 /* errors */
@@ -399,35 +401,24 @@ vcs_commit_release(struct vcs_commit *c)
 /* loading recipes */
 
 /*
- * recipe_load, its messages collected into *problems instead of printed:
- * a revision other than the one a command builds is only reported on
+ * recipe_load, its problems kept as text in *problems instead of shown: a
+ * revision other than the one a command builds is only reported on
  */
 static struct recipe *
 load_quiet(struct vcs *v, const struct fsrc *src, struct treesrc *ts, char **problems)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
+	struct diags ds;
 	struct recipe *r;
 
-	if (!mem)
-		fatal(1, "out of memory");
+	diags_init(&ds);
 	if (ts)
-		ts->errs = mem;
-	recipe_errors_to(mem);
-	r = recipe_load(v->recipe, v->envdir, src);
-	recipe_errors_to(NULL);
+		ts->diags = &ds;
+	r = recipe_load(v->recipe, v->envdir, src, &ds);
 	if (ts)
-		ts->errs = NULL;
-	fclose(mem);
-	while (len > 0 && text[len - 1] == '\n')
-		text[--len] = '\0';
-	if (!r && problems) {
-		*problems = len ? text : xstrdup("the recipe does not load");
-		if (len)
-			return NULL;
-	}
-	free(text);
+		ts->diags = NULL;
+	if (!r && problems)
+		*problems = ds.n ? diags_text(&ds) : xstrdup("the recipe does not load");
+	diags_release(&ds);
 	return r;
 }
 
@@ -631,6 +622,13 @@ fail:
 	git_commit_free(c);
 	vcs_src_free(s);
 	return NULL;
+}
+
+void
+vcs_src_diags(struct vcs_src *s, struct diags *d)
+{
+	if (s->commit)
+		((struct treesrc *)s->priv)->diags = d;
 }
 
 void

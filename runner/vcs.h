@@ -48,6 +48,8 @@ struct vcs_src *vcs_src_open(const char *recipe_path, const char *envdir, const 
                              bool scheduled, char **err);
 /* after loading r from the working tree: set dirty when its config files changed */
 void vcs_src_check(struct vcs_src *s, const struct recipe *r);
+/* where problems reading the commit are reported (NULL: warn) */
+void vcs_src_diags(struct vcs_src *s, struct diags *d);
 void vcs_src_free(struct vcs_src *s);
 
 /* changed config files of the working tree against HEAD (modified, new, deleted) */

@@ -26,7 +26,7 @@ struct treesrc {
 	struct vcs *v;
 	git_tree *tree;          /* NULL: empty */
 	char *name;              /* the revision, for messages */
-	FILE *errs;              /* where a link that cannot be followed is reported (NULL: warn) */
+	struct diags *diags;     /* where a link that cannot be followed is reported (NULL: warn) */
 	struct strlist reported; /* the paths reported already */
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "util.h"
 
 /* the links one lookup follows at most, as SYMLOOP_MAX */
@@ -231,8 +232,9 @@ tree_report(struct treesrc *ts, const char *rel, const char *msg)
 	if (paths_has(&ts->reported, rel))
 		return;
 	paths_add(&ts->reported, xstrdup(rel));
-	if (ts->errs)
-		fprintf(ts->errs, "%s: cannot read it from '%s': %s\n", rel, ts->name, msg);
+	if (ts->diags)
+		diag_add(ts->diags, DIAG_WARNING, rel, 0, 0, NULL, "cannot read it from '%s': %s",
+		         ts->name, msg);
 	else
 		warn("%s: cannot read it from '%s': %s", rel, ts->name, msg);
 }

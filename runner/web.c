@@ -13,7 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "run.h"
 #include "recipe.h"
 #include "session.h"
 #include "util.h"
@@ -100,25 +100,52 @@ header(struct web_req *rq, const char *name)
 const char *
 web_messages(struct web_req *rq)
 {
-	const char *r;
-	char *w;
+	free(rq->text);
+	rq->text = diags_text(&rq->diags);
+	return rq->text;
+}
 
-	free(rq->clean);
-	rq->clean = NULL;
-	if (!rq->msgs || fflush(rq->msgs) != 0 || !rq->msgbuf)
-		return "";
-	/* each line without the program's name before it */
-	rq->clean = w = xmalloc(rq->msglen + 1);
-	for (r = rq->msgbuf; r < rq->msgbuf + rq->msglen;) {
-		if ((r == rq->msgbuf || r[-1] == '\n') && strncmp(r, "chacc: ", 7) == 0)
-			r += 7;
-		else
-			*w++ = *r++;
+json_t *
+web_diags_json(const struct diags *d)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		json_t *o = json_pack("{s:s}", "severity", diag_severity_name(g->severity));
+
+		if (g->file) {
+			char *norm = web_path_norm(NULL, g->file);
+
+			json_object_set_new(o, "file", web_jstr(norm));
+			free(norm);
+		}
+		if (g->line > 0)
+			json_object_set_new(o, "line", json_integer(g->line));
+		if (g->line > 0 && g->column > 0)
+			json_object_set_new(o, "column", json_integer(g->column));
+		if (g->target)
+			json_object_set_new(o, "target", web_jstr(g->target));
+		json_object_set_new(o, "message", web_jstr(g->message));
+		json_array_append_new(arr, o);
 	}
-	while (w > rq->clean && (w[-1] == '\n' || w[-1] == ' '))
-		w--;
-	*w = '\0';
-	return rq->clean;
+	return arr;
+}
+
+void
+web_diag_error(struct web_reply *rp, int status, const char *what, const struct diags *d,
+               const char *fallback)
+{
+	char *text = diags_text(d), *msg;
+
+	if (!*text)
+		msg = what ? xasprintf("%s: %s", what, fallback) : xstrdup(fallback);
+	else
+		msg = what ? xasprintf("%s: %s", what, text) : xstrdup(text);
+	web_json(rp, status, json_pack("{s:o, s:o}", "error", web_jstr(msg), "diagnostics",
+	                               web_diags_json(d)));
+	free(msg);
+	free(text);
 }
 
 static void
@@ -215,19 +242,17 @@ web_csrf(void)
 int
 web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool connect)
 {
-	struct opts o = { .file = srv.recipe };
-	int rc = open_session(s, &o, connect);
+	struct run_request req = { .recipe = srv.recipe, .diags = &rq->diags };
+	enum outcome rc = session_open(s, &req, connect);
 
 	/* before any message of a failed connection reaches the client */
 	scrub_add_recipe(s->r);
-	if (rc == EXIT_OK)
+	if (rc == OUTCOME_OK)
 		return 0;
-	if (rc == EXIT_USAGE)
-		web_error(rp, 422, "%s", *web_messages(rq) ? web_messages(rq) :
-		          "the recipe does not load");
+	if (rc == OUTCOME_BAD_REQUEST)
+		web_diag_error(rp, 422, NULL, &rq->diags, "the recipe does not load");
 	else
-		web_error(rp, 503, "%s", *web_messages(rq) ? web_messages(rq) :
-		          "the target database cannot be reached");
+		web_diag_error(rp, 503, NULL, &rq->diags, "the target database cannot be reached");
 	session_release(s);
 	return -1;
 }

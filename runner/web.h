@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "diag.h"
+
 struct json_t;
 struct recipe;
 struct session;
@@ -48,10 +50,8 @@ struct web_req {
 	char *body;                  /* request body, NUL-terminated ("" when none) */
 	size_t len;
 	char client[64];             /* peer address */
-	FILE *msgs;                  /* warn() and recipe messages of this request */
-	char *msgbuf;
-	size_t msglen;
-	char *clean;                 /* what web_messages() last gave */
+	struct diags diags;          /* the problems its work found (diag.h) */
+	char *text;                  /* what web_messages() last gave */
 };
 
 struct web_reply {
@@ -82,8 +82,16 @@ web_handler web_route(struct web_req *rq, struct web_reply *rp);
 
 /* a query-string argument, or NULL */
 const char *web_arg(struct web_req *rq, const char *name);
-/* the messages warn() and recipe_load printed during this request, trimmed ("" when none) */
+/* the problems this request's work found, as text, one a line ("" when none) */
 const char *web_messages(struct web_req *rq);
+/* diagnostics as a JSON array of {file, line, column, target, message, severity} (known fields) */
+struct json_t *web_diags_json(const struct diags *d);
+/*
+ * reply {"error": text, "diagnostics": [...]}: the text is what (when not
+ * NULL), ": " and the diagnostics', or what and fallback when there are none
+ */
+void web_diag_error(struct web_reply *rp, int status, const char *what, const struct diags *d,
+                    const char *fallback);
 /* reply with JSON (steals j); its strings pass scrub_json() */
 void web_json(struct web_reply *rp, int status, struct json_t *j);
 /* reply {"error": message}; the message passes scrub_json() */

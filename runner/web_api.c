@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "graph.h"
 #include "marker.h"
 #include "plan.h"
 #include "recipe.h"
 #include "report.h"
+#include "run.h"
 #include "session.h"
 #include "util.h"
 #include "web.h"
@@ -39,17 +39,17 @@ arg_flag(struct web_req *rq, const char *name)
 
 /* plan o's selection; replies and returns -1 on failure */
 static int
-plan(struct web_req *rq, struct web_reply *rp, struct session *s, const struct opts *o,
+plan(struct web_req *rq, struct web_reply *rp, struct session *s, const struct run_request *o,
      struct node ***order, size_t *n, struct plan_item **items)
 {
-	long count = make_plan(s, o, order, n, items);
+	long count = run_plan(s, o, order, n, items);
 
 	if (count == -2) {
-		web_error(rp, 400, "%s", web_messages(rq));
+		web_diag_error(rp, 400, NULL, &rq->diags, "unknown targets");
 		return -1;
 	}
 	if (count < 0) {
-		web_error(rp, 503, "cannot plan: %s", web_messages(rq));
+		web_diag_error(rp, 503, "cannot plan", &rq->diags, "a source cannot be asked");
 		return -1;
 	}
 	return 0;
@@ -105,7 +105,7 @@ void
 api_targets(struct web_req *rq, struct web_reply *rp)
 {
 	struct session s;
-	struct opts o = { 0 };
+	struct run_request o = { 0 };
 	struct node **order = NULL;
 	struct plan_item *items = NULL;
 	size_t n = 0;
@@ -129,7 +129,7 @@ void
 api_status(struct web_req *rq, struct web_reply *rp)
 {
 	struct session s;
-	struct opts o = { 0 };
+	struct run_request o = { 0 };
 	struct node **order = NULL;
 	struct plan_item *items = NULL;
 	size_t n = 0;
@@ -146,7 +146,7 @@ api_status(struct web_req *rq, struct web_reply *rp)
 
 /* "a,b,c" into o's target names; the strings point into a copy in *keep */
 static void
-split_targets(const char *list, struct opts *o, char **keep)
+split_targets(const char *list, struct run_request *o, char **keep)
 {
 	char *p, *tok, *save = NULL;
 
@@ -156,8 +156,8 @@ split_targets(const char *list, struct opts *o, char **keep)
 	for (p = *keep; (tok = strtok_r(p, ",", &save)); p = NULL) {
 		if (!*tok)
 			continue;
-		o->args = xreallocarray(o->args, o->nargs + 1, sizeof(*o->args));
-		o->args[o->nargs++] = tok;
+		o->targets = xreallocarray(o->targets, o->ntargets + 1, sizeof(*o->targets));
+		o->targets[o->ntargets++] = tok;
 	}
 }
 
@@ -165,7 +165,7 @@ void
 api_plan(struct web_req *rq, struct web_reply *rp)
 {
 	struct session s;
-	struct opts o = { 0 };
+	struct run_request o = { 0 };
 	struct node **order = NULL;
 	struct plan_item *items = NULL;
 	size_t n = 0;
@@ -174,8 +174,8 @@ api_plan(struct web_req *rq, struct web_reply *rp)
 	o.full_refresh = arg_flag(rq, "full_refresh");
 	o.force = arg_flag(rq, "force");
 	o.since = web_arg(rq, "since");
-	if (o.since && check_since(o.since) < 0) {
-		web_error(rp, 400, "%s", web_messages(rq));
+	if (run_check_since(o.since, &rq->diags) < 0) {
+		web_diag_error(rp, 400, NULL, &rq->diags, "invalid date");
 		return;
 	}
 	if (web_session(rq, rp, &s, true) < 0)
@@ -183,7 +183,7 @@ api_plan(struct web_req *rq, struct web_reply *rp)
 	split_targets(web_arg(rq, "targets"), &o, &keep);
 	if (plan(rq, rp, &s, &o, &order, &n, &items) == 0)
 		web_json(rp, 200, report_plan(items, n));
-	free(o.args);
+	free(o.targets);
 	free(keep);
 	free(order);
 	free(items);
@@ -274,7 +274,7 @@ void
 api_target(struct web_req *rq, struct web_reply *rp)
 {
 	struct session s;
-	struct opts o = { 0 };
+	struct run_request o = { 0 };
 	struct node **order = NULL, *nd;
 	struct plan_item *items = NULL;
 	size_t n = 0;
@@ -287,8 +287,8 @@ api_target(struct web_req *rq, struct web_reply *rp)
 		web_error(rp, 404, "unknown target '%s'", name);
 		goto out;
 	}
-	o.args = &name;
-	o.nargs = 1;
+	o.targets = &name;
+	o.ntargets = 1;
 	s.ps.offline = true;
 	if (plan(rq, rp, &s, &o, &order, &n, &items) < 0)
 		goto out;
@@ -322,7 +322,7 @@ void
 api_graph(struct web_req *rq, struct web_reply *rp)
 {
 	struct session s;
-	struct opts o = { 0 };
+	struct run_request o = { 0 };
 	struct node **order = NULL;
 	struct plan_item *items = NULL;
 	size_t n = 0;
@@ -335,7 +335,7 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 	}
 	/* the picture is drawn without the database too; states need it */
 	s.ps.offline = true;
-	if (session_connect(&s) != EXIT_OK || make_plan(&s, &o, &order, &n, &items) < 0)
+	if (session_connect(&s) != OUTCOME_OK || run_plan(&s, &o, &order, &n, &items) < 0)
 		problem = web_messages(rq);
 	res = json_pack("{s:o}", "recipe", web_jstr(s.r->name));
 	for (size_t i = 0; i < s.g->nnodes; i++) {
@@ -357,9 +357,11 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 		json_array_append_new(nodes, obj);
 	}
 	json_object_set_new(res, "nodes", nodes);
-	if (problem)
+	if (problem) {
 		json_object_set_new(res, "error", web_jstr(*problem ? problem :
 		                                               "the target database cannot be reached"));
+		json_object_set_new(res, "diagnostics", web_diags_json(&rq->diags));
+	}
 	web_json(rp, 200, res);
 	free(order);
 	free(items);

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "recipe.h"
 #include "util.h"
 #include "web.h"
 
@@ -137,7 +136,7 @@ client_name(struct MHD_Connection *c, char *out, size_t n)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
 }
 
-/* run a request's handler with its messages captured; in a worker */
+/* run a request's handler; in a worker */
 static void
 handle(struct reqstate *st)
 {
@@ -152,16 +151,10 @@ handle(struct reqstate *st)
 	rq.body = st->body.s;
 	rq.len = st->body.len - 1;
 	snprintf(rq.client, sizeof(rq.client), "%s", st->client);
-	rq.msgs = open_memstream(&rq.msgbuf, &rq.msglen);
-	warn_to(rq.msgs);
-	recipe_errors_to(rq.msgs);
+	diags_init(&rq.diags);
 	st->fn(&rq, &st->rp);
-	warn_to(NULL);
-	recipe_errors_to(NULL);
-	if (rq.msgs)
-		fclose(rq.msgs);
-	free(rq.msgbuf);
-	free(rq.clean);
+	diags_release(&rq.diags);
+	free(rq.text);
 }
 
 static void *

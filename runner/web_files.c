@@ -339,109 +339,33 @@ ov_glob(void *ctx, const char *pattern, char ***paths)
 	return (long)n;
 }
 
-/* "file:line:col: message" lines into objects */
+/* recipe_load's problems with path (read through src, or the working tree) into d; none when it loads */
 static void
-add_problems(json_t *out, const char *text)
+recipe_problems(const char *path, const struct fsrc *src, struct diags *d)
 {
-	char *copy = xstrdup(text), *line, *save = NULL, *p;
+	struct recipe *r = recipe_load(path, ".", src, d);
 
-	for (p = copy; (line = strtok_r(p, "\n", &save)); p = NULL) {
-		char file[1024];
-		int ln = 0, col = 0, used = 0;
-		json_t *o;
-
-		if (strstarts(line, "chacc: "))
-			line += 7;
-		if (sscanf(line, "%1023[^:]:%d:%d: %n", file, &ln, &col, &used) >= 3 && used > 0)
-			;
-		else if ((col = 0, sscanf(line, "%1023[^:]:%d: %n", file, &ln, &used)) >= 2 && used > 0)
-			;
-		else {
-			json_array_append_new(out, json_pack("{s:o}", "message", web_jstr(line)));
-			continue;
-		}
-		{
-			char *norm = web_path_norm(NULL, file);
-
-			o = json_pack("{s:o, s:i, s:o}", "file", web_jstr(norm), "line", ln, "message",
-			              web_jstr(line + used));
-			free(norm);
-		}
-		if (col > 0)
-			json_object_set_new(o, "column", json_integer(col));
-		json_array_append_new(out, o);
-	}
-	free(copy);
-}
-
-/* recipe_load's messages for path (read through src, or the working tree), "" when it loads */
-static char *
-recipe_problems(const char *path, const struct fsrc *src)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	struct recipe *r;
-
-	if (!f)
-		return xstrdup("");
-	recipe_errors_to(f);
-	r = recipe_load(path, ".", src);
-	recipe_errors_to(NULL);
-	fclose(f);
-	if (r) {
+	if (r)
 		recipe_free(r);
-		text[0] = '\0';
-	} else if (len == 0) {
-		free(text);
-		text = xstrdup("the recipe does not load");
-	}
-	return text;
-}
-
-/* the lines of now that were not in before */
-static char *
-new_lines(const char *now, const char *before)
-{
-	char *copy = xstrdup(now), *line, *save = NULL, *p;
-	struct buf b;
-
-	buf_init(&b);
-	buf_adds(&b, "");
-	for (p = copy; (line = strtok_r(p, "\n", &save)); p = NULL) {
-		const char *at = strstr(before, line);
-		size_t n = strlen(line);
-
-		if (at && (at == before || at[-1] == '\n') && (at[n] == '\n' || at[n] == '\0'))
-			continue;
-		buf_addf(&b, "%s\n", line);
-	}
-	free(copy);
-	return buf_detach(&b);
+	else if (d->nerrors == 0)
+		diag_error(d, "the recipe does not load");
 }
 
 /* a YAML syntax error of text, as a problem, or nothing */
 static void
-yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
+yaml_syntax(struct diags *out, const char *path, const char *text, size_t len)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
-	char *why = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&why, &n);
-	bool ok;
+	size_t before = out->n;
 
 	/* hostile YAML (deep nesting, alias bombs) is refused before libyaml loads it */
-	if (!f)
+	if (!recipe_yaml_check(path, text, len, out)) {
+		if (out->n == before)
+			diag_error(out, "the YAML is refused");
 		return;
-	recipe_errors_to(f);
-	ok = recipe_yaml_check(path, text, len);
-	recipe_errors_to(NULL);
-	fclose(f);
-	if (!ok)
-		add_problems(out, why && *why ? why : "the YAML is refused");
-	free(why);
-	if (!ok || !yaml_parser_initialize(&p))
+	}
+	if (!yaml_parser_initialize(&p))
 		return;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	for (;;) {
@@ -450,13 +374,8 @@ yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
 		if (!yaml_parser_load(&p, &doc)) {
 			yaml_mark_t m = p.problem_mark;
 
-			char *msg = xasprintf("syntax error: %s", p.problem ? p.problem : "bad YAML");
-
-			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
-			                                     web_jstr(path), "line", (int)m.line + 1,
-			                                     "column", (int)m.column + 1, "message",
-			                                     web_jstr(msg)));
-			free(msg);
+			diag_add(out, DIAG_ERROR, path, (int)m.line + 1, (int)m.column + 1, NULL,
+			         "syntax error: %s", p.problem ? p.problem : "bad YAML");
 			break;
 		}
 		root = yaml_document_get_root_node(&doc);
@@ -467,54 +386,65 @@ yaml_syntax(json_t *out, const char *path, const char *text, size_t len)
 	yaml_parser_delete(&p);
 }
 
+/* the recipes the edit is part of: only what the edit breaks, into out */
+static void
+recipe_checks(struct diags *out, const char *norm, const char *top, const char *lang,
+              const char *text, const struct fsrc *src)
+{
+	struct diags before, after;
+
+	diags_init(&before);
+	diags_init(&after);
+	/* a recipe broken already does not block the edit */
+	recipe_problems(top, NULL, &before);
+	recipe_problems(top, src, &after);
+	for (size_t i = 0; i < after.n; i++) {
+		const struct diag *d = &after.v[i];
+
+		if (!diags_has(&before, d))
+			diag_add(out, d->severity, d->file, d->line, d->column, d->target, "%s",
+			         d->message);
+	}
+	diags_release(&before);
+	diags_release(&after);
+	/* another recipe under recipes/: checked as itself */
+	if (strcmp(lang, "sql") != 0 && strcmp(norm, top) != 0 && strstarts(norm, "recipes/") &&
+	    (strstarts(text, "chacc:") || strstr(text, "\nchacc:")))
+		recipe_problems(norm, src, out);
+}
+
 /* every problem the edit would bring: its own syntax, then the recipes it is part of */
 static json_t *
 web_validate(const char *path, const char *text, size_t len)
 {
-	json_t *out = json_array();
+	struct diags out;
 	const char *lang = language(path);
 	struct overlay ov = { .text = text, .len = len };
 	struct fsrc src = { .ctx = &ov, .read = ov_read, .glob = ov_glob };
 	char *norm = web_path_norm(NULL, path), *top = web_path_norm(NULL, web_recipe());
-	char *before, *after, *fresh;
 	struct stat st;
+	json_t *j;
 
+	diags_init(&out);
 	ov.path = norm;
 	ov.is_new = stat(path, &st) < 0;
 	if (memchr(text, '\0', len))
-		json_array_append_new(out, json_pack("{s:o, s:s}", "file", web_jstr(norm), "message",
-		                                     "the file holds a NUL byte: not text"));
+		diag_add(&out, DIAG_ERROR, norm, 0, 0, NULL, "the file holds a NUL byte: not text");
 	if (strcmp(lang, "json") == 0) {
 		json_error_t e;
-		json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &e);
 
-		if (!j)
-			json_array_append_new(out, json_pack("{s:o, s:i, s:i, s:o}", "file",
-			                                     web_jstr(norm), "line", e.line, "column",
-			                                     e.column, "message", web_jstr(e.text)));
+		if (!(j = json_loadb(text, len, JSON_DECODE_ANY, &e)))
+			diag_add(&out, DIAG_ERROR, norm, e.line, e.column, NULL, "%s", e.text);
 		json_decref(j);
 	} else if (strcmp(lang, "yaml") == 0)
-		yaml_syntax(out, norm, text, len);
-	if (json_array_size(out) == 0) {
-		/* only what the edit breaks: a recipe broken already does not block it */
-		before = recipe_problems(top, NULL);
-		after = recipe_problems(top, &src);
-		fresh = new_lines(after, before);
-		add_problems(out, fresh);
-		free(before);
-		free(after);
-		free(fresh);
-		/* another recipe under recipes/: checked as itself */
-		if (strcmp(lang, "sql") != 0 && strcmp(norm, top) != 0 && strstarts(norm, "recipes/") &&
-		    (strstarts(text, "chacc:") || strstr(text, "\nchacc:"))) {
-			after = recipe_problems(norm, &src);
-			add_problems(out, after);
-			free(after);
-		}
-	}
+		yaml_syntax(&out, norm, text, len);
+	if (out.n == 0)
+		recipe_checks(&out, norm, top, lang, text, &src);
+	j = web_diags_json(&out);
+	diags_release(&out);
 	free(norm);
 	free(top);
-	return out;
+	return j;
 }
 
 void

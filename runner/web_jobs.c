@@ -5,11 +5,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
+#include "diag.h"
 #include "graph.h"
 #include "log.h"
 #include "recipe.h"
-#include "session.h"
+#include "run.h"
 #include "util.h"
 #include "web.h"
 
@@ -20,12 +20,12 @@
 
 struct job {
 	int id;
-	struct opts o;
+	struct run_request rq;
 	char **args;                 /* target names (owned) */
 	char *since, *who, *mode;
 	atomic_int stop;             /* set by a cancel or the server's stop; read by the run's threads */
-	long long run_id;            /* set by run_build once the run is recorded */
-	int rc;
+	struct run_result res;       /* its run_id set by run_build once the run is recorded */
+	struct diags diags;          /* the run's problems: the job thread's until done */
 	bool done;
 	char *message;
 	double started, ended;
@@ -81,9 +81,21 @@ jobs_init(void)
 }
 
 static long long
-job_run_id(struct job *j)
+job_run_id(const struct job *j)
 {
-	return __atomic_load_n(&j->run_id, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&j->res.run_id, __ATOMIC_SEQ_CST);
+}
+
+/* the exit code the command line gives for an outcome (DESIGN §6): the API's "exit" */
+static int
+job_exit(enum outcome o)
+{
+	static const int codes[] = {
+		[OUTCOME_OK] = 0, [OUTCOME_FAILED] = 1, [OUTCOME_BAD_REQUEST] = 2,
+		[OUTCOME_UNREACHABLE] = 3, [OUTCOME_LOCKED] = 75, [OUTCOME_INTERRUPTED] = 130,
+	};
+
+	return (size_t)o < LEN(codes) ? codes[o] : 1;
 }
 
 /* a job as JSON; call with jobs.mu held */
@@ -96,72 +108,67 @@ job_json(struct job *j)
 	json_t *t = json_array();
 	long long id = job_run_id(j);
 
-	for (size_t i = 0; i < j->o.nargs; i++)
+	for (size_t i = 0; i < j->rq.ntargets; i++)
 		json_array_append_new(t, web_jstr(j->args[i]));
 	json_object_set_new(o, "targets", t);
 	json_object_set_new(o, "run_id", id > 0 ? json_integer(id) : json_null());
 	if (j->done) {
-		json_object_set_new(o, "exit", json_integer(j->rc));
+		json_object_set_new(o, "outcome", json_string(outcome_name(j->res.outcome)));
+		json_object_set_new(o, "exit", json_integer(job_exit(j->res.outcome)));
 		json_object_set_new(o, "ended", json_real(j->ended));
 		json_object_set_new(o, "message", web_jstr(j->message));
+		json_object_set_new(o, "diagnostics", web_diags_json(&j->diags));
 	}
 	return o;
 }
 
+/* the summary a job's outcome shows, with its problems after a failure */
 static char *
-job_message(int rc, bool ran, const char *msgs)
+job_message(const struct job *j)
 {
 	const char *what;
+	char *text, *msg;
 
-	switch (rc) {
-	case EXIT_OK: what = ran ? "done" : "nothing to do: every target is up to date"; break;
-	case EXIT_FAILED: what = "a target failed"; break;
-	case EXIT_USAGE: what = "the recipe or the request is wrong; nothing was run"; break;
-	case EXIT_UNREACHABLE: what = "the target database cannot be reached"; break;
-	case EXIT_LOCKED: what = "another scheduled run is active; not started"; break;
-	case EXIT_INTERRUPTED: what = "cancelled"; break;
+	switch (j->res.outcome) {
+	case OUTCOME_OK:
+		what = job_run_id(j) > 0 ? "done" :
+		       "nothing to do: every target is up to date";
+		break;
+	case OUTCOME_FAILED: what = "a target failed"; break;
+	case OUTCOME_BAD_REQUEST: what = "the recipe or the request is wrong; nothing was run"; break;
+	case OUTCOME_UNREACHABLE: what = "the target database cannot be reached"; break;
+	case OUTCOME_LOCKED: what = "another scheduled run is active; not started"; break;
+	case OUTCOME_INTERRUPTED: what = "cancelled"; break;
 	default: what = "failed"; break;
 	}
-	if (msgs && *msgs && rc != EXIT_OK && rc != EXIT_INTERRUPTED)
-		return xasprintf("%s: %s", what, msgs);
-	return xstrdup(what);
+	if (j->diags.n == 0 || j->res.outcome == OUTCOME_OK || j->res.outcome == OUTCOME_INTERRUPTED)
+		return xstrdup(what);
+	text = diags_text(&j->diags);
+	msg = xasprintf("%s: %s", what, text);
+	free(text);
+	return msg;
+}
+
+/* the server's log keeps a job's problems too, as the command line prints them */
+static void
+job_log_diag(void *arg, const struct diag *d)
+{
+	struct buf b;
+
+	buf_init(&b);
+	diag_text(d, &b);
+	fprintf(stderr, d->file ? "%s\n" : "chacc: %s\n", b.s);
+	buf_release(&b);
 }
 
 static void *
 job_main(void *arg)
 {
 	struct job *j = arg;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc;
 
-	warn_to(f);
-	recipe_errors_to(f);
-	rc = run_build(&j->o, &j->stop, &j->run_id);
-	warn_to(NULL);
-	recipe_errors_to(NULL);
-	if (f)
-		fclose(f);
-	if (text && len) {
-		char *w = text;
-
-		fputs(text, stderr);
-		/* each line without the program's name before it, as web_messages() does */
-		for (const char *r = text; r < text + len;) {
-			if ((r == text || r[-1] == '\n') && strncmp(r, "chacc: ", 7) == 0)
-				r += 7;
-			else
-				*w++ = *r++;
-		}
-		len = (size_t)(w - text);
-		while (len > 0 && text[len - 1] == '\n')
-			len--;
-		text[len] = '\0';
-	}
+	run_build(&j->rq, &j->res);
 	pthread_mutex_lock(&jobs.mu);
-	j->rc = rc;
-	j->message = job_message(rc, job_run_id(j) > 0, text);
+	j->message = job_message(j);
 	j->ended = now_seconds();
 	j->done = true;
 	pthread_cond_broadcast(&jobs.changed);
@@ -172,20 +179,20 @@ job_main(void *arg)
 		pthread_mutex_unlock(&jobs.mu);
 		events_push(e);
 	}
-	free(text);
 	return NULL;
 }
 
 static void
 job_free(struct job *j)
 {
-	for (size_t i = 0; i < j->o.nargs; i++)
+	for (size_t i = 0; i < j->rq.ntargets; i++)
 		free(j->args[i]);
 	free(j->args);
 	free(j->since);
 	free(j->who);
 	free(j->mode);
 	free(j->message);
+	diags_release(&j->diags);
 	free(j);
 }
 
@@ -234,38 +241,38 @@ job_options(struct web_req *rq, struct web_reply *rp, json_t *body, struct job *
 		web_error(rp, 400, "'targets' must be an array of target names");
 		return -1;
 	}
-	j->o.force = force;
+	j->rq.force = force;
 	if (strcmp(mode, "incremental") == 0)
 		;
 	else if (strcmp(mode, "full-refresh") == 0)
-		j->o.full_refresh = true;
+		j->rq.full_refresh = true;
 	else if (strcmp(mode, "scheduled") == 0)
-		j->o.scheduled = true;
+		j->rq.scheduled = true;
 	else if (strcmp(mode, "forced") == 0)
-		j->o.force = true;
+		j->rq.force = true;
 	else {
 		web_error(rp, 400, "unknown mode '%s': incremental, full-refresh, scheduled or forced",
 		          mode);
 		return -1;
 	}
-	if (since && check_since(since) < 0) {
-		web_error(rp, 400, "%s", web_messages(rq));
+	if (run_check_since(since, &rq->diags) < 0) {
+		web_diag_error(rp, 400, NULL, &rq->diags, "invalid date");
 		return -1;
 	}
 	j->mode = xstrdup(mode);
 	j->since = since ? xstrdup(since) : NULL;
-	j->o.since = j->since;
-	j->o.jobs = (int)workers;
-	j->o.keep_going = keep_going;
+	j->rq.since = j->since;
+	j->rq.jobs = (int)workers;
+	j->rq.keep_going = keep_going;
 	j->args = xcalloc(json_array_size(targets) + 1, sizeof(*j->args));
 	json_array_foreach(targets, i, v) {
 		if (!json_is_string(v)) {
 			web_error(rp, 400, "'targets' must be an array of target names");
 			return -1;
 		}
-		j->args[j->o.nargs++] = xstrdup(json_string_value(v));
+		j->args[j->rq.ntargets++] = xstrdup(json_string_value(v));
 	}
-	j->o.args = j->args;
+	j->rq.targets = j->args;
 	return 0;
 }
 
@@ -291,7 +298,7 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 		job_free(j);
 		return;
 	}
-	for (size_t i = 0; i < j->o.nargs; i++)
+	for (size_t i = 0; i < j->rq.ntargets; i++)
 		if (!graph_find(s.g, j->args[i])) {
 			web_error(rp, 400, "unknown target '%s'", j->args[i]);
 			session_release(&s);
@@ -299,9 +306,12 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 			return;
 		}
 	session_release(&s);
-	j->o.file = web_recipe();
+	j->rq.recipe = web_recipe();
 	j->who = xasprintf("web (%s)", rq->client);
-	j->o.started_by = j->who;
+	j->rq.started_by = j->who;
+	j->rq.stop = &j->stop;
+	j->rq.diags = &j->diags;
+	j->diags.emit = job_log_diag;
 	j->started = now_seconds();
 	pthread_mutex_lock(&jobs.mu);
 	if (jobs.closing) {

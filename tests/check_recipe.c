@@ -1,4 +1,5 @@
 /* check_recipe.c: loading recipes, and every kind of recipe error a user can make */
+#include "diag.h"
 #include "recipe.h"
 #include "testutil.h"
 #include "util.h"
@@ -64,27 +65,24 @@ teardown(void)
 	rmdir(envdir);
 }
 
-/* load a recipe with stderr captured into *err */
+/* load a recipe with its problems, as text one a line, into *err */
 static struct recipe *
 load(const char *path, const char *dir, const struct fsrc *src, char **err)
 {
-	char tmpl[] = "/tmp/check_recipe.err.XXXXXX";
+	struct diags ds;
 	struct recipe *r;
-	int fd, saved;
+	struct buf b;
 
-	fflush(stderr);
-	fd = mkstemp(tmpl);
-	ck_assert_int_ge(fd, 0);
-	saved = dup(2);
-	dup2(fd, 2);
-	r = recipe_load(path, dir, src);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	*err = readfile(tmpl, NULL);
-	unlink(tmpl);
-	ck_assert_ptr_nonnull(*err);
+	diags_init(&ds);
+	r = recipe_load(path, dir, src, &ds);
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (size_t i = 0; i < ds.n; i++) {
+		diag_text(&ds.v[i], &b);
+		buf_addc(&b, '\n');
+	}
+	diags_release(&ds);
+	*err = buf_detach(&b);
 	return r;
 }
 
@@ -609,6 +607,84 @@ START_TEST(test_kind_rules)
 }
 END_TEST
 
+/* a diagnostic whose message starts so is in ds, at file, line, column and target */
+static void
+ck_diag(const struct diags *ds, const char *file, int line, int column, const char *target,
+        const char *message)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct diag *d = &ds->v[i];
+
+		if (!strstarts(d->message, message) || d->line != line || !d->target != !target ||
+		    (target && strcmp(d->target, target) != 0))
+			continue;
+		ck_assert_int_eq(d->severity, DIAG_ERROR);
+		ck_assert_str_eq(d->file, file);
+		ck_assert_int_eq(d->line, line);
+		ck_assert_int_eq(d->column, column);
+		if (target)
+			ck_assert_str_eq(d->target, target);
+		else
+			ck_assert_ptr_null(d->target);
+		return;
+	}
+	ck_abort_msg("no diagnostic \"%s\" of %zu", message, ds->n);
+}
+
+static void
+count_diag(void *arg, const struct diag *d)
+{
+	++*(int *)arg;
+}
+
+/* what a broken recipe says, as data: every problem, each at its file, line, column and target */
+START_TEST(test_diagnostics_as_data)
+{
+	int emitted = 0;
+	struct diags ds = { .emit = count_diag, .arg = &emitted };
+	struct recipe *r = recipe_load(ERR "kinds.yml", NOENV, NULL, &ds);
+
+	ck_assert_ptr_null(r);
+	ck_diag(&ds, ERR "kinds.yml", 8, 18, NULL,
+	        "an incremental extract needs a mapping with its watermark 'column'");
+	ck_diag(&ds, ERR "kinds.yml", 5, 0, "e", "an extract needs 'from'");
+	ck_diag(&ds, ERR "kinds.yml", 5, 0, "e", "incremental needs 'key'");
+	ck_diag(&ds, ERR "kinds.yml", 9, 0, "t", "a table target needs 'query'");
+	ck_diag(&ds, ERR "kinds.yml", 9, 0, "t", "'script' is only for script targets");
+	ck_diag(&ds, ERR "kinds.yml", 9, 0, "t", "incremental needs 'key'");
+	ck_diag(&ds, ERR "kinds.yml", 13, 0, "s", "a script target needs 'script'");
+	ck_diag(&ds, ERR "kinds.yml", 13, 0, "s", "'call' uses unknown connection 'elsewhere'");
+	ck_assert_uint_eq(ds.n, 8);
+	ck_assert_uint_eq(ds.nerrors, ds.n);
+	/* the caller saw each as it was found: nothing was printed */
+	ck_assert_int_eq(emitted, (int)ds.n);
+	diags_release(&ds);
+	ck_assert_uint_eq(ds.n, 0);
+
+	/* a syntax error at its line and column; a missing file at the file alone */
+	r = recipe_load(ERR "syntax.yml", NOENV, NULL, &ds);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(ds.n, 1);
+	ck_assert_str_eq(ds.v[0].file, ERR "syntax.yml");
+	ck_assert_int_gt(ds.v[0].line, 0);
+	ck_assert_int_gt(ds.v[0].column, 0);
+	ck_assert(strstarts(ds.v[0].message, "syntax error: "));
+	diags_release(&ds);
+	r = recipe_load(FIX "no/such.yml", NOENV, NULL, &ds);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(ds.n, 1);
+	ck_assert_str_eq(ds.v[0].file, FIX "no/such.yml");
+	ck_assert_int_eq(ds.v[0].line, 0);
+	ck_assert_str_eq(ds.v[0].message, "cannot read: No such file or directory");
+	diags_release(&ds);
+	/* a good recipe: no diagnostic */
+	r = recipe_load(FIX "valid/chacc.yml", envdir, NULL, &ds);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(ds.n, 0);
+	recipe_free(r);
+}
+END_TEST
+
 START_TEST(test_unreadable_recipe)
 {
 	char *err = fails(FIX "no/such.yml");
@@ -894,27 +970,28 @@ END_TEST
 /* the same limits for a caller that only checks YAML, as the web's editor does */
 START_TEST(test_yaml_check)
 {
-	char *text = NULL;
-	size_t len = 0, i;
+	char *text;
+	size_t i;
 	struct buf b;
-	FILE *f;
+	struct diags ds;
 
 	buf_init(&b);
 	buf_adds(&b, "x: ");
 	for (i = 0; i < 200000; i++)
 		buf_addc(&b, '[');
-	f = open_memstream(&text, &len);
-	recipe_errors_to(f);
-	ck_assert(!recipe_yaml_check("recipes/deep.yml", b.s, b.len));
-	ck_assert(!recipe_yaml_check("recipes/two.yml", "a: 1\n---\nb: 2\n", 14));
-	ck_assert(!recipe_yaml_check("recipes/bad.yml", "a: [\n", 5));
-	ck_assert(recipe_yaml_check("recipes/ok.yml", "a: &x [1]\nb: *x\n", 16));
-	recipe_errors_to(NULL);
-	fclose(f);
+	diags_init(&ds);
+	ck_assert(!recipe_yaml_check("recipes/deep.yml", b.s, b.len, &ds));
+	ck_assert(!recipe_yaml_check("recipes/two.yml", "a: 1\n---\nb: 2\n", 14, &ds));
+	ck_assert(!recipe_yaml_check("recipes/bad.yml", "a: [\n", 5, &ds));
+	ck_assert(recipe_yaml_check("recipes/ok.yml", "a: &x [1]\nb: *x\n", 16, &ds));
+	ck_assert_uint_eq(ds.n, 3);
+	ck_assert_uint_eq(ds.nerrors, 3);
+	text = diags_text(&ds);
+	diags_release(&ds);
 	ck_assert_str_eq(text, "recipes/deep.yml:1:67: nested more than 64 levels deep\n"
 	    "recipes/two.yml:2:1: a second YAML document: a recipe is one document\n"
 	    "recipes/bad.yml:2:1: syntax error: did not find expected node content (while "
-	    "parsing a flow node at line 2)\n");
+	    "parsing a flow node at line 2)");
 	free(text);
 	buf_release(&b);
 }
@@ -1188,6 +1265,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_all_problems_at_once);
 	tcase_add_test(tc, test_query_files_hold_one_statement);
 	tcase_add_test(tc, test_kind_rules);
+	tcase_add_test(tc, test_diagnostics_as_data);
 	tcase_add_test(tc, test_unreadable_recipe);
 	tcase_add_test(tc, test_nul_in_recipe);
 	tcase_add_test(tc, test_nul_in_sql);

@@ -919,9 +919,42 @@ START_TEST(test_edit_and_review)
 	assert_status(r, 422);
 	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'") && strstr(r.body, "\"line\": 33"), "%s",
 	              r.body);
-	resp_free(&r);
 	free(body);
 	json_decref(j);
+	/* the problem as data: file, line, target and message apart, not a line of text */
+	j = body_json(&r);
+	t = json_array_get(json_object_get(j, "problems"), 0);
+	ck_assert_msg(json_array_size(json_object_get(j, "problems")) == 1, "%s", r.body);
+	ck_assert_str_eq(jstr(t, "file"), "recipes/clinic.yml");
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 33);
+	ck_assert_str_eq(jstr(t, "severity"), "error");
+	ck_assert_msg(strstr(jstr(t, "message"), "unknown target 'nosuch'") &&
+	              !strstr(jstr(t, "message"), "clinic.yml"), "%s", r.body);
+	json_decref(j);
+	resp_free(&r);
+	free(text);
+	/* a recipe broken on disk: every answer that loads it says so, with its diagnostics */
+	path = xasprintf("%s/recipes/clinic.yml", p.dir);
+	body = readfile(path, NULL);
+	text = str_replace(recipe, "../sql/visit_counts.sql", "../sql/absent.sql");
+	write_file(&p, "recipes/clinic.yml", text);
+	r = get(&s, "/api/targets");
+	assert_status(r, 422);
+	j = body_json(&r);
+	t = json_array_get(json_object_get(j, "diagnostics"), 0);
+	ck_assert_msg(t && strstr(jstr(j, "error"), "target 'visit_counts': query file"), "%s",
+	              r.body);
+	ck_assert_str_eq(jstr(t, "file"), "recipes/clinic.yml");
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 33);
+	ck_assert_str_eq(jstr(t, "target"), "visit_counts");
+	ck_assert_str_eq(jstr(t, "severity"), "error");
+	ck_assert_msg(strstarts(jstr(t, "message"), "query file '../sql/absent.sql' not found"),
+	              "%s", r.body);
+	json_decref(j);
+	resp_free(&r);
+	write_file(&p, "recipes/clinic.yml", body);
+	free(path);
+	free(body);
 	free(text);
 	/* JSON files must parse */
 	r = post(&s, "/api/files/recipes/extra.json", "{\"content\": \"{\\\"a\\\": \\n\"}");
@@ -1251,8 +1284,15 @@ START_TEST(test_no_secret_leaves)
 	resp_free(&r);
 	j = build_job(&s, "{}");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "exit")), 3);
+	ck_assert_str_eq(jstr(j, "outcome"), "unreachable");
 	ck_assert_msg(strstr(jstr(j, "message"), "connection 'target': cannot connect"), "%s",
 	              jstr(j, "message"));
+	/* the job's message is made from its diagnostics, which the answer carries as data */
+	t = json_array_get(json_object_get(j, "diagnostics"), json_array_size(json_object_get(j,
+	                   "diagnostics")) - 1);
+	ck_assert_msg(t && strstr(jstr(t, "message"), "connection 'target': cannot connect") &&
+	              strcmp(jstr(t, "severity"), "error") == 0 && !json_object_get(t, "file"), "%s",
+	              json_dumps(j, 0));
 	json_decref(j);
 	get_everything(&s);
 	server_stop(&s);

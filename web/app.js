@@ -32,6 +32,14 @@ C.api = async function (method, path, body) {
 	return data;
 };
 
+/* a diagnostic of the API ({file, line, column, target, message, severity}): where, and what */
+C.diagWhere = function (p) {
+	return (p.file || '') + (p.line ? ':' + p.line : '') + (p.column ? ':' + p.column : '');
+};
+C.diagText = function (p) {
+	return (p.target ? "target '" + p.target + "': " : '') + p.message;
+};
+
 function append(node, kids) {
 	kids.forEach(function (k) {
 		if (k === null || k === undefined || k === false)

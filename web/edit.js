@@ -29,9 +29,9 @@ C.editor = function (box, text, lang) {
 			var line = Math.min(Math.max(p.line - 1, 0), cm.lineCount() - 1);
 			var h = cm.addLineClass(line, 'background', 'cm-problem-line');
 			var w = cm.addLineWidget(line, C.el('div', { class: 'cm-problem-widget' },
-				(p.column ? 'column ' + p.column + ': ' : '') + p.message), { coverGutter: false, noHScroll: true });
+				(p.column ? 'column ' + p.column + ': ' : '') + C.diagText(p)), { coverGutter: false, noHScroll: true });
 
-			cm.setGutterMarker(line, 'cm-problem-gutter', C.el('span', { class: 'cm-problem-mark', title: p.message }, '●'));
+			cm.setGutterMarker(line, 'cm-problem-gutter', C.el('span', { class: 'cm-problem-mark', title: C.diagText(p) }, '●'));
 			ed.marks.push(function () {
 				cm.removeLineClass(h, 'background', 'cm-problem-line');
 				cm.setGutterMarker(line, 'cm-problem-gutter', null);
@@ -121,7 +121,7 @@ function uploadCard(files, max) {
 		} else {
 			out.appendChild(C.banner(r.error));
 			out.appendChild(C.el('ul', { class: 'problems' }, r.problems.map(function (p) {
-				return C.el('li', null, C.el('b', null, (p.file || '') + (p.line ? ':' + p.line : '') + (p.column ? ':' + p.column : '')), p.message);
+				return C.el('li', null, C.el('b', null, C.diagWhere(p)), C.diagText(p));
 			})));
 		}
 	} }, 'Upload for review');
@@ -167,7 +167,7 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 			if (here && p.line)
 				ed.mark(p);
 			problems.appendChild(C.el('li', { onclick: function () { if (here && p.line) ed.go(p.line, p.column); } },
-				C.el('b', null, (p.file || '') + (p.line ? ':' + p.line : '') + (p.column ? ':' + p.column : '')), p.message));
+				C.el('b', null, C.diagWhere(p)), C.diagText(p)));
 		});
 	}
 

@@ -8,6 +8,7 @@
  * shows the value of a variable that the input does not hold itself.
  * FUZZ_SHOW=1 prints the loader's messages (to replay an input by hand).
  */
+#include "diag.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -163,29 +164,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fsrc src = { .read = mread, .glob = mglob };
 	struct mtree t;
 	struct recipe *r;
-	char *msgs = NULL;
-	size_t len = 0, i;
-	FILE *f;
+	struct diags ds;
+	char *msgs;
+	size_t i;
 
 	split(&t, (const char *)data, size);
 	src.ctx = &t;
-	f = open_memstream(&msgs, &len);
-	if (!f)
-		abort();
-	recipe_errors_to(f);
-	r = recipe_load("recipes/chacc.yml", NULL, &src);
-	recipe_errors_to(NULL);
-	fclose(f);
+	diags_init(&ds);
+	r = recipe_load("recipes/chacc.yml", NULL, &src, &ds);
+	msgs = diags_text(&ds);
 	if (getenv("FUZZ_SHOW"))
-		fprintf(stderr, "%s%s", msgs, r ? "loaded\n" : "");
-	if (!r && !len)
+		fprintf(stderr, "%s%s%s", msgs, *msgs ? "\n" : "", r ? "loaded\n" : "");
+	if (!r && ds.nerrors == 0)
 		abort();        /* refused without saying why */
+	/* every field of every diagnostic: the text shows them all */
 	if (strstr(msgs, SECRET) && !memmem(data, size, SECRET, strlen(SECRET))) {
-		fprintf(stderr, "a message shows a variable's value:\n%s", msgs);
+		fprintf(stderr, "a message shows a variable's value:\n%s\n", msgs);
 		abort();
 	}
 	recipe_free(r);
 	free(msgs);
+	diags_release(&ds);
 	for (i = 0; i < t.n; i++)
 		free(t.v[i].path);
 	free(t.v);
