@@ -26,7 +26,11 @@ OBJ = \
 	runner/recipe_walk.o \
 	runner/recipe_files.o \
 	runner/recipe_check.o \
+	runner/db.o \
 	runner/db_mariadb.o \
+	runner/db_mariadb_copy.o \
+	runner/db_mariadb_table.o \
+	runner/db_mariadb_privs.o \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
@@ -35,14 +39,15 @@ OBJ = \
 	runner/store_mariadb_runs.o \
 	runner/store_mariadb_history.o \
 	runner/store_mariadb_schema.o \
-	runner/build.o \
+	runner/build_conns.o \
+	runner/build_ops.o \
 	runner/build_table.o \
 	runner/build_script.o \
-	runner/extract.o \
+	runner/build_extract.o \
+	runner/build.o \
 	runner/schedule.o \
 	runner/log.o \
 	runner/session.o \
-	runner/privs.o \
 	runner/vcs.o \
 	runner/vcs_diff.o \
 	runner/vcs_review.o \

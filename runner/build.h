@@ -1,4 +1,4 @@
-/* build.h: building one target: shadow tables, swaps, upserts, markers (DESIGN §5) */
+/* build.h: building one target: a request in, a result out (DESIGN §5) */
 #ifndef CHACC_BUILD_H
 #define CHACC_BUILD_H
 
@@ -6,31 +6,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "db.h"
 #include "plan.h"
 
-struct db;
+struct conn;
 struct recipe;
 struct store;
 struct target;
 struct marker;
-struct strlist;
 
 /* one worker's connections: the target and, lazily, each source */
 struct conns {
 	const struct recipe *r;
 	struct db *tgt;
-	struct store *store;     /* the recipe's store on tgt */
 	struct db **src;         /* by index in r->conns */
+	struct store *store;     /* the recipe's store on tgt: markers, runs, locks */
+	enum db_err why;         /* the kind of error when conns_open failed */
 };
 
-/* open the target connection; 0 or -1 with *err */
+/* the engine's parameters of a recipe connection (pointing into c) */
+struct db_params conns_params(const struct conn *c);
+/* open the target connection; 0 or -1 with *err (and its kind in c->why) */
 int conns_open(struct conns *c, const struct recipe *r, char **err);
-/* the connection named name, opened on first use; NULL with *err */
-struct db *conns_get(struct conns *c, const char *name, char **err);
+/* the connection named name, opened on first use; NULL with *err and, when why is set, its kind */
+struct db *conns_get(struct conns *c, const char *name, char **err, enum db_err *why);
 void conns_close(struct conns *c);
 
-struct build_job {
-	/* in */
+/* what to build, and what is known of the last build */
+struct build_req {
 	const char *recipe;      /* recipe name, the markers' key */
 	const struct target *t;
 	enum reason reason;
@@ -47,30 +50,34 @@ struct build_job {
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;
-	struct store *store;     /* where its marker and watermark go: c's (set by build_run) */
-	/* out */
-	long long rows;          /* rows in the table after the build */
-	long long changed;       /* rows inserted, updated with new values or deleted */
-	_Atomic long long moved; /* rows read for the build (progress: the scheduler reads it) */
-	long long inserted;      /* new rows of an upsert, -1 if the server did not say */
-	long long deleted;       /* rows an incremental build removed */
-	char *error;             /* message naming what failed */
-	bool transient;          /* the error can pass on retry */
-	bool killed;             /* a query was killed (timeout, interrupt) */
-	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
+};
+
+/* what other threads read while a build runs */
+struct build_live {
+	_Atomic long long moved; /* rows read so far (progress) */
 	/*
-	 * server thread ids of the running job's connections (0: none),
-	 * published for KILL QUERY by the scheduler, which never touches a
-	 * worker's connection: [0] the target, [1] the source of an extract
+	 * server thread ids of the running build's connections (0: none), for
+	 * db_kill by the scheduler, which never touches a worker's connection:
+	 * [0] the target, [1] the source of an extract
 	 */
 	atomic_ulong query_id[2];
 };
 
-/* publish d's thread id (d NULL: none) in slot 0 (target) or 1 (source) of job */
-void job_publish(struct build_job *job, int slot, struct db *d);
+/* how a build went */
+struct build_res {
+	long long rows;          /* rows in the table after the build */
+	long long changed;       /* rows inserted, updated with new values or deleted */
+	long long inserted;      /* new rows of an upsert, -1 if the server did not say */
+	long long deleted;       /* rows an incremental build removed */
+	char *error;             /* message naming what failed (the caller frees it) */
+	bool transient;          /* the error can pass on retry */
+	bool killed;             /* a query was killed (timeout, interrupt) */
+	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
+	struct build_live live;
+};
 
-/* run one build on c; 0, or -1 with job->error set */
-int build_run(struct conns *c, struct build_job *job);
+/* run one build on c; 0, or -1 with res->error set */
+int build_run(struct conns *c, const struct build_req *req, struct build_res *res);
 
 /*
  * ask an incremental extract's source whether rows exist past the watermark
@@ -81,64 +88,7 @@ int build_probe(struct conns *c, const struct target *t, const struct marker *m,
 /* drop shadow and old tables left by an interrupted build of t */
 int build_cleanup(struct db *tgt, const struct target *t);
 /* names of a target's shadow and old tables */
-char *shadow_name(const char *table);
-char *old_name(const char *table);
-
-/* replace ${this}, ${since}, ${run_id} and ${conn.NAME.database} in sql */
-char *sql_subst(const struct recipe *r, const char *sql, const char *this, const char *since_lit,
-                long long run_id);
-
-/*
- * hooks for tests at named points of a build: CHACC_FAULT=point[:target]
- * kills the process there; CHACC_PAUSE=point[:target] with CHACC_PAUSE_FILE
- * writes that file and waits until the test removes it
- */
-void fault_point(const char *point, const char *target);
-
-/* shared by build.c, build_table.c, build_script.c and extract.c */
-#define STAMP "_chacc_changed_at"
-#define STAMP_DDL "`" STAMP "` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-
-struct cols {
-	char **v;
-	size_t n;
-};
-void cols_release(struct cols *c);
-bool cols_has(const struct cols *c, const char *name);
-/* the data columns of a table (all but the change stamp), in order */
-int table_cols(struct db *d, const char *table, struct cols *out);
-/* the column names a query returns */
-int query_cols(struct db *d, const char *body, struct cols *out);
-/* `a`, `b` with prefix before each */
-char *col_list(const struct cols *c, const char *prefix);
-char *strlist_cols(const struct strlist *l);
-/* a.c1 <=> b.c1 AND ...: rows with the same key */
-char *match_expr(const struct cols *c, const char *a, const char *b);
-/* the same, byte for byte: rows with the same values ('a' is not 'A') */
-char *same_values_expr(const struct cols *c, const char *a, const char *b);
-char *query_body(const char *sql);
-long long count_rows(struct db *d, const char *table);
-bool table_exists(struct db *d, const char *table);
-/* record the first error of a job, classified by d (NULL: no database error) */
-int fail(struct build_job *job, struct db *d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int shape_shadow(struct db *tgt, struct build_job *job, const char *shadow);
-int add_indexes(struct db *tgt, struct build_job *job, const char *table);
-int restat(struct db *tgt, struct build_job *job, const char *shadow, long long newrows);
-int swap(struct db *tgt, struct build_job *job, const char *shadow);
-int finish(struct db *tgt, struct build_job *job, double started);
-/* upsert src_sql's rows into table by key, stamping rows whose values changed */
-int upsert(struct db *d, struct build_job *job, const char *table, const struct cols *c,
-           const char *select_sql);
-int build_extract(struct conns *c, struct build_job *job, double started);
-/* the builds of table (build_table.c) and script targets (build_script.c) */
-int table_full(struct conns *c, struct build_job *job, double started);
-int table_incremental(struct conns *c, struct build_job *job, double started);
-int script_full(struct conns *c, struct build_job *job, double started);
-int script_incremental(struct conns *c, struct build_job *job, double started);
-/* SQL literal of a timestamp string, or NULL */
-char *ts_literal(struct db *d, const char *ts);
-/* rows in a table after an incremental build, counted only when unknown */
-long long rows_after_upsert(struct db *d, struct build_job *job, const char *table);
+char *build_shadow_name(const char *table);
+char *build_old_name(const char *table);
 
 #endif

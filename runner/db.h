@@ -1,31 +1,73 @@
-/* db.h: the database driver interface (MariaDB/MySQL today) */
+/*
+ * db.h: the database engine interface. A connection's driver ("mariadb";
+ * "postgres" later) picks an engine: a table of operations that run SQL and
+ * do the table work of a build at the level of intent. Only the engine
+ * modules (db_<engine>*.c) write their dialect; everything else calls these.
+ */
 #ifndef CHACC_DB_H
 #define CHACC_DB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct conn;
 struct db;
 struct dbres;
+struct db_engine;
 
-/* connect with the recipe's connection settings; NULL with a message in *err */
-struct db *db_connect(const struct conn *c, char **err);
+/* where and how to connect; the strings belong to the caller */
+struct db_params {
+	const char *name;        /* the connection's name, for messages */
+	const char *driver;      /* "mariadb"; NULL or "" mean "mariadb" */
+	const char *host;        /* NULL or "" when unset */
+	unsigned port;           /* 0: the engine's default */
+	const char *socket;      /* NULL or "" when unset; wins over host */
+	const char *user;
+	const char *password;    /* never in a message */
+	const char *database;
+};
+
+/* what kind of error the last one was: what a caller does next depends on it */
+enum db_err {
+	DB_ERR_NONE,
+	DB_ERR_TRANSIENT,        /* can pass on retry: lost connection, deadlock, lock wait */
+	DB_ERR_KILLED,           /* the query was killed: KILL, a timeout, an interrupt */
+	DB_ERR_ACCESS,           /* refused: access denied, or no such database */
+	DB_ERR_NO_TABLE,         /* a table that does not exist */
+	DB_ERR_OTHER,
+};
+
+/* a list of names (columns) */
+struct db_names {
+	char **v;
+	size_t n;
+};
+void db_names_release(struct db_names *l);
+bool db_names_has(const struct db_names *l, const char *name);
+
+/* the column every built table has: when its row last changed */
+#define DB_STAMP "_chacc_changed_at"
+
+/* the engine of a driver name; NULL with a message naming it in *err */
+const struct db_engine *db_engine_find(const char *driver, char **err);
+
+/* connect; NULL with a message in *err and, when why is set, its kind */
+struct db *db_connect(const struct db_params *p, char **err, enum db_err *why);
 void db_close(struct db *d);
-/* the connection settings it was opened with */
-const struct conn *db_conn(struct db *d);
+/* reconnect after a lost connection; 0 or -1 */
+int db_reconnect(struct db *d);
+/* the connection's name, as given in its parameters */
+const char *db_conn_name(struct db *d);
+/* name of the database this connection uses */
+const char *db_name(struct db *d);
+/* both connections reach the same server instance */
+bool db_same_server(struct db *a, struct db *b);
 
 /* run one statement, discarding any result; 0 or -1 (see db_error) */
 int db_exec(struct db *d, const char *sql);
 /* printf-style db_exec */
 int db_execf(struct db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* rows changed by the last statement (mysql_affected_rows) */
+/* rows changed by the last statement */
 long long db_affected(struct db *d);
-/*
- * rows the last INSERT ... SELECT ... ON DUPLICATE KEY UPDATE added as new
- * (from its affected rows and mysql_info), or -1 when the server did not say
- */
-long long db_inserted(struct db *d);
 
 /* run a query and store its whole result; NULL on error */
 struct dbres *db_query(struct db *d, const char *sql);
@@ -45,33 +87,135 @@ void dbres_free(struct dbres *r);
  */
 int db_value(struct db *d, char **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* message and code of the last error on d */
+/* message and engine code of the last error on d */
 const char *db_error(struct db *d);
 unsigned db_errno(struct db *d);
-/* the last error can pass on retry: lost connection, deadlock, lock wait timeout */
+/* the kind of the last error on d */
+enum db_err db_error_class(struct db *d);
+/* shorthands: db_error_class() is DB_ERR_TRANSIENT, DB_ERR_KILLED */
 bool db_error_transient(struct db *d);
-/* the last error was a killed query (KILL QUERY, timeout, interrupt) */
 bool db_error_killed(struct db *d);
 
-/* server-side id of this connection, for KILL QUERY */
+/* server-side id of this connection's session, for db_kill_query */
 unsigned long db_thread_id(struct db *d);
-/* open a short connection with c's settings and KILL QUERY id; 0 or -1 */
-int db_kill_query(const struct conn *c, unsigned long id);
-/* reconnect after a lost connection; 0 or -1 */
-int db_reconnect(struct db *d);
+/* stop the query session id runs, from a short connection of p's; 0 or -1 */
+int db_kill_query(const struct db_params *p, unsigned long id);
+/* the same through the open connection d (same server); 0 or -1 */
+int db_kill(struct db *d, unsigned long id);
 
-/* malloc'ed SQL string literal 'like this' for s (NULL gives NULL) */
+/* malloc'ed SQL string literal 'like this' for s (NULL gives NULL; d may be NULL) */
 char *db_quote(struct db *d, const char *s);
-/* malloc'ed `identifier` with backticks doubled */
-char *db_ident(const char *s);
-/* name of the database this connection uses */
-const char *db_name(struct db *d);
-/* both connections reach the same server instance */
-bool db_same_server(struct db *a, struct db *b);
+/* malloc'ed quoted identifier of d's engine */
+char *db_ident(struct db *d, const char *s);
+/* malloc'ed literal of a timestamp text, or "NULL" when ts is NULL or "" */
+char *db_ts_literal(struct db *d, const char *ts);
+
+/* transactions; 0 or -1 */
+int db_begin(struct db *d);
+int db_commit(struct db *d);
+int db_rollback(struct db *d);
+/* this session reads what others committed (READ COMMITTED) */
+int db_read_committed(struct db *d);
+/* make database the connection's default (USE); 0 or -1 */
+int db_use(struct db *d, const char *database);
+
+/* the server clock as "YYYY-MM-DD HH:MM:SS.ffffff" in *out; 0 or -1 */
+int db_now(struct db *d, char **out);
+/* the timestamp ts minus seconds, in the same form; 0 or -1 */
+int db_ts_minus(struct db *d, const char *ts, double seconds, char **out);
+/* is value ts later than at minus seconds? 1, 0 or -1 */
+int db_ts_after(struct db *d, const char *ts, const char *at, double seconds);
+
+/* advisory locks of the session: 1 taken, 0 busy after timeout seconds, -1 error */
+int db_lock(struct db *d, const char *name, double timeout);
+int db_unlock(struct db *d, const char *name);
+/* which of names[n] some session holds: used[i]; 0 or -1 */
+int db_locks_used(struct db *d, const char *const *names, size_t n, bool *used);
+
+/* does table exist in the connection's database? (false on error too) */
+bool db_table_exists(struct db *d, const char *table);
+/* the data columns of table (all but DB_STAMP), in order; 0 or -1 */
+int db_table_columns(struct db *d, const char *table, struct db_names *out);
+/* the column names select_sql returns, without running it; 0 or -1 */
+int db_result_columns(struct db *d, const char *select_sql, struct db_names *out);
+/* the primary key columns of table, comma-separated, "" for none; NULL on error */
+char *db_primary_key(struct db *d, const char *table);
+/* rows in table, -1 on error */
+long long db_count_rows(struct db *d, const char *table);
+/* drop table when it exists (temporary: a session's temporary table); 0 or -1 */
+int db_drop_table(struct db *d, const char *table, bool temporary);
+/* create table empty with the columns and keys of like; 0 or -1 */
+int db_create_like(struct db *d, const char *table, const char *like, bool temporary);
+/* create table empty with the columns of the result of select_sql; 0 or -1 */
+int db_create_from_query(struct db *d, const char *table, const char *select_sql);
+/* add the change stamp column DB_STAMP (now for every row) when it is missing; 0 or -1 */
+int db_add_stamp(struct db *d, const char *table);
+/* make cols the primary key of table; 0 or -1 */
+int db_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
+/* add one index on each of index[n]; 0 or -1 */
+int db_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+/*
+ * put shadow in place of table in one atomic step (old: a free name for the
+ * table it replaces, dropped after); also when table does not exist. 0 or -1
+ */
+int db_swap(struct db *d, const char *table, const char *shadow, const char *old);
+/* a checksum of table's content ("" when it does not exist) in *out; 0 or -1 */
+int db_checksum(struct db *d, const char *table, char **out);
+/* an order-independent digest of the rows' values in cols, in *out; 0 or -1 */
+int db_digest(struct db *d, const char *table, const struct db_names *cols, char **out);
+/*
+ * rows of shadow whose key is in table with the same values in cols (byte
+ * for byte) keep the change stamp they have there; *kept counts them. 0 or -1
+ */
+int db_keep_stamps(struct db *d, const char *shadow, const char *table, const struct db_names *key,
+                   const struct db_names *cols, long long *kept);
+
+/* counts of an upsert */
+struct db_upsert {
+	long long changed;       /* rows inserted or updated with new values */
+	long long inserted;      /* of those, new rows; -1 when the server did not say */
+};
+/*
+ * insert the rows of select_sql into table's columns cols; a row whose key
+ * is there already takes the new values, and a new change stamp when they
+ * differ (byte for byte). 0 or -1
+ */
+int db_upsert(struct db *d, const char *table, const struct db_names *cols,
+              const char *select_sql, struct db_upsert *out);
+
+/*
+ * removals logged in a delete log table (target, key_json, row_json, run_id,
+ * deleted_at): each removed row is recorded there under table's name
+ */
+struct db_delete {
+	const char *log;         /* the log table */
+	const char *table;       /* rows are removed from it */
+	const struct db_names *key;  /* its key */
+	const struct db_names *cols; /* the columns recorded of a removed row */
+	long long run_id;
+};
+/*
+ * remove the rows of del->table whose key the log holds for need later than
+ * since (a timestamp literal); *removed counts them. 0 or -1
+ */
+int db_follow_deletes(struct db *d, const struct db_delete *del, const char *need, const char *since,
+                      long long *removed);
+/*
+ * remove the rows of del->table whose key is on a row of stage where flag is
+ * true, then those rows of stage; *removed counts the first. 0 or -1
+ */
+int db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, const char *flag,
+                      long long *removed);
+
+/*
+ * does the connection's user hold what builds need on its database
+ * (routines: CREATE ROUTINE too)? 0, or -1 naming what lacks in *err
+ */
+int db_check_privileges(struct db *d, bool routines, char **err);
 
 /*
  * a CREATE TABLE statement for table whose columns have the names and types of
- * the result of select_sql (run with LIMIT 0 on src); NULL on error
+ * the result of select_sql (probed on src); NULL on error
  */
 char *db_result_ddl(struct db *src, const char *select_sql, const char *table);
 
@@ -79,12 +223,91 @@ char *db_result_ddl(struct db *src, const char *select_sql, const char *table);
 typedef int (*db_progress_fn)(void *arg, long long rows);
 
 /*
- * stream the result of select_sql on src (mysql_use_result: constant memory)
- * into table on dst, inserting into the columns named as the result's columns,
- * by a bulk path. Sets *rows. 0 or -1; the failing side is in *errside
- * (the db whose db_error() describes it).
+ * stream the result of select_sql on src (constant memory) into table on
+ * dst, inserting into the columns named as the result's columns, by a bulk
+ * path. Sets *rows. 0 or -1; the failing side is in *errside (the db whose
+ * db_error() describes it).
  */
 int db_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
             long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+
+/*
+ * For engines. Every struct db and struct dbres of an engine begins with
+ * these heads; db.c dispatches through the engine's operations, which
+ * follow the contracts of the db_* functions of the same names.
+ */
+struct db {
+	const struct db_engine *engine;
+	char *err;               /* last error message */
+	unsigned errnum;         /* and the engine's code of it */
+};
+
+struct dbres {
+	const struct db_engine *engine;
+};
+
+/* record an error on d; returns -1 */
+int db_set_error(struct db *d, unsigned code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct db_engine {
+	const char *driver;
+	struct db *(*connect)(const struct db_params *p, char **err, enum db_err *why);
+	void (*close)(struct db *d);
+	int (*reconnect)(struct db *d);
+	const char *(*conn_name)(struct db *d);
+	const char *(*name)(struct db *d);
+	bool (*same_server)(struct db *a, struct db *b);
+	int (*exec)(struct db *d, const char *sql);
+	long long (*affected)(struct db *d);
+	struct dbres *(*query)(struct db *d, const char *sql);
+	bool (*res_next)(struct dbres *r);
+	const char *(*res_get)(struct dbres *r, size_t i);
+	size_t (*res_ncols)(struct dbres *r);
+	const char *(*res_colname)(struct dbres *r, size_t i);
+	size_t (*res_nrows)(struct dbres *r);
+	void (*res_free)(struct dbres *r);
+	enum db_err (*classify)(unsigned code);
+	unsigned long (*thread_id)(struct db *d);
+	int (*kill_query)(const struct db_params *p, unsigned long id);
+	int (*kill)(struct db *d, unsigned long id);
+	char *(*quote)(struct db *d, const char *s);
+	char *(*ident)(const char *s);
+	int (*read_committed)(struct db *d);
+	int (*use)(struct db *d, const char *database);
+	int (*now)(struct db *d, char **out);
+	int (*ts_minus)(struct db *d, const char *ts, double seconds, char **out);
+	int (*ts_after)(struct db *d, const char *ts, const char *at, double seconds);
+	int (*lock)(struct db *d, const char *name, double timeout);
+	int (*unlock)(struct db *d, const char *name);
+	int (*locks_used)(struct db *d, const char *const *names, size_t n, bool *used);
+	bool (*table_exists)(struct db *d, const char *table);
+	int (*table_columns)(struct db *d, const char *table, struct db_names *out);
+	char *(*primary_key)(struct db *d, const char *table);
+	int (*drop_table)(struct db *d, const char *table, bool temporary);
+	int (*create_like)(struct db *d, const char *table, const char *like, bool temporary);
+	int (*create_from_query)(struct db *d, const char *table, const char *select_sql);
+	int (*add_stamp)(struct db *d, const char *table);
+	int (*add_primary_key)(struct db *d, const char *table, const struct db_names *cols);
+	int (*add_indexes)(struct db *d, const char *table, const struct db_names *index, size_t n);
+	int (*swap)(struct db *d, const char *table, const char *shadow, const char *old);
+	int (*checksum)(struct db *d, const char *table, char **out);
+	int (*digest)(struct db *d, const char *table, const struct db_names *cols, char **out);
+	int (*keep_stamps)(struct db *d, const char *shadow, const char *table,
+	                   const struct db_names *key, const struct db_names *cols, long long *kept);
+	int (*upsert)(struct db *d, const char *table, const struct db_names *cols,
+	              const char *select_sql, struct db_upsert *out);
+	int (*follow_deletes)(struct db *d, const struct db_delete *del, const char *need,
+	                      const char *since, long long *removed);
+	int (*delete_flagged)(struct db *d, const struct db_delete *del, const char *stage,
+	                      const char *flag, long long *removed);
+	int (*check_privileges)(struct db *d, bool routines, char **err);
+	char *(*result_ddl)(struct db *src, const char *select_sql, const char *table);
+	int (*copy)(struct db *src, const char *select_sql, struct db *dst, const char *table,
+	            long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+};
+
+/* the engines */
+extern const struct db_engine db_mariadb;
 
 #endif

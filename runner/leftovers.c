@@ -13,16 +13,16 @@
 int
 leftovers_find(struct conns *c, const char *name, bool deletes, struct leftovers *l)
 {
-	char *shadow = shadow_name(name), *old = old_name(name);
+	char *shadow = build_shadow_name(name), *old = build_old_name(name);
 	struct store_kept k;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->name = xstrdup(name);
-	l->table = table_exists(c->tgt, name);
-	if (table_exists(c->tgt, shadow))
+	l->table = db_table_exists(c->tgt, name);
+	if (db_table_exists(c->tgt, shadow))
 		l->shadow = xstrdup(shadow);
-	if (table_exists(c->tgt, old))
+	if (db_table_exists(c->tgt, old))
 		l->old = xstrdup(old);
 	rc = store_kept(c->store, name, deletes, &k);
 	l->marker = k.marker;
@@ -82,14 +82,14 @@ leftovers_drop(struct conns *c, const struct leftovers *l, char **err)
 	rc = -1;
 	buf_init(&drop);
 	if (l->table && !l->keep_table) {
-		char *id = db_ident(l->name);
+		char *id = db_ident(c->tgt, l->name);
 
 		buf_addf(&drop, ", %s", id);
 		free(id);
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *name = i ? l->old : l->shadow;
-		char *id = name ? db_ident(name) : NULL;
+		char *id = name ? db_ident(c->tgt, name) : NULL;
 
 		if (id)
 			buf_addf(&drop, ", %s", id);

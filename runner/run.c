@@ -15,7 +15,6 @@
 #include "graph.h"
 #include "log.h"
 #include "marker.h"
-#include "privs.h"
 #include "recipe.h"
 #include "report.h"
 #include "schedule.h"
@@ -291,7 +290,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	for (size_t i = 0; i < n; i++)
 		if (items[i].reason != REASON_NONE && items[i].n->t->kind == KIND_SCRIPT)
 			routines = true;
-	if (privs_check(s->conns.tgt, routines, &err) < 0) {
+	if (db_check_privileges(s->conns.tgt, routines, &err) < 0) {
 		diag_error(rq->diags, "%s", err);
 		free(err);
 		res->outcome = OUTCOME_FAILED;

@@ -30,7 +30,8 @@ struct task {
 	enum state state;
 	size_t waiting;          /* needs not yet done */
 	size_t seq, total;       /* its "[seq/total]" when launched */
-	struct build_job job;
+	struct build_req req;
+	struct build_res res;
 	char hash[65];
 	char inputs_at[TS_LEN];
 	char prev_inputs_at[TS_LEN];
@@ -101,8 +102,8 @@ lock_target(struct pool *p, struct conns *c, struct task *t, char **lockname, bo
 		if (rc > 0)
 			break;
 		if (stopped(s)) {
-			free(t->job.error);
-			t->job.error = xasprintf("target '%s': interrupted while another runner built it",
+			free(t->res.error);
+			t->res.error = xasprintf("target '%s': interrupted while another runner built it",
 			                         name);
 			return -1;
 		}
@@ -141,17 +142,16 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 	          t->it->full ? "full" : "incremental");
 	for (t->attempts = 1;; t->attempts++) {
 		if (!c->tgt && conns_open(c, s->r, &err) < 0) {
-			free(t->job.error);
-			t->job.error = xasprintf("target '%s': %s", tg->name, err);
-			t->job.transient = !strstr(err, "Access denied") &&
-			                   !strstr(err, "Unknown database");
+			free(t->res.error);
+			t->res.error = xasprintf("target '%s': %s", tg->name, err);
+			t->res.transient = c->why != DB_ERR_ACCESS;
 			free(err);
 			err = NULL;
 		} else if (lock_target(p, c, t, &lockname, &skip) < 0) {
-			if (!t->job.error)
-				t->job.error = xasprintf("target '%s': cannot take its lock: %s",
+			if (!t->res.error)
+				t->res.error = xasprintf("target '%s': cannot take its lock: %s",
 				                         tg->name, db_error(c->tgt));
-			t->job.transient = !stopped(s) && db_error_transient(c->tgt);
+			t->res.transient = !stopped(s) && db_error_transient(c->tgt);
 		} else if (skip) {
 			t->other_runner = true;
 			break;
@@ -162,17 +162,17 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 			                          reason_name(t->it->reason),
 			                          t->it->full ? "full" : "incremental", t->started,
 			                          t->attempts);
-			if (build_run(c, &t->job) == 0)
+			if (build_run(c, &t->req, &t->res) == 0)
 				break;
 		}
-		if (atomic_load(&t->timed_out) || stopped(s) || t->job.killed || !t->job.transient ||
+		if (atomic_load(&t->timed_out) || stopped(s) || t->res.killed || !t->res.transient ||
 		    t->attempts > tg->retries)
 			break;
 		{
 			double delay = tg->retry_delay * (double)(1 << (t->attempts - 1 < 10 ? t->attempts - 1 : 10));
 
 			log_event(LOG_WARN, "retry", tg->name, s->run_id,
-			          "%s (attempt %d of %d, retrying in %.0fs)", t->job.error,
+			          "%s (attempt %d of %d, retrying in %.0fs)", t->res.error,
 			          t->attempts, tg->retries + 1, delay);
 			sleep_interruptible(delay, s->stop);
 		}
@@ -184,23 +184,23 @@ run_task(struct pool *p, struct conns *c, struct task *t)
 	/* a KILL QUERY of this build still on its way would hit the statements below */
 	pthread_mutex_lock(&t->kill_mu);
 	pthread_mutex_unlock(&t->kill_mu);
-	if (t->job.error && c->tgt)
+	if (t->res.error && c->tgt)
 		db_exec(c->tgt, "ROLLBACK");  /* in case a kill cut the build's own rollback */
 	/*
 	 * only the runner that holds the target's lock writes its marker, and
 	 * not over a table that is not this recipe's
 	 */
-	if (t->job.error && locked && !t->job.foreign) {
+	if (t->res.error && locked && !t->res.foreign) {
 		const char *status = stopped(s) ? "interrupted" : "failed";
 
 		if (atomic_load(&t->timed_out)) {
 			char *e = xasprintf("target '%s': timed out after %.0fs", tg->name, tg->timeout);
 
-			free(t->job.error);
-			t->job.error = e;
+			free(t->res.error);
+			t->res.error = e;
 			status = "failed";
 		}
-		store_marker_fail(c->store, tg->name, s->run_id, status, t->job.error,
+		store_marker_fail(c->store, tg->name, s->run_id, status, t->res.error,
 		                  mono_seconds() - t->started_mono);
 	}
 	if (c->tgt)
@@ -303,7 +303,7 @@ record(struct sched *s, struct task *t, const char *outcome, const char *error)
 	store_run_target_record(main_store(s), s->run_id, it->n->t->name, reason_name(it->reason),
 	                        it->full ? "full" : "incremental",
 	                        t->started ? t->started : now_seconds(),
-	                        t->ended ? t->ended : now_seconds(), t->job.rows, t->attempts,
+	                        t->ended ? t->ended : now_seconds(), t->res.rows, t->attempts,
 	                        outcome, error);
 }
 
@@ -349,13 +349,16 @@ kill_queries(struct sched *s, struct task *t)
 	unsigned long id;
 
 	pthread_mutex_lock(&t->kill_mu);
-	if ((id = atomic_load(&t->job.query_id[0])) != 0)
-		db_execf(main_db(s), "KILL QUERY %lu", id);
-	if ((id = atomic_load(&t->job.query_id[1])) != 0 && t->it->n->t->from) {
+	if ((id = atomic_load(&t->res.live.query_id[0])) != 0)
+		db_kill(main_db(s), id);
+	if ((id = atomic_load(&t->res.live.query_id[1])) != 0 && t->it->n->t->from) {
 		const struct conn *c = recipe_conn(s->r, t->it->n->t->from);
 
-		if (c)
-			db_kill_query(c, id);
+		if (c) {
+			struct db_params dp = conns_params(c);
+
+			db_kill_query(&dp, id);
+		}
 	}
 	pthread_mutex_unlock(&t->kill_mu);
 }
@@ -427,7 +430,7 @@ launch(struct run *rn)
 		free(t->watermark);
 		t->watermark = ps->markers[nd->id].watermark ?
 		        xstrdup(ps->markers[nd->id].watermark) : NULL;
-		t->job = (struct build_job){
+		t->req = (struct build_req){
 			.recipe = s->r->name, .t = nd->t, .reason = why, .full = full,
 			.hash = t->hash, .inputs_at = t->inputs_at,
 			.prev_inputs_at = t->prev_inputs_at, .since = s->since,
@@ -493,10 +496,10 @@ progress(struct run *rn)
 	rn->last_progress = now;
 	for (size_t i = 0; i < rn->ps->g->nnodes; i++)
 		if (rn->tasks[i].state == S_RUNNING)
-			log_rows(rn->tasks[i].it->n->t->name, s->run_id, rn->tasks[i].job.moved);
+			log_rows(rn->tasks[i].it->n->t->name, s->run_id, rn->tasks[i].res.live.moved);
 	for (size_t i = 0; i < rn->ps->g->nnodes; i++) {
 		struct task *r = &rn->tasks[i];
-		long long moved = r->job.moved;
+		long long moved = r->res.live.moved;
 		char b[32];
 
 		if (r->state != S_RUNNING)
@@ -530,7 +533,7 @@ finished(struct run *rn, struct task *t)
 	}
 	rn->finished++;
 	store_marker_load(main_store(s), nd->t->name, &rn->ps->markers[nd->id]);
-	if (!t->job.error) {
+	if (!t->res.error) {
 		t->state = S_DONE;
 		if (t->other_runner) {
 			s->uptodate++;
@@ -540,7 +543,7 @@ finished(struct run *rn, struct task *t)
 			s->built++;
 			log_event(LOG_INFO, "done", nd->t->name, s->run_id,
 			          "%s: %s rows, %lld changed, %.1fs", nd->t->name,
-			          fmt_count(t->job.rows, b, sizeof(b)), t->job.changed,
+			          fmt_count(t->res.rows, b, sizeof(b)), t->res.changed,
 			          t->ended - t->started);
 		}
 		record(s, t, t->other_runner ? "up to date" : "built", NULL);
@@ -554,8 +557,8 @@ finished(struct run *rn, struct task *t)
 		else
 			s->failed++;
 		log_event(LOG_ERROR, intr ? "interrupted" : "failed", nd->t->name, s->run_id,
-		          "%s: %s", intr ? "INTERRUPTED" : "FAILED", t->job.error);
-		record(s, t, intr ? "interrupted" : "failed", t->job.error);
+		          "%s: %s", intr ? "INTERRUPTED" : "FAILED", t->res.error);
+		record(s, t, intr ? "interrupted" : "failed", t->res.error);
 		if (!s->keep_going)
 			rn->no_launch = true;
 		skip_users(s, rn->tasks, nd, intr ? "was interrupted" : "failed");
@@ -659,7 +662,7 @@ sched_run(struct sched *s, struct plan_item *items, size_t n)
 	for (i = 0; i < rn.nthreads; i++)
 		pthread_join(threads[i], NULL);
 	for (i = 0; i < ps->g->nnodes; i++) {
-		free(rn.tasks[i].job.error);
+		free(rn.tasks[i].res.error);
 		free(rn.tasks[i].watermark);
 		pthread_mutex_destroy(&rn.tasks[i].kill_mu);
 	}

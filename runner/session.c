@@ -214,7 +214,7 @@ session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 			diag_warn(s->diags, "'%s' is built by chacc already: nothing to adopt", names[i]);
 			continue;
 		}
-		rows = count_rows(s->conns.tgt, names[i]);
+		rows = db_count_rows(s->conns.tgt, names[i]);
 		if (dry_run) {
 			m->present = true;
 			snprintf(m->status, sizeof(m->status), "ok");

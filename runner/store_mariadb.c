@@ -13,7 +13,7 @@
 bool
 store_mariadb_no_table(struct db *d)
 {
-	return db_errno(d) == 1146;      /* ER_NO_SUCH_TABLE */
+	return db_error_class(d) == DB_ERR_NO_TABLE;
 }
 
 struct store_rows *
@@ -47,7 +47,7 @@ mariadb_error(struct store *st)
 	return db_error(st->d);
 }
 
-/* locks: GET_LOCK names, one per database and key */
+/* locks: the engine's advisory locks, one name per database and key */
 
 static char *
 lock_name(struct db *d, const char *key)
@@ -63,14 +63,9 @@ lock_name(struct db *d, const char *key)
 int
 store_mariadb_lock(struct store *st, const char *key, double timeout)
 {
-	char *name = lock_name(st->d, key), *q = db_quote(st->d, name), *got = NULL;
-	int rc;
+	char *name = lock_name(st->d, key);
+	int rc = db_lock(st->d, name, timeout);
 
-	rc = db_value(st->d, &got, "SELECT GET_LOCK(%s, %g)", q, timeout);
-	if (rc >= 0)
-		rc = got && strcmp(got, "1") == 0;
-	free(got);
-	free(q);
 	free(name);
 	return rc;
 }
@@ -78,36 +73,24 @@ store_mariadb_lock(struct store *st, const char *key, double timeout)
 void
 store_mariadb_unlock(struct store *st, const char *key)
 {
-	char *name = lock_name(st->d, key), *q = db_quote(st->d, name);
+	char *name = lock_name(st->d, key);
 
-	db_execf(st->d, "DO RELEASE_LOCK(%s)", q);
-	free(q);
+	db_unlock(st->d, name);
 	free(name);
 }
 
 static int
 mariadb_locks_used(struct store *st, char *const *keys, size_t n, bool *used)
 {
-	struct buf b;
-	struct dbres *res;
-	int rc = -1;
+	char **names = xcalloc(n, sizeof(*names));
+	int rc;
 
-	buf_init(&b);
-	for (size_t i = 0; i < n; i++) {
-		char *name = lock_name(st->d, keys[i]), *q = db_quote(st->d, name);
-
-		buf_addf(&b, "%sIS_USED_LOCK(%s) IS NOT NULL", i ? ", " : "SELECT ", q);
-		free(q);
-		free(name);
-	}
-	if ((res = db_query(st->d, b.s)) && dbres_next(res)) {
-		for (size_t i = 0; i < n; i++)
-			used[i] = dbres_get(res, i) && atoi(dbres_get(res, i));
-		rc = 0;
-	}
-	if (res)
-		dbres_free(res);
-	buf_release(&b);
+	for (size_t i = 0; i < n; i++)
+		names[i] = lock_name(st->d, keys[i]);
+	rc = db_locks_used(st->d, (const char *const *)names, n, used);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	return rc;
 }
 

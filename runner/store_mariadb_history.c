@@ -13,12 +13,13 @@ int
 store_mariadb_now(struct store *st, char *out)
 {
 	char *now = NULL;
-	int rc = db_value(st->d, &now, "SELECT NOW(6)");
+	int rc = db_now(st->d, &now);
 
-	if (rc > 0 && now)
+	*out = '\0';
+	if (rc == 0 && now)
 		snprintf(out, TS_LEN, "%s", now);
 	free(now);
-	return rc > 0 && *out ? 0 : -1;
+	return rc == 0 && *out ? 0 : -1;
 }
 
 /* the rows of sql (malloc'ed, freed here); none when the etl_ tables do not exist yet */

@@ -235,22 +235,19 @@ int
 store_mariadb_schema_upgrade(struct store *st, char **err, char **note)
 {
 	struct db *d = st->d;
-	char *name = lock_name(d), *q = db_quote(d, name), *got = NULL;
-	char *cols[NTABLES] = { 0 };
-	int version = -1, rc = -1;
+	char *name = lock_name(d), *cols[NTABLES] = { 0 };
+	int version = -1, rc;
 	bool missing = false;
 
 	*note = NULL;
-	if (db_value(d, &got, "SELECT GET_LOCK(%s, 60)", q) < 0 || !got || strcmp(got, "1") != 0) {
+	if ((rc = db_lock(d, name, 60)) <= 0) {
 		*err = xasprintf("cannot take the lock that guards the etl_ tables of database"
-		                 " '%s': %s", db_name(d), got ? "another runner holds it" :
+		                 " '%s': %s", db_name(d), rc == 0 ? "another runner holds it" :
 		                 db_error(d));
-		free(got);
 		free(name);
-		free(q);
 		return -1;
 	}
-	free(got);
+	rc = -1;
 	if (survey(d, cols, err) < 0 || (version = version_of(d, cols, err)) < 0)
 		goto out;
 	if (version > SCHEMA_VERSION) {
@@ -286,9 +283,8 @@ store_mariadb_schema_upgrade(struct store *st, char **err, char **note)
 		                  db_name(d), version, SCHEMA_VERSION);
 	rc = 1;
 out:
-	db_execf(d, "DO RELEASE_LOCK(%s)", q);
+	db_unlock(d, name);
 	survey_release(cols);
 	free(name);
-	free(q);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* check_db.c: the MariaDB driver against two real servers (see tests/run) */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,6 @@
 #include <mysql.h>
 
 #include "db.h"
-#include "recipe.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -19,28 +19,28 @@
 static const char *src_socket, *src_port, *tgt_socket, *tgt_port, *user, *password;
 static int dbcount;
 
-static struct conn
+static struct db_params
 mkconn(const char *name, const char *sock, const char *port, const char *database)
 {
-	struct conn c;
+	struct db_params c;
 
 	memset(&c, 0, sizeof(c));
-	c.name = (char *)name;
-	c.driver = (char *)"mariadb";
-	c.socket = (char *)sock;
+	c.name = name;
+	c.driver = "mariadb";
+	c.socket = sock;
 	c.port = port ? (unsigned)atoi(port) : 0;
-	c.user = (char *)user;
-	c.password = (char *)password;
-	c.database = (char *)database;
+	c.user = user;
+	c.password = password;
+	c.database = database;
 	return c;
 }
 
 static struct db *
 open_db(const char *name, const char *sock, const char *database)
 {
-	struct conn c = mkconn(name, sock, NULL, database);
+	struct db_params c = mkconn(name, sock, NULL, database);
 	char *err = NULL;
-	struct db *d = db_connect(&c, &err);
+	struct db *d = db_connect(&c, &err, NULL);
 
 	ck_assert_msg(d != NULL, "connect: %s", err ? err : "?");
 	return d;
@@ -113,11 +113,11 @@ rss_kb(void)
 
 START_TEST(test_connect_error)
 {
-	struct conn c = mkconn("source", src_socket, NULL, NULL);
+	struct db_params c = mkconn("source", src_socket, NULL, NULL);
 	char *err = NULL;
 
-	c.password = (char *)PASSWORD_WRONG;
-	ck_assert_ptr_null(db_connect(&c, &err));
+	c.password = PASSWORD_WRONG;
+	ck_assert_ptr_null(db_connect(&c, &err, NULL));
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, "connection 'source'"), "%s", err);
 	ck_assert_msg(strstr(err, src_socket), "%s", err);
@@ -127,10 +127,10 @@ START_TEST(test_connect_error)
 
 	/* over TCP: the message names host and port */
 	c = mkconn("target", NULL, tgt_port, NULL);
-	c.host = (char *)"127.0.0.1";
-	c.password = (char *)PASSWORD_WRONG;
+	c.host = "127.0.0.1";
+	c.password = PASSWORD_WRONG;
 	err = NULL;
-	ck_assert_ptr_null(db_connect(&c, &err));
+	ck_assert_ptr_null(db_connect(&c, &err, NULL));
 	ck_assert_msg(strstr(err, "connection 'target'"), "%s", err);
 	ck_assert_msg(strstr(err, tgt_port) && strstr(err, "127.0.0.1"), "%s", err);
 	ck_assert_msg(!strstr(err, PASSWORD_WRONG), "password in '%s'", err);
@@ -138,9 +138,9 @@ START_TEST(test_connect_error)
 
 	/* nothing listens: still named, still no password */
 	c = mkconn("nowhere", "/nonexistent/mysqld.sock", NULL, NULL);
-	c.password = (char *)PASSWORD_WRONG;
+	c.password = PASSWORD_WRONG;
 	err = NULL;
-	ck_assert_ptr_null(db_connect(&c, &err));
+	ck_assert_ptr_null(db_connect(&c, &err, NULL));
 	ck_assert_msg(strstr(err, "connection 'nowhere'"), "%s", err);
 	ck_assert_msg(!strstr(err, PASSWORD_WRONG), "password in '%s'", err);
 	free(err);
@@ -156,19 +156,12 @@ START_TEST(test_exec_query_value)
 
 	ck_assert_str_eq(db_name(d), "");
 	ck_assert_int_eq(db_execf(d, "USE `%s`", name), 0);
-	ck_assert_str_eq(db_conn(d)->name, "source");
+	ck_assert_str_eq(db_conn_name(d), "source");
 	exec_ok(d, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))");
 	exec_ok(d, "INSERT INTO t VALUES (1, 'one'), (2, NULL), (3, 'three')");
 	ck_assert_int_eq(db_affected(d), 3);
 	ck_assert_int_eq(db_execf(d, "UPDATE t SET v = '%s' WHERE id >= %d", "x", 2), 0);
 	ck_assert_int_eq(db_affected(d), 2);
-	/* an upsert: one new row, one changed, one the same: one inserted */
-	exec_ok(d, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(20))");
-	exec_ok(d, "INSERT INTO s VALUES (1, 'one'), (2, 'two'), (4, 'four')");
-	exec_ok(d, "INSERT INTO s (id, v) SELECT * FROM (SELECT 1 AS id, 'one' AS v UNION ALL"
-	        " SELECT 2, 'deux' UNION ALL SELECT 5, 'five') AS q ON DUPLICATE KEY UPDATE s.v = VALUES(v)");
-	ck_assert_int_eq(db_inserted(d), 1);
-	exec_ok(d, "DROP TABLE s");
 
 	r = db_queryf(d, "SELECT id, v AS value FROM t WHERE id < %d ORDER BY id", 10);
 	ck_assert_ptr_nonnull(r);
@@ -215,7 +208,7 @@ START_TEST(test_exec_query_value)
 	free(v);
 	free(q);
 	ck_assert_ptr_null(db_quote(d, NULL));
-	id = db_ident("we`ird");
+	id = db_ident(d, "we`ird");
 	ck_assert_str_eq(id, "`we``ird`");
 	ck_assert_int_eq(db_execf(d, "CREATE TABLE %s (x INT)", id), 0);
 	assert_value(d, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'we`ird'"
@@ -293,6 +286,7 @@ START_TEST(test_kill_query)
 {
 	struct sleeper s = {src_db(NULL), 1};
 	struct db *watch = src_db(NULL);
+	struct db_params kp = mkconn("source", src_socket, NULL, NULL);
 	pthread_t t;
 	char *v;
 	int i, seen = 0;
@@ -309,16 +303,17 @@ START_TEST(test_kill_query)
 		usleep(50000);
 	}
 	ck_assert_msg(seen, "the query never showed up");
-	ck_assert_int_eq(db_kill_query(db_conn(s.d), db_thread_id(s.d)), 0);
+	ck_assert_int_eq(db_kill_query(&kp, db_thread_id(s.d)), 0);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(s.rc, -1);
 	ck_assert_msg(db_error_killed(s.d), "%u %s", db_errno(s.d), db_error(s.d));
+	ck_assert_int_eq(db_error_class(s.d), DB_ERR_KILLED);
 	ck_assert(!db_error_transient(s.d));
 	ck_assert(now_seconds() - t0 < 20);
 	/* the connection survives a killed query */
 	assert_value(s.d, "SELECT 'alive'", "alive");
 	/* killing what is not running is fine */
-	ck_assert_int_eq(db_kill_query(db_conn(s.d), db_thread_id(s.d)), 0);
+	ck_assert_int_eq(db_kill_query(&kp, db_thread_id(s.d)), 0);
 	assert_value(s.d, "SELECT 'still'", "still");
 	db_close(s.d);
 	db_close(watch);
@@ -373,11 +368,11 @@ END_TEST
 START_TEST(test_same_server)
 {
 	struct db *a = src_db(NULL), *b, *t = tgt_db(NULL);
-	struct conn c = mkconn("tcp", NULL, src_port, NULL);
+	struct db_params c = mkconn("tcp", NULL, src_port, NULL);
 	char *err = NULL;
 
-	c.host = (char *)"127.0.0.1";
-	b = db_connect(&c, &err);
+	c.host = "127.0.0.1";
+	b = db_connect(&c, &err, NULL);
 	ck_assert_msg(b != NULL, "%s", err);
 	ck_assert(db_same_server(a, b));
 	ck_assert(db_same_server(a, a));
@@ -777,9 +772,10 @@ static int
 kill_progress(void *arg, long long rows)
 {
 	struct db *src = arg;
+	struct db_params kp = mkconn("source", src_socket, NULL, NULL);
 
 	if (rows == 10000)
-		ck_assert_int_eq(db_kill_query(db_conn(src), db_thread_id(src)), 0);
+		ck_assert_int_eq(db_kill_query(&kp, db_thread_id(src)), 0);
 	return 0;
 }
 
@@ -855,6 +851,343 @@ START_TEST(test_copy_failures)
 }
 END_TEST
 
+START_TEST(test_engine_lookup)
+{
+	struct db_params c = mkconn("pg", src_socket, NULL, NULL);
+	enum db_err why = DB_ERR_NONE;
+	char *err = NULL;
+
+	ck_assert_ptr_eq(db_engine_find("mariadb", NULL), &db_mariadb);
+	ck_assert_ptr_eq(db_engine_find(NULL, NULL), &db_mariadb);
+	ck_assert_ptr_eq(db_engine_find("", NULL), &db_mariadb);
+	ck_assert_ptr_null(db_engine_find("postgres", &err));
+	ck_assert_msg(strstr(err, "unknown driver 'postgres'"), "%s", err);
+	free(err);
+	err = NULL;
+	/* a connection names its driver: the message says which, and whose */
+	c.driver = "oracle";
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_msg(strstr(err, "connection 'pg'") && strstr(err, "'oracle'"), "%s", err);
+	ck_assert_int_eq(why, DB_ERR_OTHER);
+	free(err);
+}
+END_TEST
+
+/* a tiny table t (id, v) in a fresh database on d */
+static char *
+small_table(struct db *d, const char *tag, const char *name, const char *rows)
+{
+	char *db = fresh_db(d, tag);
+
+	ck_assert_int_eq(db_execf(d, "USE `%s`", db), 0);
+	ck_assert_int_eq(db_execf(d, "CREATE TABLE `%s` (id INT PRIMARY KEY, v VARCHAR(20))", name), 0);
+	if (rows)
+		ck_assert_int_eq(db_execf(d, "INSERT INTO `%s` VALUES %s", name, rows), 0);
+	return db;
+}
+
+struct reader {
+	struct db *d;
+	atomic_int done;
+	int reads, missing, other;
+};
+
+static void *
+reader_run(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!atomic_load(&r->done)) {
+		char *v = NULL;
+
+		if (db_value(r->d, &v, "SELECT COUNT(*) FROM t") < 0) {
+			if (db_error_class(r->d) == DB_ERR_NO_TABLE)
+				r->missing++;
+			else
+				r->other++;
+		}
+		r->reads++;
+		free(v);
+	}
+	return NULL;
+}
+
+START_TEST(test_table_ops)
+{
+	struct db *d = tgt_db(NULL);
+	char *name = small_table(d, "ops", "t", "(1, 'one'), (2, 'two')"), *v = NULL, *a, *b;
+	struct db_names have = { 0 };
+	struct reader r = { 0 };
+	pthread_t th;
+
+	ck_assert(db_table_exists(d, "t"));
+	ck_assert(!db_table_exists(d, "nope"));
+	v = db_primary_key(d, "t");
+	ck_assert_str_eq(v, "id");
+	free(v);
+	/* the stamp: added once, not listed among the data columns */
+	ck_assert_int_eq(db_add_stamp(d, "t"), 0);
+	ck_assert_int_eq(db_add_stamp(d, "t"), 0);
+	ck_assert_int_eq(db_table_columns(d, "t", &have), 0);
+	ck_assert_uint_eq(have.n, 2);
+	ck_assert_str_eq(have.v[0], "id");
+	ck_assert_str_eq(have.v[1], "v");
+	ck_assert_int_eq(db_count_rows(d, "t"), 2);
+	ck_assert_int_eq(db_count_rows(d, "nope"), -1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_NO_TABLE);
+
+	/* a content digest ignores row order, sees values; a checksum of nothing is "" */
+	ck_assert_int_eq(db_create_like(d, "u", "t", false), 0);
+	exec_ok(d, "INSERT INTO u (id, v) VALUES (2, 'two'), (1, 'one')");
+	ck_assert_int_eq(db_digest(d, "t", &have, &a), 0);
+	ck_assert_int_eq(db_digest(d, "u", &have, &b), 0);
+	ck_assert_str_eq(a, b);
+	free(b);
+	exec_ok(d, "UPDATE u SET v = 'One' WHERE id = 1");
+	ck_assert_int_eq(db_digest(d, "u", &have, &b), 0);
+	ck_assert_str_ne(a, b);
+	free(a);
+	free(b);
+	ck_assert_int_eq(db_checksum(d, "nope", &a), 0);
+	ck_assert_str_eq(a, "");
+	free(a);
+
+	/* swaps are atomic: a reader never finds the table missing, and no old table stays */
+	r.d = tgt_db(name);
+	ck_assert_int_eq(pthread_create(&th, NULL, reader_run, &r), 0);
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_eq(db_drop_table(d, "shadow", false), 0);
+		ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
+		ck_assert_int_eq(db_execf(d, "INSERT INTO shadow (id, v) VALUES (%d, 'x')", i), 0);
+		ck_assert_msg(db_swap(d, "t", "shadow", "old_t") == 0, "%s", db_error(d));
+		ck_assert(!db_table_exists(d, "shadow"));
+		ck_assert(!db_table_exists(d, "old_t"));
+	}
+	atomic_store(&r.done, 1);
+	pthread_join(th, NULL);
+	ck_assert_int_gt(r.reads, 0);
+	ck_assert_msg(r.missing == 0 && r.other == 0, "%d reads of %d found no table, %d failed",
+	              r.missing, r.reads, r.other);
+	assert_value(d, "SELECT CONCAT(COUNT(*), ':', MAX(id)) FROM t", "1:29");
+	/* a swap also puts a shadow in place of a table that does not exist */
+	ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
+	ck_assert_int_eq(db_swap(d, "fresh", "shadow", "old_fresh"), 0);
+	ck_assert(db_table_exists(d, "fresh") && !db_table_exists(d, "shadow"));
+
+	/* temporary tables come and go */
+	ck_assert_int_eq(db_create_like(d, "stage", "t", true), 0);
+	ck_assert_int_eq(db_count_rows(d, "stage"), 0);
+	ck_assert_int_eq(db_drop_table(d, "stage", true), 0);
+	ck_assert_int_eq(db_drop_table(d, "stage", true), 0);
+	ck_assert_int_eq(db_count_rows(d, "stage"), -1);
+
+	db_names_release(&have);
+	db_close(r.d);
+	db_execf(d, "DROP DATABASE `%s`", name);
+	free(name);
+	db_close(d);
+}
+END_TEST
+
+START_TEST(test_shapes_and_use)
+{
+	struct db *d = tgt_db(NULL);
+	char *name = small_table(d, "shape", "t", "(1, 'one')"), *other = fresh_db(d, "other"), *v;
+	struct db_names qc = { 0 }, key = { 0 }, ix[2];
+	char *k1[] = { "v" }, *k2[] = { "v", "n" };
+
+	/* a table shaped like a query's result, keyed and indexed afterwards */
+	ck_assert_int_eq(db_result_columns(d, "SELECT id AS n, v FROM t", &qc), 0);
+	ck_assert_uint_eq(qc.n, 2);
+	ck_assert_str_eq(qc.v[0], "n");
+	ck_assert_int_eq(db_create_from_query(d, "q", "SELECT id AS n, v FROM t"), 0);
+	ck_assert_int_eq(db_count_rows(d, "q"), 0);
+	v = db_primary_key(d, "q");
+	ck_assert_str_eq(v, "");
+	free(v);
+	key.v = qc.v;
+	key.n = 1;
+	ck_assert_int_eq(db_add_primary_key(d, "q", &key), 0);
+	v = db_primary_key(d, "q");
+	ck_assert_str_eq(v, "n");
+	free(v);
+	ix[0] = (struct db_names){ k1, 1 };
+	ix[1] = (struct db_names){ k2, 2 };
+	ck_assert_msg(db_add_indexes(d, "q", ix, 2) == 0, "%s", db_error(d));
+	assert_value(d, "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics"
+	                " WHERE table_schema = DATABASE() AND table_name = 'q'", "3");
+
+	/* the default database changes, and a name that is not there is refused */
+	ck_assert_int_eq(db_use(d, other), 0);
+	ck_assert(!db_table_exists(d, "t"));
+	ck_assert_int_eq(db_use(d, name), 0);
+	ck_assert(db_table_exists(d, "t"));
+	ck_assert_int_eq(db_use(d, "chk_no_such_db"), -1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_ACCESS);
+
+	db_names_release(&qc);
+	db_execf(d, "DROP DATABASE `%s`", name);
+	db_execf(d, "DROP DATABASE `%s`", other);
+	free(name);
+	free(other);
+	db_close(d);
+}
+END_TEST
+
+START_TEST(test_upsert_and_stamps)
+{
+	struct db *d = tgt_db(NULL);
+	char *name = small_table(d, "ups", "s", "(1, 'one'), (2, 'two'), (4, 'four'), (6, 'a')");
+	struct db_names tc = { 0 }, key = { 0 };
+	struct db_upsert u = { -1, -1 };
+	long long kept = -1;
+
+	ck_assert_int_eq(db_add_stamp(d, "s"), 0);
+	exec_ok(d, "UPDATE s SET " DB_STAMP " = '2000-01-01'");
+	ck_assert_int_eq(db_table_columns(d, "s", &tc), 0);
+	/* one new row, two changed ('a' to 'A' is a change), one the same */
+	ck_assert_msg(db_upsert(d, "s", &tc, "SELECT 1 AS id, 'one' AS v UNION ALL SELECT 2, 'deux'"
+	                        " UNION ALL SELECT 5, 'five' UNION ALL SELECT 6, 'A'", &u) == 0, "%s",
+	              db_error(d));
+	ck_assert_int_eq(u.inserted, 1);
+	ck_assert_int_eq(u.changed, 3);
+	assert_value(d, "SELECT GROUP_CONCAT(CONCAT(id, v, " DB_STAMP " > '2000-01-01') ORDER BY id)"
+	                " FROM s", "1one0,2deux1,4four0,5five1,6A1");
+
+	/* unchanged rows of a shadow keep the live table's stamps */
+	ck_assert_int_eq(db_create_like(d, "n", "s", false), 0);
+	exec_ok(d, "INSERT INTO n (id, v) VALUES (1, 'one'), (2, 'zwei'), (7, 'seven')");
+	key.v = tc.v;
+	key.n = 1;
+	ck_assert_int_eq(db_keep_stamps(d, "n", "s", &key, &tc, &kept), 0);
+	ck_assert_int_eq(kept, 1);
+	assert_value(d, "SELECT GROUP_CONCAT(CONCAT(id, " DB_STAMP " > '2000-01-01') ORDER BY id)"
+	                " FROM n", "10,21,71");
+
+	db_names_release(&tc);
+	db_execf(d, "DROP DATABASE `%s`", name);
+	free(name);
+	db_close(d);
+}
+END_TEST
+
+START_TEST(test_deletes_logged)
+{
+	struct db *d = tgt_db(NULL);
+	char *name = small_table(d, "del", "t", "(1, 'one'), (2, 'two'), (3, 'three')");
+	struct db_names tc = { 0 }, key = { 0 };
+	struct db_delete del = { .log = "dlog", .table = "t", .key = &key, .cols = &tc, .run_id = 7 };
+	long long removed = -1;
+
+	exec_ok(d, "CREATE TABLE dlog (id INT AUTO_INCREMENT PRIMARY KEY, target VARCHAR(64),"
+	           " key_json TEXT, row_json TEXT, run_id BIGINT, deleted_at DATETIME(6))");
+	ck_assert_int_eq(db_table_columns(d, "t", &tc), 0);
+	key.v = tc.v;
+	key.n = 1;
+	/* what the need "up" deleted after the since literal goes here too */
+	exec_ok(d, "INSERT INTO dlog (target, key_json, run_id, deleted_at) VALUES"
+	           " ('up', '{\"id\": 1}', 1, '2024-01-02'), ('up', '{\"id\": 2}', 1, '2023-12-31'),"
+	           " ('other', '{\"id\": 3}', 1, '2024-01-02')");
+	ck_assert_msg(db_follow_deletes(d, &del, "up", "'2024-01-01'", &removed) == 0, "%s",
+	              db_error(d));
+	ck_assert_int_eq(removed, 1);
+	assert_value(d, "SELECT GROUP_CONCAT(id ORDER BY id) FROM t", "2,3");
+	assert_value(d, "SELECT CONCAT(run_id, ' ', JSON_VALUE(key_json, '$.id'), ' ',"
+	                " JSON_VALUE(row_json, '$.v')) FROM dlog WHERE target = 't'", "7 1 one");
+
+	/* rows a stage flags as deleted go, from the table and from the stage */
+	exec_ok(d, "CREATE TABLE stage (id INT PRIMARY KEY, v VARCHAR(20), gone INT)");
+	exec_ok(d, "INSERT INTO stage VALUES (2, 'two', 1), (3, 'drei', 0), (9, 'nine', NULL)");
+	ck_assert_msg(db_delete_flagged(d, &del, "stage", "gone", &removed) == 0, "%s", db_error(d));
+	ck_assert_int_eq(removed, 1);
+	assert_value(d, "SELECT GROUP_CONCAT(id ORDER BY id) FROM t", "3");
+	assert_value(d, "SELECT GROUP_CONCAT(id ORDER BY id) FROM stage", "3,9");
+	assert_value(d, "SELECT COUNT(*) FROM dlog WHERE target = 't'", "2");
+
+	db_names_release(&tc);
+	db_execf(d, "DROP DATABASE `%s`", name);
+	free(name);
+	db_close(d);
+}
+END_TEST
+
+START_TEST(test_locks_and_clock)
+{
+	struct db *a = tgt_db(NULL), *b = tgt_db(NULL);
+	const char *names[] = { "chk/one", "chk/two" };
+	bool used[2] = { true, true };
+	char *now = NULL, *earlier = NULL;
+
+	ck_assert_int_eq(db_locks_used(b, names, 2, used), 0);
+	ck_assert(!used[0] && !used[1]);
+	ck_assert_int_eq(db_lock(a, "chk/one", 0), 1);
+	ck_assert_int_eq(db_lock(b, "chk/one", 0), 0);
+	ck_assert_int_eq(db_locks_used(b, names, 2, used), 0);
+	ck_assert(used[0] && !used[1]);
+	ck_assert_int_eq(db_unlock(a, "chk/one"), 0);
+	ck_assert_int_eq(db_lock(b, "chk/one", 1), 1);
+	ck_assert_int_eq(db_unlock(b, "chk/one"), 0);
+
+	ck_assert_int_eq(db_now(a, &now), 0);
+	ck_assert_uint_eq(strlen(now), 26);
+	ck_assert_int_eq(db_ts_minus(a, "2024-03-01 00:00:00", 86400.5, &earlier), 0);
+	ck_assert_str_eq(earlier, "2024-02-28 23:59:59.500000");
+	ck_assert_int_eq(db_ts_after(a, "2024-02-29 12:00:00", "2024-03-01", 86400), 1);
+	ck_assert_int_eq(db_ts_after(a, "2024-02-27 12:00:00", "2024-03-01", 86400), 0);
+	free(now);
+	free(earlier);
+	db_close(a);
+	db_close(b);
+}
+END_TEST
+
+START_TEST(test_error_classes)
+{
+	struct db *d = tgt_db(NULL), *weak;
+	char *name = fresh_db(d, "cls"), *err = NULL;
+	struct db_params c = mkconn("target", tgt_socket, NULL, NULL);
+	enum db_err why = DB_ERR_NONE;
+
+	ck_assert_int_eq(db_error_class(d), DB_ERR_NONE);
+	ck_assert_int_eq(db_execf(d, "SELECT * FROM `%s`.nope", name), -1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_NO_TABLE);
+	ck_assert_int_eq(db_exec(d, "SELEC 1"), -1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_OTHER);
+
+	/* a wrong password is refused for good; a server that is not there may come back */
+	c.password = PASSWORD_WRONG;
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_int_eq(why, DB_ERR_ACCESS);
+	free(err);
+	c = mkconn("nowhere", "/nonexistent/mysqld.sock", NULL, NULL);
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_int_eq(why, DB_ERR_TRANSIENT);
+	free(err);
+
+	/* a user without a privilege is denied: not transient */
+	exec_ok(d, "DROP USER IF EXISTS 'chk_ro'@'localhost'");
+	exec_ok(d, "CREATE USER 'chk_ro'@'localhost' IDENTIFIED BY 'ro-pass'");
+	ck_assert_int_eq(db_execf(d, "GRANT SELECT ON `%s`.* TO 'chk_ro'@'localhost'", name), 0);
+	c = mkconn("weak", tgt_socket, NULL, name);
+	c.user = "chk_ro";
+	c.password = "ro-pass";
+	weak = db_connect(&c, &err, NULL);
+	ck_assert_msg(weak != NULL, "%s", err);
+	ck_assert_int_eq(db_exec(weak, "CREATE TABLE t (x INT)"), -1);
+	ck_assert_msg(db_error_class(weak) == DB_ERR_ACCESS, "%u %s", db_errno(weak), db_error(weak));
+	ck_assert(!db_error_transient(weak));
+	ck_assert_int_eq(db_check_privileges(weak, false, &err), -1);
+	ck_assert_msg(strstr(err, "INSERT") && !strstr(err, "SELECT"), "%s", err);
+	free(err);
+	ck_assert_int_eq(db_check_privileges(d, true, &err), 0);
+	db_close(weak);
+	exec_ok(d, "DROP USER 'chk_ro'@'localhost'");
+	db_execf(d, "DROP DATABASE `%s`", name);
+	free(name);
+	db_close(d);
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -873,6 +1206,13 @@ db_suite(void)
 	tcase_add_test(tc, test_copy_expressions);
 	tcase_add_test(tc, test_copy_big);
 	tcase_add_test(tc, test_copy_failures);
+	tcase_add_test(tc, test_engine_lookup);
+	tcase_add_test(tc, test_table_ops);
+	tcase_add_test(tc, test_shapes_and_use);
+	tcase_add_test(tc, test_upsert_and_stamps);
+	tcase_add_test(tc, test_deletes_logged);
+	tcase_add_test(tc, test_locks_and_clock);
+	tcase_add_test(tc, test_error_classes);
 	/* last: it turns LOAD DATA LOCAL off on the target while it runs */
 	tcase_add_test(tc, test_copy_insert_fallback);
 	suite_add_tcase(s, tc);

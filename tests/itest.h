@@ -42,22 +42,22 @@ struct proj {
 	char name[32];
 	char srcdb[64], tgtdb[64];
 	struct db *src, *tgt;
-	struct conn srcc, tgtc;
+	struct db_params srcc, tgtc;
 };
 
 static inline struct db *
-connect_to(struct conn *c, const char *sock, const char *db)
+connect_to(struct db_params *c, const char *sock, const char *db)
 {
 	struct db *d;
 	char *err = NULL;
 
 	memset(c, 0, sizeof(*c));
-	c->name = (char *)"test";
-	c->socket = (char *)sock;
+	c->name = "test";
+	c->socket = sock;
 	c->user = getenv("CHACC_TEST_USER");
 	c->password = getenv("CHACC_TEST_PASSWORD");
-	c->database = (char *)db;
-	d = db_connect(c, &err);
+	c->database = db;
+	d = db_connect(c, &err, NULL);
 	ck_assert_msg(d != NULL, "connect: %s", err ? err : "?");
 	return d;
 }

@@ -1,12 +1,11 @@
-/* privs.c: checking the target user's privileges before the first build */
-#include "privs.h"
+/* db_mariadb_privs.c: does the MariaDB user hold what builds need (from SHOW GRANTS) */
+#include "db_mariadb.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "util.h"
 
 static const char *needed[] = {
@@ -76,7 +75,7 @@ grant_line(const char *line, const char *db, bool *have)
 }
 
 int
-privs_check(struct db *d, bool routines, char **err)
+mdb_check_privileges(struct db *d, bool routines, char **err)
 {
 	bool have[LEN(needed)] = { 0 };
 	struct dbres *res = db_query(d, "SHOW GRANTS FOR CURRENT_USER()");

@@ -1,0 +1,436 @@
+/* build_extract.c: extract targets: rows from another connection into a table (DESIGN §5) */
+#include "build_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "marker.h"
+#include "recipe.h"
+#include "store.h"
+#include "util.h"
+
+/* the table where deleted keys are logged, for the targets downstream */
+#define DELETE_LOG "etl_deletes"
+
+/* one extract: the build, its source and whether both are one server */
+struct extract {
+	struct build *b;
+	struct db *src;
+	bool same;
+};
+
+static int
+copy_progress(void *arg, long long rows)
+{
+	struct build *b = arg;
+
+	b->res->live.moved = rows;
+	bops_fault_point("during-copy", b->t->name);
+	return b->req->stop && atomic_load(b->req->stop);
+}
+
+/*
+ * on one server, with the source's database the default one: INSERT ...
+ * SELECT into table of the target's database tdb, then back to tdb
+ */
+static int
+load_pushed(struct extract *x, const char *select, const char *table, const char *tdb)
+{
+	struct build *b = x->b;
+	struct db *tgt = b->tgt;
+	char *idb = db_ident(tgt, tdb), *it = db_ident(tgt, table);
+	struct db_names qc = { 0 };
+	struct buf cl;
+	int rc = -1;
+
+	buf_init(&cl);
+	if (db_result_columns(tgt, select, &qc) < 0)
+		bops_fail(b, tgt, "target '%s': query '%s' failed", b->t->name, b->t->query);
+	else {
+		for (size_t i = 0; i < qc.n; i++) {
+			char *id = db_ident(tgt, qc.v[i]);
+
+			buf_addf(&cl, "%s%s", i ? ", " : "", id);
+			free(id);
+		}
+		if (db_execf(tgt, "INSERT INTO %s.%s (%s) SELECT * FROM (%s) AS q", idb, it,
+		             cl.s ? cl.s : "", select) < 0)
+			bops_fail(b, tgt, "target '%s': query '%s' failed", b->t->name, b->t->query);
+		else {
+			b->res->live.moved = db_affected(tgt);
+			rc = 0;
+		}
+	}
+	if (db_use(tgt, tdb) < 0 && rc == 0)
+		rc = bops_fail(b, tgt, "target '%s'", b->t->name);
+	db_names_release(&qc);
+	buf_release(&cl);
+	free(idb);
+	free(it);
+	return rc;
+}
+
+/*
+ * run select on the source and put its rows into table on the target: pushed
+ * down as INSERT ... SELECT when both are one server, else streamed
+ */
+static int
+load(struct extract *x, const char *select, const char *table)
+{
+	struct build *b = x->b;
+	struct db *errside = NULL;
+	long long rows = 0;
+
+	if (x->same) {
+		/* the target's database, asked before db_use changes it */
+		char *tdb = xstrdup(db_name(b->tgt));
+		int rc;
+
+		/* the target user cannot read the source database: stream instead */
+		if (db_use(b->tgt, db_name(x->src)) == 0) {
+			rc = load_pushed(x, select, table, tdb);
+			free(tdb);
+			return rc;
+		}
+		free(tdb);
+	}
+	if (db_copy(x->src, select, b->tgt, table, &rows, copy_progress, b, &errside) < 0)
+		return bops_fail(b, errside, "target '%s': %s", b->t->name,
+		                 errside == x->src ? "reading the source failed" : "loading rows failed");
+	b->res->live.moved = rows;
+	return 0;
+}
+
+/* the source clock */
+static int
+source_now(struct extract *x, char **out)
+{
+	if (db_now(x->src, out) < 0)
+		return bops_fail(x->b, x->src, "target '%s': cannot read the source clock", x->b->t->name);
+	return 0;
+}
+
+/* watermark of the rows in table and whether the lookback window is open */
+static int
+watermark(struct build *b, const char *table, const char *read_at, char **wm, bool *open)
+{
+	const struct target *t = b->t;
+	char *it = db_ident(b->tgt, table), *ic = db_ident(b->tgt, t->incr.column);
+	int rc;
+
+	*wm = NULL;
+	*open = false;
+	rc = db_value(b->tgt, wm, "SELECT MAX(%s) FROM %s", ic, it);
+	free(it);
+	free(ic);
+	if (rc < 0)
+		return bops_fail(b, b->tgt, "target '%s': cannot read the watermark", t->name);
+	if (!*wm && b->req->watermark)
+		*wm = xstrdup(b->req->watermark);
+	if (*wm)
+		*open = db_ts_after(b->tgt, *wm, read_at, t->incr.lookback) > 0;
+	return 0;
+}
+
+/* the SELECT an extract runs, for since (SQL literal) */
+static char *
+extract_select(struct build *b, const char *since, bool incremental)
+{
+	const struct target *t = b->t;
+	char *sql = bops_subst(b->c->r, t->query_sql, t->name, since, b->req->run_id);
+	char *body = bops_query_body(sql), *out;
+
+	/* no watermark yet (the source was empty): everything is new */
+	if (incremental && !strstr(t->query_sql, "${since}") && strcmp(since, "NULL") != 0) {
+		char *ic = db_ident(b->tgt, t->incr.column);
+
+		out = xasprintf("SELECT * FROM (%s) AS q WHERE q.%s >= %s", body, ic, since);
+		free(ic);
+		free(body);
+	} else
+		out = body;
+	free(sql);
+	return out;
+}
+
+/* create the shadow from the recipe's DDL or shaped like the source's result */
+static int
+create_shadow(struct extract *x, const char *shadow, const char *select)
+{
+	struct build *b = x->b;
+	const struct target *t = b->t;
+	char *ddl;
+	int rc = 0;
+
+	if (t->create_sql)
+		ddl = bops_subst(b->c->r, t->create_sql, shadow, "NULL", b->req->run_id);
+	else if (!(ddl = db_result_ddl(x->src, select, shadow)))
+		return bops_fail(b, x->src, "target '%s': query '%s' failed", t->name, t->query);
+	if (db_exec(b->tgt, ddl) < 0)
+		rc = bops_fail(b, b->tgt, "target '%s': %s failed", t->name,
+		               t->create ? t->create : "creating the table");
+	free(ddl);
+	return rc;
+}
+
+static int
+extract_full(struct extract *x)
+{
+	struct build *b = x->b;
+	const struct target *t = b->t;
+	struct db *tgt = b->tgt;
+	char *shadow = build_shadow_name(t->name), *read_at = NULL, *wm = NULL;
+	char *select = extract_select(b, "NULL", false);
+	bool open = false;
+	int rc = -1;
+
+	if (t->incr.deleted) {
+		char *id = db_ident(tgt, t->incr.deleted);
+		char *s = xasprintf("SELECT * FROM (%s) AS d WHERE NOT COALESCE(d.%s, 0)", select, id);
+
+		free(select);
+		free(id);
+		select = s;
+	}
+	if (build_cleanup(tgt, t) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot drop leftover tables", t->name);
+		goto out;
+	}
+	if (source_now(x, &read_at) < 0 || create_shadow(x, shadow, select) < 0 ||
+	    bops_shape_shadow(b, shadow) < 0 || load(x, select, shadow) < 0)
+		goto out;
+	bops_fault_point("after-load", t->name);
+	b->res->rows = b->res->live.moved;
+	if (bops_restat(b, shadow, b->res->rows) < 0 || bops_add_indexes(b, shadow) < 0)
+		goto out;
+	if (t->incr.enabled && watermark(b, shadow, read_at, &wm, &open) < 0)
+		goto out;
+	if (bops_swap(b, shadow) < 0)
+		goto out;
+	if (t->incr.enabled && store_watermark_set(b->c->store, t->name, t->from,
+	                                           t->incr.column, wm, open) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
+		goto out;
+	}
+	if (bops_finish(b) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		build_cleanup(tgt, t);
+	free(shadow);
+	free(read_at);
+	free(wm);
+	free(select);
+	return rc;
+}
+
+/* the lower bound of an incremental read: --since, or watermark minus lookback */
+static char *
+since_literal(struct extract *x)
+{
+	const struct build_req *q = x->b->req;
+	char *v = NULL, *qw, *lit;
+
+	if (q->since)
+		return db_quote(x->src, q->since);
+	if (!q->watermark)
+		return xstrdup("NULL");
+	qw = db_quote(x->src, q->watermark);
+	if (strspn(q->watermark, "0123456789-") == strlen(q->watermark) &&
+	    !strchr(q->watermark + 1, '-'))
+		return qw;
+	if (db_ts_minus(x->src, q->watermark, x->b->t->incr.lookback, &v) == 0)
+		lit = db_quote(x->src, v);
+	else
+		lit = xstrdup(qw);
+	free(v);
+	free(qw);
+	return lit;
+}
+
+/* remove the target's rows the stage flags as deleted, and those stage rows */
+static int
+remove_flagged(struct build *b, const char *stage, const struct db_names *tc)
+{
+	const struct target *t = b->t;
+	struct db_names key = { xcalloc(tc->n + 1, sizeof(char *)), 0 };
+	struct db_names tkey = bops_names(&t->key);
+	struct db_delete del = {
+		.log = DELETE_LOG, .table = t->name, .key = &key, .cols = tc,
+		.run_id = b->req->run_id,
+	};
+	long long removed = 0;
+	int rc = 0;
+
+	/* the key in the table's column order, as the log has always held it */
+	for (size_t i = 0; i < tc->n; i++)
+		if (db_names_has(&tkey, tc->v[i]))
+			key.v[key.n++] = tc->v[i];
+	if (db_delete_flagged(b->tgt, &del, stage, t->incr.deleted, &removed) < 0)
+		rc = bops_fail(b, b->tgt, "target '%s': cannot remove deleted rows", t->name);
+	else {
+		b->res->changed += removed;
+		b->res->deleted += removed;
+	}
+	free(key.v);
+	return rc;
+}
+
+/* move the stage's rows into the table with the marker, in one transaction */
+static int
+commit_stage(struct build *b, const char *stage, const struct db_names *tc, const char *wm,
+             bool open)
+{
+	const struct target *t = b->t;
+	struct db *tgt = b->tgt;
+	char *is = db_ident(tgt, stage), *from_stage;
+	struct buf cl;
+
+	buf_init(&cl);
+	for (size_t i = 0; i < tc->n; i++) {
+		char *id = db_ident(tgt, tc->v[i]);
+
+		buf_addf(&cl, "%s%s", i ? ", " : "", id);
+		free(id);
+	}
+	from_stage = xasprintf("SELECT %s FROM %s", cl.s ? cl.s : "", is);
+	buf_release(&cl);
+	free(is);
+	if (db_begin(tgt) < 0) {
+		free(from_stage);
+		return bops_fail(b, tgt, "target '%s'", t->name);
+	}
+	if (t->incr.deleted && remove_flagged(b, stage, tc) < 0)
+		goto rollback;
+	if (bops_upsert(b, t->name, tc, from_stage) < 0)
+		goto rollback;
+	bops_fault_point("before-commit", t->name);
+	if ((b->res->rows = bops_rows_after_upsert(b, t->name)) < 0) {
+		bops_fail(b, tgt, "target '%s'", t->name);
+		goto rollback;
+	}
+	if (store_watermark_set(b->c->store, t->name, t->from, t->incr.column, wm, open) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
+		goto rollback;
+	}
+	if (bops_finish(b) < 0)
+		goto rollback;
+	free(from_stage);
+	if (db_commit(tgt) < 0)
+		return bops_fail(b, tgt, "target '%s': commit failed", t->name);
+	return 0;
+rollback:
+	db_rollback(tgt);
+	free(from_stage);
+	return -1;
+}
+
+static int
+extract_incremental(struct extract *x)
+{
+	struct build *b = x->b;
+	const struct target *t = b->t;
+	struct db *tgt = b->tgt;
+	char *stage = xasprintf("_chacc_stage_%.40s", t->name);
+	char *since = since_literal(x), *select = NULL, *read_at = NULL, *wm = NULL;
+	struct db_names tc = { 0 };
+	bool open = false;
+	int rc = -1;
+
+	select = extract_select(b, since, true);
+	if (source_now(x, &read_at) < 0)
+		goto out;
+	if (db_drop_table(tgt, stage, true) < 0 || db_create_like(tgt, stage, t->name, true) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot create a staging table", t->name);
+		goto out;
+	}
+	if (load(x, select, stage) < 0)
+		goto out;
+	bops_fault_point("after-load", t->name);
+	if (db_table_columns(tgt, t->name, &tc) < 0) {
+		bops_fail(b, tgt, "target '%s'", t->name);
+		goto out;
+	}
+	if (watermark(b, stage, read_at, &wm, &open) < 0)
+		goto out;
+	rc = commit_stage(b, stage, &tc, wm, open);
+out:
+	db_drop_table(tgt, stage, true);
+	db_names_release(&tc);
+	free(stage);
+	free(since);
+	free(select);
+	free(read_at);
+	free(wm);
+	return rc;
+}
+
+int
+build_extract(struct build *b)
+{
+	struct extract x = { .b = b };
+	char *err = NULL;
+	enum db_err why;
+
+	x.src = conns_get(b->c, b->t->from, &err, &why);
+	if (!x.src) {
+		b->res->error = xasprintf("target '%s': %s", b->t->name, err);
+		/* a refused or lost connection can pass; a wrong password cannot */
+		b->res->transient = why == DB_ERR_TRANSIENT;
+		free(err);
+		return -1;
+	}
+	bops_publish(b, 1, x.src);
+	x.same = db_same_server(x.src, b->tgt);
+	if (b->full)
+		return extract_full(&x);
+	return extract_incremental(&x);
+}
+
+int
+build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err)
+{
+	struct db *src;
+	char *qw, *sql, *body, *v = NULL, *ic;
+	int rc;
+
+	if (m->window_open || !m->has_watermark)
+		return 1;
+	if (!(src = conns_get(c, t->from, err, NULL))) {
+		char *why = *err;
+
+		*err = xasprintf("target '%s': cannot reach source '%s': %s", t->name, t->from, why);
+		free(why);
+		return -1;
+	}
+	qw = m->watermark ? db_quote(src, m->watermark) : xstrdup("NULL");
+	ic = db_ident(src, t->incr.column);
+	if (!m->watermark) {
+		/* the source was empty at the last build: has any row come? */
+		sql = bops_subst(c->r, t->query_sql, t->name, "NULL", 0);
+		body = bops_query_body(sql);
+		free(sql);
+		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q LIMIT 1", body);
+	} else if (t->incr.probe_sql) {
+		body = bops_query_body(t->incr.probe_sql);
+		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
+		if (rc > 0)
+			rc = v && atoi(v) != 0;
+	} else {
+		sql = bops_subst(c->r, t->query_sql, t->name, qw, 0);
+		body = bops_query_body(sql);
+		free(sql);
+		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q WHERE q.%s > %s LIMIT 1", body, ic, qw);
+	}
+	if (rc < 0)
+		*err = xasprintf("target '%s': probing source '%s' failed: %s", t->name, t->from,
+		                 db_error(src));
+	free(v);
+	free(body);
+	free(qw);
+	free(ic);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/* build_impl.h: what the build modules share: one build's state and its table operations (build_ops.c) */
+#ifndef CHACC_BUILD_IMPL_H
+#define CHACC_BUILD_IMPL_H
+
+#include "build.h"
+
+struct strlist;
+
+/* one build under way */
+struct build {
+	struct conns *c;
+	struct db *tgt;          /* c->tgt */
+	const struct build_req *req;
+	const struct target *t;  /* req->t */
+	struct build_res *res;
+	bool full;               /* req->full, or true when the table's key changed */
+	double started;          /* mono_seconds() at the start */
+};
+
+/* the builds of each kind: build_table.c, build_script.c, build_extract.c */
+int build_table(struct build *b);
+int build_script(struct build *b);
+int build_extract(struct build *b);
+
+/* record the first error of a build, classified by d (NULL: no database error); -1 */
+int bops_fail(struct build *b, struct db *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * hooks for tests at named points of a build: CHACC_FAULT=point[:target]
+ * kills the process there; CHACC_PAUSE=point[:target] with CHACC_PAUSE_FILE
+ * writes that file and waits until the test removes it
+ */
+void bops_fault_point(const char *point, const char *target);
+/* publish d's thread id (d NULL: none) in slot 0 (target) or 1 (source) */
+void bops_publish(struct build *b, int slot, struct db *d);
+
+/* replace ${this}, ${since}, ${run_id} and ${conn.NAME.database} in sql */
+char *bops_subst(const struct recipe *r, const char *sql, const char *this, const char *since_lit,
+                 long long run_id);
+/* a query file's one statement, ready to be wrapped as a derived table */
+char *bops_query_body(const char *sql);
+/* the names of a recipe list, as the engine takes them (not copied) */
+struct db_names bops_names(const struct strlist *l);
+
+/* give a new shadow its change stamp and primary key */
+int bops_shape_shadow(struct build *b, const char *shadow);
+/* add the target's indexes to table */
+int bops_add_indexes(struct build *b, const char *table);
+/* compare the shadow with the live table: keep unchanged rows' stamps, count the changes */
+int bops_restat(struct build *b, const char *shadow, long long newrows);
+/* swap the shadow in for the target's table */
+int bops_swap(struct build *b, const char *shadow);
+/* write the marker of a finished build */
+int bops_finish(struct build *b);
+/* upsert select_sql's rows into table by key, stamping rows whose values changed */
+int bops_upsert(struct build *b, const char *table, const struct db_names *cols,
+                const char *select_sql);
+/* rows in a table after an incremental build, counted only when unknown */
+long long bops_rows_after_upsert(struct build *b, const char *table);
+
+#endif

@@ -1,0 +1,528 @@
+/* db.c: the engines by driver name, and the db_* functions that dispatch to them */
+#include "db.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+static const struct db_engine *const engines[] = {
+	&db_mariadb,
+};
+
+const struct db_engine *
+db_engine_find(const char *driver, char **err)
+{
+	size_t i;
+
+	if (!driver || !*driver)
+		driver = "mariadb";
+	for (i = 0; i < LEN(engines); i++)
+		if (strcmp(engines[i]->driver, driver) == 0)
+			return engines[i];
+	if (err) {
+		struct buf b;
+
+		buf_init(&b);
+		for (i = 0; i < LEN(engines); i++)
+			buf_addf(&b, "%s'%s'", i ? ", " : "", engines[i]->driver);
+		*err = xasprintf("unknown driver '%s' (known: %s)", driver, b.s);
+		buf_release(&b);
+	}
+	return NULL;
+}
+
+void
+db_names_release(struct db_names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+bool
+db_names_has(const struct db_names *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+db_set_error(struct db *d, unsigned code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(d->err);
+	va_start(ap, fmt);
+	d->err = xvasprintf(fmt, ap);
+	va_end(ap);
+	d->errnum = code;
+	return -1;
+}
+
+struct db *
+db_connect(const struct db_params *p, char **err, enum db_err *why)
+{
+	const struct db_engine *e;
+	char *msg = NULL;
+
+	if (why)
+		*why = DB_ERR_NONE;
+	if (!(e = db_engine_find(p->driver, &msg))) {
+		if (err)
+			*err = xasprintf("connection '%s': %s", p->name ? p->name : "?", msg);
+		if (why)
+			*why = DB_ERR_OTHER;
+		free(msg);
+		return NULL;
+	}
+	return e->connect(p, err, why);
+}
+
+void
+db_close(struct db *d)
+{
+	if (d)
+		d->engine->close(d);
+}
+
+int
+db_reconnect(struct db *d)
+{
+	return d->engine->reconnect(d);
+}
+
+const char *
+db_conn_name(struct db *d)
+{
+	return d->engine->conn_name(d);
+}
+
+const char *
+db_name(struct db *d)
+{
+	return d->engine->name(d);
+}
+
+bool
+db_same_server(struct db *a, struct db *b)
+{
+	if (a == b)
+		return true;
+	return a->engine == b->engine && a->engine->same_server(a, b);
+}
+
+int
+db_exec(struct db *d, const char *sql)
+{
+	return d->engine->exec(d, sql);
+}
+
+int
+db_execf(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	int rc;
+
+	va_start(ap, fmt);
+	sql = xvasprintf(fmt, ap);
+	va_end(ap);
+	rc = db_exec(d, sql);
+	free(sql);
+	return rc;
+}
+
+long long
+db_affected(struct db *d)
+{
+	return d->engine->affected(d);
+}
+
+struct dbres *
+db_query(struct db *d, const char *sql)
+{
+	return d->engine->query(d, sql);
+}
+
+struct dbres *
+db_queryf(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	struct dbres *r;
+
+	va_start(ap, fmt);
+	sql = xvasprintf(fmt, ap);
+	va_end(ap);
+	r = db_query(d, sql);
+	free(sql);
+	return r;
+}
+
+bool
+dbres_next(struct dbres *r)
+{
+	return r->engine->res_next(r);
+}
+
+const char *
+dbres_get(struct dbres *r, size_t i)
+{
+	return r->engine->res_get(r, i);
+}
+
+size_t
+dbres_ncols(struct dbres *r)
+{
+	return r->engine->res_ncols(r);
+}
+
+const char *
+dbres_colname(struct dbres *r, size_t i)
+{
+	return r->engine->res_colname(r, i);
+}
+
+size_t
+dbres_nrows(struct dbres *r)
+{
+	return r->engine->res_nrows(r);
+}
+
+void
+dbres_free(struct dbres *r)
+{
+	if (r)
+		r->engine->res_free(r);
+}
+
+int
+db_value(struct db *d, char **out, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	struct dbres *r;
+	const char *v;
+	int rc = 0;
+
+	if (out)
+		*out = NULL;
+	va_start(ap, fmt);
+	sql = xvasprintf(fmt, ap);
+	va_end(ap);
+	r = db_query(d, sql);
+	free(sql);
+	if (!r)
+		return -1;
+	if (dbres_next(r)) {
+		rc = 1;
+		if (out && (v = dbres_get(r, 0)))
+			*out = xstrdup(v);
+	}
+	dbres_free(r);
+	return rc;
+}
+
+const char *
+db_error(struct db *d)
+{
+	return d->err ? d->err : "";
+}
+
+unsigned
+db_errno(struct db *d)
+{
+	return d->errnum;
+}
+
+enum db_err
+db_error_class(struct db *d)
+{
+	if (!d->err && !d->errnum)
+		return DB_ERR_NONE;
+	return d->engine->classify(d->errnum);
+}
+
+bool
+db_error_transient(struct db *d)
+{
+	return db_error_class(d) == DB_ERR_TRANSIENT;
+}
+
+bool
+db_error_killed(struct db *d)
+{
+	return db_error_class(d) == DB_ERR_KILLED;
+}
+
+unsigned long
+db_thread_id(struct db *d)
+{
+	return d->engine->thread_id(d);
+}
+
+int
+db_kill_query(const struct db_params *p, unsigned long id)
+{
+	const struct db_engine *e = db_engine_find(p->driver, NULL);
+
+	return e ? e->kill_query(p, id) : -1;
+}
+
+int
+db_kill(struct db *d, unsigned long id)
+{
+	return d->engine->kill(d, id);
+}
+
+char *
+db_quote(struct db *d, const char *s)
+{
+	/* without a connection, the first engine's escaping */
+	return (d ? d->engine : engines[0])->quote(d, s);
+}
+
+char *
+db_ident(struct db *d, const char *s)
+{
+	return (d ? d->engine : engines[0])->ident(s);
+}
+
+char *
+db_ts_literal(struct db *d, const char *ts)
+{
+	return ts && *ts ? db_quote(d, ts) : xstrdup("NULL");
+}
+
+int
+db_begin(struct db *d)
+{
+	return db_exec(d, "START TRANSACTION");
+}
+
+int
+db_commit(struct db *d)
+{
+	return db_exec(d, "COMMIT");
+}
+
+int
+db_rollback(struct db *d)
+{
+	return db_exec(d, "ROLLBACK");
+}
+
+int
+db_read_committed(struct db *d)
+{
+	return d->engine->read_committed(d);
+}
+
+int
+db_use(struct db *d, const char *database)
+{
+	return d->engine->use(d, database);
+}
+
+int
+db_now(struct db *d, char **out)
+{
+	return d->engine->now(d, out);
+}
+
+int
+db_ts_minus(struct db *d, const char *ts, double seconds, char **out)
+{
+	return d->engine->ts_minus(d, ts, seconds, out);
+}
+
+int
+db_ts_after(struct db *d, const char *ts, const char *at, double seconds)
+{
+	return d->engine->ts_after(d, ts, at, seconds);
+}
+
+int
+db_lock(struct db *d, const char *name, double timeout)
+{
+	return d->engine->lock(d, name, timeout);
+}
+
+int
+db_unlock(struct db *d, const char *name)
+{
+	return d->engine->unlock(d, name);
+}
+
+int
+db_locks_used(struct db *d, const char *const *names, size_t n, bool *used)
+{
+	return d->engine->locks_used(d, names, n, used);
+}
+
+bool
+db_table_exists(struct db *d, const char *table)
+{
+	return d->engine->table_exists(d, table);
+}
+
+int
+db_table_columns(struct db *d, const char *table, struct db_names *out)
+{
+	return d->engine->table_columns(d, table, out);
+}
+
+int
+db_result_columns(struct db *d, const char *select_sql, struct db_names *out)
+{
+	struct dbres *res = db_queryf(d, "SELECT * FROM (%s) AS q LIMIT 0", select_sql);
+	size_t i;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!res)
+		return -1;
+	out->n = dbres_ncols(res);
+	out->v = xcalloc(out->n, sizeof(*out->v));
+	for (i = 0; i < out->n; i++)
+		out->v[i] = xstrdup(dbres_colname(res, i));
+	dbres_free(res);
+	return 0;
+}
+
+char *
+db_primary_key(struct db *d, const char *table)
+{
+	return d->engine->primary_key(d, table);
+}
+
+long long
+db_count_rows(struct db *d, const char *table)
+{
+	char *v = NULL, *id = db_ident(d, table);
+	long long n = -1;
+
+	if (db_value(d, &v, "SELECT COUNT(*) FROM %s", id) > 0 && v)
+		n = atoll(v);
+	free(v);
+	free(id);
+	return n;
+}
+
+int
+db_drop_table(struct db *d, const char *table, bool temporary)
+{
+	return d->engine->drop_table(d, table, temporary);
+}
+
+int
+db_create_like(struct db *d, const char *table, const char *like, bool temporary)
+{
+	return d->engine->create_like(d, table, like, temporary);
+}
+
+int
+db_create_from_query(struct db *d, const char *table, const char *select_sql)
+{
+	return d->engine->create_from_query(d, table, select_sql);
+}
+
+int
+db_add_stamp(struct db *d, const char *table)
+{
+	return d->engine->add_stamp(d, table);
+}
+
+int
+db_add_primary_key(struct db *d, const char *table, const struct db_names *cols)
+{
+	return d->engine->add_primary_key(d, table, cols);
+}
+
+int
+db_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n)
+{
+	return n ? d->engine->add_indexes(d, table, index, n) : 0;
+}
+
+int
+db_swap(struct db *d, const char *table, const char *shadow, const char *old)
+{
+	return d->engine->swap(d, table, shadow, old);
+}
+
+int
+db_checksum(struct db *d, const char *table, char **out)
+{
+	return d->engine->checksum(d, table, out);
+}
+
+int
+db_digest(struct db *d, const char *table, const struct db_names *cols, char **out)
+{
+	return d->engine->digest(d, table, cols, out);
+}
+
+int
+db_keep_stamps(struct db *d, const char *shadow, const char *table, const struct db_names *key,
+               const struct db_names *cols, long long *kept)
+{
+	return d->engine->keep_stamps(d, shadow, table, key, cols, kept);
+}
+
+int
+db_upsert(struct db *d, const char *table, const struct db_names *cols, const char *select_sql,
+          struct db_upsert *out)
+{
+	return d->engine->upsert(d, table, cols, select_sql, out);
+}
+
+int
+db_follow_deletes(struct db *d, const struct db_delete *del, const char *need, const char *since,
+                  long long *removed)
+{
+	return d->engine->follow_deletes(d, del, need, since, removed);
+}
+
+int
+db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, const char *flag,
+                  long long *removed)
+{
+	return d->engine->delete_flagged(d, del, stage, flag, removed);
+}
+
+int
+db_check_privileges(struct db *d, bool routines, char **err)
+{
+	return d->engine->check_privileges(d, routines, err);
+}
+
+char *
+db_result_ddl(struct db *src, const char *select_sql, const char *table)
+{
+	return src->engine->result_ddl(src, select_sql, table);
+}
+
+int
+db_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
+        long long *rows, db_progress_fn progress, void *arg, struct db **errside)
+{
+	if (src->engine != dst->engine) {
+		*rows = 0;
+		*errside = dst;
+		return db_set_error(dst, 0, "copy between engines '%s' and '%s' is not supported",
+		                    src->engine->driver, dst->engine->driver);
+	}
+	return src->engine->copy(src, select_sql, dst, table, rows, progress, arg, errside);
+}

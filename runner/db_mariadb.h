@@ -1,0 +1,86 @@
+/* db_mariadb.h: what the modules of the MariaDB/MySQL engine share (Connector/C) */
+#ifndef CHACC_DB_MARIADB_H
+#define CHACC_DB_MARIADB_H
+
+#include <stdatomic.h>
+
+#include <mysql.h>
+
+#include "db.h"
+
+struct buf;
+
+/* a MariaDB connection: struct db first */
+struct mdb {
+	struct db base;
+	MYSQL *my;
+	struct db_params p;       /* own copies of the parameters */
+	long long affected;
+	long long records, duplicates; /* of the last INSERT ... SELECT or LOAD DATA, -1 unknown */
+	atomic_ulong thread_id;   /* read by other threads for KILL QUERY */
+	char *server;             /* cached identity of the server instance */
+	char *dbname;             /* cached DATABASE() when the parameters name none */
+};
+
+static inline struct mdb *
+mdb(struct db *d)
+{
+	return (struct mdb *)d;
+}
+
+/* record the client library's last error on m; returns -1 */
+int mdb_error(struct mdb *m);
+/* run sql and store its first result (NULL if it has none); -1 on error */
+int mdb_run(struct mdb *m, const char *sql, MYSQL_RES **resp);
+/* consume the results after the current one (a CALL sends several) */
+int mdb_drain(struct mdb *m);
+/* run sql, ignoring its outcome and keeping m's last error */
+void mdb_run_quiet(struct mdb *m, const char *sql);
+/* answer a server's request for a client file with an error */
+void mdb_refuse_infile(MYSQL *my);
+/* `identifier` with backticks doubled, malloc'ed */
+char *mdb_ident(const char *s);
+/* append s (n bytes) to b with each byte that esc maps escaped by a backslash */
+void mdb_add_escaped(struct buf *b, const char *s, size_t n, const char esc[256]);
+/* escapes inside a quoted SQL string */
+extern const char mdb_sql_esc[256];
+
+/* db_mariadb_copy.c */
+char *mdb_result_ddl(struct db *src, const char *select_sql, const char *table);
+int mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
+             long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+
+/* db_mariadb_table.c: the table operations, clock and locks (see struct db_engine) */
+int mdb_read_committed(struct db *d);
+int mdb_use(struct db *d, const char *database);
+int mdb_now(struct db *d, char **out);
+int mdb_ts_minus(struct db *d, const char *ts, double seconds, char **out);
+int mdb_ts_after(struct db *d, const char *ts, const char *at, double seconds);
+int mdb_lock(struct db *d, const char *name, double timeout);
+int mdb_unlock(struct db *d, const char *name);
+int mdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used);
+bool mdb_table_exists(struct db *d, const char *table);
+int mdb_table_columns(struct db *d, const char *table, struct db_names *out);
+char *mdb_primary_key(struct db *d, const char *table);
+int mdb_drop_table(struct db *d, const char *table, bool temporary);
+int mdb_create_like(struct db *d, const char *table, const char *like, bool temporary);
+int mdb_create_from_query(struct db *d, const char *table, const char *select_sql);
+int mdb_add_stamp(struct db *d, const char *table);
+int mdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
+int mdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+int mdb_swap(struct db *d, const char *table, const char *shadow, const char *old);
+int mdb_checksum(struct db *d, const char *table, char **out);
+int mdb_digest(struct db *d, const char *table, const struct db_names *cols, char **out);
+int mdb_keep_stamps(struct db *d, const char *shadow, const char *table,
+                    const struct db_names *key, const struct db_names *cols, long long *kept);
+int mdb_upsert(struct db *d, const char *table, const struct db_names *cols,
+               const char *select_sql, struct db_upsert *out);
+int mdb_follow_deletes(struct db *d, const struct db_delete *del, const char *need,
+                       const char *since, long long *removed);
+int mdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
+                       const char *flag, long long *removed);
+
+/* db_mariadb_privs.c */
+int mdb_check_privileges(struct db *d, bool routines, char **err);
+
+#endif

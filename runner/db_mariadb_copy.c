@@ -1,0 +1,707 @@
+/* db_mariadb_copy.c: the MariaDB engine's result DDL and streaming copy (LOAD DATA LOCAL, or INSERTs) */
+#include "db_mariadb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "log.h"
+#include "util.h"
+
+/* rows between progress callbacks */
+#define PROGRESS_ROWS 10000
+/* size of one INSERT when LOAD DATA LOCAL is refused */
+#define INSERT_BATCH (1 << 20)
+/* bytes a row may take in a table, less a margin for headers */
+#define ROW_MAX 65000
+/* the session sql_mode while copying: zero dates load, 0 stays 0 */
+#define COPY_SQL_MODE "NO_AUTO_VALUE_ON_ZERO"
+/* charsetnr of binary strings */
+#define BINARY_CHARSET 63
+
+/* one db_copy: the source stream feeding LOAD DATA or INSERTs on dst */
+struct copy {
+	struct mdb *src, *dst;
+	const char *sql;          /* the query streamed from src */
+	MYSQL_RES *res;           /* its unbuffered result */
+	unsigned ncols;
+	bool done;                /* every row was read (or the source failed) */
+	bool requested;           /* the server asked for the LOAD data */
+	long long rows;
+	db_progress_fn progress;
+	void *arg;
+	struct buf out;           /* encoded rows not yet handed to the client */
+	size_t pos;               /* bytes of out already handed over */
+	struct mdb *errside;       /* set when a side failed inside a callback */
+};
+
+
+/* select_sql without trailing blanks and semicolons, malloc'ed */
+static char *
+trim_sql(const char *sql)
+{
+	size_t n = strlen(sql);
+
+	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]))
+		n--;
+	return xstrndup(sql, n);
+}
+
+/* `table`, or table as written when the caller quoted it already */
+static char *
+table_ident(const char *table)
+{
+	return strchr(table, '`') ? xstrdup(table) : mdb_ident(table);
+}
+
+/* the columns select_sql returns, without running it (LIMIT 0) */
+static MYSQL_RES *
+probe(struct mdb *src, const char *select_sql)
+{
+	MYSQL_RES *res;
+	char *q = trim_sql(select_sql);
+	char *sql = xasprintf("SELECT * FROM (\n%s\n) AS q LIMIT 0", q);
+	int rc = mdb_run(src, sql, &res);
+
+	free(sql);
+	free(q);
+	if (rc < 0)
+		return NULL;
+	if (!res)
+		db_set_error(&src->base, 0, "query returns no result set");
+	return res;
+}
+
+/* bytes per character of a result charset */
+static unsigned
+charset_maxlen(unsigned nr)
+{
+	const MARIADB_CHARSET_INFO *cs = mariadb_get_charset_by_nr(nr);
+
+	if (cs && cs->char_maxlen)
+		return cs->char_maxlen;
+	if (nr == 45 || nr == 46 || (nr >= 224 && nr <= 247) || nr >= 255)
+		return 4;
+	if (nr == 33 || nr == 83 || (nr >= 192 && nr <= 215))
+		return 3;
+	return 1;
+}
+
+static void
+add_charset(struct buf *b, const MYSQL_FIELD *f)
+{
+	const MARIADB_CHARSET_INFO *cs = mariadb_get_charset_by_nr(f->charsetnr);
+	const char *name = cs && cs->csname ? cs->csname : "utf8mb4";
+
+	if (f->charsetnr == BINARY_CHARSET)
+		name = "utf8mb4"; /* MySQL's JSON */
+	buf_addf(b, " CHARACTER SET %s", name);
+	/* a _bin collation compares case and accents: keys must keep it */
+	if (f->flags & BINARY_FLAG && f->charsetnr != BINARY_CHARSET)
+		buf_addf(b, " COLLATE %s_bin", name);
+}
+
+static void
+add_lob(struct buf *b, unsigned long bytes, bool text)
+{
+	const char *size = bytes <= 255 ? "TINY" : bytes <= 65535 ? "" :
+	                   bytes <= 16777215 ? "MEDIUM" : "LONG";
+
+	buf_addf(b, "%s%s", size, text ? "TEXT" : "BLOB");
+}
+
+static void
+add_int(struct buf *b, const char *name, const MYSQL_FIELD *f)
+{
+	buf_adds(b, name);
+	if (f->flags & ZEROFILL_FLAG)
+		buf_addf(b, "(%lu)", f->length);
+	else if (f->type == MYSQL_TYPE_TINY && f->length == 1)
+		buf_adds(b, "(1)"); /* a boolean to its readers */
+	if (f->flags & UNSIGNED_FLAG)
+		buf_adds(b, " UNSIGNED");
+	if (f->flags & ZEROFILL_FLAG)
+		buf_adds(b, " ZEROFILL");
+}
+
+static void
+add_decimal(struct buf *b, const MYSQL_FIELD *f)
+{
+	bool uns = f->flags & UNSIGNED_FLAG;
+	long scale = f->decimals > 38 ? 38 : f->decimals;
+	long prec = (long)f->length - (scale > 0) - !uns;
+
+	if (prec > 65)
+		prec = 65;
+	if (prec < scale)
+		prec = scale;
+	if (prec < 1)
+		prec = 1;
+	buf_addf(b, "DECIMAL(%ld,%ld)%s", prec, scale, uns ? " UNSIGNED" : "");
+}
+
+static void
+add_temporal(struct buf *b, const char *name, const MYSQL_FIELD *f)
+{
+	unsigned dec = f->decimals > 6 ? 6 : f->decimals;
+
+	buf_adds(b, name);
+	if (dec)
+		buf_addf(b, "(%u)", dec);
+}
+
+/* the type of a CHAR, VARCHAR, BINARY, VARBINARY, ENUM or SET result field (see field_type) */
+static long
+string_type(struct buf *b, const MYSQL_FIELD *f, bool lob)
+{
+	bool bin = f->charsetnr == BINARY_CHARSET;
+	unsigned mb = bin ? 1 : charset_maxlen(f->charsetnr);
+	unsigned long len = f->length;
+
+	if (f->type == MYSQL_TYPE_STRING && !(f->flags & (ENUM_FLAG | SET_FLAG)) && len <= 255 * mb) {
+		if (bin)
+			buf_addf(b, "BINARY(%lu)", len);
+		else
+			buf_addf(b, "CHAR(%lu)", len / mb);
+		if (!bin)
+			add_charset(b, f);
+		return (long)len;
+	}
+	if (lob || len > 65532) {
+		add_lob(b, len, !bin);
+		if (!bin)
+			add_charset(b, f);
+		return 12;
+	}
+	if (bin)
+		buf_addf(b, "VARBINARY(%lu)", len);
+	else
+		buf_addf(b, "VARCHAR(%lu)", len / mb);
+	if (!bin)
+		add_charset(b, f);
+	return -(long)(len + 2);
+}
+
+/*
+ * the column type of result field f. A VARCHAR or VARBINARY becomes a TEXT or
+ * BLOB when lob is set or when it is too long for a row. Returns the bytes it
+ * takes in a row (roughly, for the 65,535-byte limit), negative when it is a
+ * VARCHAR or VARBINARY that could become a TEXT or BLOB.
+ */
+static long
+field_type(struct buf *b, const MYSQL_FIELD *f, bool lob)
+{
+	bool bin = f->charsetnr == BINARY_CHARSET;
+	unsigned mb = bin ? 1 : charset_maxlen(f->charsetnr);
+	unsigned long len = f->length;
+
+	switch (f->type) {
+	case MYSQL_TYPE_TINY:
+		add_int(b, "TINYINT", f);
+		return 1;
+	case MYSQL_TYPE_SHORT:
+		add_int(b, "SMALLINT", f);
+		return 2;
+	case MYSQL_TYPE_INT24:
+		add_int(b, "MEDIUMINT", f);
+		return 3;
+	case MYSQL_TYPE_LONG:
+		add_int(b, "INT", f);
+		return 4;
+	case MYSQL_TYPE_LONGLONG:
+		add_int(b, "BIGINT", f);
+		return 8;
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL:
+		add_decimal(b, f);
+		return 30;
+	case MYSQL_TYPE_FLOAT:
+		buf_adds(b, "FLOAT");
+		return 4;
+	case MYSQL_TYPE_DOUBLE:
+		buf_adds(b, "DOUBLE");
+		return 8;
+	case MYSQL_TYPE_NULL:
+		buf_adds(b, "BINARY(0)");
+		return 0;
+	case MYSQL_TYPE_DATE:
+	case MYSQL_TYPE_NEWDATE:
+		buf_adds(b, "DATE");
+		return 3;
+	case MYSQL_TYPE_TIME:
+	case MYSQL_TYPE_TIME2:
+		add_temporal(b, "TIME", f);
+		return 6;
+	case MYSQL_TYPE_DATETIME:
+	case MYSQL_TYPE_DATETIME2:
+	case MYSQL_TYPE_TIMESTAMP:
+	case MYSQL_TYPE_TIMESTAMP2:
+		/* no TIMESTAMP: no time zone conversion, no automatic values */
+		add_temporal(b, "DATETIME", f);
+		return 8;
+	case MYSQL_TYPE_YEAR:
+		buf_adds(b, "YEAR");
+		return 1;
+	case MYSQL_TYPE_BIT:
+		buf_addf(b, "BIT(%lu)", len < 1 ? 1 : len > 64 ? 64 : len);
+		return 8;
+	case MYSQL_TYPE_JSON:
+		buf_adds(b, "LONGTEXT");
+		add_charset(b, f);
+		return 12;
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+	case MYSQL_TYPE_BLOB:
+		/* a TEXT's length counts its bytes times the result's maxlen */
+		add_lob(b, bin ? len : len / mb, !bin);
+		if (!bin)
+			add_charset(b, f);
+		return 12;
+	case MYSQL_TYPE_ENUM:
+	case MYSQL_TYPE_SET:
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_VARCHAR:
+		break;
+	case MYSQL_TYPE_GEOMETRY:
+	default:
+		buf_adds(b, "LONGBLOB");
+		return 12;
+	}
+	return string_type(b, f, lob);
+}
+
+/* the column definitions of fields, fitted into the row size limit */
+static char *
+columns_ddl(const MYSQL_FIELD *f, unsigned n)
+{
+	bool *lob = xcalloc(n, sizeof(*lob));
+	struct buf b;
+	long size, total, widest;
+	unsigned i, wi;
+
+	buf_init(&b);
+	for (;;) {
+		total = 0;
+		widest = 0;
+		wi = 0;
+		for (i = 0; i < n; i++) {
+			size = field_type(&b, &f[i], lob[i]);
+			b.len = 0;
+			total += size < 0 ? -size : size;
+			if (size < 0 && -size > widest) {
+				widest = -size;
+				wi = i;
+			}
+		}
+		if (total <= ROW_MAX || widest == 0)
+			break;
+		lob[wi] = true;
+	}
+	for (i = 0; i < n; i++) {
+		char *id = mdb_ident(f[i].name);
+
+		buf_addf(&b, "%s%s ", i ? ", " : "", id);
+		free(id);
+		field_type(&b, &f[i], lob[i]);
+		if (f[i].flags & NOT_NULL_FLAG)
+			buf_adds(&b, " NOT NULL");
+	}
+	free(lob);
+	return buf_detach(&b);
+}
+
+char *
+mdb_result_ddl(struct db *d, const char *select_sql, const char *table)
+{
+	MYSQL_RES *res;
+	char *cols, *tbl, *ddl;
+
+	if (!(res = probe(mdb(d), select_sql)))
+		return NULL;
+	cols = columns_ddl(mysql_fetch_fields(res), mysql_num_fields(res));
+	mysql_free_result(res);
+	tbl = table_ident(table);
+	ddl = xasprintf("CREATE TABLE %s (%s)", tbl, cols);
+	free(tbl);
+	free(cols);
+	return ddl;
+}
+
+/*
+ * what db_copy streams: select_sql itself, or, when it returns FLOAT columns,
+ * a wrapper that reads them as DOUBLE (a FLOAT's text has 6 digits and does
+ * not round-trip; the DOUBLE's does). Sets *cols to the column list.
+ */
+static char *
+stream_sql(struct mdb *src, const char *select_sql, char **cols)
+{
+	MYSQL_RES *res;
+	MYSQL_FIELD *f;
+	struct buf c, w;
+	unsigned i, n;
+	bool floats = false;
+	char *q, *sql;
+
+	if (!(res = probe(src, select_sql)))
+		return NULL;
+	f = mysql_fetch_fields(res);
+	n = mysql_num_fields(res);
+	buf_init(&c);
+	buf_init(&w);
+	buf_adds(&w, "SELECT ");
+	for (i = 0; i < n; i++) {
+		char *id = mdb_ident(f[i].name);
+
+		buf_addf(&c, "%s%s", i ? "," : "", id);
+		if (f[i].type == MYSQL_TYPE_FLOAT) {
+			buf_addf(&w, "%sCAST(%s AS DOUBLE) AS %s", i ? ", " : "", id, id);
+			floats = true;
+		} else {
+			buf_addf(&w, "%s%s", i ? ", " : "", id);
+		}
+		free(id);
+	}
+	mysql_free_result(res);
+	q = trim_sql(select_sql);
+	if (floats) {
+		sql = xasprintf("%s FROM (\n%s\n) AS q", w.s, q);
+		free(q);
+	} else {
+		sql = q;
+	}
+	buf_release(&w);
+	*cols = buf_detach(&c);
+	return sql;
+}
+
+/* start the source query, unbuffered */
+static int
+copy_start(struct copy *cp)
+{
+	MYSQL *my = cp->src->my;
+
+	log_statement(cp->src->p.name, cp->sql);
+	if (mysql_real_query(my, cp->sql, strlen(cp->sql)) || !(cp->res = mysql_use_result(my))) {
+		if (mysql_errno(my))
+			mdb_error(cp->src);
+		else
+			db_set_error(&cp->src->base, 0, "query returns no result set");
+		cp->errside = cp->src;
+		cp->done = true;
+		return -1;
+	}
+	cp->ncols = mysql_num_fields(cp->res);
+	return 0;
+}
+
+/* the next source row, counted and reported; NULL at the end or on failure */
+static MYSQL_ROW
+copy_fetch(struct copy *cp, unsigned long **lens)
+{
+	MYSQL_ROW row;
+
+	if (cp->done)
+		return NULL;
+	if (!(row = mysql_fetch_row(cp->res))) {
+		cp->done = true;
+		if (mysql_errno(cp->src->my)) {
+			mdb_error(cp->src);
+			cp->errside = cp->src;
+		}
+		return NULL;
+	}
+	*lens = mysql_fetch_lengths(cp->res);
+	cp->rows++;
+	if (cp->progress && cp->rows % PROGRESS_ROWS == 0 && cp->progress(cp->arg, cp->rows)) {
+		db_set_error(&cp->dst->base, ER_QUERY_INTERRUPTED, "copy stopped after %lld rows", cp->rows);
+		cp->errside = cp->dst;
+		return NULL;
+	}
+	return row;
+}
+
+/* escapes of LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\' */
+static const char load_esc[256] = {
+	[0] = '0', ['\t'] = 't', ['\n'] = 'n', ['\\'] = '\\',
+};
+
+static int
+infile_init(void **ptr, const char *name, void *arg)
+{
+	struct copy *cp = arg;
+
+	*ptr = cp;
+	if (!cp)
+		return 1; /* outside db_copy: no client file is ever sent */
+	cp->requested = true;
+	return copy_start(cp);
+}
+
+/* hand over the next len bytes of the rows as LOAD DATA reads them */
+static int
+infile_read(void *ptr, char *buf, unsigned int len)
+{
+	struct copy *cp = ptr;
+	MYSQL_ROW row;
+	unsigned long *lens;
+	unsigned i;
+	size_t n;
+
+	/* keep the unsent tail (shorter than len: a cheap move) and add rows */
+	if (cp->out.len - cp->pos < len && cp->pos > 0) {
+		memmove(cp->out.s, cp->out.s + cp->pos, cp->out.len - cp->pos);
+		cp->out.len -= cp->pos;
+		cp->pos = 0;
+	}
+	while (cp->out.len - cp->pos < len && (row = copy_fetch(cp, &lens))) {
+		for (i = 0; i < cp->ncols; i++) {
+			if (i)
+				buf_addc(&cp->out, '\t');
+			if (!row[i])
+				buf_add(&cp->out, "\\N", 2);
+			else
+				mdb_add_escaped(&cp->out, row[i], lens[i], load_esc);
+		}
+		buf_addc(&cp->out, '\n');
+	}
+	if (cp->errside)
+		return -1;
+	n = cp->out.len - cp->pos;
+	if (n > len)
+		n = len;
+	if (n)
+		memcpy(buf, cp->out.s + cp->pos, n);
+	cp->pos += n;
+	return (int)n;
+}
+
+static void
+infile_end(void *ptr)
+{
+}
+
+static int
+infile_error(void *ptr, char *msg, unsigned int len)
+{
+	struct copy *cp = ptr;
+	struct mdb *side;
+
+	if (!cp) {
+		snprintf(msg, len, "LOAD DATA LOCAL is refused outside a copy");
+		return CR_UNKNOWN_ERROR;
+	}
+	side = cp->errside ? cp->errside : cp->src;
+	snprintf(msg, len, "%s", db_error(&side->base));
+	return side->base.errnum ? (int)side->base.errnum : CR_UNKNOWN_ERROR;
+}
+
+/* answer a server's request for a client file with an error */
+void
+mdb_refuse_infile(MYSQL *my)
+{
+	mysql_set_local_infile_handler(my, infile_init, infile_read, infile_end, infile_error, NULL);
+}
+
+/* fail if the last statement on dst left a warning (a value that did not fit) */
+static int
+check_warnings(struct mdb *dst)
+{
+	unsigned count = mysql_warning_count(dst->my);
+	struct dbres *r;
+	int rc = 0;
+
+	if (count == 0)
+		return 0;
+	if (!(r = db_query(&dst->base, "SHOW WARNINGS")))
+		return -1;
+	while (rc == 0 && dbres_next(r)) {
+		const char *level = dbres_get(r, 0), *code = dbres_get(r, 1);
+		const char *msg = dbres_get(r, 2);
+
+		if (level && strcmp(level, "Note") == 0)
+			continue;
+		db_set_error(&dst->base, code ? (unsigned)atoi(code) : 0, "%s%s", msg ? msg : "warning",
+		          count > 1 ? " (and more warnings)" : "");
+		rc = -1;
+	}
+	dbres_free(r);
+	return rc;
+}
+
+/* the bulk path: LOAD DATA LOCAL INFILE fed by the source rows */
+static int
+copy_load(struct copy *cp, const char *tbl, const char *cols, bool *refused)
+{
+	char *sql;
+	int rc;
+
+	sql = xasprintf("LOAD DATA LOCAL INFILE 'chacc-copy' INTO TABLE %s CHARACTER SET binary "
+	                "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+	                "LINES TERMINATED BY '\\n' (%s)", tbl, cols);
+	mysql_set_local_infile_handler(cp->dst->my, infile_init, infile_read, infile_end,
+	                               infile_error, cp);
+	log_statement(cp->dst->p.name, sql);
+	rc = mysql_real_query(cp->dst->my, sql, strlen(sql));
+	mdb_refuse_infile(cp->dst->my);
+	free(sql);
+	buf_release(&cp->out);
+	cp->pos = 0;
+	if (rc) {
+		unsigned e = mysql_errno(cp->dst->my);
+
+		if (cp->errside)
+			return -1;
+		mdb_error(cp->dst);
+		cp->errside = cp->dst;
+		*refused = !cp->requested &&
+		           (e == ER_NOT_ALLOWED_COMMAND || e == ER_LOAD_INFILE_CAPABILITY_DISABLED);
+		return -1;
+	}
+	cp->dst->affected = (long long)mysql_affected_rows(cp->dst->my);
+	if (check_warnings(cp->dst) < 0) {
+		cp->errside = cp->dst;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+insert_flush(struct copy *cp, struct buf *q, size_t head)
+{
+	if (q->len == head)
+		return 0;
+	if (db_exec(&cp->dst->base, q->s) < 0 || check_warnings(cp->dst) < 0) {
+		cp->errside = cp->dst;
+		return -1;
+	}
+	q->len = head;
+	q->s[head] = '\0';
+	return 0;
+}
+
+/* the slow path when the server refuses LOAD DATA LOCAL: multi-row INSERTs */
+static int
+copy_insert(struct copy *cp, const char *tbl, const char *cols)
+{
+	struct buf q;
+	size_t head;
+	MYSQL_ROW row;
+	unsigned long *lens;
+	unsigned i;
+	int rc = 0;
+
+	if (!cp->res && copy_start(cp) < 0)
+		return -1;
+	buf_init(&q);
+	buf_addf(&q, "INSERT INTO %s (%s) VALUES ", tbl, cols);
+	head = q.len;
+	while ((row = copy_fetch(cp, &lens))) {
+		buf_adds(&q, q.len > head ? ",(" : "(");
+		for (i = 0; i < cp->ncols; i++) {
+			if (i)
+				buf_addc(&q, ',');
+			if (!row[i]) {
+				buf_adds(&q, "NULL");
+				continue;
+			}
+			buf_adds(&q, "_binary'");
+			mdb_add_escaped(&q, row[i], lens[i], mdb_sql_esc);
+			buf_addc(&q, '\'');
+		}
+		buf_addc(&q, ')');
+		if (q.len >= INSERT_BATCH && (rc = insert_flush(cp, &q, head)) < 0)
+			break;
+	}
+	if (rc == 0 && !cp->errside)
+		rc = insert_flush(cp, &q, head);
+	buf_release(&q);
+	return cp->errside ? -1 : rc;
+}
+
+/* stop a source query that was not read to the end, and discard the rest */
+static void
+copy_abort(struct copy *cp)
+{
+	if (!cp->res)
+		return;
+	if (!cp->done)
+		db_kill_query(&cp->src->p, atomic_load(&cp->src->thread_id));
+	mysql_free_result(cp->res);
+	cp->res = NULL;
+}
+
+/* load the stream into tbl under the copy's sql_mode, then restore the session's */
+static int
+copy_run(struct copy *cp, const char *tbl, const char *cols)
+{
+	struct db *dst = &cp->dst->base;
+	char *mode = NULL, *restore, *set;
+	bool refused = false;
+	int rc;
+
+	if (db_value(dst, &mode, "SELECT @@SESSION.sql_mode") < 0 ||
+	    db_exec(dst, "SET SESSION sql_mode='" COPY_SQL_MODE "'") < 0) {
+		cp->errside = cp->dst;
+		free(mode);
+		return -1;
+	}
+	rc = copy_load(cp, tbl, cols, &refused);
+	if (rc < 0 && refused) {
+		cp->errside = NULL;
+		rc = copy_insert(cp, tbl, cols);
+	}
+	copy_abort(cp);
+	if (rc == 0 && mdb_drain(cp->src) < 0) {
+		cp->errside = cp->src;
+		rc = -1;
+	}
+	restore = db_quote(dst, mode ? mode : "");
+	set = xasprintf("SET SESSION sql_mode=%s", restore);
+	mdb_run_quiet(cp->dst, set);
+	free(restore);
+	free(set);
+	free(mode);
+	return rc;
+}
+
+int
+mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
+         long long *rows, db_progress_fn progress, void *arg, struct db **errside)
+{
+	struct copy cp;
+	char *cols = NULL, *tbl;
+	int rc;
+
+	*rows = 0;
+	*errside = NULL;
+	if (src == dst) {
+		*errside = dst;
+		return db_set_error(dst, 0, "copy needs two connections");
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.src = mdb(src);
+	cp.dst = mdb(dst);
+	cp.progress = progress;
+	cp.arg = arg;
+	buf_init(&cp.out);
+	if (!(cp.sql = stream_sql(cp.src, select_sql, &cols))) {
+		*errside = src;
+		return -1;
+	}
+	tbl = table_ident(table);
+	rc = copy_run(&cp, tbl, cols);
+	copy_abort(&cp);
+	buf_release(&cp.out);
+	free(tbl);
+	free(cols);
+	free((char *)cp.sql);
+	*rows = cp.rows;
+	if (rc < 0)
+		*errside = cp.errside ? &cp.errside->base : dst;
+	return rc;
+}
