@@ -34,7 +34,11 @@ OBJ = \
 	runner/graph.o \
 	runner/plan.o \
 	runner/marker.o \
-	runner/schema.o \
+	runner/store.o \
+	runner/store_mariadb.o \
+	runner/store_mariadb_runs.o \
+	runner/store_mariadb_history.o \
+	runner/store_mariadb_schema.o \
 	runner/build_conns.o \
 	runner/build_ops.o \
 	runner/build_table.o \
@@ -51,7 +55,8 @@ OBJ = \
 	runner/vcs_review.o \
 	runner/vcs_tree.o \
 	runner/vcs_propose.o
-CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/prune.o
+CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/leftovers.o runner/cmd_prune.o \
+	runner/cmd_status.o runner/cmd_history.o runner/cmd_clean.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
 	runner/web_review.o runner/cmd_serve.o web/assets.o \
 	runner/web_conn.o runner/web_events.o runner/web_scrub.o
@@ -75,7 +80,8 @@ INTEGRATION_TESTS = \
 	tests/check_openmrs \
 	tests/check_web \
 	tests/check_cli \
-	tests/check_store
+	tests/check_store \
+	tests/check_storeapi
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang
@@ -123,6 +129,16 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+# the store in memory (tests/fake_store.h), for suites that need no server
+FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c
+FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
+
+# the store's contract, on the fake store and MariaDB
+tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
+		tests/itest.h $(OBJ)
+	$(CC) $(ALL_CFLAGS) -Irunner -Itests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
+		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)

@@ -10,24 +10,8 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
-
-/* the recipe whose marker names table, "" when there is none; NULL on error */
-static char *
-marker_owner(struct db *d, const char *recipe, const char *table)
-{
-	char *qr = db_quote(d, recipe), *qt = db_quote(d, table), *who = NULL;
-	int rc;
-
-	/* this recipe's marker first, then any other's */
-	rc = db_value(d, &who, "SELECT recipe FROM etl_metadata WHERE target = %s"
-	              " ORDER BY recipe = %s DESC, recipe LIMIT 1", qt, qr);
-	free(qr);
-	free(qt);
-	if (rc < 0)
-		return NULL;
-	return who ? who : xstrdup("");
-}
 
 /*
  * a table chacc did not make (no marker of this recipe) is never replaced:
@@ -43,7 +27,7 @@ check_owned(struct build *b)
 
 	if (!db_table_exists(b->tgt, t->name))
 		return 0;
-	if (!(who = marker_owner(b->tgt, recipe, t->name)))
+	if (!(who = store_marker_owner(b->c->store, t->name)))
 		return bops_fail(b, b->tgt, "target '%s': cannot read its marker", t->name);
 	b->res->foreign = strcmp(who, recipe) != 0;
 	if (b->res->foreign && *who)
@@ -120,7 +104,7 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 	 * an incremental extract or table commits data and marker together
 	 */
 	if ((b.full || req->t->kind == KIND_SCRIPT) &&
-	    marker_begin(c->tgt, req->recipe, name, req->run_id) < 0) {
+	    store_marker_begin(c->store, name, req->run_id) < 0) {
 		bops_publish(&b, 0, NULL);
 		return bops_fail(&b, c->tgt, "target '%s': cannot record the build", name);
 	}

@@ -11,6 +11,7 @@
 
 struct conn;
 struct recipe;
+struct store;
 struct target;
 struct marker;
 
@@ -19,6 +20,7 @@ struct conns {
 	const struct recipe *r;
 	struct db *tgt;
 	struct db **src;         /* by index in r->conns */
+	struct store *store;     /* the recipe's store on tgt: markers, runs, locks */
 	enum db_err why;         /* the kind of error when conns_open failed */
 };
 
@@ -83,8 +85,6 @@ int build_run(struct conns *c, const struct build_req *req, struct build_res *re
  */
 int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err);
 
-/* name of the advisory lock that guards a target's build */
-char *build_lock_name(const char *database, const char *target);
 /* drop shadow and old tables left by an interrupted build of t */
 int build_cleanup(struct db *tgt, const struct target *t);
 /* names of a target's shadow and old tables */

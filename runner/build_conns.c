@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
 
 struct db_params
@@ -54,6 +55,7 @@ conns_open(struct conns *c, const struct recipe *r, char **err)
 		c->tgt = NULL;
 		return -1;
 	}
+	c->store = store_open(c->tgt, r->name);
 	return 0;
 }
 
@@ -89,6 +91,8 @@ conns_close(struct conns *c)
 			db_close(c->src[i]);
 	free(c->src);
 	c->src = NULL;
+	store_close(c->store);
+	c->store = NULL;
 	db_close(c->tgt);
 	c->tgt = NULL;
 }

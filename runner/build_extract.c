@@ -8,6 +8,7 @@
 #include "db.h"
 #include "marker.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
 
 /* the table where deleted keys are logged, for the targets downstream */
@@ -208,8 +209,8 @@ extract_full(struct extract *x)
 		goto out;
 	if (bops_swap(b, shadow) < 0)
 		goto out;
-	if (t->incr.enabled && marker_set_watermark(tgt, b->req->recipe, t->name, t->from,
-	                                            t->incr.column, wm, open) < 0) {
+	if (t->incr.enabled && store_watermark_set(b->c->store, t->name, t->from,
+	                                           t->incr.column, wm, open) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
 		goto out;
 	}
@@ -311,7 +312,7 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 		bops_fail(b, tgt, "target '%s'", t->name);
 		goto rollback;
 	}
-	if (marker_set_watermark(tgt, b->req->recipe, t->name, t->from, t->incr.column, wm, open) < 0) {
+	if (store_watermark_set(b->c->store, t->name, t->from, t->incr.column, wm, open) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
 		goto rollback;
 	}

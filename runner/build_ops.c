@@ -13,6 +13,7 @@
 #include "marker.h"
 #include "recipe.h"
 #include "sqlsplit.h"
+#include "store.h"
 #include "util.h"
 
 /* does the hook value "point[:target]" name this point of this target? */
@@ -80,17 +81,6 @@ char *
 build_old_name(const char *table)
 {
 	return derived_name("_chacc_old_", table);
-}
-
-char *
-build_lock_name(const char *database, const char *target)
-{
-	char *s = xasprintf("%s.%s", database, target);
-	char hex[65];
-
-	sha256_hex(s, strlen(s), hex);
-	free(s);
-	return xasprintf("chacc/%.40s", hex);
 }
 
 char *
@@ -340,9 +330,9 @@ bops_finish(struct build *b)
 	 */
 	if (!q->prev_ok && res->changed == 0)
 		res->changed = 1;
-	if (marker_finish(b->tgt, q->recipe, b->t->name, q->run_id, q->hash, q->inputs_at, b->full,
-	                  res->changed, res->rows, mono_seconds() - b->started, q->rev,
-	                  q->dirty) < 0)
+	if (store_marker_finish(b->c->store, b->t->name, q->run_id, q->hash, q->inputs_at, b->full,
+	                        res->changed, res->rows, mono_seconds() - b->started, q->rev,
+	                        q->dirty) < 0)
 		return bops_fail(b, b->tgt, "target '%s': cannot record the marker", b->t->name);
 	return 0;
 }

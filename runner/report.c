@@ -1,22 +1,16 @@
-/* report.c: status, history, metrics and clean */
+/* report.c: what the target database says about targets and runs, as data (JSON, metrics) */
 #include "report.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
-#include "build.h"
-#include "cmd.h"
-#include "db.h"
 #include "graph.h"
 #include "marker.h"
-#include "prune.h"
 #include "recipe.h"
-#include "schema.h"
 #include "session.h"
+#include "store.h"
 #include "util.h"
 
 /* the detail of a target whose source only a probe could ask */
@@ -42,24 +36,24 @@ report_state(const struct marker *m, const struct plan_item *it)
 void
 report_check_building(struct session *s, const struct plan_item *items, size_t n)
 {
-	struct db *d = s->conns.tgt;
+	struct store *st = s->conns.store;
+	struct store_building *b = NULL;
 	char **names;
 	bool *used, any = false;
 	size_t k = 0;
-	struct dbres *res;
+	long nb;
 
-	if (!d || !s->markers)
+	if (!st || !s->markers)
 		return;
 	while (k < n && s->markers[items[k].n->id].lock_checked)
 		k++;
 	if (k == n)
 		return;         /* read already, by the plan */
-	k = 0;
-	names = xcalloc(n, sizeof(*names));
-	used = xcalloc(n, sizeof(*used));
+	names = xcalloc(n ? n : 1, sizeof(*names));
+	used = xcalloc(n ? n : 1, sizeof(*used));
 	for (size_t i = 0; i < n; i++)
-		names[i] = build_lock_name(db_name(d), items[i].n->t->name);
-	if (locks_used(d, names, n, used) == 0) {
+		names[i] = (char *)items[i].n->t->name;
+	if (store_builds_locked(st, names, n, used) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct marker *m = &s->markers[items[i].n->id];
 
@@ -69,21 +63,17 @@ report_check_building(struct session *s, const struct plan_item *items, size_t n
 		}
 	}
 	/* the run and the start of each build, from the history */
-	if (any && (res = run_targets_building(d, s->r->name))) {
-		while (dbres_next(res))
-			for (k = 0; k < n; k++) {
-				struct marker *m = &s->markers[items[k].n->id];
+	nb = any ? store_building(st, &b) : 0;
+	for (long j = 0; j < nb; j++)
+		for (k = 0; k < n; k++) {
+			struct marker *m = &s->markers[items[k].n->id];
 
-				if (!m->building || strcmp(items[k].n->t->name, dbres_get(res, 0)) != 0)
-					continue;
-				m->building_run = atoll(dbres_get(res, 1));
-				snprintf(m->building_since, TS_LEN, "%s",
-				         dbres_get(res, 2) ? dbres_get(res, 2) : "");
-			}
-		dbres_free(res);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+			if (!m->building || strcmp(items[k].n->t->name, b[j].target) != 0)
+				continue;
+			m->building_run = b[j].run_id;
+			snprintf(m->building_since, TS_LEN, "%s", b[j].since);
+		}
+	store_building_free(b, nb);
 	free(names);
 	free(used);
 }
@@ -150,187 +140,12 @@ report_plan(const struct plan_item *items, size_t n)
 	return arr;
 }
 
-int
-cmd_status(struct opts *o)
-{
-	struct session s;
-	struct node **order = NULL;
-	struct plan_item *items = NULL;
-	size_t n = 0;
-	json_t *arr = NULL;
-	size_t unchecked = 0;
-	int rc;
-
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
-		goto out;
-	/* from the target database only: a source that is down changes nothing here */
-	s.ps.offline = true;
-	if (make_plan(&s, o, &order, &n, &items) < 0) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (o->json)
-		arr = report_status(&s, items, n);
-	else {
-		report_check_building(&s, items, n);
-		printf("%-32s %-12s %-26s %-26s %12s  %s\n", "TARGET", "STATE", "BUILT",
-		       "CHANGED", "ROWS", "WATERMARK");
-	}
-	for (size_t i = 0; i < n && !o->json; i++) {
-		const struct marker *m = &s.markers[items[i].n->id];
-		const char *name = items[i].n->t->name, *state = report_state(m, &items[i]);
-
-		printf("%-32s %-12s %-26s %-26s %12lld  %s\n", name, state,
-		       *m->built_at ? m->built_at : "-", *m->changed_at ? m->changed_at : "-",
-		       m->rows, m->watermark ? m->watermark : "-");
-		if (m->building && m->building_run > 0)
-			printf("    building in run %lld since %s\n", m->building_run,
-			       *m->building_since ? m->building_since : "?");
-		if (m->error && strcmp(m->status, "running") != 0 &&
-		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
-			printf("    error: %s\n", m->error);
-		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
-	}
-	if (unchecked)
-		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
-		       unchecked, unchecked == 1 ? "" : "s");
-	if (o->json) {
-		char *text = json_dumps(arr, JSON_INDENT(2));
-
-		printf("%s\n", text);
-		free(text);
-		json_decref(arr);
-	}
-out:
-	free(order);
-	free(items);
-	session_release(&s);
-	return rc;
-}
-
-static void
-print_rows(struct dbres *res, bool json)
-{
-	size_t nc = dbres_ncols(res);
-
-	if (json) {
-		json_t *arr = json_array();
-		char *text;
-
-		while (dbres_next(res)) {
-			json_t *obj = json_object();
-
-			for (size_t i = 0; i < nc; i++) {
-				const char *v = dbres_get(res, i);
-
-				json_object_set_new(obj, dbres_colname(res, i), v ? json_string(v) : json_null());
-			}
-			json_array_append_new(arr, obj);
-		}
-		text = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", text);
-		free(text);
-		json_decref(arr);
-		return;
-	}
-	for (size_t i = 0; i < nc; i++)
-		printf("%s%s", i ? "\t" : "", dbres_colname(res, i));
-	printf("\n");
-	while (dbres_next(res)) {
-		for (size_t i = 0; i < nc; i++)
-			printf("%s%s", i ? "\t" : "", dbres_get(res, i) ? dbres_get(res, i) : "-");
-		printf("\n");
-	}
-}
-
 char *
 report_now(struct session *s)
 {
-	char *now = NULL;
+	char now[TS_LEN];
 
-	if (db_value(s->conns.tgt, &now, "SELECT NOW(6)") <= 0) {
-		free(now);
-		return NULL;
-	}
-	return now;
-}
-
-/* the newest runs of the recipe */
-static struct dbres *
-runs_query(struct session *s, long limit)
-{
-	char *qr = db_quote(s->conns.tgt, s->r->name);
-	struct dbres *res;
-
-	res = db_queryf(s->conns.tgt,
-	        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-	        " config_rev, selection FROM etl_runs WHERE recipe = %s"
-	        " ORDER BY run_id DESC LIMIT %ld", qr, limit > 0 ? limit : 20);
-	free(qr);
-	return res;
-}
-
-/* the targets of one run of the recipe, by start */
-static struct dbres *
-run_targets_query(struct session *s, long long id)
-{
-	char *qr = db_quote(s->conns.tgt, s->r->name);
-	struct dbres *res;
-
-	res = db_queryf(s->conns.tgt,
-	        "SELECT t.target, t.reason, t.mode, t.outcome, t.started_at, t.ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3)"
-	        " AS seconds, t.row_count AS `rows`, t.attempts, t.error_message AS error"
-	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	        " WHERE t.run_id = %lld AND r.recipe = %s ORDER BY t.started_at, t.target",
-	        id, qr);
-	free(qr);
-	return res;
-}
-
-int
-cmd_history(struct opts *o)
-{
-	struct session s;
-	struct dbres *res;
-	int rc;
-
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
-		goto out;
-	if (o->nargs > 0) {
-		char *end;
-		long long id = strtoll(o->args[0], &end, 10);
-
-		if (*end || id <= 0) {
-			warn("invalid run id '%s'", o->args[0]);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		res = run_targets_query(&s, id);
-		if (res && dbres_nrows(res) == 0) {
-			dbres_free(res);
-			warn("no run %lld of recipe '%s' (see 'chacc history')", id, s.r->name);
-			rc = EXIT_FAILED;
-			goto out;
-		}
-	} else
-		res = runs_query(&s, o->limit);
-	if (!res && schema_no_table(s.conns.tgt) && o->nargs == 0) {
-		/* chacc has not written to this database yet */
-		printf("%s\n", o->json ? "[]" : "no runs yet");
-		goto out;
-	}
-	if (!res) {
-		warn("cannot read the history: %s", db_error(s.conns.tgt));
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	print_rows(res, o->json);
-	dbres_free(res);
-out:
-	session_release(&s);
-	return rc;
+	return store_now(s->conns.store, now) == 0 ? xstrdup(now) : NULL;
 }
 
 /* columns that are numbers in the JSON of the web UI */
@@ -347,18 +162,17 @@ numeric_col(const char *name)
 	return false;
 }
 
-/* the rows of res as an array of objects, numbers as numbers */
+/* the rows of r (freed here) as an array of objects, numbers as numbers */
 static json_t *
-rows_json(struct dbres *res)
+rows_json(struct store_rows *r)
 {
 	json_t *arr = json_array();
-	size_t nc = dbres_ncols(res);
 
-	while (dbres_next(res)) {
+	for (size_t row = 0; row < r->nrows; row++) {
 		json_t *obj = json_object();
 
-		for (size_t i = 0; i < nc; i++) {
-			const char *name = dbres_colname(res, i), *v = dbres_get(res, i);
+		for (size_t i = 0; i < r->ncols; i++) {
+			const char *name = r->names[i], *v = store_rows_get(r, row, i);
 			json_t *j;
 
 			if (!v)
@@ -371,57 +185,45 @@ rows_json(struct dbres *res)
 		}
 		json_array_append_new(arr, obj);
 	}
-	dbres_free(res);
+	store_rows_free(r);
 	return arr;
+}
+
+/* r as JSON, or NULL with *err when reading it failed */
+static json_t *
+history_json(struct session *s, struct store_rows *r, char **err)
+{
+	if (!r) {
+		*err = xasprintf("cannot read the history: %s", store_error(s->conns.store));
+		return NULL;
+	}
+	return rows_json(r);
 }
 
 json_t *
 report_runs(struct session *s, long limit, char **err)
 {
-	struct dbres *res = runs_query(s, limit);
-
-	if (!res && schema_no_table(s->conns.tgt))
-		return json_array();
-	if (!res) {
-		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
-		return NULL;
-	}
-	return rows_json(res);
+	return history_json(s, store_runs(s->conns.store, limit), err);
 }
 
 json_t *
 report_run(struct session *s, long long id, char **err)
 {
-	char *qr = db_quote(s->conns.tgt, s->r->name);
-	struct dbres *res;
 	json_t *runs, *run, *targets;
 
 	*err = NULL;
-	res = db_queryf(s->conns.tgt,
-	        "SELECT run_id, mode, result, started_by, host, started_at, ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-	        " config_rev, config_dirty, selection FROM etl_runs"
-	        " WHERE recipe = %s AND run_id = %lld", qr, id);
-	free(qr);
-	if (!res && schema_no_table(s->conns.tgt))
+	if (!(runs = history_json(s, store_run(s->conns.store, id), err)))
 		return NULL;
-	if (!res) {
-		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
-		return NULL;
-	}
-	runs = rows_json(res);
 	if (json_array_size(runs) == 0) {
 		json_decref(runs);
 		return NULL;
 	}
 	run = json_incref(json_array_get(runs, 0));
 	json_decref(runs);
-	if (!(res = run_targets_query(s, id))) {
-		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
+	if (!(targets = history_json(s, store_run_targets(s->conns.store, id), err))) {
 		json_decref(run);
 		return NULL;
 	}
-	targets = rows_json(res);
 	json_object_set_new(run, "targets", targets);
 	return run;
 }
@@ -429,26 +231,7 @@ report_run(struct session *s, long long id, char **err)
 json_t *
 report_target_runs(struct session *s, const char *target, long limit, char **err)
 {
-	char *qr = db_quote(s->conns.tgt, s->r->name), *qt = db_quote(s->conns.tgt, target);
-	struct dbres *res;
-
-	res = db_queryf(s->conns.tgt,
-	        "SELECT t.run_id, r.mode AS run_mode, r.started_by, t.reason, t.mode, t.outcome,"
-	        " t.started_at, t.ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3) AS seconds,"
-	        " t.row_count AS `rows`, t.attempts, t.error_message AS error"
-	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	        " WHERE r.recipe = %s AND t.target = %s ORDER BY t.run_id DESC LIMIT %ld",
-	        qr, qt, limit > 0 ? limit : 20);
-	free(qr);
-	free(qt);
-	if (!res && schema_no_table(s->conns.tgt))
-		return json_array();
-	if (!res) {
-		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
-		return NULL;
-	}
-	return rows_json(res);
+	return history_json(s, store_target_runs(s->conns.store, target, limit), err);
 }
 
 /* a Prometheus label value: backslash, quote and newline escaped */
@@ -465,46 +248,56 @@ label(struct buf *b, const char *v)
 	}
 }
 
+/* one sample per row of r: labels from the first nlabels columns, the value from column col */
 static void
-metric_head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* one sample per row of res: labels from the first nlabels columns, the value from column col */
-static void
-metric_rows(struct buf *b, struct session *s, struct dbres *res, const char *name,
+metric_rows(struct buf *b, struct session *s, const struct store_rows *r, const char *name,
             const char *const *labels, size_t nlabels, size_t col)
 {
-	while (dbres_next(res)) {
-		const char *v = dbres_get(res, col);
+	for (size_t row = 0; row < r->nrows; row++) {
+		const char *v = store_rows_get(r, row, col);
 
 		buf_addf(b, "%s{recipe=\"", name);
 		label(b, s->r->name);
 		for (size_t i = 0; i < nlabels; i++) {
+			const char *l = store_rows_get(r, row, i);
+
 			buf_addf(b, "\",%s=\"", labels[i]);
-			label(b, dbres_get(res, i) ? dbres_get(res, i) : "");
+			label(b, l ? l : "");
 		}
 		buf_addf(b, "\"} %s\n", v ? v : "0");
+	}
+}
+
+/* the metrics of one table of the store: their help and type, then a sample per row */
+struct metric {
+	const char *name, *type, *help;
+	size_t col;
+};
+
+static void
+metrics_of(struct buf *out, struct session *s, const struct store_rows *r,
+           const struct metric *m, size_t nm, const char *const *labels)
+{
+	for (size_t i = 0; i < nm; i++) {
+		buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help, m[i].name,
+		         m[i].type);
+		metric_rows(out, s, r, m[i].name, labels, 1, m[i].col);
 	}
 }
 
 int
 report_metrics(struct session *s, struct buf *out, char **err)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t col;
-	} per_target[] = {
+	static const struct metric runs[] = {
+		{ "chacc_runs_total", "counter", "Runs recorded, by result.", 1 },
+	};
+	static const struct metric per_target[] = {
 		{ "chacc_target_builds_total", "counter", "Builds of a target that finished.", 1 },
 		{ "chacc_target_failures_total", "counter", "Builds of a target that failed.", 2 },
 		{ "chacc_target_build_seconds_sum", "counter", "Seconds spent building a target.", 3 },
 		{ "chacc_target_build_seconds_count", "counter", "Timed builds of a target.", 4 },
 	};
-	static const struct {
-		const char *name, *type, *help;
-		size_t col;
-	} markers[] = {
+	static const struct metric markers[] = {
 		{ "chacc_target_rows", "gauge", "Rows in a target's table after its last build.", 1 },
 		{ "chacc_target_last_duration_seconds", "gauge", "Seconds of a target's last build.", 2 },
 		{ "chacc_target_last_success_timestamp_seconds", "gauge",
@@ -512,155 +305,20 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		{ "chacc_target_ok", "gauge", "1 when a target's last build succeeded.", 4 },
 	};
 	static const char *const result_label[] = { "result" }, *const target_label[] = { "target" };
-	char *qr = db_quote(s->conns.tgt, s->r->name);
-	struct dbres *res;
+	struct store *st = s->conns.store;
+	struct store_rows *r[3] = { 0 };
 	int rc = -1;
 
 	/* a database chacc has not written to yet has no etl_ tables: no samples */
-	res = db_queryf(s->conns.tgt, "SELECT result, COUNT(*) FROM etl_runs WHERE recipe = %s"
-	                " GROUP BY result ORDER BY result", qr);
-	if (!res && !schema_no_table(s->conns.tgt))
-		goto fail;
-	metric_head(out, "chacc_runs_total", "counter", "Runs recorded, by result.");
-	if (res)
-		metric_rows(out, s, res, "chacc_runs_total", result_label, 1, 1);
-	dbres_free(res);
-	for (size_t m = 0; m < LEN(per_target); m++) {
-		res = db_queryf(s->conns.tgt,
-		        "SELECT t.target, SUM(t.outcome = 'built'), SUM(t.outcome = 'failed'),"
-		        " COALESCE(ROUND(SUM(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at))"
-		        " / 1e6, 6), 0), COUNT(t.ended_at)"
-		        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-		        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
-		if (!res && !schema_no_table(s->conns.tgt))
-			goto fail;
-		metric_head(out, per_target[m].name, per_target[m].type, per_target[m].help);
-		if (res)
-			metric_rows(out, s, res, per_target[m].name, target_label, 1,
-			            per_target[m].col);
-		dbres_free(res);
-	}
-	for (size_t m = 0; m < LEN(markers); m++) {
-		res = db_queryf(s->conns.tgt,
-		        "SELECT target, COALESCE(row_count, 0), COALESCE(duration_ms, 0) / 1000,"
-		        " COALESCE(UNIX_TIMESTAMP(built_at), 0), status = 'ok'"
-		        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
-		if (!res && !schema_no_table(s->conns.tgt))
-			goto fail;
-		metric_head(out, markers[m].name, markers[m].type, markers[m].help);
-		if (res)
-			metric_rows(out, s, res, markers[m].name, target_label, 1, markers[m].col);
-		dbres_free(res);
-	}
-	rc = 0;
-fail:
-	if (rc < 0)
-		*err = xasprintf("cannot read the history: %s", db_error(s->conns.tgt));
-	free(qr);
-	return rc;
-}
-
-/* ask on the terminal whether to drop every target; true for yes */
-static bool
-confirm_all(struct session *s)
-{
-	char line[64];
-
-	fprintf(stderr, "drop the tables of all %zu targets of recipe '%s' in database '%s'? [y/N] ",
-	        s->g->nnodes, s->r->name, db_name(s->conns.tgt));
-	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	return strcasecmp(strtrim(line), "y") == 0 || strcasecmp(strtrim(line), "yes") == 0;
-}
-
-int
-cmd_clean(struct opts *o)
-{
-	struct session s;
-	struct node **sel = NULL;
-	struct leftovers *found = NULL;
-	size_t nfound = 0, ndrop = 0;
-	int rc;
-
-	/* every target at once is asked for, on a terminal, or said with --yes */
-	if (o->nargs == 0 && !o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
-		warn("clean without target names drops every target's table: pass --yes to"
-		     " confirm (or name the targets, or -n to see what it would drop)");
-		return EXIT_USAGE;
-	}
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
-		goto out;
-	if (session_select(&s, o->args, o->nargs, &sel) < 0) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	found = xcalloc(s.g->nnodes, sizeof(*found));
-	for (size_t i = 0; i < s.g->nnodes; i++) {
-		bool want = o->nargs == 0;
-
-		for (size_t j = 0; j < o->nargs; j++)
-			want |= sel[j] == &s.g->nodes[i];
-		if (!want)
-			continue;
-		if (leftovers_find(s.conns.tgt, s.r->name, s.g->nodes[i].t->name, false,
-		                   &found[nfound++]) < 0) {
-			warn("cannot read what is kept for '%s': %s", s.g->nodes[i].t->name,
-			     db_error(s.conns.tgt));
-			rc = EXIT_FAILED;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nfound; i++) {
-		char *what = leftovers_describe(&found[i]);
-
-		if (what && o->dry_run)
-			printf("would drop %s: %s\n", found[i].name, what);
-		if (found[i].keep_table)
-			printf("%s table '%s': %s\n", o->dry_run ? "would keep" : "keeping",
-			       found[i].name, found[i].others ? "another recipe's marker names it" :
-			       "chacc did not make it (no marker; see 'build --adopt')");
-		ndrop += what != NULL;
-		free(what);
-	}
-	if (ndrop == 0) {
-		printf("nothing to clean\n");
-		goto out;
-	}
-	if (o->dry_run) {
-		printf("clean -n: would drop what %zu of %zu targets keep; nothing dropped\n", ndrop,
-		       nfound);
-		goto out;
-	}
-	if (o->nargs == 0 && !o->yes && !confirm_all(&s)) {
-		printf("nothing dropped\n");
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	if ((rc = exit_code(session_upgrade(&s))) != EXIT_OK)
-		goto out;
-	for (size_t i = 0; i < nfound; i++) {
-		char *what = leftovers_describe(&found[i]), *err = NULL;
-		int dropped;
-
-		if (!what)
-			continue;
-		if ((dropped = leftovers_drop(s.conns.tgt, s.r->name, &found[i], &err)) < 0) {
-			warn("cannot clean '%s': %s", found[i].name, err);
-			free(err);
-			rc = EXIT_FAILED;
-		} else if (dropped > 0) {
-			warn("cannot clean '%s': another runner is building it", found[i].name);
-			rc = EXIT_FAILED;
-		} else
-			printf("cleaned %s: %s\n", found[i].name, what);
-		free(what);
-	}
-out:
-	for (size_t i = 0; i < nfound; i++)
-		leftovers_release(&found[i]);
-	free(found);
-	free(sel);
-	session_release(&s);
+	if ((r[0] = store_runs_by_result(st)) && (r[1] = store_target_totals(st)) &&
+	    (r[2] = store_marker_stats(st))) {
+		metrics_of(out, s, r[0], runs, LEN(runs), result_label);
+		metrics_of(out, s, r[1], per_target, LEN(per_target), target_label);
+		metrics_of(out, s, r[2], markers, LEN(markers), target_label);
+		rc = 0;
+	} else
+		*err = xasprintf("cannot read the history: %s", store_error(st));
+	for (size_t i = 0; i < LEN(r); i++)
+		store_rows_free(r[i]);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "recipe.h"
 #include "report.h"
 #include "schedule.h"
+#include "store.h"
 #include "util.h"
 
 static const char *
@@ -127,113 +128,45 @@ selection_text(const struct run_request *rq)
 static enum outcome
 scheduled_lock(struct session *s)
 {
-	char *name = build_lock_name(db_name(s->conns.tgt), "\001scheduled");
-	char *q = db_quote(s->conns.tgt, name), *got = NULL;
-	enum outcome rc;
+	int rc = store_lock_scheduled(s->conns.store);
 
-	if (db_value(s->conns.tgt, &got, "SELECT GET_LOCK(%s, 0)", q) < 0) {
-		diag_error(s->diags, "cannot take the scheduled-run lock: %s", db_error(s->conns.tgt));
-		free(name);
-		free(q);
-		free(got);
+	if (rc < 0) {
+		diag_error(s->diags, "cannot take the scheduled-run lock: %s",
+		           store_error(s->conns.store));
 		return OUTCOME_UNREACHABLE;
 	}
-	free(name);
-	free(q);
-	rc = got && strcmp(got, "1") == 0 ? OUTCOME_OK : OUTCOME_LOCKED;
-	free(got);
-	if (rc != OUTCOME_OK)
+	if (rc == 0)
 		diag_error(s->diags, "another scheduled run of recipe '%s' is active; not starting",
 		           s->r->name);
-	return rc;
-}
-
-/* the lock a run holds for its life, so that a later runner can tell a dead run */
-static char *
-run_lock_name(struct db *d, long long run_id)
-{
-	char *key = xasprintf("\002run %lld", run_id), *name = build_lock_name(db_name(d), key);
-
-	free(key);
-	return name;
-}
-
-/*
- * record the run and take its lock in one transaction, so that no other
- * runner sees it without its lock; the run id, or -1
- */
-static long long
-run_start(struct db *d, const struct session *s, const char *mode, const char *sel,
-          const char *who, char **lock)
-{
-	long long id;
-	char *q, *got = NULL;
-
-	*lock = NULL;
-	if (db_exec(d, "START TRANSACTION") < 0)
-		return -1;
-	id = run_begin(d, s->r->name, mode, sel, who, s->config_rev, s->config_dirty);
-	if (id < 0) {
-		db_exec(d, "ROLLBACK");
-		return -1;
-	}
-	*lock = run_lock_name(d, id);
-	q = db_quote(d, *lock);
-	if (db_value(d, &got, "SELECT GET_LOCK(%s, 0)", q) < 0 || !got || strcmp(got, "1") != 0 ||
-	    db_exec(d, "COMMIT") < 0) {
-		db_exec(d, "ROLLBACK");
-		id = -1;
-	}
-	free(q);
-	free(got);
-	return id;
-}
-
-static void
-run_unlock(struct db *d, const char *lock)
-{
-	char *q;
-
-	if (!lock)
-		return;
-	q = db_quote(d, lock);
-	db_execf(d, "DO RELEASE_LOCK(%s)", q);
-	free(q);
+	return rc ? OUTCOME_OK : OUTCOME_LOCKED;
 }
 
 /* runs left 'running' whose lock is free died with their runner: close them as interrupted */
 static void
-close_dead_runs(struct db *d, struct diags *diags)
+close_dead_runs(struct store *st, struct diags *diags)
 {
 	long long *ids = NULL;
-	long n = runs_running(d, &ids);
-	char **names;
+	long n = store_runs_running(st, &ids);
 	bool *used;
 
 	if (n <= 0) {
 		free(ids);
 		return;
 	}
-	names = xcalloc((size_t)n, sizeof(*names));
 	used = xcalloc((size_t)n, sizeof(*used));
-	for (long i = 0; i < n; i++)
-		names[i] = run_lock_name(d, ids[i]);
-	if (locks_used(d, names, (size_t)n, used) == 0)
+	if (store_runs_locked(st, ids, (size_t)n, used) == 0)
 		for (long i = 0; i < n; i++) {
 			int rc;
 
 			if (used[i])
 				continue;
-			if ((rc = run_close_dead(d, ids[i])) < 0)
+			if ((rc = store_run_close_dead(st, ids[i])) < 0)
 				diag_warn(diags, "cannot close run %lld, whose runner died: %s", ids[i],
-				          db_error(d));
+				          store_error(st));
 			else if (rc > 0)
 				log_event(LOG_WARN, "closed", NULL, ids[i],
 				          "run %lld: its runner died; recorded as interrupted", ids[i]);
 		}
-	for (long i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	free(used);
 	free(ids);
 }
@@ -327,7 +260,7 @@ run_prepare(const struct run_request *rq, struct session *s, struct run_result *
 	if (rq->scheduled && (res->outcome = scheduled_lock(s)) != OUTCOME_OK)
 		return false;
 	if (!rq->dry_run)
-		close_dead_runs(s->conns.tgt, rq->diags);
+		close_dead_runs(s->conns.store, rq->diags);
 	if (rq->nadopt &&
 	    (res->outcome = session_adopt(s, rq->adopt, rq->nadopt, rq->dry_run)) != OUTCOME_OK)
 		return false;
@@ -350,7 +283,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	struct sched sc = { 0 };
 	size_t n = res->ntargets;
 	bool routines = false;
-	char *who, *sel, *err = NULL, *lock = NULL;
+	char *who, *sel, *err = NULL;
 	const char *mode;
 	int rc;
 
@@ -373,24 +306,25 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 		.no_restat = rq->full_refresh || (rq->force && rq->ntargets == 0),
 		.rev = s->config_rev, .dirty = s->config_dirty,
 	};
-	sc.run_id = run_start(s->conns.tgt, s, mode, sel, who, &lock);
+	sc.store = s->conns.store;
+	sc.run_id = store_run_begin(s->conns.store, mode, sel, who, s->config_rev, s->config_dirty);
 	free(who);
 	free(sel);
 	if (sc.run_id < 0) {
-		diag_error(rq->diags, "cannot record the run in etl_runs: %s", db_error(s->conns.tgt));
+		diag_error(rq->diags, "cannot record the run in etl_runs: %s",
+		           store_error(s->conns.store));
 		res->outcome = OUTCOME_UNREACHABLE;
-		free(lock);
 		return;
 	}
-	sc.run_lock = lock;
+	sc.run_lock = true;
 	__atomic_store_n(&res->run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
 	          sc.run_id, res->todo, n, mode);
 	rc = sched_run(&sc, items, n);
 	res->outcome = rc == 0 ? OUTCOME_OK : rc == 130 ? OUTCOME_INTERRUPTED : OUTCOME_FAILED;
-	run_end(s->conns.tgt, sc.run_id, res->outcome == OUTCOME_OK ? "success" :
-	        res->outcome == OUTCOME_INTERRUPTED ? "interrupted" : "failed");
-	run_unlock(s->conns.tgt, lock);
+	store_run_end(s->conns.store, sc.run_id, res->outcome == OUTCOME_OK ? "success" :
+	              res->outcome == OUTCOME_INTERRUPTED ? "interrupted" : "failed");
+	store_unlock_run(s->conns.store, sc.run_id);
 	say_end(&sc, rc);
 	if (rc != 0 && rq->scheduled)
 		run_on_failure(s->r, sc.run_id, &sc, rq->diags);
@@ -400,7 +334,6 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	res->interrupted = sc.interrupted;
 	res->pruned = sc.pruned;
 	res->uptodate = sc.uptodate;
-	free(lock);
 }
 
 void

@@ -106,18 +106,18 @@ void sched_store_init(struct sched_store *st, struct sched *s);
 void sched_kill_queries(struct sched *s, const struct target *t, unsigned long tgt_id,
                         unsigned long src_id);
 /*
- * a worker's: wait for t's lock on tgt (a stop or a timeout ends the wait
+ * a worker's: wait for t's lock in c's store (a stop or a timeout ends the wait
  * with -1 and *error); *skip when another runner built it meanwhile with
  * the definition hash and after seen_built_at. 0 or -1; *lockname malloc'ed
  */
-int sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task *t,
+int sched_lock_target(struct conns *c, const struct sched *s, const struct sched_task *t,
                       const char *hash, const char *seen_built_at, const atomic_bool *timed_out,
                       char **lockname, bool *skip, char **error, bool *transient);
-void sched_unlock_target(struct db *tgt, const char *lockname);
+void sched_unlock_target(struct conns *c, const char *lockname);
 /* the history shows t building, with since when, until it ends */
-void sched_note_building(struct db *tgt, const struct sched *s, const struct sched_task *t);
+void sched_note_building(struct conns *c, const struct sched *s, const struct sched_task *t);
 /* t's build failed for good: its marker says so (status "failed" or "interrupted") */
-void sched_note_failed(struct db *tgt, const struct sched *s, const struct sched_task *t,
+void sched_note_failed(struct conns *c, const struct sched *s, const struct sched_task *t,
                        const char *status, const char *error, double seconds);
 /* roll back what a killed build left open */
 void sched_rollback(struct db *tgt);

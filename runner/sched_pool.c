@@ -179,14 +179,14 @@ build_locked(struct pool *p, struct conns *c, struct slot *sl, char **lockname)
 		free(err);
 		return false;
 	}
-	if (sched_lock_target(c->tgt, s, sl->t, sl->hash, sl->seen_built_at, &sl->timed_out,
+	if (sched_lock_target(c, s, sl->t, sl->hash, sl->seen_built_at, &sl->timed_out,
 	                      lockname, &skip, &sl->res.error, &sl->res.transient) < 0)
 		return false;
 	if (skip) {
 		sl->t->out.other_runner = true;
 		return true;
 	}
-	sched_note_building(c->tgt, s, sl->t);
+	sched_note_building(c, s, sl->t);
 	build_run(c, &sl->req, &sl->res);
 	return true;
 }
@@ -227,10 +227,10 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 			                          tg->timeout);
 			status = "failed";
 		}
-		sched_note_failed(c->tgt, s, t, status, sl->res.error, mono_seconds() - t->started_mono);
+		sched_note_failed(c, s, t, status, sl->res.error, mono_seconds() - t->started_mono);
 	}
 	if (c->tgt)
-		sched_unlock_target(c->tgt, lockname);
+		sched_unlock_target(c, lockname);
 	free(lockname);
 	if (retry)
 		conns_close(c);  /* the next attempt connects again */

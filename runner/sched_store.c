@@ -3,7 +3,7 @@
  * workers take, in the target database: the scheduler's side through the
  * run's own connection (the history, markers read again, queries killed),
  * a worker's through its own (the target's lock, its failure marker). The
- * one place the scheduler touches markers, history and SQL.
+ * one place the scheduler calls the store (store.h) and the engine (db.h).
  */
 #include "sched_impl.h"
 
@@ -17,6 +17,7 @@
 #include "marker.h"
 #include "plan.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
 
 /* the scheduler's connection, reconnected (with the run's lock) if a server restart took it */
@@ -28,9 +29,17 @@ main_db(struct sched *s)
 			log_event(LOG_WARN, "reconnect", NULL, s->run_id,
 			          "cannot reconnect to the target database: %s", db_error(s->main));
 		else if (s->run_lock)
-			db_lock(s->main, s->run_lock, 0);
+			store_lock_run(s->store, s->run_id);
 	}
 	return s->main;
+}
+
+/* the scheduler's store, on main_db() */
+static struct store *
+main_store(struct sched *s)
+{
+	main_db(s);
+	return s->store;
 }
 
 static const char *
@@ -45,10 +54,10 @@ store_record(void *ctx, const struct sched_task *t, const char *outcome, const c
 	struct sched *s = ctx;
 	const struct plan_item *it = t->it;
 
-	run_target_record(main_db(s), s->run_id, it->n->t->name, reason_name(it->reason),
-	                  mode_name(t), t->started ? t->started : now_seconds(),
-	                  t->ended ? t->ended : now_seconds(), t->out.rows, t->attempts, outcome,
-	                  error);
+	store_run_target_record(main_store(s), s->run_id, it->n->t->name, reason_name(it->reason),
+	                        mode_name(t), t->started ? t->started : now_seconds(),
+	                        t->ended ? t->ended : now_seconds(), t->out.rows, t->attempts,
+	                        outcome, error);
 }
 
 static void
@@ -56,8 +65,8 @@ store_unstarted(void *ctx, const struct sched_task *t, const char *error)
 {
 	struct sched *s = ctx;
 
-	run_target_unstarted(main_db(s), s->run_id, t->it->n->t->name, reason_name(t->it->reason),
-	                     mode_name(t), "skipped", error);
+	store_run_target_unstarted(main_store(s), s->run_id, t->it->n->t->name,
+	                           reason_name(t->it->reason), mode_name(t), "skipped", error);
 }
 
 static void
@@ -66,7 +75,7 @@ store_refresh(void *ctx, const struct sched_task *t)
 	struct sched *s = ctx;
 	struct node *nd = t->it->n;
 
-	marker_load(main_db(s), s->r->name, nd->t->name, &s->ps->markers[nd->id]);
+	store_marker_load(main_store(s), nd->t->name, &s->ps->markers[nd->id]);
 }
 
 void
@@ -107,7 +116,7 @@ stopped(const struct sched *s)
 }
 
 int
-sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task *t,
+sched_lock_target(struct conns *c, const struct sched *s, const struct sched_task *t,
                   const char *hash, const char *seen_built_at, const atomic_bool *timed_out,
                   char **lockname, bool *skip, char **error, bool *transient)
 {
@@ -116,13 +125,13 @@ sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task
 	bool said = false;
 
 	*skip = false;
-	*lockname = build_lock_name(db_name(tgt), name);
+	*lockname = xstrdup(name);
 	for (;;) {
-		int rc = db_lock(tgt, *lockname, 1);
+		int rc = store_lock_build(c->store, name, 1);
 
 		if (rc < 0) {
-			*error = xasprintf("target '%s': cannot take its lock: %s", name, db_error(tgt));
-			*transient = !stopped(s) && db_error_transient(tgt);
+			*error = xasprintf("target '%s': cannot take its lock: %s", name, db_error(c->tgt));
+			*transient = !stopped(s) && db_error_transient(c->tgt);
 			return -1;
 		}
 		if (rc == 1)
@@ -139,7 +148,7 @@ sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task
 		said = true;
 	}
 	/* another runner may have built it since we planned */
-	if (marker_load(tgt, s->r->name, name, &m) == 0 && m.present &&
+	if (store_marker_load(c->store, name, &m) == 0 && m.present &&
 	    strcmp(m.status, "ok") == 0 && strcmp(m.hash, hash) == 0 &&
 	    strcmp(m.built_at, seen_built_at) > 0 && t->it->reason != REASON_FORCED)
 		*skip = true;
@@ -148,24 +157,24 @@ sched_lock_target(struct db *tgt, const struct sched *s, const struct sched_task
 }
 
 void
-sched_unlock_target(struct db *tgt, const char *lockname)
+sched_unlock_target(struct conns *c, const char *lockname)
 {
-	if (lockname && tgt)
-		db_unlock(tgt, lockname);
+	if (lockname && c->tgt)
+		store_unlock_build(c->store, lockname);
 }
 
 void
-sched_note_building(struct db *tgt, const struct sched *s, const struct sched_task *t)
+sched_note_building(struct conns *c, const struct sched *s, const struct sched_task *t)
 {
-	run_target_building(tgt, s->run_id, t->it->n->t->name, reason_name(t->it->reason),
-	                    mode_name(t), t->started, t->attempts);
+	store_run_target_building(c->store, s->run_id, t->it->n->t->name,
+	                          reason_name(t->it->reason), mode_name(t), t->started, t->attempts);
 }
 
 void
-sched_note_failed(struct db *tgt, const struct sched *s, const struct sched_task *t,
+sched_note_failed(struct conns *c, const struct sched *s, const struct sched_task *t,
                   const char *status, const char *error, double seconds)
 {
-	marker_fail(tgt, s->r->name, t->it->n->t->name, s->run_id, status, error, seconds);
+	store_marker_fail(c->store, t->it->n->t->name, s->run_id, status, error, seconds);
 }
 
 void

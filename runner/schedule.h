@@ -10,11 +10,13 @@
 
 struct db;
 struct recipe;
+struct store;
 
 struct sched {
 	const struct recipe *r;
 	struct plan_state *ps;   /* markers are refreshed as targets finish */
 	struct db *main;         /* the scheduler's own target connection */
+	struct store *store;     /* the recipe's store on main */
 	int jobs;                /* -j */
 	bool keep_going;         /* -k */
 	bool no_restat;          /* --full-refresh, -B of all: nothing can be pruned */
@@ -23,7 +25,7 @@ struct sched {
 	bool dirty;
 	const char *since;       /* --since DATE */
 	atomic_int *stop;        /* set by SIGINT/SIGTERM or a cancel, from any thread */
-	const char *run_lock;    /* GET_LOCK name main holds for the run's life, or NULL */
+	bool run_lock;           /* main holds the run's lock for its life (store_lock_run) */
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
 	int uptodate;            /* built by another runner while this one waited for it */

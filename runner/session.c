@@ -11,7 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
-#include "schema.h"
+#include "store.h"
 #include "util.h"
 #include "vcs.h"
 
@@ -110,15 +110,15 @@ session_connect(struct session *s)
 		return OUTCOME_UNREACHABLE;
 	}
 	/* read the etl_ tables as they are: only a command that writes upgrades them */
-	if (schema_version(s->conns.tgt, &err) < 0) {
+	if (store_schema_version(s->conns.store, &err) < 0) {
 		diag_error(s->diags, "%s", err);
 		free(err);
 		return OUTCOME_FAILED;
 	}
 	for (i = 0; i < s->g->nnodes; i++)
-		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			diag_error(s->diags, "cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			           db_error(s->conns.tgt));
+			           store_error(s->conns.store));
 			return OUTCOME_UNREACHABLE;
 		}
 	return OUTCOME_OK;
@@ -128,7 +128,7 @@ enum outcome
 session_upgrade(struct session *s)
 {
 	char *err = NULL, *note = NULL;
-	int rc = schema_upgrade(s->conns.tgt, &err, &note);
+	int rc = store_schema_upgrade(s->conns.store, &err, &note);
 
 	if (rc < 0) {
 		diag_error(s->diags, "%s", err);
@@ -140,9 +140,9 @@ session_upgrade(struct session *s)
 	free(note);
 	/* markers read from older tables are read again from the new ones */
 	for (size_t i = 0; rc > 0 && i < s->g->nnodes; i++)
-		if (marker_load(s->conns.tgt, s->r->name, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
+		if (store_marker_load(s->conns.store, s->g->nodes[i].t->name, &s->markers[i]) < 0) {
 			diag_error(s->diags, "cannot read the marker of '%s': %s", s->g->nodes[i].t->name,
-			           db_error(s->conns.tgt));
+			           store_error(s->conns.store));
 			return OUTCOME_UNREACHABLE;
 		}
 	return OUTCOME_OK;
@@ -222,8 +222,8 @@ session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 			m->rows = rows;
 			continue;
 		}
-		if (rows < 0 || marker_adopt(s->conns.tgt, s->r->name, names[i], rows) < 0 ||
-		    marker_load(s->conns.tgt, s->r->name, names[i], m) < 0) {
+		if (rows < 0 || store_marker_adopt(s->conns.store, names[i], rows) < 0 ||
+		    store_marker_load(s->conns.store, names[i], m) < 0) {
 			diag_error(s->diags, "cannot adopt '%s': %s", names[i], db_error(s->conns.tgt));
 			return OUTCOME_UNREACHABLE;
 		}

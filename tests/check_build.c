@@ -6,6 +6,7 @@
 
 #include "build.h"
 #include "itest.h"
+#include "store.h"
 
 static const char recipe[] =
 	"chacc: 1\n"
@@ -354,7 +355,7 @@ START_TEST(test_exit_codes)
 {
 	struct proj p;
 	struct result r;
-	char *name, *q, *got;
+	struct store *st;
 
 	proj_clinic(&p, "exits");
 	r = chacc(&p, "build", "nosuch");
@@ -373,17 +374,13 @@ START_TEST(test_exit_codes)
 	              "%s", r.err);
 	result_free(&r);
 	/* another scheduled run holds the run-wide lock */
-	name = build_lock_name(p.tgtdb, "\001scheduled");
-	q = db_quote(p.tgt, name);
-	got = val(p.tgt, "SELECT GET_LOCK(%s, 0)", q);
-	ck_assert_str_eq(got, "1");
-	free(got);
+	st = store_open(p.tgt, "clinic");
+	ck_assert_int_eq(store_lock_scheduled(st), 1);
 	r = chacc(&p, "build", "--scheduled");
 	ck_assert_int_eq(r.status, 75);
 	result_free(&r);
-	sql(p.tgt, "DO RELEASE_LOCK(%s)", q);
-	free(q);
-	free(name);
+	store_unlock_scheduled(st);
+	store_close(st);
 	r = chacc(&p, "build", "--scheduled");
 	assert_ok(&r);
 	ck_assert_str_eq(r.out, "");

@@ -1,11 +1,12 @@
-/* schema.c: creating and migrating the etl_ tables (DESIGN §4, §10) */
-#include "schema.h"
+/* store_mariadb_schema.c: creating and migrating the etl_ tables, in MariaDB/MySQL (DESIGN §4) */
+#include "store_mariadb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "schema.h"
 #include "util.h"
 
 /*
@@ -94,12 +95,6 @@ static const struct step {
 static const char *const notes[SCHEMA_VERSION + 1] = {
 	[2] = "etl_schema; definition hashes carry their format",
 };
-
-bool
-schema_no_table(struct db *d)
-{
-	return db_errno(d) == 1146;      /* ER_NO_SUCH_TABLE */
-}
 
 /* the columns of every etl_ table that exists, by index in tables (NULL: absent) */
 static int
@@ -191,8 +186,9 @@ version_of(struct db *d, char *cols[NTABLES], char **err)
 }
 
 int
-schema_version(struct db *d, char **err)
+store_mariadb_schema_version(struct store *st, char **err)
 {
+	struct db *d = st->d;
 	char *cols[NTABLES];
 	int version;
 
@@ -236,24 +232,22 @@ migrate(struct db *d, char *cols[NTABLES], int from, char **err)
 }
 
 int
-schema_upgrade(struct db *d, char **err, char **note)
+store_mariadb_schema_upgrade(struct store *st, char **err, char **note)
 {
-	char *name = lock_name(d), *q = db_quote(d, name), *got = NULL;
-	char *cols[NTABLES] = { 0 };
-	int version = -1, rc = -1;
+	struct db *d = st->d;
+	char *name = lock_name(d), *cols[NTABLES] = { 0 };
+	int version = -1, rc;
 	bool missing = false;
 
 	*note = NULL;
-	if (db_value(d, &got, "SELECT GET_LOCK(%s, 60)", q) < 0 || !got || strcmp(got, "1") != 0) {
+	if ((rc = db_lock(d, name, 60)) <= 0) {
 		*err = xasprintf("cannot take the lock that guards the etl_ tables of database"
-		                 " '%s': %s", db_name(d), got ? "another runner holds it" :
+		                 " '%s': %s", db_name(d), rc == 0 ? "another runner holds it" :
 		                 db_error(d));
-		free(got);
 		free(name);
-		free(q);
 		return -1;
 	}
-	free(got);
+	rc = -1;
 	if (survey(d, cols, err) < 0 || (version = version_of(d, cols, err)) < 0)
 		goto out;
 	if (version > SCHEMA_VERSION) {
@@ -289,9 +283,8 @@ schema_upgrade(struct db *d, char **err, char **note)
 		                  db_name(d), version, SCHEMA_VERSION);
 	rc = 1;
 out:
-	db_execf(d, "DO RELEASE_LOCK(%s)", q);
+	db_unlock(d, name);
 	survey_release(cols);
 	free(name);
-	free(q);
 	return rc;
 }

@@ -1,10 +1,10 @@
-/* prune.h: what chacc keeps about a target in the target database, dropped by clean and prune */
-#ifndef CHACC_PRUNE_H
-#define CHACC_PRUNE_H
+/* leftovers.h: what chacc keeps about a target in the target database, dropped by clean and prune */
+#ifndef CHACC_LEFTOVERS_H
+#define CHACC_LEFTOVERS_H
 
 #include <stdbool.h>
 
-struct db;
+struct conns;
 
 /* what the target database holds for one target of a recipe */
 struct leftovers {
@@ -17,17 +17,16 @@ struct leftovers {
 	bool keep_table;         /* its table is not this recipe's to drop: no marker of it, or others */
 };
 
-/* what exists for target name of recipe, counting its deletes if asked; 0 or -1 */
-int leftovers_find(struct db *d, const char *recipe, const char *name, bool deletes,
-                   struct leftovers *l);
+/* what exists for target name of c's recipe, counting its deletes if asked; 0 or -1 */
+int leftovers_find(struct conns *c, const char *name, bool deletes, struct leftovers *l);
 /* "table 'x', leftover '_chacc_new_x', marker and watermark": what would go; NULL for nothing */
 char *leftovers_describe(const struct leftovers *l);
 /*
  * drop what leftovers_find found, holding the target's build lock: its
- * tables (but a kept table), marker, watermark and, if counted, its deletes. 0, 1 when a build holds the lock (nothing dropped),
- * -1 with *err.
+ * tables (but a kept table), marker, watermark and, if counted, its
+ * deletes. 0, 1 when a build holds the lock (nothing dropped), -1 with *err.
  */
-int leftovers_drop(struct db *d, const char *recipe, const struct leftovers *l, char **err);
+int leftovers_drop(struct conns *c, const struct leftovers *l, char **err);
 void leftovers_release(struct leftovers *l);
 
 #endif

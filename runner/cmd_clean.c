@@ -1,0 +1,119 @@
+/* cmd_clean.c: chacc clean: drop what the target database keeps for targets */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "graph.h"
+#include "leftovers.h"
+#include "recipe.h"
+#include "session.h"
+#include "store.h"
+#include "util.h"
+
+/* ask on the terminal whether to drop every target; true for yes */
+static bool
+confirm_all(struct session *s)
+{
+	char line[64];
+
+	fprintf(stderr, "drop the tables of all %zu targets of recipe '%s' in database '%s'? [y/N] ",
+	        s->g->nnodes, s->r->name, db_name(s->conns.tgt));
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return strcasecmp(strtrim(line), "y") == 0 || strcasecmp(strtrim(line), "yes") == 0;
+}
+
+int
+cmd_clean(struct opts *o)
+{
+	struct session s;
+	struct node **sel = NULL;
+	struct leftovers *found = NULL;
+	size_t nfound = 0, ndrop = 0;
+	int rc;
+
+	/* every target at once is asked for, on a terminal, or said with --yes */
+	if (o->nargs == 0 && !o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
+		warn("clean without target names drops every target's table: pass --yes to"
+		     " confirm (or name the targets, or -n to see what it would drop)");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_session(&s, o, true)) != EXIT_OK)
+		goto out;
+	if (session_select(&s, o->args, o->nargs, &sel) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	found = xcalloc(s.g->nnodes, sizeof(*found));
+	for (size_t i = 0; i < s.g->nnodes; i++) {
+		bool want = o->nargs == 0;
+
+		for (size_t j = 0; j < o->nargs; j++)
+			want |= sel[j] == &s.g->nodes[i];
+		if (!want)
+			continue;
+		if (leftovers_find(&s.conns, s.g->nodes[i].t->name, false, &found[nfound++]) < 0) {
+			warn("cannot read what is kept for '%s': %s", s.g->nodes[i].t->name,
+			     store_error(s.conns.store));
+			rc = EXIT_FAILED;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]);
+
+		if (what && o->dry_run)
+			printf("would drop %s: %s\n", found[i].name, what);
+		if (found[i].keep_table)
+			printf("%s table '%s': %s\n", o->dry_run ? "would keep" : "keeping",
+			       found[i].name, found[i].others ? "another recipe's marker names it" :
+			       "chacc did not make it (no marker; see 'build --adopt')");
+		ndrop += what != NULL;
+		free(what);
+	}
+	if (ndrop == 0) {
+		printf("nothing to clean\n");
+		goto out;
+	}
+	if (o->dry_run) {
+		printf("clean -n: would drop what %zu of %zu targets keep; nothing dropped\n", ndrop,
+		       nfound);
+		goto out;
+	}
+	if (o->nargs == 0 && !o->yes && !confirm_all(&s)) {
+		printf("nothing dropped\n");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if ((rc = exit_code(session_upgrade(&s))) != EXIT_OK)
+		goto out;
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]), *err = NULL;
+		int dropped;
+
+		if (!what)
+			continue;
+		if ((dropped = leftovers_drop(&s.conns, &found[i], &err)) < 0) {
+			warn("cannot clean '%s': %s", found[i].name, err);
+			free(err);
+			rc = EXIT_FAILED;
+		} else if (dropped > 0) {
+			warn("cannot clean '%s': another runner is building it", found[i].name);
+			rc = EXIT_FAILED;
+		} else
+			printf("cleaned %s: %s\n", found[i].name, what);
+		free(what);
+	}
+out:
+	for (size_t i = 0; i < nfound; i++)
+		leftovers_release(&found[i]);
+	free(found);
+	free(sel);
+	session_release(&s);
+	return rc;
+}

@@ -1,0 +1,225 @@
+/* store_mariadb_history.c: the history, metrics and pruning of runs and deletes (MariaDB/MySQL) */
+#include "store_mariadb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "marker.h"
+#include "util.h"
+
+int
+store_mariadb_now(struct store *st, char *out)
+{
+	char *now = NULL;
+	int rc = db_now(st->d, &now);
+
+	*out = '\0';
+	if (rc == 0 && now)
+		snprintf(out, TS_LEN, "%s", now);
+	free(now);
+	return rc == 0 && *out ? 0 : -1;
+}
+
+/* the rows of sql (malloc'ed, freed here); none when the etl_ tables do not exist yet */
+static struct store_rows *
+rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
+{
+	struct store_rows *r = store_mariadb_rows(st->d, sql);
+
+	free(sql);
+	if (!r && store_mariadb_no_table(st->d))
+		return store_rows_new(cols, ncols);
+	return r;
+}
+
+static const char *const run_cols[] = {
+	"run_id", "mode", "result", "started_by", "started_at", "ended_at", "seconds",
+	"config_rev", "selection",
+};
+
+struct store_rows *
+store_mariadb_runs(struct store *st, long limit)
+{
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
+	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
+	        " config_rev, selection FROM etl_runs WHERE recipe = %s"
+	        " ORDER BY run_id DESC LIMIT %ld", qr, limit > 0 ? limit : 20);
+
+	free(qr);
+	return rows(st, sql, run_cols, LEN(run_cols));
+}
+
+struct store_rows *
+store_mariadb_run(struct store *st, long long id)
+{
+	static const char *const cols[] = {
+		"run_id", "mode", "result", "started_by", "host", "started_at", "ended_at",
+		"seconds", "config_rev", "config_dirty", "selection",
+	};
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT run_id, mode, result, started_by, host, started_at, ended_at,"
+	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
+	        " config_rev, config_dirty, selection FROM etl_runs"
+	        " WHERE recipe = %s AND run_id = %lld", qr, id);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_mariadb_run_targets(struct store *st, long long id)
+{
+	static const char *const cols[] = {
+		"target", "reason", "mode", "outcome", "started_at", "ended_at", "seconds", "rows",
+		"attempts", "error",
+	};
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT t.target, t.reason, t.mode, t.outcome, t.started_at, t.ended_at,"
+	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3)"
+	        " AS seconds, t.row_count AS `rows`, t.attempts, t.error_message AS error"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE t.run_id = %lld AND r.recipe = %s ORDER BY t.started_at, t.target",
+	        id, qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_mariadb_target_runs(struct store *st, const char *target, long limit)
+{
+	static const char *const cols[] = {
+		"run_id", "run_mode", "started_by", "reason", "mode", "outcome", "started_at",
+		"ended_at", "seconds", "rows", "attempts", "error",
+	};
+	char *qr = db_quote(st->d, st->recipe), *qt = db_quote(st->d, target);
+	char *sql = xasprintf(
+	        "SELECT t.run_id, r.mode AS run_mode, r.started_by, t.reason, t.mode, t.outcome,"
+	        " t.started_at, t.ended_at,"
+	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3) AS seconds,"
+	        " t.row_count AS `rows`, t.attempts, t.error_message AS error"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE r.recipe = %s AND t.target = %s ORDER BY t.run_id DESC LIMIT %ld",
+	        qr, qt, limit > 0 ? limit : 20);
+
+	free(qr);
+	free(qt);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_mariadb_runs_by_result(struct store *st)
+{
+	static const char *const cols[] = { "result", "runs" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf("SELECT result, COUNT(*) AS runs FROM etl_runs WHERE recipe = %s"
+	                      " GROUP BY result ORDER BY result", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_mariadb_target_totals(struct store *st)
+{
+	static const char *const cols[] = { "target", "built", "failed", "seconds", "timed" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT t.target, SUM(t.outcome = 'built') AS built,"
+	        " SUM(t.outcome = 'failed') AS failed,"
+	        " COALESCE(ROUND(SUM(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at))"
+	        " / 1e6, 6), 0) AS seconds, COUNT(t.ended_at) AS timed"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_mariadb_marker_stats(struct store *st)
+{
+	static const char *const cols[] = { "target", "rows", "seconds", "success_at", "ok" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT target, COALESCE(row_count, 0) AS `rows`,"
+	        " COALESCE(duration_ms, 0) / 1000 AS seconds,"
+	        " COALESCE(UNIX_TIMESTAMP(built_at), 0) AS success_at, status = 'ok' AS ok"
+	        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+/* a count the query answers (sql freed here); 0 when the etl_ table it reads does not exist yet */
+static int
+count(struct db *d, long long *n, char *sql)
+{
+	char *v = NULL;
+	int rc = db_value(d, &v, "%s", sql);
+
+	free(sql);
+	*n = v ? atoll(v) : 0;
+	free(v);
+	if (rc < 0 && store_mariadb_no_table(d))
+		return 0;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_mariadb_prune_runs(struct store *st, const char *before, bool dry, long long *runs,
+                         long long *targets)
+{
+	struct db *d = st->d;
+	char *qr = db_quote(d, st->recipe), *qb = db_quote(d, before);
+	char *where = xasprintf("r.recipe = %s AND r.result <> 'running' AND"
+	                        " COALESCE(r.ended_at, r.started_at) < %s", qr, qb);
+	int rc;
+
+	*runs = *targets = 0;
+	rc = count(d, runs, xasprintf("SELECT COUNT(*) FROM etl_runs r WHERE %s", where));
+	rc |= count(d, targets, xasprintf("SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
+	                                  " ON r.run_id = t.run_id WHERE %s", where));
+	if (rc == 0 && !dry && *runs > 0 &&
+	    (db_execf(d, "DELETE t FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	              " WHERE %s", where) < 0 ||
+	     db_execf(d, "DELETE r FROM etl_runs r WHERE %s", where) < 0))
+		rc = -1;
+	free(qr);
+	free(qb);
+	free(where);
+	return rc ? -1 : 0;
+}
+
+long long
+store_mariadb_prune_deletes(struct store *st, const char *target, const char *before,
+                            const char *read_before, bool dry)
+{
+	struct db *d = st->d;
+	char *qt = db_quote(d, target), *qb = db_quote(d, before);
+	char *qread = read_before ? db_quote(d, read_before) : NULL;
+	char *where = xasprintf("target = %s AND deleted_at < %s%s%s", qt, qb,
+	                        qread ? " AND deleted_at < " : "", qread ? qread : "");
+	long long total = 0;
+	int rc;
+
+	rc = count(d, &total, xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE %s", where));
+	/* in batches, so that no statement holds locks for long */
+	if (rc == 0 && !dry && total > 0) {
+		do
+			rc = db_execf(d, "DELETE FROM etl_deletes WHERE %s ORDER BY id LIMIT 10000",
+			              where);
+		while (rc == 0 && db_affected(d) == 10000);
+	}
+	free(qt);
+	free(qb);
+	free(qread);
+	free(where);
+	return rc < 0 ? -1 : total;
+}
