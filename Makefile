@@ -29,6 +29,7 @@ OBJ = \
 	runner/db.o \
 	runner/db_mariadb.o \
 	runner/db_mariadb_copy.o \
+	runner/db_mariadb_ddl.o \
 	runner/db_mariadb_table.o \
 	runner/db_mariadb_privs.o \
 	runner/graph.o \
@@ -54,7 +55,8 @@ OBJ = \
 	runner/vcs_diff.o \
 	runner/vcs_review.o \
 	runner/vcs_tree.o \
-	runner/vcs_propose.o
+	runner/vcs_propose.o \
+	runner/vcs_src.o
 CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/leftovers.o runner/cmd_prune.o \
 	runner/cmd_status.o runner/cmd_history.o runner/cmd_clean.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \

@@ -28,13 +28,81 @@ confirm_all(struct session *s)
 	return strcasecmp(strtrim(line), "y") == 0 || strcasecmp(strtrim(line), "yes") == 0;
 }
 
+/* what is kept for the selected targets (every target without names) into found */
+static int
+find_selected(struct session *s, const struct opts *o, struct node **sel,
+              struct leftovers *found, size_t *nfound)
+{
+	for (size_t i = 0; i < s->g->nnodes; i++) {
+		bool want = o->nargs == 0;
+
+		for (size_t j = 0; j < o->nargs; j++)
+			want |= sel[j] == &s->g->nodes[i];
+		if (!want)
+			continue;
+		if (leftovers_find(&s->conns, s->g->nodes[i].t->name, false, &found[(*nfound)++]) < 0) {
+			warn("cannot read what is kept for '%s': %s", s->g->nodes[i].t->name,
+			     store_error(s->conns.store));
+			return EXIT_FAILED;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* say what would be dropped (with dry_run) and which tables are kept; the number to drop */
+static size_t
+show_found(const struct leftovers *found, size_t nfound, bool dry_run)
+{
+	size_t ndrop = 0;
+
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]);
+
+		if (what && dry_run)
+			printf("would drop %s: %s\n", found[i].name, what);
+		if (found[i].keep_table)
+			printf("%s table '%s': %s\n", dry_run ? "would keep" : "keeping",
+			       found[i].name, found[i].others ? "another recipe's marker names it" :
+			       "chacc did not make it (no marker; see 'build --adopt')");
+		ndrop += what != NULL;
+		free(what);
+	}
+	return ndrop;
+}
+
+/* drop what found keeps, as far as no other runner builds it */
+static int
+drop_found(struct session *s, struct leftovers *found, size_t nfound)
+{
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < nfound; i++) {
+		char *what = leftovers_describe(&found[i]), *err = NULL;
+		int dropped;
+
+		if (!what)
+			continue;
+		if ((dropped = leftovers_drop(&s->conns, &found[i], &err)) < 0) {
+			warn("cannot clean '%s': %s", found[i].name, err);
+			free(err);
+			rc = EXIT_FAILED;
+		} else if (dropped > 0) {
+			warn("cannot clean '%s': another runner is building it", found[i].name);
+			rc = EXIT_FAILED;
+		} else
+			printf("cleaned %s: %s\n", found[i].name, what);
+		free(what);
+	}
+	return rc;
+}
+
 int
 cmd_clean(struct opts *o)
 {
 	struct session s;
 	struct node **sel = NULL;
 	struct leftovers *found = NULL;
-	size_t nfound = 0, ndrop = 0;
+	size_t nfound = 0, ndrop;
 	int rc;
 
 	/* every target at once is asked for, on a terminal, or said with --yes */
@@ -50,32 +118,9 @@ cmd_clean(struct opts *o)
 		goto out;
 	}
 	found = xcalloc(s.g->nnodes, sizeof(*found));
-	for (size_t i = 0; i < s.g->nnodes; i++) {
-		bool want = o->nargs == 0;
-
-		for (size_t j = 0; j < o->nargs; j++)
-			want |= sel[j] == &s.g->nodes[i];
-		if (!want)
-			continue;
-		if (leftovers_find(&s.conns, s.g->nodes[i].t->name, false, &found[nfound++]) < 0) {
-			warn("cannot read what is kept for '%s': %s", s.g->nodes[i].t->name,
-			     store_error(s.conns.store));
-			rc = EXIT_FAILED;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nfound; i++) {
-		char *what = leftovers_describe(&found[i]);
-
-		if (what && o->dry_run)
-			printf("would drop %s: %s\n", found[i].name, what);
-		if (found[i].keep_table)
-			printf("%s table '%s': %s\n", o->dry_run ? "would keep" : "keeping",
-			       found[i].name, found[i].others ? "another recipe's marker names it" :
-			       "chacc did not make it (no marker; see 'build --adopt')");
-		ndrop += what != NULL;
-		free(what);
-	}
+	if ((rc = find_selected(&s, o, sel, found, &nfound)) != EXIT_OK)
+		goto out;
+	ndrop = show_found(found, nfound, o->dry_run);
 	if (ndrop == 0) {
 		printf("nothing to clean\n");
 		goto out;
@@ -92,23 +137,7 @@ cmd_clean(struct opts *o)
 	}
 	if ((rc = exit_code(session_upgrade(&s))) != EXIT_OK)
 		goto out;
-	for (size_t i = 0; i < nfound; i++) {
-		char *what = leftovers_describe(&found[i]), *err = NULL;
-		int dropped;
-
-		if (!what)
-			continue;
-		if ((dropped = leftovers_drop(&s.conns, &found[i], &err)) < 0) {
-			warn("cannot clean '%s': %s", found[i].name, err);
-			free(err);
-			rc = EXIT_FAILED;
-		} else if (dropped > 0) {
-			warn("cannot clean '%s': another runner is building it", found[i].name);
-			rc = EXIT_FAILED;
-		} else
-			printf("cleaned %s: %s\n", found[i].name, what);
-		free(what);
-	}
+	rc = drop_found(&s, found, nfound);
 out:
 	for (size_t i = 0; i < nfound; i++)
 		leftovers_release(&found[i]);

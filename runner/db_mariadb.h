@@ -45,6 +45,8 @@ void mdb_add_escaped(struct buf *b, const char *s, size_t n, const char esc[256]
 /* escapes inside a quoted SQL string */
 extern const char mdb_sql_esc[256];
 
+/* db_mariadb_ddl.c: the column definitions of a result's fields, for CREATE TABLE */
+char *mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n);
 /* db_mariadb_copy.c */
 char *mdb_result_ddl(struct db *src, const char *select_sql, const char *table);
 int mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,

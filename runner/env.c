@@ -186,11 +186,58 @@ runtime(const char *name, size_t n)
 	    (n == 4 && !memcmp(name, "conn", 4) && name[4] == '.');
 }
 
+/*
+ * the '}' closing the "${" at s before end, or NULL; the closings of the
+ * whole text are found once, at its first "${"
+ */
+static const char *
+closing(struct closings *cl, bool *scanned, const char *text, size_t len, const char *s,
+        const char *end)
+{
+	size_t at;
+
+	if (s + 1 >= end || s[1] != '{')
+		return NULL;
+	if (!*scanned) {
+		closings_init(cl, text, len);
+		*scanned = true;
+	}
+	at = closings_get(cl, (size_t)(s - text));
+	return at < (size_t)(end - text) ? text + at : NULL;
+}
+
+/*
+ * the length of the name in "${name...}" (c: its '}'), or 0 when it is kept
+ * as written: a runtime placeholder, or not a variable
+ */
+static size_t
+var_len(const char *name, const char *c)
+{
+	size_t n;
+
+	for (n = 0; name + n < c && env_namechar(name[n]); n++)
+		;
+	if (!n || !isnamestart(*name) || runtime(name, n) ||
+	    (name + n != c && (name[n] != ':' || name[n + 1] != '-')))
+		return 0;
+	return n;
+}
+
 /* where to go on after the default of a variable, which is expanded in place */
 struct resume {
 	const char *s;
 	const char *end;
 };
+
+static void
+resume_push(struct resume **stack, size_t *n, size_t *cap, const char *s, const char *end)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 8;
+		*stack = xreallocarray(*stack, *cap, sizeof(**stack));
+	}
+	(*stack)[(*n)++] = (struct resume){ s, end };
+}
 
 /* text into b; defaults nest without recursion, so no text can exhaust the stack */
 static int
@@ -199,7 +246,7 @@ expand(struct buf *b, const char *text, size_t len, char **unset)
 	const char *s = text, *end = text + len;
 	struct closings cl = { NULL, NULL, 0 };
 	struct resume *stack = NULL;
-	size_t nstack = 0, cap = 0, at;
+	size_t nstack = 0, cap = 0;
 	bool scanned = false;
 	int rc = 0;
 
@@ -228,22 +275,13 @@ expand(struct buf *b, const char *text, size_t len, char **unset)
 			s += 2;
 			continue;
 		}
-		if (s + 1 < end && s[1] == '{' && !scanned) {
-			closings_init(&cl, text, len);
-			scanned = true;
-		}
-		if (s + 1 >= end || s[1] != '{' ||
-		    (at = closings_get(&cl, (size_t)(s - text))) >= (size_t)(end - text)) {
+		if (!(c = closing(&cl, &scanned, text, len, s, end))) {
 			buf_addc(b, '$');
 			s++;
 			continue;
 		}
-		c = text + at;
 		name = s + 2;
-		for (n = 0; name + n < c && env_namechar(name[n]); n++)
-			;
-		if (!n || !isnamestart(*name) || runtime(name, n) ||
-		    (name + n != c && (name[n] != ':' || name[n + 1] != '-'))) {
+		if (!(n = var_len(name, c))) {
 			/* a runtime placeholder, or not a variable: kept */
 			buf_add(b, s, c + 1 - s);
 			s = c + 1;
@@ -266,11 +304,7 @@ expand(struct buf *b, const char *text, size_t len, char **unset)
 			continue;
 		}
 		/* the default, then what follows the '}' */
-		if (nstack == cap) {
-			cap = cap ? 2 * cap : 8;
-			stack = xreallocarray(stack, cap, sizeof(*stack));
-		}
-		stack[nstack++] = (struct resume){ c + 1, end };
+		resume_push(&stack, &nstack, &cap, c + 1, end);
 		s = name + n + 2;
 		end = c;
 	}

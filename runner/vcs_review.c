@@ -323,31 +323,24 @@ main_checked_out(struct vcs *v)
 	return yes;
 }
 
-int
-vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approval *out,
-                   char **err)
+/* the commit 'main' moves to: tip when it descends from main, else a merge of both (*merged) */
+static int
+approved_commit(struct vcs *v, const struct vcs_review *rv, git_commit *mainc, git_commit *tip,
+                git_oid *noid, bool *merged, char **err)
 {
-	git_commit *tip = NULL, *mainc = NULL, *newc = NULL;
+	const git_commit *parents[] = { mainc, tip };
 	struct strlist conflicts = { 0 };
 	git_signature *sig = NULL;
-	git_reference *ref = NULL;
 	git_tree *tree = NULL;
-	git_oid toid, noid;
-	char old[41], *msg = NULL, *e = NULL, *logmsg = NULL;
-	bool on_main, dirty = false;
+	git_oid toid;
+	char *msg = NULL, *e = NULL;
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
-	if (rv->state == REVIEW_APPROVED)
-		return vcs_err(err, "review %d is approved already: it is in 'main'", rv->id);
-	if (rv->state == REVIEW_REJECTED)
-		return vcs_err(err, "review %d was rejected", rv->id);
-	if (vcs_lookup_id(v, rv->c.id, &tip, err) < 0 || vcs_lookup_main(v, &mainc, err) < 0)
-		goto out;
-	git_oid_tostr(old, sizeof(old), git_commit_id(mainc));
-	if (git_graph_descendant_of(v->repo, git_commit_id(tip), git_commit_id(mainc)) == 1)
-		noid = *git_commit_id(tip);
-	else if (merge_tree(v, mainc, tip, &toid, &conflicts, &e) < 0) {
+	if (git_graph_descendant_of(v->repo, git_commit_id(tip), git_commit_id(mainc)) == 1) {
+		*noid = *git_commit_id(tip);
+		return 0;
+	}
+	if (merge_tree(v, mainc, tip, &toid, &conflicts, &e) < 0) {
 		if (conflicts.n) {
 			char *list = paths_quoted(&conflicts);
 
@@ -359,40 +352,84 @@ vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approv
 			e = NULL;
 		}
 		goto out;
-	} else {
-		const git_commit *parents[] = { mainc, tip };
-
-		msg = xasprintf("Merge %s into main\n\n%s\n", rv->branch, rv->c.summary);
-		if (vcs_author(v, &sig, err) < 0)
-			goto out;
-		if (git_tree_lookup(&tree, v->repo, &toid) < 0 ||
-		    git_commit_create(&noid, v->repo, NULL, sig, sig, NULL, msg, tree, 2, parents) < 0) {
-			vcs_gerr(err, "cannot commit the merge of review %d", rv->id);
-			goto out;
-		}
-		out->merge = true;
 	}
-	on_main = main_checked_out(v);
-	if (on_main && tracked_changes(v, &dirty, err) < 0)
+	msg = xasprintf("Merge %s into main\n\n%s\n", rv->branch, rv->c.summary);
+	if (vcs_author(v, &sig, err) < 0)
 		goto out;
-	if (on_main && !dirty) {
-		git_checkout_options co;
+	if (git_tree_lookup(&tree, v->repo, &toid) < 0 ||
+	    git_commit_create(noid, v->repo, NULL, sig, sig, NULL, msg, tree, 2, parents) < 0) {
+		vcs_gerr(err, "cannot commit the merge of review %d", rv->id);
+		goto out;
+	}
+	*merged = true;
+	rc = 0;
+out:
+	paths_release(&conflicts);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	free(msg);
+	free(e);
+	return rc;
+}
 
-		git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-		co.checkout_strategy = GIT_CHECKOUT_SAFE;
-		if (git_commit_lookup(&newc, v->repo, &noid) < 0 ||
-		    git_checkout_tree(v->repo, (const git_object *)newc, &co) < 0) {
-			vcs_gerr(err, "cannot update the working tree to the approved 'main'; 'main' not moved");
-			goto out;
-		}
-		out->checked_out = true;
-	} else if (on_main)
+/*
+ * before 'main' moves from old to noid: update the working tree when 'main'
+ * is checked out without changes, else say in out->note why not
+ */
+static int
+checkout_approved(struct vcs *v, const git_oid *noid, const char *old, struct vcs_approval *out,
+                  char **err)
+{
+	git_checkout_options co;
+	git_commit *newc = NULL;
+	bool dirty = false;
+	int rc = 0;
+
+	if (!main_checked_out(v)) {
+		out->note = xstrdup("'main' is not checked out here: only the branch moved");
+		return 0;
+	}
+	if (tracked_changes(v, &dirty, err) < 0)
+		return -1;
+	if (dirty) {
 		out->note = xasprintf("'main' is checked out with uncommitted changes, so only the"
 		                      " branch moved: the index and files are still those of %.10s"
 		                      " plus your edits. To update them and keep your edits:"
 		                      " git read-tree -m -u %.10s main", old, old);
+		return 0;
+	}
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_SAFE;
+	if (git_commit_lookup(&newc, v->repo, noid) < 0 ||
+	    git_checkout_tree(v->repo, (const git_object *)newc, &co) < 0)
+		rc = vcs_gerr(err, "cannot update the working tree to the approved 'main'; 'main' not moved");
 	else
-		out->note = xstrdup("'main' is not checked out here: only the branch moved");
+		out->checked_out = true;
+	git_commit_free(newc);
+	return rc;
+}
+
+int
+vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approval *out,
+                   char **err)
+{
+	git_commit *tip = NULL, *mainc = NULL;
+	git_reference *ref = NULL;
+	git_oid noid;
+	char old[41], *logmsg = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (rv->state == REVIEW_APPROVED)
+		return vcs_err(err, "review %d is approved already: it is in 'main'", rv->id);
+	if (rv->state == REVIEW_REJECTED)
+		return vcs_err(err, "review %d was rejected", rv->id);
+	if (vcs_lookup_id(v, rv->c.id, &tip, err) < 0 || vcs_lookup_main(v, &mainc, err) < 0)
+		goto out;
+	git_oid_tostr(old, sizeof(old), git_commit_id(mainc));
+	if (approved_commit(v, rv, mainc, tip, &noid, &out->merge, err) < 0 ||
+	    checkout_approved(v, &noid, old, out, err) < 0)
+		goto out;
 	logmsg = xasprintf("chacc review approve %d: %s", rv->id,
 	                   out->merge ? "merge" : "fast-forward");
 	if (git_reference_create_matching(&ref, v->repo, MAIN_REF, &noid, 1, git_commit_id(mainc),
@@ -407,15 +444,9 @@ out:
 		free(out->note);
 		out->note = NULL;
 	}
-	paths_release(&conflicts);
 	git_reference_free(ref);
-	git_signature_free(sig);
-	git_tree_free(tree);
 	git_commit_free(tip);
 	git_commit_free(mainc);
-	git_commit_free(newc);
-	free(msg);
-	free(e);
 	free(logmsg);
 	return rc;
 }

@@ -59,22 +59,103 @@ has_more(const char *p)
 	return p[strspn(p, "/")] != '\0';
 }
 
+/* a lookup through links */
+struct walk {
+	struct buf done;         /* the directories resolved so far: no link in them */
+	char *rest;              /* the path walked, rewritten at each link */
+	char *link, *ltarget;    /* the last link followed and its target, for messages */
+	int links;               /* the links followed */
+};
+
+static void
+walk_release(struct walk *w)
+{
+	buf_release(&w->done);
+	free(w->rest);
+	free(w->link);
+	free(w->ltarget);
+}
+
+/* "..": up one directory; -1 when that leaves the repository */
+static int
+walk_up(struct walk *w, const char *path, char **err)
+{
+	if (w->done.len == 0 && w->link)
+		return vcs_err(err, "symbolic link '%s' leads out of the repository (to '%s')",
+		               w->link, w->ltarget);
+	if (w->done.len == 0)
+		return vcs_err(err, "'%s' leads out of the repository", path);
+	pop_dir(&w->done);
+	return 0;
+}
+
+/*
+ * follow link e, the last component of w->done; *next is the rest of the
+ * path after it, and then where the walk goes on. 1 when the link leads to
+ * the top itself with nothing after it, -1 with *err
+ */
+static int
+walk_link(struct vcs *v, struct walk *w, const git_tree_entry *e, char **next, char **err)
+{
+	char *target = blob_text(v->repo, git_tree_entry_id(e), NULL), *more;
+	const char *rel;
+	size_t tl = strlen(v->top);
+	int rc;
+
+	if (!target)
+		return vcs_gerr(err, "cannot read the symbolic link '%s'", w->done.s);
+	if (++w->links > MAX_LINKS) {
+		rc = vcs_err(err, "symbolic link '%s' is part of a loop (over %d links followed)",
+		             w->done.s, MAX_LINKS);
+		free(target);
+		return rc;
+	}
+	free(w->link);
+	free(w->ltarget);
+	w->link = xstrdup(w->done.s);
+	w->ltarget = xstrdup(target);
+	if (target[0] != '/') {
+		rel = target;
+		pop_dir(&w->done);
+	} else if (strncmp(target, v->top, tl) == 0 && (target[tl] == '/' || target[tl] == '\0')) {
+		/* absolute, into this working tree: as a path from its top */
+		rel = target + tl;
+		w->done.len = 0;
+		w->done.s[0] = '\0';
+	} else {
+		rc = vcs_err(err, "symbolic link '%s' leads out of the repository (to '%s')",
+		             w->done.s, target);
+		free(target);
+		return rc;
+	}
+	if (!*rel && !has_more(*next)) {
+		/* a link to the top itself */
+		free(target);
+		return 1;
+	}
+	more = xasprintf("%s%s", rel, *next);
+	free(target);
+	free(w->rest);
+	*next = w->rest = more;
+	return 0;
+}
+
 int
 vcs_tree_find(struct vcs *v, git_tree *tree, const char *path, git_tree_entry **out, char **real,
               char **err)
 {
-	struct buf done;         /* the directories resolved so far: no link in them */
-	char *rest = xstrdup(path), *s, *next, *link = NULL, *ltarget = NULL;
+	struct walk w = { .rest = xstrdup(path) };
+	char *s, *next;
 	git_tree_entry *e = NULL;
 	bool missing = false;
-	int links = 0, rc = 0;
+	int rc = 0;
 
 	*out = NULL;
 	if (real)
 		*real = NULL;
-	buf_init(&done);
-	buf_adds(&done, "");
-	for (s = rest; ; s = next) {
+	buf_init(&w.done);
+	buf_adds(&w.done, "");
+	for (s = w.rest; ; s = next) {
 		size_t n;
 
 		s += strspn(s, "/");
@@ -85,70 +166,25 @@ vcs_tree_find(struct vcs *v, git_tree *tree, const char *path, git_tree_entry **
 		if (n == 1 && s[0] == '.')
 			continue;
 		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			if (done.len == 0 && link) {
-				rc = vcs_err(err, "symbolic link '%s' leads out of the repository (to '%s')",
-				             link, ltarget);
+			if ((rc = walk_up(&w, path, err)) < 0)
 				goto out;
-			} else if (done.len == 0) {
-				rc = vcs_err(err, "'%s' leads out of the repository", path);
-				goto out;
-			}
-			pop_dir(&done);
 			continue;
 		}
-		push_name(&done, s, n);
+		push_name(&w.done, s, n);
 		if (missing)
 			continue;
 		git_tree_entry_free(e);
 		e = NULL;
-		if (!tree || git_tree_entry_bypath(&e, tree, done.s) < 0) {
+		if (!tree || git_tree_entry_bypath(&e, tree, w.done.s) < 0) {
 			/* nothing there: the rest is read as written */
 			missing = true;
 			continue;
 		}
 		if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
-			char *target = blob_text(v->repo, git_tree_entry_id(e), NULL), *more;
-			const char *rel;
-			size_t tl = strlen(v->top);
-
-			if (!target) {
-				rc = vcs_gerr(err, "cannot read the symbolic link '%s'", done.s);
+			if ((rc = walk_link(v, &w, e, &next, err)) < 0)
 				goto out;
-			}
-			if (++links > MAX_LINKS) {
-				rc = vcs_err(err, "symbolic link '%s' is part of a loop (over %d links"
-				             " followed)", done.s, MAX_LINKS);
-				free(target);
-				goto out;
-			}
-			free(link);
-			free(ltarget);
-			link = xstrdup(done.s);
-			ltarget = xstrdup(target);
-			if (target[0] != '/') {
-				rel = target;
-				pop_dir(&done);
-			} else if (strncmp(target, v->top, tl) == 0 &&
-			           (target[tl] == '/' || target[tl] == '\0')) {
-				/* absolute, into this working tree: as a path from its top */
-				rel = target + tl;
-				done.len = 0;
-				done.s[0] = '\0';
-			} else {
-				rc = vcs_err(err, "symbolic link '%s' leads out of the repository (to '%s')",
-				             done.s, target);
-				free(target);
-				goto out;
-			}
-			if (!*rel && !has_more(next)) {
-				/* a link to the top itself */
-				free(target);
+			if (rc == 1)
 				break;
-			}
-			more = xasprintf("%s%s", rel, next);
-			free(target);
-			free(rest);
-			next = rest = more;
 			continue;
 		}
 		if (has_more(next)) {
@@ -161,11 +197,11 @@ vcs_tree_find(struct vcs *v, git_tree *tree, const char *path, git_tree_entry **
 		e = NULL;
 	}
 	/* a path ending in a link to a directory, or "..": the directory reached */
-	if (!missing && !*out && done.len && tree && git_tree_entry_bypath(out, tree, done.s) < 0)
+	if (!missing && !*out && w.done.len && tree && git_tree_entry_bypath(out, tree, w.done.s) < 0)
 		missing = true;
 	rc = missing ? 1 : 0;
 	if (real)
-		*real = xstrdup(done.s);
+		*real = xstrdup(w.done.s);
 out:
 	git_tree_entry_free(e);
 	if (rc < 0 || rc == 1) {
@@ -176,10 +212,7 @@ out:
 		free(*real);
 		*real = NULL;
 	}
-	buf_release(&done);
-	free(rest);
-	free(link);
-	free(ltarget);
+	walk_release(&w);
 	return rc;
 }
 

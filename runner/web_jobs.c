@@ -277,13 +277,58 @@ job_options(struct web_req *rq, struct web_reply *rp, json_t *body, struct job *
 	return 0;
 }
 
+/* unknown targets are the client's mistake: say so now */
+static int
+known_targets(struct web_req *rq, struct web_reply *rp, const struct job *j)
+{
+	struct session s;
+	int rc = 0;
+
+	if (web_session(rq, rp, &s, false) < 0)
+		return -1;
+	for (size_t i = 0; i < j->rq.ntargets && rc == 0; i++)
+		if (!graph_find(s.g, j->args[i])) {
+			web_error(rp, 400, "unknown target '%s'", j->args[i]);
+			rc = -1;
+		}
+	session_release(&s);
+	return rc;
+}
+
+/*
+ * with jobs.mu held: wait until the run is recorded (or over), so that the
+ * reply names it: the end of a job is signalled, its run id is looked at
+ * every 20 ms
+ */
+static void
+wait_recorded(struct job *j)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += START_WAIT;
+	while (!j->done && job_run_id(j) <= 0) {
+		struct timespec now, step;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+			break;
+		step = now;
+		step.tv_nsec += 20 * 1000 * 1000;
+		if (step.tv_nsec >= 1000000000L) {
+			step.tv_sec++;
+			step.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&jobs.changed, &jobs.mu, &step);
+	}
+}
+
 void
 api_runs_start(struct web_req *rq, struct web_reply *rp)
 {
 	json_t *body = web_body_json(rq, rp);
 	struct job *j;
-	struct session s;
-	struct timespec until;
 
 	if (!body)
 		return;
@@ -294,19 +339,10 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 		return;
 	}
 	json_decref(body);
-	/* unknown targets are the client's mistake: say so now */
-	if (web_session(rq, rp, &s, false) < 0) {
+	if (known_targets(rq, rp, j) < 0) {
 		job_free(j);
 		return;
 	}
-	for (size_t i = 0; i < j->rq.ntargets; i++)
-		if (!graph_find(s.g, j->args[i])) {
-			web_error(rp, 400, "unknown target '%s'", j->args[i]);
-			session_release(&s);
-			job_free(j);
-			return;
-		}
-	session_release(&s);
 	j->rq.recipe = web_recipe();
 	j->who = xasprintf("web (%s)", rq->client);
 	j->rq.started_by = j->who;
@@ -341,28 +377,8 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 		json_object_set_new(e, "type", json_string("job"));
 		events_push(e);
 	}
-	/*
-	 * wait until the run is recorded (or over), so that the reply names it: the
-	 * end of a job is signalled, its run id is looked at every 20 ms
-	 */
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += START_WAIT;
 	pthread_mutex_lock(&jobs.mu);
-	while (!j->done && job_run_id(j) <= 0) {
-		struct timespec now, step;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > until.tv_sec ||
-		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
-			break;
-		step = now;
-		step.tv_nsec += 20 * 1000 * 1000;
-		if (step.tv_nsec >= 1000000000L) {
-			step.tv_sec++;
-			step.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&jobs.changed, &jobs.mu, &step);
-	}
+	wait_recorded(j);
 	web_json(rp, 202, job_json(j));
 	pthread_mutex_unlock(&jobs.mu);
 }
