@@ -51,13 +51,16 @@ OBJ = \
 	runner/sched_store.o \
 	runner/log.o \
 	runner/session.o \
+	runner/run.o \
+	runner/report.o \
+	runner/leftovers.o \
 	runner/vcs.o \
 	runner/vcs_diff.o \
 	runner/vcs_review.o \
 	runner/vcs_tree.o \
 	runner/vcs_propose.o \
 	runner/vcs_src.o
-CLI_OBJ = runner/main.o runner/run.o runner/report.o runner/cmd_config.o runner/leftovers.o runner/cmd_prune.o \
+CLI_OBJ = runner/main.o runner/cmd_config.o runner/cmd_prune.o \
 	runner/cmd_status.o runner/cmd_history.o runner/cmd_clean.o
 WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
 	runner/web_review.o runner/cmd_serve.o web/assets.o \
