@@ -12,63 +12,68 @@ OPT = -O2 -g
 SAN_1 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_thread = -fsanitize=thread -fno-omit-frame-pointer
 SAN = $(SAN_$(SANITIZE))
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(INC) $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm
 
+# the layers of runner/, from the bottom; each includes only its own headers
+# and those below it (tests/lint-layers)
+LAYERS = base engine recipe git store build web cli
+INC = $(LAYERS:%=-iquote runner/%)
+
 OBJ = \
-	runner/util.o \
-	runner/diag.o \
-	runner/sqlsplit.o \
-	runner/env.o \
-	runner/recipe.o \
-	runner/recipe_yaml.o \
-	runner/recipe_walk.o \
-	runner/recipe_files.o \
-	runner/recipe_check.o \
-	runner/db.o \
-	runner/db_mariadb.o \
-	runner/db_mariadb_copy.o \
-	runner/db_mariadb_ddl.o \
-	runner/db_mariadb_table.o \
-	runner/db_mariadb_privs.o \
-	runner/graph.o \
-	runner/plan.o \
-	runner/marker.o \
-	runner/store.o \
-	runner/store_mariadb.o \
-	runner/store_mariadb_runs.o \
-	runner/store_mariadb_history.o \
-	runner/store_mariadb_schema.o \
-	runner/build_conns.o \
-	runner/build_ops.o \
-	runner/build_table.o \
-	runner/build_script.o \
-	runner/build_extract.o \
-	runner/build.o \
-	runner/sched.o \
-	runner/sched_pool.o \
-	runner/sched_store.o \
-	runner/log.o \
-	runner/session.o \
-	runner/run.o \
-	runner/report.o \
-	runner/leftovers.o \
-	runner/vcs.o \
-	runner/vcs_diff.o \
-	runner/vcs_review.o \
-	runner/vcs_tree.o \
-	runner/vcs_propose.o \
-	runner/vcs_src.o
-CLI_OBJ = runner/main.o runner/cmd_config.o runner/cmd_prune.o \
-	runner/cmd_status.o runner/cmd_history.o runner/cmd_clean.o
-WEB_OBJ = runner/web.o runner/web_api.o runner/web_jobs.o runner/web_files.o \
-	runner/web_review.o runner/cmd_serve.o web/assets.o \
-	runner/web_conn.o runner/web_events.o runner/web_scrub.o
+	runner/base/util.o \
+	runner/base/diag.o \
+	runner/base/sqlsplit.o \
+	runner/base/env.o \
+	runner/recipe/recipe.o \
+	runner/recipe/recipe_yaml.o \
+	runner/recipe/recipe_walk.o \
+	runner/recipe/recipe_files.o \
+	runner/recipe/recipe_check.o \
+	runner/engine/db.o \
+	runner/engine/db_mariadb.o \
+	runner/engine/db_mariadb_copy.o \
+	runner/engine/db_mariadb_ddl.o \
+	runner/engine/db_mariadb_table.o \
+	runner/engine/db_mariadb_privs.o \
+	runner/recipe/graph.o \
+	runner/recipe/plan.o \
+	runner/recipe/marker.o \
+	runner/store/store.o \
+	runner/store/store_mariadb.o \
+	runner/store/store_mariadb_runs.o \
+	runner/store/store_mariadb_history.o \
+	runner/store/store_mariadb_schema.o \
+	runner/build/build_conns.o \
+	runner/build/build_ops.o \
+	runner/build/build_table.o \
+	runner/build/build_script.o \
+	runner/build/build_extract.o \
+	runner/build/build.o \
+	runner/build/sched.o \
+	runner/build/sched_pool.o \
+	runner/build/sched_store.o \
+	runner/base/log.o \
+	runner/build/session.o \
+	runner/build/run.o \
+	runner/build/report.o \
+	runner/build/leftovers.o \
+	runner/git/vcs.o \
+	runner/git/vcs_diff.o \
+	runner/git/vcs_review.o \
+	runner/git/vcs_tree.o \
+	runner/git/vcs_propose.o \
+	runner/git/vcs_src.o
+CLI_OBJ = runner/cli/main.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
+	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o
+WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
+	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
+	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
-HDR = runner/*.h
+HDR = runner/*/*.h
 
 UNIT_TESTS = \
 	tests/check_util \
@@ -91,12 +96,12 @@ INTEGRATION_TESTS = \
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
-FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Irunner \
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$$(pkg-config --cflags libcyaml yaml-0.1)
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
-FUZZ_SRC = runner/util.c runner/diag.c runner/env.c runner/sqlsplit.c runner/recipe.c \
-	runner/recipe_yaml.c runner/recipe_walk.c runner/recipe_files.c runner/recipe_check.c
+FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
+	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_files.c runner/recipe/recipe_check.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc
@@ -133,7 +138,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
-	$(CC) $(ALL_CFLAGS) -Irunner $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
 FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c
@@ -142,7 +147,7 @@ FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 # the store's contract, on the fake store and MariaDB
 tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
 		tests/itest.h $(OBJ)
-	$(CC) $(ALL_CFLAGS) -Irunner -Itests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
+	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
 		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
@@ -151,8 +156,13 @@ tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 fuzz: $(FUZZ_TARGETS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-check: chacc $(UNIT_TESTS) $(INTEGRATION_TESTS) tests/browser/node_modules/playwright-core/package.json
+check: lint chacc $(UNIT_TESTS) $(INTEGRATION_TESTS) tests/browser/node_modules/playwright-core/package.json
 	tests/run $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
+
+# engine SQL only in the engines' files; each layer uses only those below it
+lint:
+	tests/lint-dialect
+	tests/lint-layers
 
 unit: $(UNIT_TESTS)
 	tests/run $(UNIT_TESTS)
@@ -170,7 +180,7 @@ install: chacc
 	cp doc/chacc.1 $(DESTDIR)$(MANDIR)/man1/chacc.1
 
 clean:
-	rm -f chacc runner/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
+	rm -f chacc runner/*/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
 	rm -f $(FUZZ_TARGETS)
 
-.PHONY: all deps check unit demo bench install clean fuzz
+.PHONY: all deps check lint unit demo bench install clean fuzz
