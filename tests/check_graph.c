@@ -73,7 +73,7 @@ START_TEST(test_dot)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	graph_dot(g, f);
+	graph_dot(g, NULL, f);
 	fclose(f);
 	ck_assert(strstr(text, "digraph \"g\"") != NULL);
 	ck_assert(strstr(text, "\"z\" -> \"x\";") != NULL);

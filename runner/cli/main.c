@@ -1,5 +1,4 @@
 /* main.c: the chacc command line */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +15,6 @@
 #include "schedule.h"
 #include "session.h"
 #include "util.h"
-
-#define VERSION "0.1.0"
 
 static atomic_int stop;   /* lock-free: set by the signal handler, read by every thread */
 
@@ -165,6 +162,7 @@ opts_request(const struct opts *o, struct run_request *rq)
 {
 	*rq = (struct run_request){
 		.recipe = o->file, .dir = o->dir, .targets = o->args, .ntargets = o->nargs,
+		.exclude = o->exclude, .nexclude = o->nexclude,
 		.force = o->force, .full_refresh = o->full_refresh, .dry_run = o->dry_run,
 		.scheduled = o->scheduled, .keep_going = o->keep_going, .jobs = o->jobs,
 		.since = o->since, .rev = o->rev, .started_by = o->started_by, .adopt = o->adopt,
@@ -247,109 +245,6 @@ print_plan(const struct plan_item *items, size_t n, bool json)
 		printf("%zu of %zu targets to build\n", count, n);
 }
 
-enum {
-	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
-	OPT_OLDER_THAN, OPT_REMOVED,
-};
-
-static const struct option longopts[] = {
-	{ "file", required_argument, NULL, 'f' },
-	{ "directory", required_argument, NULL, 'C' },
-	{ "workers", required_argument, NULL, 'j' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "keep-going", no_argument, NULL, 'k' },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "force", no_argument, NULL, 'B' },
-	{ "full-refresh", no_argument, NULL, OPT_FULL_REFRESH },
-	{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "last-updated", required_argument, NULL, OPT_SINCE },
-	{ "scheduled", no_argument, NULL, OPT_SCHEDULED },
-	{ "central-scheduler", no_argument, NULL, OPT_CENTRAL },
-	{ "rev", required_argument, NULL, OPT_REV },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "svg", no_argument, NULL, OPT_SVG },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "token", required_argument, NULL, OPT_TOKEN },
-	{ "adopt", required_argument, NULL, OPT_ADOPT },
-	{ "message", required_argument, NULL, 'm' },
-	{ "yes", no_argument, NULL, 'y' },
-	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
-	{ "removed", no_argument, NULL, OPT_REMOVED },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ 0 },
-};
-
-/* parse options anywhere on the line; returns -1 after printing a usage error */
-static int
-parse_opts(int argc, char **argv, struct opts *o, const char *help)
-{
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:y", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o->file = optarg; break;
-		case 'C': o->dir = optarg; break;
-		case 'j': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 1 || v > 256) {
-				warn("invalid worker count '%s': expected a number from 1 to 256", optarg);
-				return -1;
-			}
-			o->jobs = (int)v;
-			break;
-		}
-		case 'k': o->keep_going = true; break;
-		case 'n': o->dry_run = true; break;
-		case 'B': o->force = true; break;
-		case 'l': o->limit = atol(optarg); break;
-		case 'm': o->message = optarg; break;
-		case OPT_FULL_REFRESH: o->full_refresh = true; break;
-		case OPT_INCREMENTAL: break;
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_SCHEDULED: o->scheduled = true; break;
-		case OPT_CENTRAL: break;
-		case OPT_REV: o->rev = optarg; break;
-		case OPT_JSON: o->json = true; break;
-		case OPT_SVG: o->svg = true; break;
-		case OPT_BIND: o->bind = optarg; break;
-		case OPT_PORT: o->port = optarg; break;
-		case OPT_TOKEN: o->token = optarg; break;
-		case OPT_ADOPT:
-			o->adopt = xreallocarray(o->adopt, o->nadopt + 1, sizeof(*o->adopt));
-			o->adopt[o->nadopt++] = optarg;
-			break;
-		case 'y': o->yes = true; break;
-		case OPT_OLDER_THAN: o->older_than = optarg; break;
-		case OPT_REMOVED: o->removed = true; break;
-		case 'h':
-			fputs(help, stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("chacc %s\n", VERSION);
-			exit(EXIT_OK);
-		case ':':
-			warn("option '%s' needs a value", argv[optind - 1]);
-			return -1;
-		default:
-			warn("unknown option '%s' (see 'chacc --help')", argv[optind - 1]);
-			return -1;
-		}
-	}
-	for (; optind < argc; optind++) {
-		o->args = xreallocarray(o->args, o->nargs + 1, sizeof(*o->args));
-		o->args[o->nargs++] = argv[optind];
-	}
-	return 0;
-}
-
 static int
 cmd_plan(struct opts *o)
 {
@@ -421,9 +316,21 @@ cmd_graph(struct opts *o)
 	struct session s;
 	int rc = open_session(&s, o, false);
 	FILE *out = stdout;
+	struct node **sel = NULL;
+	bool *only = NULL;
+	long n;
 
 	if (rc != EXIT_OK)
 		goto out;
+	if (o->nargs || o->nexclude) {
+		if ((n = session_select(&s, o->args, o->nargs, o->exclude, o->nexclude, &sel)) < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		only = xcalloc(s.g->nnodes + 1, sizeof(*only));
+		for (long i = 0; i < n; i++)
+			only[sel[i]->id] = true;
+	}
 	if (o->svg) {
 		out = popen("dot -Tsvg", "w");
 		if (!out) {
@@ -432,64 +339,67 @@ cmd_graph(struct opts *o)
 			goto out;
 		}
 	}
-	graph_dot(s.g, out);
+	graph_dot(s.g, only, out);
 	if (o->svg && pclose(out) != 0) {
 		warn("dot(1) failed; is graphviz installed? ('chacc graph' prints DOT without it)");
 		rc = EXIT_FAILED;
 	}
 out:
+	free(sel);
+	free(only);
 	session_release(&s);
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(struct opts *);
-	const char *help;
-} commands[] = {
-	{ "build", cmd_build, usage_build },
-	{ "plan", cmd_plan, usage_plan },
-	{ "status", cmd_status, usage_status },
-	{ "graph", cmd_graph, usage_graph },
-	{ "history", cmd_history, usage_history },
-	{ "validate", cmd_validate, usage_validate },
-	{ "clean", cmd_clean, usage_clean },
-	{ "prune", cmd_prune, usage_prune },
-	{ "config", cmd_config, usage_config },
-	{ "review", cmd_review, usage_review },
-	{ "serve", cmd_serve, usage_serve },
+static const struct command commands[] = {
+	{ "build", cmd_build, usage_build, "workers keep-going dry-run force full-refresh incremental"
+	  " since scheduled central-scheduler rev adopt exclude json" },
+	{ "plan", cmd_plan, usage_plan, "json force full-refresh incremental since rev exclude" },
+	{ "status", cmd_status, usage_status, "json rev exclude" },
+	{ "graph", cmd_graph, usage_graph, "svg rev exclude" },
+	{ "history", cmd_history, usage_history, "json limit" },
+	{ "validate", cmd_validate, usage_validate, "rev" },
+	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
+	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
+	{ "config", cmd_config, usage_config, "json limit rev" },
+	{ "review", cmd_review, usage_review, "json message" },
+	{ "serve", cmd_serve, usage_serve, "bind port token" },
 };
+
+/* an unknown command, with the nearest one when it is close */
+static void
+unknown_command(const char *name)
+{
+	struct nearest near;
+	const char *best;
+
+	nearest_init(&near, name);
+	for (size_t i = 0; i < LEN(commands); i++)
+		nearest_add(&near, commands[i].name);
+	if ((best = nearest_get(&near)))
+		warn("unknown command '%s': did you mean '%s'? (see 'chacc --help')", name, best);
+	else
+		warn("unknown command '%s' (see 'chacc --help')", name);
+}
 
 int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct sigaction sa = { 0 };
-	int c, rc;
+	int first, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	opterr = 0;
-	/* global options before the command */
-	while ((c = getopt_long(argc, argv, "+f:C:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o.file = optarg; break;
-		case 'C': o.dir = optarg; break;
-		case 'h': fputs(usage_main, stdout); return EXIT_OK;
-		case 'V': printf("chacc %s\n", VERSION); return EXIT_OK;
-		default:
-			warn("unknown option '%s' before the command (see 'chacc --help')",
-			     argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
+	if ((first = opts_parse_global(argc, argv, &o, usage_main)) < 0)
+		return EXIT_USAGE;
+	if (first >= argc) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < LEN(commands); i++) {
-		if (strcmp(argv[optind], commands[i].name) != 0)
+		if (strcmp(argv[first], commands[i].name) != 0)
 			continue;
-		if (parse_opts(argc - optind, argv + optind, &o, commands[i].help) < 0)
+		if (opts_parse(argc - first, argv + first, &o, &commands[i]) < 0)
 			return EXIT_USAGE;
 		if (o.dir && chdir(o.dir) < 0) {
 			warn("cannot change to directory '%s':", o.dir);
@@ -503,9 +413,10 @@ main(int argc, char **argv)
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);
+		free(o.exclude);
 		diags_release(&diags);
 		return rc;
 	}
-	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);
+	unknown_command(argv[first]);
 	return EXIT_USAGE;
 }
