@@ -25,8 +25,6 @@ probe_source(void *arg, struct node *n)
 
 	if (rc < 0) {
 		free(s->probe_error);
-	free(s->selected);
-	free(s->forced);
 		s->probe_error = err;
 	}
 	return rc;
@@ -167,6 +165,8 @@ session_release(struct session *s)
 	free(s->pending_full);
 	free(s->probed);
 	free(s->probe_error);
+	free(s->selected);
+	free(s->forced);
 	graph_free(s->g);
 	recipe_free(s->r);
 	vcs_src_free(s->vcs);
