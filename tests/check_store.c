@@ -548,6 +548,60 @@ START_TEST(test_build_log_rotates)
 }
 END_TEST
 
+/*
+ * cron, night after night: every scheduled run with nothing to do is
+ * recorded, the log stays within its size, and prune trims those runs
+ */
+START_TEST(test_cron_runs_bounded)
+{
+	struct proj p;
+	const char *env[] = { "CHACC_LOG_MAX_SIZE=1500", "CHACC_LOG_KEEP=2", "LOG_LEVEL=DEBUG",
+	                      NULL };
+	char *args[] = { (char *)"build", (char *)"--scheduled", NULL };
+	struct stat st;
+	struct result r;
+	char *path;
+
+	proj_clinic(&p, "cronbound");
+	build_ok(&p, NULL);
+	for (int i = 0; i < 6; i++) {
+		int o, e;
+		pid_t pid = chacc_start_envs(&p, env, &o, &e, args);
+
+		ck_assert_int_eq(wait_status(pid), 0);
+		close(o);
+		close(e);
+	}
+	assert_val(p.tgt, "6", "SELECT COUNT(*) FROM etl_runs WHERE result = 'nothing to do'"
+	           " AND mode = 'scheduled'");
+	path = xasprintf("%s/state/logs/chacc.jsonl", p.dir);
+	ck_assert(stat(path, &st) == 0 && st.st_size <= 1500);
+	free(path);
+	path = xasprintf("%s/state/logs/chacc.jsonl.2", p.dir);
+	ck_assert(stat(path, &st) == 0 && st.st_size <= 1500);
+	free(path);
+	path = xasprintf("%s/state/logs/chacc.jsonl.3", p.dir);
+	ck_assert(stat(path, &st) < 0);
+	free(path);
+	/* the log file still tells each run's end */
+	path = xasprintf("%s/state/logs/chacc.jsonl", p.dir);
+	{
+		char *text = readfile(path, NULL);
+
+		ck_assert_msg(text && strstr(text, "nothing to do"), "%s", text ? text : "");
+		free(text);
+	}
+	free(path);
+	sleep(2);
+	r = chacc(&p, "prune", "--older-than", "1s");
+	assert_ok(&r);
+	ck_assert_has(r.out, "deleted 7 runs that ended before ");
+	result_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_runs");
+	proj_free(&p);
+}
+END_TEST
+
 /* upgrades */
 
 #define UPGRADE_FIXTURE "tests/fixtures/upgrade/v1.sql"
@@ -786,6 +840,7 @@ main(void)
 	add_case(s, "prune_removed_targets", test_prune_removed_targets);
 	add_case(s, "log_rotates_by_size_across_processes", test_log_rotates_by_size_across_processes);
 	add_case(s, "build_log_rotates", test_build_log_rotates);
+	add_case(s, "cron_runs_bounded", test_cron_runs_bounded);
 	add_case(s, "upgrade_from_version_1", test_upgrade_from_version_1);
 	add_case(s, "reading_creates_no_table", test_reading_creates_no_table);
 	add_case(s, "foreign_and_newer_tables_are_refused", test_foreign_and_newer_tables_are_refused);

@@ -200,15 +200,33 @@ close_dead_runs(struct store *st, struct diags *diags)
 
 extern char **environ;
 
+/* the targets of the run that failed, space-separated (as recorded in etl_run_targets) */
+static char *
+failed_names(struct store *st, long long run_id)
+{
+	struct store_rows *rows = store_run_targets(st, run_id);
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; rows && i < rows->nrows; i++) {
+		const char *outcome = store_rows_get(rows, i, 3);
+
+		if (outcome && strcmp(outcome, "failed") == 0)
+			buf_addf(&b, "%s%s", b.len ? " " : "", store_rows_get(rows, i, 0));
+	}
+	store_rows_free(rows);
+	return buf_detach(&b);
+}
+
 /*
- * run the recipe's on_failure command with CHACC_RUN_ID, CHACC_FAILED and
- * CHACC_RECIPE in its own environment (never setenv: builds run in threads)
+ * run the recipe's on_failure command with CHACC_RUN_ID, CHACC_FAILED (the
+ * failed targets' names, space-separated) and CHACC_RECIPE in its own
+ * environment (never setenv: builds run in threads)
  */
 static void
-run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc,
-               struct diags *diags)
+run_on_failure(const struct recipe *r, struct store *st, long long run_id, struct diags *diags)
 {
-	char *vars[3], **envp;
+	char *vars[3], **envp, *failed;
 	char *argv[] = { (char *)"sh", (char *)"-c", r->on_failure, NULL };
 	size_t n = 0, k = 0;
 	pid_t pid;
@@ -216,9 +234,11 @@ run_on_failure(const struct recipe *r, long long run_id, const struct sched *sc,
 
 	if (!r->on_failure)
 		return;
+	failed = failed_names(st, run_id);
 	vars[0] = xasprintf("CHACC_RUN_ID=%lld", run_id);
-	vars[1] = xasprintf("CHACC_FAILED=%d", sc->failed);
+	vars[1] = xasprintf("CHACC_FAILED=%s", failed);
 	vars[2] = xasprintf("CHACC_RECIPE=%s", r->name);
+	free(failed);
 	while (environ[n])
 		n++;
 	envp = xcalloc(n + LEN(vars) + 1, sizeof(*envp));
@@ -267,6 +287,52 @@ say_end(const struct sched *sc, int rc)
 	buf_release(&b);
 }
 
+static const char *
+run_mode(const struct run_request *rq)
+{
+	return rq->scheduled ? "scheduled" : rq->full_refresh ? "full-refresh" :
+	       rq->force ? "forced" : "incremental";
+}
+
+/* record the run in etl_runs (result 'running', its run lock taken): its id, or -1 */
+static long long
+run_begin(const struct run_request *rq, struct session *s, struct run_result *res)
+{
+	char *who = started_by(rq), *sel = selection_text(rq);
+	long long id = store_run_begin(s->conns.store, run_mode(rq), sel, who, s->config_rev,
+	                               s->config_dirty);
+
+	free(who);
+	free(sel);
+	if (id < 0) {
+		diag_error(rq->diags, "cannot record the run in etl_runs: %s",
+		           store_error(s->conns.store));
+		res->outcome = OUTCOME_UNREACHABLE;
+	}
+	return id;
+}
+
+/* a build with nothing to do still leaves its run, so that cron can be seen to run */
+static void
+run_record_noop(const struct run_request *rq, struct session *s, struct run_result *res)
+{
+	long long id = run_begin(rq, s, res);
+	bool quiet = log_quiet();
+
+	if (id < 0)
+		return;
+	if (store_run_end(s->conns.store, id, RUN_NOTHING_TO_DO) < 0)
+		diag_warn(rq->diags, "cannot record the end of run %lld: %s", id,
+		          store_error(s->conns.store));
+	store_unlock_run(s->conns.store, id);
+	__atomic_store_n(&res->run_id, id, __ATOMIC_SEQ_CST);
+	/* the log file keeps it; the command line says it in its own words */
+	log_set_quiet(true);
+	log_event(LOG_INFO, "end", NULL, id, "run %lld: nothing to do, all %zu targets up to date",
+	          id, res->ntargets);
+	log_set_quiet(quiet);
+}
+
 /* the plan of a run: session open, log open, locks taken, adoptions made; false when it stops there */
 static bool
 run_prepare(const struct run_request *rq, struct session *s, struct run_result *res,
@@ -299,6 +365,8 @@ run_prepare(const struct run_request *rq, struct session *s, struct run_result *
 	res->todo = count;
 	if (rq->dry_run && rq->show_plan)
 		rq->show_plan(rq->arg, *items, res->ntargets);
+	if (!rq->dry_run && count == 0)
+		run_record_noop(rq, s, res);
 	return !rq->dry_run && count > 0;
 }
 
@@ -310,7 +378,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	struct sched sc = { 0 };
 	size_t n = res->ntargets;
 	bool routines = false;
-	char *who, *sel, *err = NULL;
+	char *err = NULL;
 	const char *mode;
 	int rc;
 
@@ -323,10 +391,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 		res->outcome = OUTCOME_FAILED;
 		return;
 	}
-	mode = rq->scheduled ? "scheduled" : rq->full_refresh ? "full-refresh" :
-	       rq->force ? "forced" : "incremental";
-	who = started_by(rq);
-	sel = selection_text(rq);
+	mode = run_mode(rq);
 	sc = (struct sched){
 		.r = s->r, .ps = &s->ps, .main = s->conns.tgt, .jobs = rq->jobs ? rq->jobs : 1,
 		.keep_going = rq->keep_going, .since = rq->since, .stop = rq->stop,
@@ -334,15 +399,8 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 		.rev = s->config_rev, .dirty = s->config_dirty,
 	};
 	sc.store = s->conns.store;
-	sc.run_id = store_run_begin(s->conns.store, mode, sel, who, s->config_rev, s->config_dirty);
-	free(who);
-	free(sel);
-	if (sc.run_id < 0) {
-		diag_error(rq->diags, "cannot record the run in etl_runs: %s",
-		           store_error(s->conns.store));
-		res->outcome = OUTCOME_UNREACHABLE;
+	if ((sc.run_id = run_begin(rq, s, res)) < 0)
 		return;
-	}
 	sc.run_lock = true;
 	__atomic_store_n(&res->run_id, sc.run_id, __ATOMIC_SEQ_CST);
 	log_event(LOG_INFO, "run", NULL, sc.run_id, "run %lld: %ld of %zu targets to build (%s)",
@@ -354,7 +412,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	store_unlock_run(s->conns.store, sc.run_id);
 	say_end(&sc, rc);
 	if (rc != 0 && rq->scheduled)
-		run_on_failure(s->r, sc.run_id, &sc, rq->diags);
+		run_on_failure(s->r, s->conns.store, sc.run_id, rq->diags);
 	res->built = sc.built;
 	res->failed = sc.failed;
 	res->skipped = sc.skipped;

@@ -1,9 +1,13 @@
 /* session.c: recipe, graph, connections and markers for one command */
 #include "session.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "diag.h"
@@ -71,6 +75,29 @@ load(struct session *s, const char *recipe_path, const char *dir, const struct f
 	return OUTCOME_OK;
 }
 
+/*
+ * whether a scheduled run is the first of the state directory under dir to
+ * meet the note that revisions are not recorded: cron says it once, not
+ * every night (state/vcs-noted remembers it)
+ */
+static bool
+first_note(const char *dir)
+{
+	char *state = xasprintf("%s/state", dir), *path = xasprintf("%s/vcs-noted", state);
+	bool first = true;
+	int fd = -1;
+
+	if (mkdir(state, 0755) == 0 || errno == EEXIST) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		first = fd >= 0 || errno != EEXIST;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(state);
+	free(path);
+	return first;
+}
+
 enum outcome
 session_load_rev(struct session *s, const char *recipe_path, const char *dir, const char *rev,
                  bool scheduled, struct diags *diags)
@@ -86,7 +113,7 @@ session_load_rev(struct session *s, const char *recipe_path, const char *dir, co
 		free(err);
 		return OUTCOME_BAD_REQUEST;
 	}
-	if (v->note)
+	if (v->note && (!scheduled || first_note(dir)))
 		diag_warn(diags, "%s", v->note);
 	vcs_src_diags(v, diags);
 	rc = load(s, recipe_path, dir, v->commit ? &v->fs : NULL);

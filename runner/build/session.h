@@ -48,8 +48,9 @@ struct session {
 /*
  * load the recipe into s and build the graph, reading the recipe from git:
  * rev, the scheduled revision (scheduled), or the working tree (a bad
- * revision is a bad request); outside a git repository it warns once that
- * revisions are not recorded. Problems go to diags, which s keeps.
+ * revision is a bad request); outside a git repository it warns that
+ * revisions are not recorded (a scheduled run only the first time in the
+ * state directory under dir). Problems go to diags, which s keeps.
  */
 enum outcome session_load_rev(struct session *s, const char *recipe_path, const char *dir,
                               const char *rev, bool scheduled, struct diags *diags);

@@ -321,7 +321,7 @@ cmd_build(struct opts *o)
 	rq.show_plan = show_plan;
 	rq.arg = o;
 	run_build(&rq, &res);
-	if (res.outcome == OUTCOME_OK && !o->dry_run && !o->scheduled && res.run_id == 0)
+	if (res.outcome == OUTCOME_OK && !o->dry_run && !o->scheduled && res.todo == 0)
 		printf("nothing to do: all %zu targets are up to date\n", res.ntargets);
 	return exit_code(res.outcome);
 }

@@ -97,7 +97,11 @@ int store_deletes_drop(struct store *st, const char *target);
  */
 long long store_run_begin(struct store *st, const char *mode, const char *selection,
                           const char *started_by, const char *rev, bool dirty);
-/* record the end of a run: result "success", "failed" or "interrupted" */
+/*
+ * record the end of a run: result "success", "failed", "interrupted", or
+ * RUN_NOTHING_TO_DO for a build that found every target up to date
+ */
+#define RUN_NOTHING_TO_DO "nothing to do"
 int store_run_end(struct store *st, long long run_id, const char *result);
 /*
  * a target of a run is building from started (seconds since the epoch), in

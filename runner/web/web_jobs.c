@@ -132,7 +132,7 @@ job_message(const struct job *j)
 
 	switch (j->res.outcome) {
 	case OUTCOME_OK:
-		what = job_run_id(j) > 0 ? "done" :
+		what = j->res.todo > 0 ? "done" :
 		       "nothing to do: every target is up to date";
 		break;
 	case OUTCOME_FAILED: what = "a target failed"; break;
