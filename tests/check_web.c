@@ -791,7 +791,7 @@ START_TEST(test_security)
 	h = csrf_headers(&s);
 	r = http(&s, "PUT", "/api/runs", h, "{}");
 	assert_status(r, 405);
-	ck_assert_msg(strstr(r.head, "Allow: GET, POST"), "%s", r.head);
+	ck_assert_msg(strstr(r.head, "Allow: GET, HEAD, POST"), "%s", r.head);
 	resp_free(&r);
 	r = http(&s, "DELETE", "/api/files/sql/visits.sql", h, NULL);
 	assert_status(r, 405);
@@ -1785,6 +1785,97 @@ START_TEST(test_status_without_the_source)
 }
 END_TEST
 
+/* a file of the project, or "" */
+static char *
+readfile_in(struct proj *p, const char *rel)
+{
+	char *path = xasprintf("%s/%s", p->dir, rel), *text = readfile(path, NULL);
+
+	free(path);
+	return text ? text : xstrdup("");
+}
+
+/* the Allow header of a reply, "" if none */
+static char *
+allow_header(const struct resp *r)
+{
+	const char *a = strstr(r->head, "\r\nAllow: ");
+
+	return a ? xstrndup(a + 9, strcspn(a + 9, "\r\n")) : xstrdup("");
+}
+
+/*
+ * every route, with a method it does not take: 405 and an Allow header
+ * naming the ones it does, with the CSRF token or without; nothing is done
+ */
+START_TEST(test_wrong_methods)
+{
+	static const struct {
+		const char *method, *path, *allow;
+	} cases[] = {
+		{ "POST", "/", "GET, HEAD" },
+		{ "DELETE", "/index.html", "GET, HEAD" },
+		{ "POST", "/assets/app.js", "GET, HEAD" },
+		{ "POST", "/api/csrf", "GET, HEAD" },
+		{ "POST", "/api/targets", "GET, HEAD" },
+		{ "DELETE", "/api/targets/people", "GET, HEAD" },
+		{ "POST", "/api/status", "GET, HEAD" },
+		{ "PUT", "/api/plan", "GET, HEAD" },
+		{ "POST", "/api/graph", "GET, HEAD" },
+		{ "PUT", "/api/runs", "GET, HEAD, POST" },
+		{ "DELETE", "/api/runs", "GET, HEAD, POST" },
+		{ "PUT", "/api/runs/1", "GET, HEAD, POST, DELETE" },
+		{ "PATCH", "/api/runs/1", "GET, HEAD, POST, DELETE" },
+		{ "POST", "/api/jobs", "GET, HEAD" },
+		{ "POST", "/api/events", "GET, HEAD" },
+		{ "POST", "/api/files", "GET, HEAD" },
+		{ "DELETE", "/api/files/sql/visits.sql", "GET, HEAD, POST" },
+		{ "PUT", "/api/files/sql/visits.sql", "GET, HEAD, POST" },
+		{ "POST", "/api/reviews", "GET, HEAD" },
+		{ "DELETE", "/api/reviews/some-change", "GET, HEAD, POST" },
+		{ "POST", "/metrics", "GET, HEAD" },
+	};
+	struct proj p;
+	struct server s;
+	char *csrf, *before, *after;
+
+	proj_web(&p, "webmethods", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	csrf = csrf_headers(&s);
+	before = readfile_in(&p, "sql/visits.sql");
+	for (size_t i = 0; i < LEN(cases); i++)
+		for (int with = 0; with < 2; with++) {
+			struct resp r = http(&s, cases[i].method, cases[i].path, with ? csrf : NULL,
+			                     "{\"content\": \"SELECT 2\\n\"}");
+			char *allow = allow_header(&r);
+
+			ck_assert_msg(r.status == 405, "%s %s (%s CSRF): %d %s", cases[i].method,
+			              cases[i].path, with ? "with" : "without", r.status, r.body);
+			ck_assert_msg(strcmp(allow, cases[i].allow) == 0, "%s %s: Allow '%s', want '%s'",
+			              cases[i].method, cases[i].path, allow, cases[i].allow);
+			free(allow);
+			resp_free(&r);
+		}
+	/* the right methods still work, HEAD included */
+	{
+		struct resp r = http(&s, "HEAD", "/api/targets", NULL, NULL);
+
+		assert_status(r, 200);
+		resp_free(&r);
+		r = http(&s, "DELETE", "/api/runs/99999", NULL, NULL);
+		assert_status(r, 403);
+		resp_free(&r);
+	}
+	after = readfile_in(&p, "sql/visits.sql");
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	free(csrf);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1805,6 +1896,7 @@ main(void)
 	add_case(s, "browser", test_browser);
 	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
 	add_case(s, "status_without_the_source", test_status_without_the_source);
+	add_case(s, "wrong_methods", test_wrong_methods);
 	rc = run_suite(s);
 	return rc;
 }

@@ -392,6 +392,20 @@ serve_asset(struct web_req *rq, struct web_reply *rp)
 	rp->fixed = true;
 }
 
+static void
+index_page(struct web_req *rq, struct web_reply *rp)
+{
+	(void)rq;
+	page(rp, "/assets/index.html");
+}
+
+static void
+csrf_page(struct web_req *rq, struct web_reply *rp)
+{
+	(void)rq;
+	web_json(rp, 200, json_pack("{s:s}", "csrf", srv.csrf));
+}
+
 /* the token check; false after replying (login page, 401 or a redirect) */
 static bool
 authorised(struct web_req *rq, struct web_reply *rp)
@@ -426,13 +440,69 @@ state_changing(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/* a page answered by the server itself (not a route of the table), or NULL */
+static web_handler
+page_handler(const char *path)
+{
+	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
+		return index_page;
+	if (strcmp(path, "/api/csrf") == 0)
+		return csrf_page;
+	if (strstarts(path, "/assets/"))
+		return serve_asset;
+	return NULL;
+}
+
+/* add a method to an Allow list (GET brings HEAD) */
+static void
+allow_add(char *allow, size_t size, const char *method)
+{
+	size_t len = strlen(allow);
+
+	if (!strstr(allow, method))
+		snprintf(allow + len, size - len, "%s%s%s", len ? ", " : "", method,
+		         strcmp(method, "GET") == 0 ? ", HEAD" : "");
+}
+
+/*
+ * the route of the table for the request's path and method (its rest set),
+ * or NULL with rp->allow listing the methods the path takes ("" for an
+ * unknown path)
+ */
+static const struct route *
+find_route(struct web_req *rq, struct web_reply *rp, const char *method)
+{
+	const struct route *match = NULL;
+
+	rp->allow[0] = '\0';
+	for (size_t i = 0; i < LEN(routes); i++) {
+		const struct route *r = &routes[i];
+		size_t n = strlen(r->path);
+		bool prefix = r->path[n - 1] == '/';
+
+		if (prefix ? !(strncmp(rq->path, r->path, n) == 0 && rq->path[n]) :
+		    strcmp(rq->path, r->path) != 0)
+			continue;
+		allow_add(rp->allow, sizeof(rp->allow), r->method);
+		if (strcmp(r->method, method) == 0 && !match) {
+			match = r;
+			rq->rest = prefix ? rq->path + n : "";
+		}
+	}
+	return match;
+}
+
+/*
+ * a wrong method is 405 with an Allow header, whether or not the request
+ * carries the CSRF token (nothing is done either way); a state change that
+ * the path takes needs the CSRF token
+ */
 web_handler
 web_route(struct web_req *rq, struct web_reply *rp)
 {
 	const struct route *match = NULL;
-	bool path_known = false;
-	char *allow = rp->allow;
 	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+	web_handler own;
 
 	if (!srv.token && !loopback_host(header(rq, "Host"))) {
 		web_error(rp, 403, "this server answers to loopback names only"
@@ -442,60 +512,26 @@ web_route(struct web_req *rq, struct web_reply *rp)
 	if (!authorised(rq, rp))
 		return NULL;
 	rp->authorised = true;
-	if (state_changing(method) &&
-	    !secret_eq(header(rq, "X-CSRF-Token"), srv.csrf)) {
+	if ((own = page_handler(rq->path))) {
+		if (strcmp(method, "GET") == 0) {
+			own(rq, rp);
+			return NULL;
+		}
+		snprintf(rp->allow, sizeof(rp->allow), "GET, HEAD");
+	} else if ((match = find_route(rq, rp, method)) == NULL && !rp->allow[0]) {
+		web_error(rp, 404, "no such page '%s'", rq->path);
+		return NULL;
+	}
+	if (!match) {
+		web_error(rp, 405, "method %s not allowed here (allowed: %s)", rq->method, rp->allow);
+		return NULL;
+	}
+	rp->allow[0] = '\0';
+	if (state_changing(method) && !secret_eq(header(rq, "X-CSRF-Token"), srv.csrf)) {
 		web_error(rp, 403, "missing or wrong X-CSRF-Token header (GET /api/csrf gives it)");
 		return NULL;
 	}
-	if (strcmp(rq->path, "/") == 0 || strcmp(rq->path, "/index.html") == 0) {
-		if (strcmp(method, "GET") != 0) {
-			snprintf(rp->allow, sizeof(rp->allow), "GET, HEAD");
-			web_error(rp, 405, "method %s not allowed here", rq->method);
-		} else
-			page(rp, "/assets/index.html");
-		return NULL;
-	}
-	if (strcmp(rq->path, "/api/csrf") == 0) {
-		web_json(rp, 200, json_pack("{s:s}", "csrf", srv.csrf));
-		return NULL;
-	}
-	if (strstarts(rq->path, "/assets/")) {
-		if (strcmp(method, "GET") != 0) {
-			snprintf(rp->allow, sizeof(rp->allow), "GET, HEAD");
-			web_error(rp, 405, "method %s not allowed here", rq->method);
-		} else
-			serve_asset(rq, rp);
-		return NULL;
-	}
-	allow[0] = '\0';
-	for (size_t i = 0; i < LEN(routes); i++) {
-		const struct route *r = &routes[i];
-		size_t n = strlen(r->path);
-		bool prefix = r->path[n - 1] == '/';
-
-		if (prefix ? !(strncmp(rq->path, r->path, n) == 0 && rq->path[n]) :
-		    strcmp(rq->path, r->path) != 0)
-			continue;
-		path_known = true;
-		if (strlen(allow) + strlen(r->method) + 3 < sizeof(rp->allow))
-			snprintf(allow + strlen(allow), sizeof(rp->allow) - strlen(allow), "%s%s",
-			         *allow ? ", " : "", r->method);
-		if (strcmp(r->method, method) == 0 && !match) {
-			match = r;
-			rq->rest = prefix ? rq->path + n : "";
-		}
-	}
-	if (match) {
-		allow[0] = '\0';
-		return match->fn;
-	}
-	if (path_known)
-		web_error(rp, 405, "method %s not allowed here (allowed: %s)", rq->method, allow);
-	else {
-		allow[0] = '\0';
-		web_error(rp, 404, "no such page '%s'", rq->path);
-	}
-	return NULL;
+	return match->fn;
 }
 
 static int
