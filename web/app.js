@@ -141,11 +141,67 @@ C.fmtRows = function (n) {
 	return n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US');
 };
 
+/*
+ * a passing notice about the page shown now: in the page's flow above its
+ * content (never over a result), closed by its button, after a while, or
+ * when another page is opened
+ */
 C.toast = function (msg, kind) {
-	var t = C.el('div', { class: 'toast ' + (kind || ''), role: kind === 'bad' ? 'alert' : 'status' }, msg);
+	var t = C.el('div', { class: 'toast ' + (kind || ''), role: kind === 'bad' ? 'alert' : 'status' },
+		C.el('span', { class: 'grow' }, msg),
+		C.el('button', { type: 'button', class: 'icon close', 'aria-label': 'dismiss', title: 'dismiss',
+			onclick: function () { t.remove(); } }, '\u00d7'));
 
+	t.dataset.page = location.hash || '#/';
 	document.getElementById('toasts').appendChild(t);
 	setTimeout(function () { t.remove(); }, kind === 'bad' ? 9000 : 5000);
+	return t;
+};
+
+/* on navigation: the notices of the page left go */
+C.clearToasts = function () {
+	var here = location.hash || '#/';
+
+	document.querySelectorAll('#toasts .toast').forEach(function (t) {
+		if (t.dataset.page !== here)
+			t.remove();
+	});
+};
+
+/*
+ * ask before something that cannot be taken back: a modal dialog; resolves
+ * true for ok, false for Cancel, Escape or a click outside
+ */
+C.confirm = function (title, text, okLabel, danger) {
+	return new Promise(function (resolve) {
+		var ok = C.el('button', { type: 'button', class: danger ? 'danger' : 'primary', id: 'confirm-ok' }, okLabel);
+		var cancel = C.el('button', { type: 'button', id: 'confirm-cancel' }, 'Cancel');
+		var dlg = C.el('dialog', { id: 'confirm', class: 'confirm', 'aria-labelledby': 'confirm-title' },
+			C.el('h2', { id: 'confirm-title' }, title), C.el('p', null, text),
+			C.el('div', { class: 'actions' }, C.el('span', { class: 'spacer' }), cancel, ok));
+		var done = false;
+
+		function end(yes) {
+			if (done)
+				return;
+			done = true;
+			if (dlg.open)
+				dlg.close();
+			dlg.remove();
+			resolve(yes);
+		}
+		ok.onclick = function () { end(true); };
+		cancel.onclick = function () { end(false); };
+		dlg.addEventListener('close', function () { end(false); });
+		dlg.addEventListener('click', function (e) {
+			if (e.target === dlg)
+				end(false);
+		});
+		document.body.appendChild(dlg);
+		dlg.showModal();
+		cancel.focus();
+		C.onLeave(function () { end(false); });
+	});
 };
 
 C.banner = function (msg, info) {
@@ -428,7 +484,10 @@ C.theme = {
 document.addEventListener('DOMContentLoaded', function () {
 	C.theme.init();
 	C.connect();
-	window.addEventListener('hashchange', C.render);
+	window.addEventListener('hashchange', function () {
+		C.clearToasts();
+		C.render();
+	});
 	C.render().then(function () {
 		/* pages that do not load the recipe's name: ask once */
 		if (!document.getElementById('recipe').textContent)

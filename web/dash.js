@@ -72,7 +72,11 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 	var errBox = C.el('div');
 	var loading = false, again = false, timer = null;
 
-	function start(mode, btn) {
+	async function start(mode, btn) {
+		if (mode === 'full-refresh' && !await C.confirm('Full refresh?',
+			'Every target is rebuilt from scratch: extracts read their sources in full again, '
+			+ 'which can take long and load the source databases.', 'Rebuild everything', true))
+			return null;
 		return C.startRun({ mode: mode, jobs: +workers.value, keep_going: keep.checked }, btn);
 	}
 

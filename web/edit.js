@@ -116,8 +116,8 @@ function uploadCard(files, max) {
 		r = await C.propose(dir.value + '/' + f.name, await f.text(), msg.value || 'upload ' + f.name);
 		btn.disabled = false;
 		if (r.ok) {
-			C.toast('proposed as review ' + r.review.id, 'ok');
 			location.hash = '#/reviews/' + r.review.id;
+			C.toast('proposed as review ' + r.review.id, 'ok');
 		} else {
 			out.appendChild(C.banner(r.error));
 			out.appendChild(C.el('ul', { class: 'problems' }, r.problems.map(function (p) {
@@ -187,8 +187,8 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 		status.textContent = '';
 		show(r);
 		if (r.ok) {
-			C.toast('proposed as review ' + r.review.id + ' on ' + r.review.branch, 'ok');
 			location.hash = '#/reviews/' + r.review.id;
+			C.toast('proposed as review ' + r.review.id + ' on ' + r.review.branch, 'ok');
 		} else
 			C.toast(r.error, 'bad');
 	} }, 'Propose change');

@@ -54,7 +54,9 @@ C.route(/^\/reviews\/(.+)$/, 'reviews', async function (main, m, current) {
 		}
 	}
 	if (rv.state === 'open') {
-		var approve = C.el('button', { type: 'button', class: 'primary', id: 'approve',
+		var conflicts = (d.conflicts || []).length > 0;
+		var approve = C.el('button', { type: 'button', class: 'primary', id: 'approve', disabled: conflicts || null,
+			title: conflicts ? 'conflicts with main: propose the change again on the current main' : 'merge into main',
 			onclick: function () { decide('approve', approve); } }, 'Approve and merge');
 		var reject = C.el('button', { type: 'button', class: 'danger', id: 'reject',
 			onclick: function () { decide('reject', reject); } }, 'Reject');

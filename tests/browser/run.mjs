@@ -7,7 +7,9 @@
  * one) whose files live in PROJECT_DIR. Builds from the dashboard and watches
  * the run finish, opens the graph and a target, the run's timeline, shows a
  * recipe problem in place, edits a SQL file and approves its review, uploads
- * a file and rejects its review, toggles dark mode; writes screenshots of the
+ * a file and rejects its review, toggles dark mode, asks before a full
+ * refresh, keeps notices off the page's content and drops them on navigation,
+ * and disables "Approve and merge" for a conflicting review; writes screenshots of the
  * dashboard, graph and timeline in light and dark to SCREENSHOT_DIR. Exits
  * non-zero on the first failed step, any error in the page, or any request
  * that leaves the server.
@@ -208,6 +210,71 @@ try {
 	const wide = await page.evaluate(() => document.documentElement.scrollWidth);
 	await expect(wide <= 392, `no sideways scrolling on a phone (page ${wide}px wide)`);
 	await shot(page, 'dashboard-phone.png');
+
+	step = 'full refresh asks first';
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto(url + '#/');
+	await page.waitForSelector('tr[data-target="people"]');
+	let starts = 0;
+	page.on('request', (r) => {
+		if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/runs')
+			starts++;
+	});
+	await page.click('button[data-mode="full-refresh"]');
+	await page.waitForSelector('dialog#confirm[open]');
+	await expect((await page.textContent('dialog#confirm')).includes('from scratch'), 'the dialog says what it does');
+	await page.click('#confirm-cancel');
+	await page.waitForSelector('dialog#confirm', { state: 'detached' });
+	await page.click('button[data-mode="full-refresh"]');
+	await page.waitForSelector('dialog#confirm[open]');
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('dialog#confirm', { state: 'detached' });
+	await page.waitForTimeout(300);
+	await expect(starts === 0, `Cancel and Escape start nothing (${starts} started)`);
+	await page.click('button[data-mode="full-refresh"]');
+	await page.click('#confirm-ok');
+	await page.waitForSelector('.runbox[data-state="done"]:has-text("full-refresh")', { timeout: 60000 });
+	await expect(starts === 1, `one full refresh started (${starts})`);
+
+	step = 'toasts cover nothing and go away on navigation';
+	await page.click('button[data-build="visits"]');
+	await page.waitForSelector('#toasts .toast');
+	const covered = await page.evaluate(() => {
+		const out = [];
+
+		document.querySelectorAll('#toasts .toast').forEach((t) => {
+			const r = t.getBoundingClientRect();
+
+			for (const [x, y] of [[r.left + 2, r.top + 2], [r.left + r.width / 2, r.top + r.height / 2], [r.right - 2, r.bottom - 2]])
+				for (const el of document.elementsFromPoint(x, y))
+					if (document.getElementById('main').contains(el))
+						out.push(el.tagName + (el.className ? '.' + el.className : ''));
+		});
+		return out;
+	});
+	await expect(covered.length === 0, `a toast covers the page: ${covered.join(', ')}`);
+	await page.click('#nav a[data-page="graph"]');
+	await page.waitForSelector('svg.graph g.node');
+	await expect(await page.locator('#toasts .toast').count() === 0, 'the toast went with its page');
+
+	step = 'a conflicting review cannot be approved';
+	const [ra, rb] = await page.evaluate(async () => [
+		await C.propose('sql/people.sql', 'SELECT id, name, updated_at, voided, 1 AS a FROM people\n', 'people: a'),
+		await C.propose('sql/people.sql', 'SELECT id, name, updated_at, voided, 2 AS b FROM people\n', 'people: b'),
+	]);
+	await expect(ra.ok && rb.ok, `two proposals: ${ra.error || ''} ${rb.error || ''}`);
+	await page.goto(url + '#/reviews/' + rb.review.id);
+	await page.waitForSelector('#approve');
+	await expect(!await page.isDisabled('#approve'), 'approvable before the other is merged');
+	await page.goto(url + '#/reviews/' + ra.review.id);
+	await page.waitForSelector('#approve:not([disabled])');
+	await page.click('#approve');
+	await page.waitForSelector('.pagehead .badge.s-approved');
+	await page.goto(url + '#/reviews/' + rb.review.id);
+	await page.waitForSelector('#approve');
+	await expect((await page.textContent('main')).includes('conflict'), 'the conflict is shown');
+	await expect(await page.isDisabled('#approve'), 'Approve and merge is disabled while the review conflicts');
+	await expect(!await page.isDisabled('#reject'), 'Reject stays possible');
 } catch (e) {
 	problems.unshift(e.message);
 	try {
