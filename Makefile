@@ -67,7 +67,8 @@ OBJ = \
 	runner/git/vcs_propose.o \
 	runner/git/vcs_src.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
-	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o
+	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
+	runner/cli/table.o
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o
