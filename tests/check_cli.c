@@ -878,6 +878,46 @@ START_TEST(test_output_people_can_read)
 }
 END_TEST
 
+/* bash completion: commands, a command's options from its --help, the recipe's targets */
+START_TEST(test_bash_completion)
+{
+	struct proj p;
+	char chacc_path[PATH_MAX], script[PATH_MAX], *cmd, *out;
+	FILE *f;
+	struct buf b;
+	char tmp[4096];
+	size_t n;
+
+	ck_assert_msg(realpath(bin, chacc_path) && realpath("contrib/completion/chacc.bash", script),
+	              "no chacc or completion script");
+	proj_ward(&p, "complete");
+	*strrchr(chacc_path, '/') = '\0';
+	cmd = xasprintf("cd '%s' && PATH='%s':\"$PATH\" bash -c '"
+	                "source \"%s\"; compopt() { :; }; "
+	                "t() { COMP_WORDS=(\"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+	                "COMPREPLY=(); _chacc; echo \"$*: ${COMPREPLY[*]}\"; }; "
+	                "t chacc st; t chacc build be; t chacc build --k; t chacc history -; "
+	                "t chacc status --exclude wa; t chacc review \"\"'",
+	                p.dir, chacc_path, script);
+	ck_assert((f = popen(cmd, "r")) != NULL);
+	buf_init(&b);
+	buf_adds(&b, "");
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(&b, tmp, n);
+	ck_assert_int_eq(pclose(f), 0);
+	out = buf_detach(&b);
+	ck_assert_msg(strstr(out, "chacc st: status\n"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc build be: beds bed_runs\n"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc build --k: --keep-going\n"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc history -: --help --json --limit -l"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc status --exclude wa: wards\n"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc review : propose list show approve reject\n"), "%s", out);
+	free(out);
+	free(cmd);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -896,5 +936,6 @@ main(void)
 	add_case(s, "selectors", test_selectors);
 	add_case(s, "options_belong_to_their_command", test_options_belong_to_their_command);
 	add_case(s, "output_people_can_read", test_output_people_can_read);
+	add_case(s, "bash_completion", test_bash_completion);
 	return run_suite(s);
 }
