@@ -704,7 +704,7 @@ other_normal(const char *a, const char *b)
 START_TEST(test_normal_comments_and_space)
 {
 	normal_is("SELECT a,\n       b -- the b column\n  FROM t  # trailing\n",
-	    "SELECT a, b FROM t");
+	    "SELECT a,b FROM t");
 	normal_is("/* header\n * block */\nSELECT 1 /* inner */ + 2;\n\n", "SELECT 1 + 2;");
 	normal_is("-- only a comment\n", "");
 	normal_is("", "");
@@ -721,6 +721,10 @@ START_TEST(test_normal_comments_and_space)
 	other_normal("SELECT a FROM t", "SELECT b FROM t");
 	other_normal("SELECT a FROM t", "SELECT a FROM t WHERE 0");
 	other_normal("SELECT ab", "SELECT a b");
+	/* no space next to ',' or inside parentheses; before '(' one stays */
+	normal_is("CREATE TABLE t (\n  id INT ,\n  name TEXT\n)", "CREATE TABLE t (id INT,name TEXT)");
+	same_normal("SELECT COUNT(*), MAX(x) FROM t", "SELECT COUNT( * ),\n       MAX(x)\nFROM t");
+	other_normal("SELECT SUM(x)", "SELECT SUM (x)");
 }
 END_TEST
 
@@ -728,7 +732,7 @@ START_TEST(test_normal_keeps_what_the_server_reads)
 {
 	/* quoted text is kept byte for byte, comment markers and blanks in it too */
 	normal_is("SELECT 'a  -- b',  \"c\n  # d\",  `e  /* f */`",
-	    "SELECT 'a  -- b', \"c\n  # d\", `e  /* f */`");
+	    "SELECT 'a  -- b',\"c\n  # d\",`e  /* f */`");
 	other_normal("SELECT 'a b'", "SELECT 'a  b'");
 	other_normal("SELECT `a b`", "SELECT `a  b`");
 	/* version comments and optimizer hints are executed: kept, and edits to them count */

@@ -49,15 +49,22 @@ fail(struct scan *s, const char *what, int line)
 	return -1;
 }
 
-/* text of the script into the normal form, after one space if a gap came before */
+/*
+ * text of the script into the normal form, after one space if a gap came
+ * before, unless the gap is after '(' or ',' or before ')' or ',': tokens that
+ * stand alone however they are spaced (a gap before '(' stays: "SUM (x)" is not
+ * "SUM(x)" to the server)
+ */
 static void
 put(struct scan *s, const char *p, size_t n)
 {
 	struct buf *b = s->norm;
+	char last;
 
 	if (!b)
 		return;
-	if (s->gap && b->len && b->s[b->len - 1] != '\n')
+	last = b->len ? b->s[b->len - 1] : '\n';
+	if (s->gap && last != '\n' && last != '(' && last != ',' && *p != ')' && *p != ',')
 		buf_addc(b, ' ');
 	s->gap = false;
 	buf_add(b, p, n);
