@@ -20,6 +20,8 @@ vcs_change_name(enum vcs_change c)
 		return "removed";
 	case VCS_CHANGED:
 		return "definition changed";
+	case VCS_COMMENTS:
+		return "comments only, no rebuild";
 	}
 	return "?";
 }
@@ -187,14 +189,21 @@ target_changes(struct vcs *v, struct side *a, struct side *b, struct vcs_diff *o
 		const struct target *t = &b->r->targets[i];
 		const struct target *o = a->r ? recipe_target(a->r, t->name) : NULL;
 
+		enum vcs_change c = o ? VCS_CHANGED : VCS_ADDED;
+
 		if (o) {
 			target_hash(a->r, o, ha);
 			target_hash(b->r, t, hb);
-			if (strcmp(ha, hb) == 0)
-				continue;
+			if (strcmp(ha, hb) == 0) {
+				/* the same definition: did its SQL change as written (format 2)? */
+				target_hash_format(a->r, o, 2, ha);
+				target_hash_format(b->r, t, 2, hb);
+				if (strcmp(ha, hb) == 0)
+					continue;
+				c = VCS_COMMENTS;
+			}
 		}
-		add_change(&out->changes, &out->nchanges, t->name, o ? VCS_CHANGED : VCS_ADDED,
-		           target_diff(v, a, o, b, t));
+		add_change(&out->changes, &out->nchanges, t->name, c, target_diff(v, a, o, b, t));
 	}
 	for (i = 0; a->r && i < a->r->ntargets; i++) {
 		const struct target *t = &a->r->targets[i];
@@ -220,7 +229,7 @@ impact(struct vcs_diff *d, struct recipe *r)
 		bool full = true;
 
 		for (size_t k = 0; k < d->nchanges; k++)
-			if (d->changes[k].change != VCS_REMOVED &&
+			if ((d->changes[k].change == VCS_ADDED || d->changes[k].change == VCS_CHANGED) &&
 			    strcmp(d->changes[k].target, nd->t->name) == 0)
 				reason = reason_name(d->changes[k].change == VCS_ADDED ?
 				                     REASON_MISSING : REASON_DEFINITION);
