@@ -24,6 +24,25 @@ START_TEST(test_durations)
 	ck_assert_int_eq(parse_duration("10 parsecs", &s), -1);
 	ck_assert_int_eq(parse_duration("-3s", &s), -1);
 	ck_assert_int_eq(parse_duration("m", &s), -1);
+	/* one spelling: a unit right after the number, no words, signs or exponents */
+	ck_assert_int_eq(parse_duration("0", &s), 0);
+	ck_assert_double_eq(s, 0);
+	ck_assert_int_eq(parse_duration("0.5s", &s), 0);
+	ck_assert_double_eq(s, 0.5);
+	ck_assert_int_eq(parse_duration("1 sec", &s), -1);
+	ck_assert_int_eq(parse_duration("1sec", &s), -1);
+	ck_assert_int_eq(parse_duration("5 minutes", &s), -1);
+	ck_assert_int_eq(parse_duration("5min", &s), -1);
+	ck_assert_int_eq(parse_duration("5 m", &s), -1);
+	ck_assert_int_eq(parse_duration(" 5m", &s), -1);
+	ck_assert_int_eq(parse_duration("+5m", &s), -1);
+	ck_assert_int_eq(parse_duration("1e3", &s), -1);
+	ck_assert_int_eq(parse_duration("0x10", &s), -1);
+	ck_assert_int_eq(parse_duration("inf", &s), -1);
+	ck_assert_int_eq(parse_duration(".", &s), -1);
+	ck_assert_int_eq(parse_duration("1.2.3s", &s), -1);
+	ck_assert_int_eq(parse_duration("5ms5", &s), -1);
+	ck_assert_int_eq(parse_duration("5M", &s), -1);
 }
 END_TEST
 

@@ -384,6 +384,7 @@ struct defs {
 	git_oid commit;
 	char **names;
 	char (*hashes)[65];
+	char (*written)[65];     /* the same in format 2: SQL as written, comments and all */
 	size_t n;
 	struct strlist files;    /* the config files its recipe reads */
 	bool broken;             /* its recipe does not load: these are its first parent's */
@@ -401,9 +402,11 @@ defs_copy(struct defs *dst, const struct defs *src)
 	dst->n = src->n;
 	dst->names = xcalloc(src->n ? src->n : 1, sizeof(*dst->names));
 	dst->hashes = xcalloc(src->n ? src->n : 1, sizeof(*dst->hashes));
+	dst->written = xcalloc(src->n ? src->n : 1, sizeof(*dst->written));
 	for (size_t i = 0; i < src->n; i++) {
 		dst->names[i] = xstrdup(src->names[i]);
 		memcpy(dst->hashes[i], src->hashes[i], sizeof(dst->hashes[i]));
+		memcpy(dst->written[i], src->written[i], sizeof(dst->written[i]));
 	}
 	for (size_t i = 0; i < src->files.n; i++)
 		paths_add(&dst->files, xstrdup(src->files.v[i]));
@@ -431,9 +434,11 @@ defs_at(struct history *h, git_commit *c)
 		d.n = s.r->ntargets;
 		d.names = xcalloc(d.n ? d.n : 1, sizeof(*d.names));
 		d.hashes = xcalloc(d.n ? d.n : 1, sizeof(*d.hashes));
+		d.written = xcalloc(d.n ? d.n : 1, sizeof(*d.written));
 		for (size_t i = 0; i < d.n; i++) {
 			d.names[i] = xstrdup(s.r->targets[i].name);
 			target_hash(s.r, &s.r->targets[i], d.hashes[i]);
+			target_hash_format(s.r, &s.r->targets[i], 2, d.written[i]);
 		}
 		d.files = s.files;
 		s.files = (struct strlist){ 0 };
@@ -469,6 +474,7 @@ history_release(struct history *h)
 			free(h->d[i].names[j]);
 		free(h->d[i].names);
 		free(h->d[i].hashes);
+		free(h->d[i].written);
 		paths_release(&h->d[i].files);
 	}
 	free(h->d);
@@ -488,6 +494,8 @@ defs_changes(const struct defs *a, const struct defs *b, const char *target,
 			add_change(out, n, b->names[i], VCS_ADDED, NULL);
 		else if (strcmp(a->hashes[j], b->hashes[i]) != 0)
 			add_change(out, n, b->names[i], VCS_CHANGED, NULL);
+		else if (strcmp(a->written[j], b->written[i]) != 0)
+			add_change(out, n, b->names[i], VCS_COMMENTS, NULL);
 	}
 	for (size_t i = 0; a && i < a->n; i++)
 		if ((!target || strcmp(target, a->names[i]) == 0) && defs_find(b, a->names[i]) < 0)

@@ -210,9 +210,9 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	size_t i;
 
 	memset(&ld, 0, sizeof(ld));
-	env_load_dotenv(envdir);
 	r->path = xstrdup(path);
 	r->dir = lddirpart(path);
+	env_load_dotenvs(envdir, r->dir);
 	ld.r = r;
 	ld.diags = diags;
 	ld.kind = -1;

@@ -90,7 +90,9 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 		return NULL;
 	}
 	if (!(s = env_expand(text, &unset))) {
-		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, shown);
+		why = env_sources();
+		ldterr(ld, t, "unset variable '%s' in %s file '%s' (not in %s)", unset, what, shown, why);
+		free((char *)why);
 		free(unset);
 		free(text);
 		return NULL;

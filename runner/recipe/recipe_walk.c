@@ -259,7 +259,7 @@ static int
 scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 {
 	const char *text;
-	char *unset;
+	char *unset, *where;
 
 	*s = NULL;
 	if (v->type != YAML_SCALAR_NODE) {
@@ -276,7 +276,9 @@ scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 			ldasis(ld, *s, text, (int)v->start_mark.line + 1);
 		return 0;
 	}
-	ldsoft(ld, v, "unset variable '%s'", unset);
+	where = env_sources();
+	ldsoft(ld, v, "unset variable '%s' (not in %s)", unset, where);
+	free(where);
 	free(unset);
 	*s = xstrdup(text);
 	return 1;
