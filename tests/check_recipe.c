@@ -490,7 +490,7 @@ START_TEST(test_bad_values)
 {
 	char *err = fails(ERR "bad_values.yml");
 
-	ck_assert_has(err, ERR "bad_values.yml:5:11: invalid port '70000'\n");
+	ck_assert_has(err, ERR "bad_values.yml:5:11: invalid port '70000': expected a whole number from 1 to 65535\n");
 	ck_assert_has(err, ERR "bad_values.yml:9:11: invalid kind 'view' "
 	    "(expected extract, table or script)\n");
 	ck_assert_has(err, ERR "bad_values.yml:14:14: invalid duration '5 minutes' for 'timeout'");
@@ -1075,7 +1075,7 @@ START_TEST(test_secrets_never_shown)
 	assert_no_secret(err);
 	ck_assert_has(err, ":1:8: unsupported recipe version '${CHT_SECRET}' (expected 1)\n");
 	ck_assert_has(err, ":5:13: unsupported driver '${CHT_SECRET}'");
-	ck_assert_has(err, ":6:11: invalid port '${CHT_SECRET}'\n");
+	ck_assert_has(err, ":6:11: invalid port '${CHT_SECRET}': expected a whole number from 1 to 65535\n");
 	ck_assert_has(err, "invalid count '${CHT_SECRET}' for 'retries': expected a whole number");
 	ck_assert_has(err, "invalid duration '${CHT_SECRET}' for 'retry_delay'");
 	ck_assert_has(err, "invalid duration 'x${CHT_SECRET}' for 'timeout'");

@@ -323,7 +323,7 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		errno = 0;
 		n = strtol(s, &end, 10);
 		if (errno || *end || end == s || n < 1 || n > 65535) {
-			ldbad(ld, v, "invalid port '%s'", w);
+			ldbad(ld, v, "invalid port '%s': expected a whole number from 1 to 65535", w);
 			return 0;
 		}
 		return out_num(ld, n);
