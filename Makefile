@@ -38,6 +38,7 @@ OBJ = \
 	runner/engine/db_mariadb_table.o \
 	runner/engine/db_mariadb_privs.o \
 	runner/recipe/graph.o \
+	runner/recipe/select.o \
 	runner/recipe/plan.o \
 	runner/recipe/marker.o \
 	runner/store/store.o \
@@ -65,7 +66,7 @@ OBJ = \
 	runner/git/vcs_tree.o \
 	runner/git/vcs_propose.o \
 	runner/git/vcs_src.o
-CLI_OBJ = runner/cli/main.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
+CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
 	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \

@@ -445,6 +445,208 @@ START_TEST(test_graph_directory_help_and_usage)
 }
 END_TEST
 
+/* the targets the newest run built, by name */
+static char *
+built_last(struct proj *p)
+{
+	return val(p->tgt, "SELECT GROUP_CONCAT(target ORDER BY BINARY target) FROM etl_run_targets"
+	           " WHERE outcome = 'built' AND run_id = (SELECT MAX(run_id) FROM etl_runs)");
+}
+
+#define assert_built(p, want) do { \
+	char *got_ = built_last(p); \
+	ck_assert_msg(strcmp(got_, (want)) == 0, "built %s, want %s", got_, (want)); \
+	free(got_); \
+} while (0)
+
+#define assert_usage(r, want) do { \
+	ck_assert_msg((r)->status == 2 && strstr((r)->err, (want)), "exit %d, want 2 and \"%s\":" \
+	              " %s", (r)->status, (want), (r)->err); \
+} while (0)
+
+/* build, plan, status, graph and clean take selectors as dbt does */
+START_TEST(test_selectors)
+{
+	struct proj p;
+	struct result r;
+	char *tagged, *before, *after;
+
+	proj_ward(&p, "select");
+	tagged = str_replace(recipe, "    incremental: { column: updated_at, lookback: 1s }\n",
+	                     "    incremental: { column: updated_at, lookback: 1s }\n"
+	                     "    tags: [raw, nightly]\n");
+	write_file(&p, "chacc.yml", tagged);
+	free(tagged);
+
+	/* a target and, by make's rule, what it needs: not the rest */
+	r = chacc(&p, "build", "bed_runs");
+	assert_ok(&r);
+	result_free(&r);
+	assert_built(&p, "bed_runs,beds");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables"
+	           " WHERE table_schema = DATABASE() AND table_name = 'wards'");
+	/* a glob: the long target, and wards because it needs it */
+	r = chacc(&p, "plan", "--json", "a_*");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"" LONG_NAME "\"") && strstr(r.out, "\"wards\"") &&
+	              !strstr(r.out, "\"beds\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "--exclude", "tag:raw");
+	assert_ok(&r);
+	result_free(&r);
+	assert_built(&p, LONG_NAME ",wards");
+
+	/* -B and --full-refresh force the selected targets only */
+	r = chacc(&p, "plan", "--json", "-B", LONG_NAME);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"" LONG_NAME "\"") && strstr(r.out, "\"forced\"") &&
+	              !strstr(r.out, "\"wards\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "plan", "--json", "--full-refresh", "+" LONG_NAME);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"" LONG_NAME "\"") && strstr(r.out, "\"wards\"") &&
+	              !strstr(r.out, "\"beds\""), "%s", r.out);
+	result_free(&r);
+	before = val(p.tgt, "SELECT built_at FROM etl_metadata WHERE target = 'wards'");
+	sleep(1);
+	r = chacc(&p, "build", "--full-refresh", LONG_NAME);
+	assert_ok(&r);
+	result_free(&r);
+	assert_built(&p, LONG_NAME);
+	after = val(p.tgt, "SELECT built_at FROM etl_metadata WHERE target = 'wards'");
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	r = chacc(&p, "build", "-B", "wards+");
+	assert_ok(&r);
+	result_free(&r);
+	assert_built(&p, LONG_NAME ",wards");
+
+	/* status shows the selection, not what it needs */
+	r = chacc(&p, "status", "--json", "tag:nightly+");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"beds\"") && strstr(r.out, "\"bed_runs\"") &&
+	              !strstr(r.out, "\"wards\""), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "status", LONG_NAME);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, LONG_NAME) && !strstr(r.out, "wards "), "%s", r.out);
+	result_free(&r);
+
+	/* graph draws the selection and the edges inside it */
+	r = chacc(&p, "graph", "+bed_runs");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"beds\" -> \"bed_runs\";") && !strstr(r.out, "wards"),
+	              "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "graph", "beds+", "wards", "--exclude", "bed_runs");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"beds\" [") && strstr(r.out, "\"wards\" [") &&
+	              !strstr(r.out, "bed_runs") && !strstr(r.out, "->"), "%s", r.out);
+	result_free(&r);
+
+	/* clean: the selection only */
+	r = chacc(&p, "clean", "-n", "wards+");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "would drop wards") && strstr(r.out, "would drop " LONG_NAME) &&
+	              !strstr(r.out, "beds"), "%s", r.out);
+	result_free(&r);
+
+	/* a selector that selects nothing is a usage error, with the nearest name */
+	r = chacc(&p, "build", "bed_run");
+	assert_usage(&r, "unknown target 'bed_run' in recipe 'chacc.yml': did you mean 'bed_runs'?");
+	result_free(&r);
+	r = chacc(&p, "plan", "x_*");
+	assert_usage(&r, "selector 'x_*' matches no target");
+	result_free(&r);
+	r = chacc(&p, "status", "tag:nigthly");
+	assert_usage(&r, "did you mean 'tag:nightly'?");
+	result_free(&r);
+	r = chacc(&p, "graph", "wards", "--exclude", "wards");
+	assert_usage(&r, "nothing selected");
+	result_free(&r);
+	r = chacc(&p, "clean", "-n", "bedz");
+	assert_usage(&r, "did you mean 'beds'?");
+	result_free(&r);
+	r = chacc(&p, "build", "--adopt", "ward");
+	assert_usage(&r, "cannot adopt 'ward': no such target in recipe 'chacc.yml': did you mean");
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+/* options belong to their command; mistyped commands and options get a guess */
+START_TEST(test_options_belong_to_their_command)
+{
+	struct proj p;
+	struct result r;
+
+	proj_ward(&p, "options");
+	r = chacc(&p, "status", "--svg");
+	assert_usage(&r, "'status' takes no option '--svg' (see 'chacc status --help')");
+	result_free(&r);
+	r = chacc(&p, "history", "-n", "1");
+	assert_usage(&r, "'history' takes no option '-n' (see 'chacc history --help')");
+	result_free(&r);
+	r = chacc(&p, "graph", "-B");
+	assert_usage(&r, "'graph' takes no option '-B'");
+	result_free(&r);
+	r = chacc(&p, "validate", "--jobs", "2");
+	assert_usage(&r, "'validate' takes no option '--jobs'");
+	result_free(&r);
+	r = chacc(&p, "build", "--forse");
+	assert_usage(&r, "unknown option '--forse': did you mean '--force'? (see 'chacc build --help')");
+	result_free(&r);
+	r = chacc(&p, "build", "--exlude", "beds");
+	assert_usage(&r, "did you mean '--exclude'?");
+	result_free(&r);
+	r = chacc(&p, "status", "--zzzzzz");
+	assert_usage(&r, "unknown option '--zzzzzz' (see 'chacc status --help')");
+	result_free(&r);
+	r = chacc(&p, "biuld");
+	assert_usage(&r, "unknown command 'biuld': did you mean 'build'?");
+	result_free(&r);
+	r = chacc(&p, "--json", "status");
+	assert_usage(&r, "option '--json' goes after the command");
+	result_free(&r);
+	r = chacc(&p, "history", "--limit", "none");
+	assert_usage(&r, "invalid count 'none' for --limit");
+	result_free(&r);
+
+	/* history's count is -l N or --limit N */
+	for (int i = 0; i < 3; i++) {
+		r = chacc(&p, "build", "-B", "wards");
+		assert_ok(&r);
+		result_free(&r);
+	}
+	r = chacc(&p, "history", "--json", "--limit", "2");
+	assert_ok(&r);
+	{
+		size_t n = 0;
+
+		for (const char *s = r.out; (s = strstr(s, "\"run_id\"")); s++)
+			n++;
+		ck_assert_msg(n == 2, "%zu runs: %s", n, r.out);
+	}
+	result_free(&r);
+	r = chacc(&p, "history", "--help");
+	ck_assert_msg(r.status == 0 && strstr(r.out, "-l, --limit N") && !strstr(r.out, "-n"),
+	              "%s", r.out);
+	result_free(&r);
+
+	/* every exit code in the help; test hooks in none */
+	r = chacc(&p, "--help");
+	ck_assert_msg(r.status == 0 && strstr(r.out, "130") && strstr(r.out, "75") &&
+	              strstr(r.out, "tag:TAG") && !strstr(r.out, "CHACC_FAULT"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "build", "--help");
+	ck_assert_msg(r.status == 0 && strstr(r.out, "--exclude") && !strstr(r.out, "CHACC_FAULT") &&
+	              !strstr(r.out, "CHACC_PAUSE"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -460,5 +662,7 @@ main(void)
 	add_case(s, "script_failures_keep_the_table", test_script_failures_keep_the_table);
 	add_case(s, "probe_file_and_integer_watermark", test_probe_file_and_integer_watermark);
 	add_case(s, "graph_directory_help_and_usage", test_graph_directory_help_and_usage);
+	add_case(s, "selectors", test_selectors);
+	add_case(s, "options_belong_to_their_command", test_options_belong_to_their_command);
 	return run_suite(s);
 }

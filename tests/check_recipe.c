@@ -1,5 +1,6 @@
 /* check_recipe.c: loading recipes, and every kind of recipe error a user can make */
 #include "diag.h"
+#include "plan.h"
 #include "recipe.h"
 #include "testutil.h"
 #include "util.h"
@@ -458,7 +459,8 @@ START_TEST(test_unknown_key)
 {
 	char *err = fails(ERR "unknown_key.yml");
 
-	ck_assert_has(err, ERR "unknown_key.yml:7:5: unknown key 'kidn' in target\n");
+	ck_assert_has(err, ERR "unknown_key.yml:7:5: unknown key 'kidn' in target: "
+	              "did you mean 'kind'?\n");
 	ck_assert_has(err, ERR "unknown_key.yml:6:5: missing required key 'kind' in target\n");
 	free(err);
 }
@@ -1279,7 +1281,7 @@ START_TEST(test_every_problem_at_once)
 	      "    incremental: {column: x, lookback: 5 minutes}\n"); /* 22 */
 	r = proj_load("chacc.yml", &err);
 	ck_assert_ptr_null(r);
-	ck_line(err, ":8:5", "unknown key 'qurey' in target");
+	ck_line(err, ":8:5", "unknown key 'qurey' in target: did you mean 'query'?");
 	ck_line(err, ":10:11", "invalid kind 'view' (expected extract, table or script)");
 	ck_line(err, ":16:14", "invalid count '1000000' for 'retries': expected a whole number "
 	        "from 0 to 100");
@@ -1326,7 +1328,7 @@ START_TEST(test_no_cascading_problems)
 	      " call: \"CALL p('${conn.db.database}')\"}\n");
 	r = proj_load("chacc.yml", &err);
 	ck_assert_ptr_null(r);
-	ck_line(err, ":3:1", "unknown key 'conections' in recipe");
+	ck_line(err, ":3:1", "unknown key 'conections' in recipe: did you mean 'connections'?");
 	ck_assert_msg(nlines(err) == 2, "%s", err);  /* and 'call' is only for scripts */
 	ck_line(err, ":6", "target 'a': 'call' is only for script targets");
 	free(err);
@@ -1351,7 +1353,7 @@ START_TEST(test_no_cascading_problems)
 	r = proj_load("chacc.yml", &err);
 	ck_assert_ptr_null(r);
 	ck_line(err, ":6:5", "missing required key 'name' in target");
-	ck_line(err, ":7:21", "invalid kind 'tabel' (expected extract, table or script)");
+	ck_line(err, ":7:21", "invalid kind 'tabel': did you mean 'table'?");
 	ck_line(err, ":8:68", "invalid duration '1 sec' for 'retry_delay': expected " DURATION_FORMS
 	        ", at most 7d");
 	ck_assert_msg(nlines(err) == 3, "%s", err);
@@ -1517,6 +1519,87 @@ START_TEST(test_dotenv_two_directories)
 }
 END_TEST
 
+/* a recipe of the project with one target whose entry ends with extra */
+static struct recipe *
+one_target(const char *extra, char **err)
+{
+	struct buf b;
+	struct recipe *r;
+
+	buf_init(&b);
+	buf_addf(&b, "chacc: 1\nname: t\nconnections:\n  - { name: db, host: h, database: d }\n"
+	         "target: db\ntargets:\n  - name: a\n    kind: table\n    query: a.sql\n%s",
+	         extra);
+	proj_new();
+	puts_("a.sql", "SELECT 1\n");
+	puts_("r.yml", b.s);
+	buf_release(&b);
+	r = proj_load("r.yml", err);
+	proj_rm();
+	return r;
+}
+
+START_TEST(test_did_you_mean)
+{
+	char *err = NULL;
+	struct recipe *r = one_target("    neeeds: [b]\n    tabel: x\n    zzz_unrelated: 1\n", &err);
+
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "r.yml:10:5: unknown key 'neeeds' in target: did you mean 'needs'?\n");
+	ck_assert_has(err, "r.yml:11:5: unknown key 'tabel' in target\n");
+	ck_assert_has(err, "r.yml:12:5: unknown key 'zzz_unrelated' in target\n");
+	free(err);
+	r = one_target("    retires: 2\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "unknown key 'retires' in target: did you mean 'retries'?\n");
+	free(err);
+
+	/* kinds: the nearest when close, the list when not */
+	proj_new();
+	puts_("a.sql", "SELECT 1\n");
+	puts_("r.yml", "chacc: 1\nname: t\nconnections:\n  - { name: db, host: h, database: d }\n"
+	      "target: db\ntargets:\n  - { name: a, kind: tabel, query: a.sql }\n"
+	      "  - { name: b, kind: extarct, from: db, query: a.sql }\n"
+	      "  - { name: c, kind: view, query: a.sql }\n");
+	r = proj_load("r.yml", &err);
+	proj_rm();
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "invalid kind 'tabel': did you mean 'table'?\n");
+	ck_assert_has(err, "invalid kind 'extarct': did you mean 'extract'?\n");
+	ck_assert_has(err, "invalid kind 'view' (expected extract, table or script)\n");
+	free(err);
+	ck_assert_uint_eq(edit_distance("neeeds", "needs"), 1);
+	ck_assert_uint_eq(edit_distance("kidn", "kind"), 1);
+	ck_assert_uint_eq(edit_distance("", "abc"), 3);
+}
+END_TEST
+
+START_TEST(test_tags_do_not_change_the_definition)
+{
+	char *err = NULL, plain[65], tagged[65];
+	struct recipe *r = one_target("", &err);
+
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_uint_eq(r->targets[0].tags.n, 0);
+	target_hash(r, &r->targets[0], plain);
+	recipe_free(r);
+	free(err);
+	r = one_target("    tags: [nightly, flat]\n", &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_uint_eq(r->targets[0].tags.n, 2);
+	ck_assert_str_eq(r->targets[0].tags.v[0], "nightly");
+	ck_assert_str_eq(r->targets[0].tags.v[1], "flat");
+	target_hash(r, &r->targets[0], tagged);
+	ck_assert_str_eq(plain, tagged);
+	recipe_free(r);
+	free(err);
+	r = one_target("    tags: nightly\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "'tags'");
+	free(err);
+}
+END_TEST
+
 static Suite *
 recipe_suite(void)
 {
@@ -1566,6 +1649,8 @@ recipe_suite(void)
 	tcase_add_test(tc, test_durations_one_rule);
 	tcase_add_test(tc, test_tab_hint);
 	tcase_add_test(tc, test_dotenv_two_directories);
+	tcase_add_test(tc, test_did_you_mean);
+	tcase_add_test(tc, test_tags_do_not_change_the_definition);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -313,3 +313,72 @@ sleep_interruptible(double secs, atomic_int *stop)
 		nanosleep(&ts, NULL);
 	}
 }
+
+size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *prev2 = xcalloc(lb + 1, sizeof(size_t)), *prev = xcalloc(lb + 1, sizeof(size_t));
+	size_t *cur = xcalloc(lb + 1, sizeof(size_t)), *tmp;
+
+	/* Damerau-Levenshtein on three rows (optimal string alignment) */
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+		}
+		tmp = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	d = prev[lb];
+	free(prev2);
+	free(prev);
+	free(cur);
+	return d;
+}
+
+void
+nearest_init(struct nearest *n, const char *word)
+{
+	*n = (struct nearest){ .word = word };
+}
+
+void
+nearest_add(struct nearest *n, const char *candidate)
+{
+	size_t d;
+
+	if (!candidate || !*candidate)
+		return;
+	d = edit_distance(n->word, candidate);
+	if (!n->best || d < n->dist) {
+		n->best = candidate;
+		n->dist = d;
+	}
+}
+
+const char *
+nearest_get(const struct nearest *n)
+{
+	size_t len = strlen(n->word), most = (len + 1) / 3;
+
+	if (most < 1)
+		most = 1;
+	if (most > 2)
+		most = 2;
+	if (!n->best || n->dist == 0 || n->dist > most || n->dist >= len)
+		return NULL;
+	return n->best;
+}

@@ -62,6 +62,22 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 double now_seconds(void);
 /* seconds of a clock that never jumps (CLOCK_MONOTONIC): for timeouts and durations */
 double mono_seconds(void);
+/*
+ * the nearest of some words to a word that is not one of them, for "did you
+ * mean": nearest_init, nearest_add each candidate, nearest_get
+ */
+struct nearest {
+	const char *word;        /* what was written */
+	const char *best;        /* the closest candidate so far, or NULL */
+	size_t dist;
+};
+/* edit distance of a and b: insertions, deletions, substitutions, swaps of neighbours */
+size_t edit_distance(const char *a, const char *b);
+void nearest_init(struct nearest *n, const char *word);
+void nearest_add(struct nearest *n, const char *candidate);
+/* the closest candidate if it is close: at most 2 edits and a third of the word; else NULL */
+const char *nearest_get(const struct nearest *n);
+
 /* sleep for secs seconds, waking early when *stop (may be NULL) becomes non-zero */
 void sleep_interruptible(double secs, atomic_int *stop);
 

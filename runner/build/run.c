@@ -77,26 +77,51 @@ run_check_since(const char *since, struct diags *d)
 	return 0;
 }
 
+/* a selection of every target */
+static bool
+selects_all(const struct run_request *rq)
+{
+	return rq->ntargets == 0 && rq->nexclude == 0;
+}
+
+/* -B and --full-refresh force what is selected, and nothing it needs */
+static void
+plan_force(struct session *s, const struct run_request *rq, struct node **sel, size_t nsel)
+{
+	s->opts = (struct plan_opts){ .have_since = rq->since != NULL };
+	if (selects_all(rq)) {
+		s->opts.full_refresh = rq->full_refresh;
+		s->opts.force_all = rq->force;
+		return;
+	}
+	if (!rq->force && !rq->full_refresh)
+		return;
+	free(s->forced);
+	s->forced = xcalloc(nsel + 1, sizeof(*s->forced));
+	for (size_t i = 0; i < nsel; i++)
+		s->forced[i] = sel[i]->t->name;
+	s->opts.force = s->forced;
+	s->opts.nforce = nsel;
+}
+
 long
 run_plan(struct session *s, const struct run_request *rq, struct node ***order, size_t *norder,
          struct plan_item **items)
 {
 	struct node **sel = NULL;
-	long count;
+	long count, nsel;
 
-	if (session_select(s, rq->targets, rq->ntargets, &sel) < 0) {
-		free(sel);
+	if ((nsel = session_select(s, rq->targets, rq->ntargets, rq->exclude, rq->nexclude,
+	                           &sel)) < 0)
 		return -2;
-	}
-	s->opts.full_refresh = rq->full_refresh;
-	s->opts.have_since = rq->since != NULL;
-	if (rq->force && rq->ntargets == 0)
-		s->opts.force_all = true;
-	else if (rq->force) {
-		s->opts.force = rq->targets;
-		s->opts.nforce = rq->ntargets;
-	}
-	*norder = graph_order(s->g, sel, rq->ntargets, order);
+	free(s->selected);
+	s->selected = xcalloc(s->g->nnodes + 1, sizeof(*s->selected));
+	for (long i = 0; i < nsel; i++)
+		s->selected[sel[i]->id] = true;
+	plan_force(s, rq, sel, (size_t)nsel);
+	*norder = nsel ? graph_order(s->g, sel, (size_t)nsel, order) : 0;
+	if (!nsel)
+		*order = NULL;
 	free(sel);
 	*items = xcalloc(*norder ? *norder : 1, sizeof(**items));
 	count = plan_all(&s->ps, *order, *norder, *items);
@@ -139,6 +164,8 @@ selection_text(const struct run_request *rq)
 	buf_init(&b);
 	for (size_t i = 0; i < rq->ntargets; i++)
 		buf_addf(&b, "%s%s", i ? " " : "", rq->targets[i]);
+	for (size_t i = 0; i < rq->nexclude; i++)
+		buf_addf(&b, "%s--exclude %s", b.len ? " " : "", rq->exclude[i]);
 	return buf_detach(&b);
 }
 
@@ -321,7 +348,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	sc = (struct sched){
 		.r = s->r, .ps = &s->ps, .main = s->conns.tgt, .jobs = rq->jobs ? rq->jobs : 1,
 		.keep_going = rq->keep_going, .since = rq->since, .stop = rq->stop,
-		.no_restat = rq->full_refresh || (rq->force && rq->ntargets == 0),
+		.no_restat = (rq->full_refresh || rq->force) && selects_all(rq),
 		.rev = s->config_rev, .dirty = s->config_dirty,
 	};
 	sc.store = s->conns.store;

@@ -16,10 +16,12 @@ struct plan_item;
 struct run_request {
 	const char *recipe;          /* path of the recipe; NULL: chacc.yml */
 	const char *dir;             /* the directory asked for, for messages; NULL: the working one */
-	char **targets;              /* names; none: every target */
+	char **targets;              /* selectors (select.h); none: every target */
 	size_t ntargets;
-	bool force;                  /* the named targets (or all) even if up to date */
-	bool full_refresh;           /* everything selected from scratch */
+	char **exclude;              /* selectors of targets not to select */
+	size_t nexclude;
+	bool force;                  /* the selected targets even if up to date */
+	bool full_refresh;           /* the selected targets from scratch */
 	bool dry_run;                /* plan, build nothing */
 	bool scheduled;              /* the cron mode of DESIGN §6 */
 	bool keep_going;             /* build what does not depend on a failure */
@@ -51,9 +53,12 @@ enum outcome session_open(struct session *s, const struct run_request *rq, bool 
 /* a since date is YYYY-MM-DD[ HH:MM:SS] (or NULL), not in the future; -1 and a diagnostic if not */
 int run_check_since(const char *since, struct diags *d);
 /*
- * plan rq's selection in s (the recipe's when it names no targets): the order
- * and an item each (caller frees both). Returns the count to build, -1 on a
- * probe error, -2 on unknown names; problems go to s->diags.
+ * plan rq's selection in s (every target when it has no selectors): the
+ * selected targets and, before them, what they need (make's rule: built when
+ * out of date), in build order, and an item each (caller frees both); -B and
+ * --full-refresh force the selected targets only. s->selected marks the
+ * selection. Returns the count to build, -1 on a probe error, -2 when a
+ * selector chooses nothing; problems go to s->diags.
  */
 long run_plan(struct session *s, const struct run_request *rq, struct node ***order,
               size_t *norder, struct plan_item **items);

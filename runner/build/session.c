@@ -11,6 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "recipe.h"
+#include "select.h"
 #include "store.h"
 #include "util.h"
 #include "vcs.h"
@@ -164,26 +165,19 @@ session_release(struct session *s)
 	free(s->pending_full);
 	free(s->probed);
 	free(s->probe_error);
+	free(s->selected);
+	free(s->forced);
 	graph_free(s->g);
 	recipe_free(s->r);
 	vcs_src_free(s->vcs);
 	memset(s, 0, sizeof(*s));
 }
 
-int
-session_select(struct session *s, char **names, size_t nnames, struct node ***sel)
+long
+session_select(struct session *s, char **sels, size_t nsel, char **excls, size_t nexcl,
+               struct node ***sel)
 {
-	int rc = 0;
-
-	*sel = xcalloc(nnames, sizeof(**sel));
-	for (size_t i = 0; i < nnames; i++) {
-		(*sel)[i] = graph_find(s->g, names[i]);
-		if (!(*sel)[i]) {
-			diag_error(s->diags, "unknown target '%s' in recipe '%s'", names[i], s->r->path);
-			rc = -1;
-		}
-	}
-	return rc;
+	return select_targets(s->g, sels, nsel, excls, nexcl, s->diags, sel);
 }
 
 enum outcome
@@ -196,8 +190,16 @@ session_adopt(struct session *s, char **names, size_t n, bool dry_run)
 		struct node *nd = graph_find(s->g, names[i]);
 
 		if (!nd) {
-			diag_error(s->diags, "cannot adopt '%s': no such target in recipe '%s'", names[i],
-			           s->r->path);
+			struct nearest near;
+			const char *best;
+
+			nearest_init(&near, names[i]);
+			for (size_t j = 0; j < s->g->nnodes; j++)
+				nearest_add(&near, s->g->nodes[j].t->name);
+			best = nearest_get(&near);
+			diag_error(s->diags, "cannot adopt '%s': no such target in recipe '%s'%s%s%s",
+			           names[i], s->r->path, best ? ": did you mean '" : "", best ? best : "",
+			           best ? "'?" : "");
 			rc = OUTCOME_BAD_REQUEST;
 		} else if (!s->markers[nd->id].table_exists) {
 			diag_error(s->diags, "cannot adopt '%s': database '%s' has no table '%s'", names[i],

@@ -41,6 +41,8 @@ struct session {
 	struct vcs_src *vcs;         /* where the recipe was read (vcs.h), or NULL */
 	const char *config_rev;      /* the commit runs and markers record, or NULL */
 	bool config_dirty;           /* the working tree's config files differ from it */
+	bool *selected;              /* by node id: what run_plan's selectors chose, or NULL */
+	char **forced;               /* the names -B or --full-refresh force (plan_opts.force) */
 };
 
 /*
@@ -65,7 +67,13 @@ void session_release(struct session *s);
  */
 enum outcome session_adopt(struct session *s, char **names, size_t n, bool dry_run);
 
-/* resolve target names to nodes; each unknown name is a diagnostic; -1 on any unknown */
-int session_select(struct session *s, char **names, size_t nnames, struct node ***sel);
+/*
+ * the targets selectors choose (select.h: NAME, +NAME, NAME+, globs,
+ * tag:TAG; every target without any) minus what excls choose, in recipe
+ * order into *sel; their count, or -1 when a selector chooses nothing (each
+ * a diagnostic, with "did you mean")
+ */
+long session_select(struct session *s, char **sels, size_t nsel, char **excls, size_t nexcl,
+                    struct node ***sel);
 
 #endif

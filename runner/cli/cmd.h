@@ -13,6 +13,8 @@ struct node;
 struct plan_item;
 struct run_request;
 
+#define VERSION "0.1.0"
+
 /* exit codes of DESIGN §6 */
 enum {
 	EXIT_OK = 0,
@@ -31,10 +33,12 @@ struct opts {
 	bool keep_going, dry_run, force, full_refresh, scheduled, json, svg;
 	const char *since;       /* --since, --last-updated */
 	const char *rev;         /* --rev */
-	long limit;              /* history -l */
+	long limit;              /* history, config log: -l, --limit */
 	const char *message;     /* review propose -m */
-	char **args;             /* target names or a run id */
+	char **args;             /* selectors (select.h), a run id, ... */
 	size_t nargs;
+	char **exclude;          /* --exclude SELECTOR, each */
+	size_t nexclude;
 	const char *started_by;  /* who asked for a build (default: user@host) */
 	const char *bind, *port; /* serve --bind, --port */
 	const char *token;       /* serve --token */
@@ -44,6 +48,26 @@ struct opts {
 	const char *older_than;  /* prune --older-than */
 	bool removed;            /* prune --removed */
 };
+
+/* a command of the command line */
+struct command {
+	const char *name;
+	int (*fn)(struct opts *);
+	const char *help;
+	const char *options;     /* the options it takes, by first long name, space-separated */
+};
+
+/*
+ * opts.c: options may come anywhere after the command. An option the
+ * command does not take is a usage error naming it; an unknown one gets the
+ * nearest the command takes, when one is close.
+ */
+/* parse cmd's line (argv[0] is its name) into o; -1 after printing a usage error */
+int opts_parse(int argc, char **argv, struct opts *o, const struct command *cmd);
+/* the global options before the command into o (help printed, exits); the command's index, or -1 */
+int opts_parse_global(int argc, char **argv, struct opts *o, const char *help);
+/* print that option arg (or letter, if not 0) is unknown to cmd (NULL: before any command) */
+void opts_unknown(const char *arg, int letter, const struct command *cmd);
 
 /*
  * main.c: what the commands share. Problems the core finds (diag.h) are

@@ -28,24 +28,17 @@ confirm_all(struct session *s)
 	return strcasecmp(strtrim(line), "y") == 0 || strcasecmp(strtrim(line), "yes") == 0;
 }
 
-/* what is kept for the selected targets (every target without names) into found */
+/* what is kept for the selected targets (in recipe order) into found */
 static int
-find_selected(struct session *s, const struct opts *o, struct node **sel,
-              struct leftovers *found, size_t *nfound)
+find_selected(struct session *s, struct node **sel, size_t nsel, struct leftovers *found,
+              size_t *nfound)
 {
-	for (size_t i = 0; i < s->g->nnodes; i++) {
-		bool want = o->nargs == 0;
-
-		for (size_t j = 0; j < o->nargs; j++)
-			want |= sel[j] == &s->g->nodes[i];
-		if (!want)
-			continue;
-		if (leftovers_find(&s->conns, s->g->nodes[i].t->name, false, &found[(*nfound)++]) < 0) {
-			warn("cannot read what is kept for '%s': %s", s->g->nodes[i].t->name,
+	for (size_t i = 0; i < nsel; i++)
+		if (leftovers_find(&s->conns, sel[i]->t->name, false, &found[(*nfound)++]) < 0) {
+			warn("cannot read what is kept for '%s': %s", sel[i]->t->name,
 			     store_error(s->conns.store));
 			return EXIT_FAILED;
 		}
-	}
 	return EXIT_OK;
 }
 
@@ -103,6 +96,7 @@ cmd_clean(struct opts *o)
 	struct node **sel = NULL;
 	struct leftovers *found = NULL;
 	size_t nfound = 0, ndrop;
+	long nsel;
 	int rc;
 
 	/* every target at once is asked for, on a terminal, or said with --yes */
@@ -113,12 +107,12 @@ cmd_clean(struct opts *o)
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
 		goto out;
-	if (session_select(&s, o->args, o->nargs, &sel) < 0) {
+	if ((nsel = session_select(&s, o->args, o->nargs, o->exclude, o->nexclude, &sel)) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	found = xcalloc(s.g->nnodes, sizeof(*found));
-	if ((rc = find_selected(&s, o, sel, found, &nfound)) != EXIT_OK)
+	found = xcalloc(s.g->nnodes + 1, sizeof(*found));
+	if ((rc = find_selected(&s, sel, (size_t)nsel, found, &nfound)) != EXIT_OK)
 		goto out;
 	ndrop = show_found(found, nfound, o->dry_run);
 	if (ndrop == 0) {

@@ -13,7 +13,7 @@
 #include "vcs.h"
 
 const char usage_config[] =
-	"usage: chacc config log [--json] [-l COUNT] [--rev REF] [TARGET]\n"
+	"usage: chacc config log [--json] [-l N] [--rev REF] [TARGET]\n"
 	"       chacc config diff [--json] [REV [REV]]\n"
 	"\n"
 	"The history of the recipes and SQL in git, per target.\n"
@@ -26,7 +26,7 @@ const char usage_config[] =
 	"                   target added, removed or changed, with its diff, and the impact:\n"
 	"                   the targets a build would then run, full or incremental\n"
 	"  --rev REF        log from REF instead of HEAD\n"
-	"  -l COUNT         at most COUNT commits\n";
+	"  -l, --limit N    at most N commits\n";
 
 const char usage_review[] =
 	"usage: chacc review propose -m MESSAGE [FILE...]\n"

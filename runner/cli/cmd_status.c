@@ -11,6 +11,18 @@
 #include "report.h"
 #include "session.h"
 
+/* keep the items of the selected targets (not what they need), in order; how many */
+static size_t
+only_selected(const struct session *s, struct plan_item *items, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s->selected[items[i].n->id])
+			items[kept++] = items[i];
+	return kept;
+}
+
 int
 cmd_status(struct opts *o)
 {
@@ -30,6 +42,7 @@ cmd_status(struct opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	n = only_selected(&s, items, n);
 	if (o->json)
 		arr = report_status(&s, items, n);
 	else {
@@ -39,6 +52,7 @@ cmd_status(struct opts *o)
 	}
 	for (size_t i = 0; i < n && !o->json; i++) {
 		const struct marker *m = &s.markers[items[i].n->id];
+
 		const char *name = items[i].n->t->name, *state = report_state(m, &items[i]);
 
 		printf("%-32s %-12s %-26s %-26s %12lld  %s\n", name, state,

@@ -1,5 +1,4 @@
 /* main.c: the chacc command line */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,6 @@
 #include "session.h"
 #include "util.h"
 
-#define VERSION "0.1.0"
-
 static atomic_int stop;   /* lock-free: set by the signal handler, read by every thread */
 
 static const char usage_main[] =
@@ -27,17 +24,25 @@ static const char usage_main[] =
 	"Keeps analytics tables up to date the way make keeps files up to date.\n"
 	"\n"
 	"commands:\n"
-	"  build [TARGET...]    build what is out of date (and what it needs)\n"
-	"  plan [TARGET...]     what would be built and why; changes nothing\n"
-	"  status               every target: state, built, changed, rows, watermark\n"
-	"  graph [--svg]        the dependency graph as DOT (or SVG)\n"
+	"  build [SELECTOR...]  build what is out of date (and what it needs)\n"
+	"  plan [SELECTOR...]   what would be built and why; changes nothing\n"
+	"  status [SELECTOR...] each target: state, built, changed, rows, watermark\n"
+	"  graph [SELECTOR...]  the dependency graph as DOT (--svg: SVG)\n"
 	"  history [RUN]        past runs; one run's targets with timings\n"
 	"  validate             check the recipe; connects to nothing\n"
-	"  clean [TARGET...]    drop built tables and their markers (-n: show, --yes: all)\n"
+	"  clean [SELECTOR...]  drop built tables and their markers (-n: show, --yes: all)\n"
 	"  prune                trim old runs and consumed deletes; list removed targets\n"
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"  serve                web UI and REST API on 127.0.0.1:5000\n"
+	"\n"
+	"selectors (default: every target):\n"
+	"  NAME                 a target\n"
+	"  +NAME, NAME+         it and everything it needs; it and everything needing it\n"
+	"  +NAME+               both\n"
+	"  flat_*               targets whose names match the glob (quote it)\n"
+	"  tag:TAG              targets with TAG in their 'tags:' (also +tag:TAG, tag:TAG+)\n"
+	"  --exclude SELECTOR   not these (repeatable); several selectors add up\n"
 	"\n"
 	"options:\n"
 	"  -f, --file RECIPE    recipe to read (default: chacc.yml)\n"
@@ -45,20 +50,27 @@ static const char usage_main[] =
 	"  -h, --help           show help (also: chacc COMMAND --help)\n"
 	"  -V, --version        show the version\n"
 	"\n"
-	"exit status: 0 done or nothing to do, 1 a target failed, 2 usage or recipe\n"
-	"error, 3 target database unreachable, 75 another scheduled run is active,\n"
-	"130 interrupted (Ctrl-C, SIGTERM).\n";
+	"exit status:\n"
+	"  0    done, or nothing to do\n"
+	"  1    a target failed (or a source, a check, a clean)\n"
+	"  2    usage or recipe error, or a selector that selects nothing\n"
+	"  3    the target database is unreachable\n"
+	"  75   another scheduled run is active (build --scheduled)\n"
+	"  130  interrupted (Ctrl-C, SIGTERM)\n";
 
 static const char usage_build[] =
-	"usage: chacc build [options] [TARGET...]\n"
+	"usage: chacc build [options] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
-	"Builds the named targets (default: all) and what they need, when out of date.\n"
+	"Builds the selected targets (default: all; selectors as in 'chacc --help')\n"
+	"when out of date, and first what they need when that is out of date.\n"
 	"\n"
 	"  -j, --workers N      build N targets at once (default 1)\n"
 	"  -k, --keep-going     keep building what does not depend on a failure\n"
-	"  -n, --dry-run        print the plan, build nothing\n"
-	"  -B, --force          rebuild the named targets (or all) even if up to date\n"
-	"      --full-refresh   rebuild everything selected from scratch\n"
+	"  -n, --dry-run        print the plan, build nothing (--json: as JSON)\n"
+	"  -B, --force          rebuild the selected targets even if up to date (what\n"
+	"                       they need only when out of date)\n"
+	"      --full-refresh   rebuild the selected targets from scratch (the same)\n"
+	"      --exclude SELECTOR  leave these out of the selection (repeatable)\n"
 	"      --incremental    incremental where possible (the default)\n"
 	"      --since DATE     re-read extracts from DATE (source time zone)\n"
 	"      --last-updated DATE  the same as --since\n"
@@ -71,52 +83,66 @@ static const char usage_build[] =
 	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
-	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG, CHACC_FAULT (tests).\n";
+	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG.\n";
+/*
+ * Not in the help: the test hooks CHACC_FAULT=point[:target] (the process
+ * dies there) and CHACC_PAUSE=point[:target] with CHACC_PAUSE_FILE (it
+ * waits there), read by runner/build/build_ops.c for the test suites.
+ */
 
 static const char usage_plan[] =
-	"usage: chacc plan [--json] [-B] [--full-refresh] [--since DATE] [--rev REF] [TARGET...]\n"
+	"usage: chacc plan [--json] [-B] [--full-refresh] [--since DATE] [--rev REF]\n"
+	"                  [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
-	"Prints the targets a build would run, in build order, each with the reason\n"
+	"Prints the targets a build of the selection (selectors as in 'chacc --help')\n"
+	"would run, in build order, each with the reason\n"
 	"(forced, missing, definition changed, failed, needs changed, source) and the\n"
 	"mode (full or incremental). Asks sources for new rows; changes nothing.\n"
 	"--rev REF plans as a build of git commit REF would.\n";
 
 const char usage_status[] =
-	"usage: chacc status [--json] [--rev REF]\n"
+	"usage: chacc status [--json] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
-	"Prints every target with its state (ok, out of date, building, failed,\n"
+	"Prints each selected target (default: all) with its state (ok, out of date, building, failed,\n"
 	"interrupted, missing), when it was built and last changed, its rows and\n"
 	"watermark; a target that builds now shows its run and since when. With\n"
 	"--rev REF, out of date as the recipe at git commit REF sees it.\n";
 
 static const char usage_graph[] =
-	"usage: chacc graph [--svg]\n"
+	"usage: chacc graph [--svg] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
-	"Prints the dependency graph in Graphviz DOT; --svg renders it with dot(1).\n";
+	"Prints the dependency graph in Graphviz DOT; --svg renders it with dot(1).\n"
+	"With selectors (as in 'chacc --help'), only the selected targets and the\n"
+	"edges between them: 'chacc graph +report' draws report and its upstream.\n";
 
 const char usage_history[] =
-	"usage: chacc history [--json] [-n COUNT] [RUN]\n"
+	"usage: chacc history [--json] [-l N] [RUN]\n"
 	"\n"
-	"Lists past runs (newest first), or one run's targets with their timings.\n";
+	"Lists past runs (newest first), or one run's targets with their timings.\n"
+	"\n"
+	"  -l, --limit N        the newest N runs only\n"
+	"      --json           as JSON\n";
 
 static const char usage_validate[] =
-	"usage: chacc validate\n"
+	"usage: chacc validate [--rev REF]\n"
 	"\n"
 	"Checks the recipe, its includes and SQL files, and reports every problem;\n"
 	"connects to nothing. Exit status 2 when anything is wrong. Messages quote\n"
 	"values as written, never a variable's value; the files a recipe names stay\n"
-	"in its project; hostile YAML, a second document and NUL bytes are errors.\n";
+	"in its project; hostile YAML, a second document and NUL bytes are errors.\n"
+	"--rev REF checks the recipe as git commit REF has it.\n";
 
 const char usage_clean[] =
-	"usage: chacc clean [-n] [--yes] [TARGET...]\n"
+	"usage: chacc clean [-n] [--yes] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
-	"Drops the tables of the named targets (default: all), the shadow tables an\n"
-	"interrupted build left, and their markers, so that the next build makes them\n"
-	"from scratch. Without target names it asks first on a terminal, and needs\n"
-	"--yes otherwise.\n"
+	"Drops the tables of the selected targets (default: all; selectors as in\n"
+	"'chacc --help'), the shadow tables an interrupted build left, and their\n"
+	"markers, so that the next build makes them from scratch. Without selectors\n"
+	"it asks first on a terminal, and needs --yes otherwise.\n"
 	"\n"
 	"  -n, --dry-run        show what would be dropped; drop nothing\n"
-	"  -y, --yes            drop every target's table without asking\n";
+	"  -y, --yes            drop every target's table without asking\n"
+	"      --exclude SELECTOR  leave these out (repeatable)\n";
 
 
 static void
@@ -165,6 +191,7 @@ opts_request(const struct opts *o, struct run_request *rq)
 {
 	*rq = (struct run_request){
 		.recipe = o->file, .dir = o->dir, .targets = o->args, .ntargets = o->nargs,
+		.exclude = o->exclude, .nexclude = o->nexclude,
 		.force = o->force, .full_refresh = o->full_refresh, .dry_run = o->dry_run,
 		.scheduled = o->scheduled, .keep_going = o->keep_going, .jobs = o->jobs,
 		.since = o->since, .rev = o->rev, .started_by = o->started_by, .adopt = o->adopt,
@@ -247,109 +274,6 @@ print_plan(const struct plan_item *items, size_t n, bool json)
 		printf("%zu of %zu targets to build\n", count, n);
 }
 
-enum {
-	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
-	OPT_OLDER_THAN, OPT_REMOVED,
-};
-
-static const struct option longopts[] = {
-	{ "file", required_argument, NULL, 'f' },
-	{ "directory", required_argument, NULL, 'C' },
-	{ "workers", required_argument, NULL, 'j' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "keep-going", no_argument, NULL, 'k' },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "force", no_argument, NULL, 'B' },
-	{ "full-refresh", no_argument, NULL, OPT_FULL_REFRESH },
-	{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "last-updated", required_argument, NULL, OPT_SINCE },
-	{ "scheduled", no_argument, NULL, OPT_SCHEDULED },
-	{ "central-scheduler", no_argument, NULL, OPT_CENTRAL },
-	{ "rev", required_argument, NULL, OPT_REV },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "svg", no_argument, NULL, OPT_SVG },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "token", required_argument, NULL, OPT_TOKEN },
-	{ "adopt", required_argument, NULL, OPT_ADOPT },
-	{ "message", required_argument, NULL, 'm' },
-	{ "yes", no_argument, NULL, 'y' },
-	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
-	{ "removed", no_argument, NULL, OPT_REMOVED },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ 0 },
-};
-
-/* parse options anywhere on the line; returns -1 after printing a usage error */
-static int
-parse_opts(int argc, char **argv, struct opts *o, const char *help)
-{
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:C:j:knBhVl:m:y", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o->file = optarg; break;
-		case 'C': o->dir = optarg; break;
-		case 'j': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*end || v < 1 || v > 256) {
-				warn("invalid worker count '%s': expected a number from 1 to 256", optarg);
-				return -1;
-			}
-			o->jobs = (int)v;
-			break;
-		}
-		case 'k': o->keep_going = true; break;
-		case 'n': o->dry_run = true; break;
-		case 'B': o->force = true; break;
-		case 'l': o->limit = atol(optarg); break;
-		case 'm': o->message = optarg; break;
-		case OPT_FULL_REFRESH: o->full_refresh = true; break;
-		case OPT_INCREMENTAL: break;
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_SCHEDULED: o->scheduled = true; break;
-		case OPT_CENTRAL: break;
-		case OPT_REV: o->rev = optarg; break;
-		case OPT_JSON: o->json = true; break;
-		case OPT_SVG: o->svg = true; break;
-		case OPT_BIND: o->bind = optarg; break;
-		case OPT_PORT: o->port = optarg; break;
-		case OPT_TOKEN: o->token = optarg; break;
-		case OPT_ADOPT:
-			o->adopt = xreallocarray(o->adopt, o->nadopt + 1, sizeof(*o->adopt));
-			o->adopt[o->nadopt++] = optarg;
-			break;
-		case 'y': o->yes = true; break;
-		case OPT_OLDER_THAN: o->older_than = optarg; break;
-		case OPT_REMOVED: o->removed = true; break;
-		case 'h':
-			fputs(help, stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("chacc %s\n", VERSION);
-			exit(EXIT_OK);
-		case ':':
-			warn("option '%s' needs a value", argv[optind - 1]);
-			return -1;
-		default:
-			warn("unknown option '%s' (see 'chacc --help')", argv[optind - 1]);
-			return -1;
-		}
-	}
-	for (; optind < argc; optind++) {
-		o->args = xreallocarray(o->args, o->nargs + 1, sizeof(*o->args));
-		o->args[o->nargs++] = argv[optind];
-	}
-	return 0;
-}
-
 static int
 cmd_plan(struct opts *o)
 {
@@ -421,9 +345,21 @@ cmd_graph(struct opts *o)
 	struct session s;
 	int rc = open_session(&s, o, false);
 	FILE *out = stdout;
+	struct node **sel = NULL;
+	bool *only = NULL;
+	long n;
 
 	if (rc != EXIT_OK)
 		goto out;
+	if (o->nargs || o->nexclude) {
+		if ((n = session_select(&s, o->args, o->nargs, o->exclude, o->nexclude, &sel)) < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		only = xcalloc(s.g->nnodes + 1, sizeof(*only));
+		for (long i = 0; i < n; i++)
+			only[sel[i]->id] = true;
+	}
 	if (o->svg) {
 		out = popen("dot -Tsvg", "w");
 		if (!out) {
@@ -432,64 +368,67 @@ cmd_graph(struct opts *o)
 			goto out;
 		}
 	}
-	graph_dot(s.g, out);
+	graph_dot(s.g, only, out);
 	if (o->svg && pclose(out) != 0) {
 		warn("dot(1) failed; is graphviz installed? ('chacc graph' prints DOT without it)");
 		rc = EXIT_FAILED;
 	}
 out:
+	free(sel);
+	free(only);
 	session_release(&s);
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(struct opts *);
-	const char *help;
-} commands[] = {
-	{ "build", cmd_build, usage_build },
-	{ "plan", cmd_plan, usage_plan },
-	{ "status", cmd_status, usage_status },
-	{ "graph", cmd_graph, usage_graph },
-	{ "history", cmd_history, usage_history },
-	{ "validate", cmd_validate, usage_validate },
-	{ "clean", cmd_clean, usage_clean },
-	{ "prune", cmd_prune, usage_prune },
-	{ "config", cmd_config, usage_config },
-	{ "review", cmd_review, usage_review },
-	{ "serve", cmd_serve, usage_serve },
+static const struct command commands[] = {
+	{ "build", cmd_build, usage_build, "workers keep-going dry-run force full-refresh incremental"
+	  " since scheduled central-scheduler rev adopt exclude json" },
+	{ "plan", cmd_plan, usage_plan, "json force full-refresh incremental since rev exclude" },
+	{ "status", cmd_status, usage_status, "json rev exclude" },
+	{ "graph", cmd_graph, usage_graph, "svg rev exclude" },
+	{ "history", cmd_history, usage_history, "json limit" },
+	{ "validate", cmd_validate, usage_validate, "rev" },
+	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
+	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
+	{ "config", cmd_config, usage_config, "json limit rev" },
+	{ "review", cmd_review, usage_review, "json message" },
+	{ "serve", cmd_serve, usage_serve, "bind port token" },
 };
+
+/* an unknown command, with the nearest one when it is close */
+static void
+unknown_command(const char *name)
+{
+	struct nearest near;
+	const char *best;
+
+	nearest_init(&near, name);
+	for (size_t i = 0; i < LEN(commands); i++)
+		nearest_add(&near, commands[i].name);
+	if ((best = nearest_get(&near)))
+		warn("unknown command '%s': did you mean '%s'? (see 'chacc --help')", name, best);
+	else
+		warn("unknown command '%s' (see 'chacc --help')", name);
+}
 
 int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct sigaction sa = { 0 };
-	int c, rc;
+	int first, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	opterr = 0;
-	/* global options before the command */
-	while ((c = getopt_long(argc, argv, "+f:C:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o.file = optarg; break;
-		case 'C': o.dir = optarg; break;
-		case 'h': fputs(usage_main, stdout); return EXIT_OK;
-		case 'V': printf("chacc %s\n", VERSION); return EXIT_OK;
-		default:
-			warn("unknown option '%s' before the command (see 'chacc --help')",
-			     argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
+	if ((first = opts_parse_global(argc, argv, &o, usage_main)) < 0)
+		return EXIT_USAGE;
+	if (first >= argc) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < LEN(commands); i++) {
-		if (strcmp(argv[optind], commands[i].name) != 0)
+		if (strcmp(argv[first], commands[i].name) != 0)
 			continue;
-		if (parse_opts(argc - optind, argv + optind, &o, commands[i].help) < 0)
+		if (opts_parse(argc - first, argv + first, &o, &commands[i]) < 0)
 			return EXIT_USAGE;
 		if (o.dir && chdir(o.dir) < 0) {
 			warn("cannot change to directory '%s':", o.dir);
@@ -503,9 +442,10 @@ main(int argc, char **argv)
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);
+		free(o.exclude);
 		diags_release(&diags);
 		return rc;
 	}
-	warn("unknown command '%s' (see 'chacc --help')", argv[optind]);
+	unknown_command(argv[first]);
 	return EXIT_USAGE;
 }

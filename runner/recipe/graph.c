@@ -96,18 +96,20 @@ graph_order(struct graph *g, struct node **sel, size_t nsel, struct node ***out)
 }
 
 void
-graph_dot(struct graph *g, FILE *f)
+graph_dot(struct graph *g, const bool *only, FILE *f)
 {
 	size_t i, j;
 
 	fprintf(f, "digraph \"%s\" {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans\"];\n",
 	        g->r->name);
 	for (i = 0; i < g->nnodes; i++)
-		fprintf(f, "\t\"%s\" [label=\"%s\\n%s\"];\n", g->nodes[i].t->name,
-		        g->nodes[i].t->name, kind_name(g->nodes[i].t->kind));
+		if (!only || only[i])
+			fprintf(f, "\t\"%s\" [label=\"%s\\n%s\"];\n", g->nodes[i].t->name,
+			        g->nodes[i].t->name, kind_name(g->nodes[i].t->kind));
 	for (i = 0; i < g->nnodes; i++)
 		for (j = 0; j < g->nodes[i].nneeds; j++)
-			fprintf(f, "\t\"%s\" -> \"%s\";\n", g->nodes[i].needs[j]->t->name,
-			        g->nodes[i].t->name);
+			if (!only || (only[i] && only[g->nodes[i].needs[j]->id]))
+				fprintf(f, "\t\"%s\" -> \"%s\";\n", g->nodes[i].needs[j]->t->name,
+				        g->nodes[i].t->name);
 	fprintf(f, "}\n");
 }

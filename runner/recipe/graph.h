@@ -36,7 +36,7 @@ struct node *graph_find(struct graph *g, const char *name);
  */
 size_t graph_order(struct graph *g, struct node **sel, size_t nsel, struct node ***out);
 
-/* write the graph in Graphviz DOT */
-void graph_dot(struct graph *g, FILE *f);
+/* write the graph in Graphviz DOT: the nodes only marks (by id; NULL: all) and their edges */
+void graph_dot(struct graph *g, const bool *only, FILE *f);
 
 #endif

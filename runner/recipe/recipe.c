@@ -306,6 +306,7 @@ target_release(struct target *t)
 	free(t->create_sql);
 	free(t->call);
 	strlist_release(&t->key);
+	strlist_release(&t->tags);
 	for (i = 0; i < t->nindexes; i++)
 		strlist_release(&t->indexes[i]);
 	free(t->indexes);

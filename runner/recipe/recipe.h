@@ -73,6 +73,7 @@ struct target {
 	int retries;             /* resolved: target, defaults, env MAX_RETRIES, built-in 3 */
 	double retry_delay;      /* seconds; resolved the same way (RETRY_DELAY), built-in 10 */
 	double timeout;          /* seconds; 0 = none; built-in 30m */
+	struct strlist tags;     /* labels for selecting it (tag:NAME); not part of its definition */
 	char *file;              /* recipe file that defines it: recipe dir + relative path */
 	int line;                /* line of its "- name:" entry */
 };

@@ -12,7 +12,7 @@
 /* the fields of a target, of defaults and of incremental, as bits of their "given" */
 enum {
 	T_NAME, T_KIND, T_FROM, T_NEEDS, T_QUERY, T_SCRIPT, T_CREATE, T_CALL,
-	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT,
+	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT, T_TAGS,
 };
 enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
 enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };

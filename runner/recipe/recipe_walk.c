@@ -96,6 +96,7 @@ static const struct field target_fields[] = {
 	[T_RETRIES] = { "retries", V_RETRIES, false },
 	[T_RETRY_DELAY] = { "retry_delay", V_DUR, false },
 	[T_TIMEOUT] = { "timeout", V_DUR, false },
+	[T_TAGS] = { "tags", V_LIST, false },
 	{ NULL, V_STR, false },
 };
 
@@ -113,6 +114,20 @@ static const struct mapdef conn_def = { "connection", conn_fields };
 static const struct mapdef defaults_def = { "defaults", defaults_fields };
 static const struct mapdef target_def = { "target", target_fields };
 static const struct mapdef incr_def = { "incremental", incr_fields };
+static const char *const kind_words[] = { "extract", "table", "script" };
+
+/* the nearest of words to w when it is close, or NULL */
+static const char *
+nearest_word(const char *w, const char *const *words, size_t n)
+{
+	struct nearest near;
+
+	nearest_init(&near, w);
+	for (size_t i = 0; i < n; i++)
+		nearest_add(&near, words[i]);
+	return nearest_get(&near);
+}
+
 /* the normalised copy */
 
 static int
@@ -303,7 +318,12 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		break;
 	case V_KIND:
 		if (kindof(s) < 0) {
-			ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", w);
+			const char *near = nearest_word(w, kind_words, LEN(kind_words));
+
+			if (near)
+				ldbad(ld, v, "invalid kind '%s': did you mean '%s'?", w, near);
+			else
+				ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", w);
 			return 0;
 		}
 		break;
@@ -615,6 +635,22 @@ unknownkeys(struct loader *ld, yaml_node_t *n, const struct mapdef *def)
 	return false;
 }
 
+/* an unknown key, with the nearest known one when it is close */
+static void
+unknown_key(struct loader *ld, yaml_node_t *k, const char *key, const struct mapdef *def)
+{
+	struct nearest near;
+	const char *best;
+
+	nearest_init(&near, key);
+	for (const struct field *f = def->fields; f->key; f++)
+		nearest_add(&near, f->key);
+	if ((best = nearest_get(&near)))
+		ldbad(ld, k, "unknown key '%s' in %s: did you mean '%s'?", key, def->what, best);
+	else
+		ldbad(ld, k, "unknown key '%s' in %s", key, def->what);
+}
+
 /* check mapping n against def into out; returns the fields added, as bits */
 static unsigned
 walkmap(struct loader *ld, yaml_node_t *n, const struct mapdef *def, int out)
@@ -635,7 +671,7 @@ walkmap(struct loader *ld, yaml_node_t *n, const struct mapdef *def, int out)
 		for (f = def->fields; f->key && strcmp(f->key, key); f++)
 			;
 		if (!f->key) {
-			ldbad(ld, k, "unknown key '%s' in %s", key, def->what);
+			unknown_key(ld, k, key, def);
 			continue;
 		}
 		bit = 1u << (f - def->fields);

@@ -95,6 +95,7 @@ static const cyaml_schema_field_t cy_target_fields[] = {
 	CYAML_FIELD_INT("retries", CYAML_FLAG_OPTIONAL, struct target, retries),
 	CYAML_FIELD_FLOAT("retry_delay", CYAML_FLAG_OPTIONAL, struct target, retry_delay),
 	CYAML_FIELD_FLOAT("timeout", CYAML_FLAG_OPTIONAL, struct target, timeout),
+	STRS("tags", struct target, tags.v, tags.n, &str_schema),
 	CYAML_FIELD_END
 };
 
