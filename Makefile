@@ -3,6 +3,9 @@
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share
+BASHCOMPDIR = $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR = $(DATADIR)/zsh/site-functions
 CC = cc
 PKGS = libmariadb libcyaml yaml-0.1 libgit2 jansson libmicrohttpd libcrypto
 PKG_CFLAGS = $$(pkg-config --cflags $(PKGS))
@@ -67,7 +70,8 @@ OBJ = \
 	runner/git/vcs_propose.o \
 	runner/git/vcs_src.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
-	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o
+	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
+	runner/cli/table.o
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o
@@ -179,6 +183,9 @@ install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	cp chacc $(DESTDIR)$(BINDIR)/chacc
 	cp doc/chacc.1 $(DESTDIR)$(MANDIR)/man1/chacc.1
+	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	cp contrib/completion/chacc.bash $(DESTDIR)$(BASHCOMPDIR)/chacc
+	cp contrib/completion/_chacc $(DESTDIR)$(ZSHCOMPDIR)/_chacc
 
 clean:
 	rm -f chacc runner/*/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o

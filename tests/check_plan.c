@@ -481,6 +481,100 @@ START_TEST(test_marker_in_older_hash_format)
 }
 END_TEST
 
+/* format 3 hashes SQL as the server reads it: comments and white space are no change */
+START_TEST(test_hash_format_3_ignores_comments)
+{
+	struct target t = w.t[1];
+	char a[65], b[65], a2[65], b2[65];
+
+	t.query_sql = (char *)"SELECT a, b\nFROM t\nWHERE x = 'a  b'\n";
+	target_hash(&w.r, &t, a);
+	target_hash_format(&w.r, &t, 2, a2);
+	t.query_sql = (char *)"-- per clinic\nSELECT a,\n       b  /* both */\n"
+	                      "  FROM t\r\n WHERE x = 'a  b' # today\n\n";
+	target_hash(&w.r, &t, b);
+	target_hash_format(&w.r, &t, 2, b2);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a2, b2);
+	/* a change inside quotes, of code, or of a hint the server reads is one */
+	t.query_sql = (char *)"SELECT a, b FROM t WHERE x = 'a b'";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_ne(a, b);
+	t.query_sql = (char *)"SELECT a, b FROM t WHERE x = 'a  b' AND 1";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_ne(a, b);
+	t.query_sql = (char *)"SELECT /*+ NO_INDEX(t) */ a, b FROM t WHERE x = 'a  b'";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_ne(a, b);
+	/* the other SQL of a definition too: create, script, call, probe */
+	t.query_sql = (char *)"SELECT 1";
+	t.create_sql = (char *)"CREATE TABLE ${this} (id INT)";
+	target_hash(&w.r, &t, a);
+	t.create_sql = (char *)"CREATE TABLE ${this} (\n  id INT -- the key\n)\n";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_eq(a, b);
+	t.create_sql = (char *)"CREATE  TABLE ${this} ( id INT -- the key\n)\n";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_eq(a, b);
+	t.create_sql = (char *)"/* made by hand */ CREATE TABLE ${this} (id INT)";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_eq(a, b);
+	t.call = (char *)"CALL p('${this}')";
+	target_hash(&w.r, &t, a);
+	t.call = (char *)"CALL  p('${this}')  -- now";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_eq(a, b);
+	t.incr.probe_sql = (char *)"SELECT MAX(x) FROM t";
+	target_hash(&w.r, &t, a);
+	t.incr.probe_sql = (char *)"SELECT MAX(x)\n  FROM t; -- newest";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_ne(a, b);  /* a delimiter is text the server sees */
+	t.incr.probe_sql = (char *)"SELECT MAX(x)\n  FROM t -- newest";
+	target_hash(&w.r, &t, b);
+	ck_assert_str_eq(a, b);
+}
+END_TEST
+
+/*
+ * upgrading to format 3 rebuilds nothing: markers written in format 2 (and 1)
+ * compare in their own format, and the next build writes format 3, after which
+ * a comment-only edit is no change
+ */
+START_TEST(test_upgrade_to_format_3_rebuilds_nothing)
+{
+	struct plan_item items[5];
+
+	for (int i = 0; i < 5; i++) {
+		w.t[i].query_sql = (char *)"-- the rows\nSELECT 1  /* one */\n";
+		target_hash(&w.r, &w.t[i], w.hashes[i]);
+	}
+	build_all(true);
+	for (int i = 0; i < 5; i++) {
+		target_hash_format(&w.r, &w.t[i], i == 0 ? 1 : 2, w.m[i].hash);
+		w.m[i].hash_format = i == 0 ? 1 : 2;
+		ck_assert_str_ne(w.m[i].hash, w.hashes[i]);
+	}
+	ck_assert_int_eq(plan(items), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(items[i].reason, REASON_NONE);
+	/* an old marker still sees a comment edit, as the chacc that wrote it did */
+	w.t[4].query_sql = (char *)"-- all the rows\nSELECT 1  /* one */\n";
+	target_hash(&w.r, &w.t[4], w.hashes[4]);
+	ck_assert_int_eq(plan(items), 1);
+	ck_assert_int_eq(item(items, "e")->reason, REASON_DEFINITION);
+	/* built, it takes format 3: comment edits are no change from then on */
+	strcpy(w.m[4].hash, w.hashes[4]);
+	w.m[4].hash_format = HASH_FORMAT;
+	ck_assert_int_eq(plan(items), 0);
+	w.t[4].query_sql = (char *)"SELECT 1 -- edited again\n";
+	target_hash(&w.r, &w.t[4], w.hashes[4]);
+	ck_assert_int_eq(plan(items), 0);
+	w.t[4].query_sql = (char *)"SELECT 2 -- edited again\n";
+	target_hash(&w.r, &w.t[4], w.hashes[4]);
+	ck_assert_int_eq(plan(items), 1);
+}
+END_TEST
+
 START_TEST(test_selection_includes_needs_only)
 {
 	struct node **order, *sel = &w.g->nodes[2];
@@ -516,6 +610,8 @@ main(void)
 	tcase_add_test(tc, test_hash_format_1_is_chacc_0_1s);
 	tcase_add_test(tc, test_hash_format_2_ignores_trailing_space);
 	tcase_add_test(tc, test_marker_in_older_hash_format);
+	tcase_add_test(tc, test_hash_format_3_ignores_comments);
+	tcase_add_test(tc, test_upgrade_to_format_3_rebuilds_nothing);
 	tcase_add_test(tc, test_selection_includes_needs_only);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

@@ -269,7 +269,7 @@ START_TEST(test_builtin_defaults)
 
 	setenv("MAX_RETRIES", "many", 1);
 	err = fails(FIX "valid/minimal.yml");
-	ck_assert_has(err, "MAX_RETRIES: expected a non-negative integer, got 'many'");
+	ck_assert_has(err, "MAX_RETRIES: invalid count 'many': expected a whole number from 0 to 100");
 	free(err);
 }
 END_TEST
@@ -492,7 +492,7 @@ START_TEST(test_bad_values)
 {
 	char *err = fails(ERR "bad_values.yml");
 
-	ck_assert_has(err, ERR "bad_values.yml:5:11: invalid port '70000'\n");
+	ck_assert_has(err, ERR "bad_values.yml:5:11: invalid port '70000': expected a whole number from 1 to 65535\n");
 	ck_assert_has(err, ERR "bad_values.yml:9:11: invalid kind 'view' "
 	    "(expected extract, table or script)\n");
 	ck_assert_has(err, ERR "bad_values.yml:14:14: invalid duration '5 minutes' for 'timeout'");
@@ -547,9 +547,10 @@ START_TEST(test_unset_variable)
 {
 	char *err = fails(ERR "unset_var.yml");
 
-	ck_assert_has(err, ERR "unset_var.yml:5:11: unset variable 'CHT_TEST_UNSET_USER'\n");
+	ck_assert_has(err, ERR "unset_var.yml:5:11: unset variable 'CHT_TEST_UNSET_USER' "
+	    "(not in the environment)\n");
 	ck_assert_has(err, ERR "unset_var.yml:8: target 'a': unset variable 'CHT_TEST_UNSET_SQL' "
-	    "in query file 'sql/unset.sql'\n");
+	    "in query file 'sql/unset.sql' (not in the environment)\n");
 	free(err);
 
 	/* set, both load */
@@ -839,10 +840,12 @@ START_TEST(test_nul_in_revision)
 
 	r = load("conf/main.yml", NULL, &src, &err);
 	ck_assert_ptr_null(r);
-	ck_assert_str_eq(err, "conf/parts/b.yml:2:41: NUL byte: a recipe is text\n");
+	/* every problem at once: the include that does not load, and the SQL file */
+	ck_assert_str_eq(err, "conf/parts/b.yml:2:41: NUL byte: a recipe is text\n"
+	    "conf/main.yml:6: target 'a': query file 'a.sql' holds a NUL byte at line 1: it is not text\n");
 	free(err);
 
-	/* the include fixed, the SQL file is next */
+	/* the include fixed, the SQL file is left */
 	files[1].len = sizeof(part) - 3;
 	r = load("conf/main.yml", NULL, &src, &err);
 	ck_assert_ptr_null(r);
@@ -1074,8 +1077,8 @@ START_TEST(test_secrets_never_shown)
 	assert_no_secret(err);
 	ck_assert_has(err, ":1:8: unsupported recipe version '${CHT_SECRET}' (expected 1)\n");
 	ck_assert_has(err, ":5:13: unsupported driver '${CHT_SECRET}'");
-	ck_assert_has(err, ":6:11: invalid port '${CHT_SECRET}'\n");
-	ck_assert_has(err, "expected a non-negative integer for 'retries', got '${CHT_SECRET}'\n");
+	ck_assert_has(err, ":6:11: invalid port '${CHT_SECRET}': expected a whole number from 1 to 65535\n");
+	ck_assert_has(err, "invalid count '${CHT_SECRET}' for 'retries': expected a whole number");
 	ck_assert_has(err, "invalid duration '${CHT_SECRET}' for 'retry_delay'");
 	ck_assert_has(err, "invalid duration 'x${CHT_SECRET}' for 'timeout'");
 	ck_assert_has(err, ":13:11: invalid target name '${CHT_SECRET}': use letters");
@@ -1235,6 +1238,287 @@ START_TEST(test_paths_stay_in_project)
 }
 END_TEST
 
+/* a problem of the project's recipe at line:column ("" for none) with its message, in err */
+static void
+ck_line(const char *err, const char *at, const char *message)
+{
+	char *want = xasprintf("%s/chacc.yml%s: %s\n", proj, at, message);
+
+	ck_assert_has(err, want);
+	free(want);
+}
+
+/*
+ * problems of different stages in one recipe are all reported: an unknown key
+ * or a bad value does not hide a missing SQL file, an unknown need or connection
+ */
+START_TEST(test_every_problem_at_once)
+{
+	struct diags ds;
+	struct recipe *r;
+	char *err, *path;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1");
+	puts_("chacc.yml", HEAD
+	      "targets:\n"
+	      "  - name: a\n"                                  /* 6 */
+	      "    kind: table\n"
+	      "    qurey: ok.sql\n"                            /* 8: unknown key */
+	      "  - name: b\n"                                  /* 9 */
+	      "    kind: view\n"                               /* 10: bad kind */
+	      "    needs: [a, ghost]\n"                        /* unknown need */
+	      "    query: missing.sql\n"                       /* missing file */
+	      "  - name: c\n"                                  /* 13 */
+	      "    kind: table\n"
+	      "    query: gone.sql\n"                          /* missing file */
+	      "    retries: 1000000\n"                         /* 16: absurd */
+	      "  - name: d\n"                                  /* 17 */
+	      "    kind: extract\n"
+	      "    from: nowhere\n"                            /* unknown connection */
+	      "    query: ok.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {column: x, lookback: 5 minutes}\n"); /* 22 */
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_line(err, ":8:5", "unknown key 'qurey' in target: did you mean 'query'?");
+	ck_line(err, ":10:11", "invalid kind 'view' (expected extract, table or script)");
+	ck_line(err, ":16:14", "invalid count '1000000' for 'retries': expected a whole number "
+	        "from 0 to 100");
+	ck_line(err, ":22:40", "invalid duration '5 minutes' for 'lookback': expected " DURATION_FORMS
+	        ", at most 7d");
+	ck_line(err, ":9", "target 'b' needs unknown target 'ghost'");
+	ck_line(err, ":9", "target 'b': query file 'missing.sql' not found");
+	ck_line(err, ":13", "target 'c': query file 'gone.sql' not found");
+	ck_line(err, ":17", "target 'd': unknown connection 'nowhere' in 'from'");
+	/* and nothing that follows from them: not "a table target needs 'query'" for a */
+	ck_assert_msg(nlines(err) == 8, "%zu problems:\n%s", nlines(err), err);
+	free(err);
+
+	/* the same as data, each at its place */
+	diags_init(&ds);
+	path = xasprintf("%s/chacc.yml", proj);
+	r = recipe_load(path, NOENV, NULL, &ds);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(ds.n, 8);
+	ck_assert_uint_eq(ds.nerrors, 8);
+	ck_diag(&ds, path, 8, 5, NULL, "unknown key 'qurey' in target");
+	ck_diag(&ds, path, 10, 11, NULL, "invalid kind 'view'");
+	ck_diag(&ds, path, 9, 0, NULL, "target 'b' needs unknown target 'ghost'");
+	ck_diag(&ds, path, 9, 0, "b", "query file 'missing.sql' not found");
+	ck_diag(&ds, path, 13, 0, "c", "query file 'gone.sql' not found");
+	ck_diag(&ds, path, 17, 0, "d", "unknown connection 'nowhere' in 'from'");
+	diags_release(&ds);
+	free(path);
+	proj_rm();
+}
+END_TEST
+
+/* what a problem hides is not reported as problems of its own */
+START_TEST(test_no_cascading_problems)
+{
+	struct recipe *r;
+	char *err;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1");
+	/* connections misspelt: their users are not "unknown connection" */
+	puts_("chacc.yml", "chacc: 1\nname: p\nconections: [{name: db}]\ntarget: db\n"
+	      "targets:\n  - {name: a, kind: extract, from: db, query: ok.sql, key: [id],"
+	      " call: \"CALL p('${conn.db.database}')\"}\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_line(err, ":3:1", "unknown key 'conections' in recipe: did you mean 'connections'?");
+	ck_assert_msg(nlines(err) == 2, "%s", err);  /* and 'call' is only for scripts */
+	ck_line(err, ":6", "target 'a': 'call' is only for script targets");
+	free(err);
+
+	/* an included file that does not parse: its targets are not "unknown" */
+	puts_("chacc.yml", HEAD "include: [more.yml]\n"
+	      "targets:\n  - {name: a, kind: table, needs: [b], query: ok.sql}\n"
+	      "  - {name: c, kind: table, query: nope.sql}\n");
+	puts_("more.yml", "targets:\n  - name: b\n    kind: table\n     query: ok.sql\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "/more.yml:4:11: syntax error: ");
+	ck_line(err, ":8", "target 'c': query file 'nope.sql' not found");
+	ck_assert_msg(nlines(err) == 2, "%s", err);
+	free(err);
+
+	/* a target without a name, another with a kind that is not one */
+	puts_("chacc.yml", HEAD
+	      "targets:\n  - {kind: table, query: ok.sql}\n"
+	      "  - {name: b, kind: tabel, needs: [zz], query: ok.sql}\n"
+	      "  - {name: c, kind: table, needs: [b], query: ok.sql, retry_delay: 1 sec}\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_line(err, ":6:5", "missing required key 'name' in target");
+	ck_line(err, ":7:21", "invalid kind 'tabel': did you mean 'table'?");
+	ck_line(err, ":8:68", "invalid duration '1 sec' for 'retry_delay': expected " DURATION_FORMS
+	        ", at most 7d");
+	ck_assert_msg(nlines(err) == 3, "%s", err);
+	free(err);
+	proj_rm();
+}
+END_TEST
+
+/* every duration takes the same forms, and says so alike */
+START_TEST(test_durations_one_rule)
+{
+	static const char *good[] = { "30", "30s", "2.5s", "250ms", "5m", "1h", "1d", "7d", "0" };
+	static const char *bad[] = { "1 sec", "5 minutes", "5min", "1e3", "-5s", "8d", "soon" };
+	static const char *keys[] = { "retry_delay", "timeout", "lookback" };
+	struct recipe *r;
+	char *err, *text, *msg;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1");
+	for (size_t k = 0; k < LEN(keys); k++) {
+		for (size_t i = 0; i < LEN(good) + LEN(bad); i++) {
+			const char *v = i < LEN(good) ? good[i] : bad[i - LEN(good)];
+
+			text = xasprintf(HEAD "targets:\n  - name: a\n    kind: extract\n    from: db\n"
+			                 "    query: ok.sql\n    key: [id]\n"
+			                 "    incremental: {column: x%s%s}\n%s%s%s",
+			                 k == 2 ? ", lookback: " : "", k == 2 ? v : "",
+			                 k < 2 ? "    " : "", k < 2 ? keys[k] : "", k < 2 ? ": " : "");
+			if (k < 2) {
+				char *t2 = xasprintf("%s%s\n", text, v);
+
+				free(text);
+				text = t2;
+			}
+			puts_("chacc.yml", text);
+			free(text);
+			r = proj_load("chacc.yml", &err);
+			if (i < LEN(good)) {
+				ck_assert_msg(r != NULL, "%s: %s refused: %s", keys[k], v, err);
+				recipe_free(r);
+			} else {
+				ck_assert_msg(r == NULL, "%s: %s taken", keys[k], v);
+				msg = xasprintf("invalid duration '%s' for '%s': expected " DURATION_FORMS
+				                ", at most 7d\n", v, keys[k]);
+				ck_assert_has(err, msg);
+				ck_assert_uint_eq(nlines(err), 1);
+				free(msg);
+			}
+			free(err);
+		}
+	}
+	/* RETRY_DELAY in the environment, alike */
+	setenv("RETRY_DELAY", "1 sec", 1);
+	puts_("chacc.yml", HEAD "targets:\n  - {name: a, kind: table, query: ok.sql}\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "RETRY_DELAY: invalid duration '1 sec': expected " DURATION_FORMS
+	              ", at most 7d\n");
+	free(err);
+	setenv("RETRY_DELAY", "30s", 1);
+	setenv("MAX_RETRIES", "101", 1);
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "MAX_RETRIES: invalid count '101': expected a whole number from 0 to 100\n");
+	free(err);
+	setenv("MAX_RETRIES", "100", 1);
+	r = proj_load("chacc.yml", &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_int_eq(r->targets[0].retries, 100);
+	ck_assert_double_eq(r->targets[0].retry_delay, 30);
+	recipe_free(r);
+	free(err);
+	unsetenv("RETRY_DELAY");
+	unsetenv("MAX_RETRIES");
+	proj_rm();
+}
+END_TEST
+
+/* a tab in YAML's indentation: said so, at the tab */
+START_TEST(test_tab_hint)
+{
+	struct recipe *r;
+	char *err;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1");
+	puts_("chacc.yml", HEAD "targets:\n\t- name: a\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_line(err, ":6:1", "syntax error: found character that cannot start any token "
+	        "(while scanning for the next token at line 6); YAML indents with spaces, not tabs");
+	free(err);
+	puts_("chacc.yml", HEAD "targets:\n  - name: a\n  \tkind: table\n    query: ok.sql\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "/chacc.yml:7:3: syntax error: ") &&
+	              strstr(err, "; YAML indents with spaces, not tabs\n"), "%s", err);
+	free(err);
+	/* a tab elsewhere is no indentation */
+	puts_("chacc.yml", HEAD "targets:\n  - name: a\n    kind: table\n    query:\tok.sql\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	recipe_free(r);
+	free(err);
+	puts_("chacc.yml", HEAD "targets:\n  - name: a\n    kind: table\n    query: ok.sql\n  ]\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(!strstr(err, "tabs"), "%s", err);
+	free(err);
+	proj_rm();
+}
+END_TEST
+
+/* .env of the working directory and of the recipe's: the first wins, the environment beats both */
+START_TEST(test_dotenv_two_directories)
+{
+	struct recipe *r;
+	char *err, *path, *want;
+
+	proj_new();
+	puts_("recipes/ok.sql", "SELECT '${CHT_WHERE}', '${CHT_BOTH}', '${CHT_RECIPE_ONLY}'");
+	puts_("recipes/.env", "CHT_BOTH=recipe\nCHT_RECIPE_ONLY=recipe\nCHT_WHERE=recipe\n");
+	puts_("work/.env", "CHT_BOTH=work\nCHT_WORK_ONLY=work\n");
+	puts_("recipes/chacc.yml", HEAD "targets:\n  - {name: a, kind: table, query: ok.sql}\n"
+	      "  - {name: '${CHT_WORK_ONLY}', kind: table, query: ok.sql}\n");
+	unsetenv("CHT_BOTH");
+	unsetenv("CHT_WHERE");
+	unsetenv("CHT_WORK_ONLY");
+	unsetenv("CHT_RECIPE_ONLY");
+	setenv("CHT_WHERE", "environment", 1);
+	path = xasprintf("%s/recipes/chacc.yml", proj);
+	{
+		char *work = xasprintf("%s/work", proj);
+
+		r = load(path, work, NULL, &err);
+		ck_assert_msg(r != NULL, "%s", err);
+		ck_assert_str_eq(r->targets[0].query_sql, "SELECT 'environment', 'work', 'recipe'");
+		ck_assert_str_eq(r->targets[1].name, "work");
+		recipe_free(r);
+		free(err);
+
+		/* unset: the message names where it looked */
+		puts_("recipes/ok.sql", "SELECT ${CHT_NOWHERE}");
+		r = load(path, work, NULL, &err);
+		ck_assert_ptr_null(r);
+		want = xasprintf("unset variable 'CHT_NOWHERE' in query file 'ok.sql' (not in the "
+		                 "environment, %s/work/.env or %s/recipes/.env)\n", proj, proj);
+		ck_assert_has(err, want);
+		free(want);
+		free(err);
+		free(work);
+	}
+	/* a recipe in the working directory: one .env, named once */
+	r = load(path, xasprintf("%s/recipes", proj), NULL, &err);
+	ck_assert_ptr_null(r);
+	want = xasprintf("(not in the environment or %s/recipes/.env)\n", proj);
+	ck_assert_has(err, want);
+	free(want);
+	free(err);
+	unsetenv("CHT_WHERE");
+	free(path);
+	proj_rm();
+}
+END_TEST
+
 /* a recipe of the project with one target whose entry ends with extra */
 static struct recipe *
 one_target(const char *extra, char **err)
@@ -1360,6 +1644,11 @@ recipe_suite(void)
 	tcase_add_test(tc, test_yaml_check);
 	tcase_add_test(tc, test_secrets_never_shown);
 	tcase_add_test(tc, test_paths_stay_in_project);
+	tcase_add_test(tc, test_every_problem_at_once);
+	tcase_add_test(tc, test_no_cascading_problems);
+	tcase_add_test(tc, test_durations_one_rule);
+	tcase_add_test(tc, test_tab_hint);
+	tcase_add_test(tc, test_dotenv_two_directories);
 	tcase_add_test(tc, test_did_you_mean);
 	tcase_add_test(tc, test_tags_do_not_change_the_definition);
 	suite_add_tcase(s, tc);

@@ -4,8 +4,12 @@
  * target's attempts from a script (how long, which error) on the fake clock;
  * the fake store keeps the markers in memory, as a build would leave them.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "log.h"
@@ -226,10 +230,13 @@ fake_abort(void *ctx, struct sched_task *t, enum sched_abort why)
 		}
 }
 
+/* rows each running target has read so far (the progress line) */
+static long long moved_rows[MAXT];
+
 static long long
 fake_moved(void *ctx, const struct sched_task *t)
 {
-	return 0;
+	return moved_rows[t->it->n->id];
 }
 
 static void
@@ -538,6 +545,156 @@ START_TEST(test_other_runner_counts_up_to_date)
 }
 END_TEST
 
+/* what the run said, line by line, with the fake clock's time of each */
+struct said {
+	char event[16], target[8], msg[160];
+	double at;
+};
+static struct said said[64];
+static size_t nsaid;
+
+static void
+listen(void *arg, enum log_level lvl, const char *event, const char *target,
+       long long run_id, long long rows, const char *msg)
+{
+	if (strcmp(event, "rows") == 0 || nsaid == LEN(said))
+		return;
+	snprintf(said[nsaid].event, sizeof(said[nsaid].event), "%s", event);
+	snprintf(said[nsaid].target, sizeof(said[nsaid].target), "%s", target ? target : "");
+	snprintf(said[nsaid].msg, sizeof(said[nsaid].msg), "%s", msg);
+	said[nsaid++].at = w.now;
+}
+
+/* the "[i/n]" a line starts with, or "" */
+static const char *
+number_of(const char *msg, char out[16])
+{
+	size_t n = msg[0] == '[' ? strcspn(msg, "]") : 0;
+
+	snprintf(out, 16, "%.*s", msg[n] == ']' ? (int)n + 1 : 0, msg);
+	return out;
+}
+
+/* [i/n] is said when a target starts (not when it is ready), and again on its end line */
+START_TEST(test_numbered_at_start_and_end)
+{
+	static const char *const flat[] = { "", "", "" };
+	char want[16], got[16];
+
+	world(3, flat);
+	w.play[1][0].error = "syntax error";
+	w.s.keep_going = true;
+	nsaid = 0;
+	log_set_listener(listen, NULL);
+	ck_assert_int_eq(run(), 1);
+	log_set_listener(NULL, NULL);
+	/* -j1: b and c are ready at once, but each starts when the one before ends */
+	ck_assert_uint_eq(nsaid, 6);
+	for (size_t i = 0; i < 3; i++) {
+		const struct said *start = &said[2 * i], *end = &said[2 * i + 1];
+
+		snprintf(want, sizeof(want), "[%zu/3]", i + 1);
+		ck_assert_str_eq(start->event, "start");
+		ck_assert_str_eq(start->target, w.t[i].name);
+		ck_assert_str_eq(number_of(start->msg, got), want);
+		ck_assert_double_eq(start->at, w.start_at[i][0]);
+		ck_assert_double_eq(start->at, (double)i);
+		ck_assert_str_eq(end->event, i == 1 ? "failed" : "done");
+		ck_assert_str_eq(end->target, w.t[i].name);
+		ck_assert_str_eq(number_of(end->msg, got), want);
+	}
+	ck_assert_str_eq(said[0].msg, "[1/3] table a (missing, full)");
+	ck_assert_str_eq(said[3].msg, "[2/3] FAILED: syntax error");
+	ck_assert_str_eq(said[5].msg, "[3/3] c: 7 rows, 0 changed, 1.0s");
+	teardown();
+}
+END_TEST
+
+/* with -j2 the numbers follow the starts, and a retry keeps its target's number */
+START_TEST(test_numbered_in_start_order)
+{
+	char got[16];
+
+	world(5, chain);
+	w.s.jobs = 2;
+	w.play[0][0].secs = 5;
+	w.t[1].retries = 1;
+	w.play[1][0] = (struct play){ .error = "lost connection", .transient = true };
+	nsaid = 0;
+	log_set_listener(listen, NULL);
+	ck_assert_int_eq(run(), 0);
+	log_set_listener(NULL, NULL);
+	for (size_t i = 0, starts = 0; i < nsaid; i++) {
+		char want[16];
+
+		if (strcmp(said[i].event, "start") == 0) {
+			snprintf(want, sizeof(want), "[%zu/5]", ++starts);
+			ck_assert_str_eq(number_of(said[i].msg, got), want);
+			continue;
+		}
+		/* every other line about a target carries the number its start line had */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(said[j].event, "start") == 0 &&
+			    strcmp(said[j].target, said[i].target) == 0)
+				ck_assert_str_eq(number_of(said[i].msg, got), number_of(said[j].msg, want));
+		ck_assert_msg(*number_of(said[i].msg, got), "no number: %s", said[i].msg);
+	}
+	ck_assert_str_eq(said[2].event, "retry");
+	ck_assert_str_eq(number_of(said[2].msg, got), "[2/5]");
+	teardown();
+}
+END_TEST
+
+/* on a terminal: one line with what runs and its rows, cut to the width, cleared at the end */
+START_TEST(test_progress_line_on_a_terminal)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 40 };
+	int master = posix_openpt(O_RDWR | O_NOCTTY), slave, saved = dup(STDERR_FILENO);
+	char out[4096] = "", *line, *end;
+	ssize_t got, len = 0;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(slave, 0);
+	ck_assert_int_eq(ioctl(slave, TIOCSWINSZ, &ws), 0);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	world(3, (const char *const[]){ "", "", "" });
+	w.s.jobs = 2;
+	w.play[0][0].secs = 3;
+	w.play[1][0].secs = 3;
+	w.t[1].name = (char *)"b_with_a_name_much_longer_than_the_terminal";
+	moved_rows[0] = 12345;
+	fflush(stderr);
+	dup2(slave, STDERR_FILENO);
+	log_set_quiet(false);
+	ck_assert_int_eq(run(), 0);
+	log_set_quiet(true);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	while (len < (ssize_t)sizeof(out) - 1 &&
+	       (got = read(master, out + len, sizeof(out) - 1 - len)) > 0)
+		len += got;
+	out[len] = '\0';
+	close(slave);
+	close(master);
+	moved_rows[0] = 0;
+	/* both running targets, a with its rows so far, b by its seconds */
+	ck_assert_msg(strstr(out, "\r\033[K[0/3 done] a 12k rows, b_with_a_name"), "%s", out);
+	/* never wider than the terminal: a line that wraps cannot be redrawn */
+	for (line = out; (line = strstr(line, "\r\033[K")); line = end) {
+		line += 4;
+		end = line + strcspn(line, "\r\n");
+		ck_assert_int_lt(end - line, 40);
+	}
+	/* cleared at the end */
+	ck_assert_msg(len >= 4 && memcmp(out + len - 4, "\r\033[K", 4) == 0, "%s", out);
+	teardown();
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -555,6 +712,9 @@ sched_suite(void)
 	tcase_add_test(tc, test_interrupt_mid_run);
 	tcase_add_test(tc, test_interrupt_while_retrying);
 	tcase_add_test(tc, test_other_runner_counts_up_to_date);
+	tcase_add_test(tc, test_numbered_at_start_and_end);
+	tcase_add_test(tc, test_numbered_in_start_order);
+	tcase_add_test(tc, test_progress_line_on_a_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -718,7 +718,7 @@ START_TEST(test_upgrade_from_version_1)
 	sql(p.src, "INSERT INTO people VALUES (4, 'di', '2020-01-04 10:00:00', 0)");
 	build_ok(&p, NULL);
 	assert_val(p.tgt, "people,people_visits", "SELECT GROUP_CONCAT(target ORDER BY target)"
-	           " FROM etl_metadata WHERE definition_hash LIKE '2:%'");
+	           " FROM etl_metadata WHERE definition_hash LIKE '3:%'");
 	h = val(p.tgt, "SELECT definition_hash FROM etl_metadata WHERE target = 'lonely'");
 	ck_assert_uint_eq(strlen(h), 64);
 	free(h);
@@ -777,7 +777,7 @@ START_TEST(test_reading_creates_no_table)
 	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
 	result_free(&r);
 	assert_val(p.tgt, "2 created", "SELECT GROUP_CONCAT(version, ' ', note) FROM etl_schema");
-	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '2:%'");
+	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '3:%'");
 	proj_free(&p);
 }
 END_TEST

@@ -399,7 +399,7 @@ START_TEST(test_run_history)
 	r = store_runs(st, 0);
 	ck_assert_ptr_nonnull(r);
 	assert_cols(r, "run_id,mode,result,started_by,started_at,ended_at,seconds,config_rev,"
-	            "selection");
+	            "config_dirty,selection");
 	ck_assert_int_eq(r->nrows, 1);
 	ck_assert_int_eq(atoll(cell(r, 0, "run_id")), id);
 	ck_assert_str_eq(cell(r, 0, "result"), "success");
@@ -617,7 +617,7 @@ START_TEST(test_history_without_tables)
 	ck_assert_ptr_nonnull((r = store_runs(st, 5)));
 	ck_assert_int_eq(r->nrows, 0);
 	assert_cols(r, "run_id,mode,result,started_by,started_at,ended_at,seconds,config_rev,"
-	            "selection");
+	            "config_dirty,selection");
 	store_rows_free(r);
 	ck_assert_ptr_nonnull((r = store_marker_stats(st)));
 	ck_assert_int_eq(r->nrows, 0);

@@ -1,6 +1,9 @@
 /* check_util.c: durations, strings, hashing */
 #include <string.h>
+#include <time.h>
 
+#include "diag.h"
+#include "run.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -24,6 +27,25 @@ START_TEST(test_durations)
 	ck_assert_int_eq(parse_duration("10 parsecs", &s), -1);
 	ck_assert_int_eq(parse_duration("-3s", &s), -1);
 	ck_assert_int_eq(parse_duration("m", &s), -1);
+	/* one spelling: a unit right after the number, no words, signs or exponents */
+	ck_assert_int_eq(parse_duration("0", &s), 0);
+	ck_assert_double_eq(s, 0);
+	ck_assert_int_eq(parse_duration("0.5s", &s), 0);
+	ck_assert_double_eq(s, 0.5);
+	ck_assert_int_eq(parse_duration("1 sec", &s), -1);
+	ck_assert_int_eq(parse_duration("1sec", &s), -1);
+	ck_assert_int_eq(parse_duration("5 minutes", &s), -1);
+	ck_assert_int_eq(parse_duration("5min", &s), -1);
+	ck_assert_int_eq(parse_duration("5 m", &s), -1);
+	ck_assert_int_eq(parse_duration(" 5m", &s), -1);
+	ck_assert_int_eq(parse_duration("+5m", &s), -1);
+	ck_assert_int_eq(parse_duration("1e3", &s), -1);
+	ck_assert_int_eq(parse_duration("0x10", &s), -1);
+	ck_assert_int_eq(parse_duration("inf", &s), -1);
+	ck_assert_int_eq(parse_duration(".", &s), -1);
+	ck_assert_int_eq(parse_duration("1.2.3s", &s), -1);
+	ck_assert_int_eq(parse_duration("5ms5", &s), -1);
+	ck_assert_int_eq(parse_duration("5M", &s), -1);
 }
 END_TEST
 
@@ -57,6 +79,39 @@ START_TEST(test_sha256_and_trim)
 }
 END_TEST
 
+/* --since: a date or a date and time, not in the future, with a message that says which */
+START_TEST(test_since_dates)
+{
+	struct diags ds;
+	char future[32];
+	time_t t = time(NULL) + 2 * 86400;
+	struct tm tm;
+
+	diags_init(&ds);
+	ck_assert_int_eq(run_check_since(NULL, &ds), 0);
+	ck_assert_int_eq(run_check_since("2024-02-29", &ds), 0);
+	ck_assert_int_eq(run_check_since("2024-02-29 23:59:59", &ds), 0);
+	ck_assert_uint_eq(ds.n, 0);
+	localtime_r(&t, &tm);
+	strftime(future, sizeof(future), "%Y-%m-%d", &tm);
+	ck_assert_int_eq(run_check_since(future, &ds), -1);
+	ck_assert_uint_eq(ds.n, 1);
+	ck_assert(strstr(ds.v[0].message, "it is in the future") != NULL);
+	ck_assert(strstr(ds.v[0].message, future) != NULL);
+	diags_release(&ds);
+	ck_assert_int_eq(run_check_since("2999-01-01 00:00:00", &ds), -1);
+	diags_release(&ds);
+	static const char *bad[] = { "yesterday", "2024-13-01", "2024-01-32", "2024-01-01x",
+	                             "2024-01-01 10:11", "2024-01-01 25:00:00", "2024-01-01 ",
+	                             "24-01-01", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		ck_assert_msg(run_check_since(bad[i], &ds) == -1, "'%s' taken", bad[i]);
+		ck_assert(strstr(ds.v[0].message, "expected YYYY-MM-DD") != NULL);
+		diags_release(&ds);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -66,6 +121,7 @@ main(void)
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_buf_grows_and_detaches);
 	tcase_add_test(tc, test_sha256_and_trim);
+	tcase_add_test(tc, test_since_dates);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

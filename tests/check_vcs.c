@@ -445,6 +445,46 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 }
 END_TEST
 
+/* a comment or white-space edit of a target's SQL is shown, and rebuilds nothing */
+START_TEST(test_diff_comments_only)
+{
+	struct proj p;
+	struct result r;
+	json_t *j, *t;
+
+	vcs_proj_new(&p, "comments", true);
+	write_file(&p, "sql/people_visits.sql",
+	           "-- one row per visit, with the person's name\n"
+	           "SELECT v.id AS visit_id,\n       p.name,   v.at   /* when */\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
+	r = vchacc(&p, "config", "diff");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "target people_visits: comments only, no rebuild\n"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "+-- one row per visit, with the person's name\n"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "impact: nothing to rebuild"), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "definition changed"), "%s", r.out);
+	result_free(&r);
+	r = vchacc(&p, "config", "diff", "--json");
+	assert_ok(&r);
+	j = parse(r.out);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "targets")), 1);
+	t = json_array_get(json_object_get(j, "targets"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(t, "change")), "comments only, no rebuild");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "impact")), 0);
+	json_decref(j);
+	result_free(&r);
+	/* a real edit beside it is a change, and only it rebuilds */
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	r = vchacc(&p, "config", "diff");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "target people_visits: comments only, no rebuild\n"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "target lonely: definition changed\n"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "impact: 1 target to rebuild"), "%s", r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_review_propose_list_show_approve_reject)
 {
 	static const char *const grace[] = { "GIT_AUTHOR_NAME=Grace Hopper",
@@ -691,7 +731,8 @@ START_TEST(test_config_log_per_target)
 	ck_assert_str_eq(s, "beta added\n");
 	free(s);
 	s = changes(json_array_get(j, 1));
-	ck_assert_str_eq(s, "people definition changed\nvisits definition changed\n");
+	/* a comment in people's SQL is shown, and is no definition change */
+	ck_assert_str_eq(s, "people comments only, no rebuild\nvisits definition changed\n");
 	free(s);
 	s = changes(json_array_get(j, 2));
 	ck_assert_str_eq(s, "lonely definition changed\n");
@@ -1136,6 +1177,7 @@ main(void)
 	tcase_add_test(tc, test_rev_reads_the_commit);
 	tcase_add_test(tc, test_scheduled_builds_main);
 	tcase_add_test(tc, test_diff_impact_is_the_plan_after_approval);
+	tcase_add_test(tc, test_diff_comments_only);
 	tcase_add_test(tc, test_review_propose_list_show_approve_reject);
 	tcase_add_test(tc, test_conflicts_are_refused);
 	tcase_add_test(tc, test_config_log_per_target);

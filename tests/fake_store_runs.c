@@ -276,8 +276,7 @@ run_row(struct store_rows *out, const struct frun *r, bool full)
 	c[k++] = cell_ts(r->ended_at);
 	c[k++] = cell_secs(r->started_at, r->ended_at);
 	c[k++] = DUP(r->rev);
-	if (full)
-		c[k++] = xasprintf("%d", r->dirty ? 1 : 0);
+	c[k++] = xasprintf("%d", r->dirty ? 1 : 0);
 	c[k++] = DUP(r->selection);
 	add_row(out, c);
 }
@@ -287,7 +286,7 @@ fake_runs(struct store *st, long limit)
 {
 	static const char *const cols[] = {
 		"run_id", "mode", "result", "started_by", "started_at", "ended_at", "seconds",
-		"config_rev", "selection",
+		"config_rev", "config_dirty", "selection",
 	};
 	struct fake_server *srv = fake_enter(st);
 	struct store_rows *out;

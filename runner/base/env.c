@@ -1,6 +1,7 @@
 /* env.c: ${VAR} and ${VAR:-default} from the environment and .env */
 #include "env.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,15 +9,33 @@
 
 #include "util.h"
 
-/* values of .env, fallbacks for getenv */
+/*
+ * the values of the .env files, fallbacks for getenv, as a set per pair of
+ * directories: the recipe directory's are read first and the working
+ * directory's after them, and env_get looks from the end, so that the working
+ * directory's win (and, in one file, the last line). Sets are kept for the
+ * life of the process, so that a thread loading another recipe's never frees
+ * values a thread expanding one still reads: each thread uses the set it
+ * loaded last, or else the one loaded last by any.
+ */
 struct envvar {
 	char *name;
 	char *value;
 };
 
-static struct envvar *dotenv;
-static size_t ndotenv;
-static char *dotenvdir;
+struct envset {
+	char *workdir, *recipedir;  /* recipedir NULL: none, or the working directory */
+	struct envvar *v;
+	size_t n;
+	char *files[2];             /* the files looked in, as shown, first the one that wins */
+	size_t nfiles;
+	struct envset *next;
+};
+
+static pthread_mutex_t envmu = PTHREAD_MUTEX_INITIALIZER;
+static struct envset *sets;
+static struct envset *_Atomic lastset;
+static _Thread_local struct envset *myset;
 
 static bool
 isnamestart(int c)
@@ -61,35 +80,24 @@ dotenv_value(char *v)
 	return strtrim(v);
 }
 
-static void
-dotenv_clear(void)
+/* dir/.env as shown in messages: ".env" for the working directory */
+static char *
+dotenv_path(const char *dir)
 {
-	size_t i;
+	size_t n = strlen(dir);
 
-	for (i = 0; i < ndotenv; i++) {
-		free(dotenv[i].name);
-		free(dotenv[i].value);
-	}
-	free(dotenv);
-	free(dotenvdir);
-	dotenv = NULL;
-	dotenvdir = NULL;
-	ndotenv = 0;
+	if (!strcmp(dir, ".") || !strcmp(dir, "./"))
+		return xstrdup(".env");
+	return xasprintf("%s%s.env", dir, n && dir[n - 1] == '/' ? "" : "/");
 }
 
-void
-env_load_dotenv(const char *dir)
+/* the KEY=VALUE lines of path, added to set */
+static void
+dotenv_read(struct envset *set, const char *path)
 {
-	char *path, *text, *line, *next, *eq, *name;
+	char *text, *line, *next, *eq, *name;
 
-	if (!dir || (dotenvdir && !strcmp(dotenvdir, dir)))
-		return;
-	dotenv_clear();
-	dotenvdir = xstrdup(dir);
-	path = xasprintf("%s/.env", dir);
-	text = readfile(path, NULL);
-	free(path);
-	if (!text)
+	if (!(text = readfile(path, NULL)))
 		return;
 	for (line = text; line; line = next) {
 		if ((next = strchr(line, '\n')))
@@ -103,25 +111,113 @@ env_load_dotenv(const char *dir)
 		name = strtrim(line);
 		if (!isnamestart(*name))
 			continue;
-		dotenv = xreallocarray(dotenv, ndotenv + 1, sizeof(*dotenv));
-		dotenv[ndotenv].name = xstrdup(name);
-		dotenv[ndotenv].value = xstrdup(dotenv_value(strtrim(eq + 1)));
-		ndotenv++;
+		set->v = xreallocarray(set->v, set->n + 1, sizeof(*set->v));
+		set->v[set->n].name = xstrdup(name);
+		set->v[set->n].value = xstrdup(dotenv_value(strtrim(eq + 1)));
+		set->n++;
 	}
 	free(text);
+}
+
+/* whether two directories are one (the recipe in the working directory) */
+static bool
+samedir(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb ? !strcmp(ra, rb) : !strcmp(a, b);
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
+static bool
+streq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* the set of a pair of directories, read now (envmu held) */
+static struct envset *
+envset_read(const char *workdir, const char *recipedir)
+{
+	struct envset *set = xcalloc(1, sizeof(*set));
+
+	set->workdir = xstrdup(workdir);
+	set->recipedir = recipedir ? xstrdup(recipedir) : NULL;
+	set->files[set->nfiles++] = dotenv_path(workdir);
+	if (recipedir) {
+		set->files[set->nfiles++] = dotenv_path(recipedir);
+		dotenv_read(set, set->files[1]);
+	}
+	dotenv_read(set, set->files[0]);
+	set->next = sets;
+	sets = set;
+	return set;
+}
+
+void
+env_load_dotenvs(const char *workdir, const char *recipedir)
+{
+	struct envset *set;
+
+	if (!workdir)
+		return;
+	if (recipedir && samedir(workdir, recipedir))
+		recipedir = NULL;
+	pthread_mutex_lock(&envmu);
+	/* read once per pair, as the process starts using it */
+	for (set = sets; set; set = set->next)
+		if (!strcmp(set->workdir, workdir) && streq(set->recipedir, recipedir))
+			break;
+	if (!set)
+		set = envset_read(workdir, recipedir);
+	myset = set;
+	lastset = set;
+	pthread_mutex_unlock(&envmu);
+}
+
+void
+env_load_dotenv(const char *dir)
+{
+	struct envset *set = myset ? myset : lastset;
+
+	/* a set that holds dir/.env already stays (with its recipe directory's) */
+	if (dir && set && !strcmp(set->workdir, dir))
+		return;
+	env_load_dotenvs(dir, NULL);
+}
+
+static struct envset *
+current(void)
+{
+	return myset ? myset : lastset;
+}
+
+char *
+env_sources(void)
+{
+	struct envset *set = current();
+
+	if (!set)
+		return xstrdup("the environment");
+	if (set->nfiles == 1)
+		return xasprintf("the environment or %s", set->files[0]);
+	return xasprintf("the environment, %s or %s", set->files[0], set->files[1]);
 }
 
 const char *
 env_get(const char *name)
 {
 	const char *v = getenv(name);
+	struct envset *set = current();
 	size_t i;
 
-	if (v)
+	if (v || !set)
 		return v;
-	for (i = ndotenv; i-- > 0;)
-		if (!strcmp(dotenv[i].name, name))
-			return dotenv[i].value;
+	for (i = set->n; i-- > 0;)
+		if (!strcmp(set->v[i].name, name))
+			return set->v[i].value;
 	return NULL;
 }
 

@@ -11,10 +11,21 @@
  * in *unset (malloc'ed; unset may be NULL).
  */
 char *env_expand(const char *text, char **unset);
-/* load KEY=VALUE lines of dir/.env as fallbacks for getenv (once per dir) */
+/*
+ * load the KEY=VALUE lines of workdir/.env and recipedir/.env (may be NULL) as
+ * fallbacks for getenv; for a name in both, workdir's wins. Once per pair of
+ * directories; workdir NULL keeps what is loaded.
+ */
+void env_load_dotenvs(const char *workdir, const char *recipedir);
+/* the same for dir/.env alone */
 void env_load_dotenv(const char *dir);
-/* getenv, then .env */
+/* getenv, then the .env files */
 const char *env_get(const char *name);
+/*
+ * where env_get looks, for messages: "the environment, .env or recipes/.env"
+ * (malloc'ed)
+ */
+char *env_sources(void);
 /* c may stand in a variable's name: letters, digits, '_' */
 bool env_namechar(int c);
 

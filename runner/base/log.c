@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,6 +314,33 @@ log_statement(const char *conn, const char *sql)
 	pthread_mutex_unlock(&mu);
 }
 
+/*
+ * cut s to one character less than the terminal's width: a line that wraps
+ * cannot be rewritten in place; characters are counted as UTF-8, control
+ * characters end it
+ */
+static void
+cut_to_width(char *s)
+{
+	struct winsize ws;
+	size_t cols = 80, n = 0;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		cols = ws.ws_col;
+	for (char *p = s; *p; p++) {
+		if ((unsigned char)*p < ' ') {
+			*p = '\0';
+			return;
+		}
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		if (++n == cols) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
 void
 log_progress(const char *fmt, ...)
 {
@@ -324,6 +352,7 @@ log_progress(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	cut_to_width(msg);
 	pthread_mutex_lock(&mu);
 	fprintf(stderr, "\r\033[K%s", msg);
 	fflush(stderr);

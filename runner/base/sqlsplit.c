@@ -26,6 +26,8 @@ struct scan {
 	struct sqlscript *out;
 	size_t cap;
 	char *err;
+	struct buf *norm;  /* sqlnormal: the text as compared, or NULL */
+	bool gap;          /* ... white space or a comment since its last character */
 };
 
 static bool
@@ -47,6 +49,36 @@ fail(struct scan *s, const char *what, int line)
 	return -1;
 }
 
+/*
+ * text of the script into the normal form, after one space if a gap came
+ * before, unless the gap is after '(' or ',' or before ')' or ',': tokens that
+ * stand alone however they are spaced (a gap before '(' stays: "SUM (x)" is not
+ * "SUM(x)" to the server)
+ */
+static void
+put(struct scan *s, const char *p, size_t n)
+{
+	struct buf *b = s->norm;
+	char last;
+
+	if (!b)
+		return;
+	last = b->len ? b->s[b->len - 1] : '\n';
+	if (s->gap && last != '\n' && last != '(' && last != ',' && *p != ')' && *p != ',')
+		buf_addc(b, ' ');
+	s->gap = false;
+	buf_add(b, p, n);
+}
+
+/* a line break of the normal form: after a statement, around a DELIMITER directive */
+static void
+putbreak(struct scan *s)
+{
+	if (s->norm && s->norm->len && s->norm->s[s->norm->len - 1] != '\n')
+		buf_addc(s->norm, '\n');
+	s->gap = false;
+}
+
 static void
 emit(struct scan *s)
 {
@@ -54,6 +86,10 @@ emit(struct scan *s)
 
 	if (!s->have)
 		return;
+	if (s->norm) {
+		s->have = false;
+		return;
+	}
 	if (s->out->nstmts == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->out->stmts = xreallocarray(s->out->stmts, s->cap, sizeof(*s->out->stmts));
@@ -236,9 +272,20 @@ directive(struct scan *s)
 	}
 	s->delim = p + b;
 	s->dlen = e - b;
+	putbreak(s);
+	put(s, "DELIMITER ", strlen("DELIMITER "));
+	put(s, s->delim, s->dlen);
+	putbreak(s);
 	/* the client ignores the rest of the line */
 	skipline(s);
 	return 0;
+}
+
+/* a comment the server reads: a version comment or an optimizer hint */
+static bool
+kept(struct scan *s)
+{
+	return versionopen(s) || at(s, "/*+");
 }
 
 static int
@@ -247,11 +294,15 @@ step(struct scan *s)
 	const char *p = s->p;
 	size_t i = s->i, open;
 	unsigned char c = p[i];
+	bool keep;
 
 	if (s->bol && !s->have && isdirective(s))
 		return directive(s);
 	if (s->len - i >= s->dlen && memcmp(p + i, s->delim, s->dlen) == 0) {
 		emit(s);
+		s->gap = false;
+		put(s, s->delim, s->dlen);
+		putbreak(s);
 		s->i += s->dlen;
 		s->bol = false;
 		return 0;
@@ -260,15 +311,18 @@ step(struct scan *s)
 		s->line++;
 		s->bol = true;
 		s->i++;
+		s->gap = true;
 		return 0;
 	}
 	if (isblank_(c)) {
 		s->i++;
+		s->gap = true;
 		return 0;
 	}
 	s->bol = false;
 	if (c == '#' || dashcomment(s)) {
 		skipline(s);
+		s->gap = true;
 		return 0;
 	}
 	if ((open = versionopen(s)) && !neverruns(s, open)) {
@@ -277,64 +331,101 @@ step(struct scan *s)
 		if (skipversion(s, open) < 0)
 			return -1;
 		mark(s, i, line);
+		put(s, p + i, s->i - i);
 		return 0;
 	}
-	if (at(s, "/*"))
-		return skipcomment(s);
+	if (at(s, "/*")) {
+		keep = kept(s);
+		if (skipcomment(s) < 0)
+			return -1;
+		if (keep)
+			put(s, p + i, s->i - i);
+		else
+			s->gap = true;
+		return 0;
+	}
 	if (c == '\'' || c == '"' || c == '`') {
 		int line = s->line;
 
 		if (skipquoted(s) < 0)
 			return -1;
 		mark(s, i, line);
+		put(s, p + i, s->i - i);
 		return 0;
 	}
 	s->i++;
 	mark(s, i, s->line);
+	put(s, p + i, 1);
+	return 0;
+}
+
+/* scan text into out (statements) or s->norm (the normal form) */
+static int
+scan(struct scan *s, const char *text, size_t len, struct sqlscript *out, char **err)
+{
+	const char *nul = memchr(text, '\0', len), *c;
+	int line = 1;
+
+	out->stmts = NULL;
+	out->nstmts = 0;
+	if (err)
+		*err = NULL;
+	if (nul) {
+		/* statements are C strings: a NUL would end one silently */
+		for (c = text; c < nul; c++)
+			line += *c == '\n';
+		if (err)
+			*err = xasprintf("NUL byte at line %d: the script is not text", line);
+		return -1;
+	}
+	s->p = text;
+	s->len = len;
+	s->line = 1;
+	s->bol = true;
+	s->delim = ";";
+	s->dlen = 1;
+	s->out = out;
+	while (s->i < s->len) {
+		if (step(s) < 0) {
+			sqlscript_release(out);
+			if (err)
+				*err = s->err;
+			else
+				free(s->err);
+			return -1;
+		}
+	}
+	emit(s);
 	return 0;
 }
 
 int
 sqlsplit(const char *text, size_t len, struct sqlscript *out, char **err)
 {
-	const char *nul = memchr(text, '\0', len), *c;
 	struct scan s;
 
-	if (nul) {
-		/* statements are C strings: a NUL would end one silently */
-		out->stmts = NULL;
-		out->nstmts = 0;
-		s.line = 1;
-		for (c = text; c < nul; c++)
-			s.line += *c == '\n';
-		if (err)
-			*err = xasprintf("NUL byte at line %d: the script is not text", s.line);
-		return -1;
-	}
 	memset(&s, 0, sizeof(s));
-	s.p = text;
-	s.len = len;
-	s.line = 1;
-	s.bol = true;
-	s.delim = ";";
-	s.dlen = 1;
-	s.out = out;
-	out->stmts = NULL;
-	out->nstmts = 0;
-	if (err)
-		*err = NULL;
-	while (s.i < s.len) {
-		if (step(&s) < 0) {
-			sqlscript_release(out);
-			if (err)
-				*err = s.err;
-			else
-				free(s.err);
-			return -1;
-		}
+	return scan(&s, text, len, out, err);
+}
+
+char *
+sqlnormal(const char *text, size_t len, char **err)
+{
+	struct sqlscript none;
+	struct scan s;
+	struct buf b;
+
+	memset(&s, 0, sizeof(s));
+	buf_init(&b);
+	buf_adds(&b, "");
+	s.norm = &b;
+	if (scan(&s, text, len, &none, err) < 0) {
+		buf_release(&b);
+		return NULL;
 	}
-	emit(&s);
-	return 0;
+	while (b.len && (b.s[b.len - 1] == '\n' || b.s[b.len - 1] == ' '))
+		b.s[--b.len] = '\0';
+	return buf_detach(&b);
 }
 
 void

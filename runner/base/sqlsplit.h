@@ -26,5 +26,16 @@ struct sqlscript {
  */
 int sqlsplit(const char *text, size_t len, struct sqlscript *out, char **err);
 void sqlscript_release(struct sqlscript *s);
+/*
+ * text in the form definitions are compared in: what the server executes, as
+ * one spelling. Plain comments (--, #, C comments) are dropped and white space
+ * outside quotes collapses to one space, or none after '(' and ',' and before
+ * ')' and ','; each statement ends its line with its
+ * delimiter, a DELIMITER directive stands on a line of its own, and the ends are
+ * trimmed. Version comments and optimizer hints ("/" "*+ ... *" "/"), which the
+ * server reads, stay as written, as do quoted strings and identifiers. Returns
+ * malloc'ed text, or NULL with err as sqlsplit's.
+ */
+char *sqlnormal(const char *text, size_t len, char **err);
 
 #endif

@@ -222,17 +222,18 @@ parse_duration(const char *s, double *secs)
 
 	if (!s || !*s)
 		return -1;
+	/* digits and a point only: no sign, blank, exponent or hexadecimal */
+	if (strspn(s, "0123456789.") != strcspn(s, "mshd") || !strpbrk(s, "0123456789"))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || v < 0 || !isfinite(v))
 		return -1;
-	while (*end == ' ')
-		end++;
-	if (!*end || !strcmp(end, "s") || !strcmp(end, "sec"))
+	if (!*end || !strcmp(end, "s"))
 		mult = 1;
 	else if (!strcmp(end, "ms"))
 		mult = 0.001;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+	else if (!strcmp(end, "m"))
 		mult = 60;
 	else if (!strcmp(end, "h"))
 		mult = 3600;

@@ -46,8 +46,13 @@ void buf_release(struct buf *b);
 /* read a whole file; NULL with errno set on failure */
 char *readfile(const char *path, size_t *len);
 
-/* parse "10s", "5m", "1.5h", "2d", "250ms" or plain seconds; -1 on bad input */
+/*
+ * parse a duration: a number of seconds, alone or with a unit right after it:
+ * "30", "30s", "5m", "1.5h", "2d", "250ms"; -1 on anything else ("5 minutes")
+ */
 int parse_duration(const char *s, double *secs);
+/* the forms parse_duration takes, for messages */
+#define DURATION_FORMS "seconds, or a number with ms, s, m, h or d (30, 30s, 5m, 1h, 1d)"
 /* strip leading and trailing whitespace in place */
 char *strtrim(char *s);
 bool strstarts(const char *s, const char *prefix);

@@ -33,6 +33,12 @@ report_state(const struct marker *m, const struct plan_item *it)
 	return "ok";
 }
 
+bool
+report_rows_known(const struct marker *m)
+{
+	return m->present && m->table_exists && m->rows >= 0;
+}
+
 void
 report_check_building(struct session *s, const struct plan_item *items, size_t n)
 {
@@ -99,7 +105,8 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 		json_object_set_new(obj, "state", json_string(state));
 		json_object_set_new(obj, "built_at", json_ts(m->built_at));
 		json_object_set_new(obj, "changed_at", json_ts(m->changed_at));
-		json_object_set_new(obj, "rows", m->present ? json_integer(m->rows) : json_null());
+		json_object_set_new(obj, "rows",
+		                    report_rows_known(m) ? json_integer(m->rows) : json_null());
 		json_object_set_new(obj, "watermark",
 		                    m->watermark ? json_string(m->watermark) : json_null());
 		if (items[i].reason != REASON_NONE)

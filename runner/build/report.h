@@ -2,6 +2,7 @@
 #ifndef CHACC_REPORT_H
 #define CHACC_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf;
@@ -17,6 +18,8 @@ struct session;
  * free is "interrupted".
  */
 const char *report_state(const struct marker *m, const struct plan_item *it);
+/* whether m's row count is known: a missing target has none */
+bool report_rows_known(const struct marker *m);
 /* read whether a runner builds each item now, with its run and since when, into s's markers */
 void report_check_building(struct session *s, const struct plan_item *items, size_t n);
 /* one object per item: the shape of 'status --json' */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -48,12 +49,29 @@ session_open(struct session *s, const struct run_request *rq, bool connect)
 int
 run_check_since(const char *since, struct diags *d)
 {
-	int y, m, dd;
+	struct tm tm = { 0 };
+	int y = 0, m = 0, dd = 0, h = 0, mi = 0, sec = 0, n = -1, k = -1;
+	time_t at;
 
 	if (!since)
 		return 0;
-	if (sscanf(since, "%4d-%2d-%2d", &y, &m, &dd) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31) {
+	/* the whole text: a date, then maybe a time */
+	if (sscanf(since, "%4d-%2d-%2d%n", &y, &m, &dd, &n) == 3 && since[n] == ' ')
+		n = sscanf(since + n, " %2d:%2d:%2d%n", &h, &mi, &sec, &k) == 3 ? n + k : -1;
+	if (n < 0 || since[n] || y < 1000 || m < 1 || m > 12 || dd < 1 || dd > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) {
 		diag_error(d, "invalid date '%s': expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'", since);
+		return -1;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = dd;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	if ((at = mktime(&tm)) != (time_t)-1 && at > time(NULL)) {
+		diag_error(d, "invalid date '%s': it is in the future (extracts re-read from it)", since);
 		return -1;
 	}
 	return 0;

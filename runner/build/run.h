@@ -50,7 +50,7 @@ struct run_result {
 
 /* load the recipe the request names and, if connect, reach the target (problems in rq->diags) */
 enum outcome session_open(struct session *s, const struct run_request *rq, bool connect);
-/* a since date is YYYY-MM-DD[ HH:MM:SS] (or NULL); -1 and a diagnostic if not */
+/* a since date is YYYY-MM-DD[ HH:MM:SS] (or NULL), not in the future; -1 and a diagnostic if not */
 int run_check_since(const char *since, struct diags *d);
 /*
  * plan rq's selection in s (every target when it has no selectors): the

@@ -35,6 +35,7 @@ struct machine {
 	struct sched_task **active;  /* running or waiting to retry, in launch order */
 	size_t nactive, jobs;
 	size_t total, finished;
+	size_t started;              /* targets started: the next one is [started + 1/total] */
 	bool no_launch;              /* a failure without -k: launch nothing more */
 	bool stop_seen;
 	double last_kill, last_progress;
@@ -203,11 +204,15 @@ launch(struct machine *m)
 		t->it->reason = why;
 		t->it->full = full;
 		m->active[m->nactive++] = t;
-		t->seq = m->finished + m->nactive;
+		/* numbered as it starts: a free worker takes it now */
+		t->seq = ++m->started;
 		t->total = m->total;
 		t->attempts = 1;
 		t->started = m->clock->wall(m->clock->ctx);
 		t->started_mono = m->clock->now(m->clock->ctx);
+		log_event(LOG_INFO, "start", nd->t->name, m->s->run_id, "[%zu/%zu] %s %s (%s, %s)",
+		          t->seq, t->total, kind_name(nd->t->kind), nd->t->name, reason_name(why),
+		          full ? "full" : "incremental");
 		attempt(m, t);
 	}
 }
@@ -232,8 +237,8 @@ give_up(struct machine *m, struct sched_task *t)
 		s->interrupted++;
 	else
 		s->failed++;
-	log_event(LOG_ERROR, intr ? "interrupted" : "failed", nd->t->name, s->run_id, "%s: %s",
-	          intr ? "INTERRUPTED" : "FAILED", t->error);
+	log_event(LOG_ERROR, intr ? "interrupted" : "failed", nd->t->name, s->run_id,
+	          "[%zu/%zu] %s: %s", t->seq, t->total, intr ? "INTERRUPTED" : "FAILED", t->error);
 	m->store->record(m->store->ctx, t, intr ? "interrupted" : "failed", t->error);
 	if (!s->keep_going)
 		m->no_launch = true;
@@ -254,12 +259,13 @@ built(struct machine *m, struct sched_task *t)
 	if (t->out.other_runner) {
 		s->uptodate++;
 		log_event(LOG_INFO, "done", nd->t->name, s->run_id,
-		          "%s: up to date, built by another runner meanwhile", nd->t->name);
+		          "[%zu/%zu] %s: up to date, built by another runner meanwhile", t->seq,
+		          t->total, nd->t->name);
 	} else {
 		s->built++;
-		log_event(LOG_INFO, "done", nd->t->name, s->run_id, "%s: %s rows, %lld changed, %.1fs",
-		          nd->t->name, fmt_count(t->out.rows, b, sizeof(b)), t->out.changed,
-		          t->ended - t->started);
+		log_event(LOG_INFO, "done", nd->t->name, s->run_id,
+		          "[%zu/%zu] %s: %s rows, %lld changed, %.1fs", t->seq, t->total, nd->t->name,
+		          fmt_count(t->out.rows, b, sizeof(b)), t->out.changed, t->ended - t->started);
 	}
 	m->store->record(m->store->ctx, t, t->out.other_runner ? "up to date" : "built", NULL);
 	release_users(m, nd);
@@ -302,7 +308,8 @@ finished(struct machine *m, struct sched_task *t)
 	t->state = T_RETRY;
 	t->retry_at = m->clock->now(m->clock->ctx) + sched_retry_delay(tg, t->attempts);
 	log_event(LOG_WARN, "retry", tg->name, m->s->run_id,
-	          "%s (attempt %d of %d, retrying in %.0fs)", t->error, t->attempts,
+	          "[%zu/%zu] %s (attempt %d of %d, retrying in %.0fs)", t->seq, t->total, t->error,
+	          t->attempts,
 	          tg->retries + 1, sched_retry_delay(tg, t->attempts));
 }
 
@@ -327,7 +334,8 @@ due(struct machine *m, double now)
 		if (!t->timed_out && tg->timeout > 0 && now >= t->started_mono + tg->timeout) {
 			t->timed_out = true;
 			log_event(LOG_WARN, "timeout", tg->name, m->s->run_id,
-			          "%s: timed out after %.0fs, killing its queries", tg->name, tg->timeout);
+			          "[%zu/%zu] %s: timed out after %.0fs, killing its queries", t->seq,
+			          t->total, tg->name, tg->timeout);
 			if (t->state == T_RUNNING)
 				m->run->abort(m->run->ctx, t, SCHED_TIMEOUT);
 		} else if (again && t->state == T_RUNNING && (m->stop_seen || t->timed_out))
@@ -366,32 +374,40 @@ next_due(const struct machine *m)
 	return until;
 }
 
+/*
+ * the status line on a terminal, like ninja's: how many are done, then
+ * each running target with the rows it read so far (or its seconds while
+ * it has read none); log_progress() cuts it to the terminal's width
+ */
 static void
 progress(struct machine *m, double now)
 {
-	struct sched_task *t = NULL;
-	char b[32];
-	long long moved;
+	struct buf line;
+	size_t shown = 0;
 
 	if (now < m->last_progress + PROGRESS_EVERY)
 		return;
 	m->last_progress = now;
-	for (size_t i = 0; i < m->nactive; i++)
-		if (m->active[i]->state == T_RUNNING) {
-			t = t ? t : m->active[i];
-			log_rows(target_name(m->active[i]), m->s->run_id,
-			         m->run->moved(m->run->ctx, m->active[i]));
-		}
-	if (!t)
-		return;
-	moved = m->run->moved(m->run->ctx, t);
-	if (moved > 0)
-		log_progress("[%zu/%zu] %s %s %s rows %.0f rows/s", m->finished, m->total,
-		             kind_name(t->it->n->t->kind), target_name(t),
-		             fmt_count(moved, b, sizeof(b)), moved / (now - t->started_mono + 1e-9));
-	else
-		log_progress("[%zu/%zu] %s %s %.0fs", m->finished, m->total,
-		             kind_name(t->it->n->t->kind), target_name(t), now - t->started_mono);
+	buf_init(&line);
+	buf_addf(&line, "[%zu/%zu done]", m->finished, m->total);
+	for (size_t i = 0; i < m->nactive; i++) {
+		const struct sched_task *t = m->active[i];
+		long long moved;
+		char b[32];
+
+		if (t->state != T_RUNNING)
+			continue;
+		moved = m->run->moved(m->run->ctx, t);
+		log_rows(target_name(t), m->s->run_id, moved);
+		buf_addf(&line, "%s %s", shown++ ? "," : "", target_name(t));
+		if (moved > 0)
+			buf_addf(&line, " %s rows", fmt_count(moved, b, sizeof(b)));
+		else
+			buf_addf(&line, " %.0fs", now - t->started_mono);
+	}
+	if (shown)
+		log_progress("%s", line.s);
+	buf_release(&line);
 }
 
 /* every planned item waits for its planned needs; those waiting for none are ready */

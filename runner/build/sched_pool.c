@@ -201,10 +201,6 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 	char *lockname = NULL;
 	bool locked, retry;
 
-	if (t->attempts == 1)
-		log_event(LOG_INFO, "start", tg->name, s->run_id, "[%zu/%zu] %s %s (%s, %s)", t->seq,
-		          t->total, kind_name(tg->kind), tg->name, reason_name(t->it->reason),
-		          t->it->full ? "full" : "incremental");
 	locked = build_locked(p, c, sl, &lockname) && !t->out.other_runner;
 	/* a KILL QUERY of this build still on its way would hit the statements below */
 	pthread_mutex_lock(&sl->kill_mu);

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "session.h"
+#include "table.h"
 #include "util.h"
 #include "vcs.h"
 
@@ -352,20 +353,30 @@ review_list(struct vcs *v, struct opts *o)
 		json_decref(arr);
 		return EXIT_FAILED;
 	}
-	if (!o->json && n)
-		printf("%-4s %-36s %-20s %-25s %-9s %s\n", "ID", "BRANCH", "AUTHOR", "DATE", "STATUS",
-		       "MESSAGE");
-	for (size_t i = 0; i < n; i++) {
-		char when[40];
+	if (!o->json && n) {
+		static const char *const heads[] = {
+			"ID", "BRANCH", "AUTHOR", "DATE", "STATUS", "MESSAGE",
+		};
+		struct table *t = table_new(LEN(heads), heads);
 
-		if (o->json) {
-			json_array_append_new(arr, review_json(&rv[i]));
-			continue;
+		table_column(t, 0, TABLE_RIGHT);
+		table_column(t, 4, TABLE_STATE);
+		for (size_t i = 0; i < n; i++) {
+			char id[16], when[40];
+			const char *cells[] = {
+				id, rv[i].branch, rv[i].c.author, when,
+				vcs_review_state_name(rv[i].state), rv[i].c.summary,
+			};
+
+			snprintf(id, sizeof(id), "%d", rv[i].id);
+			format_time(when, sizeof(when), rv[i].c.time, rv[i].c.offset, false);
+			table_row(t, cells);
 		}
-		format_time(when, sizeof(when), rv[i].c.time, rv[i].c.offset, false);
-		printf("%-4d %-36s %-20s %-25s %-9s %s\n", rv[i].id, rv[i].branch, rv[i].c.author,
-		       when, vcs_review_state_name(rv[i].state), rv[i].c.summary);
+		table_print(t, stdout);
+		table_free(t);
 	}
+	for (size_t i = 0; i < n && o->json; i++)
+		json_array_append_new(arr, review_json(&rv[i]));
 	if (o->json)
 		print_json(arr);
 	else if (n == 0)

@@ -2,98 +2,190 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "recipe.h"
+#include "report.h"
 #include "session.h"
 #include "store.h"
+#include "table.h"
 #include "util.h"
 
-static void
-print_rows(const struct store_rows *r, bool json)
+/* the cell of row in the column called name, NULL when NULL or no such column */
+static const char *
+cell(const struct store_rows *r, size_t row, const char *name)
 {
-	if (json) {
-		json_t *arr = json_array();
-		char *text;
-
-		for (size_t row = 0; row < r->nrows; row++) {
-			json_t *obj = json_object();
-
-			for (size_t i = 0; i < r->ncols; i++) {
-				const char *v = store_rows_get(r, row, i);
-
-				json_object_set_new(obj, r->names[i], v ? json_string(v) : json_null());
-			}
-			json_array_append_new(arr, obj);
-		}
-		text = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", text);
-		free(text);
-		json_decref(arr);
-		return;
-	}
 	for (size_t i = 0; i < r->ncols; i++)
-		printf("%s%s", i ? "\t" : "", r->names[i]);
-	printf("\n");
-	for (size_t row = 0; row < r->nrows; row++) {
-		for (size_t i = 0; i < r->ncols; i++) {
-			const char *v = store_rows_get(r, row, i);
-
-			printf("%s%s", i ? "\t" : "", v ? v : "-");
-		}
-		printf("\n");
-	}
+		if (strcmp(r->names[i], name) == 0)
+			return store_rows_get(r, row, i);
+	return NULL;
 }
 
-/* the etl_ tables do not exist: chacc has not written to this database yet */
-static bool
-no_tables(struct store *st)
+/* seconds with one decimal ("" when unknown: the run has not ended) */
+static const char *
+secs(const char *v, char out[32])
 {
-	char *err = NULL;
-	int version = store_schema_version(st, &err);
+	if (!v || !*v)
+		return "";
+	snprintf(out, 32, "%.1f", atof(v));
+	return out;
+}
 
-	free(err);
-	return version == 0;
+/* the commit a run built from, short, and "+dirty" when the tree differed from it */
+static const char *
+revision(const char *rev, const char *dirty, char out[32])
+{
+	bool d = dirty && strcmp(dirty, "0") != 0;
+
+	if (!rev || !*rev)
+		return d ? "+dirty" : "";
+	snprintf(out, 32, "%.10s%s", rev, d ? "+dirty" : "");
+	return out;
+}
+
+static void
+print_runs(const struct store_rows *r)
+{
+	static const char *const heads[] = {
+		"RUN", "STARTED", "SECONDS", "MODE", "RESULT", "BY", "REVISION", "TARGETS",
+	};
+	struct table *t = table_new(LEN(heads), heads);
+
+	table_column(t, 0, TABLE_RIGHT);
+	table_column(t, 1, TABLE_TIME);
+	table_column(t, 2, TABLE_RIGHT);
+	table_column(t, 4, TABLE_STATE);
+	for (size_t row = 0; row < r->nrows; row++) {
+		char s[32], rev[32];
+		const char *cells[] = {
+			cell(r, row, "run_id"), cell(r, row, "started_at"),
+			secs(cell(r, row, "seconds"), s), cell(r, row, "mode"), cell(r, row, "result"),
+			cell(r, row, "started_by"),
+			revision(cell(r, row, "config_rev"), cell(r, row, "config_dirty"), rev),
+			cell(r, row, "selection"),
+		};
+
+		table_row(t, cells);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void
+print_run_targets(const struct store_rows *r)
+{
+	static const char *const heads[] = {
+		"TARGET", "OUTCOME", "REASON", "MODE", "STARTED", "SECONDS", "ROWS", "ATTEMPTS",
+	};
+	struct table *t = table_new(LEN(heads), heads);
+
+	table_column(t, 1, TABLE_STATE);
+	table_column(t, 4, TABLE_TIME);
+	table_column(t, 5, TABLE_RIGHT);
+	table_column(t, 6, TABLE_RIGHT);
+	table_column(t, 7, TABLE_RIGHT);
+	for (size_t row = 0; row < r->nrows; row++) {
+		char s[32];
+		const char *cells[] = {
+			cell(r, row, "target"), cell(r, row, "outcome"), cell(r, row, "reason"),
+			cell(r, row, "mode"), cell(r, row, "started_at"),
+			secs(cell(r, row, "seconds"), s), cell(r, row, "rows"), cell(r, row, "attempts"),
+		};
+		const char *error = cell(r, row, "error");
+
+		table_row(t, cells);
+		if (error && *error)
+			table_note(t, "error: %s", error);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void
+print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2));
+
+	printf("%s\n", text);
+	free(text);
+	json_decref(j);
+}
+
+/* one run: its targets as a table, or as JSON the run with its targets */
+static int
+history_run(struct session *s, const struct opts *o)
+{
+	char *end, *err = NULL;
+	long long id = strtoll(o->args[0], &end, 10);
+	struct store_rows *r;
+	json_t *j;
+
+	if (*end || id <= 0) {
+		warn("invalid run id '%s'", o->args[0]);
+		return EXIT_USAGE;
+	}
+	if (o->json) {
+		if ((j = report_run(s, id, &err)))
+			print_json(j);
+		else if (err)
+			warn("%s", err);
+		else
+			warn("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
+		free(err);
+		return j ? EXIT_OK : EXIT_FAILED;
+	}
+	if (!(r = store_run_targets(s->conns.store, id))) {
+		warn("cannot read the history: %s", store_error(s->conns.store));
+		return EXIT_FAILED;
+	}
+	if (r->nrows == 0) {
+		store_rows_free(r);
+		warn("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
+		return EXIT_FAILED;
+	}
+	print_run_targets(r);
+	store_rows_free(r);
+	return EXIT_OK;
+}
+
+/* the newest runs: a table ("no runs yet" when there is none), or JSON numbers as numbers */
+static int
+history_runs(struct session *s, const struct opts *o)
+{
+	struct store_rows *r;
+	char *err = NULL;
+	json_t *j;
+
+	if (o->json) {
+		if (!(j = report_runs(s, o->limit, &err))) {
+			warn("%s", err);
+			free(err);
+			return EXIT_FAILED;
+		}
+		print_json(j);
+		return EXIT_OK;
+	}
+	if (!(r = store_runs(s->conns.store, o->limit))) {
+		warn("cannot read the history: %s", store_error(s->conns.store));
+		return EXIT_FAILED;
+	}
+	if (r->nrows == 0)
+		printf("no runs yet\n");
+	else
+		print_runs(r);
+	store_rows_free(r);
+	return EXIT_OK;
 }
 
 int
 cmd_history(struct opts *o)
 {
 	struct session s;
-	struct store_rows *r;
 	int rc;
 
-	if ((rc = open_session(&s, o, true)) != EXIT_OK)
-		goto out;
-	if (o->nargs > 0) {
-		char *end;
-		long long id = strtoll(o->args[0], &end, 10);
-
-		if (*end || id <= 0) {
-			warn("invalid run id '%s'", o->args[0]);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		r = store_run_targets(s.conns.store, id);
-		if (r && r->nrows == 0) {
-			store_rows_free(r);
-			warn("no run %lld of recipe '%s' (see 'chacc history')", id, s.r->name);
-			rc = EXIT_FAILED;
-			goto out;
-		}
-	} else
-		r = store_runs(s.conns.store, o->limit);
-	if (!r) {
-		warn("cannot read the history: %s", store_error(s.conns.store));
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	if (r->nrows == 0 && !o->json && no_tables(s.conns.store))
-		printf("no runs yet\n");
-	else
-		print_rows(r, o->json);
-	store_rows_free(r);
-out:
+	if ((rc = open_session(&s, o, true)) == EXIT_OK)
+		rc = o->nargs > 0 ? history_run(&s, o) : history_runs(&s, o);
 	session_release(&s);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include "recipe.h"
 #include "report.h"
 #include "session.h"
+#include "table.h"
+#include "util.h"
 
 /* keep the items of the selected targets (not what they need), in order; how many */
 static size_t
@@ -23,6 +25,50 @@ only_selected(const struct session *s, struct plan_item *items, size_t n)
 	return kept;
 }
 
+/* the state of each item as aligned columns, with its run or error below it */
+static void
+print_status(struct session *s, const struct plan_item *items, size_t n)
+{
+	static const char *const heads[] = {
+		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK",
+	};
+	struct table *t = table_new(LEN(heads), heads);
+	size_t unchecked = 0;
+
+	table_column(t, 1, TABLE_STATE);
+	table_column(t, 2, TABLE_TIME);
+	table_column(t, 3, TABLE_TIME);
+	table_column(t, 4, TABLE_RIGHT);
+	report_check_building(s, items, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct marker *m = &s->markers[items[i].n->id];
+		const char *state = report_state(m, &items[i]);
+		char rows[32] = "";
+		const char *cells[] = {
+			items[i].n->t->name, state, m->built_at, m->changed_at, rows, m->watermark,
+		};
+
+		if (report_rows_known(m))
+			snprintf(rows, sizeof(rows), "%lld", m->rows);
+		table_row(t, cells);
+		if (m->building && m->building_run > 0) {
+			char since[20];
+
+			table_note(t, "building in run %lld since %s", m->building_run,
+			           out_seconds(m->building_since, since));
+		}
+		if (m->error && strcmp(m->status, "running") != 0 &&
+		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
+			table_note(t, "error: %s", m->error);
+		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
+	}
+	table_print(t, stdout);
+	table_free(t);
+	if (unchecked)
+		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
+		       unchecked, unchecked == 1 ? "" : "s");
+}
+
 int
 cmd_status(struct opts *o)
 {
@@ -30,8 +76,6 @@ cmd_status(struct opts *o)
 	struct node **order = NULL;
 	struct plan_item *items = NULL;
 	size_t n = 0;
-	json_t *arr = NULL;
-	size_t unchecked = 0;
 	int rc;
 
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)
@@ -43,43 +87,18 @@ cmd_status(struct opts *o)
 		goto out;
 	}
 	n = only_selected(&s, items, n);
-	if (o->json)
-		arr = report_status(&s, items, n);
-	else {
-		report_check_building(&s, items, n);
-		printf("%-32s %-12s %-26s %-26s %12s  %s\n", "TARGET", "STATE", "BUILT",
-		       "CHANGED", "ROWS", "WATERMARK");
-	}
-	for (size_t i = 0; i < n && !o->json; i++) {
-		const struct marker *m = &s.markers[items[i].n->id];
-
-		const char *name = items[i].n->t->name, *state = report_state(m, &items[i]);
-
-		printf("%-32s %-12s %-26s %-26s %12lld  %s\n", name, state,
-		       *m->built_at ? m->built_at : "-", *m->changed_at ? m->changed_at : "-",
-		       m->rows, m->watermark ? m->watermark : "-");
-		if (m->building && m->building_run > 0)
-			printf("    building in run %lld since %s\n", m->building_run,
-			       *m->building_since ? m->building_since : "?");
-		if (m->error && strcmp(m->status, "running") != 0 &&
-		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
-			printf("    error: %s\n", m->error);
-		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
-	}
-	if (unchecked)
-		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
-		       unchecked, unchecked == 1 ? "" : "s");
 	if (o->json) {
+		json_t *arr = report_status(&s, items, n);
 		char *text = json_dumps(arr, JSON_INDENT(2));
 
 		printf("%s\n", text);
 		free(text);
 		json_decref(arr);
-	}
+	} else
+		print_status(&s, items, n);
 out:
 	free(order);
 	free(items);
 	session_release(&s);
 	return rc;
 }
-

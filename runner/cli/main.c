@@ -119,9 +119,11 @@ const char usage_history[] =
 	"usage: chacc history [--json] [-l N] [RUN]\n"
 	"\n"
 	"Lists past runs (newest first), or one run's targets with their timings.\n"
+	"A run's revision is the commit it built from, '+dirty' when the working\n"
+	"tree's recipes or SQL differed from it.\n"
 	"\n"
 	"  -l, --limit N        the newest N runs only\n"
-	"      --json           as JSON\n";
+	"      --json           as JSON (RUN: the run, with its targets)\n";
 
 static const char usage_validate[] =
 	"usage: chacc validate [--rev REF]\n"

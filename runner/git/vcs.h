@@ -56,7 +56,8 @@ void vcs_src_free(struct vcs_src *s);
 int vcs_changed_files(struct vcs *v, struct strlist *out, char **err);
 
 /* how a target's definition differs between two revisions */
-enum vcs_change { VCS_ADDED, VCS_REMOVED, VCS_CHANGED };
+/* VCS_COMMENTS: only comments or white space of its SQL changed (no rebuild) */
+enum vcs_change { VCS_ADDED, VCS_REMOVED, VCS_CHANGED, VCS_COMMENTS };
 const char *vcs_change_name(enum vcs_change c);
 
 struct vcs_target_change {

@@ -20,6 +20,8 @@ vcs_change_name(enum vcs_change c)
 		return "removed";
 	case VCS_CHANGED:
 		return "definition changed";
+	case VCS_COMMENTS:
+		return "comments only, no rebuild";
 	}
 	return "?";
 }
@@ -187,14 +189,21 @@ target_changes(struct vcs *v, struct side *a, struct side *b, struct vcs_diff *o
 		const struct target *t = &b->r->targets[i];
 		const struct target *o = a->r ? recipe_target(a->r, t->name) : NULL;
 
+		enum vcs_change c = o ? VCS_CHANGED : VCS_ADDED;
+
 		if (o) {
 			target_hash(a->r, o, ha);
 			target_hash(b->r, t, hb);
-			if (strcmp(ha, hb) == 0)
-				continue;
+			if (strcmp(ha, hb) == 0) {
+				/* the same definition: did its SQL change as written (format 2)? */
+				target_hash_format(a->r, o, 2, ha);
+				target_hash_format(b->r, t, 2, hb);
+				if (strcmp(ha, hb) == 0)
+					continue;
+				c = VCS_COMMENTS;
+			}
 		}
-		add_change(&out->changes, &out->nchanges, t->name, o ? VCS_CHANGED : VCS_ADDED,
-		           target_diff(v, a, o, b, t));
+		add_change(&out->changes, &out->nchanges, t->name, c, target_diff(v, a, o, b, t));
 	}
 	for (i = 0; a->r && i < a->r->ntargets; i++) {
 		const struct target *t = &a->r->targets[i];
@@ -220,7 +229,7 @@ impact(struct vcs_diff *d, struct recipe *r)
 		bool full = true;
 
 		for (size_t k = 0; k < d->nchanges; k++)
-			if (d->changes[k].change != VCS_REMOVED &&
+			if ((d->changes[k].change == VCS_ADDED || d->changes[k].change == VCS_CHANGED) &&
 			    strcmp(d->changes[k].target, nd->t->name) == 0)
 				reason = reason_name(d->changes[k].change == VCS_ADDED ?
 				                     REASON_MISSING : REASON_DEFINITION);
@@ -375,6 +384,7 @@ struct defs {
 	git_oid commit;
 	char **names;
 	char (*hashes)[65];
+	char (*written)[65];     /* the same in format 2: SQL as written, comments and all */
 	size_t n;
 	struct strlist files;    /* the config files its recipe reads */
 	bool broken;             /* its recipe does not load: these are its first parent's */
@@ -392,9 +402,11 @@ defs_copy(struct defs *dst, const struct defs *src)
 	dst->n = src->n;
 	dst->names = xcalloc(src->n ? src->n : 1, sizeof(*dst->names));
 	dst->hashes = xcalloc(src->n ? src->n : 1, sizeof(*dst->hashes));
+	dst->written = xcalloc(src->n ? src->n : 1, sizeof(*dst->written));
 	for (size_t i = 0; i < src->n; i++) {
 		dst->names[i] = xstrdup(src->names[i]);
 		memcpy(dst->hashes[i], src->hashes[i], sizeof(dst->hashes[i]));
+		memcpy(dst->written[i], src->written[i], sizeof(dst->written[i]));
 	}
 	for (size_t i = 0; i < src->files.n; i++)
 		paths_add(&dst->files, xstrdup(src->files.v[i]));
@@ -422,9 +434,11 @@ defs_at(struct history *h, git_commit *c)
 		d.n = s.r->ntargets;
 		d.names = xcalloc(d.n ? d.n : 1, sizeof(*d.names));
 		d.hashes = xcalloc(d.n ? d.n : 1, sizeof(*d.hashes));
+		d.written = xcalloc(d.n ? d.n : 1, sizeof(*d.written));
 		for (size_t i = 0; i < d.n; i++) {
 			d.names[i] = xstrdup(s.r->targets[i].name);
 			target_hash(s.r, &s.r->targets[i], d.hashes[i]);
+			target_hash_format(s.r, &s.r->targets[i], 2, d.written[i]);
 		}
 		d.files = s.files;
 		s.files = (struct strlist){ 0 };
@@ -460,6 +474,7 @@ history_release(struct history *h)
 			free(h->d[i].names[j]);
 		free(h->d[i].names);
 		free(h->d[i].hashes);
+		free(h->d[i].written);
 		paths_release(&h->d[i].files);
 	}
 	free(h->d);
@@ -479,6 +494,8 @@ defs_changes(const struct defs *a, const struct defs *b, const char *target,
 			add_change(out, n, b->names[i], VCS_ADDED, NULL);
 		else if (strcmp(a->hashes[j], b->hashes[i]) != 0)
 			add_change(out, n, b->names[i], VCS_CHANGED, NULL);
+		else if (strcmp(a->written[j], b->written[i]) != 0)
+			add_change(out, n, b->names[i], VCS_COMMENTS, NULL);
 	}
 	for (size_t i = 0; a && i < a->n; i++)
 		if ((!target || strcmp(target, a->names[i]) == 0) && defs_find(b, a->names[i]) < 0)

@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "recipe.h"
+#include "sqlsplit.h"
 #include "util.h"
 
 static const char *reasons[] = {
@@ -36,12 +37,35 @@ sql_len(const char *value, int format)
 }
 
 static void
-hash_field(struct buf *b, const char *name, const char *value, int format)
+hash_text(struct buf *b, const char *name, const char *value, size_t n)
 {
-	size_t n = sql_len(value, format);
-
 	/* length-prefixed so that no two definitions hash the same text */
 	buf_addf(b, "%s:%zu:%.*s\n", name, n, (int)n, value ? value : "");
+}
+
+static void
+hash_field(struct buf *b, const char *name, const char *value, int format)
+{
+	hash_text(b, name, value, sql_len(value, format));
+}
+
+/*
+ * SQL in format 3: its normal form (sqlnormal), so that comments and white space
+ * are no change, marked '=' apart from text that does not scan (a recipe loads
+ * none), which is hashed as format 2 has it
+ */
+static void
+hash_sql(struct buf *b, const char *name, const char *value, int format)
+{
+	char *norm;
+
+	if (format < 3 || !value || !(norm = sqlnormal(value, strlen(value), NULL))) {
+		hash_field(b, name, value, format);
+		return;
+	}
+	buf_addc(b, '=');
+	hash_text(b, name, norm, strlen(norm));
+	free(norm);
 }
 
 static void
@@ -75,14 +99,14 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_list(&b, "key", &t->key);
 	for (i = 0; i < t->nindexes; i++)
 		hash_list(&b, "index", &t->indexes[i]);
-	hash_field(&b, "create", t->create_sql, format);
-	hash_field(&b, "query", t->query_sql, format);
-	hash_field(&b, "script", t->script_sql, format);
-	hash_field(&b, "call", t->call, format);
+	hash_sql(&b, "create", t->create_sql, format);
+	hash_sql(&b, "query", t->query_sql, format);
+	hash_sql(&b, "script", t->script_sql, format);
+	hash_sql(&b, "call", t->call, format);
 	buf_addf(&b, "incremental:%d\n", t->incr.enabled);
 	hash_field(&b, "column", t->incr.column, 1);
 	hash_field(&b, "deleted", t->incr.deleted, 1);
-	hash_field(&b, "probe", t->incr.probe_sql, format);
+	hash_sql(&b, "probe", t->incr.probe_sql, format);
 	sha256_hex(b.s ? b.s : "", b.len, out);
 	buf_release(&b);
 	return 0;

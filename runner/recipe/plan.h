@@ -74,9 +74,10 @@ struct plan_item {
  * stores "2:<hex>" (a bare digest is format 1, chacc 0.1's). A marker of an
  * older format is compared with the definition hashed in that format, and
  * takes the current one at its next build: a new rule rebuilds nothing.
- * Format 2 hashes SQL without trailing white space.
+ * Format 2 hashes SQL without trailing white space; format 3 hashes its
+ * normal form (sqlnormal: comments and white space are no change).
  */
-#define HASH_FORMAT 2
+#define HASH_FORMAT 3
 
 /* hash of a target's definition (DESIGN §3 reason 3) in the current format into out */
 void target_hash(const struct recipe *r, const struct target *t, char out[65]);

@@ -24,6 +24,7 @@
 #include "recipe_impl.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,6 @@ ldmsg(struct loader *ld, const char *file, int line, int column, const char *fmt
 	va_end(ap);
 }
 
-/* a structure error at node n: the file will not be loaded */
 void __attribute__((format(printf, 3, 4)))
 ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 {
@@ -56,10 +56,9 @@ ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(ld, ld->file, n->start_mark, fmt, ap);
 	va_end(ap);
-	ld->nerr++;
+	ld->nsoft++;
 }
 
-/* an error at node n after which checking goes on */
 void __attribute__((format(printf, 3, 4)))
 ldsoft(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 {
@@ -96,11 +95,31 @@ ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	ld->nsoft++;
 }
 
+/* the column (from 0) of a tab in the indentation of line (from 0) of text, or -1 */
+static int
+indenttab(const char *text, size_t line)
+{
+	const char *p = text;
+	int col;
+
+	while (line-- > 0 && p)
+		if ((p = strchr(p, '\n')))
+			p++;
+	if (!p)
+		return -1;
+	for (col = 0; p[col] == ' ' || p[col] == '\t'; col++)
+		if (p[col] == '\t')
+			return col;
+	return -1;
+}
+
 void
 ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 {
 	yaml_mark_t m = p->problem_mark;
+	const char *tab = "";
 	size_t i;
+	int col;
 
 	if (p->error == YAML_READER_ERROR) {
 		m.line = m.column = 0;
@@ -113,13 +132,36 @@ ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text)
 			}
 		}
 	}
+	/* a tab where YAML wants spaces: say so, at the tab */
+	if ((col = indenttab(text, m.line)) >= 0 && (size_t)col <= m.column) {
+		m.column = (size_t)col;
+		tab = "; YAML indents with spaces, not tabs";
+	}
 	if (p->context)
-		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s (%s at line %zu)",
-		      p->problem ? p->problem : "invalid YAML", p->context, p->context_mark.line + 1);
+		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s (%s at line %zu)%s",
+		      p->problem ? p->problem : "invalid YAML", p->context, p->context_mark.line + 1, tab);
 	else
-		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s",
-		      p->problem ? p->problem : "invalid YAML");
+		ldmsg(ld, ld->file, (int)m.line + 1, (int)m.column + 1, "syntax error: %s%s",
+		      p->problem ? p->problem : "invalid YAML", tab);
 	ld->nerr++;
+}
+
+int
+ldduration(const char *s, double *secs)
+{
+	return parse_duration(s, secs) < 0 || *secs > LD_MAX_DURATION ? -1 : 0;
+}
+
+int
+ldretries(const char *s, long *n)
+{
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*n = strtol(s, &end, 10);
+	return errno || *end || *n < 0 || *n > LD_MAX_RETRIES ? -1 : 0;
 }
 
 void
@@ -190,6 +232,7 @@ loader_release(struct loader *ld)
 	free(ld->seen.v);
 	free(ld->conns.v);
 	free(ld->targets.v);
+	free(ld->tinfo);
 	free(ld->prefix);
 	free(ld->root);
 	for (i = 0; i < ld->nasis; i++) {
@@ -210,9 +253,9 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	size_t i;
 
 	memset(&ld, 0, sizeof(ld));
-	env_load_dotenv(envdir);
 	r->path = xstrdup(path);
 	r->dir = lddirpart(path);
+	env_load_dotenvs(envdir, r->dir);
 	ld.r = r;
 	ld.diags = diags;
 	ld.kind = -1;
@@ -228,8 +271,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	ldloadfile(&ld, base, path, true);
 	for (i = 0; i < ld.ninc; i++)
 		ldinclude(&ld, i);
-	if (!ld.nerr)
-		ldcheck(&ld);
+	ldcheck(&ld);
 	loader_release(&ld);
 	if (ld.nerr || ld.nsoft) {
 		recipe_free(r);

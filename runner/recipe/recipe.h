@@ -94,7 +94,9 @@ struct recipe {
 
 /*
  * load and check a recipe. Variables ${VAR} and ${VAR:-default} are expanded
- * from the environment, then from .env in envdir (may be NULL). src NULL reads
+ * from the environment, then from .env in envdir (the working directory), then
+ * from .env in the recipe's directory (in the working tree); envdir NULL reads
+ * no .env but keeps what was read before. src NULL reads
  * the working tree; otherwise path is read through src, and the files it names
  * relative to dirname(path) there. On error, adds every problem to diags
  * (syntax and structure at file, line and column; semantics at file, line and

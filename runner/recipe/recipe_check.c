@@ -59,12 +59,12 @@ connrefs(struct loader *ld, const struct target *t, const char *text, const char
 
 /*
  * a target's SQL file: read, checked (text, one statement if one, its
- * quotes and comments closed, its connections), and its text with variables
- * expanded, or NULL (reported). Messages name the path as written.
+ * quotes and comments closed, its connections when conns), and its text with
+ * variables expanded, or NULL (reported). Messages name the path as written.
  */
 static char *
 sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
-        bool one)
+        bool one, bool conns)
 {
 	const char *shown = ldshown(ld, path, t->file, t->line), *why, *nul;
 	struct sqlscript ss = { 0 };
@@ -90,7 +90,9 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 		return NULL;
 	}
 	if (!(s = env_expand(text, &unset))) {
-		ldterr(ld, t, "unset variable '%s' in %s file '%s'", unset, what, shown);
+		why = env_sources();
+		ldterr(ld, t, "unset variable '%s' in %s file '%s' (not in %s)", unset, what, shown, why);
+		free((char *)why);
 		free(unset);
 		free(text);
 		return NULL;
@@ -103,63 +105,78 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 		    ss.nstmts);
 	}
 	sqlscript_release(&ss);
-	connrefs(ld, t, s, text, shown);
+	if (conns)
+		connrefs(ld, t, s, text, shown);
 	free(text);
 	return s;
 }
 
+/*
+ * the fields t's kind wants and refuses. A misspelt key of the entry is
+ * reported already: then what it lacks is not (the misspelling is the one)
+ */
 static void
-checkkind(struct loader *ld, const struct target *t)
+checkkind(struct loader *ld, const struct target *t, const struct entry *en)
 {
 	const char *k = kind_name(t->kind);
 	const char *a = t->kind == KIND_EXTRACT ? "an extract" : "a table target";
+	bool lacks = !en->unknown;
 
-	if (t->kind == KIND_EXTRACT && !t->from)
+	if (t->kind == KIND_EXTRACT && !t->from && lacks && !(en->keys & 1u << T_FROM))
 		ldterr(ld, t, "an extract needs 'from', the connection it reads");
 	if (t->kind != KIND_EXTRACT && t->from)
 		ldterr(ld, t, "'from' is only for extract targets, not %s", k);
-	if (t->kind != KIND_SCRIPT && !t->query)
+	if (t->kind != KIND_SCRIPT && !t->query && lacks && !(en->keys & 1u << T_QUERY))
 		ldterr(ld, t, "%s needs 'query'", a);
 	if (t->kind != KIND_SCRIPT && t->script)
 		ldterr(ld, t, "'script' is only for script targets (a %s target has 'query')", k);
-	if (t->kind == KIND_SCRIPT && !t->script)
+	if (t->kind == KIND_SCRIPT && !t->script && lacks && !(en->keys & 1u << T_SCRIPT))
 		ldterr(ld, t, "a script target needs 'script'");
 	if (t->kind == KIND_SCRIPT && t->query)
 		ldterr(ld, t, "'query' is not for script targets (use 'script')");
 	if (t->kind != KIND_SCRIPT && t->call)
 		ldterr(ld, t, "'call' is only for script targets");
-	if (t->kind != KIND_SCRIPT && t->incr.enabled && !t->key.n)
+	if (t->kind != KIND_SCRIPT && t->incr.enabled && !t->key.n && lacks && !(en->keys & 1u << T_KEY))
 		ldterr(ld, t, "incremental needs 'key', the columns rows are upserted by");
 }
 
+/*
+ * the checks of target i. What refers to connections or targets is checked
+ * only when every one was loaded (a file that does not parse, an entry
+ * without a name would make each reference to them look wrong); a target whose
+ * kind is not known is checked for all but what its kind decides.
+ */
 static void
-checktarget(struct loader *ld, size_t i)
+checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 {
 	struct recipe *r = ld->r;
 	struct target *t = &r->targets[i];
+	const struct entry *en = &ld->tinfo[i];
+	bool kind = en->given & 1u << T_KIND;
 	size_t j;
 
-	for (j = 0; j < i; j++) {
-		if (!strcmp(r->targets[j].name, t->name)) {
+	for (j = 0; j < i && t->name; j++) {
+		if (r->targets[j].name && !strcmp(r->targets[j].name, t->name)) {
 			lderr(ld, t->file, t->line, "target '%s' defined twice (first at %s:%d)",
 			    ldshown(ld, t->name, t->file, t->line), r->targets[j].file, r->targets[j].line);
 			break;
 		}
 	}
-	checkkind(ld, t);
-	if (t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
+	if (kind)
+		checkkind(ld, t, en);
+	if (conns && t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
 		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
-	for (j = 0; j < t->needs.n; j++)
+	for (j = 0; targets && j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
 			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
 			    ldshown(ld, t->name, t->file, t->line), ldshown(ld, t->needs.v[j], t->file, t->line));
-	if (t->kind != KIND_SCRIPT)
-		t->query_sql = sqlfile(ld, t, "query", t->query, true);
-	else
-		t->script_sql = sqlfile(ld, t, "script", t->script, false);
-	t->create_sql = sqlfile(ld, t, "create", t->create, true);
-	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true);
-	if (t->call)
+	if (!kind || t->kind != KIND_SCRIPT)
+		t->query_sql = sqlfile(ld, t, "query", t->query, true, conns);
+	if (!kind || t->kind == KIND_SCRIPT)
+		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns);
+	t->create_sql = sqlfile(ld, t, "create", t->create, true, conns);
+	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true, conns);
+	if (t->call && conns)
 		connrefs(ld, t, t->call, ldshown(ld, t->call, t->file, t->line), "call");
 }
 
@@ -207,12 +224,13 @@ void
 ldcheck(struct loader *ld)
 {
 	struct recipe *r = ld->r;
+	bool conns = !ld->nerr && !ld->lostconns, targets = !ld->nerr && !ld->losttargets;
 	size_t i, j, *stack;
 	char *state;
 
 	for (i = 0; i < r->nconns; i++) {
-		for (j = 0; j < i; j++) {
-			if (!strcmp(r->conns[i].name, r->conns[j].name)) {
+		for (j = 0; j < i && r->conns[i].name; j++) {
+			if (r->conns[j].name && !strcmp(r->conns[i].name, r->conns[j].name)) {
 				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
 				    "connection '%s' defined twice (first at %s:%d)",
 				    ldshown(ld, r->conns[i].name, ld->connwhere[i].file,
@@ -222,11 +240,11 @@ ldcheck(struct loader *ld)
 			}
 		}
 	}
-	if (r->target_conn && !recipe_conn(r, r->target_conn))
+	if (conns && r->target_conn && !recipe_conn(r, r->target_conn))
 		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
 		    ldshown(ld, r->target_conn, r->path, ld->targetline));
 	for (i = 0; i < r->ntargets; i++)
-		checktarget(ld, i);
+		checktarget(ld, i, conns, targets);
 	state = xcalloc(r->ntargets, 1);
 	stack = xcalloc(r->ntargets, sizeof(*stack));
 	for (i = 0; i < r->ntargets; i++)

@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "recipe.h"
+#include "util.h"
 
 /* the fields of a target, of defaults and of incremental, as bits of their "given" */
 enum {
@@ -23,10 +24,12 @@ struct ydefaults {
 	double timeout;
 };
 
-/* position and given fields of one entry of "connections" or "targets" */
+/* position and fields of one entry of "connections" or "targets" */
 struct entry {
 	int line;
-	unsigned given;
+	unsigned given;          /* fields with a valid value, as bits */
+	unsigned keys;           /* fields written, valid or not */
+	bool unknown;            /* a key no field has (a misspelt one?) */
 };
 
 struct entries {
@@ -58,8 +61,13 @@ struct loader {
 	const char *file;        /* display path of the file being read */
 	yaml_document_t *in;     /* its document */
 	yaml_document_t out;     /* its normalised copy */
-	int nerr;                /* structure errors: files are not loaded */
+	int nerr;                /* files that could not be read or parsed */
 	int nsoft;               /* other errors: checking goes on */
+	bool lostconns;          /* some connection was left out: names may be missing */
+	bool losttargets;        /* some target was left out */
+	unsigned mapkeys;        /* of the mapping walked last: its keys, as bits */
+	bool mapunknown;         /* ... and whether it had an unknown key */
+	struct entry *tinfo;     /* per target of the recipe: its entry */
 	int kind;                /* kind of the target being walked, or -1 */
 	struct entries conns;    /* entries of the file being read */
 	struct entries targets;
@@ -81,10 +89,13 @@ struct loader {
 /* a problem at file:line:column (0 when not known), counted by the caller */
 void ldmsg(struct loader *ld, const char *file, int line, int column, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* a structure error at node n: the file will not be loaded */
+/*
+ * an error at node n, whose value is left out of the normalised copy: the
+ * rest of the file is still checked and loaded, so that every problem shows
+ */
 void ldbad(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* an error at node n after which checking goes on */
+/* an error at node n, whose value is kept */
 void ldsoft(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* a problem found after parsing, at file:line */
@@ -93,8 +104,17 @@ void lderr(struct loader *ld, const char *file, int line, const char *fmt, ...)
 /* a problem of target t */
 void ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* a syntax error of parser p reading text */
+/* a syntax error of parser p reading text (a file that is not loaded) */
 void ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text);
+/* MAX_RETRIES and the durations: the one rule of every recipe value and variable */
+enum { LD_MAX_RETRIES = 100, LD_MAX_DURATION = 7 * 86400 };
+/* s as a duration of at most LD_MAX_DURATION; -1 if not */
+int ldduration(const char *s, double *secs);
+/* s as a count of retries; -1 if not */
+int ldretries(const char *s, long *n);
+/* why a duration or a count of retries is refused, after "invalid ... 'x' for 'key'" */
+#define LD_DURATION_RULE "expected " DURATION_FORMS ", at most 7d"
+#define LD_RETRIES_RULE "expected a whole number from 0 to 100"
 /* remember raw, the text as written at line of value (which has variables expanded) */
 void ldasis(struct loader *ld, const char *value, const char *raw, int line);
 /*

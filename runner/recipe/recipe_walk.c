@@ -19,7 +19,7 @@ enum vtype {
 	V_KIND,
 	V_DRIVER,
 	V_VERSION,
-	V_INT,
+	V_RETRIES,   /* a count of retries */
 	V_PORT,
 	V_DUR,       /* duration, emitted as seconds */
 	V_LIST,      /* list of strings */
@@ -75,7 +75,7 @@ static const struct field conn_fields[] = {
 };
 
 static const struct field defaults_fields[] = {
-	[D_RETRIES] = { "retries", V_INT, false },
+	[D_RETRIES] = { "retries", V_RETRIES, false },
 	[D_RETRY_DELAY] = { "retry_delay", V_DUR, false },
 	[D_TIMEOUT] = { "timeout", V_DUR, false },
 	{ NULL, V_STR, false },
@@ -93,7 +93,7 @@ static const struct field target_fields[] = {
 	[T_KEY] = { "key", V_LIST, false },
 	[T_INDEXES] = { "indexes", V_INDEXES, false },
 	[T_INCR] = { "incremental", V_INCR, false },
-	[T_RETRIES] = { "retries", V_INT, false },
+	[T_RETRIES] = { "retries", V_RETRIES, false },
 	[T_RETRY_DELAY] = { "retry_delay", V_DUR, false },
 	[T_TIMEOUT] = { "timeout", V_DUR, false },
 	[T_TAGS] = { "tags", V_LIST, false },
@@ -274,7 +274,7 @@ static int
 scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 {
 	const char *text;
-	char *unset;
+	char *unset, *where;
 
 	*s = NULL;
 	if (v->type != YAML_SCALAR_NODE) {
@@ -291,7 +291,9 @@ scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 			ldasis(ld, *s, text, (int)v->start_mark.line + 1);
 		return 0;
 	}
-	ldsoft(ld, v, "unset variable '%s'", unset);
+	where = env_sources();
+	ldsoft(ld, v, "unset variable '%s' (not in %s)", unset, where);
+	free(where);
 	free(unset);
 	*s = xstrdup(text);
 	return 1;
@@ -337,22 +339,23 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 			return 0;
 		}
 		return out_scalar(ld, s, false);
-	case V_INT:
 	case V_PORT:
 		errno = 0;
 		n = strtol(s, &end, 10);
-		if (f->type == V_PORT && (errno || *end || end == s || n < 1 || n > 65535)) {
-			ldbad(ld, v, "invalid port '%s'", w);
+		if (errno || *end || end == s || n < 1 || n > 65535) {
+			ldbad(ld, v, "invalid port '%s': expected a whole number from 1 to 65535", w);
 			return 0;
 		}
-		if (errno || *end || end == s || n < 0 || n > INT_MAX) {
-			ldbad(ld, v, "expected a non-negative integer for '%s', got '%s'", f->key, w);
+		return out_num(ld, n);
+	case V_RETRIES:
+		if (ldretries(s, &n) < 0) {
+			ldbad(ld, v, "invalid count '%s' for '%s': " LD_RETRIES_RULE, w, f->key);
 			return 0;
 		}
 		return out_num(ld, n);
 	case V_DUR:
-		if (parse_duration(s, &secs) < 0) {
-			ldbad(ld, v, "invalid duration '%s' for '%s' (e.g. 10s, 5m, 1h)", w, f->key);
+		if (ldduration(s, &secs) < 0) {
+			ldbad(ld, v, "invalid duration '%s' for '%s': " LD_DURATION_RULE, w, f->key);
 			return 0;
 		}
 		return out_num(ld, secs);
@@ -481,6 +484,16 @@ peekkind(struct loader *ld, yaml_node_t *n)
 	return k;
 }
 
+/* some entry of def (connections or targets) is left out */
+static void
+lost(struct loader *ld, const struct mapdef *def)
+{
+	if (def == &conn_def)
+		ld->lostconns = true;
+	else
+		ld->losttargets = true;
+}
+
 /* the entries of "connections" or "targets", with their positions */
 static int
 walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct entries *ents)
@@ -490,6 +503,7 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 
 	if (v->type != YAML_SEQUENCE_NODE) {
 		ldbad(ld, v, "expected a sequence of %ss, got %s", def->what, typename(v));
+		lost(ld, def);
 		return 0;
 	}
 	seq = out_seq(ld);
@@ -499,6 +513,7 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 
 		if (e->type != YAML_MAPPING_NODE) {
 			ldbad(ld, e, "expected a mapping for a %s, got %s", def->what, typename(e));
+			lost(ld, def);
 			continue;
 		}
 		map = out_map(ld);
@@ -507,6 +522,11 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 		en = &ents->v[ents->n++];
 		en->line = (int)e->start_mark.line + 1;
 		en->given = walkmap(ld, e, def, map);
+		en->keys = ld->mapkeys;
+		en->unknown = ld->mapunknown;
+		/* without its name, what refers to it cannot be checked */
+		if (!(en->given & 1u))
+			lost(ld, def);
 		out_item(ld, seq, map);
 	}
 	return seq;
@@ -595,6 +615,26 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 	return true;
 }
 
+/* whether mapping n has a key that def has no field for */
+static bool
+unknownkeys(struct loader *ld, yaml_node_t *n, const struct mapdef *def)
+{
+	const struct field *f;
+	yaml_node_pair_t *p;
+
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key);
+
+		if (k->type != YAML_SCALAR_NODE)
+			continue;
+		for (f = def->fields; f->key && strcmp(f->key, (const char *)k->data.scalar.value); f++)
+			;
+		if (!f->key)
+			return true;
+	}
+	return false;
+}
+
 /* an unknown key, with the nearest known one when it is close */
 static void
 unknown_key(struct loader *ld, yaml_node_t *k, const char *key, const struct mapdef *def)
@@ -646,6 +686,8 @@ walkmap(struct loader *ld, yaml_node_t *n, const struct mapdef *def, int out)
 	for (f = def->fields; f->key; f++)
 		if (f->required && !(got & 1u << (f - def->fields)))
 			ldbad(ld, n, "missing required key '%s' in %s", f->key, def->what);
+	ld->mapkeys = got;
+	ld->mapunknown = unknownkeys(ld, n, def);
 	return added;
 }
 
@@ -660,9 +702,15 @@ ldwalk(struct loader *ld, yaml_node_t *root, bool top)
 		return;
 	if (root->type != YAML_MAPPING_NODE) {
 		ldbad(ld, root, "expected a mapping at the top of the recipe, got %s", typename(root));
+		ld->lostconns = ld->losttargets = true;
 		return;
 	}
 	walkmap(ld, root, top ? &top_def : &include_def, map);
+	/* a misspelt "connections" or "targets" leaves its entries out */
+	if (ld->mapunknown && !mapget(ld, root, "connections"))
+		ld->lostconns = true;
+	if (ld->mapunknown && !mapget(ld, root, "targets"))
+		ld->losttargets = true;
 	if (top && (v = mapget(ld, root, "target")))
 		ld->targetline = (int)v->start_mark.line + 1;
 }

@@ -191,17 +191,14 @@ static int
 env_retries(struct loader *ld)
 {
 	const char *s = env_get("MAX_RETRIES");
-	char *end;
 	long n;
 
 	if (!s || !*s)
 		return 3;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (!errno && end != s && !*end && n >= 0 && n <= INT_MAX)
+	if (ldretries(s, &n) == 0)
 		return (int)n;
 	if (!(ld->envbad & 1)) {
-		ldmsg(ld, NULL, 0, 0, "MAX_RETRIES: expected a non-negative integer, got '%s'", s);
+		ldmsg(ld, NULL, 0, 0, "MAX_RETRIES: invalid count '%s': " LD_RETRIES_RULE, s);
 		ld->nsoft++;
 		ld->envbad |= 1;
 	}
@@ -216,10 +213,10 @@ env_retry_delay(struct loader *ld)
 
 	if (!s || !*s)
 		return 10;
-	if (parse_duration(s, &secs) == 0)
+	if (ldduration(s, &secs) == 0)
 		return secs;
 	if (!(ld->envbad & 2)) {
-		ldmsg(ld, NULL, 0, 0, "RETRY_DELAY: expected seconds or a duration, got '%s'", s);
+		ldmsg(ld, NULL, 0, 0, "RETRY_DELAY: invalid duration '%s': " LD_DURATION_RULE, s);
 		ld->nsoft++;
 		ld->envbad |= 2;
 	}
@@ -273,13 +270,16 @@ merge(struct loader *ld, struct yfile *yf, bool top)
 		ld->connwhere[r->nconns].line = i < ld->conns.n ? ld->conns.v[i].line : 0;
 	}
 	r->targets = xreallocarray(r->targets, r->ntargets + yf->ntargets, sizeof(*r->targets));
+	ld->tinfo = xreallocarray(ld->tinfo, r->ntargets + yf->ntargets, sizeof(*ld->tinfo));
 	for (i = 0; i < yf->ntargets; i++, r->ntargets++) {
 		struct target *t = &r->targets[r->ntargets];
+		struct entry *en = &ld->tinfo[r->ntargets];
 
 		*t = yf->targets[i];
+		*en = i < ld->targets.n ? ld->targets.v[i] : (struct entry){ 0 };
 		t->file = xstrdup(ld->file);
-		t->line = i < ld->targets.n ? ld->targets.v[i].line : 0;
-		resolve(ld, t, i < ld->targets.n ? ld->targets.v[i].given : 0);
+		t->line = en->line;
+		resolve(ld, t, en->given);
 	}
 	free(yf->conns);
 	free(yf->targets);
@@ -487,6 +487,7 @@ ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 	if (!(text = top ? ldreadtop(ld, rel, &len) : ldread(ld, rel, &len))) {
 		ldmsg(ld, disp, 0, 0, "cannot read%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
 		ld->nerr++;
+		ld->lostconns = ld->losttargets = true;
 		return;
 	}
 	if (len == SIZE_MAX)
@@ -520,6 +521,8 @@ ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top)
 		merge(ld, yf, top);
 	else if (ld->nerr != nerr)
 		yaml_document_delete(&ld->out);
+	if (ld->nerr != nerr)
+		ld->lostconns = ld->losttargets = true;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&p);
 	free(text);

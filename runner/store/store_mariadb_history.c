@@ -36,7 +36,7 @@ rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
 
 static const char *const run_cols[] = {
 	"run_id", "mode", "result", "started_by", "started_at", "ended_at", "seconds",
-	"config_rev", "selection",
+	"config_rev", "config_dirty", "selection",
 };
 
 struct store_rows *
@@ -46,7 +46,7 @@ store_mariadb_runs(struct store *st, long limit)
 	char *sql = xasprintf(
 	        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
 	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-	        " config_rev, selection FROM etl_runs WHERE recipe = %s"
+	        " config_rev, config_dirty, selection FROM etl_runs WHERE recipe = %s"
 	        " ORDER BY run_id DESC LIMIT %ld", qr, limit > 0 ? limit : 20);
 
 	free(qr);
