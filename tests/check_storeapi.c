@@ -57,11 +57,11 @@ fake_teardown(void)
 static struct {
 	struct store *st;
 	struct db *d;
-	struct conn c;
+	struct db_params c;
 } conns[8];
 static char dbname[64];
 static struct db *admin;
-static struct conn admin_conn;
+static struct db_params admin_conn;
 
 static void
 maria_setup(void)
