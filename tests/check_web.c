@@ -1042,6 +1042,8 @@ END_TEST
 #define TGT_USER "ztgt_Lm4v"
 #define TGT_PW "Pw-tgt-Vb21-yN"
 #define WRONG_PW "Pw-wrong-Zt55-qP"
+/* a value only the recipe directory's .env holds */
+#define AUDIT_TOKEN "tokaudQz71wE"
 
 static const char secret_recipe[] =
 	"chacc: 1\n"
@@ -1074,7 +1076,10 @@ static const char secret_recipe[] =
 	"    key: [id]\n"
 	"  - name: denied\n"
 	"    kind: table\n"
-	"    query: ../sql/denied.sql\n";
+	"    query: ../sql/denied.sql\n"
+	"  - name: audit\n"
+	"    kind: table\n"
+	"    query: ../sql/audit.sql\n";
 
 /* a project whose .env holds distinctive users and passwords, the source over TCP */
 static void
@@ -1098,6 +1103,7 @@ proj_secret(struct proj *p)
 	                p->tgtdb);
 	write_file(p, ".env", env);
 	free(env);
+	write_file(p, "recipes/.env", "AUDIT_TOKEN=" AUDIT_TOKEN "\n");
 	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
 	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
 	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
@@ -1108,6 +1114,8 @@ proj_secret(struct proj *p)
 	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits\n");
 	/* the target's user may not read mysql.user: the server's error names user and host */
 	write_file(p, "sql/denied.sql", "SELECT User FROM mysql.user\n");
+	/* fails naming the value of a variable of recipes/.env: "unknown column '...'" */
+	write_file(p, "sql/audit.sql", "SELECT ${AUDIT_TOKEN} AS x\n");
 	/* a recipe that holds a password itself: the editor must not hand it out */
 	write_file(p, "recipes/leak.yml", "chacc: 1\nname: leak\nconnections:\n  - name: t\n"
 	           "    password: " SRC_PW "\ntarget: t\ntargets: []\n");
@@ -1122,6 +1130,7 @@ proj_secret(struct proj *p)
 	forbidden[nforbidden++] = TGT_USER;
 	forbidden[nforbidden++] = TGT_PW;
 	forbidden[nforbidden++] = WRONG_PW;
+	forbidden[nforbidden++] = AUDIT_TOKEN;
 	forbidden[nforbidden++] = getenv("CHACC_TEST_TGT_SOCKET");
 	/* the source's host, and its port after a colon; requests come from 127.0.0.5 */
 	forbidden[nforbidden++] = "127.0.0.1";
@@ -1262,6 +1271,8 @@ START_TEST(test_no_secret_leaves)
 	check_recipe_edit(&s, "port: ${SOURCE_DB_PORT}", "port: ${SOURCE_DB_PASSWORD}",
 	                  "${SOURCE_DB_PASSWORD}");
 	check_recipe_edit(&s, "kind: table", "kind: ${SOURCE_DB_PASSWORD}", "${SOURCE_DB_PASSWORD}");
+	/* nor one of the recipe directory's .env */
+	check_recipe_edit(&s, "kind: table", "kind: ${AUDIT_TOKEN}", "${AUDIT_TOKEN}");
 	check_recipe_edit(&s, "    query: ../sql/denied.sql\n",
 	                  "    query: ../sql/denied.sql\n    needs: [\"${SOURCE_DB_PASSWORD}\"]\n",
 	                  "${SOURCE_DB_PASSWORD}");

@@ -565,8 +565,15 @@ web_setup(const struct web_config *c, char **err)
 	}
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
 	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
-	env_load_dotenv(".");
-	scrub_init();
+	{
+		const char *slash = strrchr(srv.recipe, '/');
+		char *dir = !slash ? xstrdup(".") : slash == srv.recipe ? xstrdup("/") :
+		            xstrndup(srv.recipe, (size_t)(slash - srv.recipe));
+
+		env_load_dotenvs(".", dir);
+		scrub_init(dir);
+		free(dir);
+	}
 	if (srv.token)
 		scrub_add(srv.token, NULL, true);
 	return 0;

@@ -118,7 +118,7 @@ int web_session(struct web_req *rq, struct web_reply *rp, struct session *s, boo
  * web_file_refusal().
  */
 /* the server's environment and .env: values of variables named like a password, secret or token (and in .env a user, host or socket) */
-void scrub_init(void);
+void scrub_init(const char *recipedir);
 /* a value to hide (secret: wherever it appears; else as a whole word), shown as label or "(hidden)" */
 void scrub_add(const char *value, const char *label, bool secret);
 /* the passwords, users, hosts and sockets of r's connections; its names stay shown */

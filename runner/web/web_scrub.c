@@ -132,25 +132,12 @@ raw_value(char *v)
 	return v;
 }
 
-void
-scrub_init(void)
+/* the names and values of one .env file: the value recipes see, and the one written there */
+static void
+scrub_dotenv(const char *path)
 {
-	char *text = readfile(".env", NULL), *line, *next, *eq;
+	char *text = readfile(path, NULL), *line, *next, *eq;
 
-	pthread_mutex_lock(&hid.mu);
-	add_shown(argv0);
-	pthread_mutex_unlock(&hid.mu);
-
-	/* the process environment: secrets only (USER and HOSTNAME there name this machine's login) */
-	for (char **e = environ; e && *e; e++) {
-		char *name;
-
-		if (!(eq = strchr(*e, '=')))
-			continue;
-		name = xstrndup(*e, (size_t)(eq - *e));
-		add_var(name, eq + 1, false);
-		free(name);
-	}
 	for (line = text; line; line = next) {
 		char *name;
 
@@ -168,6 +155,35 @@ scrub_init(void)
 		add_var(name, raw_value(eq + 1), true);
 	}
 	free(text);
+}
+
+void
+scrub_init(const char *recipedir)
+{
+	char *eq;
+
+	pthread_mutex_lock(&hid.mu);
+	add_shown(argv0);
+	pthread_mutex_unlock(&hid.mu);
+
+	/* the process environment: secrets only (USER and HOSTNAME there name this machine's login) */
+	for (char **e = environ; e && *e; e++) {
+		char *name;
+
+		if (!(eq = strchr(*e, '=')))
+			continue;
+		name = xstrndup(*e, (size_t)(eq - *e));
+		add_var(name, eq + 1, false);
+		free(name);
+	}
+	/* both .env files recipes read (env.h): the working directory's and the recipe's */
+	scrub_dotenv(".env");
+	if (recipedir && *recipedir && strcmp(recipedir, ".") != 0) {
+		char *path = xasprintf("%s/.env", recipedir);
+
+		scrub_dotenv(path);
+		free(path);
+	}
 }
 
 void
