@@ -32,6 +32,7 @@ OBJ = \
 	runner/recipe/recipe.o \
 	runner/recipe/recipe_yaml.o \
 	runner/recipe/recipe_walk.o \
+	runner/recipe/recipe_node.o \
 	runner/recipe/recipe_files.o \
 	runner/recipe/recipe_check.o \
 	runner/engine/db.o \
@@ -65,6 +66,7 @@ OBJ = \
 	runner/build/leftovers.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
+	runner/git/vcs_log.o \
 	runner/git/vcs_review.o \
 	runner/git/vcs_tree.o \
 	runner/git/vcs_propose.o \
@@ -106,7 +108,8 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	$$(pkg-config --cflags libcyaml yaml-0.1)
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
-	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_files.c runner/recipe/recipe_check.c
+	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
+	runner/recipe/recipe_files.c runner/recipe/recipe_check.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc

@@ -1,4 +1,4 @@
-/* vcs_impl.h: internals shared by vcs.c, vcs_diff.c and vcs_review.c; callers use vcs.h */
+/* vcs_impl.h: internals shared by the vcs_*.c files; callers use vcs.h */
 #ifndef CHACC_VCS_IMPL_H
 #define CHACC_VCS_IMPL_H
 
@@ -111,5 +111,9 @@ int vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct
                      char **err);
 /* compare side a with side b into out (loading both) */
 int vcs_compare(struct vcs *v, struct side *a, struct side *b, struct vcs_diff *out, char **err);
+/* append a change of target (copied) with its diff (taken, or NULL); free n changes */
+void vcs_add_change(struct vcs_target_change **v, size_t *n, const char *target, enum vcs_change c,
+                    char *diff);
+void vcs_changes_free(struct vcs_target_change *c, size_t n);
 
 #endif

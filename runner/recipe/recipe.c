@@ -15,8 +15,9 @@
  * problem it finds.
  *
  * The parts: recipe_yaml.c reads a file (YAML, libcyaml), recipe_walk.c checks
- * and normalises its document, recipe_files.c finds files and includes, and
- * recipe_check.c checks the whole recipe; recipe_impl.h is what they share.
+ * and normalises its document (recipe_node.c reads its nodes and writes the
+ * copy), recipe_files.c finds files and includes, and recipe_check.c checks the
+ * whole recipe; recipe_impl.h is what they share.
  */
 #include "recipe.h"
 #include "diag.h"

@@ -145,6 +145,34 @@ void ldinclude(struct loader *ld, size_t i);
 /* recipe_walk.c: check a file's document and build its normalised copy in ld->out */
 void ldwalk(struct loader *ld, yaml_node_t *root, bool top);
 
+/* recipe_node.c: the nodes of ld->in read, and the normalised copy ld->out written */
+/* the nearest of words to w when it is close, or NULL */
+const char *ldnearest(const char *w, const char *const *words, size_t n);
+/* a node added to ld->out: a scalar (double-quoted if quoted), a number, a mapping, a sequence */
+int ldoutscalar(struct loader *ld, const char *s, bool quoted);
+int ldoutnum(struct loader *ld, double v);
+int ldoutmap(struct loader *ld);
+int ldoutseq(struct loader *ld);
+/* add key: value to mapping map, value to sequence seq */
+void ldoutpair(struct loader *ld, int map, const char *key, int value);
+void ldoutitem(struct loader *ld, int seq, int value);
+/* node id of ld->in; "a string", "a sequence" or "a mapping" for messages */
+yaml_node_t *ldnode(struct loader *ld, int id);
+const char *ldtypename(const yaml_node_t *n);
+/* an empty value: "key:" alone, ~ or null */
+bool ldisnull(const yaml_node_t *n);
+/* the value of key in mapping n, or NULL */
+yaml_node_t *ldmapget(struct loader *ld, yaml_node_t *n, const char *key);
+/* the kind named s, or -1 */
+int ldkindof(const char *s);
+/* why s is not a valid target name, or NULL */
+const char *ldbadname(const char *s);
+/*
+ * the text of scalar v with variables expanded into *s: 0, or -1 when v is not
+ * a scalar, or 1 when a variable is unset (*s is then the text as written)
+ */
+int ldscalar(struct loader *ld, yaml_node_t *v, const char *key, char **s);
+
 /* recipe_yaml.c: read, check and load one file; disp is its path for messages */
 void ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top);
 

@@ -116,189 +116,6 @@ static const struct mapdef target_def = { "target", target_fields };
 static const struct mapdef incr_def = { "incremental", incr_fields };
 static const char *const kind_words[] = { "extract", "table", "script" };
 
-/* the nearest of words to w when it is close, or NULL */
-static const char *
-nearest_word(const char *w, const char *const *words, size_t n)
-{
-	struct nearest near;
-
-	nearest_init(&near, w);
-	for (size_t i = 0; i < n; i++)
-		nearest_add(&near, words[i]);
-	return nearest_get(&near);
-}
-
-/* the normalised copy */
-
-static int
-out_scalar(struct loader *ld, const char *s, bool quoted)
-{
-	int id = yaml_document_add_scalar(&ld->out, NULL, (const yaml_char_t *)s, -1,
-	    quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE);
-
-	if (!id)
-		fatal(1, "yaml: out of memory");
-	return id;
-}
-
-static int
-out_num(struct loader *ld, double v)
-{
-	char s[64];
-
-	snprintf(s, sizeof(s), "%.17g", v);
-	return out_scalar(ld, s, false);
-}
-
-static int
-out_map(struct loader *ld)
-{
-	int id = yaml_document_add_mapping(&ld->out, NULL, YAML_BLOCK_MAPPING_STYLE);
-
-	if (!id)
-		fatal(1, "yaml: out of memory");
-	return id;
-}
-
-static int
-out_seq(struct loader *ld)
-{
-	int id = yaml_document_add_sequence(&ld->out, NULL, YAML_BLOCK_SEQUENCE_STYLE);
-
-	if (!id)
-		fatal(1, "yaml: out of memory");
-	return id;
-}
-
-static void
-out_pair(struct loader *ld, int map, const char *key, int value)
-{
-	if (!yaml_document_append_mapping_pair(&ld->out, map, out_scalar(ld, key, false), value))
-		fatal(1, "yaml: out of memory");
-}
-
-static void
-out_item(struct loader *ld, int seq, int value)
-{
-	if (!yaml_document_append_sequence_item(&ld->out, seq, value))
-		fatal(1, "yaml: out of memory");
-}
-
-/* walking the document */
-
-static yaml_node_t *
-node(struct loader *ld, int id)
-{
-	return yaml_document_get_node(ld->in, id);
-}
-
-static const char *
-typename(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "a string";
-	}
-}
-
-/* an empty value: "key:" alone, ~ or null */
-static bool
-isnull(const yaml_node_t *n)
-{
-	const char *s;
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	s = (const char *)n->data.scalar.value;
-	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL");
-}
-
-/* the value of key in mapping n, or NULL */
-static yaml_node_t *
-mapget(struct loader *ld, yaml_node_t *n, const char *key)
-{
-	yaml_node_pair_t *p;
-
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(ld, p->key);
-
-		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
-			return node(ld, p->value);
-	}
-	return NULL;
-}
-
-static int
-kindof(const char *s)
-{
-	int i;
-
-	for (i = KIND_EXTRACT; i <= KIND_SCRIPT; i++)
-		if (!strcmp(s, kind_name((enum kind)i)))
-			return i;
-	return -1;
-}
-
-/* why s is not a valid target name, or NULL */
-static const char *
-badname(const char *s)
-{
-	bool digits = true;
-	const char *p;
-
-	if (strlen(s) > 64)
-		return "longer than 64 characters";
-	for (p = s; *p; p++) {
-		if (!env_namechar(*p) && *p != '$')
-			return "use letters, digits, '_' and '$'";
-		if (*p < '0' || *p > '9')
-			digits = false;
-	}
-	if (digits)
-		return "digits only";
-	if (!strncasecmp(s, "etl_", 4) || !strncasecmp(s, "_chacc", 6))
-		return "names starting with 'etl_' or '_chacc' are reserved";
-	return NULL;
-}
-
-/*
- * the text of scalar v with variables expanded into *s: 0, or -1 when v is not
- * a scalar, or 1 when a variable is unset (*s is then the text as written)
- */
-static int
-scalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
-{
-	const char *text;
-	char *unset, *where;
-
-	*s = NULL;
-	if (v->type != YAML_SCALAR_NODE) {
-		ldbad(ld, v, "expected a string for '%s', got %s", key, typename(v));
-		return -1;
-	}
-	text = (const char *)v->data.scalar.value;
-	if (isnull(v)) {
-		*s = xstrdup("");
-		return 0;
-	}
-	if ((*s = env_expand(text, &unset))) {
-		if (strcmp(*s, text))
-			ldasis(ld, *s, text, (int)v->start_mark.line + 1);
-		return 0;
-	}
-	where = env_sources();
-	ldsoft(ld, v, "unset variable '%s' (not in %s)", unset, where);
-	free(where);
-	free(unset);
-	*s = xstrdup(text);
-	return 1;
-}
-
 /*
  * the checked value of a scalar field, or 0. s is its text with variables expanded;
  * messages quote it as written, so that no value of a variable is shown
@@ -313,12 +130,12 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 
 	switch (f->type) {
 	case V_NAME:
-		if ((why = badname(s)))
+		if ((why = ldbadname(s)))
 			ldsoft(ld, v, "invalid target name '%s': %s", w, why);
 		break;
 	case V_KIND:
-		if (kindof(s) < 0) {
-			const char *near = nearest_word(w, kind_words, LEN(kind_words));
+		if (ldkindof(s) < 0) {
+			const char *near = ldnearest(w, kind_words, LEN(kind_words));
 
 			if (near)
 				ldbad(ld, v, "invalid kind '%s': did you mean '%s'?", w, near);
@@ -338,7 +155,7 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 			ldbad(ld, v, "unsupported recipe version '%s' (expected 1)", w);
 			return 0;
 		}
-		return out_scalar(ld, s, false);
+		return ldoutscalar(ld, s, false);
 	case V_PORT:
 		errno = 0;
 		n = strtol(s, &end, 10);
@@ -346,23 +163,23 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 			ldbad(ld, v, "invalid port '%s': expected a whole number from 1 to 65535", w);
 			return 0;
 		}
-		return out_num(ld, n);
+		return ldoutnum(ld, n);
 	case V_RETRIES:
 		if (ldretries(s, &n) < 0) {
 			ldbad(ld, v, "invalid count '%s' for '%s': " LD_RETRIES_RULE, w, f->key);
 			return 0;
 		}
-		return out_num(ld, n);
+		return ldoutnum(ld, n);
 	case V_DUR:
 		if (ldduration(s, &secs) < 0) {
 			ldbad(ld, v, "invalid duration '%s' for '%s': " LD_DURATION_RULE, w, f->key);
 			return 0;
 		}
-		return out_num(ld, secs);
+		return ldoutnum(ld, secs);
 	default:
 		break;
 	}
-	return out_scalar(ld, s, true);
+	return ldoutscalar(ld, s, true);
 }
 
 /* a list of strings, or 0 */
@@ -373,22 +190,22 @@ walklist(struct loader *ld, const char *key, yaml_node_t *v, const char *what)
 	int seq;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
-		ldbad(ld, v, "expected %s for '%s', got %s", what, key, typename(v));
+		ldbad(ld, v, "expected %s for '%s', got %s", what, key, ldtypename(v));
 		return 0;
 	}
-	seq = out_seq(ld);
+	seq = ldoutseq(ld);
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(ld, *it);
+		yaml_node_t *e = ldnode(ld, *it);
 		char *s;
 
 		if (e->type != YAML_SCALAR_NODE) {
-			ldbad(ld, e, "expected a string in '%s', got %s", key, typename(e));
+			ldbad(ld, e, "expected a string in '%s', got %s", key, ldtypename(e));
 			continue;
 		}
-		if (scalar(ld, e, key, &s) == 0 && !*s)
+		if (ldscalar(ld, e, key, &s) == 0 && !*s)
 			ldbad(ld, e, "empty entry in '%s'", key);
 		else
-			out_item(ld, seq, out_scalar(ld, s, true));
+			ldoutitem(ld, seq, ldoutscalar(ld, s, true));
 		free(s);
 	}
 	return seq;
@@ -402,20 +219,20 @@ walkindexes(struct loader *ld, yaml_node_t *v)
 	int seq, map, cols;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
-		ldbad(ld, v, "expected a sequence of column lists for 'indexes', got %s", typename(v));
+		ldbad(ld, v, "expected a sequence of column lists for 'indexes', got %s", ldtypename(v));
 		return 0;
 	}
-	seq = out_seq(ld);
+	seq = ldoutseq(ld);
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(ld, *it);
+		yaml_node_t *e = ldnode(ld, *it);
 
 		if (!(cols = walklist(ld, "indexes", e, "a sequence of columns")))
 			continue;
 		if (e->data.sequence.items.top == e->data.sequence.items.start)
 			ldbad(ld, e, "empty index in 'indexes'");
-		map = out_map(ld);
-		out_pair(ld, map, "columns", cols);
-		out_item(ld, seq, map);
+		map = ldoutmap(ld);
+		ldoutpair(ld, map, "columns", cols);
+		ldoutitem(ld, seq, map);
 	}
 	return seq;
 }
@@ -436,17 +253,17 @@ walkincr(struct loader *ld, yaml_node_t *v)
 			    kind_name(ld->kind));
 			return 0;
 		}
-		map = out_map(ld);
-		out_pair(ld, map, "enabled", out_scalar(ld, "true", false));
+		map = ldoutmap(ld);
+		ldoutpair(ld, map, "enabled", ldoutscalar(ld, "true", false));
 		if (!(walkmap(ld, v, &incr_def, map) & 1u << I_LOOKBACK))
-			out_pair(ld, map, "lookback", out_num(ld, 60));
+			ldoutpair(ld, map, "lookback", ldoutnum(ld, 60));
 		return map;
 	}
 	if (v->type != YAML_SCALAR_NODE) {
-		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got %s", typename(v));
+		ldbad(ld, v, "expected true, false or a mapping for 'incremental', got %s", ldtypename(v));
 		return 0;
 	}
-	if (scalar(ld, v, "incremental", &s) || !*s) {
+	if (ldscalar(ld, v, "incremental", &s) || !*s) {
 		free(s);
 		return 0;
 	}
@@ -461,9 +278,9 @@ walkincr(struct loader *ld, yaml_node_t *v)
 	if (on && ld->kind == KIND_EXTRACT)
 		ldsoft(ld, v, "an incremental extract needs a mapping with its watermark 'column', "
 		    "e.g. incremental: {column: changed_at}");
-	map = out_map(ld);
-	out_pair(ld, map, "enabled", out_scalar(ld, on ? "true" : "false", false));
-	out_pair(ld, map, "lookback", out_num(ld, 60));
+	map = ldoutmap(ld);
+	ldoutpair(ld, map, "enabled", ldoutscalar(ld, on ? "true" : "false", false));
+	ldoutpair(ld, map, "lookback", ldoutnum(ld, 60));
 	return map;
 }
 
@@ -471,7 +288,7 @@ walkincr(struct loader *ld, yaml_node_t *v)
 static int
 peekkind(struct loader *ld, yaml_node_t *n)
 {
-	yaml_node_t *v = mapget(ld, n, "kind");
+	yaml_node_t *v = ldmapget(ld, n, "kind");
 	char *s;
 	int k;
 
@@ -479,7 +296,7 @@ peekkind(struct loader *ld, yaml_node_t *n)
 		return -1;
 	if (!(s = env_expand((const char *)v->data.scalar.value, NULL)))
 		return -1;
-	k = kindof(s);
+	k = ldkindof(s);
 	free(s);
 	return k;
 }
@@ -502,21 +319,21 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 	int seq, map;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
-		ldbad(ld, v, "expected a sequence of %ss, got %s", def->what, typename(v));
+		ldbad(ld, v, "expected a sequence of %ss, got %s", def->what, ldtypename(v));
 		lost(ld, def);
 		return 0;
 	}
-	seq = out_seq(ld);
+	seq = ldoutseq(ld);
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(ld, *it);
+		yaml_node_t *e = ldnode(ld, *it);
 		struct entry *en;
 
 		if (e->type != YAML_MAPPING_NODE) {
-			ldbad(ld, e, "expected a mapping for a %s, got %s", def->what, typename(e));
+			ldbad(ld, e, "expected a mapping for a %s, got %s", def->what, ldtypename(e));
 			lost(ld, def);
 			continue;
 		}
-		map = out_map(ld);
+		map = ldoutmap(ld);
 		ld->kind = def == &target_def ? peekkind(ld, e) : -1;
 		ents->v = xreallocarray(ents->v, ents->n + 1, sizeof(*ents->v));
 		en = &ents->v[ents->n++];
@@ -527,7 +344,7 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 		/* without its name, what refers to it cannot be checked */
 		if (!(en->given & 1u))
 			lost(ld, def);
-		out_item(ld, seq, map);
+		ldoutitem(ld, seq, map);
 	}
 	return seq;
 }
@@ -538,18 +355,18 @@ walkinclude(struct loader *ld, yaml_node_t *v)
 	yaml_node_item_t *it;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
-		ldbad(ld, v, "expected a sequence of patterns for 'include', got %s", typename(v));
+		ldbad(ld, v, "expected a sequence of patterns for 'include', got %s", ldtypename(v));
 		return;
 	}
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(ld, *it);
+		yaml_node_t *e = ldnode(ld, *it);
 		char *s;
 
 		if (e->type != YAML_SCALAR_NODE) {
-			ldbad(ld, e, "expected a string in 'include', got %s", typename(e));
+			ldbad(ld, e, "expected a string in 'include', got %s", ldtypename(e));
 			continue;
 		}
-		if (scalar(ld, e, "include", &s) || !*s) {
+		if (ldscalar(ld, e, "include", &s) || !*s) {
 			free(s);
 			continue;
 		}
@@ -567,7 +384,7 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 	char *s;
 	int id = 0, rc;
 
-	if (f->type >= V_LIST && isnull(v))
+	if (f->type >= V_LIST && ldisnull(v))
 		return false;
 	switch (f->type) {
 	case V_LIST:
@@ -587,17 +404,17 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_DEFAULTS:
 		if (v->type != YAML_MAPPING_NODE) {
-			ldbad(ld, v, "expected a mapping for 'defaults', got %s", typename(v));
+			ldbad(ld, v, "expected a mapping for 'defaults', got %s", ldtypename(v));
 			return false;
 		}
-		id = out_map(ld);
+		id = ldoutmap(ld);
 		ld->dgiven = walkmap(ld, v, &defaults_def, id);
 		break;
 	case V_INCLUDE:
 		walkinclude(ld, v);
 		return false;
 	default:
-		if ((rc = scalar(ld, v, f->key, &s)) < 0)
+		if ((rc = ldscalar(ld, v, f->key, &s)) < 0)
 			return false;
 		if (rc == 0 && !*s) {
 			if (f->required)
@@ -605,13 +422,13 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		} else if (rc == 0) {
 			id = walkscalar(ld, f, v, s);
 		} else if (f->type == V_STR || f->type == V_NAME) {
-			id = out_scalar(ld, s, true);
+			id = ldoutscalar(ld, s, true);
 		}
 		free(s);
 	}
 	if (!id)
 		return false;
-	out_pair(ld, out, f->key, id);
+	ldoutpair(ld, out, f->key, id);
 	return true;
 }
 
@@ -623,7 +440,7 @@ unknownkeys(struct loader *ld, yaml_node_t *n, const struct mapdef *def)
 	yaml_node_pair_t *p;
 
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(ld, p->key);
+		yaml_node_t *k = ldnode(ld, p->key);
 
 		if (k->type != YAML_SCALAR_NODE)
 			continue;
@@ -660,11 +477,11 @@ walkmap(struct loader *ld, yaml_node_t *n, const struct mapdef *def, int out)
 	unsigned got = 0, added = 0, bit;
 
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+		yaml_node_t *k = ldnode(ld, p->key), *v = ldnode(ld, p->value);
 		const char *key;
 
 		if (k->type != YAML_SCALAR_NODE) {
-			ldbad(ld, k, "expected a string key in %s, got %s", def->what, typename(k));
+			ldbad(ld, k, "expected a string key in %s, got %s", def->what, ldtypename(k));
 			continue;
 		}
 		key = (const char *)k->data.scalar.value;
@@ -695,22 +512,22 @@ void
 ldwalk(struct loader *ld, yaml_node_t *root, bool top)
 {
 	/* the first node is the root of the copy */
-	int map = out_map(ld);
+	int map = ldoutmap(ld);
 	yaml_node_t *v;
 
 	if (!root)
 		return;
 	if (root->type != YAML_MAPPING_NODE) {
-		ldbad(ld, root, "expected a mapping at the top of the recipe, got %s", typename(root));
+		ldbad(ld, root, "expected a mapping at the top of the recipe, got %s", ldtypename(root));
 		ld->lostconns = ld->losttargets = true;
 		return;
 	}
 	walkmap(ld, root, top ? &top_def : &include_def, map);
 	/* a misspelt "connections" or "targets" leaves its entries out */
-	if (ld->mapunknown && !mapget(ld, root, "connections"))
+	if (ld->mapunknown && !ldmapget(ld, root, "connections"))
 		ld->lostconns = true;
-	if (ld->mapunknown && !mapget(ld, root, "targets"))
+	if (ld->mapunknown && !ldmapget(ld, root, "targets"))
 		ld->losttargets = true;
-	if (top && (v = mapget(ld, root, "target")))
+	if (top && (v = ldmapget(ld, root, "target")))
 		ld->targetline = (int)v->start_mark.line + 1;
 }
