@@ -1507,12 +1507,17 @@ START_TEST(test_dotenv_two_directories)
 		free(work);
 	}
 	/* a recipe in the working directory: one .env, named once */
-	r = load(path, xasprintf("%s/recipes", proj), NULL, &err);
-	ck_assert_ptr_null(r);
-	want = xasprintf("(not in the environment or %s/recipes/.env)\n", proj);
-	ck_assert_has(err, want);
-	free(want);
-	free(err);
+	{
+		char *recipes = xasprintf("%s/recipes", proj);
+
+		r = load(path, recipes, NULL, &err);
+		ck_assert_ptr_null(r);
+		want = xasprintf("(not in the environment or %s/recipes/.env)\n", proj);
+		ck_assert_has(err, want);
+		free(want);
+		free(err);
+		free(recipes);
+	}
 	unsetenv("CHT_WHERE");
 	free(path);
 	proj_rm();
