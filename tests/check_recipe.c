@@ -1558,6 +1558,20 @@ START_TEST(test_did_you_mean)
 	ck_assert_ptr_null(r);
 	ck_assert_has(err, "unknown key 'retires' in target: did you mean 'retries'?\n");
 	free(err);
+	/* needs: the nearest target, never the target itself; none when far */
+	proj_new();
+	puts_("a.sql", "SELECT 1\n");
+	puts_("r.yml", "chacc: 1\nname: t\nconnections:\n  - { name: db, host: h, database: d }\n"
+	      "target: db\ntargets:\n  - { name: patients, kind: table, query: a.sql }\n"
+	      "  - { name: visits, kind: table, query: a.sql, needs: [pateints, zzzz] }\n"
+	      "  - { name: visit, kind: table, query: a.sql, needs: [visit_] }\n");
+	r = proj_load("r.yml", &err);
+	proj_rm();
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "target 'visits' needs unknown target 'pateints': did you mean 'patients'?\n");
+	ck_assert_has(err, "target 'visits' needs unknown target 'zzzz'\n");
+	ck_assert_has(err, "target 'visit' needs unknown target 'visit_': did you mean 'visits'?\n");
+	free(err);
 
 	/* kinds: the nearest when close, the list when not */
 	proj_new();

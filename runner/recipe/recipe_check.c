@@ -146,6 +146,25 @@ checkkind(struct loader *ld, const struct target *t, const struct entry *en)
  * without a name would make each reference to them look wrong); a target whose
  * kind is not known is checked for all but what its kind decides.
  */
+
+/* a need that names no target, with the nearest target name if one is close */
+static void
+unknown_need(struct loader *ld, const struct target *t, const char *need)
+{
+	const struct recipe *r = ld->r;
+	struct nearest nr;
+	const char *best;
+
+	nearest_init(&nr, need);
+	for (size_t k = 0; k < r->ntargets; k++)
+		if (r->targets[k].name && &r->targets[k] != t)
+			nearest_add(&nr, r->targets[k].name);
+	best = nearest_get(&nr);
+	lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'%s%s%s",
+	      ldshown(ld, t->name, t->file, t->line), ldshown(ld, need, t->file, t->line),
+	      best ? ": did you mean '" : "", best ? ldshown(ld, best, t->file, t->line) : "",
+	      best ? "'?" : "");
+}
 static void
 checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 {
@@ -168,8 +187,7 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
 	for (j = 0; targets && j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
-			lderr(ld, t->file, t->line, "target '%s' needs unknown target '%s'",
-			    ldshown(ld, t->name, t->file, t->line), ldshown(ld, t->needs.v[j], t->file, t->line));
+			unknown_need(ld, t, t->needs.v[j]);
 	if (!kind || t->kind != KIND_SCRIPT)
 		t->query_sql = sqlfile(ld, t, "query", t->query, true, conns);
 	if (!kind || t->kind == KIND_SCRIPT)
