@@ -382,3 +382,15 @@ nearest_get(const struct nearest *n)
 		return NULL;
 	return n->best;
 }
+
+char *
+path_dir(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	if (!s)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(s - path));
+}

@@ -81,4 +81,7 @@ const char *nearest_get(const struct nearest *n);
 /* sleep for secs seconds, waking early when *stop (may be NULL) becomes non-zero */
 void sleep_interruptible(double secs, atomic_int *stop);
 
+/* the directory part of path: "." without a slash, "/" for the root (malloc'ed) */
+char *path_dir(const char *path);
+
 #endif

@@ -255,7 +255,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 
 	memset(&ld, 0, sizeof(ld));
 	r->path = xstrdup(path);
-	r->dir = lddirpart(path);
+	r->dir = path_dir(path);
 	env_load_dotenvs(envdir, r->dir);
 	ld.r = r;
 	ld.diags = diags;

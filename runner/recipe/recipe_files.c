@@ -31,18 +31,6 @@ ldpathjoin(const char *dir, const char *rel)
 	return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", rel);
 }
 
-char *
-lddirpart(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	if (!s)
-		return xstrdup(".");
-	if (s == path)
-		return xstrdup("/");
-	return xstrndup(path, s - path);
-}
-
 static int
 cmpstr(const void *a, const void *b)
 {

@@ -126,7 +126,6 @@ const char *ldshown(struct loader *ld, const char *s, const char *file, int line
 
 /* recipe_files.c: files relative to the recipe's directory */
 char *ldpathjoin(const char *dir, const char *rel);
-char *lddirpart(const char *path);
 /* read src from the working tree at dir (the recipe's directory) */
 void ldworktree(struct fsrc *src, const char *dir);
 /* find the project's directory (ld->root, ld->updepth) */

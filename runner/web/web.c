@@ -566,9 +566,7 @@ web_setup(const struct web_config *c, char **err)
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
 	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
 	{
-		const char *slash = strrchr(srv.recipe, '/');
-		char *dir = !slash ? xstrdup(".") : slash == srv.recipe ? xstrdup("/") :
-		            xstrndup(srv.recipe, (size_t)(slash - srv.recipe));
+		char *dir = path_dir(srv.recipe);
 
 		env_load_dotenvs(".", dir);
 		scrub_init(dir);
