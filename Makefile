@@ -96,6 +96,7 @@ INTEGRATION_TESTS = \
 	tests/check_vcs \
 	tests/check_openmrs \
 	tests/check_web \
+	tests/check_browser \
 	tests/check_cli \
 	tests/check_store \
 	tests/check_storeapi
@@ -145,7 +146,7 @@ web/assets.c: web/embed web/vendor/files $(WEB_FILES)
 tests/browser/node_modules/playwright-core/package.json: tests/browser/package.json
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
-tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h $(OBJ)
+tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server

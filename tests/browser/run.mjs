@@ -14,97 +14,59 @@
  * non-zero on the first failed step, any error in the page, or any request
  * that leaves the server.
  */
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { log, open } from './lib.mjs';
 
 const [url, shots, project] = process.argv.slice(2);
 if (!url || !shots || !project) {
 	console.error('usage: node run.mjs URL SCREENSHOT_DIR PROJECT_DIR');
 	process.exit(2);
 }
-fs.mkdirSync(shots, { recursive: true });
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chacc-chromium-'));
-const problems = [];
-let step = 'start';
+const b = await open(url, shots);
+const expect = b.expect;
+const shot = (name) => b.shot(name);
 
-function log(msg) {
-	console.log(`browser: ${msg}`);
-}
-
-async function shot(page, name) {
-	/* the pictures show the page, not the passing notices */
-	await page.evaluate(() => document.getElementById('toasts').replaceChildren());
-	await page.waitForTimeout(250);
-	await page.screenshot({ path: path.join(shots, name), fullPage: true });
-	log(`screenshot ${name}`);
-}
-
-async function expect(cond, what) {
-	if (!cond)
-		throw new Error(`${step}: ${what}`);
-}
-
-const ctx = await chromium.launchPersistentContext(profile, {
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	headless: true,
-	viewport: { width: 1280, height: 800 },
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-ctx.setDefaultTimeout(30000);
-const page = ctx.pages()[0] || await ctx.newPage();
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('console', (m) => {
-	/* the UI shows the API's 4xx replies itself: only other errors count */
-	if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
-		problems.push(`console: ${m.text()}`);
-});
-page.on('request', (r) => {
-	if (!r.url().startsWith(url) && !r.url().startsWith('data:'))
-		problems.push(`request outside the server: ${r.url()}`);
-});
-
-try {
+await b.run(async (page) => {
 	await page.emulateMedia({ colorScheme: 'light' });
 
-	step = 'dashboard';
+	b.step = 'dashboard';
 	await page.goto(url);
 	await page.waitForSelector('tr[data-target="people"]');
 	await expect(await page.locator('tr[data-state="missing"]').count() === 4, 'four targets, never built');
 	await page.waitForSelector('#live.on');
 
-	step = 'build from the dashboard';
+	b.step = 'build from the dashboard';
 	await page.click('button[data-mode="incremental"]');
 	await page.waitForSelector('.runbox[data-state="done"]', { timeout: 60000 });
 	await page.waitForFunction(() => document.querySelectorAll('tr[data-state="ok"]').length === 4);
 	await expect(await page.locator('.steps li[data-state="built"]').count() === 4, 'four targets built live');
 	const runLink = await page.locator('.runbox a').first().getAttribute('href');
 	log(`built: ${runLink}`);
-	await shot(page, 'dashboard-light.png');
+	await shot('dashboard-light.png');
 
-	step = 'graph';
+	b.step = 'graph';
 	await page.click('#nav a[data-page="graph"]');
 	await page.waitForSelector('svg.graph g.node[data-target="visit_counts"]');
 	await expect(await page.locator('svg.graph g.node').count() === 4, 'four nodes');
 	await expect(await page.locator('svg.graph path.edge').count() === 3, 'three edges');
 	await expect(await page.locator('svg.graph g.st-ok').count() === 4, 'every node ok');
-	await shot(page, 'graph-light.png');
+	await shot('graph-light.png');
 	await page.click('svg.graph g.node[data-target="people_visits"]');
 	await page.waitForFunction(() => location.hash === '#/target/people_visits');
 	await page.waitForSelector('text=Why it would rebuild');
 	await expect((await page.textContent('main')).includes('JOIN people'), 'the target page shows its SQL');
 
-	step = 'run timeline';
+	b.step = 'run timeline';
 	await page.click('#nav a[data-page="runs"]');
 	await page.waitForSelector('tr[data-run]');
 	await page.click('tr[data-run] a');
 	await page.waitForSelector('#timeline svg rect[data-target="visit_counts"]');
 	await expect(await page.locator('#timeline rect.bar-built').count() === 4, 'four bars');
-	await shot(page, 'run-light.png');
+	await shot('run-light.png');
 
-	step = 'problems shown in place';
+	b.step = 'problems shown in place';
 	await page.goto(url + '#/files/recipes/clinic.yml');
 	await page.waitForSelector('#editor');
 	const cm = await page.locator('#editor .CodeMirror').count() > 0;
@@ -124,7 +86,7 @@ try {
 	if (cm)
 		await page.waitForSelector('.cm-problem-widget');
 
-	step = 'edit a SQL file';
+	b.step = 'edit a SQL file';
 	await page.click('a[data-file="sql/visits.sql"]');
 	await page.waitForFunction(() => location.hash === '#/files/sql/visits.sql');
 	await page.waitForSelector('#editor');
@@ -143,7 +105,7 @@ try {
 	const before = fs.readFileSync(path.join(project, 'sql/visits.sql'), 'utf8');
 	await expect(!before.includes('2 AS two'), 'the working tree waits for the approval');
 
-	step = 'approve the review';
+	b.step = 'approve the review';
 	await page.click('#approve');
 	await page.waitForSelector('.pagehead .badge.s-approved');
 	const after = fs.readFileSync(path.join(project, 'sql/visits.sql'), 'utf8');
@@ -151,7 +113,7 @@ try {
 	await page.click('#nav a[data-page="reviews"]');
 	await page.waitForSelector('tr[data-state="approved"]');
 
-	step = 'upload a file, then reject its review';
+	b.step = 'upload a file, then reject its review';
 	const upload = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chacc-upload-')), 'visit_total.sql');
 	fs.writeFileSync(upload, 'SELECT COUNT(*) AS n FROM visits\n');
 	await page.click('#nav a[data-page="files"]');
@@ -167,11 +129,11 @@ try {
 	await expect(!fs.existsSync(path.join(project, 'sql/visit_total.sql')), 'a rejected upload stays out');
 	fs.rmSync(path.dirname(upload), { recursive: true, force: true });
 
-	step = 'the dashboard sees the change';
+	b.step = 'the dashboard sees the change';
 	await page.click('#nav a[data-page="dash"]');
 	await page.waitForSelector('tr[data-target="visits"][data-state="out of date"]');
 
-	step = 'dark mode';
+	b.step = 'dark mode';
 	await expect(await page.getAttribute('html', 'data-theme') === 'light', 'light at first, as the system');
 	await page.click('#theme');
 	await expect(await page.getAttribute('html', 'data-theme') === 'dark', 'dark after the toggle');
@@ -183,19 +145,19 @@ try {
 	await page.click('button[data-mode="incremental"]');
 	await page.waitForSelector('.runbox[data-state="done"]', { timeout: 60000 });
 	await page.waitForFunction(() => document.querySelectorAll('tr[data-state="ok"]').length === 4);
-	await shot(page, 'dashboard-dark.png');
+	await shot('dashboard-dark.png');
 	await page.goto(url + '#/graph');
 	await page.waitForSelector('svg.graph g.node');
-	await shot(page, 'graph-dark.png');
+	await shot('graph-dark.png');
 	await page.goto(url + '#' + runLink.slice(1));
 	await page.waitForSelector('#timeline svg rect');
-	await shot(page, 'run-dark.png');
+	await shot('run-dark.png');
 	await page.click('#theme');
 	await page.reload();
 	await page.waitForSelector('#timeline svg rect');
 	await expect(await page.getAttribute('html', 'data-theme') === 'light', 'light again, remembered');
 
-	step = 'the system setting when nothing is remembered';
+	b.step = 'the system setting when nothing is remembered';
 	await page.evaluate(() => localStorage.removeItem('chacc-theme'));
 	await page.emulateMedia({ colorScheme: 'dark' });
 	await page.reload();
@@ -203,15 +165,15 @@ try {
 	await expect(await page.getAttribute('html', 'data-theme') === 'dark', 'dark as the system');
 	await page.emulateMedia({ colorScheme: 'light' });
 
-	step = 'a phone';
+	b.step = 'a phone';
 	await page.setViewportSize({ width: 390, height: 844 });
 	await page.goto(url + '#/');
 	await page.waitForSelector('tr[data-target="people"]');
 	const wide = await page.evaluate(() => document.documentElement.scrollWidth);
 	await expect(wide <= 392, `no sideways scrolling on a phone (page ${wide}px wide)`);
-	await shot(page, 'dashboard-phone.png');
+	await shot('dashboard-phone.png');
 
-	step = 'full refresh asks first';
+	b.step = 'full refresh asks first';
 	await page.setViewportSize({ width: 1280, height: 800 });
 	await page.goto(url + '#/');
 	await page.waitForSelector('tr[data-target="people"]');
@@ -236,7 +198,7 @@ try {
 	await page.waitForSelector('.runbox[data-state="done"]:has-text("full-refresh")', { timeout: 60000 });
 	await expect(starts === 1, `one full refresh started (${starts})`);
 
-	step = 'toasts cover nothing and go away on navigation';
+	b.step = 'toasts cover nothing and go away on navigation';
 	await page.click('button[data-build="visits"]');
 	await page.waitForSelector('#toasts .toast');
 	const covered = await page.evaluate(() => {
@@ -257,7 +219,7 @@ try {
 	await page.waitForSelector('svg.graph g.node');
 	await expect(await page.locator('#toasts .toast').count() === 0, 'the toast went with its page');
 
-	step = 'a conflicting review cannot be approved';
+	b.step = 'a conflicting review cannot be approved';
 	const [ra, rb] = await page.evaluate(async () => [
 		await C.propose('sql/people.sql', 'SELECT id, name, updated_at, voided, 1 AS a FROM people\n', 'people: a'),
 		await C.propose('sql/people.sql', 'SELECT id, name, updated_at, voided, 2 AS b FROM people\n', 'people: b'),
@@ -275,19 +237,4 @@ try {
 	await expect((await page.textContent('main')).includes('conflict'), 'the conflict is shown');
 	await expect(await page.isDisabled('#approve'), 'Approve and merge is disabled while the review conflicts');
 	await expect(!await page.isDisabled('#reject'), 'Reject stays possible');
-} catch (e) {
-	problems.unshift(e.message);
-	try {
-		await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true });
-	} catch (x) {
-		/* the page is gone */
-	}
-}
-await ctx.close();
-fs.rmSync(profile, { recursive: true, force: true });
-if (problems.length) {
-	for (const p of problems)
-		console.error(`browser: FAILED: ${p}`);
-	process.exit(1);
-}
-log('all steps passed');
+});
