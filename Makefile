@@ -41,6 +41,7 @@ OBJ = \
 	runner/engine/db_mariadb_ddl.o \
 	runner/engine/db_mariadb_table.o \
 	runner/engine/db_mariadb_privs.o \
+	runner/engine/db_mariadb_check.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -64,6 +65,7 @@ OBJ = \
 	runner/build/run.o \
 	runner/build/report.o \
 	runner/build/leftovers.o \
+	runner/build/sqlcheck.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \

@@ -1188,6 +1188,64 @@ START_TEST(test_error_classes)
 }
 END_TEST
 
+/* db_prepare_check: the server parses and resolves, never runs; where a refusal points */
+START_TEST(test_prepare_check)
+{
+	struct db *d = src_db(NULL);
+	char *name = fresh_db(d, "prep");
+	struct db_prep p;
+
+	ck_assert_int_eq(db_use(d, name), 0);
+	exec_ok(d, "CREATE TABLE t (id INT PRIMARY KEY, label VARCHAR(20))");
+	exec_ok(d, "INSERT INTO t VALUES (1, 'a')");
+
+	/* accepted: the result's columns, and nothing run */
+	ck_assert_int_eq(db_prepare_check(d, "SELECT id, label AS name FROM t", NULL, &p), 0);
+	ck_assert_uint_eq(p.cols.n, 2);
+	ck_assert_str_eq(p.cols.v[1], "name");
+	ck_assert_ptr_null(p.table_ddl);
+	db_prep_release(&p);
+	ck_assert_int_eq(db_prepare_check(d, "DELETE FROM t", NULL, &p), 0);
+	db_prep_release(&p);
+	assert_value(d, "SELECT COUNT(*) FROM t", "1");
+
+	/* a syntax error: where, the line of the statement it is on */
+	ck_assert_int_eq(db_prepare_check(d, "SELECT id,\n  label\nFROM t WHER id = 1", NULL, &p), 1);
+	ck_assert_uint_eq(db_errno(d), 1064);
+	ck_assert_int_eq(p.line, 3);
+	ck_assert_msg(strstr(db_error(d), "syntax error near 'id = 1'") == db_error(d), "%s",
+	              db_error(d));
+	ck_assert_ptr_null(strstr(db_error(d), "manual"));
+	db_prep_release(&p);
+
+	/* an unknown column and an unknown table: named, no line from the server */
+	ck_assert_int_eq(db_prepare_check(d, "SELECT q.id, q.lable FROM t AS q", NULL, &p), 1);
+	ck_assert_uint_eq(db_errno(d), 1054);
+	ck_assert_int_eq(p.line, 0);
+	ck_assert_str_eq(p.name, "q.lable");
+	db_prep_release(&p);
+	ck_assert_int_eq(db_prepare_check(d, "SELECT * FROM nosuch", NULL, &p), 1);
+	ck_assert_int_eq(db_error_class(d), DB_ERR_NO_TABLE);
+	ck_assert_msg(p.name && strstr(p.name, "nosuch"), "%s", p.name ? p.name : "(null)");
+	db_prep_release(&p);
+
+	/* as_table: a temporary empty table with the result's columns and the stamp */
+	ck_assert_int_eq(db_prepare_check(d, "SELECT id, label FROM t", "later", &p), 0);
+	ck_assert_ptr_nonnull(p.table_ddl);
+	exec_ok(d, p.table_ddl);
+	db_prep_release(&p);
+	ck_assert_int_eq(db_prepare_check(d, "SELECT label, " DB_STAMP " FROM later", NULL, &p), 0);
+	db_prep_release(&p);
+	assert_value(d, "SELECT COUNT(*) FROM later", "0");
+
+	/* the connection goes on */
+	assert_value(d, "SELECT 1 + 1", "2");
+	db_execf(d, "DROP DATABASE `%s`", name);
+	free(name);
+	db_close(d);
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -1213,6 +1271,7 @@ db_suite(void)
 	tcase_add_test(tc, test_deletes_logged);
 	tcase_add_test(tc, test_locks_and_clock);
 	tcase_add_test(tc, test_error_classes);
+	tcase_add_test(tc, test_prepare_check);
 	/* last: it turns LOAD DATA LOCAL off on the target while it runs */
 	tcase_add_test(tc, test_copy_insert_fallback);
 	suite_add_tcase(s, tc);

@@ -47,6 +47,7 @@ struct opts {
 	bool yes;                /* clean -y, --yes: no question */
 	const char *older_than;  /* prune --older-than */
 	bool removed;            /* prune --removed */
+	bool sql;                /* validate --sql */
 };
 
 /* a command of the command line */

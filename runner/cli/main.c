@@ -14,6 +14,7 @@
 #include "run.h"
 #include "schedule.h"
 #include "session.h"
+#include "sqlcheck.h"
 #include "util.h"
 
 static atomic_int stop;   /* lock-free: set by the signal handler, read by every thread */
@@ -126,13 +127,22 @@ const char usage_history[] =
 	"      --json           as JSON (RUN: the run, with its targets)\n";
 
 static const char usage_validate[] =
-	"usage: chacc validate [--rev REF]\n"
+	"usage: chacc validate [--sql] [--rev REF]\n"
 	"\n"
 	"Checks the recipe, its includes and SQL files, and reports every problem;\n"
 	"connects to nothing. Exit status 2 when anything is wrong. Messages quote\n"
 	"values as written, never a variable's value; the files a recipe names stay\n"
 	"in its project; hostile YAML, a second document and NUL bytes are errors.\n"
-	"--rev REF checks the recipe as git commit REF has it.\n";
+	"--rev REF checks the recipe as git commit REF has it.\n"
+	"\n"
+	"  --sql                also send each query, create and probe file of the table\n"
+	"                       and extract targets to the server it would run on (an\n"
+	"                       extract's query to its 'from:' connection) to be parsed,\n"
+	"                       never run: syntax errors and unknown tables or columns\n"
+	"                       at file:line. Targets of the recipe count as existing\n"
+	"                       tables; scripts are not checked. Exit status 1 when the\n"
+	"                       SQL has problems, 3 when the target database is\n"
+	"                       unreachable.\n";
 
 const char usage_clean[] =
 	"usage: chacc clean [-n] [--yes] [SELECTOR...] [--exclude SELECTOR]...\n"
@@ -333,10 +343,16 @@ cmd_validate(struct opts *o)
 {
 	struct session s;
 	int rc = open_session(&s, o, false);
+	size_t checked = 0;
 
+	if (rc == EXIT_OK && o->sql)
+		rc = exit_code(sqlcheck_recipe(s.r, s.diags, &checked));
 	if (rc == EXIT_OK)
 		printf("%s: recipe '%s' is valid: %zu targets, %zu connections\n", s.r->path,
 		       s.r->name, s.r->ntargets, s.r->nconns);
+	if (rc == EXIT_OK && o->sql)
+		printf("%s: the servers accept its SQL: %zu statements prepared, none run\n",
+		       s.r->path, checked);
 	session_release(&s);
 	return rc;
 }
@@ -389,7 +405,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, usage_status, "json rev exclude" },
 	{ "graph", cmd_graph, usage_graph, "svg rev exclude" },
 	{ "history", cmd_history, usage_history, "json limit" },
-	{ "validate", cmd_validate, usage_validate, "rev" },
+	{ "validate", cmd_validate, usage_validate, "rev sql" },
 	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
 	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
 	{ "config", cmd_config, usage_config, "json limit rev" },

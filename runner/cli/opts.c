@@ -10,7 +10,7 @@
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
 	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
-	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE,
+	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE, OPT_SQL,
 };
 
 /* the first of the names of an option is the one the commands' lists use */
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "yes", no_argument, NULL, 'y' },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "removed", no_argument, NULL, OPT_REMOVED },
+	{ "sql", no_argument, NULL, OPT_SQL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -156,6 +157,7 @@ take(struct opts *o, int c, const char *name, const struct command *cmd)
 	case OPT_REV: o->rev = optarg; break;
 	case OPT_JSON: o->json = true; break;
 	case OPT_SVG: o->svg = true; break;
+	case OPT_SQL: o->sql = true; break;
 	case OPT_BIND: o->bind = optarg; break;
 	case OPT_PORT: o->port = optarg; break;
 	case OPT_TOKEN: o->token = optarg; break;

@@ -526,3 +526,19 @@ db_copy(struct db *src, const char *select_sql, struct db *dst, const char *tabl
 	}
 	return src->engine->copy(src, select_sql, dst, table, rows, progress, arg, errside);
 }
+
+void
+db_prep_release(struct db_prep *p)
+{
+	free(p->name);
+	free(p->table_ddl);
+	db_names_release(&p->cols);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out)
+{
+	memset(out, 0, sizeof(*out));
+	return d->engine->prepare_check(d, sql, as_table, out);
+}

@@ -219,6 +219,27 @@ int db_check_privileges(struct db *d, bool routines, char **err);
  */
 char *db_result_ddl(struct db *src, const char *select_sql, const char *table);
 
+/* what db_prepare_check learned of a statement */
+struct db_prep {
+	int line;                /* refused: the line of sql the message points at (from 1), 0 unknown */
+	char *name;              /* refused: the unknown table or column the message names, or NULL */
+	struct db_names cols;    /* accepted: the names of the columns its result would have */
+	char *table_ddl;         /* accepted, asked for with as_table: see db_prepare_check */
+};
+void db_prep_release(struct db_prep *p);
+
+/*
+ * ask the server to parse sql and resolve its tables and columns without
+ * running it (a server-side prepared statement). Returns 0 when it accepts
+ * it, 1 when it refuses it (the message in db_error(d), its kind in
+ * db_error_class(d), where it points in out), -1 when it cannot be asked (a
+ * lost connection). With as_table, an accepted statement with a result also
+ * gets in out->table_ddl a statement that creates a temporary empty table
+ * as_table with the result's columns and DB_STAMP, to run on any connection
+ * of the engine.
+ */
+int db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+
 /* progress of a copy: rows so far; return non-zero to stop the copy */
 typedef int (*db_progress_fn)(void *arg, long long rows);
 
@@ -305,6 +326,7 @@ struct db_engine {
 	char *(*result_ddl)(struct db *src, const char *select_sql, const char *table);
 	int (*copy)(struct db *src, const char *select_sql, struct db *dst, const char *table,
 	            long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+	int (*prepare_check)(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
 };
 
 /* the engines */

@@ -605,4 +605,5 @@ const struct db_engine db_mariadb = {
 	.check_privileges = mdb_check_privileges,
 	.result_ddl = mdb_result_ddl,
 	.copy = mdb_copy,
+	.prepare_check = mdb_prepare_check,
 };

@@ -82,6 +82,9 @@ int mdb_follow_deletes(struct db *d, const struct db_delete *del, const char *ne
 int mdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
                        const char *flag, long long *removed);
 
+/* db_mariadb_check.c */
+int mdb_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+
 /* db_mariadb_privs.c */
 int mdb_check_privileges(struct db *d, bool routines, char **err);
 
