@@ -100,6 +100,7 @@ INTEGRATION_TESTS = \
 	tests/check_web \
 	tests/check_browser \
 	tests/check_cli \
+	tests/check_sqlcheck \
 	tests/check_store \
 	tests/check_storeapi
 
