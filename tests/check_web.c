@@ -595,7 +595,8 @@ START_TEST(test_edit_and_review)
 	ck_assert_msg(strstr(r.body, "\"line\": 2"), "%s", r.body);
 	resp_free(&r);
 	/* a check alone commits nothing */
-	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT 1 AS id\\n\", \"check\": true}");
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT id, person_id, at, 1 AS one"
+	         " FROM visits\\n\", \"check\": true}");
 	assert_status(r, 200);
 	resp_free(&r);
 	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT id, person_id, at FROM visits\\n\"}");
@@ -1494,6 +1495,167 @@ START_TEST(test_wrong_methods)
 }
 END_TEST
 
+
+/* the recipe at the project root is the one file outside recipes/ and sql/ the web touches */
+START_TEST(test_root_recipe)
+{
+	static const char *const refused[] = {
+		"/api/files/./chacc.yml", "/api/files/CHACC.yml", "/api/files/Chacc.yml",
+		"/api/files/chacc.yml/", "/api/files/chacc.yml/x.yml", "/api/files/recipes/../.env",
+		"/api/files/recipes/../chacc.yml", "/api/files/sql/../chacc.yml", "/api/files/.env",
+		"/api/files/.git/config", "/api/files/other.yml", "/api/files/chacc.yaml",
+		"/api/files/%2e/chacc.yml", "/api/files//chacc.yml", "/api/files/.gitignore",
+	};
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *f;
+	char *root, *text, *body, *path;
+	size_t i;
+	bool listed = false, other = false, empty = false, link = false;
+
+	proj_web(&p, "webroot", false);
+	root = str_replace(recipe, "chacc: 1\n", "chacc: 1 # at the root\n");
+	write_file(&p, "chacc.yml", root);
+	write_file(&p, "other.yml", "chacc: 1\n");
+	write_file(&p, "sql/empty/.keep", "");
+	path = xasprintf("%s/sql/link", p.dir);
+	ck_assert_int_eq(symlink("/tmp", path), 0);
+	free(path);
+	server_start(&s, &p, NULL, NULL, NULL);
+
+	/* listed, with the folders uploads may go to */
+	j = get_json(&s, "/api/files");
+	json_array_foreach(json_object_get(j, "files"), i, f) {
+		listed |= strcmp(jstr(f, "path"), "chacc.yml") == 0;
+		other |= strcmp(jstr(f, "path"), "other.yml") == 0 || strstr(jstr(f, "path"), "env");
+	}
+	ck_assert(listed && !other);
+	json_array_foreach(json_object_get(j, "dirs"), i, f) {
+		empty |= strcmp(json_string_value(f), "sql/empty") == 0;
+		link |= strcmp(json_string_value(f), "sql/link") == 0;
+	}
+	ck_assert_msg(empty && !link && json_array_size(json_object_get(j, "dirs")) == 3, "%s",
+	              json_dumps(json_object_get(j, "dirs"), 0));
+	json_decref(j);
+
+	/* read and proposed like any config file */
+	j = get_json(&s, "/api/files/chacc.yml");
+	ck_assert_str_eq(jstr(j, "content"), root);
+	json_decref(j);
+	text = str_replace(root, "# at the root", "# edited at the root");
+	j = json_pack("{s:s, s:s}", "content", text, "message", "root recipe");
+	body = json_dumps(j, 0);
+	r = post(&s, "/api/files/chacc.yml", body);
+	assert_status(r, 201);
+	resp_free(&r);
+	json_decref(j);
+	free(body);
+	free(text);
+
+	/* nothing else at the root, however the path is spelt */
+	for (i = 0; i < LEN(refused); i++) {
+		char *req = xasprintf("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+		                      refused[i]);
+		struct resp rr = http_raw(&s, req, strlen(req), 10);
+
+		ck_assert_msg(rr.status == 403 || rr.status == 400 || rr.status == 404, "%s: %d %s",
+		              refused[i], rr.status, rr.body);
+		ck_assert_msg(!strstr(rr.body, SECRET) && !strstr(rr.body, "chacc: 1\\n"), "%s: %s",
+		              refused[i], rr.body);
+		resp_free(&rr);
+		free(req);
+	}
+	r = post(&s, "/api/files/other.yml", "{\"content\": \"chacc: 1\\n\"}");
+	assert_status(r, 403);
+	resp_free(&r);
+	r = post(&s, "/api/files/.env", "{\"content\": \"X=1\\n\"}");
+	ck_assert_msg(r.status == 403, "%d %s", r.status, r.body);
+	resp_free(&r);
+
+	/* a root recipe that is a symlink (to .env here) is neither read, listed nor written */
+	path = xasprintf("%s/chacc.yml", p.dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(".env", path), 0);
+	r = get(&s, "/api/files/chacc.yml");
+	assert_status(r, 403);
+	ck_assert_msg(!strstr(r.body, SECRET), "%s", r.body);
+	resp_free(&r);
+	r = post(&s, "/api/files/chacc.yml", "{\"content\": \"chacc: 1\\n\", \"check\": true}");
+	assert_status(r, 403);
+	resp_free(&r);
+	j = get_json(&s, "/api/files");
+	json_array_foreach(json_object_get(j, "files"), i, f)
+		ck_assert_str_ne(jstr(f, "path"), "chacc.yml");
+	json_decref(j);
+	unlink(path);
+	free(path);
+	server_stop(&s);
+	free(root);
+	proj_free(&p);
+}
+END_TEST
+
+/* Check asks the servers to prepare the recipe's SQL as edited: problems at file:line, scrubbed */
+START_TEST(test_check_prepares_sql)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	json_t *j, *t;
+
+	proj_web(&p, "websql", false);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* a typo'd column on line 2; people and visits are not built yet */
+	r = post(&s, "/api/files/sql/people_visits.sql", "{\"content\": \"SELECT v.id AS visit_id,\\n"
+	         "  p.nme, v.at\\nFROM visits v JOIN people p ON p.id = v.person_id\\n\", \"check\": true}");
+	assert_status(r, 422);
+	j = body_json(&r);
+	ck_assert_msg(json_array_size(json_object_get(j, "problems")) == 1, "%s", r.body);
+	t = json_array_get(json_object_get(j, "problems"), 0);
+	ck_assert_str_eq(jstr(t, "file"), "sql/people_visits.sql");
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 2);
+	ck_assert_str_eq(jstr(t, "target"), "people_visits");
+	ck_assert_msg(strstr(jstr(t, "message"), "Unknown column 'p.nme'"), "%s", r.body);
+	json_decref(j);
+	resp_free(&r);
+	/* an extract's query goes to its source: a syntax error there, on line 3 */
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT id,\\n person_id,\\n at FROM"
+	         " visits WHER id > 1\\n\", \"check\": true}");
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "\"file\": \"sql/visits.sql\"") && strstr(r.body, "\"line\": 3") &&
+	              strstr(r.body, "syntax error near 'id > 1"), "%s", r.body);
+	resp_free(&r);
+	/* a change downstream queries do not survive: visits loses the column people_visits reads */
+	r = post(&s, "/api/files/sql/visits.sql", "{\"content\": \"SELECT id, at FROM visits\\n\","
+	         " \"check\": true}");
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "sql/people_visits.sql") && strstr(r.body, "person_id"), "%s",
+	              r.body);
+	resp_free(&r);
+	/* the server's messages pass the scrub: no user, no password */
+	r = post(&s, "/api/files/sql/people_visits.sql", "{\"content\": \"SELECT v.id AS visit_id"
+	         " FROM ${TARGET_DB_USER} AS v\\n\", \"check\": true}");
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "doesn't exist") && !strstr(r.body, "webu"), "%s", r.body);
+	resp_free(&r);
+	r = post(&s, "/api/files/sql/people_visits.sql", "{\"content\": \"SELECT id AS visit_id FROM"
+	         " visits WHER id = 1 AND '${TARGET_DB_PASSWORD}' = ''\\n\", \"check\": true}");
+	assert_status(r, 422);
+	ck_assert_msg(strstr(r.body, "syntax error") && !strstr(r.body, SECRET), "%s", r.body);
+	resp_free(&r);
+	/* good SQL: no problems, nothing built, nothing committed */
+	r = post(&s, "/api/files/sql/visit_counts.sql", "{\"content\": \"SELECT name, COUNT(*) AS n,"
+	         " MAX(at) AS last FROM people_visits GROUP BY name\\n\", \"check\": true}");
+	assert_status(r, 200);
+	resp_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema ="
+	           " DATABASE() AND table_name IN ('people', 'visits', 'people_visits')");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1514,6 +1676,8 @@ main(void)
 	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
 	add_case(s, "status_without_the_source", test_status_without_the_source);
 	add_case(s, "wrong_methods", test_wrong_methods);
+	add_case(s, "root_recipe", test_root_recipe);
+	add_case(s, "check_prepares_sql", test_check_prepares_sql);
 	rc = run_suite(s);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* edit.js: the files under recipes/ and sql/, an editor whose save proposes a review, uploads */
+/* edit.js: the recipe at the root and the files under recipes/ and sql/, an editor whose save proposes a review, uploads */
 'use strict';
 
 /* an editor in box: CodeMirror when compiled in, else a plain text area */
@@ -69,14 +69,15 @@ function fileLinks(files, current) {
 	var groups = {};
 
 	files.forEach(function (f) {
-		var dir = f.path.replace(/\/[^/]*$/, '');
+		var dir = f.path.indexOf('/') < 0 ? '' : f.path.replace(/\/[^/]*$/, '');
 
 		(groups[dir] = groups[dir] || []).push(f);
 	});
+	/* the project root (its chacc.yml) first */
 	return Object.keys(groups).sort().map(function (dir) {
-		return [C.el('h3', null, dir + '/'), groups[dir].map(function (f) {
+		return [C.el('h3', null, dir ? dir + '/' : 'project'), groups[dir].map(function (f) {
 			return C.el('a', { href: '#/files/' + f.path, class: f.path === current ? 'active' : null, title: f.path,
-				'data-file': f.path }, f.path.slice(dir.length + 1));
+				'data-file': f.path }, dir ? f.path.slice(dir.length + 1) : f.path);
 		})];
 	});
 }
@@ -92,13 +93,12 @@ C.propose = async function (path, content, message, check) {
 	}
 };
 
-function uploadCard(files, max) {
-	var dirs = {}, input, dir, msg, btn, out = C.el('div');
+/* uploads go to a folder that exists: recipes/, sql/ and theirs, as the server lists them */
+function uploadCard(dirs, max) {
+	var input, dir, msg, btn, out = C.el('div');
 
-	files.forEach(function (f) { dirs[f.path.replace(/\/[^/]*$/, '')] = true; });
-	dirs.recipes = dirs.sql = true;
 	input = C.el('input', { type: 'file', accept: '.sql,.yml,.yaml,.json', 'aria-label': 'file to upload', id: 'upload-file' });
-	dir = C.el('select', { 'aria-label': 'directory', id: 'upload-dir' }, Object.keys(dirs).sort().map(function (d) {
+	dir = C.el('select', { 'aria-label': 'directory', id: 'upload-dir' }, dirs.slice().sort().map(function (d) {
 		return C.el('option', { value: d }, d + '/');
 	}));
 	msg = C.el('input', { type: 'text', placeholder: 'why (commit message)', 'aria-label': 'commit message' });
@@ -139,13 +139,14 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 	if (!current())
 		return;
 	side = C.el('div', null, C.el('div', { class: 'card filelist', id: 'filelist' }, fileLinks(list.files, path)),
-		uploadCard(list.files, list.max_upload));
+		uploadCard(list.dirs || [], list.max_upload));
 	work = C.el('div');
 	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'Files'),
-		C.el('span', { class: 'muted' }, 'recipes/ and sql/: a save becomes a review branch')));
+		C.el('span', { class: 'muted' }, 'chacc.yml, recipes/ and sql/: a save becomes a review branch')));
 	main.appendChild(C.el('div', { class: 'files' + (file ? ' has-file' : '') }, side, work));
 	if (!file) {
-		work.appendChild(C.el('div', { class: 'card empty' }, 'Choose a file to edit. Saving checks it (the recipe loads,' +
+		work.appendChild(C.el('div', { class: 'card empty' }, 'Choose a file to edit. Check asks the databases to parse its SQL' +
+			' (nothing runs). Saving checks it (the recipe loads,' +
 			' the YAML and JSON parse) and commits it to a review branch; main changes when the review is approved.'));
 		return;
 	}
@@ -171,8 +172,14 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 		});
 	}
 
-	check = C.el('button', { type: 'button', id: 'check', onclick: async function () {
-		var r = await C.propose(file.path, ed.get(), '', true);
+	check = C.el('button', { type: 'button', id: 'check', title: 'check the file; the databases parse the recipe\'s SQL, nothing runs',
+		onclick: async function () {
+		var r;
+
+		status.textContent = 'checking…';
+		check.disabled = true;
+		r = await C.propose(file.path, ed.get(), '', true);
+		check.disabled = false;
 
 		show(r);
 		status.textContent = r.ok ? 'no problems' : '';

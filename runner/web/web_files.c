@@ -13,12 +13,15 @@
 #include <yaml.h>
 
 #include "recipe.h"
+#include "sqlcheck.h"
 #include "util.h"
 #include "vcs.h"
 #include "web.h"
 
 /* the directories the UI may read and write, and the names it may */
 static const char *const roots[] = { "recipes", "sql" };
+/* the one file outside them it may: the recipe at the project root (DESIGN §8) */
+static const char root_recipe[] = "chacc.yml";
 static const char *const exts[] = { ".sql", ".yml", ".yaml", ".json" };
 
 /* the largest file the editor opens */
@@ -105,6 +108,30 @@ refuse(int *status, int code, char **err, char *msg)
 	return NULL;
 }
 
+/*
+ * the recipe at the project root: the file itself, never a symlink (it
+ * could lead to .env or out of the project), a regular file when it exists
+ */
+static char *
+root_recipe_check(bool must_exist, int *status, char **err)
+{
+	struct stat st;
+
+	if (lstat(root_recipe, &st) < 0) {
+		if (errno != ENOENT)
+			return refuse(status, 403, err, xasprintf("'%s': %s", root_recipe, strerror(errno)));
+		if (must_exist)
+			return refuse(status, 404, err, xasprintf("no file '%s'", root_recipe));
+		return xstrdup(root_recipe);
+	}
+	if (S_ISLNK(st.st_mode))
+		return refuse(status, 403, err, xasprintf("'%s' is a symlink: the editor opens the"
+		                                          " recipe file itself only", root_recipe));
+	if (!S_ISREG(st.st_mode))
+		return refuse(status, 403, err, xasprintf("'%s' is not a regular file", root_recipe));
+	return xstrdup(root_recipe);
+}
+
 char *
 web_path_check(const char *rel, bool must_exist, int *status, char **err)
 {
@@ -133,14 +160,16 @@ web_path_check(const char *rel, bool must_exist, int *status, char **err)
 	if (bad)
 		return refuse(status, 403, err, xasprintf("'%s': '.', '..' and hidden names are not"
 		                                          " allowed", rel));
+	if (strcmp(rel, root_recipe) == 0)
+		return root_recipe_check(must_exist, status, err);
 	for (size_t i = 0; i < LEN(roots); i++)
 		if (strncmp(first, roots[i], strlen(roots[i])) == 0 && first[strlen(roots[i])] == '/') {
 			if (!realpath(roots[i], root))
 				return refuse(status, 404, err, xasprintf("no directory '%s/'", roots[i]));
 			goto root_found;
 		}
-	return refuse(status, 403, err, xasprintf("'%s': only files under recipes/ and sql/ are"
-	                                          " allowed", rel));
+	return refuse(status, 403, err, xasprintf("'%s': only files under recipes/ and sql/, and %s,"
+	                                          " are allowed", rel, root_recipe));
 root_found:
 	if (!has_ext(rel))
 		return refuse(status, 403, err, xasprintf("'%s': only .sql, .yml, .yaml and .json"
@@ -185,9 +214,9 @@ language(const char *path)
 	return "yaml";
 }
 
-/* the editable files under dir, depth first, no symlinked directories */
+/* the editable files under dir into out and its folders into dirs, depth first, no symlinked directories */
 static void
-walk(const char *dir, json_t *out, int depth)
+walk(const char *dir, json_t *out, json_t *dirs, int depth)
 {
 	struct dirent **ents = NULL;
 	int n = scandir(dir, &ents, NULL, alphasort);
@@ -200,8 +229,11 @@ walk(const char *dir, json_t *out, int depth)
 		/* a name that is not UTF-8 cannot be asked for in a URL the UI makes: left out */
 		if (ents[i]->d_name[0] != '.' && web_utf8(path, strlen(path)) && lstat(path, &st) == 0 &&
 		    json_array_size(out) < 5000) {
-			if (S_ISDIR(st.st_mode) && depth < 16)
-				walk(path, out, depth + 1);
+			if (S_ISDIR(st.st_mode) && depth < 16) {
+				if (json_array_size(dirs) < 5000)
+					json_array_append_new(dirs, web_jstr(path));
+				walk(path, out, dirs, depth + 1);
+			}
 			else if ((ok = web_path_check(path, true, &status, &err))) {
 				stat(path, &st);
 				json_array_append_new(out, json_pack("{s:s, s:I, s:s}", "path", path,
@@ -220,12 +252,26 @@ walk(const char *dir, json_t *out, int depth)
 void
 api_files(struct web_req *rq, struct web_reply *rp)
 {
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *dirs = json_array();
+	int status;
+	char *err = NULL, *top = web_path_check(root_recipe, true, &status, &err);
+	struct stat st;
 
-	for (size_t i = 0; i < LEN(roots); i++)
-		walk(roots[i], arr, 0);
-	web_json(rp, 200, json_pack("{s:s, s:o, s:I}", "recipe", web_recipe(), "files", arr,
-	                            "max_upload", (json_int_t)WEB_MAX_BODY));
+	if (top) {
+		stat(top, &st);
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:s}", "path", top,
+		                                     "size", (json_int_t)st.st_size, "language", "yaml"));
+	}
+	for (size_t i = 0; i < LEN(roots); i++) {
+		/* a root that is a real directory: uploads may go there */
+		if (stat(roots[i], &st) == 0 && S_ISDIR(st.st_mode))
+			json_array_append_new(dirs, json_string(roots[i]));
+		walk(roots[i], arr, dirs, 0);
+	}
+	web_json(rp, 200, json_pack("{s:s, s:o, s:o, s:I}", "recipe", web_recipe(), "files", arr,
+	                            "dirs", dirs, "max_upload", (json_int_t)WEB_MAX_BODY));
+	free(top);
+	free(err);
 }
 
 void
@@ -447,6 +493,46 @@ web_validate(const char *path, const char *text, size_t len)
 	return j;
 }
 
+/*
+ * Check only: the SQL of the served recipe as the edit makes it, prepared on
+ * the servers it would run on (sqlcheck.h); its problems, with file names
+ * relative to the working directory as the editor has them
+ */
+static json_t *
+sql_problems(const char *path, const char *text, size_t len)
+{
+	struct overlay ov = { .text = text, .len = len };
+	struct fsrc src = { .ctx = &ov, .read = ov_read, .glob = ov_glob };
+	struct diags d;
+	struct recipe *r;
+	struct stat st;
+	json_t *j;
+
+	ov.path = web_path_norm(NULL, path);
+	ov.is_new = stat(path, &st) < 0;
+	diags_init(&d);
+	/* a recipe that does not load has no SQL to check: its problems are web_validate's */
+	r = recipe_load(web_recipe(), ".", &src, &d);
+	diags_release(&d);
+	if (r) {
+		/* its users, hosts and passwords stay out of the server's messages */
+		scrub_add_recipe(r);
+		sqlcheck_recipe(r, &d, NULL);
+		recipe_free(r);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		if (d.v[i].file) {
+			char *norm = web_path_norm(NULL, d.v[i].file);
+
+			free(d.v[i].file);
+			d.v[i].file = norm;
+		}
+	j = web_diags_json(&d);
+	diags_release(&d);
+	free((char *)ov.path);
+	return j;
+}
+
 void
 api_file_propose(struct web_req *rq, struct web_reply *rp)
 {
@@ -473,6 +559,10 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 		goto out;
 	}
 	problems = web_validate(path, content, clen);
+	if (check && json_array_size(problems) == 0) {
+		json_decref(problems);
+		problems = sql_problems(path, content, clen);
+	}
 	if (json_array_size(problems) > 0) {
 		web_json(rp, 422, json_pack("{s:s, s:O}", "error", "the file has problems",
 		                            "problems", problems));
