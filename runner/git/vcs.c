@@ -201,6 +201,9 @@ vcs_is_config(const struct vcs *v, const char *path, const struct strlist *read1
 	/* the layout of DESIGN §1: recipes/ and sql/ hold configs, new files too */
 	if (strncmp(path, "recipes/", 8) == 0 || strncmp(path, "sql/", 4) == 0)
 		return true;
+	/* and the recipe at the project root, which the web edits too (DESIGN §8) */
+	if (strcmp(path, "chacc.yml") == 0)
+		return true;
 	return n == 0 || (strncmp(path, v->rdir, n) == 0 && path[n] == '/');
 }
 
