@@ -13,9 +13,9 @@ struct recipe;
  * ask the servers to prepare (parse and resolve, never run) the query,
  * create and probe files of r's table and extract targets, in build order:
  * an extract's query and probe on its from: connection, everything else on
- * the target connection. Scripts are not prepared. Placeholders become what
- * a full build gives them: ${this} the target's name, ${since} NULL,
- * ${run_id} 0, ${conn.NAME.database} the database. The targets of r count
+ * the target connection. Scripts are not prepared. Placeholders become
+ * harmless values: ${this} the target's name, ${since} NULL (as in a full
+ * build), ${run_id} 0, ${conn.NAME.database} the database. The targets of r count
  * as tables that exist: each accepted query of a table or extract leaves a
  * temporary empty table of its name and result columns on the target
  * connection for the queries after it, and a table that does not exist but
