@@ -19,7 +19,8 @@ struct recipe;
  * as tables that exist: each accepted query of a table or extract leaves a
  * temporary empty table of its name and result columns on the target
  * connection for the queries after it, and a table that does not exist but
- * is a target's (a script's, or one whose query was refused) is accepted.
+ * is a target's (a script's, or one whose query was refused) or one of
+ * chacc's etl_ tables (before the first build) is accepted.
  * Each problem goes to diags as an error at the SQL file's line (relative
  * to the working directory), with its target; *checked (when not NULL)
  * counts the statements prepared. OUTCOME_OK when every statement is
