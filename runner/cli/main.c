@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "diag.h"
+#include "env.h"
 #include "graph.h"
 #include "recipe.h"
 #include "run.h"
@@ -220,6 +221,30 @@ make_plan(struct session *s, const struct opts *o, struct node ***order, size_t 
 	return run_plan(s, &rq, order, norder, items);
 }
 
+bool
+say_unknown_target(const struct opts *o, const char *name)
+{
+	struct diags quiet = { 0 };
+	struct run_request rq;
+	struct session s;
+	struct nearest near;
+	const char *best = NULL;
+
+	opts_request(o, &rq);
+	rq.diags = &quiet;
+	if (session_open(&s, &rq, false) == OUTCOME_OK && !graph_find(s.g, name)) {
+		nearest_init(&near, name);
+		for (size_t i = 0; i < s.g->nnodes; i++)
+			nearest_add(&near, s.g->nodes[i].t->name);
+		if ((best = nearest_get(&near)))
+			warn("unknown target '%s' in recipe '%s': did you mean '%s'?", name, s.r->path,
+			     best);
+	}
+	session_release(&s);
+	diags_release(&quiet);
+	return best != NULL;
+}
+
 /* what a plan line says of an extract's limits */
 static const char *
 plan_note(const struct plan_item *it)
@@ -397,6 +422,18 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, usage_serve, "bind port token" },
 };
 
+/*
+ * commands that read the recipe and git only: an unset variable (a password
+ * from the environment, say) is no error there, so that they run without
+ * secrets, in CI too. validate connects to nothing either, but reports them.
+ */
+static bool
+needs_no_credentials(const char *name)
+{
+	return strcmp(name, "graph") == 0 || strcmp(name, "config") == 0 ||
+	       strcmp(name, "review") == 0;
+}
+
 /* an unknown command, with the nearest one when it is close */
 static void
 unknown_command(const char *name)
@@ -441,6 +478,7 @@ main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
+		env_allow_unset(needs_no_credentials(commands[i].name));
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);
