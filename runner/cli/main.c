@@ -99,7 +99,10 @@ static const char usage_plan[] =
 	"would run, in build order, each with the reason\n"
 	"(forced, missing, definition changed, failed, needs changed, source) and the\n"
 	"mode (full or incremental). Asks sources for new rows; changes nothing.\n"
-	"--rev REF plans as a build of git commit REF would.\n";
+	"--rev REF plans as a build of git commit REF would.\n"
+	"\n"
+	"  --json               an array of {target, reason, mode, kind}, with an optional\n"
+	"                       detail in words (e.g. 'lookback window open until 14:05:10')\n";
 
 const char usage_status[] =
 	"usage: chacc status [--json] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
@@ -107,14 +110,17 @@ const char usage_status[] =
 	"Prints each selected target (default: all) with its state (ok, out of date, building, failed,\n"
 	"interrupted, missing), when it was built and last changed, its rows and\n"
 	"watermark; a target that builds now shows its run and since when. With\n"
-	"--rev REF, out of date as the recipe at git commit REF sees it.\n";
+	"--rev REF, out of date as the recipe at git commit REF sees it.\n"
+	"Reads the target database only, and creates no table there: an incremental\n"
+	"extract is ok ('source not checked') until 'chacc plan' asks its source.\n";
 
 static const char usage_graph[] =
 	"usage: chacc graph [--svg] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
 	"Prints the dependency graph in Graphviz DOT; --svg renders it with dot(1).\n"
 	"With selectors (as in 'chacc --help'), only the selected targets and the\n"
-	"edges between them: 'chacc graph +report' draws report and its upstream.\n";
+	"edges between them: 'chacc graph +report' draws report and its upstream.\n"
+	"Connects to nothing: the recipe's connection variables may be unset.\n";
 
 const char usage_history[] =
 	"usage: chacc history [--json] [-l N] [RUN]\n"
@@ -266,7 +272,8 @@ print_plan(const struct plan_item *items, size_t n, bool json)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_item *it = &items[i];
-		const char *note = plan_detail_text(it->detail);
+		char buf[128];
+		const char *note = plan_item_detail(it, buf, sizeof(buf));
 
 		if (it->reason == REASON_NONE)
 			continue;
