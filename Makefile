@@ -101,6 +101,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_cli \
 	tests/check_sqlcheck \
+	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi
 

@@ -588,6 +588,29 @@ START_TEST(test_selection_includes_needs_only)
 }
 END_TEST
 
+/* details in words: the window's with its time, the others as they are */
+START_TEST(test_item_details_in_words)
+{
+	struct plan_item it = { .reason = REASON_SOURCE };
+	char buf[128];
+
+	ck_assert_ptr_null(plan_item_detail(&it, buf, sizeof(buf)));
+	it.detail = DETAIL_WINDOW_OPEN;
+	snprintf(it.window, sizeof(it.window), "14:05:10");
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)), "lookback window open until 14:05:10");
+	it.detail = DETAIL_WINDOW_CLOSED;
+	snprintf(it.window, sizeof(it.window), "2026-01-02 14:05:10");
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)),
+	                 "lookback window closed at 2026-01-02 14:05:10: its last rows are read once more");
+	/* without a time: the words alone */
+	*it.window = '\0';
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)),
+	                 "lookback window closed: its last rows are read once more");
+	it.detail = DETAIL_ADOPTED;
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)), plan_detail_text(DETAIL_ADOPTED));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -613,6 +636,7 @@ main(void)
 	tcase_add_test(tc, test_hash_format_3_ignores_comments);
 	tcase_add_test(tc, test_upgrade_to_format_3_rebuilds_nothing);
 	tcase_add_test(tc, test_selection_includes_needs_only);
+	tcase_add_test(tc, test_item_details_in_words);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* plan.c: which targets are out of date, and why (DESIGN §3) */
 #include "plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,6 +275,23 @@ plan_detail_text(enum plan_detail d)
 		       " (see --adopt)";
 	case DETAIL_ADOPTED:
 		return "adopted: its first build replaces the table in full";
+	case DETAIL_WINDOW_OPEN:
+		return "lookback window open";
+	case DETAIL_WINDOW_CLOSED:
+		return "lookback window closed: its last rows are read once more";
 	}
 	return NULL;
+}
+
+const char *
+plan_item_detail(const struct plan_item *it, char *buf, size_t size)
+{
+	if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
+		snprintf(buf, size, "lookback window open until %s", it->window);
+	else if (it->detail == DETAIL_WINDOW_CLOSED && *it->window)
+		snprintf(buf, size, "lookback window closed at %s: its last rows are read once more",
+		         it->window);
+	else
+		return plan_detail_text(it->detail);
+	return buf;
 }
