@@ -99,6 +99,7 @@ INTEGRATION_TESTS = \
 	tests/check_openmrs \
 	tests/check_web \
 	tests/check_browser \
+	tests/check_users \
 	tests/check_cli \
 	tests/check_store \
 	tests/check_storeapi
