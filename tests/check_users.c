@@ -1,12 +1,8 @@
 /* check_users.c: chacc serve --users: roles, proposals by their user, four eyes */
-#include <openssl/evp.h>
-
 #include "webtest.h"
 
-/* the users of the tests, with their tokens */
-static const struct {
-	const char *name, *email, *token, *role;
-} people[] = {
+/* the users of the tests: name, email, token, role */
+static const char *const people[][4] = {
 	{ "Vera Viewer", "vera@example.org", "vera-token-0001", "viewer" },
 	{ "Ed Editor", "ed@example.org", "ed-token-0002", "editor" },
 	{ "Ada Approver", "ada@example.org", "ada-token-0003", "approver" },
@@ -14,70 +10,11 @@ static const struct {
 };
 enum { VERA, ED, ADA, BO };
 
-static char *
-token_hash(const char *s)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char *hex = xcalloc(65, 1);
-
-	ck_assert(EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) && n == 32);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
-
-/* users.yml in the project, from people */
-static void
-write_users(struct proj *p)
-{
-	struct buf b;
-
-	buf_init(&b);
-	buf_adds(&b, "# who may use the web UI\n");
-	for (size_t i = 0; i < LEN(people); i++) {
-		char *h = token_hash(people[i].token);
-
-		buf_addf(&b, "- name: %s\n  email: %s\n  token_sha256: %s\n  role: %s\n",
-		         people[i].name, people[i].email, h, people[i].role);
-		free(h);
-	}
-	write_file(p, "users.yml", b.s);
-	buf_release(&b);
-}
-
-/* chacc serve --users users.yml on a free port */
-static void
-users_start(struct server *s, struct proj *p)
-{
-	char *const args[] = { "-f", "recipes/clinic.yml", "serve", "--port", "0", "--users",
-	                       "users.yml", NULL };
-	double until = now_seconds() + 15;
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->host, sizeof(s->host), "127.0.0.1");
-	s->pid = chacc_start(p, NULL, &s->outfd, &s->errfd, args);
-	while (now_seconds() < until) {
-		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
-
-		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
-			s->port = atoi(at + 1);
-			free(out);
-			return;
-		}
-		free(out);
-		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
-		              read_all_fd(s->errfd));
-		sleep_interruptible(0.05, NULL);
-	}
-	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
-}
-
 /* a request as user u (or with no token when u < 0); POST and DELETE carry the CSRF token */
 static struct resp
 as(struct server *s, int u, const char *method, const char *path, const char *body)
 {
-	char *auth = u >= 0 ? xasprintf("Authorization: Bearer %s\r\n", people[u].token) :
+	char *auth = u >= 0 ? xasprintf("Authorization: Bearer %s\r\n", people[u][2]) :
 	             xstrdup(""), *h;
 	struct resp r;
 
@@ -164,8 +101,8 @@ START_TEST(test_roles_and_four_eyes)
 	char *out;
 
 	proj_web(&p, "users", false);
-	write_users(&p);
-	users_start(&s, &p);
+	write_users(&p, people, LEN(people));
+	server_start_users(&s, &p);
 	out = read_all_fd(s.outfd);
 	ck_assert_msg(strstr(out, "4 users from 'users.yml'"), "%s", out);
 	free(out);
@@ -258,6 +195,13 @@ START_TEST(test_roles_and_four_eyes)
 	r = as(&s, ADA, "POST", "/api/reviews/3/approve", NULL);
 	assert_status(r, 200);
 	resp_free(&r);
+	/* each review keeps its own decider */
+	j = as_json(&s, VERA, "/api/reviews/3");
+	ck_assert_str_eq(jstr(json_object_get(j, "decided"), "name"), "Ada Approver");
+	json_decref(j);
+	j = as_json(&s, VERA, "/api/reviews/1");
+	ck_assert_str_eq(jstr(json_object_get(j, "decided"), "name"), "Bo Approver");
+	json_decref(j);
 
 	/* a browser's login: the cookie knows its user */
 	r = get(&s, "/?token=ed-token-0002");
@@ -281,7 +225,7 @@ START_TEST(test_users_file_problems)
 {
 	struct proj p;
 	struct result r;
-	char *h = token_hash("x");
+	char *h = token_sha256("x");
 	char *text = xasprintf("- name: Ann\n  email: ann@example.org\n  token_sha256: %s\n"
 	                       "  role: boss\n"
 	                       "- name: Ann\n  token_sha256: my-secret-token\n  role: viewer\n"

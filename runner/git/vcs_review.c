@@ -40,23 +40,32 @@ review_num(const char *name)
 	return (int)n;
 }
 
-/* who decided on the review whose newest commit is id: its note's author */
+/*
+ * who decided on the review whose newest commit is id: its note, "approved"
+ * or "rejected" and on the next line who and when, as git writes an author
+ * ("Name <email> 1767225600 +0100"). The notes commit's own author is only
+ * the last note's.
+ */
 static void
 read_decision(struct vcs *v, const git_oid *id, struct vcs_review *out)
 {
 	git_note *note = NULL;
-	const git_signature *sig;
+	git_signature *sig = NULL;
+	const char *msg, *nl;
 
 	if (git_note_read(&note, v->repo, NOTES_REF, id) < 0) {
 		git_error_clear();
 		return;
 	}
-	if ((sig = git_note_author(note))) {
-		out->decider = xstrdup(sig->name ? sig->name : "");
-		out->decider_email = xstrdup(sig->email ? sig->email : "");
+	msg = git_note_message(note);
+	if (msg && (nl = strchr(msg, '\n')) && git_signature_from_buffer(&sig, nl + 1) == 0) {
+		out->decider = xstrdup(sig->name);
+		out->decider_email = xstrdup(sig->email);
 		out->decided = (long long)sig->when.time;
 		out->decided_offset = sig->when.offset;
 	}
+	git_error_clear();
+	git_signature_free(sig);
 	git_note_free(note);
 }
 
@@ -66,11 +75,14 @@ vcs_note_decision(struct vcs *v, const git_oid *id, const char *what, char **err
 	git_signature *sig = NULL;
 	git_oid noid;
 	char *msg;
-	int rc = 0;
+	int rc = 0, off;
 
 	if (vcs_author(v, &sig, err) < 0)
 		return -1;
-	msg = xasprintf("%s by %s <%s>\n", what, sig->name, sig->email);
+	off = sig->when.offset < 0 ? -sig->when.offset : sig->when.offset;
+	msg = xasprintf("%s\n%s <%s> %lld %c%02d%02d\n", what, sig->name, sig->email,
+	                (long long)sig->when.time, sig->when.offset < 0 ? '-' : '+', off / 60,
+	                off % 60);
 	if (git_note_create(&noid, v->repo, NOTES_REF, sig, sig, id, msg, 1) < 0)
 		rc = vcs_gerr(err, "cannot note who %s it", what);
 	free(msg);
