@@ -430,8 +430,8 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
 	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
 	{ "config", cmd_config, usage_config, "json limit rev" },
-	{ "review", cmd_review, usage_review, "json message" },
-	{ "serve", cmd_serve, usage_serve, "bind port token" },
+	{ "review", cmd_review, usage_review, "json message force" },
+	{ "serve", cmd_serve, usage_serve, "bind port token users" },
 };
 
 /*
