@@ -27,7 +27,10 @@ const char usage_config[] =
 	"                   target added, removed or changed, with its diff, and the impact:\n"
 	"                   the targets a build would then run, full or incremental\n"
 	"  --rev REF        log from REF instead of HEAD\n"
-	"  -l, --limit N    at most N commits\n";
+	"  -l, --limit N    at most N commits\n"
+	"\n"
+	"Reads git only: no database is opened, and the recipe's variables need not\n"
+	"be set (an unset one reads as empty), so it runs in CI without secrets.\n";
 
 const char usage_review[] =
 	"usage: chacc review propose [--force] -m MESSAGE [FILE...]\n"
@@ -56,7 +59,9 @@ const char usage_review[] =
 	"The author comes from GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR\n"
 	"('Name <email>'), or git config user.name and user.email. Approving here is\n"
 	"for whoever may push to the repository; the four-eyes rule of 'chacc serve\n"
-	"--users' governs the web UI.\n";
+	"--users' governs the web UI.\n"
+	"\n"
+	"No database is opened, and the recipe's variables need not be set.\n";
 
 /* open the repository of the recipe; an exit code */
 static int
