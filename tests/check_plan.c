@@ -611,6 +611,28 @@ START_TEST(test_item_details_in_words)
 }
 END_TEST
 
+/* planned only behind a planned need: the detail says it may be pruned; a changed need: none */
+START_TEST(test_needs_planned_only_behind_a_need)
+{
+	struct plan_item items[5];
+
+	build_all(true);
+	w.probe_answer = 1;
+	ck_assert_int_eq(plan(items), 3);
+	ck_assert_int_eq(item(items, "a")->detail, DETAIL_NONE);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_IF_NEEDS_CHANGE);
+	ck_assert_int_eq(item(items, "d")->detail, DETAIL_IF_NEEDS_CHANGE);
+	ck_assert_str_eq(plan_detail_text(DETAIL_IF_NEEDS_CHANGE),
+	                 "built only if what it needs changes rows in this run");
+	/* b changed since c's last build: c is out of date whatever a does */
+	fake_build(1, true, true);
+	ck_assert_int_eq(plan(items), 3);
+	ck_assert_int_eq(item(items, "c")->reason, REASON_NEEDS);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_NONE);
+	ck_assert_int_eq(item(items, "d")->detail, DETAIL_IF_NEEDS_CHANGE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -637,6 +659,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_to_format_3_rebuilds_nothing);
 	tcase_add_test(tc, test_selection_includes_needs_only);
 	tcase_add_test(tc, test_item_details_in_words);
+	tcase_add_test(tc, test_needs_planned_only_behind_a_need);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

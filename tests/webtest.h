@@ -375,4 +375,66 @@ jstr(json_t *o, const char *key)
 	return v ? v : "(null)";
 }
 
+#include <openssl/evp.h>
+
+/* the hex SHA-256 of a token, as a users file holds it (malloc'ed) */
+static inline char *
+token_sha256(const char *s)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *hex = xcalloc(65, 1);
+
+	ck_assert(EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) && n == 32);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+/* users.yml in the project: n users of {name, email, token, role} */
+static inline void
+write_users(struct proj *p, const char *const (*users)[4], size_t n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "# who may use the web UI\n");
+	for (size_t i = 0; i < n; i++) {
+		char *h = token_sha256(users[i][2]);
+
+		buf_addf(&b, "- name: %s\n  email: %s\n  token_sha256: %s\n  role: %s\n",
+		         users[i][0], users[i][1], h, users[i][3]);
+		free(h);
+	}
+	write_file(p, "users.yml", b.s);
+	buf_release(&b);
+}
+
+/* chacc -f recipes/clinic.yml serve --port 0 --users users.yml, on 127.0.0.1 */
+static inline void
+server_start_users(struct server *s, struct proj *p)
+{
+	char *const args[] = { "-f", "recipes/clinic.yml", "serve", "--port", "0", "--users",
+	                       "users.yml", NULL };
+	double until = now_seconds() + 15;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->host, sizeof(s->host), "127.0.0.1");
+	s->pid = chacc_start(p, NULL, &s->outfd, &s->errfd, args);
+	while (now_seconds() < until) {
+		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
+
+		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
+			s->port = atoi(at + 1);
+			free(out);
+			return;
+		}
+		free(out);
+		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
+		              read_all_fd(s->errfd));
+		sleep_interruptible(0.05, NULL);
+	}
+	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
+}
+
 #endif

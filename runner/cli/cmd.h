@@ -42,6 +42,7 @@ struct opts {
 	const char *started_by;  /* who asked for a build (default: user@host) */
 	const char *bind, *port; /* serve --bind, --port */
 	const char *token;       /* serve --token */
+	const char *users;       /* serve --users FILE */
 	char **adopt;            /* build --adopt TARGET, each */
 	size_t nadopt;
 	bool yes;                /* clean -y, --yes: no question */

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "env.h"
 #include "graph.h"
+#include "log.h"
 #include "recipe.h"
 #include "run.h"
 #include "schedule.h"
@@ -85,6 +86,9 @@ static const char usage_build[] =
 	"      --adopt TARGET   take over TARGET's existing table, which chacc did not make\n"
 	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
+	"\n"
+	"Every build is recorded in etl_runs, one with nothing to do too (result\n"
+	"'nothing to do'), so 'chacc history' shows that cron ran.\n"
 	"\n"
 	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG.\n";
 /*
@@ -182,6 +186,7 @@ print_diag(void *arg, const struct diag *d)
 
 	buf_init(&b);
 	diag_text(d, &b);
+	log_progress_clear();
 	if (d->file)
 		fprintf(stderr, "%s\n", b.s);
 	else
@@ -442,8 +447,8 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
 	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
 	{ "config", cmd_config, usage_config, "json limit rev" },
-	{ "review", cmd_review, usage_review, "json message" },
-	{ "serve", cmd_serve, usage_serve, "bind port token" },
+	{ "review", cmd_review, usage_review, "json message force" },
+	{ "serve", cmd_serve, usage_serve, "bind port token users" },
 };
 
 /*

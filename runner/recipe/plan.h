@@ -63,6 +63,11 @@ enum plan_detail {
 	 */
 	DETAIL_WINDOW_OPEN,
 	DETAIL_WINDOW_CLOSED,
+	/*
+	 * planned only because a need is planned in this run: built only if that
+	 * need's build changes rows (restat, DESIGN §3), pruned otherwise
+	 */
+	DETAIL_IF_NEEDS_CHANGE,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
