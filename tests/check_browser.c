@@ -27,6 +27,46 @@ START_TEST(test_browser)
 }
 END_TEST
 
+/*
+ * a graph of 300 targets: fit, search, zoom to legible text, lineage, groups
+ * (tests/browser/graph.mjs); no build needed
+ */
+START_TEST(test_browser_graph)
+{
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "graph300", false);
+	proj_many_targets(&p, 300);
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "graph.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the run timeline with a long target name, on a phone and a desktop (tests/browser/timeline.mjs) */
+START_TEST(test_browser_timeline)
+{
+	struct proj p;
+	struct server s;
+	char *text = xasprintf("%s"
+	                       "  - name: visit_counts_by_person_and_month_for_the_quarterly_report\n"
+	                       "    kind: table\n"
+	                       "    needs: [visit_counts]\n"
+	                       "    query: ../sql/visit_report.sql\n", recipe);
+
+	proj_web(&p, "timeline", false);
+	write_file(&p, "recipes/clinic.yml", text);
+	write_file(&p, "sql/visit_report.sql", "SELECT name, n FROM visit_counts\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "timeline.mjs");
+	server_stop(&s);
+	proj_free(&p);
+	free(text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -36,6 +76,8 @@ main(void)
 	if (itest_setup("check_browser") < 0)
 		return 0;
 	add_case(s, "browser", test_browser);
+	add_case(s, "graph", test_browser_graph);
+	add_case(s, "timeline", test_browser_timeline);
 	rc = run_suite(s);
 	return rc;
 }
