@@ -11,14 +11,14 @@
  * target's first) is a horizontal band of its own across the layers; grouped
  * by layer, each layer is a titled column.
  */
-C.layout = function (nodes, by) {
-	var byName = {}, all = [], real, edges = [], layers = [], pos = {}, rank = {}, groups, bands = [], columns = [];
-	var gapX = 80, gapY = 22, nodeH = 50, head = by ? 34 : 0, x = 20, y, i, sweep;
+/* the layout's nodes, each in its layer, and its edges through a passing point in each layer between */
+function layoutNodes(nodes, by) {
+	var byName = {}, all = [], real, edges = [];
 
 	nodes.forEach(function (src, k) {
 		var sub = src.kind + ' · ' + src.state + (src.rows !== undefined && src.rows !== null ?
 			' · ' + C.fmtRows(src.rows) + ' rows' : '');
-		var n = { name: src.name, src: src, order: k, needs: src.needs || [], lneeds: [], lusers: [], h: nodeH, sub: sub,
+		var n = { name: src.name, src: src, order: k, needs: src.needs || [], lneeds: [], lusers: [], h: 50, sub: sub,
 			w: Math.max(150, Math.min(340, 28 + Math.max(8.4 * src.name.length, 6.6 * sub.length))),
 			group: by === 'tag' && src.tags && src.tags.length ? src.tags[0] : '' };
 
@@ -45,7 +45,6 @@ C.layout = function (nodes, by) {
 			for (k = a.layer + 1; k < n.layer; k++) {
 				dm = { name: '\u0000' + all.length, dummy: true, layer: k, w: 0, h: 2, order: a.order + 0.5,
 					group: n.group, lneeds: [prev.name], lusers: [] };
-				byName[dm.name] = dm;
 				prev.lusers.push(dm.name);
 				all.push(dm);
 				chain.push(dm);
@@ -57,12 +56,13 @@ C.layout = function (nodes, by) {
 			edges.push({ from: a.name, to: n.name, chain: chain });
 		});
 	});
-	/* groups in name order, the untagged last */
-	real.forEach(function (n) { rank[n.group] = 0; });
-	groups = Object.keys(rank).sort(function (a, b) {
-		return (a === '') - (b === '') || (a < b ? -1 : a > b ? 1 : 0);
-	});
-	groups.forEach(function (gr, k) { rank[gr] = k; });
+	return { real: real, all: all, edges: edges };
+}
+
+/* the layers, each in the order of its groups, then by the mean place of neighbours (sweeps both ways) */
+function layoutOrder(all, rank) {
+	var layers = [], pos = {}, i, sweep, down;
+
 	all.forEach(function (n) {
 		(layers[n.layer] = layers[n.layer] || []).push(n);
 	});
@@ -71,7 +71,6 @@ C.layout = function (nodes, by) {
 		l.sort(function (a, b) { return rank[a.group] - rank[b.group] || (key ? a.key - b.key : 0) || a.order - b.order; });
 		l.forEach(function (n, k) { pos[n.name] = k; });
 	}
-	layers.forEach(function (l) { sortLayer(l, false); });
 	function bary(n, side) {
 		var s = 0, c = 0;
 
@@ -83,29 +82,37 @@ C.layout = function (nodes, by) {
 		});
 		return c ? s / c : pos[n.name];
 	}
+	layers.forEach(function (l) { sortLayer(l, false); });
 	for (sweep = 0; sweep < 8; sweep++) {
-		var down = sweep % 2 === 0;
-
+		down = sweep % 2 === 0;
 		for (i = down ? 1 : layers.length - 2; down ? i < layers.length : i >= 0; i += down ? 1 : -1) {
 			layers[i].forEach(function (n) { n.key = bary(n, down ? 'lneeds' : 'lusers'); });
 			sortLayer(layers[i], true);
 		}
 	}
-	/* heights: a node and its gap, a passing edge takes little room */
-	function gap(a, b) {
-		return a.dummy || b.dummy ? 12 : gapY;
-	}
-	function height(l) {
-		var h = 0;
+	return layers;
+}
 
-		l.forEach(function (n, k) { h += n.h + (k ? gap(l[k - 1], n) : 0); });
-		return h;
-	}
+/* heights: a node and its gap, a passing edge takes little room */
+function layoutGap(a, b) {
+	return a.dummy || b.dummy ? 12 : 22;
+}
+
+function layoutHeight(l) {
+	var h = 0;
+
+	l.forEach(function (n, k) { h += n.h + (k ? layoutGap(l[k - 1], n) : 0); });
+	return h;
+}
+
+/* x and y of every node: layers are columns; grouped by tag, each tag is a band across them */
+function layoutPlace(layers, groups, by, L) {
+	var gapX = 80, head = 34, x = 20, y = 20 + (by === 'layer' ? head : 0), columns = [];
+
 	layers.forEach(function (l, k) {
 		var colW = Math.max.apply(null, l.map(function (n) { return n.w; }).concat([60]));
 
-		columns.push({ name: 'layer ' + (k + 1), x: x, w: colW,
-			count: l.filter(function (n) { return !n.dummy; }).length });
+		columns.push({ name: 'layer ' + (k + 1), x: x, w: colW, count: l.filter(function (n) { return !n.dummy; }).length });
 		/* a passing edge crosses the whole column, level */
 		l.forEach(function (n) {
 			if (n.dummy)
@@ -114,34 +121,47 @@ C.layout = function (nodes, by) {
 		});
 		x += colW + gapX;
 	});
-	y = 20 + (by === 'layer' ? head : 0);
 	groups.forEach(function (gr) {
 		var parts = layers.map(function (l) { return l.filter(function (n) { return n.group === gr; }); });
-		var bandH = Math.max.apply(null, parts.map(height)), top = y + (by === 'tag' ? head : 0);
+		var bandH = Math.max.apply(null, parts.map(layoutHeight)), top = y + (by === 'tag' ? head : 0);
 
 		parts.forEach(function (p) {
-			var yy = top + (bandH - height(p)) / 2;
+			var yy = top + (bandH - layoutHeight(p)) / 2;
 
 			p.forEach(function (n, k) {
 				if (k)
-					yy += gap(p[k - 1], n);
+					yy += layoutGap(p[k - 1], n);
 				n.y = yy;
 				yy += n.h;
 			});
 		});
 		if (by === 'tag')
-			bands.push({ name: gr, label: gr || 'no tag', y: y, h: top + bandH + 14 - y,
-				count: real.filter(function (n) { return n.group === gr; }).length });
+			L.bands.push({ name: gr, label: gr || 'no tag', y: y, h: top + bandH + 14 - y,
+				count: L.nodes.filter(function (n) { return n.group === gr; }).length });
 		y = top + bandH + (by === 'tag' ? 34 : 0);
 	});
-	if (by === 'tag')
-		y -= 20;
+	y -= by === 'tag' ? 20 : 0;
 	columns.forEach(function (c) {
 		c.y = 20;
 		c.h = y - 20;
 	});
-	return { nodes: real, edges: edges, width: x - gapX + 20, height: y + 20, bands: bands,
-		columns: by === 'layer' ? columns : [], by: by || '' };
+	L.columns = by === 'layer' ? columns : [];
+	L.width = x - gapX + 20;
+	L.height = y + 20;
+}
+
+C.layout = function (nodes, by) {
+	var a = layoutNodes(nodes, by), rank = {}, groups;
+	var L = { nodes: a.real, edges: a.edges, bands: [], by: by || '' };
+
+	/* groups in name order, the untagged last */
+	a.real.forEach(function (n) { rank[n.group] = 0; });
+	groups = Object.keys(rank).sort(function (x, y) {
+		return (x === '') - (y === '') || (x < y ? -1 : x > y ? 1 : 0);
+	});
+	groups.forEach(function (gr, k) { rank[gr] = k; });
+	layoutPlace(layoutOrder(a.all, rank), groups, by, L);
+	return L;
 };
 
 /* what a drawn graph shows: bands or columns of groups, edges, nodes */
@@ -228,46 +248,20 @@ C.graphFind = function (names, q) {
 	return hit || null;
 };
 
-/*
- * The graph in a box that zooms (wheel, pinch, buttons, + - 0 keys) and pans
- * (drag); a click on a target lights its lineage, everything upstream and
- * downstream, and dims the rest; a double click or Enter opens its page.
- */
-C.graphView = function (g, info) {
-	var needsOf = {}, usersOf = {}, names = g.nodes.map(function (n) { return n.name; });
-	var v = { k: 1, tx: 0, ty: 0, sel: null, L: null, by: '', onZoom: function () {} };
-	var view = C.svg('g', { class: 'view' });
-	var svg = C.svg('svg', { class: 'graph', role: 'group', 'aria-label': 'dependency graph of ' + g.nodes.length + ' targets' },
-		C.svg('defs', null, ['arrow', 'arrow-lit'].map(function (id) {
-			return C.svg('marker', { id: id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
-				orient: 'auto-start-reverse' }, C.svg('path', { d: 'M0 0L10 5L0 10z' }));
-		})), view);
-	var box = C.el('div', { class: 'graphview', tabindex: -1 }, svg);
-	var pts = {}, press = null, pinch = null, moved = false;
+/* zoom and place: (k, tx, ty) maps the graph into the box */
+function graphZoom(v) {
+	var box = v.box;
 
-	g.nodes.forEach(function (n) {
-		needsOf[n.name] = [];
-		usersOf[n.name] = usersOf[n.name] || [];
-	});
-	g.nodes.forEach(function (n) {
-		(n.needs || []).forEach(function (d) {
-			if (usersOf[d]) {
-				needsOf[n.name].push(d);
-				usersOf[d].push(n.name);
-			}
-		});
-	});
-	function apply() {
-		view.setAttribute('transform', 'translate(' + v.tx + ' ' + v.ty + ') scale(' + v.k + ')');
-		svg.classList.toggle('far', v.k < 0.5);
+	v.apply = function () {
+		v.view.setAttribute('transform', 'translate(' + v.tx + ' ' + v.ty + ') scale(' + v.k + ')');
+		v.svg.classList.toggle('far', v.k < 0.5);
 		v.onZoom(v.k);
-	}
-	function minK() {
-		return Math.min(0.5, 0.6 * Math.min(box.clientWidth / v.L.width, box.clientHeight / v.L.height));
-	}
+	};
 	/* zoom to k keeping the point (px, py) of the box where it is */
 	v.zoomAt = function (k, px, py) {
-		k = Math.max(minK(), Math.min(3, k));
+		var least = Math.min(0.5, 0.6 * Math.min(box.clientWidth / v.L.width, box.clientHeight / v.L.height));
+
+		k = Math.max(least, Math.min(3, k));
 		if (px === undefined) {
 			px = box.clientWidth / 2;
 			py = box.clientHeight / 2;
@@ -275,7 +269,7 @@ C.graphView = function (g, info) {
 		v.tx = px - (px - v.tx) * k / v.k;
 		v.ty = py - (py - v.ty) * k / v.k;
 		v.k = k;
-		apply();
+		v.apply();
 	};
 	/* show a rectangle of the graph whole, at most at k */
 	v.show = function (x, y, w, h, most) {
@@ -284,7 +278,7 @@ C.graphView = function (g, info) {
 		v.k = Math.min((bw - 24) / w, (bh - 24) / h, most);
 		v.tx = (bw - w * v.k) / 2 - x * v.k;
 		v.ty = (bh - h * v.k) / 2 - y * v.k;
-		apply();
+		v.apply();
 	};
 	v.fit = function () {
 		v.show(0, 0, v.L.width, v.L.height, 1);
@@ -298,14 +292,19 @@ C.graphView = function (g, info) {
 		v.k = Math.max(v.k, Math.min(1.2, (box.clientWidth - 16) / n.w));
 		v.tx = box.clientWidth / 2 - (n.x + n.w / 2) * v.k;
 		v.ty = box.clientHeight / 2 - (n.y + n.h / 2) * v.k;
-		apply();
+		v.apply();
 	};
+}
+
+/* a target's lineage lit, the rest dimmed; what a search matches */
+function graphLineage(v, info) {
 	v.select = function (name) {
-		var up = name ? reach(name, needsOf) : {}, down = name ? reach(name, usersOf) : {};
-		var lit = [];
+		var up = name ? reach(name, v.needsOf) : {}, down = name ? reach(name, v.usersOf) : {};
+		var self = {}, lit = [];
 
 		v.sel = name;
-		svg.classList.toggle('lineage', !!name);
+		self[name] = true;
+		v.svg.classList.toggle('lineage', !!name);
 		v.L.nodes.forEach(function (n) {
 			var cl = n.el.classList;
 
@@ -314,9 +313,10 @@ C.graphView = function (g, info) {
 			cl.toggle('down', !!down[n.name]);
 			cl.toggle('lit', n.name === name || !!up[n.name] || !!down[n.name]);
 		});
-		up[name] = down[name] = true;
+		/* an edge is lit when it is on a way through the target */
 		v.L.edges.forEach(function (e) {
-			var on = !!(name && ((up[e.from] && up[e.to]) || (down[e.from] && down[e.to])));
+			var on = !!(name && (((up[e.from] || self[e.from]) && (up[e.to] || self[e.to])) ||
+				((down[e.from] || self[e.from]) && (down[e.to] || self[e.to]))));
 
 			e.el.classList.toggle('lit', on);
 			e.el.setAttribute('marker-end', on ? 'url(#arrow-lit)' : 'url(#arrow)');
@@ -325,12 +325,9 @@ C.graphView = function (g, info) {
 		});
 		/* the lineage drawn over the rest */
 		lit.forEach(function (el) { el.parentNode.appendChild(el); });
-		delete up[name];
-		delete down[name];
 		info(name && { name: name, up: Object.keys(up).length, down: Object.keys(down).length,
-			node: g.nodes.filter(function (n) { return n.name === name; })[0] });
+			node: v.g.nodes.filter(function (n) { return n.name === name; })[0] });
 	};
-	/* the targets a search matches, marked */
 	v.mark = function (q) {
 		var lq = q.trim().toLowerCase();
 
@@ -339,7 +336,7 @@ C.graphView = function (g, info) {
 		});
 	};
 	v.find = function (q) {
-		var hit = C.graphFind(names, q);
+		var hit = C.graphFind(v.names, q);
 
 		if (hit) {
 			v.select(hit);
@@ -347,11 +344,15 @@ C.graphView = function (g, info) {
 		}
 		return hit;
 	};
+}
+
+/* drawn again grouped by tag, by layer or not; a group shown whole */
+function graphGroups(v) {
 	v.group = function (by) {
 		v.by = by || '';
-		v.L = C.layout(g.nodes, v.by);
-		view.replaceChildren.apply(view, C.drawGraph(v.L));
-		box.style.height = Math.round(Math.max(260, Math.min(v.L.height + 24, window.innerHeight - 250))) + 'px';
+		v.L = C.layout(v.g.nodes, v.by);
+		v.view.replaceChildren.apply(v.view, C.drawGraph(v.L));
+		v.box.style.height = Math.round(Math.max(260, Math.min(v.L.height + 24, window.innerHeight - 250))) + 'px';
 		if (v.sel)
 			v.select(v.sel);
 	};
@@ -364,10 +365,19 @@ C.graphView = function (g, info) {
 		if (b)
 			v.show(b.x === undefined ? 0 : b.x - 12, b.y - 8, b.w === undefined ? v.L.width : b.w + 24, b.h + 16, 1.2);
 	};
-	v.open = function (name) {
-		location.hash = '#/target/' + encodeURIComponent(name);
-	};
-	/* the box's point of an event */
+}
+
+/* the target an event is on, or null */
+function graphTarget(e) {
+	var node = e.target.closest && e.target.closest('g.node');
+
+	return node ? node.getAttribute('data-target') : null;
+}
+
+/* wheel and pinch zoom, a drag pans; a click (not a drag) selects, a double click opens */
+function graphPointer(v) {
+	var box = v.box, pts = {}, press = null, pinch = null, moved = false;
+
 	function at(e) {
 		var r = box.getBoundingClientRect();
 
@@ -380,19 +390,18 @@ C.graphView = function (g, info) {
 		v.zoomAt(v.k * Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.002)), p.x, p.y);
 	}, { passive: false });
 	box.addEventListener('pointerdown', function (e) {
-		if (e.pointerType === 'mouse' && e.button !== 0)
-			return;
-		pts[e.pointerId] = at(e);
-		press = { x: e.clientX, y: e.clientY, tx: v.tx, ty: v.ty };
-		moved = false;
+		if (e.pointerType !== 'mouse' || e.button === 0) {
+			pts[e.pointerId] = at(e);
+			press = { x: e.clientX, y: e.clientY, tx: v.tx, ty: v.ty };
+			moved = false;
+		}
 	});
 	box.addEventListener('pointermove', function (e) {
-		var ids, a, b, d, mid;
+		var ids = Object.keys(pts), a, b, d, mid;
 
 		if (!pts[e.pointerId])
 			return;
 		pts[e.pointerId] = at(e);
-		ids = Object.keys(pts);
 		if (ids.length >= 2) {
 			a = pts[ids[0]];
 			b = pts[ids[1]];
@@ -404,18 +413,17 @@ C.graphView = function (g, info) {
 				v.zoomAt(v.k * d / pinch.d, mid.x, mid.y);
 			}
 			pinch = { d: d, mid: mid };
+			press = null;
 			moved = true;
-			return;
+		} else if (press && (moved || Math.hypot(e.clientX - press.x, e.clientY - press.y) >= 5)) {
+			if (!moved)
+				box.setPointerCapture(e.pointerId);
+			moved = true;
+			box.classList.add('panning');
+			v.tx = press.tx + e.clientX - press.x;
+			v.ty = press.ty + e.clientY - press.y;
+			v.apply();
 		}
-		if (!press || (!moved && Math.hypot(e.clientX - press.x, e.clientY - press.y) < 5))
-			return;
-		if (!moved)
-			box.setPointerCapture(e.pointerId);
-		moved = true;
-		box.classList.add('panning');
-		v.tx = press.tx + e.clientX - press.x;
-		v.ty = press.ty + e.clientY - press.y;
-		apply();
 	});
 	function up(e) {
 		delete pts[e.pointerId];
@@ -427,29 +435,26 @@ C.graphView = function (g, info) {
 	}
 	box.addEventListener('pointerup', up);
 	box.addEventListener('pointercancel', up);
-	/* a click that was not a drag: a target's lineage, or on the background none */
 	box.addEventListener('click', function (e) {
-		var node = e.target.closest && e.target.closest('g.node');
-
-		if (moved) {
-			moved = false;
-			return;
-		}
-		v.select(node ? node.getAttribute('data-target') : null);
+		if (!moved)
+			v.select(graphTarget(e));
+		moved = false;
 	});
 	box.addEventListener('dblclick', function (e) {
-		var node = e.target.closest && e.target.closest('g.node');
-
-		if (node)
-			v.open(node.getAttribute('data-target'));
+		if (graphTarget(e))
+			v.open(graphTarget(e));
 	});
-	box.addEventListener('keydown', function (e) {
-		var node = e.target.closest && e.target.closest('g.node');
+}
 
-		if (node && e.key === 'Enter')
-			v.open(node.getAttribute('data-target'));
-		else if (node && e.key === ' ')
-			v.select(node.getAttribute('data-target'));
+/* Enter opens the focused target, space lights its lineage; + - 0 zoom; Escape lights nothing */
+function graphKeys(v) {
+	v.box.addEventListener('keydown', function (e) {
+		var name = graphTarget(e);
+
+		if (name && e.key === 'Enter')
+			v.open(name);
+		else if (name && e.key === ' ')
+			v.select(name);
 		else if (e.key === '+' || e.key === '=')
 			v.zoomAt(v.k * 1.25);
 		else if (e.key === '-')
@@ -462,8 +467,45 @@ C.graphView = function (g, info) {
 			return;
 		e.preventDefault();
 	});
-	v.box = box;
-	v.svg = svg;
+}
+
+/*
+ * The graph in a box that zooms (wheel, pinch, buttons, + - 0 keys) and pans
+ * (drag); a click on a target lights its lineage, everything upstream and
+ * downstream, and dims the rest; a double click or Enter opens its page.
+ * info(s) is told what is lit: null or {name, node, up, down}.
+ */
+C.graphView = function (g, info) {
+	var v = { g: g, k: 1, tx: 0, ty: 0, sel: null, L: null, by: '', needsOf: {}, usersOf: {},
+		names: g.nodes.map(function (n) { return n.name; }), onZoom: function () {} };
+
+	v.view = C.svg('g', { class: 'view' });
+	v.svg = C.svg('svg', { class: 'graph', role: 'group', 'aria-label': 'dependency graph of ' + g.nodes.length + ' targets' },
+		C.svg('defs', null, ['arrow', 'arrow-lit'].map(function (id) {
+			return C.svg('marker', { id: id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
+				orient: 'auto-start-reverse' }, C.svg('path', { d: 'M0 0L10 5L0 10z' }));
+		})), v.view);
+	v.box = C.el('div', { class: 'graphview', tabindex: -1 }, v.svg);
+	v.open = function (name) {
+		location.hash = '#/target/' + encodeURIComponent(name);
+	};
+	g.nodes.forEach(function (n) {
+		v.needsOf[n.name] = [];
+		v.usersOf[n.name] = [];
+	});
+	g.nodes.forEach(function (n) {
+		(n.needs || []).forEach(function (d) {
+			if (v.usersOf[d]) {
+				v.needsOf[n.name].push(d);
+				v.usersOf[d].push(n.name);
+			}
+		});
+	});
+	graphZoom(v);
+	graphLineage(v, info);
+	graphGroups(v);
+	graphPointer(v);
+	graphKeys(v);
 	v.group('');
 	return v;
 };
@@ -608,6 +650,7 @@ C.route(/^\/target\/(.+)$/, 'graph', async function (main, m, current) {
 	main.appendChild(C.el('div', { class: 'grid2' },
 		C.el('div', { class: 'card' }, C.el('h2', null, 'Definition'), props([
 			['kind', t.kind], ['from', t.from], ['needs', links(t.needs)], ['used by', links(t.users)],
+			['tags', (t.tags || []).join(', ') || null],
 			['key', (t.key || []).join(', ') || 'none'],
 			['indexes', (t.indexes || []).map(function (i) { return '(' + i.join(', ') + ')'; }).join(' ') || 'none'],
 			['incremental', inc ? [inc.column ? 'column ' + inc.column : 'yes', inc.deleted ? ', deleted ' + inc.deleted : '',

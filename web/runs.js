@@ -67,6 +67,13 @@ C.onResize = function (fn) {
 	});
 };
 
+/* a name that wraps after its underscores (and, if it must, anywhere) */
+C.breakable = function (name) {
+	return name.split('_').map(function (part, i, parts) {
+		return i < parts.length - 1 ? [part + '_', C.el('wbr')] : part;
+	});
+};
+
 C.timeline = function (run) {
 	var ts = run.targets.filter(function (t) { return t.started_at; });
 	var t0 = C.ts(run.started_at), t1 = C.ts(run.ended_at), span, step, ticks = [], i;
@@ -125,7 +132,7 @@ C.timeline = function (run) {
 		else
 			svg.appendChild(C.svg('text', { class: 'beside', x: pct(a), dx: -5, y: 16, 'text-anchor': 'end' }, dur));
 		box.appendChild(C.el('div', { class: 'tl-row', 'data-target': t.target },
-			C.el('a', { class: 'tl-name', href: '#/target/' + encodeURIComponent(t.target) }, t.target), svg));
+			C.el('a', { class: 'tl-name', href: '#/target/' + encodeURIComponent(t.target) }, C.breakable(t.target)), svg));
 	});
 	return box;
 };
