@@ -467,6 +467,13 @@ function graphKeys(v) {
 			return;
 		e.preventDefault();
 	});
+	/* a target reached with Tab comes into view */
+	v.box.addEventListener('focusin', function (e) {
+		var name = graphTarget(e), r = e.target.getBoundingClientRect(), b = v.box.getBoundingClientRect();
+
+		if (name && e.target.matches(':focus-visible') && (r.left < b.left || r.right > b.right || r.top < b.top || r.bottom > b.bottom))
+			v.focus(name);
+	});
 }
 
 /*

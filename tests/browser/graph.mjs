@@ -9,8 +9,9 @@
  * that the search finds a target deep in the graph and brings it into view
  * legibly, that a click lights exactly the target's upstream and
  * downstream (compared with the recipe's needs) and dims the rest, that a
- * drag pans without changing the selection, that the wheel zooms, and that
- * grouping by tag and by layer puts every target in its group.
+ * drag pans without changing the selection, that the wheel zooms, that
+ * grouping by tag and by layer puts every target in its group, that the
+ * keyboard lights and opens a target, and that a phone finds one legibly.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -239,6 +240,15 @@ await b.run(async (page) => {
 	await expect(wrong.length === 0, `every target in its layer's column (${wrong.length} not)`);
 	await page.selectOption('#graph-group', '');
 	await expect(await page.locator('svg.graph g.band').count() === 0, 'no groups again');
+
+	b.step = 'the keyboard';
+	await page.focus(`svg.graph g.node[data-target="${mid}"]`);
+	await page.keyboard.press(' ');
+	await page.waitForSelector(`svg.graph g.node.selected[data-target="${mid}"]`);
+	await page.keyboard.press('Enter');
+	await page.waitForFunction((n) => location.hash === '#/target/' + n, mid);
+	await page.waitForSelector('text=Why it would rebuild');
+	await expect((await page.textContent('main')).includes(targets.get(mid).tags.join(', ')), 'its page shows its tags');
 
 	b.step = 'a phone';
 	await page.setViewportSize({ width: 390, height: 844 });

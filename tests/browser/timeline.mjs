@@ -47,7 +47,7 @@ async function namesWhole(stacked) {
 	await expect(rs.length === 5, `five rows (${rs.length})`);
 	for (const x of rs) {
 		await expect(x.text === x.target, `the name is all there: ${x.text}`);
-		await expect(x.scrollWidth <= x.clientWidth && !x.clipped, `${x.target} is not cut (${x.scrollWidth} > ${x.clientWidth})`);
+		await expect(x.scrollWidth <= x.clientWidth && !x.clipped, `${x.target} is cut (scroll width ${x.scrollWidth}, width ${x.clientWidth}, clipped ${x.clipped})`);
 		await expect(x.name.left >= x.card.left && x.name.right <= x.card.right, `${x.target} stays in its card`);
 		await expect(!overlap(x.name, x.bar), `${x.target}: its name is off its bar`);
 		if (stacked)
