@@ -98,6 +98,7 @@ INTEGRATION_TESTS = \
 	tests/check_web \
 	tests/check_browser \
 	tests/check_cli \
+	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi
 

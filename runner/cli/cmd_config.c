@@ -122,7 +122,8 @@ config_log(struct vcs *v, struct opts *o)
 		return EXIT_USAGE;
 	}
 	if (vcs_log(v, o->rev, target, o->limit, &e, &n, &err) < 0) {
-		warn("%s", err);
+		if (!target || !say_unknown_target(o, target))
+			warn("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
