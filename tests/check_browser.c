@@ -6,22 +6,10 @@ START_TEST(test_browser)
 {
 	struct proj p;
 	struct server s;
-	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/');
-	int st;
 
-	*slash = '\0';
 	proj_web(&p, "webui", false);
 	server_start(&s, &p, NULL, NULL, NULL);
-	cmd = xasprintf("cd '%s/tests/browser' && node run.mjs http://127.0.0.1:%d/ '%s/state/screenshots'"
-	                " '%s' >'%s/browser.log' 2>&1", root, s.port, root, p.dir, tmpdir);
-	st = system(cmd);
-	if (st != 0) {
-		char *log = xasprintf("%s/browser.log", tmpdir), *text = readfile(log, NULL);
-
-		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
-	}
-	free(cmd);
-	free(root);
+	browser_scenario(&s, &p, "run.mjs");
 	server_stop(&s);
 	proj_free(&p);
 }
@@ -37,55 +25,71 @@ START_TEST(test_browser_review)
 	};
 	struct proj p;
 	struct server s;
-	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/');
-	int st;
 
-	*slash = '\0';
 	proj_web(&p, "webreview", false);
 	write_users(&p, users, LEN(users));
 	server_start_users(&s, &p);
-	cmd = xasprintf("cd '%s/tests/browser' && node review.mjs http://127.0.0.1:%d/"
-	                " '%s/state/screenshots' '%s' >'%s/browser-review.log' 2>&1", root, s.port,
-	                root, p.dir, tmpdir);
-	st = system(cmd);
-	if (st != 0) {
-		char *log = xasprintf("%s/browser-review.log", tmpdir), *text = readfile(log, NULL);
-
-		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
-	}
-	free(cmd);
-	free(root);
+	browser_scenario(&s, &p, "review.mjs");
 	server_stop(&s);
 	proj_free(&p);
 }
 END_TEST
 
-/* tests/browser/sqlcheck.mjs: the root chacc.yml in the editor, upload folders, Check's SQL problems in place */
+/*
+ * a graph of 300 targets: fit, search, zoom to legible text, lineage, groups
+ * (tests/browser/graph.mjs); no build needed
+ */
+START_TEST(test_browser_graph)
+{
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "graph300", false);
+	proj_many_targets(&p, 300);
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "graph.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the run timeline with a long target name, on a phone and a desktop (tests/browser/timeline.mjs) */
+START_TEST(test_browser_timeline)
+{
+	struct proj p;
+	struct server s;
+	char *text = xasprintf("%s"
+	                       "  - name: visit_counts_by_person_and_month_for_the_quarterly_report\n"
+	                       "    kind: table\n"
+	                       "    needs: [visit_counts]\n"
+	                       "    query: ../sql/visit_report.sql\n", recipe);
+
+	proj_web(&p, "timeline", false);
+	write_file(&p, "recipes/clinic.yml", text);
+	write_file(&p, "sql/visit_report.sql", "SELECT name, n FROM visit_counts\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "timeline.mjs");
+	server_stop(&s);
+	proj_free(&p);
+	free(text);
+}
+END_TEST
+
+/* the root chacc.yml in the editor, upload folders, Check's SQL problems in place (tests/browser/sqlcheck.mjs) */
 START_TEST(test_browser_sqlcheck)
 {
 	struct proj p;
 	struct server s;
-	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/'), *yml;
-	int st;
+	char *cmd, *yml = str_replace(recipe, "chacc: 1\n", "chacc: 1\n# the recipe at the root\n");
 
-	*slash = '\0';
 	proj_web(&p, "websqlcheck", false);
-	yml = str_replace(recipe, "chacc: 1\n", "chacc: 1\n# the recipe at the root\n");
 	write_file(&p, "chacc.yml", yml);
 	write_file(&p, "sql/empty/.keep", "");
 	git(&p, "add -A");
 	git(&p, "commit -q -m 'a root recipe'");
 	server_start(&s, &p, NULL, NULL, NULL);
-	cmd = xasprintf("cd '%s/tests/browser' && node sqlcheck.mjs http://127.0.0.1:%d/ '%s/state/screenshots'"
-	                " '%s' >'%s/browser-sqlcheck.log' 2>&1", root, s.port, root, p.dir, tmpdir);
-	st = system(cmd);
-	if (st != 0) {
-		char *log = xasprintf("%s/browser-sqlcheck.log", tmpdir), *text = readfile(log, NULL);
-
-		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
-	}
+	browser_scenario(&s, &p, "sqlcheck.mjs");
 	/* the root recipe's edit is on its review branch */
-	free(cmd);
 	cmd = xasprintf("cd '%s' && git show 'review/1-the-root-recipe-from-the-browser:chacc.yml'"
 	                " | grep -q 'edited in the browser'", p.dir);
 	ck_assert_msg(system(cmd) == 0, "%s", cmd);
@@ -94,7 +98,6 @@ START_TEST(test_browser_sqlcheck)
 	           " DATABASE() AND table_name IN ('people', 'visits', 'people_visits')");
 	free(cmd);
 	free(yml);
-	free(root);
 	server_stop(&s);
 	proj_free(&p);
 }
@@ -109,8 +112,10 @@ main(void)
 	if (itest_setup("check_browser") < 0)
 		return 0;
 	add_case(s, "browser", test_browser);
-	add_case(s, "browser_review", test_browser_review);
-	add_case(s, "browser_sqlcheck", test_browser_sqlcheck);
+	add_case(s, "review", test_browser_review);
+	add_case(s, "graph", test_browser_graph);
+	add_case(s, "timeline", test_browser_timeline);
+	add_case(s, "sqlcheck", test_browser_sqlcheck);
 	rc = run_suite(s);
 	return rc;
 }

@@ -437,4 +437,67 @@ server_start_users(struct server *s, struct proj *p)
 	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
 }
 
+/*
+ * a recipe of n tables in layers of 25 (a layer's targets need one to three
+ * of the layers below, some far below), each tagged with its domain and
+ * some 'nightly' too, written over recipes/clinic.yml: a graph to find in
+ */
+static inline void
+proj_many_targets(struct proj *p, int n)
+{
+	static const char *dom[] = { "clinic", "lab", "pharmacy", "billing", "staff", "admissions" };
+	static const char *stage[] = { "src", "stg", "int", "fct", "dim", "rpt" };
+	struct buf b;
+	unsigned seed = 11;
+	char **names = xcalloc((size_t)n, sizeof(*names));
+
+	buf_init(&b);
+	buf_adds(&b, "chacc: 1\nname: many\n" TEST_CONNECTIONS "targets:\n");
+	for (int i = 0; i < n; i++) {
+		int layer = i / 25, d = (i * 7 + layer) % 6;
+
+		names[i] = xasprintf("%s_%s_%s%d_%02d", stage[layer % 6], dom[d],
+		                     i % 3 ? "" : "daily_summary_", layer, i % 25);
+		buf_addf(&b, "  - name: %s\n    kind: table\n    query: ../sql/many.sql\n"
+		         "    tags: [%s%s]\n", names[i], dom[d], i % 4 ? "" : ", nightly");
+		if (layer == 0)
+			continue;
+		buf_addf(&b, "    needs: [%s", names[(layer - 1) * 25 + (i * 7 + 3) % 25]);
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 3)
+			buf_addf(&b, ", %s", names[(layer - 1) * 25 + (i * 11 + 5) % 25]);
+		if (layer > 2 && i % 4 == 1)
+			buf_addf(&b, ", %s", names[(int)((seed >> 8) % (unsigned)(layer - 1)) * 25 + i % 25]);
+		buf_adds(&b, "]\n");
+	}
+	write_file(p, "recipes/clinic.yml", b.s);
+	write_file(p, "sql/many.sql", "SELECT 1 AS x\n");
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	buf_release(&b);
+}
+
+/* node tests/browser/SCRIPT URL SCREENSHOTS PROJECT against s; fails with its output */
+static inline void
+browser_scenario(struct server *s, struct proj *p, const char *script)
+{
+	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/'), *log;
+	int st;
+
+	*slash = '\0';
+	log = xasprintf("%s/%s.log", tmpdir, script);
+	cmd = xasprintf("cd '%s/tests/browser' && node %s http://127.0.0.1:%d/ '%s/state/screenshots'"
+	                " '%s' >'%s' 2>&1", root, script, s->port, root, p->dir, log);
+	st = system(cmd);
+	if (st != 0) {
+		char *text = readfile(log, NULL);
+
+		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
+	}
+	free(log);
+	free(cmd);
+	free(root);
+}
+
 #endif
