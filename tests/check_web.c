@@ -1674,6 +1674,65 @@ START_TEST(test_live_events_of_the_cli)
 }
 END_TEST
 
+/* the number of times text occurs in s */
+static size_t
+occurrences(const char *s, const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+/* a target database that does not answer: said once, asked again, followed once it answers */
+START_TEST(test_live_database_down)
+{
+	struct proj p;
+	struct server s;
+	struct result res;
+	struct buf b;
+	char *sock, *env, *errlog;
+	int fd;
+
+	proj_web(&p, "weblivedown", false);
+	sock = xasprintf("%s/live-down-%d.sock", tmpdir, (int)getpid());
+	unlink(sock);
+	env = xasprintf("TARGET_DB_SOCKET=%s", sock);
+	forbidden[nforbidden++] = sock;
+	server_start(&s, &p, env, NULL, NULL);
+	fd = live_stream(&s, &b);
+	ck_assert_msg(await_text(fd, "\"type\":\"live\",\"state\":\"down\"", 20, &b), "%s", b.s);
+	live_more(fd, 4.5, &b);             /* asked again meanwhile */
+	ck_assert_int_eq(occurrences(b.s, "\"state\":\"down\""), 1);
+	ck_assert_msg(strstr(b.s, "\"error\":\"connection 'target': cannot connect"),
+	              "the reason: %s", b.s);
+	live_events(b.s, NULL);             /* no secret, no socket */
+	errlog = read_all_fd(s.errfd);
+	ck_assert_msg(occurrences(errlog, "live events: the target database does not answer") == 1,
+	              "%s", errlog);
+	ck_assert_msg(!strstr(errlog, sock) && !strstr(errlog, SECRET), "%s", errlog);
+	free(errlog);
+	/* it answers again: said once, and the runs are followed */
+	ck_assert(symlink(getenv("CHACC_TEST_TGT_SOCKET"), sock) == 0);
+	ck_assert_msg(await_text(fd, "\"type\":\"live\",\"state\":\"up\"", 20, &b), "%s", b.s);
+	res = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&res);
+	result_free(&res);
+	ck_assert_msg(await_text(fd, "\"state\":\"success\"", 30, &b), "no run followed: %s", b.s);
+	ck_assert_int_eq(occurrences(b.s, "\"state\":\"up\""), 1);
+	live_events(b.s, NULL);
+	close(fd);
+	buf_release(&b);
+	server_stop(&s);
+	unlink(sock);
+	nforbidden--;
+	free(sock);
+	free(env);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1695,6 +1754,7 @@ main(void)
 	add_case(s, "status_without_the_source", test_status_without_the_source);
 	add_case(s, "wrong_methods", test_wrong_methods);
 	add_case(s, "live_events_of_the_cli", test_live_events_of_the_cli);
+	add_case(s, "live_database_down", test_live_database_down);
 	rc = run_suite(s);
 	return rc;
 }
