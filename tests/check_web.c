@@ -1707,7 +1707,7 @@ START_TEST(test_live_database_down)
 	ck_assert_int_eq(occurrences(b.s, "\"state\":\"down\""), 1);
 	ck_assert_msg(strstr(b.s, "\"error\":\"connection 'target': cannot connect"),
 	              "the reason: %s", b.s);
-	live_events(b.s, NULL);             /* no secret, no socket */
+	json_decref(live_events(b.s, NULL));        /* no secret, no socket */
 	errlog = read_all_fd(s.errfd);
 	ck_assert_msg(occurrences(errlog, "live events: the target database does not answer") == 1,
 	              "%s", errlog);
@@ -1721,7 +1721,7 @@ START_TEST(test_live_database_down)
 	result_free(&res);
 	ck_assert_msg(await_text(fd, "\"state\":\"success\"", 30, &b), "no run followed: %s", b.s);
 	ck_assert_int_eq(occurrences(b.s, "\"state\":\"up\""), 1);
-	live_events(b.s, NULL);
+	json_decref(live_events(b.s, NULL));
 	close(fd);
 	buf_release(&b);
 	server_stop(&s);

@@ -84,7 +84,8 @@ add_targets(struct fake_server *srv, const char *recipe, struct store_live_run *
 		t->seconds = secs(ft->started_at, ft->ended_at);
 		t->changed = changed(srv, recipe, ft);
 	}
-	qsort(run->targets, run->ntargets, sizeof(*run->targets), by_start);
+	if (run->ntargets > 1)
+		qsort(run->targets, run->ntargets, sizeof(*run->targets), by_start);
 }
 
 int

@@ -432,7 +432,8 @@ C.runs = {
 		var s = this.step(this.get(ev), ev.target), bits = [];
 
 		this.move(s, ev.state);
-		if (ev.rows !== null && ev.rows !== undefined)
+		/* the rows of its table once built (a target up to date or failed records none) */
+		if (ev.state === 'built' && ev.rows !== null && ev.rows !== undefined)
 			s.rows = ev.rows;
 		if (ev.state === 'built')
 			bits = [ev.changed === false ? 'unchanged' : ev.changed ? 'changed' : null,

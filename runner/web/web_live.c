@@ -128,7 +128,9 @@ push_target(long long run_id, const struct store_live_target *t)
 	json_object_set_new(e, "reason", web_jstr(t->reason));
 	json_object_set_new(e, "mode", web_jstr(t->mode));
 	json_object_set_new(e, "attempts", json_integer(t->attempts));
-	json_object_set_new(e, "rows", t->rows >= 0 ? json_integer(t->rows) : json_null());
+	/* the rows of its table: what a build that did not build it recorded is not that */
+	json_object_set_new(e, "rows", t->rows >= 0 && strcmp(t->outcome, "built") == 0 ?
+	                    json_integer(t->rows) : json_null());
 	json_object_set_new(e, "changed", t->changed < 0 ? json_null() : json_boolean(t->changed));
 	json_object_set_new(e, "seconds", t->seconds >= 0 ? json_real(t->seconds) : json_null());
 	json_object_set_new(e, "started_at", ts_json(t->started_at));
