@@ -72,6 +72,7 @@ OBJ = \
 	runner/git/vcs_review.o \
 	runner/git/vcs_tree.o \
 	runner/git/vcs_propose.o \
+	runner/git/vcs_follow.o \
 	runner/git/vcs_src.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
 	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
@@ -79,7 +80,7 @@ CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
-	runner/web/web_live.o
+	runner/web/web_users.o runner/web/web_live.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
@@ -100,7 +101,9 @@ INTEGRATION_TESTS = \
 	tests/check_openmrs \
 	tests/check_web \
 	tests/check_browser \
+	tests/check_users \
 	tests/check_cli \
+	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi
 

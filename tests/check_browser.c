@@ -6,24 +6,72 @@ START_TEST(test_browser)
 {
 	struct proj p;
 	struct server s;
-	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/');
-	int st;
 
-	*slash = '\0';
 	proj_web(&p, "webui", false);
 	server_start(&s, &p, NULL, NULL, NULL);
-	cmd = xasprintf("cd '%s/tests/browser' && node run.mjs http://127.0.0.1:%d/ '%s/state/screenshots'"
-	                " '%s' >'%s/browser.log' 2>&1", root, s.port, root, p.dir, tmpdir);
-	st = system(cmd);
-	if (st != 0) {
-		char *log = xasprintf("%s/browser.log", tmpdir), *text = readfile(log, NULL);
-
-		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
-	}
-	free(cmd);
-	free(root);
+	browser_scenario(&s, &p, "run.mjs");
 	server_stop(&s);
 	proj_free(&p);
+}
+END_TEST
+
+/* four eyes: tests/browser/review.mjs against chacc serve --users */
+START_TEST(test_browser_review)
+{
+	static const char *const users[][4] = {
+		{ "Ed Editor", "ed@example.org", "ed-token-0002", "editor" },
+		{ "Ada Approver", "ada@example.org", "ada-token-0003", "approver" },
+		{ "Bo Approver", "bo@example.org", "bo-token-0004", "approver" },
+	};
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "webreview", false);
+	write_users(&p, users, LEN(users));
+	server_start_users(&s, &p);
+	browser_scenario(&s, &p, "review.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * a graph of 300 targets: fit, search, zoom to legible text, lineage, groups
+ * (tests/browser/graph.mjs); no build needed
+ */
+START_TEST(test_browser_graph)
+{
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "graph300", false);
+	proj_many_targets(&p, 300);
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "graph.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the run timeline with a long target name, on a phone and a desktop (tests/browser/timeline.mjs) */
+START_TEST(test_browser_timeline)
+{
+	struct proj p;
+	struct server s;
+	char *text = xasprintf("%s"
+	                       "  - name: visit_counts_by_person_and_month_for_the_quarterly_report\n"
+	                       "    kind: table\n"
+	                       "    needs: [visit_counts]\n"
+	                       "    query: ../sql/visit_report.sql\n", recipe);
+
+	proj_web(&p, "timeline", false);
+	write_file(&p, "recipes/clinic.yml", text);
+	write_file(&p, "sql/visit_report.sql", "SELECT name, n FROM visit_counts\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "timeline.mjs");
+	server_stop(&s);
+	proj_free(&p);
+	free(text);
 }
 END_TEST
 
@@ -36,26 +84,14 @@ START_TEST(test_browser_live)
 {
 	struct proj p;
 	struct server s;
-	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/');
-	int st;
 
-	*slash = '\0';
 	proj_web(&p, "weblivebr", false);
 	/* a second a row: long enough to be seen building */
 	write_file(&p, "sql/people_visits.sql",
 	           "SELECT v.id AS visit_id, p.name, v.at\n"
 	           "FROM visits v JOIN people p ON p.id = v.person_id WHERE SLEEP(1) = 0\n");
 	server_start(&s, &p, NULL, NULL, NULL);
-	cmd = xasprintf("cd '%s/tests/browser' && node live.mjs http://127.0.0.1:%d/ '%s/state/screenshots'"
-	                " '%s' '%s' >'%s/browser-live.log' 2>&1", root, s.port, root, p.dir, bin, tmpdir);
-	st = system(cmd);
-	if (st != 0) {
-		char *log = xasprintf("%s/browser-live.log", tmpdir), *text = readfile(log, NULL);
-
-		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
-	}
-	free(cmd);
-	free(root);
+	browser_scenario(&s, &p, "live.mjs");
 	server_stop(&s);
 	proj_free(&p);
 }
@@ -70,6 +106,9 @@ main(void)
 	if (itest_setup("check_browser") < 0)
 		return 0;
 	add_case(s, "browser", test_browser);
+	add_case(s, "review", test_browser_review);
+	add_case(s, "graph", test_browser_graph);
+	add_case(s, "timeline", test_browser_timeline);
 	add_case(s, "browser_live", test_browser_live);
 	rc = run_suite(s);
 	return rc;

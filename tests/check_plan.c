@@ -588,6 +588,51 @@ START_TEST(test_selection_includes_needs_only)
 }
 END_TEST
 
+/* details in words: the window's with its time, the others as they are */
+START_TEST(test_item_details_in_words)
+{
+	struct plan_item it = { .reason = REASON_SOURCE };
+	char buf[128];
+
+	ck_assert_ptr_null(plan_item_detail(&it, buf, sizeof(buf)));
+	it.detail = DETAIL_WINDOW_OPEN;
+	snprintf(it.window, sizeof(it.window), "14:05:10");
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)), "lookback window open until 14:05:10");
+	it.detail = DETAIL_WINDOW_CLOSED;
+	snprintf(it.window, sizeof(it.window), "2026-01-02 14:05:10");
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)),
+	                 "lookback window closed at 2026-01-02 14:05:10: its last rows are read once more");
+	/* without a time: the words alone */
+	*it.window = '\0';
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)),
+	                 "lookback window closed: its last rows are read once more");
+	it.detail = DETAIL_ADOPTED;
+	ck_assert_str_eq(plan_item_detail(&it, buf, sizeof(buf)), plan_detail_text(DETAIL_ADOPTED));
+}
+END_TEST
+
+/* planned only behind a planned need: the detail says it may be pruned; a changed need: none */
+START_TEST(test_needs_planned_only_behind_a_need)
+{
+	struct plan_item items[5];
+
+	build_all(true);
+	w.probe_answer = 1;
+	ck_assert_int_eq(plan(items), 3);
+	ck_assert_int_eq(item(items, "a")->detail, DETAIL_NONE);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_IF_NEEDS_CHANGE);
+	ck_assert_int_eq(item(items, "d")->detail, DETAIL_IF_NEEDS_CHANGE);
+	ck_assert_str_eq(plan_detail_text(DETAIL_IF_NEEDS_CHANGE),
+	                 "built only if what it needs changes rows in this run");
+	/* b changed since c's last build: c is out of date whatever a does */
+	fake_build(1, true, true);
+	ck_assert_int_eq(plan(items), 3);
+	ck_assert_int_eq(item(items, "c")->reason, REASON_NEEDS);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_NONE);
+	ck_assert_int_eq(item(items, "d")->detail, DETAIL_IF_NEEDS_CHANGE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -613,6 +658,8 @@ main(void)
 	tcase_add_test(tc, test_hash_format_3_ignores_comments);
 	tcase_add_test(tc, test_upgrade_to_format_3_rebuilds_nothing);
 	tcase_add_test(tc, test_selection_includes_needs_only);
+	tcase_add_test(tc, test_item_details_in_words);
+	tcase_add_test(tc, test_needs_planned_only_behind_a_need);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -397,7 +397,9 @@ START_TEST(test_diff_impact_is_the_plan_after_approval)
 	                 "visit_counts needs changed full\n"
 	                 "beta missing full\n");
 
-	r = vchacc(&p, "review", "propose", "-m", "People with an id; a beta table");
+	/* a new file is proposed when named */
+	r = vchacc(&p, "review", "propose", "-m", "People with an id; a beta table", "sql/people.sql",
+	           "more/beta.yml");
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.out, "proposed review 1 on branch 'review/1-people-with-an-id-a-beta"),
 	              "%s", r.out);
@@ -543,10 +545,15 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	              "%s", r.out);
 	result_free(&r);
 
-	/* fast-forward; the working tree has changes, so only the branch moves */
+	/*
+	 * fast-forward; the working tree holds the proposed edit, so it follows
+	 * main (the index too) and keeps the edit of visits
+	 */
 	r = vchacc(&p, "review", "approve", "1");
-	assert_exit(&r, 0, "only the branch moved");
-	ck_assert_msg(strstr(r.out, "fast-forwarded"), "%s", r.out);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "fast-forwarded") && strstr(r.out, "the working tree is up to date"),
+	              "%s", r.out);
+	ck_assert_msg(!strstr(r.err, "note"), "%s", r.err);
 	result_free(&r);
 	mainid = git(&p, "rev-parse main");
 	s = git(&p, "rev-parse review/1-two-for-lonely");
@@ -554,7 +561,10 @@ START_TEST(test_review_propose_list_show_approve_reject)
 	free(s);
 	free(mainid);
 	s = git(&p, "show :sql/lonely.sql");
-	ck_assert_str_eq(s, "SELECT 1 AS x");
+	ck_assert_str_eq(s, "SELECT 2 AS x");
+	free(s);
+	s = git(&p, "status --porcelain --untracked-files=no -- sql");
+	ck_assert_str_eq(s, " M sql/visits.sql");
 	free(s);
 
 	/* review 2 forked before 1 was merged: a merge commit, the clean working tree follows */
@@ -1148,6 +1158,154 @@ START_TEST(test_propose_needs_an_author)
 }
 END_TEST
 
+START_TEST(test_propose_prints_files_and_leaves_untracked_out)
+{
+	struct proj p;
+	struct result r;
+	char *s, *before, *after;
+
+	vcs_proj_new(&p, "untracked", true);
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
+	write_file(&p, "sql/extra.sql", "SELECT 'scratch' AS s\n");
+	r = vchacc(&p, "review", "propose", "-m", "two");
+	assert_exit(&r, 0, "left out 'sql/extra.sql': git does not track it");
+	ck_assert_msg(strstr(r.out, "  M sql/lonely.sql\n") && !strstr(r.out, "extra"), "%s", r.out);
+	result_free(&r);
+	s = git(&p, "show --format= --name-status review/1-two");
+	ck_assert_str_eq(s, "M\tsql/lonely.sql");
+	free(s);
+
+	/* named, it goes in; --json lists the files too */
+	r = vchacc(&p, "review", "propose", "--json", "-m", "extra", "sql/extra.sql");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"status\": \"A\"") && strstr(r.out, "\"sql/extra.sql\""),
+	              "%s", r.out);
+	result_free(&r);
+
+	/* the working tree loads (sql/gamma.sql is there) but the proposed commit does not */
+	write_file(&p, "sql/gamma.sql", "SELECT 3 AS g\n");
+	write_file(&p, "more/gamma.yml",
+	           "targets:\n  - name: gamma\n    kind: table\n    query: sql/gamma.sql\n");
+	OK(&p, "validate");
+	before = git(&p, "for-each-ref refs/heads/review");
+	r = vchacc(&p, "review", "propose", "-m", "gamma", "more/gamma.yml");
+	assert_exit(&r, 2, "does not load at the proposed commit");
+	ck_assert_msg(strstr(r.err, "sql/gamma.sql") && strstr(r.err, "--force"), "%s", r.err);
+	result_free(&r);
+	after = git(&p, "for-each-ref refs/heads/review");
+	ck_assert_str_eq(after, before);
+	free(after);
+	r = vchacc(&p, "review", "propose", "-m", "gamma", "more/gamma.yml", "sql/gamma.sql");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "A more/gamma.yml") && strstr(r.out, "A sql/gamma.sql"), "%s",
+	              r.out);
+	result_free(&r);
+	r = vchacc(&p, "review", "propose", "--force", "-m", "gamma alone", "more/gamma.yml");
+	assert_ok(&r);
+	result_free(&r);
+	free(before);
+	proj_free(&p);
+}
+END_TEST
+
+/* run the git commands a note gives, after its marker, in the project */
+static void
+run_note(struct proj *p, const char *err, const char *marker)
+{
+	const char *cmd = strstr(err, marker);
+	char *line, *nl;
+
+	ck_assert_msg(cmd != NULL, "no '%s' in: %s", marker, err);
+	line = xstrdup(cmd + strlen(marker));
+	if ((nl = strchr(line, '\n')))
+		*nl = '\0';
+	ck_assert_msg(strstarts(line, "git "), "not a git command: %s", line);
+	/* git() runs "git ARGS" through the shell: the rest of a && list runs too */
+	free(git(p, "%s", line + 4));
+	free(line);
+}
+
+START_TEST(test_approve_note_gives_commands_that_work)
+{
+	static const char base[] = "SELECT 1 AS x\n-- one\n-- two\n-- three\n-- four\n";
+	struct proj p;
+	struct result r;
+	char *s, *mainid;
+
+	vcs_proj_new(&p, "follow", true);
+	write_file(&p, "sql/lonely.sql", base);
+	GIT(&p, "commit -q -am 'longer lonely'");
+
+	/* the file holds more than the proposal: main moves, the note says how to follow */
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n-- one\n-- two\n-- three\n-- four\n");
+	OK(&p, "review", "propose", "-m", "two", "sql/lonely.sql");
+	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n-- one\n-- two\n-- three\n-- FOUR\n");
+	r = vchacc(&p, "review", "approve", "1");
+	assert_exit(&r, 0, "edits of its own in 'sql/lonely.sql'");
+	ck_assert_msg(!strstr(r.out, "up to date"), "%s", r.out);
+	s = read_file(&p, "sql/lonely.sql");
+	ck_assert_str_eq(s, "SELECT 2 AS x\n-- one\n-- two\n-- three\n-- FOUR\n");
+	free(s);
+	run_note(&p, r.err, "merging your edits: ");
+	result_free(&r);
+	s = git(&p, "rev-parse --abbrev-ref HEAD");
+	ck_assert_str_eq(s, "main");
+	free(s);
+	s = git(&p, "diff --cached --name-only");
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = git(&p, "show HEAD:sql/lonely.sql");
+	ck_assert_str_eq(s, "SELECT 2 AS x\n-- one\n-- two\n-- three\n-- four");
+	free(s);
+	s = read_file(&p, "sql/lonely.sql");
+	ck_assert_str_eq(s, "SELECT 2 AS x\n-- one\n-- two\n-- three\n-- FOUR\n");
+	free(s);
+
+	/* on another branch: the note's command switches to main, keeping the edits */
+	GIT(&p, "checkout -q -- .");
+	write_file(&p, "sql/alpha.sql", "SELECT 'b' AS v\n");
+	OK(&p, "review", "propose", "-m", "alpha b", "sql/alpha.sql");
+	GIT(&p, "checkout -q -- .");
+	GIT(&p, "checkout -q -b elsewhere");
+	write_file(&p, "sql/visits.sql", "SELECT id FROM visits\n");
+	r = vchacc(&p, "review", "approve", "2");
+	assert_exit(&r, 0, "'main' is not checked out here ('elsewhere' is)");
+	run_note(&p, r.err, "keeping your edits: ");
+	result_free(&r);
+	mainid = git(&p, "rev-parse main");
+	s = git(&p, "rev-parse HEAD");
+	ck_assert_str_eq(s, mainid);
+	free(s);
+	free(mainid);
+	s = read_file(&p, "sql/alpha.sql");
+	ck_assert_str_eq(s, "SELECT 'b' AS v\n");
+	free(s);
+	s = git(&p, "status --porcelain --untracked-files=no -- sql");
+	ck_assert_str_eq(s, " M sql/visits.sql");
+	free(s);
+
+	/* a new file proposed by name and left in place: approving takes it into the index */
+	write_file(&p, "sql/delta.sql", "SELECT 4 AS d\n");
+	OK(&p, "review", "propose", "-m", "delta", "sql/delta.sql");
+	r = vchacc(&p, "review", "approve", "3");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "the working tree is up to date") && !*r.err, "%s%s", r.out,
+	              r.err);
+	result_free(&r);
+	s = git(&p, "status --porcelain -- sql");
+	ck_assert_str_eq(s, " M sql/visits.sql");
+	free(s);
+
+	/* who approved, in show and --json */
+	r = vchacc(&p, "review", "show", "3");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "approved by: Test Maintainer <maintainer@example.org>"), "%s",
+	              r.out);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1188,6 +1346,8 @@ main(void)
 	tcase_add_test(tc, test_propose_text_writes_no_file);
 	tcase_add_test(tc, test_concurrent_proposals_get_distinct_numbers);
 	tcase_add_test(tc, test_propose_needs_an_author);
+	tcase_add_test(tc, test_propose_prints_files_and_leaves_untracked_out);
+	tcase_add_test(tc, test_approve_note_gives_commands_that_work);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

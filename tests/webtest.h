@@ -375,4 +375,129 @@ jstr(json_t *o, const char *key)
 	return v ? v : "(null)";
 }
 
+#include <openssl/evp.h>
+
+/* the hex SHA-256 of a token, as a users file holds it (malloc'ed) */
+static inline char *
+token_sha256(const char *s)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *hex = xcalloc(65, 1);
+
+	ck_assert(EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) && n == 32);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+/* users.yml in the project: n users of {name, email, token, role} */
+static inline void
+write_users(struct proj *p, const char *const (*users)[4], size_t n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "# who may use the web UI\n");
+	for (size_t i = 0; i < n; i++) {
+		char *h = token_sha256(users[i][2]);
+
+		buf_addf(&b, "- name: %s\n  email: %s\n  token_sha256: %s\n  role: %s\n",
+		         users[i][0], users[i][1], h, users[i][3]);
+		free(h);
+	}
+	write_file(p, "users.yml", b.s);
+	buf_release(&b);
+}
+
+/* chacc -f recipes/clinic.yml serve --port 0 --users users.yml, on 127.0.0.1 */
+static inline void
+server_start_users(struct server *s, struct proj *p)
+{
+	char *const args[] = { "-f", "recipes/clinic.yml", "serve", "--port", "0", "--users",
+	                       "users.yml", NULL };
+	double until = now_seconds() + 15;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->host, sizeof(s->host), "127.0.0.1");
+	s->pid = chacc_start(p, NULL, &s->outfd, &s->errfd, args);
+	while (now_seconds() < until) {
+		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
+
+		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
+			s->port = atoi(at + 1);
+			free(out);
+			return;
+		}
+		free(out);
+		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
+		              read_all_fd(s->errfd));
+		sleep_interruptible(0.05, NULL);
+	}
+	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
+}
+
+/*
+ * a recipe of n tables in layers of 25 (a layer's targets need one to three
+ * of the layers below, some far below), each tagged with its domain and
+ * some 'nightly' too, written over recipes/clinic.yml: a graph to find in
+ */
+static inline void
+proj_many_targets(struct proj *p, int n)
+{
+	static const char *dom[] = { "clinic", "lab", "pharmacy", "billing", "staff", "admissions" };
+	static const char *stage[] = { "src", "stg", "int", "fct", "dim", "rpt" };
+	struct buf b;
+	unsigned seed = 11;
+	char **names = xcalloc((size_t)n, sizeof(*names));
+
+	buf_init(&b);
+	buf_adds(&b, "chacc: 1\nname: many\n" TEST_CONNECTIONS "targets:\n");
+	for (int i = 0; i < n; i++) {
+		int layer = i / 25, d = (i * 7 + layer) % 6;
+
+		names[i] = xasprintf("%s_%s_%s%d_%02d", stage[layer % 6], dom[d],
+		                     i % 3 ? "" : "daily_summary_", layer, i % 25);
+		buf_addf(&b, "  - name: %s\n    kind: table\n    query: ../sql/many.sql\n"
+		         "    tags: [%s%s]\n", names[i], dom[d], i % 4 ? "" : ", nightly");
+		if (layer == 0)
+			continue;
+		buf_addf(&b, "    needs: [%s", names[(layer - 1) * 25 + (i * 7 + 3) % 25]);
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 3)
+			buf_addf(&b, ", %s", names[(layer - 1) * 25 + (i * 11 + 5) % 25]);
+		if (layer > 2 && i % 4 == 1)
+			buf_addf(&b, ", %s", names[(int)((seed >> 8) % (unsigned)(layer - 1)) * 25 + i % 25]);
+		buf_adds(&b, "]\n");
+	}
+	write_file(p, "recipes/clinic.yml", b.s);
+	write_file(p, "sql/many.sql", "SELECT 1 AS x\n");
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	buf_release(&b);
+}
+
+/* node tests/browser/SCRIPT URL SCREENSHOTS PROJECT against s; fails with its output */
+static inline void
+browser_scenario(struct server *s, struct proj *p, const char *script)
+{
+	char *root = xstrdup(bin), *cmd, *slash = strrchr(root, '/'), *log;
+	int st;
+
+	*slash = '\0';
+	log = xasprintf("%s/%s.log", tmpdir, script);
+	cmd = xasprintf("cd '%s/tests/browser' && node %s http://127.0.0.1:%d/ '%s/state/screenshots'"
+	                " '%s' >'%s' 2>&1", root, script, s->port, root, p->dir, log);
+	st = system(cmd);
+	if (st != 0) {
+		char *text = readfile(log, NULL);
+
+		ck_abort_msg("%s: exit %d\n%s", cmd, st, text ? text : "");
+	}
+	free(log);
+	free(cmd);
+	free(root);
+}
+
 #endif

@@ -109,17 +109,41 @@ C.fmtTs = function (s) {
 	return s ? String(s).replace(/\.\d+$/, '') : '–';
 };
 
+/*
+ * a duration in seconds as people say it, the one format of every duration
+ * shown: "850 ms", "4.2 s", "42 s", "2 min 5 s", "30 min", "1 h 5 min",
+ * "2 days 3 h"; the smaller unit only where it still matters
+ */
 C.fmtDur = function (sec) {
-	if (sec === null || sec === undefined || isNaN(sec))
+	var s, m, h, d;
+
+	if (sec === null || sec === undefined || sec === '' || isNaN(sec))
 		return '–';
-	sec = +sec;
-	if (sec < 1)
+	sec = Math.abs(+sec);
+	if (sec === 0)
+		return '0 s';
+	if (sec < 0.0005)
+		return '< 1 ms';
+	if (Math.round(sec * 1000) < 1000)
 		return Math.round(sec * 1000) + ' ms';
-	if (sec < 60)
-		return sec.toFixed(sec < 10 ? 1 : 0) + ' s';
-	if (sec < 3600)
-		return Math.floor(sec / 60) + ' min ' + Math.round(sec % 60) + ' s';
-	return Math.floor(sec / 3600) + ' h ' + Math.round((sec % 3600) / 60) + ' min';
+	if (Math.round(sec * 10) < 100)
+		return String(Math.round(sec * 10) / 10) + ' s';
+	s = Math.round(sec);
+	if (s < 60)
+		return s + ' s';
+	if (s < 600)
+		return Math.floor(s / 60) + ' min' + (s % 60 ? ' ' + s % 60 + ' s' : '');
+	m = Math.round(s / 60);
+	if (m < 60)
+		return m + ' min';
+	h = Math.floor(m / 60);
+	m %= 60;
+	if (h < 24)
+		return h + ' h' + (m ? ' ' + m + ' min' : '');
+	h = Math.round(s / 3600);
+	d = Math.floor(h / 24);
+	h %= 24;
+	return d + (d === 1 ? ' day' : ' days') + (h ? ' ' + h + ' h' : '');
 };
 
 C.fmtAge = function (ts, now) {
@@ -330,7 +354,12 @@ C.liveGraph = function (ev) {
 	node = document.querySelector('svg.graph g.node[data-target="' + CSS.escape(ev.target) + '"]');
 	if (!node)
 		return;
-	node.setAttribute('class', 'node st-' + C.slug(state));
+	/* its state's colour; what else it shows (a selection, a lineage) stays */
+	Array.prototype.slice.call(node.classList).forEach(function (c) {
+		if (c.slice(0, 3) === 'st-')
+			node.classList.remove(c);
+	});
+	node.classList.add('st-' + C.slug(state));
 	node.dataset.state = state;
 	node.setAttribute('aria-label', ev.target + ': ' + state);
 	sub = node.querySelector('text.small');

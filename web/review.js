@@ -13,12 +13,14 @@ C.route(/^\/reviews$/, 'reviews', async function (main, m, current) {
 	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'Reviews'),
 		C.el('span', { class: 'muted' }, list.filter(function (r) { return r.state === 'open'; }).length + ' open')));
 	main.appendChild(C.el('div', { class: 'card flush' }, C.table([
-		{ label: 'Review' }, { label: 'State' }, { label: 'Change' }, { label: 'Author' }, { label: 'When' }, { label: 'Branch' },
+		{ label: 'Review' }, { label: 'State' }, { label: 'Change' }, { label: 'Proposed by' }, { label: 'When' },
+		{ label: 'Decided by' }, { label: 'Branch' },
 	], list.map(function (r) {
 		return Object.assign([
 			C.el('a', { href: '#/reviews/' + r.id }, '#' + r.id), C.badge(r.state),
 			C.el('a', { href: '#/reviews/' + r.id }, r.commit.summary || '(no message)'),
 			r.commit.author || '–', C.el('span', { class: 'nowrap' }, when(r.commit)),
+			C.el('span', { class: 'decider' }, r.decided ? r.decided.name : '–'),
 			C.el('span', { class: 'mono' }, r.branch || ''),
 		], { attrs: { 'data-review': r.id, 'data-state': r.state } });
 	}), 'no reviews: edit or upload a file to propose one')));
@@ -34,9 +36,21 @@ C.diffView = function (text) {
 	}));
 };
 
+/* who asks: {named, user, email, role} */
+C.me = async function () {
+	if (!C.meCache)
+		C.meCache = await C.api('GET', '/api/me');
+	return C.meCache;
+};
+
+/* "Name <email>" */
+function who(name, email) {
+	return (name || '–') + (email ? ' <' + email + '>' : '');
+}
+
 C.route(/^\/reviews\/(.+)$/, 'reviews', async function (main, m, current) {
-	var rv = await C.api('GET', '/api/reviews/' + m[1]), d = rv.diff || {};
-	var buttons = null;
+	var rv = await C.api('GET', '/api/reviews/' + m[1]), d = rv.diff || {}, me = await C.me();
+	var buttons = null, why = null, decided = rv.decided;
 
 	if (!current())
 		return;
@@ -54,11 +68,15 @@ C.route(/^\/reviews\/(.+)$/, 'reviews', async function (main, m, current) {
 		}
 	}
 	if (rv.state === 'open') {
-		var conflicts = (d.conflicts || []).length > 0;
-		var approve = C.el('button', { type: 'button', class: 'primary', id: 'approve', disabled: conflicts || null,
-			title: conflicts ? 'conflicts with main: propose the change again on the current main' : 'merge into main',
+		var conflicts = (d.conflicts || []).length > 0, approver = me.role === 'approver';
+
+		why = conflicts ? 'conflicts with main: propose the change again on the current main' :
+			rv.can_approve === false ? rv.cannot_approve : null;
+		var approve = C.el('button', { type: 'button', class: 'primary', id: 'approve', disabled: why ? true : null,
+			title: why || 'merge into main',
 			onclick: function () { decide('approve', approve); } }, 'Approve and merge');
-		var reject = C.el('button', { type: 'button', class: 'danger', id: 'reject',
+		var reject = C.el('button', { type: 'button', class: 'danger', id: 'reject', disabled: approver ? null : true,
+			title: approver ? 'close it unmerged' : 'rejecting needs the role approver',
 			onclick: function () { decide('reject', reject); } }, 'Reject');
 
 		buttons = [reject, approve];
@@ -67,11 +85,16 @@ C.route(/^\/reviews\/(.+)$/, 'reviews', async function (main, m, current) {
 		C.el('span', { class: 'grow muted mono' }, rv.branch || ''), buttons));
 	main.appendChild(C.el('div', { class: 'card' }, C.el('h2', null, rv.commit.summary || '(no message)'),
 		C.el('dl', { class: 'props' },
-			C.el('dt', null, 'author'), C.el('dd', null, (rv.commit.author || '–') + (rv.commit.email ? ' <' + rv.commit.email + '>' : '')),
-			C.el('dt', null, 'when'), C.el('dd', null, when(rv.commit)),
+			C.el('dt', null, 'proposed by'), C.el('dd', { id: 'proposer' }, who(rv.commit.author, rv.commit.email)),
+			C.el('dt', null, 'proposed'), C.el('dd', null, when(rv.commit)),
+			decided ? [C.el('dt', null, rv.state + ' by'), C.el('dd', { id: 'decider' }, who(decided.name, decided.email)),
+				C.el('dt', null, rv.state), C.el('dd', null, when(decided))] : null,
+			me.named ? [C.el('dt', null, 'you'), C.el('dd', { id: 'me' }, who(me.user, me.email) + ', ' + me.role)] : null,
 			C.el('dt', null, 'commit'), C.el('dd', { class: 'mono' }, rv.commit.id),
 			C.el('dt', null, 'compared'), C.el('dd', null, (d.old_name || 'main') + ' → ' + (d.new_name || rv.branch)),
 			C.el('dt', null, 'files'), C.el('dd', { class: 'mono' }, (d.files || []).join(', ') || 'none'))));
+	if (why && !conflicts)
+		main.appendChild(C.el('p', { class: 'muted', id: 'why-not' }, 'You cannot approve this review: ' + why));
 	if (d.new_error)
 		main.appendChild(C.banner('with this change the recipe does not load:\n' + d.new_error));
 	if (d.conflicts && d.conflicts.length)

@@ -30,56 +30,112 @@ C.route(/^\/runs$/, 'runs', async function (main, m, current) {
 	});
 });
 
-/* one bar per target, from its start to its end, coloured by outcome */
+/*
+ * The run's timeline: one row per target, its name (never cut: it wraps)
+ * beside its bar, or above it on a narrow screen, and the bar from its start
+ * to its end, coloured by outcome, on a time axis with round ticks. Bars are
+ * placed in percent of the row, so they fit any width.
+ */
+C.tlSteps = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+	1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/* the width a text takes in the page's font */
+C.textWidth = function (text, font) {
+	var cv = C.textWidth.canvas = C.textWidth.canvas || document.createElement('canvas');
+	var cx = cv.getContext('2d');
+
+	cx.font = font || '12.5px ' + getComputedStyle(document.body).fontFamily;
+	return cx.measureText(text).width;
+};
+
+/* fn after the window changed its width (a phone turned), until the page is left */
+C.onResize = function (fn) {
+	var timer = null, width = window.innerWidth;
+	var on = function () {
+		clearTimeout(timer);
+		timer = setTimeout(function () {
+			if (window.innerWidth !== width) {
+				width = window.innerWidth;
+				fn();
+			}
+		}, 150);
+	};
+
+	window.addEventListener('resize', on);
+	C.onLeave(function () {
+		clearTimeout(timer);
+		window.removeEventListener('resize', on);
+	});
+};
+
+/* a name that wraps after its underscores (and, if it must, anywhere) */
+C.breakable = function (name) {
+	return name.split('_').map(function (part, i, parts) {
+		return i < parts.length - 1 ? [part + '_', C.el('wbr')] : part;
+	});
+};
+
 C.timeline = function (run) {
 	var ts = run.targets.filter(function (t) { return t.started_at; });
-	var t0 = C.ts(run.started_at), t1 = C.ts(run.ended_at);
-	/* drawn at the width it has: text stays legible on a phone */
-	var W = Math.max(320, Math.min(1200, document.getElementById('main').clientWidth - 80));
-	var labelW = Math.min(190, Math.round(W * 0.3)), rowH = 26, top = 28, chartW, span, svg, ticks, step, i;
-	var maxName = Math.floor(labelW / 7.2);
+	var t0 = C.ts(run.started_at), t1 = C.ts(run.ended_at), span, step, ticks = [], i;
+	var main = document.getElementById('main');
+	var stacked = window.matchMedia('(max-width: 640px)').matches;
+	/* the card's inner width, its padding off */
+	var avail = Math.max(240, main.clientWidth - (stacked ? 24 : 40) - 34);
+	var longest = 0, labelW, chartW, box, pct, axis;
 
 	ts.forEach(function (t) {
 		var a = C.ts(t.started_at), b = C.ts(t.ended_at) || a;
 
 		t0 = t0 === null ? a : Math.min(t0, a);
 		t1 = t1 === null ? b : Math.max(t1, b);
+		longest = Math.max(longest, C.textWidth(t.target));
 	});
 	if (t0 === null)
 		return C.el('div', { class: 'empty' }, 'no target of this run was started');
 	span = Math.max((t1 - t0) / 1000, 0.001);
-	chartW = W - labelW - 20;
-	svg = C.svg('svg', { class: 'timeline', viewBox: '0 0 ' + W + ' ' + (top + ts.length * rowH + 10),
-		role: 'img', 'aria-label': 'timeline of run ' + run.run_id });
-	/* ticks at a round step */
-	step = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]
-		.filter(function (s) { return span / s <= (W < 600 ? 4 : 8); })[0] || 7200;
-	ticks = [];
+	labelW = stacked ? 0 : Math.min(Math.ceil(longest) + 6, Math.round(avail * 0.4));
+	chartW = stacked ? avail : avail - labelW - 12;
+	/* ticks at a round step, as many as fit */
+	step = C.tlSteps.filter(function (st) { return span / st <= Math.max(3, Math.floor(chartW / 90)); })[0] ||
+		Math.ceil(span / 86400 / 8) * 86400;
 	for (i = 0; i * step <= span + 1e-9; i++)
 		ticks.push(i * step);
-	ticks.forEach(function (s) {
-		var x = labelW + chartW * s / span;
+	pct = function (sec) { return (100 * sec / span).toFixed(3) + '%'; };
+	axis = C.svg('svg', { class: 'tl-bars tl-ticks', 'aria-hidden': 'true' }, ticks.map(function (st) {
+		var p = st / span;
 
-		svg.appendChild(C.svg('line', { class: 'tick', x1: x, x2: x, y1: top - 6, y2: top + ts.length * rowH }));
-		svg.appendChild(C.svg('text', { class: 'axis', x: x, y: top - 10, 'text-anchor': 'middle' }, C.fmtDur(s)));
-	});
-	ts.forEach(function (t, k) {
+		return C.svg('text', { class: 'axis', x: pct(st), y: 13,
+			'text-anchor': p < 0.04 ? 'start' : p > 0.94 ? 'end' : 'middle' }, st ? C.fmtDur(st) : '0');
+	}));
+	box = C.el('div', { class: 'tl' + (stacked ? ' stacked' : ''), style: '--tl-label:' + labelW + 'px',
+		role: 'group', 'aria-label': 'timeline of run ' + run.run_id, 'data-step': step },
+	C.el('div', { class: 'tl-row tl-axis' }, C.el('span', { class: 'tl-name muted' },
+		'from ' + C.fmtTs(run.started_at).slice(11)), axis));
+	ts.forEach(function (t) {
 		var a = (C.ts(t.started_at) - t0) / 1000, b = ((C.ts(t.ended_at) || C.ts(t.started_at)) - t0) / 1000;
-		var x = labelW + chartW * a / span, w = Math.max(3, chartW * (b - a) / span), y = top + k * rowH;
-		var name = t.target.length > maxName ? t.target.slice(0, maxName - 1) + '…' : t.target;
-
-		svg.appendChild(C.svg('rect', { class: 'lane', x: labelW, y: y + 3, width: chartW, height: rowH - 6, rx: 3 }));
-		svg.appendChild(C.svg('a', { href: '#/target/' + encodeURIComponent(t.target) },
-			C.svg('text', { x: labelW - 10, y: y + rowH / 2 + 4, 'text-anchor': 'end' }, name)));
-		svg.appendChild(C.svg('rect', { class: 'bar-' + C.slug(t.outcome), x: x, y: y + 4, width: w, height: rowH - 8, rx: 3,
-			'data-target': t.target },
-			C.svg('title', null, t.target + ': ' + t.outcome + ', ' + C.fmtDur(t.seconds) +
+		var px = chartW * (b - a) / span, w = Math.max(b - a, 3 * span / chartW);
+		var dur = C.fmtDur(t.seconds), need = C.textWidth(dur, '600 11px sans-serif') + 12;
+		var svg = C.svg('svg', { class: 'tl-bars' },
+			C.svg('rect', { class: 'lane', x: 0, y: 2, width: '100%', height: 20, rx: 3 }),
+			ticks.map(function (st) { return C.svg('line', { class: 'tick', x1: pct(st), x2: pct(st), y1: 0, y2: 24 }); }),
+			C.svg('rect', { class: 'bar-' + C.slug(t.outcome), x: pct(a), y: 4, width: pct(w), height: 16, rx: 3,
+				'data-target': t.target },
+			C.svg('title', null, t.target + ': ' + t.outcome + ', ' + dur +
 				(t.rows !== null ? ', ' + C.fmtRows(t.rows) + ' rows' : '') + '\n' + C.fmtTs(t.started_at) + ' → ' +
 				C.fmtTs(t.ended_at) + (t.error ? '\n' + t.error : ''))));
-		if (w > 60)
-			svg.appendChild(C.svg('text', { class: 'inbar', x: x + 6, y: y + rowH / 2 + 4 }, C.fmtDur(t.seconds)));
+
+		/* the duration in the bar when it fits, else beside it */
+		if (px >= need)
+			svg.appendChild(C.svg('text', { class: 'inbar', x: pct(a), dx: 6, y: 16 }, dur));
+		else if (chartW * b / span + need <= chartW)
+			svg.appendChild(C.svg('text', { class: 'beside', x: pct(a + w), dx: 5, y: 16 }, dur));
+		else
+			svg.appendChild(C.svg('text', { class: 'beside', x: pct(a), dx: -5, y: 16, 'text-anchor': 'end' }, dur));
+		box.appendChild(C.el('div', { class: 'tl-row', 'data-target': t.target },
+			C.el('a', { class: 'tl-name', href: '#/target/' + encodeURIComponent(t.target) }, C.breakable(t.target)), svg));
 	});
-	return svg;
+	return box;
 };
 
 C.route(/^\/runs\/(\d+)$/, 'runs', async function (main, m, current) {
@@ -112,6 +168,12 @@ C.route(/^\/runs\/(\d+)$/, 'runs', async function (main, m, current) {
 	main.appendChild(C.el('div', { class: 'card', id: 'timeline' }, C.el('div', { class: 'row', style: 'margin-bottom:8px' },
 		C.el('h2', { style: 'margin:0' }, 'Timeline'), C.el('span', { class: 'spacer' }),
 		C.legend(['built', 'up to date', 'failed', 'interrupted', 'skipped'], true)), C.timeline(run)));
+	C.onResize(function () {
+		var box = document.getElementById('timeline');
+
+		if (box)
+			box.replaceChild(C.timeline(run), box.lastChild);
+	});
 	main.appendChild(C.el('div', { class: 'card flush' }, C.el('h2', null, 'Targets'), C.table([
 		{ label: 'Target' }, { label: 'Outcome' }, { label: 'Reason' }, { label: 'Mode' }, { label: 'Time', cls: 'num' },
 		{ label: 'Rows', cls: 'num' }, { label: 'Attempts', cls: 'num' }, { label: 'Error' },

@@ -2,6 +2,7 @@
 #include "env.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static pthread_mutex_t envmu = PTHREAD_MUTEX_INITIALIZER;
 static struct envset *sets;
 static struct envset *_Atomic lastset;
 static _Thread_local struct envset *myset;
+static atomic_bool unset_ok;            /* env_allow_unset() */
 
 static bool
 isnamestart(int c)
@@ -385,6 +387,11 @@ expand(struct buf *b, const char *text, size_t len, char **unset)
 		}
 		var = xstrndup(name, n);
 		v = env_get(var);
+		if (name + n == c && !v && unset_ok) {
+			free(var);
+			s = c + 1;
+			continue;
+		}
 		if (name + n == c && !v) {
 			if (unset)
 				*unset = var;
@@ -425,3 +432,9 @@ env_expand(const char *text, char **unset)
 	return buf_detach(&b);
 }
 
+
+void
+env_allow_unset(bool on)
+{
+	unset_ok = on;
+}

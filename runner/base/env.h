@@ -12,6 +12,12 @@
  */
 char *env_expand(const char *text, char **unset);
 /*
+ * for commands that connect to nothing (graph, config, review): an unset
+ * ${VAR} expands to nothing instead of being an error, so that they run
+ * without the credentials a recipe reads from the environment
+ */
+void env_allow_unset(bool on);
+/*
  * load the KEY=VALUE lines of workdir/.env and recipedir/.env (may be NULL) as
  * fallbacks for getenv; for a name in both, workdir's wins. Once per pair of
  * directories; workdir NULL keeps what is loaded.

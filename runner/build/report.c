@@ -140,8 +140,12 @@ report_plan(const struct plan_item *items, size_t n)
 		json_object_set_new(obj, "reason", json_string(reason_name(items[i].reason)));
 		json_object_set_new(obj, "mode", json_string(items[i].full ? "full" : "incremental"));
 		json_object_set_new(obj, "kind", json_string(kind_name(items[i].n->t->kind)));
-		if (items[i].detail)
-			json_object_set_new(obj, "detail", json_string(plan_detail_text(items[i].detail)));
+		if (items[i].detail) {
+			char buf[128];
+
+			json_object_set_new(obj, "detail",
+			                    json_string(plan_item_detail(&items[i], buf, sizeof(buf))));
+		}
 		json_array_append_new(arr, obj);
 	}
 	return arr;

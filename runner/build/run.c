@@ -104,6 +104,25 @@ plan_force(struct session *s, const struct run_request *rq, struct node **sel, s
 	s->opts.nforce = nsel;
 }
 
+/*
+ * extracts planned for their source only because their lookback window is
+ * open (DESIGN §3): the detail says until when, as the source's clock tells
+ */
+static void
+plan_windows(struct session *s, struct plan_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct plan_item *it = &items[i];
+		int open;
+
+		if (it->reason != REASON_SOURCE || it->detail != DETAIL_NONE || s->ps.offline ||
+		    s->opts.have_since || !s->markers[it->n->id].window_open)
+			continue;
+		if ((open = session_window(s, it->n, it->window)) >= 0)
+			it->detail = open ? DETAIL_WINDOW_OPEN : DETAIL_WINDOW_CLOSED;
+	}
+}
+
 long
 run_plan(struct session *s, const struct run_request *rq, struct node ***order, size_t *norder,
          struct plan_item **items)
@@ -135,6 +154,8 @@ run_plan(struct session *s, const struct run_request *rq, struct node ***order, 
 		else if (m->present && strcmp(m->hash, MARKER_ADOPTED) == 0)
 			(*items)[i].detail = DETAIL_ADOPTED;
 	}
+	if (count >= 0)
+		plan_windows(s, *items, *norder);
 	report_check_building(s, *items, *norder);
 	return count;
 }

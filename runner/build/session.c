@@ -176,6 +176,35 @@ session_upgrade(struct session *s)
 	return OUTCOME_OK;
 }
 
+int
+session_window(struct session *s, const struct node *n, char out[20])
+{
+	const struct target *t = n->t;
+	const struct marker *m = &s->markers[n->id];
+	char *err = NULL, *now = NULL, *until = NULL;
+	struct db *src;
+	int rc = -1;
+
+	*out = '\0';
+	if (t->kind != KIND_EXTRACT || !t->incr.enabled || !m->window_open || !m->watermark)
+		return -1;
+	if (!(src = conns_get(&s->conns, t->from, &err, NULL))) {
+		free(err);
+		return -1;
+	}
+	/* both "YYYY-MM-DD HH:MM:SS.ffffff": compared as text, shown to the second */
+	if (db_now(src, &now) == 0 && db_ts_minus(src, m->watermark, -t->incr.lookback, &until) == 0 &&
+	    strlen(now) >= 19 && strlen(until) >= 19) {
+		bool today = strncmp(until, now, 10) == 0;
+
+		rc = strcmp(until, now) > 0;
+		snprintf(out, 20, "%.*s", today ? 8 : 19, today ? until + 11 : until);
+	}
+	free(now);
+	free(until);
+	return rc;
+}
+
 void
 session_release(struct session *s)
 {

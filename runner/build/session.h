@@ -12,6 +12,7 @@ struct diags;
 struct recipe;
 struct graph;
 struct vcs_src;
+struct node;
 
 /* what a command's work came to; the command line maps it to an exit code (DESIGN §6) */
 enum outcome {
@@ -59,6 +60,16 @@ enum outcome session_connect(struct session *s);
 /* create or migrate the etl_ tables (schema.h) before a command writes them */
 enum outcome session_upgrade(struct session *s);
 void session_release(struct session *s);
+
+/*
+ * when the lookback window of node n, an incremental extract whose marker
+ * says it is open, ends by its source's clock: the watermark plus lookback,
+ * into out ("HH:MM:SS" when it is today there, else "YYYY-MM-DD HH:MM:SS").
+ * 1 while it is open, 0 once it has closed (the next build reads the last
+ * rows once more, and closes it), -1 when that cannot be told (no window, a
+ * watermark that is no time, the source unreachable).
+ */
+int session_window(struct session *s, const struct node *n, char out[20]);
 
 /*
  * make the existing tables of the named targets, which chacc did not build,

@@ -42,6 +42,7 @@ struct opts {
 	const char *started_by;  /* who asked for a build (default: user@host) */
 	const char *bind, *port; /* serve --bind, --port */
 	const char *token;       /* serve --token */
+	const char *users;       /* serve --users FILE */
 	char **adopt;            /* build --adopt TARGET, each */
 	size_t nadopt;
 	bool yes;                /* clean -y, --yes: no question */
@@ -83,6 +84,11 @@ int open_session(struct session *s, const struct opts *o, bool connect);
 /* plan the selection in o; the count to build, -1 on probe error, -2 on unknown names */
 long make_plan(struct session *s, const struct opts *o, struct node ***order, size_t *norder,
                struct plan_item **items);
+/*
+ * when name is no target of the recipe (at --rev), say so with the nearest
+ * target's name and return true; false when there is none near (or no recipe)
+ */
+bool say_unknown_target(const struct opts *o, const char *name);
 /* print a plan as text or JSON */
 void print_plan(const struct plan_item *items, size_t n, bool json);
 

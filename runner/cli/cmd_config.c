@@ -27,10 +27,13 @@ const char usage_config[] =
 	"                   target added, removed or changed, with its diff, and the impact:\n"
 	"                   the targets a build would then run, full or incremental\n"
 	"  --rev REF        log from REF instead of HEAD\n"
-	"  -l, --limit N    at most N commits\n";
+	"  -l, --limit N    at most N commits\n"
+	"\n"
+	"Reads git only: no database is opened, and the recipe's variables need not\n"
+	"be set (an unset one reads as empty), so it runs in CI without secrets.\n";
 
 const char usage_review[] =
-	"usage: chacc review propose -m MESSAGE [FILE...]\n"
+	"usage: chacc review propose [--force] -m MESSAGE [FILE...]\n"
 	"       chacc review list [--json]\n"
 	"       chacc review show [--json] ID\n"
 	"       chacc review approve ID\n"
@@ -38,18 +41,27 @@ const char usage_review[] =
 	"\n"
 	"Changes to recipes and SQL go to 'main' after a review.\n"
 	"\n"
-	"  propose   commit the edited FILEs (default: every changed recipe and SQL file)\n"
-	"            from the working tree onto a new branch review/ID-... off 'main';\n"
+	"  propose   commit the edited FILEs (default: every changed recipe and SQL file\n"
+	"            git tracks; a new file only when named) from the working tree onto a\n"
+	"            new branch review/ID-... off 'main', and print the files committed;\n"
 	"            the checked-out branch, index and working tree stay as they are;\n"
-	"            proposals made at the same time get different ids\n"
+	"            proposals made at the same time get different ids. A change whose\n"
+	"            recipe does not load at the proposed commit is refused (exit 2)\n"
+	"            unless --force\n"
 	"  list      every review: id, branch, author, date, status, message\n"
 	"  show      its diff against 'main' and the targets it would rebuild\n"
 	"  approve   merge it into 'main' (fast-forward, or a merge commit); conflicts are\n"
-	"            refused. The working tree follows when 'main' is checked out and clean\n"
+	"            refused. When 'main' is checked out the working tree follows, keeping\n"
+	"            edits of other files; when it cannot, a note gives the git commands\n"
+	"            that bring it. Who approved is noted (git notes, refs/notes/chacc)\n"
 	"  reject    close it unmerged (its branch is kept under refs/chacc/rejected/)\n"
 	"\n"
 	"The author comes from GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR\n"
-	"('Name <email>'), or git config user.name and user.email.\n";
+	"('Name <email>'), or git config user.name and user.email. Approving here is\n"
+	"for whoever may push to the repository; the four-eyes rule of 'chacc serve\n"
+	"--users' governs the web UI.\n"
+	"\n"
+	"No database is opened, and the recipe's variables need not be set.\n";
 
 /* open the repository of the recipe; an exit code */
 static int
@@ -122,7 +134,8 @@ config_log(struct vcs *v, struct opts *o)
 		return EXIT_USAGE;
 	}
 	if (vcs_log(v, o->rev, target, o->limit, &e, &n, &err) < 0) {
-		warn("%s", err);
+		if (!target || !say_unknown_target(o, target))
+			warn("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -313,29 +326,58 @@ review_json(const struct vcs_review *rv)
 	json_object_set_new(obj, "id", json_integer(rv->id));
 	json_object_set_new(obj, "branch", json_string(rv->branch));
 	json_object_set_new(obj, "status", json_string(vcs_review_state_name(rv->state)));
+	if (rv->decider) {
+		char when[40];
+
+		format_time(when, sizeof(when), rv->decided, rv->decided_offset, true);
+		json_object_set_new(obj, "decided_by", json_pack("{s:s, s:s, s:s}", "name",
+		                    rv->decider, "email", rv->decider_email, "date", when));
+	}
 	return obj;
 }
 
 static int
 review_propose(struct vcs *v, struct opts *o)
 {
+	struct vcs_proposal pr = {
+		.message = o->message, .files = o->args + 1, .nfiles = o->nargs - 1,
+		.force = o->force,
+	};
 	struct vcs_review rv;
 	char *err = NULL;
+	int rc;
 
 	if (!o->message) {
 		warn("review propose needs a message: -m MESSAGE");
 		return EXIT_USAGE;
 	}
-	if (vcs_review_propose(v, o->message, o->args + 1, o->nargs - 1, &rv, &err) < 0) {
+	if ((rc = vcs_review_propose(v, &pr, &rv, &err)) < 0) {
 		warn("%s", err);
 		free(err);
-		return EXIT_FAILED;
+		vcs_proposal_release(&pr);
+		return rc == VCS_RECIPE_BROKEN ? EXIT_USAGE : EXIT_FAILED;
 	}
-	if (o->json)
-		print_json(review_json(&rv));
-	else
-		printf("proposed review %d on branch '%s' (%.10s)\n", rv.id, rv.branch, rv.c.id);
+	if (o->json) {
+		json_t *obj = review_json(&rv), *files = json_array(), *left = json_array();
+
+		for (size_t i = 0; i < pr.committed.n; i++)
+			json_array_append_new(files, json_pack("{s:s#, s:s}", "status",
+			                      pr.committed.v[i], 1, "path", pr.committed.v[i] + 2));
+		for (size_t i = 0; i < pr.untracked.n; i++)
+			json_array_append_new(left, json_string(pr.untracked.v[i]));
+		json_object_set_new(obj, "files", files);
+		json_object_set_new(obj, "untracked", left);
+		print_json(obj);
+	} else {
+		printf("proposed review %d on branch '%s' (%.10s):\n", rv.id, rv.branch, rv.c.id);
+		for (size_t i = 0; i < pr.committed.n; i++)
+			printf("  %s\n", pr.committed.v[i]);
+	}
+	for (size_t i = 0; i < pr.untracked.n; i++)
+		warn("left out '%s': git does not track it (name it to propose it)",
+		     pr.untracked.v[i]);
 	vcs_review_release(&rv);
+	vcs_proposal_release(&pr);
 	return EXIT_OK;
 }
 
@@ -403,9 +445,15 @@ review_show(struct vcs *v, struct opts *o, struct vcs_review *rv)
 		print_json(obj);
 	} else {
 		format_time(when, sizeof(when), rv->c.time, rv->c.offset, false);
-		printf("review %d: %s\nbranch: %s\nauthor: %s <%s>\ndate:   %s\nstatus: %s\n\n",
+		printf("review %d: %s\nbranch: %s\nauthor: %s <%s>\ndate:   %s\nstatus: %s\n",
 		       rv->id, rv->c.summary, rv->branch, rv->c.author, rv->c.email, when,
 		       vcs_review_state_name(rv->state));
+		if (rv->decider) {
+			format_time(when, sizeof(when), rv->decided, rv->decided_offset, false);
+			printf("%s by: %s <%s> at %s\n", vcs_review_state_name(rv->state), rv->decider,
+			       rv->decider_email, when);
+		}
+		printf("\n");
 		print_diff(&d);
 	}
 	vcs_diff_release(&d);

@@ -13,9 +13,10 @@
 #include "session.h"
 #include "util.h"
 #include "web.h"
+#include "web_users.h"
 
 const char usage_serve[] =
-	"usage: chacc serve [--bind ADDRESS] [--port PORT] [--token TOKEN]\n"
+	"usage: chacc serve [--bind ADDRESS] [--port PORT] [--token TOKEN | --users FILE]\n"
 	"\n"
 	"Serves the web UI and the REST API (/api/...) and Prometheus metrics\n"
 	"(/metrics) for the recipe: targets and why they would rebuild, builds run in\n"
@@ -26,6 +27,13 @@ const char usage_serve[] =
 	"      --port PORT      port to listen on (default 5000; 0 picks a free one)\n"
 	"      --token TOKEN    ask every request for TOKEN (default: CHACC_UI_TOKEN);\n"
 	"                       needed when ADDRESS is not loopback\n"
+	"      --users FILE     named users instead of one token: a YAML list of name,\n"
+	"                       email, token_sha256 (the hex SHA-256 of the user's token)\n"
+	"                       and role: viewer (reads), editor (also edits, proposes,\n"
+	"                       uploads, starts and cancels builds) or approver (also\n"
+	"                       approves and rejects reviews). Proposals are authored by\n"
+	"                       their user; nobody approves their own proposal unless\n"
+	"                       the recipe says review: { self_approve: true }\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
 	"Up to 1024 clients are served at once (fewer when the limit of open files\n"
@@ -89,6 +97,25 @@ timeout_env(unsigned *secs)
 	return 0;
 }
 
+/* the users file; prints its problems and returns -1 when it has any */
+static int
+load_users(const char *path, struct web_users *u)
+{
+	struct diags d;
+	char *text;
+	int rc;
+
+	diags_init(&d);
+	rc = web_users_load(path, u, &d);
+	if (rc < 0) {
+		text = diags_text(&d);
+		fprintf(stderr, "%s\n", text);
+		free(text);
+	}
+	diags_release(&d);
+	return rc;
+}
+
 int
 cmd_serve(struct opts *o)
 {
@@ -97,7 +124,8 @@ cmd_serve(struct opts *o)
 	struct web_config c = { 0 };
 	struct session s;
 	struct sigaction sa = { 0 };
-	const char *token = o->token ? o->token : getenv("CHACC_UI_TOKEN");
+	const char *token = o->token ? o->token : o->users ? NULL : getenv("CHACC_UI_TOKEN");
+	struct web_users users = { 0 };
 	const char *bind = o->bind ? o->bind : "127.0.0.1";
 	char addr[INET6_ADDRSTRLEN] = "", *err = NULL;
 	int rc;
@@ -110,6 +138,12 @@ cmd_serve(struct opts *o)
 		return EXIT_USAGE;
 	if (timeout_env(&c.timeout) < 0)
 		return EXIT_USAGE;
+	if (o->users && o->token) {
+		warn("--token and --users exclude each other: with --users each user has a token");
+		return EXIT_USAGE;
+	}
+	if (o->users && load_users(o->users, &users) < 0)
+		return EXIT_USAGE;
 	/* the recipe must be there; a recipe with errors is served, to be fixed in the editor */
 	rc = open_session(&s, o, false);
 	if (rc == EXIT_OK)
@@ -117,16 +151,20 @@ cmd_serve(struct opts *o)
 	/* its connections are known before the first request */
 	scrub_add_recipe(s.r);
 	session_release(&s);
-	if (rc != EXIT_OK && access(o->file ? o->file : "chacc.yml", F_OK) < 0)
+	if (rc != EXIT_OK && access(o->file ? o->file : "chacc.yml", F_OK) < 0) {
+		web_users_release(&users);
 		return rc;
+	}
 	c.recipe = o->file;
 	c.addr = (struct sockaddr *)&ss;
 	c.addrlen = sslen;
 	c.token = token && *token ? token : NULL;
+	c.users = o->users ? &users : NULL;
 	if (web_start(&c, &err) < 0) {
 		warn("%s", err);
 		free(err);
-		return web_needs_token(c.addr) && !c.token ? EXIT_USAGE : EXIT_FAILED;
+		web_users_release(&users);
+		return web_needs_token(c.addr) && !c.token && !c.users ? EXIT_USAGE : EXIT_FAILED;
 	}
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -138,11 +176,14 @@ cmd_serve(struct opts *o)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
 	printf("chacc: serving on http://%s%s%s:%d/%s\n", ss.ss_family == AF_INET6 ? "[" : "", addr,
 	       ss.ss_family == AF_INET6 ? "]" : "", web_port(),
-	       c.token ? " (open /?token=TOKEN once in a browser)" : "");
+	       c.token || c.users ? " (open /?token=TOKEN once in a browser)" : "");
+	if (c.users)
+		printf("chacc: %zu users from '%s'\n", users.n, o->users);
 	fflush(stdout);
 	while (!stopping)
 		sleep_interruptible(3600, &stopping);
 	printf("chacc: stopping: cancelling builds\n");
 	web_stop();
+	web_users_release(&users);
 	return EXIT_OK;
 }

@@ -33,7 +33,7 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK",
 	};
 	struct table *t = table_new(LEN(heads), heads);
-	size_t unchecked = 0;
+	size_t unchecked = 0, never = 0;
 
 	table_column(t, 1, TABLE_STATE);
 	table_column(t, 2, TABLE_TIME);
@@ -61,12 +61,16 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			table_note(t, "error: %s", m->error);
 		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
+		never += !m->present && !m->table_exists;
 	}
 	table_print(t, stdout);
 	table_free(t);
 	if (unchecked)
 		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
 		       unchecked, unchecked == 1 ? "" : "s");
+	if (never)
+		printf("%zu of %zu target%s never built ('chacc build' builds %s)\n", never, n,
+		       n == 1 ? "" : "s", never == 1 ? "it" : "them");
 }
 
 int

@@ -9,7 +9,9 @@
 
 #include "cmd.h"
 #include "diag.h"
+#include "env.h"
 #include "graph.h"
+#include "log.h"
 #include "recipe.h"
 #include "run.h"
 #include "schedule.h"
@@ -83,6 +85,9 @@ static const char usage_build[] =
 	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
+	"Every build is recorded in etl_runs, one with nothing to do too (result\n"
+	"'nothing to do'), so 'chacc history' shows that cron ran.\n"
+	"\n"
 	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG.\n";
 /*
  * Not in the help: the test hooks CHACC_FAULT=point[:target] (the process
@@ -98,7 +103,10 @@ static const char usage_plan[] =
 	"would run, in build order, each with the reason\n"
 	"(forced, missing, definition changed, failed, needs changed, source) and the\n"
 	"mode (full or incremental). Asks sources for new rows; changes nothing.\n"
-	"--rev REF plans as a build of git commit REF would.\n";
+	"--rev REF plans as a build of git commit REF would.\n"
+	"\n"
+	"  --json               an array of {target, reason, mode, kind}, with an optional\n"
+	"                       detail in words (e.g. 'lookback window open until 14:05:10')\n";
 
 const char usage_status[] =
 	"usage: chacc status [--json] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
@@ -106,14 +114,17 @@ const char usage_status[] =
 	"Prints each selected target (default: all) with its state (ok, out of date, building, failed,\n"
 	"interrupted, missing), when it was built and last changed, its rows and\n"
 	"watermark; a target that builds now shows its run and since when. With\n"
-	"--rev REF, out of date as the recipe at git commit REF sees it.\n";
+	"--rev REF, out of date as the recipe at git commit REF sees it.\n"
+	"Reads the target database only, and creates no table there: an incremental\n"
+	"extract is ok ('source not checked') until 'chacc plan' asks its source.\n";
 
 static const char usage_graph[] =
 	"usage: chacc graph [--svg] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"
 	"\n"
 	"Prints the dependency graph in Graphviz DOT; --svg renders it with dot(1).\n"
 	"With selectors (as in 'chacc --help'), only the selected targets and the\n"
-	"edges between them: 'chacc graph +report' draws report and its upstream.\n";
+	"edges between them: 'chacc graph +report' draws report and its upstream.\n"
+	"Connects to nothing: the recipe's connection variables may be unset.\n";
 
 const char usage_history[] =
 	"usage: chacc history [--json] [-l N] [RUN]\n"
@@ -164,6 +175,7 @@ print_diag(void *arg, const struct diag *d)
 
 	buf_init(&b);
 	diag_text(d, &b);
+	log_progress_clear();
 	if (d->file)
 		fprintf(stderr, "%s\n", b.s);
 	else
@@ -220,6 +232,30 @@ make_plan(struct session *s, const struct opts *o, struct node ***order, size_t 
 	return run_plan(s, &rq, order, norder, items);
 }
 
+bool
+say_unknown_target(const struct opts *o, const char *name)
+{
+	struct diags quiet = { 0 };
+	struct run_request rq;
+	struct session s;
+	struct nearest near;
+	const char *best = NULL;
+
+	opts_request(o, &rq);
+	rq.diags = &quiet;
+	if (session_open(&s, &rq, false) == OUTCOME_OK && !graph_find(s.g, name)) {
+		nearest_init(&near, name);
+		for (size_t i = 0; i < s.g->nnodes; i++)
+			nearest_add(&near, s.g->nodes[i].t->name);
+		if ((best = nearest_get(&near)))
+			warn("unknown target '%s' in recipe '%s': did you mean '%s'?", name, s.r->path,
+			     best);
+	}
+	session_release(&s);
+	diags_release(&quiet);
+	return best != NULL;
+}
+
 /* what a plan line says of an extract's limits */
 static const char *
 plan_note(const struct plan_item *it)
@@ -241,7 +277,8 @@ print_plan(const struct plan_item *items, size_t n, bool json)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_item *it = &items[i];
-		const char *note = plan_detail_text(it->detail);
+		char buf[128];
+		const char *note = plan_item_detail(it, buf, sizeof(buf));
 
 		if (it->reason == REASON_NONE)
 			continue;
@@ -393,9 +430,21 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
 	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },
 	{ "config", cmd_config, usage_config, "json limit rev" },
-	{ "review", cmd_review, usage_review, "json message" },
-	{ "serve", cmd_serve, usage_serve, "bind port token" },
+	{ "review", cmd_review, usage_review, "json message force" },
+	{ "serve", cmd_serve, usage_serve, "bind port token users" },
 };
+
+/*
+ * commands that read the recipe and git only: an unset variable (a password
+ * from the environment, say) is no error there, so that they run without
+ * secrets, in CI too. validate connects to nothing either, but reports them.
+ */
+static bool
+needs_no_credentials(const char *name)
+{
+	return strcmp(name, "graph") == 0 || strcmp(name, "config") == 0 ||
+	       strcmp(name, "review") == 0;
+}
 
 /* an unknown command, with the nearest one when it is close */
 static void
@@ -441,6 +490,7 @@ main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
+		env_allow_unset(needs_no_credentials(commands[i].name));
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);

@@ -9,7 +9,7 @@
 
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
-	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_ADOPT,
+	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_USERS, OPT_ADOPT,
 	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE,
 };
 
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "users", required_argument, NULL, OPT_USERS },
 	{ "adopt", required_argument, NULL, OPT_ADOPT },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "limit", required_argument, NULL, 'l' },
@@ -159,6 +160,7 @@ take(struct opts *o, int c, const char *name, const struct command *cmd)
 	case OPT_BIND: o->bind = optarg; break;
 	case OPT_PORT: o->port = optarg; break;
 	case OPT_TOKEN: o->token = optarg; break;
+	case OPT_USERS: o->users = optarg; break;
 	case OPT_ADOPT: add_arg(&o->adopt, &o->nadopt, optarg); break;
 	case OPT_EXCLUDE: add_arg(&o->exclude, &o->nexclude, optarg); break;
 	case 'y': o->yes = true; break;

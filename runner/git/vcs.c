@@ -304,6 +304,8 @@ vcs_free(struct vcs *v)
 	free(v->recipe);
 	free(v->envdir);
 	free(v->rdir);
+	free(v->author);
+	free(v->email);
 	free(v);
 	git_libgit2_shutdown();
 }
@@ -523,7 +525,8 @@ side_release(struct side *s)
 
 /* the config files (by read, or by name) of the working tree that differ from HEAD */
 int
-vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct strlist *out, char **err)
+vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct strlist *out,
+                 struct strlist *untracked, char **err)
 {
 	git_status_options o;
 	git_status_list *st = NULL;
@@ -546,7 +549,8 @@ vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct str
 			continue;
 		path = d->new_file.path ? d->new_file.path : d->old_file.path;
 		if (all || vcs_is_config(v, path, read, NULL))
-			paths_add_new(out, xstrdup(path));
+			paths_add_new(untracked && e->status == GIT_STATUS_WT_NEW ? untracked : out,
+			              xstrdup(path));
 	}
 	git_status_list_free(st);
 	return 0;
@@ -561,7 +565,7 @@ vcs_src_check(struct vcs_src *s, const struct recipe *r)
 	if (!s->vcs || s->commit)
 		return;
 	recipe_files(s->vcs, r, &read);
-	if (vcs_status_files(s->vcs, &read, false, &changed, &err) < 0)
+	if (vcs_status_files(s->vcs, &read, false, &changed, NULL, &err) < 0)
 		s->dirty = true;
 	else
 		s->dirty = changed.n > 0;
@@ -579,7 +583,7 @@ vcs_changed_files(struct vcs *v, struct strlist *out, char **err)
 	memset(out, 0, sizeof(*out));
 	side_worktree(&s);
 	side_load(v, &s);
-	rc = vcs_status_files(v, &s.files, false, out, err);
+	rc = vcs_status_files(v, &s.files, false, out, NULL, err);
 	side_release(&s);
 	return rc;
 }

@@ -123,20 +123,47 @@ struct vcs_review {
 	char *branch;            /* review/3-fix-people (kept under refs/chacc/rejected/ when rejected) */
 	struct vcs_commit c;     /* its newest commit */
 	enum vcs_review_state state;
+	char *decider;           /* who approved or rejected it (a note in refs/notes/chacc), or NULL */
+	char *decider_email;
+	long long decided;       /* when, seconds since the epoch (0: not known) */
+	int decided_offset;      /* minutes east of UTC */
 };
 
 void vcs_review_release(struct vcs_review *rv);
 void vcs_reviews_free(struct vcs_review *rv, size_t n);
 
 /*
- * commit files (none: every changed config file) of the working tree, as
- * changed since HEAD, onto a new review branch off main; the checked-out
- * branch, index and working tree stay as they are. Author: GIT_AUTHOR_NAME
- * and GIT_AUTHOR_EMAIL, CHACC_AUTHOR ("Name <email>"), or git config.
+ * the author of the commits, notes and merges this handle makes from now
+ * on, instead of the environment's (the web's signed-in user); NULL: the
+ * environment again
+ */
+void vcs_set_author(struct vcs *v, const char *name, const char *email);
+
+/* a proposal of files of the working tree */
+struct vcs_proposal {
+	const char *message;
+	char **files;            /* the files to commit; none: every config file git tracks */
+	size_t nfiles;           /*   that differs from HEAD (untracked ones only when named) */
+	bool force;              /* also when the recipe does not load at the proposed commit */
+	struct strlist committed;   /* filled: the files it commits, "M path", "A path", "D path" */
+	struct strlist untracked;   /* filled: changed config files left out, not tracked by git */
+};
+
+void vcs_proposal_release(struct vcs_proposal *p);
+
+/* vcs_review_propose: the recipe does not load at the proposed commit (*err: why) */
+#define VCS_RECIPE_BROKEN (-2)
+
+/*
+ * commit p's files of the working tree, as changed since HEAD, onto a new
+ * review branch off main; the checked-out branch, index and working tree
+ * stay as they are. Refuses, returning VCS_RECIPE_BROKEN, a proposal whose
+ * recipe does not load from the proposed commit's tree, unless p->force.
+ * Author: vcs_set_author, else GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL,
+ * CHACC_AUTHOR ("Name <email>"), or git config.
  * The review's number is taken under a lock: two proposals never share one.
  */
-int vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfiles,
-                       struct vcs_review *out, char **err);
+int vcs_review_propose(struct vcs *v, struct vcs_proposal *p, struct vcs_review *out, char **err);
 /*
  * the same for one edit held in memory: text (len bytes) as the new content
  * of path, committed as HEAD's tree with that file changed, onto main. No
@@ -154,21 +181,28 @@ int vcs_review_get(struct vcs *v, const char *id, struct vcs_review *out, char *
 /* its diff against main (open: what approving would merge) and impact */
 int vcs_review_show(struct vcs *v, const struct vcs_review *rv, struct vcs_diff *out, char **err);
 
+/* 1 when name or email (either may be NULL) authored a commit of review rv not in main, 0 when not, -1 with *err */
+int vcs_review_authored_by(struct vcs *v, const struct vcs_review *rv, const char *name,
+                           const char *email, char **err);
+
 struct vcs_approval {
 	bool merge;              /* a merge commit, not a fast-forward */
 	char id[41];             /* main's new commit */
 	bool checked_out;        /* the working tree was updated too */
-	char *note;              /* why it was not (malloc'ed), or NULL */
+	char *note;              /* why it was not and what to run instead (malloc'ed), or NULL */
 };
 
 /*
  * merge an open review into main: fast-forward when possible, else a merge
  * commit; conflicts are refused naming the files. When main is checked out
- * and clean the index and working tree follow.
+ * the index and working tree follow, keeping edits of other files (a file
+ * that already holds the approved text counts as up to date); when they
+ * cannot, out->note says why and gives the git commands that bring them.
+ * Who approved is noted on the review's commit (refs/notes/chacc).
  */
 int vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approval *out,
                        char **err);
-/* reject an open review: its branch moves to refs/chacc/rejected/ */
+/* reject an open review: its branch moves to refs/chacc/rejected/; who rejected is noted */
 int vcs_review_reject(struct vcs *v, const struct vcs_review *rv, char **err);
 
 #endif

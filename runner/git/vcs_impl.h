@@ -11,6 +11,8 @@
 #define MAIN_REF "refs/heads/main"
 #define REVIEW_REFS "refs/heads/review/"
 #define REJECTED_REFS "refs/chacc/rejected/"
+/* the notes that say who approved or rejected a review, on its newest commit */
+#define NOTES_REF "refs/notes/chacc"
 
 struct vcs {
 	git_repository *repo;
@@ -19,6 +21,7 @@ struct vcs {
 	char *recipe;            /* the recipe's path as given */
 	char *envdir;            /* where .env is read */
 	char *rdir;              /* the recipe's directory in the repository, "" at the top */
+	char *author, *email;    /* vcs_set_author's, or NULL */
 };
 
 /* a tree read as a struct fsrc */
@@ -90,7 +93,7 @@ long vcs_treesrc_glob(void *ctx, const char *pattern, char ***paths);
 
 /* a review from its ref; 1 when the ref is no review */
 int vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out);
-/* who commits: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR, then git config */
+/* who commits: vcs_set_author, GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, CHACC_AUTHOR, then git config */
 int vcs_author(struct vcs *v, git_signature **sig, char **err);
 /* the files of a merge that conflict */
 void vcs_conflict_paths(git_index *idx, struct strlist *out);
@@ -106,9 +109,18 @@ void side_load(struct vcs *v, struct side *s);
 char *side_read(struct vcs *v, const struct side *s, const char *path);
 void side_release(struct side *s);
 
-/* the working tree's changes against HEAD: config files (by read), or with all every tracked file */
+/*
+ * the working tree's changes against HEAD: config files (by read), or with
+ * all every tracked file; with untracked not NULL, config files git does
+ * not track go there instead of out
+ */
 int vcs_status_files(struct vcs *v, const struct strlist *read, bool all, struct strlist *out,
-                     char **err);
+                     struct strlist *untracked, char **err);
+/* note on commit id that what ("approved", "rejected") was decided now, by vcs_author */
+int vcs_note_decision(struct vcs *v, const git_oid *id, const char *what, char **err);
+/* the working tree and index follow 'main' moving from old to new (vcs_follow.c) */
+int vcs_follow_main(struct vcs *v, git_commit *old, git_commit *new, struct vcs_approval *out,
+                    char **err);
 /* compare side a with side b into out (loading both) */
 int vcs_compare(struct vcs *v, struct side *a, struct side *b, struct vcs_diff *out, char **err);
 /* append a change of target (copied) with its diff (taken, or NULL); free n changes */

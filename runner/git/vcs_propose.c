@@ -41,9 +41,26 @@ slugify(const char *msg)
 	return buf_detach(&b);
 }
 
-/* the tree of HEAD with paths as in the working tree: files, executables and symbolic links */
+/* "M path" into committed when entry up differs from HEAD's (e) */
+static void
+note_committed(struct strlist *committed, const git_tree_update *up, const git_tree_entry *e)
+{
+	if (up->action == GIT_TREE_UPDATE_REMOVE)
+		paths_add(committed, xasprintf("D %s", up->path));
+	else if (!e)
+		paths_add(committed, xasprintf("A %s", up->path));
+	else if (!git_oid_equal(git_tree_entry_id(e), &up->id) ||
+	         git_tree_entry_filemode(e) != up->filemode)
+		paths_add(committed, xasprintf("M %s", up->path));
+}
+
+/*
+ * the tree of HEAD with paths as in the working tree: files, executables
+ * and symbolic links; what differs from HEAD into committed
+ */
 static int
-worktree_tree(struct vcs *v, git_tree *head, const struct strlist *paths, git_oid *out, char **err)
+worktree_tree(struct vcs *v, git_tree *head, const struct strlist *paths, git_oid *out,
+              struct strlist *committed, char **err)
 {
 	git_tree_update *up = xcalloc(paths->n ? paths->n : 1, sizeof(*up));
 	git_tree_entry *e = NULL;
@@ -66,11 +83,17 @@ worktree_tree(struct vcs *v, git_tree *head, const struct strlist *paths, git_oi
 			up[i].filemode = S_ISLNK(st.st_mode) ? GIT_FILEMODE_LINK :
 			                 st.st_mode & S_IXUSR ? GIT_FILEMODE_BLOB_EXECUTABLE :
 			                 GIT_FILEMODE_BLOB;
+			if (git_tree_entry_bypath(&e, head, paths->v[i]) < 0)
+				e = NULL;
+			note_committed(committed, &up[i], e);
+			git_tree_entry_free(e);
+			e = NULL;
 		} else if (!gone) {
 			vcs_err(err, "'%s' is not a file: name the files to propose", paths->v[i]);
 			goto out;
 		} else if (git_tree_entry_bypath(&e, head, paths->v[i]) == 0) {
 			up[i].action = GIT_TREE_UPDATE_REMOVE;
+			note_committed(committed, &up[i], e);
 			git_tree_entry_free(e);
 			e = NULL;
 		} else {
@@ -253,9 +276,51 @@ out:
 	return rc;
 }
 
+void
+vcs_proposal_release(struct vcs_proposal *p)
+{
+	paths_release(&p->committed);
+	paths_release(&p->untracked);
+}
+
+/* the changed config files of the working tree: tracked ones into paths, the others into untracked */
+static int
+changed_config(struct vcs *v, struct strlist *paths, struct strlist *untracked, char **err)
+{
+	struct side s;
+	int rc;
+
+	side_worktree(&s);
+	side_load(v, &s);
+	rc = vcs_status_files(v, &s.files, false, paths, untracked, err);
+	side_release(&s);
+	return rc;
+}
+
+/* the recipe loads from tree toid; else VCS_RECIPE_BROKEN with *err */
+static int
+check_loads(struct vcs *v, const git_oid *toid, char **err)
+{
+	git_tree *tree = NULL;
+	struct side s;
+	int rc = 0;
+
+	if (git_tree_lookup(&tree, v->repo, toid) < 0)
+		return vcs_gerr(err, "cannot read the tree of the proposal");
+	side_tree(&s, "proposed commit", tree, NULL);
+	side_load(v, &s);
+	if (!s.r) {
+		vcs_err(err, "the recipe '%s' does not load at the proposed commit%s%s\n(propose it"
+		        " anyway with --force)", v->recipe, s.error ? ":\n" : ": it is not there",
+		        s.error ? s.error : "");
+		rc = VCS_RECIPE_BROKEN;
+	}
+	side_release(&s);
+	return rc;
+}
+
 int
-vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfiles,
-                   struct vcs_review *out, char **err)
+vcs_review_propose(struct vcs *v, struct vcs_proposal *pr, struct vcs_review *out, char **err)
 {
 	struct strlist paths = { 0 };
 	git_commit *head = NULL, *mainc = NULL;
@@ -264,22 +329,25 @@ vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfil
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!message || !*message)
+	memset(&pr->committed, 0, sizeof(pr->committed));
+	memset(&pr->untracked, 0, sizeof(pr->untracked));
+	if (!pr->message || !*pr->message)
 		return vcs_err(err, "a review needs a message (-m MESSAGE)");
 	if (vcs_lookup(v, "HEAD", &head, err) < 0 || vcs_lookup_main(v, &mainc, err) < 0)
 		goto out;
-	if (nfiles == 0 && vcs_changed_files(v, &paths, err) < 0)
+	if (pr->nfiles == 0 && changed_config(v, &paths, &pr->untracked, err) < 0)
 		goto out;
-	if (nfiles == 0 && paths.n == 0) {
-		vcs_err(err, "nothing to propose: no recipe or SQL file differs from HEAD");
+	if (pr->nfiles == 0 && paths.n == 0) {
+		vcs_err(err, "nothing to propose: no recipe or SQL file git tracks differs from HEAD%s",
+		        pr->untracked.n ? " (name new files to propose them)" : "");
 		goto out;
 	}
-	for (size_t i = 0; i < nfiles; i++) {
-		char *p = vcs_path(v, files[i]);
+	for (size_t i = 0; i < pr->nfiles; i++) {
+		char *p = vcs_path(v, pr->files[i]);
 
 		if (!p || !*p) {
 			free(p);
-			vcs_err(err, "'%s' is outside the git repository at '%s'", files[i], v->top);
+			vcs_err(err, "'%s' is outside the git repository at '%s'", pr->files[i], v->top);
 			goto out;
 		}
 		paths_add_new(&paths, p);
@@ -288,7 +356,7 @@ vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfil
 		vcs_gerr(err, "cannot read the tree of 'HEAD'");
 		goto out;
 	}
-	if (worktree_tree(v, ht, &paths, &w, err) < 0)
+	if (worktree_tree(v, ht, &paths, &w, &pr->committed, err) < 0)
 		goto out;
 	if (git_oid_equal(&w, git_tree_id(ht))) {
 		vcs_err(err, "nothing to propose: the files are as in HEAD");
@@ -296,7 +364,9 @@ vcs_review_propose(struct vcs *v, const char *message, char **files, size_t nfil
 	}
 	if (onto_main(v, head, mainc, &w, "your changes conflict", &toid, err) < 0)
 		goto out;
-	rc = review_create(v, message, mainc, &toid, out, err);
+	if (!pr->force && (rc = check_loads(v, &toid, err)) < 0)
+		goto out;
+	rc = review_create(v, pr->message, mainc, &toid, out, err);
 out:
 	paths_release(&paths);
 	git_tree_free(ht);

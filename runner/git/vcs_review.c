@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -39,6 +40,56 @@ review_num(const char *name)
 	return (int)n;
 }
 
+/*
+ * who decided on the review whose newest commit is id: its note, "approved"
+ * or "rejected" and on the next line who and when, as git writes an author
+ * ("Name <email> 1767225600 +0100"). The notes commit's own author is only
+ * the last note's.
+ */
+static void
+read_decision(struct vcs *v, const git_oid *id, struct vcs_review *out)
+{
+	git_note *note = NULL;
+	git_signature *sig = NULL;
+	const char *msg, *nl;
+
+	if (git_note_read(&note, v->repo, NOTES_REF, id) < 0) {
+		git_error_clear();
+		return;
+	}
+	msg = git_note_message(note);
+	if (msg && (nl = strchr(msg, '\n')) && git_signature_from_buffer(&sig, nl + 1) == 0) {
+		out->decider = xstrdup(sig->name);
+		out->decider_email = xstrdup(sig->email);
+		out->decided = (long long)sig->when.time;
+		out->decided_offset = sig->when.offset;
+	}
+	git_error_clear();
+	git_signature_free(sig);
+	git_note_free(note);
+}
+
+int
+vcs_note_decision(struct vcs *v, const git_oid *id, const char *what, char **err)
+{
+	git_signature *sig = NULL;
+	git_oid noid;
+	char *msg;
+	int rc = 0, off;
+
+	if (vcs_author(v, &sig, err) < 0)
+		return -1;
+	off = sig->when.offset < 0 ? -sig->when.offset : sig->when.offset;
+	msg = xasprintf("%s\n%s <%s> %lld %c%02d%02d\n", what, sig->name, sig->email,
+	                (long long)sig->when.time, sig->when.offset < 0 ? '-' : '+', off / 60,
+	                off % 60);
+	if (git_note_create(&noid, v->repo, NOTES_REF, sig, sig, id, msg, 1) < 0)
+		rc = vcs_gerr(err, "cannot note who %s it", what);
+	free(msg);
+	git_signature_free(sig);
+	return rc;
+}
+
 /* a review from its ref; 1 when the ref is no review */
 int
 vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct vcs_review *out)
@@ -55,6 +106,7 @@ vcs_review_read(struct vcs *v, git_reference *ref, const git_oid *main, struct v
 	out->id = id;
 	out->branch = xasprintf("review/%s", rest);
 	vcs_commit_info((git_commit *)o, &out->c);
+	read_decision(v, git_object_id(o), out);
 	if (rejected)
 		out->state = REVIEW_REJECTED;
 	else if (main && (git_oid_equal(main, git_object_id(o)) ||
@@ -70,6 +122,8 @@ void
 vcs_review_release(struct vcs_review *rv)
 {
 	free(rv->branch);
+	free(rv->decider);
+	free(rv->decider_email);
 	vcs_commit_release(&rv->c);
 	memset(rv, 0, sizeof(*rv));
 }
@@ -153,7 +207,59 @@ vcs_review_get(struct vcs *v, const char *id, struct vcs_review *out, char **err
 	return rc;
 }
 
-/* who commits: the environment, then git config */
+void
+vcs_set_author(struct vcs *v, const char *name, const char *email)
+{
+	free(v->author);
+	free(v->email);
+	v->author = name ? xstrdup(name) : NULL;
+	v->email = name ? xstrdup(email ? email : "") : NULL;
+}
+
+/* the same person: a name or an email (not empty) in common */
+static bool
+same_person(const git_signature *a, const char *name, const char *email)
+{
+	return (name && *name && a->name && strcmp(a->name, name) == 0) ||
+	       (email && *email && a->email && strcasecmp(a->email, email) == 0);
+}
+
+int
+vcs_review_authored_by(struct vcs *v, const struct vcs_review *rv, const char *name,
+                       const char *email, char **err)
+{
+	git_revwalk *walk = NULL;
+	git_commit *tip = NULL, *mainc = NULL, *c;
+	git_oid id;
+	int rc = 0;
+
+	if (vcs_lookup_id(v, rv->c.id, &tip, err) < 0)
+		return -1;
+	rc = same_person(git_commit_author(tip), name, email);
+	if (git_revwalk_new(&walk, v->repo) < 0 || git_revwalk_push(walk, git_commit_id(tip)) < 0) {
+		rc = vcs_gerr(err, "cannot read the commits of review %d", rv->id);
+		goto out;
+	}
+	if (vcs_lookup_main(v, &mainc, err) == 0)
+		git_revwalk_hide(walk, git_commit_id(mainc));
+	else {
+		free(*err);
+		*err = NULL;
+	}
+	while (rc == 0 && git_revwalk_next(&id, walk) == 0) {
+		if (git_commit_lookup(&c, v->repo, &id) < 0)
+			continue;
+		rc = same_person(git_commit_author(c), name, email);
+		git_commit_free(c);
+	}
+out:
+	git_revwalk_free(walk);
+	git_commit_free(tip);
+	git_commit_free(mainc);
+	return rc;
+}
+
+/* who commits: vcs_set_author, the environment, then git config */
 int
 vcs_author(struct vcs *v, git_signature **sig, char **err)
 {
@@ -161,7 +267,9 @@ vcs_author(struct vcs *v, git_signature **sig, char **err)
 	const char *ca = getenv("CHACC_AUTHOR");
 	int rc;
 
-	if (name && *name)
+	if (v->author)
+		rc = git_signature_now(sig, v->author, v->email);
+	else if (name && *name)
 		rc = git_signature_now(sig, name, email ? email : "");
 	else if (ca && *ca) {
 		const char *lt = strchr(ca, '<'), *gt = lt ? strchr(lt, '>') : NULL;
@@ -297,32 +405,6 @@ out:
 	return rc;
 }
 
-/* tracked files of the working tree or index differ from HEAD */
-static int
-tracked_changes(struct vcs *v, bool *dirty, char **err)
-{
-	struct strlist changed = { 0 };
-
-	if (vcs_status_files(v, NULL, true, &changed, err) < 0)
-		return -1;
-	*dirty = changed.n > 0;
-	paths_release(&changed);
-	return 0;
-}
-
-/* main is the checked-out branch */
-static bool
-main_checked_out(struct vcs *v)
-{
-	git_reference *head = NULL;
-	bool yes = git_repository_head(&head, v->repo) == 0 &&
-	           git_repository_head_detached(v->repo) != 1 &&
-	           strcmp(git_reference_name(head), MAIN_REF) == 0;
-
-	git_reference_free(head);
-	return yes;
-}
-
 /* the commit 'main' moves to: tip when it descends from main, else a merge of both (*merged) */
 static int
 approved_commit(struct vcs *v, const struct vcs_review *rv, git_commit *mainc, git_commit *tip,
@@ -372,51 +454,14 @@ out:
 	return rc;
 }
 
-/*
- * before 'main' moves from old to noid: update the working tree when 'main'
- * is checked out without changes, else say in out->note why not
- */
-static int
-checkout_approved(struct vcs *v, const git_oid *noid, const char *old, struct vcs_approval *out,
-                  char **err)
-{
-	git_checkout_options co;
-	git_commit *newc = NULL;
-	bool dirty = false;
-	int rc = 0;
-
-	if (!main_checked_out(v)) {
-		out->note = xstrdup("'main' is not checked out here: only the branch moved");
-		return 0;
-	}
-	if (tracked_changes(v, &dirty, err) < 0)
-		return -1;
-	if (dirty) {
-		out->note = xasprintf("'main' is checked out with uncommitted changes, so only the"
-		                      " branch moved: the index and files are still those of %.10s"
-		                      " plus your edits. To update them and keep your edits:"
-		                      " git read-tree -m -u %.10s main", old, old);
-		return 0;
-	}
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_SAFE;
-	if (git_commit_lookup(&newc, v->repo, noid) < 0 ||
-	    git_checkout_tree(v->repo, (const git_object *)newc, &co) < 0)
-		rc = vcs_gerr(err, "cannot update the working tree to the approved 'main'; 'main' not moved");
-	else
-		out->checked_out = true;
-	git_commit_free(newc);
-	return rc;
-}
-
 int
 vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approval *out,
                    char **err)
 {
-	git_commit *tip = NULL, *mainc = NULL;
+	git_commit *tip = NULL, *mainc = NULL, *newc = NULL;
 	git_reference *ref = NULL;
 	git_oid noid;
-	char old[41], *logmsg = NULL;
+	char *logmsg = NULL, *e = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -426,9 +471,14 @@ vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approv
 		return vcs_err(err, "review %d was rejected", rv->id);
 	if (vcs_lookup_id(v, rv->c.id, &tip, err) < 0 || vcs_lookup_main(v, &mainc, err) < 0)
 		goto out;
-	git_oid_tostr(old, sizeof(old), git_commit_id(mainc));
-	if (approved_commit(v, rv, mainc, tip, &noid, &out->merge, err) < 0 ||
-	    checkout_approved(v, &noid, old, out, err) < 0)
+	if (approved_commit(v, rv, mainc, tip, &noid, &out->merge, err) < 0)
+		goto out;
+	if (git_commit_lookup(&newc, v->repo, &noid) < 0) {
+		vcs_gerr(err, "cannot read the approved commit");
+		goto out;
+	}
+	/* before 'main' moves: when the files cannot follow, 'main' stays */
+	if (vcs_follow_main(v, mainc, newc, out, err) < 0)
 		goto out;
 	logmsg = xasprintf("chacc review approve %d: %s", rv->id,
 	                   out->merge ? "merge" : "fast-forward");
@@ -438,6 +488,9 @@ vcs_review_approve(struct vcs *v, const struct vcs_review *rv, struct vcs_approv
 		goto out;
 	}
 	git_oid_tostr(out->id, sizeof(out->id), &noid);
+	/* who approved; without an author the approval stands unnoted */
+	if (vcs_note_decision(v, git_commit_id(tip), "approved", &e) < 0)
+		free(e);
 	rc = 0;
 out:
 	if (rc < 0) {
@@ -447,6 +500,7 @@ out:
 	git_reference_free(ref);
 	git_commit_free(tip);
 	git_commit_free(mainc);
+	git_commit_free(newc);
 	free(logmsg);
 	return rc;
 }
@@ -456,7 +510,7 @@ vcs_review_reject(struct vcs *v, const struct vcs_review *rv, char **err)
 {
 	git_reference *ref = NULL, *rej = NULL, *head = NULL;
 	char *name = xasprintf("refs/heads/%s", rv->branch);
-	char *rname = xasprintf(REJECTED_REFS "%s", rv->branch + strlen("review/"));
+	char *rname = xasprintf(REJECTED_REFS "%s", rv->branch + strlen("review/")), *e = NULL;
 	int rc = -1;
 
 	if (rv->state != REVIEW_OPEN) {
@@ -475,6 +529,8 @@ vcs_review_reject(struct vcs *v, const struct vcs_review *rv, char **err)
 		vcs_gerr(err, "cannot reject review %d", rv->id);
 		goto out;
 	}
+	if (vcs_note_decision(v, git_reference_target(rej), "rejected", &e) < 0)
+		free(e);
 	rc = 0;
 out:
 	git_reference_free(ref);

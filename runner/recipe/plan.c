@@ -1,6 +1,7 @@
 /* plan.c: which targets are out of date, and why (DESIGN §3) */
 #include "plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,21 +150,34 @@ need_full(struct plan_state *ps, struct node *n)
 	return false;
 }
 
+/* a need changed since this target's last build (not counting needs planned in this run) */
 static bool
-needs_changed(struct plan_state *ps, struct node *n)
+needs_changed_since(struct plan_state *ps, struct node *n)
 {
 	const struct marker *m = &ps->markers[n->id];
 	size_t i;
 
-	for (i = 0; i < n->nneeds; i++) {
-		struct node *d = n->needs[i];
-
-		if (ps->pending && ps->pending[d->id])
+	for (i = 0; i < n->nneeds; i++)
+		if (strcmp(ps->markers[n->needs[i]->id].changed_at, m->inputs_at) > 0)
 			return true;
-		if (strcmp(ps->markers[d->id].changed_at, m->inputs_at) > 0)
-			return true;
-	}
 	return false;
+}
+
+static bool
+needs_pending(struct plan_state *ps, struct node *n)
+{
+	size_t i;
+
+	for (i = 0; ps->pending && i < n->nneeds; i++)
+		if (ps->pending[n->needs[i]->id])
+			return true;
+	return false;
+}
+
+static bool
+needs_changed(struct plan_state *ps, struct node *n)
+{
+	return needs_pending(ps, n) || needs_changed_since(ps, n);
 }
 
 static int
@@ -254,6 +268,8 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 		}
 		if (it->reason == REASON_NONE)
 			continue;
+		if (it->reason == REASON_NEEDS && !needs_changed_since(ps, it->n))
+			it->detail = DETAIL_IF_NEEDS_CHANGE;
 		count++;
 		if (ps->pending)
 			ps->pending[it->n->id] = true;
@@ -274,6 +290,25 @@ plan_detail_text(enum plan_detail d)
 		       " (see --adopt)";
 	case DETAIL_ADOPTED:
 		return "adopted: its first build replaces the table in full";
+	case DETAIL_WINDOW_OPEN:
+		return "lookback window open";
+	case DETAIL_WINDOW_CLOSED:
+		return "lookback window closed: its last rows are read once more";
+	case DETAIL_IF_NEEDS_CHANGE:
+		return "built only if what it needs changes rows in this run";
 	}
 	return NULL;
+}
+
+const char *
+plan_item_detail(const struct plan_item *it, char *buf, size_t size)
+{
+	if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
+		snprintf(buf, size, "lookback window open until %s", it->window);
+	else if (it->detail == DETAIL_WINDOW_CLOSED && *it->window)
+		snprintf(buf, size, "lookback window closed at %s: its last rows are read once more",
+		         it->window);
+	else
+		return plan_detail_text(it->detail);
+	return buf;
 }

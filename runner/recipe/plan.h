@@ -56,9 +56,21 @@ enum plan_detail {
 	DETAIL_NONE,
 	DETAIL_FOREIGN_TABLE,    /* its table exists but chacc did not make it: a build refuses */
 	DETAIL_ADOPTED,          /* adopted: its first build replaces the table in full */
+	/*
+	 * an extract planned for its source only because its lookback window
+	 * (DESIGN §3) is open until item.window, or closed at item.window since
+	 * it was last read: the last rows are read once more, for late ones
+	 */
+	DETAIL_WINDOW_OPEN,
+	DETAIL_WINDOW_CLOSED,
+	/*
+	 * planned only because a need is planned in this run: built only if that
+	 * need's build changes rows (restat, DESIGN §3), pruned otherwise
+	 */
+	DETAIL_IF_NEEDS_CHANGE,
 };
 
-/* a detail in words, or NULL for DETAIL_NONE */
+/* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
 const char *plan_detail_text(enum plan_detail d);
 
 struct plan_item {
@@ -66,8 +78,12 @@ struct plan_item {
 	enum reason reason;
 	bool full;
 	enum plan_detail detail;
+	char window[20];         /* DETAIL_WINDOW_*: when, "HH:MM:SS" today or "YYYY-MM-DD HH:MM:SS" */
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
+
+/* the item's detail in words (into buf when it has a time), or NULL when it has none */
+const char *plan_item_detail(const struct plan_item *it, char *buf, size_t size);
 
 /*
  * definition hashes carry the format of the rule that made them: a marker

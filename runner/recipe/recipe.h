@@ -88,6 +88,7 @@ struct recipe {
 	char *target_conn;       /* name of the connection holding built tables */
 	char *on_failure;        /* command run when a scheduled run fails, or NULL */
 	char *scheduled_rev;     /* revision --scheduled builds from; default "main" */
+	bool self_approve;       /* review: { self_approve: true }: the web lets authors approve */
 	struct target *targets;  /* in recipe order, includes appended in sorted order */
 	size_t ntargets;
 };

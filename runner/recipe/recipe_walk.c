@@ -29,6 +29,8 @@ enum vtype {
 	V_TARGETS,
 	V_DEFAULTS,
 	V_INCLUDE,
+	V_BOOL,      /* true or false */
+	V_REVIEW,    /* review: { self_approve } */
 };
 
 struct field {
@@ -53,6 +55,12 @@ static const struct field top_fields[] = {
 	{ "targets", V_TARGETS, false },
 	{ "on_failure", V_STR, false },
 	{ "scheduled_rev", V_STR, false },
+	{ "review", V_REVIEW, false },
+	{ NULL, V_STR, false },
+};
+
+static const struct field review_fields[] = {
+	{ "self_approve", V_BOOL, false },
 	{ NULL, V_STR, false },
 };
 
@@ -114,6 +122,7 @@ static const struct mapdef conn_def = { "connection", conn_fields };
 static const struct mapdef defaults_def = { "defaults", defaults_fields };
 static const struct mapdef target_def = { "target", target_fields };
 static const struct mapdef incr_def = { "incremental", incr_fields };
+static const struct mapdef review_def = { "review", review_fields };
 static const char *const kind_words[] = { "extract", "table", "script" };
 
 /*
@@ -176,6 +185,12 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 			return 0;
 		}
 		return ldoutnum(ld, secs);
+	case V_BOOL:
+		if (strcasecmp(s, "true") && strcasecmp(s, "false")) {
+			ldbad(ld, v, "expected true or false for '%s', got '%s'", f->key, w);
+			return 0;
+		}
+		return ldoutscalar(ld, strcasecmp(s, "true") ? "false" : "true", false);
 	default:
 		break;
 	}
@@ -413,6 +428,14 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 	case V_INCLUDE:
 		walkinclude(ld, v);
 		return false;
+	case V_REVIEW:
+		if (v->type != YAML_MAPPING_NODE) {
+			ldbad(ld, v, "expected a mapping for 'review', got %s", ldtypename(v));
+			return false;
+		}
+		id = ldoutmap(ld);
+		walkmap(ld, v, &review_def, id);
+		break;
 	default:
 		if ((rc = ldscalar(ld, v, f->key, &s)) < 0)
 			return false;

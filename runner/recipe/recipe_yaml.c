@@ -14,6 +14,11 @@
 #include <string.h>
 #include <yaml.h>
 
+/* review: { self_approve } */
+struct yreview {
+	bool self_approve;
+};
+
 /* what libcyaml loads from one normalised file */
 struct yfile {
 	int version;
@@ -24,6 +29,7 @@ struct yfile {
 	struct ydefaults defaults;
 	char *on_failure;
 	char *scheduled_rev;
+	struct yreview review;
 	struct target *targets;
 	size_t ntargets;
 };
@@ -110,6 +116,11 @@ static const cyaml_schema_field_t cy_defaults_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t cy_review_fields[] = {
+	CYAML_FIELD_BOOL("self_approve", CYAML_FLAG_OPTIONAL, struct yreview, self_approve),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t cy_file_fields[] = {
 	CYAML_FIELD_INT("chacc", CYAML_FLAG_OPTIONAL, struct yfile, version),
 	STR("name", struct yfile, name),
@@ -118,6 +129,7 @@ static const cyaml_schema_field_t cy_file_fields[] = {
 	CYAML_FIELD_MAPPING("defaults", CYAML_FLAG_OPTIONAL, struct yfile, defaults, cy_defaults_fields),
 	STR("on_failure", struct yfile, on_failure),
 	STR("scheduled_rev", struct yfile, scheduled_rev),
+	CYAML_FIELD_MAPPING("review", CYAML_FLAG_OPTIONAL, struct yfile, review, cy_review_fields),
 	STRS("targets", struct yfile, targets, ntargets, &cy_target),
 	CYAML_FIELD_END
 };
@@ -250,6 +262,7 @@ merge(struct loader *ld, struct yfile *yf, bool top)
 		r->target_conn = yf->target;
 		r->on_failure = yf->on_failure;
 		r->scheduled_rev = yf->scheduled_rev ? yf->scheduled_rev : xstrdup("main");
+		r->self_approve = yf->review.self_approve;
 		ld->dflt = yf->defaults;
 	} else {
 		/* never emitted for an included file */

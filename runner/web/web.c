@@ -17,10 +17,12 @@
 #include "recipe.h"
 #include "session.h"
 #include "util.h"
+#include "web_users.h"
 
 static struct {
 	char *recipe;
 	char *token;                 /* NULL: none asked (loopback) */
+	const struct web_users *users; /* named users, each with a token, or NULL */
 	char csrf[65];
 } srv;
 
@@ -233,6 +235,12 @@ web_recipe(void)
 	return srv.recipe;
 }
 
+bool
+web_named_users(void)
+{
+	return srv.users != NULL;
+}
+
 const char *
 web_csrf(void)
 {
@@ -349,8 +357,8 @@ static void
 page(struct web_reply *rp, const char *name)
 {
 	const struct web_asset *a = asset(name);
-	static const char *const names[] = { "csrf", "editor" };
-	const char *values[2];
+	static const char *const names[] = { "csrf", "editor", "login" };
+	const char *values[3];
 	struct buf b, ed;
 
 	if (!a) {
@@ -371,6 +379,9 @@ page(struct web_reply *rp, const char *name)
 	}
 	values[0] = srv.csrf;
 	values[1] = ed.s;
+	values[2] = srv.users ? "This server knows its users: give your own token." :
+	            "This server asks for its token (<code>--token</code> or"
+	            " <code>CHACC_UI_TOKEN</code>).";
 	buf_init(&b);
 	subst(&b, (const char *)a->data, a->len, names, values, LEN(names));
 	reply_body(rp, 200, a->type, b.s, b.len);
@@ -406,24 +417,46 @@ csrf_page(struct web_req *rq, struct web_reply *rp)
 	web_json(rp, 200, json_pack("{s:s}", "csrf", srv.csrf));
 }
 
+/* who asks: the user and role (named false and role approver in the single-token mode) */
+static void
+me_page(struct web_req *rq, struct web_reply *rp)
+{
+	const struct web_user *u = rq->user;
+
+	web_json(rp, 200, json_pack("{s:b, s:o, s:o, s:s}", "named", srv.users != NULL, "user",
+	                            web_jstr(u ? u->name : NULL), "email",
+	                            web_jstr(u ? u->email : NULL), "role",
+	                            web_role_name(u ? u->role : ROLE_APPROVER)));
+}
+
+/* the token given is right: the server's, or with named users one of theirs (*user) */
+static bool
+token_ok(const char *given, const struct web_user **user)
+{
+	*user = NULL;
+	if (srv.users)
+		return (*user = web_users_find(srv.users, given)) != NULL;
+	return secret_eq(given, srv.token);
+}
+
 /* the token check; false after replying (login page, 401 or a redirect) */
 static bool
 authorised(struct web_req *rq, struct web_reply *rp)
 {
 	const char *given;
 
-	if (!srv.token)
+	if (!srv.token && !srv.users)
 		return true;
 	given = web_arg(rq, "token");
-	if (given && strcmp(rq->path, "/") == 0 && secret_eq(given, srv.token)) {
+	if (given && strcmp(rq->path, "/") == 0 && token_ok(given, &rq->user)) {
 		rp->status = 303;
 		rp->location = xstrdup("/");
 		rp->type = "text/plain";
 		rp->authorised = true;
-		rp->token_cookie = xstrdup(srv.token);
+		rp->token_cookie = xstrdup(given);
 		return false;
 	}
-	if (secret_eq(request_token(rq), srv.token) || strstarts(rq->path, "/assets/"))
+	if (token_ok(request_token(rq), &rq->user) || strstarts(rq->path, "/assets/"))
 		return true;
 	if (strcmp(rq->path, "/") == 0) {
 		page(rp, "/assets/login.html");
@@ -448,6 +481,8 @@ page_handler(const char *path)
 		return index_page;
 	if (strcmp(path, "/api/csrf") == 0)
 		return csrf_page;
+	if (strcmp(path, "/api/me") == 0)
+		return me_page;
 	if (strstarts(path, "/assets/"))
 		return serve_asset;
 	return NULL;
@@ -504,7 +539,7 @@ web_route(struct web_req *rq, struct web_reply *rp)
 	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
 	web_handler own;
 
-	if (!srv.token && !loopback_host(header(rq, "Host"))) {
+	if (!srv.token && !srv.users && !loopback_host(header(rq, "Host"))) {
 		web_error(rp, 403, "this server answers to loopback names only"
 		          " (start it with --token to serve other names)");
 		return NULL;
@@ -529,6 +564,13 @@ web_route(struct web_req *rq, struct web_reply *rp)
 	rp->allow[0] = '\0';
 	if (state_changing(method) && !secret_eq(header(rq, "X-CSRF-Token"), srv.csrf)) {
 		web_error(rp, 403, "missing or wrong X-CSRF-Token header (GET /api/csrf gives it)");
+		return NULL;
+	}
+	if (rq->user && rq->user->role < web_role_needed(method, rq->path)) {
+		web_error(rp, 403, "%s may not do this: %s %s needs the role %s, and %s is %s %s",
+		          rq->user->name, rq->method, rq->path,
+		          web_role_name(web_role_needed(method, rq->path)), rq->user->name,
+		          rq->user->role == ROLE_APPROVER ? "an" : "a", web_role_name(rq->user->role));
 		return NULL;
 	}
 	return match->fn;
@@ -564,7 +606,9 @@ web_setup(const struct web_config *c, char **err)
 		return -1;
 	}
 	srv.recipe = xstrdup(c->recipe ? c->recipe : "chacc.yml");
-	srv.token = c->token && *c->token ? xstrdup(c->token) : NULL;
+	srv.users = c->users;
+	/* with named users each has a token: no other is asked */
+	srv.token = !c->users && c->token && *c->token ? xstrdup(c->token) : NULL;
 	{
 		char *dir = path_dir(srv.recipe);
 
@@ -583,4 +627,5 @@ web_teardown(void)
 	free(srv.recipe);
 	free(srv.token);
 	srv.recipe = srv.token = NULL;
+	srv.users = NULL;
 }

@@ -13,7 +13,10 @@
 struct json_t;
 struct recipe;
 struct session;
+struct vcs;
 struct vcs_review;
+struct web_user;
+struct web_users;
 struct MHD_Connection;
 struct MHD_Response;
 
@@ -26,6 +29,8 @@ struct web_config {
 	const struct sockaddr *addr; /* address to listen on */
 	socklen_t addrlen;
 	const char *token;           /* asked of every request, or NULL on loopback */
+	const struct web_users *users; /* named users (--users), each with a token, or NULL;
+	                                  kept, not copied, until web_stop() */
 	unsigned timeout;            /* seconds a client may stay idle (0: WEB_TIMEOUT) */
 };
 
@@ -52,6 +57,7 @@ struct web_req {
 	char client[64];             /* peer address */
 	struct diags diags;          /* the problems its work found (diag.h) */
 	char *text;                  /* what web_messages() last gave */
+	const struct web_user *user; /* who asks, with --users; NULL in the single-token mode */
 };
 
 struct web_reply {
@@ -103,6 +109,8 @@ void web_text(struct web_reply *rp, int status, const char *type, const char *te
 struct json_t *web_body_json(struct web_req *rq, struct web_reply *rp);
 /* the recipe path the server reads */
 const char *web_recipe(void);
+/* the server has named users (serve --users) */
+bool web_named_users(void);
 /* load the recipe (and connect); on failure replies 422 or 503 with the reason and returns -1 */
 int web_session(struct web_req *rq, struct web_reply *rp, struct session *s, bool connect);
 
@@ -202,6 +210,11 @@ struct json_t *web_review_json(const struct vcs_review *rv);
 void api_reviews(struct web_req *rq, struct web_reply *rp);
 void api_review(struct web_req *rq, struct web_reply *rp);
 void api_review_decide(struct web_req *rq, struct web_reply *rp);
+/*
+ * vcs_open() of the server's recipe; with named users what it commits is
+ * authored by the request's user. 0, 1 outside git, or -1 with *err
+ */
+int web_vcs_open(struct web_req *rq, struct vcs **v, char **err);
 
 /* web_assets.c (generated from web/ by web/embed): the files the browser loads */
 struct web_asset {

@@ -239,6 +239,7 @@ definition_json(const struct recipe *r, const struct node *nd)
 	for (size_t i = 0; i < t->nindexes; i++)
 		json_array_append_new(idx, strlist_json(&t->indexes[i]));
 	json_object_set_new(o, "indexes", idx);
+	json_object_set_new(o, "tags", strlist_json(&t->tags));
 	if (t->incr.enabled) {
 		json_t *inc = json_object();
 
@@ -343,6 +344,8 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 		json_t *obj = json_pack("{s:o, s:s, s:o}", "name", web_jstr(nd->t->name), "kind",
 		                        kind_name(nd->t->kind), "needs", needs_json(nd));
 		const char *state = "unknown";
+
+		json_object_set_new(obj, "tags", strlist_json(&nd->t->tags));
 
 		for (size_t j = 0; !problem && j < n; j++)
 			if (items[j].n == nd) {

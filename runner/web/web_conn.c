@@ -38,6 +38,7 @@ struct reqstate {
 	web_handler fn;              /* the route's handler, run by a worker; NULL once answered */
 	const char *rest;
 	char client[64];
+	const struct web_user *user; /* who asks (named users), or NULL */
 	struct web_reply rp;
 	atomic_bool answered;        /* rp holds the answer: queue it on resume */
 	struct reqstate *next;       /* in the work queue */
@@ -151,6 +152,7 @@ handle(struct reqstate *st)
 	rq.body = st->body.s;
 	rq.len = st->body.len - 1;
 	snprintf(rq.client, sizeof(rq.client), "%s", st->client);
+	rq.user = st->user;
 	diags_init(&rq.diags);
 	st->fn(&rq, &st->rp);
 	diags_release(&rq.diags);
@@ -226,6 +228,7 @@ request_start(struct reqstate *st)
 	if (!(st->fn = web_route(&rq, &st->rp)))
 		return respond(st->conn, &st->rp);
 	st->rest = rq.rest;
+	st->user = rq.user;
 	/* far too big: answer now, before reading it */
 	if (cl && strtoull(cl, NULL, 10) > 8ull * WEB_MAX_BODY) {
 		st->fn = NULL;
@@ -343,9 +346,9 @@ web_start(const struct web_config *c, char **err)
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
 	uint16_t port;
 
-	if (web_needs_token(c->addr) && (!c->token || !*c->token)) {
+	if (web_needs_token(c->addr) && !c->users && (!c->token || !*c->token)) {
 		*err = xstrdup("serving off loopback needs a token: give --token TOKEN or set"
-		               " CHACC_UI_TOKEN");
+		               " CHACC_UI_TOKEN, or name users with --users FILE");
 		return -1;
 	}
 	if (web_setup(c, err) < 0)

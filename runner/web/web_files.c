@@ -489,7 +489,7 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	old = readfile(path, &oldlen);
 	if (old && oldlen == clen && memcmp(old, content, clen) == 0)
 		web_error(rp, 409, "'%s' is unchanged: nothing to propose", path);
-	else if ((status = vcs_open(&v, web_recipe(), ".", &err)) != 0)
+	else if ((status = web_vcs_open(rq, &v, &err)) != 0)
 		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: edits"
 		          " are proposed as git commits" : err);
 	else if (vcs_review_propose_text(v, message, path, content, clen, &rv, &err) < 0)

@@ -1,7 +1,7 @@
 /*
  * live.mjs: the web UI follows builds started elsewhere, without a reload
  *
- *   node live.mjs URL SCREENSHOT_DIR PROJECT_DIR CHACC_BIN
+ *   node live.mjs URL SCREENSHOT_DIR PROJECT_DIR [CHACC_BIN]
  *
  * URL is a 'chacc serve' of a fresh clinic project in PROJECT_DIR (tests/
  * check_browser.c makes one) whose people_visits takes a few seconds. With
@@ -10,14 +10,15 @@
  * then every target built with the rows of its table, in the live panel and
  * the table alike; a forced incremental extract that reads no new rows still
  * shows the rows of its table. The graph and the history follow later command
- * line builds too. Exits non-zero on the first failed step.
+ * line builds too. CHACC_BIN defaults to $CHACC_BIN (tests/run sets it).
+ * Exits non-zero on the first failed step.
  */
 import { spawn } from 'node:child_process';
 import { log, open } from './lib.mjs';
 
-const [url, shots, project, chacc] = process.argv.slice(2);
+const [url, shots, project, chacc = process.env.CHACC_BIN] = process.argv.slice(2);
 if (!url || !shots || !project || !chacc) {
-	console.error('usage: node live.mjs URL SCREENSHOT_DIR PROJECT_DIR CHACC_BIN');
+	console.error('usage: node live.mjs URL SCREENSHOT_DIR PROJECT_DIR [CHACC_BIN]');
 	process.exit(2);
 }
 const b = await open(url, shots);

@@ -53,7 +53,7 @@ await b.run(async (page) => {
 	await expect(await page.locator('svg.graph path.edge').count() === 3, 'three edges');
 	await expect(await page.locator('svg.graph g.st-ok').count() === 4, 'every node ok');
 	await shot('graph-light.png');
-	await page.click('svg.graph g.node[data-target="people_visits"]');
+	await page.dblclick('svg.graph g.node[data-target="people_visits"]');
 	await page.waitForFunction(() => location.hash === '#/target/people_visits');
 	await page.waitForSelector('text=Why it would rebuild');
 	await expect((await page.textContent('main')).includes('JOIN people'), 'the target page shows its SQL');
