@@ -51,6 +51,8 @@ OBJ = \
 	runner/store/store_mariadb_runs.o \
 	runner/store/store_mariadb_history.o \
 	runner/store/store_mariadb_schema.o \
+	runner/store/store_live.o \
+	runner/store/store_mariadb_live.o \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
@@ -80,7 +82,7 @@ CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
-	runner/web/web_users.o
+	runner/web/web_users.o runner/web/web_live.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
@@ -157,7 +159,7 @@ tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h $(
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
-FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c
+FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c
 FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 
 # the store's contract, on the fake store and MariaDB

@@ -75,6 +75,28 @@ START_TEST(test_browser_timeline)
 }
 END_TEST
 
+/*
+ * the UI follows builds of the command line without a reload:
+ * tests/browser/live.mjs runs 'chacc build' (CHACC_BIN) in the project while
+ * the dashboard, the graph and the history are open
+ */
+START_TEST(test_browser_live)
+{
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "weblivebr", false);
+	/* a second a row: long enough to be seen building */
+	write_file(&p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id WHERE SLEEP(1) = 0\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "live.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 /* the root chacc.yml in the editor, upload folders, Check's SQL problems in place (tests/browser/sqlcheck.mjs) */
 START_TEST(test_browser_sqlcheck)
 {
@@ -115,6 +137,7 @@ main(void)
 	add_case(s, "review", test_browser_review);
 	add_case(s, "graph", test_browser_graph);
 	add_case(s, "timeline", test_browser_timeline);
+	add_case(s, "browser_live", test_browser_live);
 	add_case(s, "sqlcheck", test_browser_sqlcheck);
 	rc = run_suite(s);
 	return rc;

@@ -628,6 +628,131 @@ START_TEST(test_history_without_tables)
 }
 END_TEST
 
+/* the live read: what runs and targets did since the previous read, in one read */
+static const struct store_live_target *
+live_target(const struct store_live_run *r, const char *name)
+{
+	for (size_t i = 0; i < r->ntargets; i++)
+		if (strcmp(r->targets[i].target, name) == 0)
+			return &r->targets[i];
+	ck_abort_msg("%s: run %lld has no target %s", be->name, r->run_id, name);
+	return NULL;
+}
+
+/* run id of a live read (the read may hold runs that ended just before since too) */
+static const struct store_live_run *
+live_run(const struct store_live *l, long long id)
+{
+	for (size_t i = 0; i < l->nruns; i++)
+		if (l->runs[i].run_id == id)
+			return &l->runs[i];
+	ck_abort_msg("%s: no run %lld in the live read", be->name, id);
+	return NULL;
+}
+
+START_TEST(test_live_read)
+{
+	struct store *st, *other;
+	struct store_live l;
+	struct store_live_query q = { .after = -1 };
+	const struct store_live_run *r;
+	const struct store_live_target *t;
+	long long id, id2, ids[1];
+	char *err = NULL, *note = NULL, since[TS_LEN];
+	double t0 = wall_seconds();
+
+	be = &backends[_i];
+	be->setup();
+	st = open_store("clinic");
+	other = open_store("other");
+	/* no etl_ tables yet: no runs, no error */
+	ck_assert_msg(store_live_read(st, &q, &l) == 0, "%s: %s", be->name, store_error(st));
+	ck_assert_int_eq(l.nruns, 0);
+	store_live_release(&l);
+	ck_assert_msg(store_schema_upgrade(st, &err, &note) >= 0, "%s: %s", be->name, err);
+	free(note);
+	/* the first read: the running runs of the recipe only, with the newest id */
+	id = store_run_begin(st, "incremental", NULL, "cron", NULL, false);
+	ck_assert_int_eq(store_run_end(st, id, "success"), 0);
+	id = store_run_begin(st, "incremental", "people", "ada", NULL, false);
+	ck_assert(store_run_begin(other, "full-refresh", NULL, "bob", NULL, false) > id);
+	ck_assert_int_eq(store_run_target_building(st, id, "people", "changed", "incremental",
+	                                           t0, 1), 0);
+	ck_assert_int_eq(store_live_read(st, &q, &l), 0);
+	ck_assert_int_eq(strlen(l.now), TS_LEN - 1);
+	ck_assert_int_eq(l.top, id);
+	ck_assert_int_eq(l.nruns, 1);
+	ck_assert_int_eq(l.runs[0].run_id, id);
+	ck_assert_str_eq(l.runs[0].result, "running");
+	ck_assert_str_eq(l.runs[0].started_by, "ada");
+	ck_assert_str_eq(l.runs[0].selection, "people");
+	ck_assert(l.runs[0].seconds < 0 && !*l.runs[0].ended_at);
+	ck_assert_int_eq(l.runs[0].ntargets, 1);
+	t = &l.runs[0].targets[0];
+	ck_assert_str_eq(t->outcome, "building");
+	ck_assert_int_eq(t->attempts, 1);
+	ck_assert(t->rows == -1 && t->seconds < 0 && t->changed == -1 && !t->error);
+	ck_assert(*t->started_at && !*t->ended_at);
+	q.after = l.top;
+	snprintf(since, sizeof(since), "%s", l.now);
+	store_live_release(&l);
+	/* built (changing rows), skipped; a new run; the running one named */
+	ck_assert_int_eq(store_marker_finish(st, "people", id, "h", NULL, false, 4, 9, 1.5, NULL,
+	                                     false), 0);
+	ck_assert_int_eq(store_run_target_record(st, id, "people", "changed", "incremental", t0,
+	                                         t0 + 1.5, 9, 2, "built", NULL), 0);
+	ck_assert_int_eq(store_run_target_unstarted(st, id, "visits", "changed", "full", "skipped",
+	                                            "need 'people' failed"), 0);
+	ck_assert_int_eq(store_run_end(st, id, "success"), 0);
+	id2 = store_run_begin(st, "forced", NULL, "cy", NULL, false);
+	ids[0] = id;
+	q.since = since;
+	q.ids = ids;
+	q.nids = 1;
+	ck_assert_int_eq(store_live_read(st, &q, &l), 0);
+	ck_assert_int_eq(l.top, id2);
+	ck_assert_int_eq(l.runs[l.nruns - 1].run_id, id2);      /* by id */
+	r = live_run(&l, id);
+	ck_assert_str_eq(r->result, "success");
+	ck_assert(r->seconds >= 0 && *r->ended_at);
+	ck_assert_int_eq(r->ntargets, 2);
+	ck_assert_str_eq(r->targets[1].target, "visits");       /* never started: last */
+	t = live_target(r, "people");
+	ck_assert_str_eq(t->outcome, "built");
+	ck_assert_int_eq(t->rows, 9);
+	ck_assert_int_eq(t->attempts, 2);
+	ck_assert_int_eq(t->changed, 1);
+	ck_assert_msg(fabs(t->seconds - 1.5) < 0.01, "%s: %f seconds", be->name, t->seconds);
+	t = live_target(r, "visits");
+	ck_assert_str_eq(t->outcome, "skipped");
+	ck_assert_str_eq(t->error, "need 'people' failed");
+	ck_assert(!*t->started_at && t->seconds < 0 && t->rows == -1 && t->changed == -1);
+	ck_assert_int_eq(live_run(&l, id2)->ntargets, 0);
+	store_live_release(&l);
+	/* a build that changed nothing */
+	ck_assert_int_eq(store_marker_finish(st, "people", id2, "h", NULL, false, 0, 9, 0.5, NULL,
+	                                     false), 0);
+	ck_assert_int_eq(store_run_target_record(st, id2, "people", "forced", "incremental", t0,
+	                                         t0 + 0.5, 9, 1, "built", NULL), 0);
+	q.after = id2;
+	q.nids = 0;
+	ck_assert_int_eq(store_live_read(st, &q, &l), 0);
+	/* id ended since the previous read; id2 runs */
+	ck_assert_int_eq(live_target(live_run(&l, id2), "people")->changed, 0);
+	/* the older run's build is not the marker's any more */
+	ck_assert_int_eq(live_target(live_run(&l, id), "people")->changed, -1);
+	store_live_release(&l);
+	/* what ended long before since, is not new and not named is left out */
+	ck_assert_int_eq(store_run_end(st, id2, "success"), 0);
+	q.since = "2999-01-01 00:00:00.000000";
+	ck_assert_int_eq(store_live_read(st, &q, &l), 0);
+	ck_assert_int_eq(l.nruns, 0);
+	ck_assert_int_eq(l.top, id2);
+	store_live_release(&l);
+	end();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -650,6 +775,7 @@ main(void)
 	tcase_add_loop_test(tc, test_lock_released_wakes_waiter, 0, n);
 	tcase_add_loop_test(tc, test_close_dead_run, 0, n);
 	tcase_add_loop_test(tc, test_history_without_tables, 0, n);
+	tcase_add_loop_test(tc, test_live_read, 0, n);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -1495,6 +1495,255 @@ START_TEST(test_wrong_methods)
 }
 END_TEST
 
+/* an event stream (HTTP/1.0: not chunked) on a new connection, once it is answered */
+static int
+live_stream(struct server *s, struct buf *b)
+{
+	int fd = server_socket(s);
+	static const char req[] = "GET /api/events HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+
+	ck_assert(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1);
+	buf_init(b);
+	buf_adds(b, "");
+	ck_assert_msg(await_text(fd, "retry: 2000", 30, b), "no event stream: %s", b->s);
+	return fd;
+}
+
+/* read the stream for seconds more */
+static void
+live_more(int fd, double seconds, struct buf *b)
+{
+	await_text(fd, "\001never sent", seconds, b);
+}
+
+/* the events of a stream's text, of a type (NULL: all), as a JSON array */
+static json_t *
+live_events(const char *text, const char *type)
+{
+	json_t *arr = json_array();
+	const char *p = text;
+
+	assert_clean("the event stream", text);
+	while ((p = strstr(p, "\ndata: "))) {
+		const char *end = strchr(p + 7, '\n');
+		json_t *e;
+
+		if (!end)
+			break;
+		e = json_loadb(p + 7, (size_t)(end - p - 7), 0, NULL);
+		ck_assert_msg(e != NULL, "an event that is not JSON: %.*s", (int)(end - p - 7), p + 7);
+		if (!type || strcmp(jstr(e, "type"), type) == 0)
+			json_array_append_new(arr, e);
+		else
+			json_decref(e);
+		p = end;
+	}
+	return arr;
+}
+
+/* the index in events of target's event in state, or -1 (there is at most one) */
+static long
+event_index(json_t *events, long long id, const char *target, const char *state)
+{
+	json_t *e;
+	size_t i;
+	long at = -1;
+
+	json_array_foreach(events, i, e) {
+		if (json_integer_value(json_object_get(e, "run_id")) != id ||
+		    strcmp(jstr(e, "target"), target) != 0 || strcmp(jstr(e, "state"), state) != 0)
+			continue;
+		ck_assert_msg(at < 0, "run %lld: two events of %s %s", id, target, state);
+		at = (long)i;
+	}
+	return at;
+}
+
+/* each target of run id built once, with its rows, in an event of the stream */
+static void
+assert_built_events(json_t *targets, long long id)
+{
+	static const struct { const char *name; long long rows; } want[] = {
+		{ "people", 3 }, { "visits", 3 }, { "people_visits", 3 }, { "visit_counts", 2 },
+	};
+
+	for (size_t k = 0; k < LEN(want); k++) {
+		long at = event_index(targets, id, want[k].name, "built");
+		json_t *e = json_array_get(targets, at < 0 ? 0 : (size_t)at);
+
+		ck_assert_msg(at >= 0, "run %lld: no event of %s built", id, want[k].name);
+		ck_assert_int_eq(json_integer_value(json_object_get(e, "rows")), want[k].rows);
+		ck_assert_msg(json_is_true(json_object_get(e, "changed")), "%s", json_dumps(e, 0));
+		ck_assert_msg(json_is_number(json_object_get(e, "seconds")), "%s", json_dumps(e, 0));
+		ck_assert(json_is_null(json_object_get(e, "error")));
+		ck_assert_int_eq(json_integer_value(json_object_get(e, "attempts")), 1);
+		ck_assert_msg(json_is_string(json_object_get(e, "ended_at")), "%s", json_dumps(e, 0));
+	}
+}
+
+/* /api/events: the runs of the command line, as structured events, each change once */
+START_TEST(test_live_events_of_the_cli)
+{
+	struct proj p;
+	struct server s;
+	struct result res;
+	struct buf b;
+	struct resp r;
+	json_t *all, *targets, *runs, *e;
+	long long id, web_id;
+	char *v;
+	int fd;
+	size_t i, ends = 0;
+
+	proj_web(&p, "weblive", false);
+	/* people_visits takes a while (a second a row): seen building */
+	write_file(&p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id WHERE SLEEP(1) = 0\n");
+	server_start(&s, &p, NULL, NULL, NULL);
+	fd = live_stream(&s, &b);
+	sleep_interruptible(2, NULL);       /* the follower's first read */
+	res = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&res);
+	result_free(&res);
+	v = val(p.tgt, "SELECT MAX(run_id) FROM etl_runs");
+	id = atoll(v);
+	free(v);
+	ck_assert_msg(await_text(fd, "\"state\":\"success\"", 30, &b), "no end of run: %s", b.s);
+	all = live_events(b.s, NULL);
+	targets = live_events(b.s, "target");
+	runs = live_events(b.s, "run");
+	/* the run: its start and its end, once each */
+	json_array_foreach(runs, i, e) {
+		ck_assert_int_eq(json_integer_value(json_object_get(e, "run_id")), id);
+		ck_assert_str_eq(jstr(e, "mode"), "incremental");
+		ck_assert_msg(json_is_string(json_object_get(e, "started_by")), "%s", json_dumps(e, 0));
+		ends += strcmp(jstr(e, "state"), "success") == 0;
+	}
+	ck_assert_int_eq(ends, 1);
+	e = json_array_get(runs, json_array_size(runs) - 1);
+	ck_assert_str_eq(jstr(e, "state"), "success");
+	ck_assert_msg(json_is_number(json_object_get(e, "seconds")), "%s", json_dumps(e, 0));
+	assert_built_events(targets, id);
+	/* building while it builds, and not before its needs are built */
+	{
+		long building = event_index(targets, id, "people_visits", "building");
+		long need = event_index(targets, id, "visits", "built");
+		long user = event_index(targets, id, "visit_counts", "building");
+
+		ck_assert_msg(building >= 0, "people_visits never seen building: %s", b.s);
+		ck_assert_msg(building > need, "people_visits building before visits was built");
+		e = json_array_get(targets, (size_t)building);
+		ck_assert(json_is_null(json_object_get(e, "rows")));
+		ck_assert(json_is_null(json_object_get(e, "seconds")));
+		ck_assert_msg(user < 0 || user > event_index(targets, id, "people_visits", "built"),
+		              "visit_counts building before people_visits was built");
+	}
+	/* no log lines of another process's run: its events come from the database */
+	ck_assert_int_eq(json_array_size(all), json_array_size(targets) + json_array_size(runs));
+	json_decref(all);
+	json_decref(targets);
+	json_decref(runs);
+
+	/* a run of this server: its log events, and each change once from the database */
+	r = post(&s, "/api/runs", "{\"mode\": \"forced\"}");
+	assert_status(r, 202);
+	e = body_json(&r);
+	resp_free(&r);
+	web_id = json_integer_value(json_object_get(e, "run_id"));
+	json_decref(e);
+	ck_assert_msg(await_text(fd, "\"state\":\"success\",\"mode\":\"forced\"", 60, &b) ||
+	              strstr(b.s, "\"mode\":\"forced\""), "no end of the web's run: %s", b.s);
+	live_more(fd, 2.5, &b);             /* more reads: nothing sent again */
+	targets = live_events(b.s, "target");
+	assert_built_events(targets, web_id);
+	all = live_events(b.s, "log");
+	ck_assert_msg(json_array_size(all) > 0, "no log events of the web's run");
+	json_decref(all);
+	runs = live_events(b.s, "run");
+	ends = 0;
+	json_array_foreach(runs, i, e)
+		ends += json_integer_value(json_object_get(e, "run_id")) == web_id &&
+		        strcmp(jstr(e, "state"), "success") == 0;
+	ck_assert_int_eq(ends, 1);
+	json_decref(runs);
+	json_decref(targets);
+	close(fd);
+	buf_release(&b);
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
+/* the number of times text occurs in s */
+static size_t
+occurrences(const char *s, const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+/* a target database that does not answer: said once, asked again, followed once it answers */
+START_TEST(test_live_database_down)
+{
+	struct proj p;
+	struct server s;
+	struct result res;
+	struct buf b;
+	char *sock, *env, *errlog;
+	int fd;
+
+	proj_web(&p, "weblivedown", false);
+	sock = xasprintf("%s/live-down-%d.sock", tmpdir, (int)getpid());
+	unlink(sock);
+	env = xasprintf("TARGET_DB_SOCKET=%s", sock);
+	forbidden[nforbidden++] = sock;
+	server_start(&s, &p, env, NULL, NULL);
+	fd = live_stream(&s, &b);
+	ck_assert_msg(await_text(fd, "\"type\":\"live\",\"state\":\"down\"", 20, &b), "%s", b.s);
+	live_more(fd, 4.5, &b);             /* asked again meanwhile */
+	ck_assert_int_eq(occurrences(b.s, "\"state\":\"down\""), 1);
+	ck_assert_msg(strstr(b.s, "\"error\":\"connection 'target': cannot connect"),
+	              "the reason: %s", b.s);
+	json_decref(live_events(b.s, NULL));        /* no secret, no socket */
+	errlog = read_all_fd(s.errfd);
+	ck_assert_msg(occurrences(errlog, "live events: the target database does not answer") == 1,
+	              "%s", errlog);
+	ck_assert_msg(!strstr(errlog, sock) && !strstr(errlog, SECRET), "%s", errlog);
+	free(errlog);
+	/* a client that comes later is told at once, though "down" is said once */
+	{
+		struct buf b2;
+		int fd2 = live_stream(&s, &b2);
+
+		ck_assert_msg(await_text(fd2, "\"type\":\"live\",\"state\":\"down\"", 2, &b2),
+		              "a later client is not told: %s", b2.s);
+		ck_assert_msg(strstr(b2.s, "cannot connect") && !strstr(b2.s, sock), "%s", b2.s);
+		close(fd2);
+		buf_release(&b2);
+	}
+	/* it answers again: said once, and the runs are followed */
+	ck_assert(symlink(getenv("CHACC_TEST_TGT_SOCKET"), sock) == 0);
+	ck_assert_msg(await_text(fd, "\"type\":\"live\",\"state\":\"up\"", 20, &b), "%s", b.s);
+	res = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&res);
+	result_free(&res);
+	ck_assert_msg(await_text(fd, "\"state\":\"success\"", 30, &b), "no run followed: %s", b.s);
+	ck_assert_int_eq(occurrences(b.s, "\"state\":\"up\""), 1);
+	json_decref(live_events(b.s, NULL));
+	close(fd);
+	buf_release(&b);
+	server_stop(&s);
+	unlink(sock);
+	nforbidden--;
+	free(sock);
+	free(env);
+	proj_free(&p);
+}
+END_TEST
 
 /* the recipe at the project root is the one file outside recipes/ and sql/ the web touches */
 START_TEST(test_root_recipe)
@@ -1676,6 +1925,8 @@ main(void)
 	add_case(s, "proposal_leaves_the_working_tree", test_proposal_leaves_the_working_tree);
 	add_case(s, "status_without_the_source", test_status_without_the_source);
 	add_case(s, "wrong_methods", test_wrong_methods);
+	add_case(s, "live_events_of_the_cli", test_live_events_of_the_cli);
+	add_case(s, "live_database_down", test_live_database_down);
 	add_case(s, "root_recipe", test_root_recipe);
 	add_case(s, "check_prepares_sql", test_check_prepares_sql);
 	rc = run_suite(s);

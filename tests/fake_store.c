@@ -709,6 +709,7 @@ static const struct store_ops fake_ops = {
 	.marker_stats = fake_marker_stats,
 	.prune_runs = fake_prune_runs,
 	.prune_deletes = fake_prune_deletes,
+	.live_read = fake_live_read,
 };
 
 struct store *

@@ -115,4 +115,7 @@ int fake_prune_runs(struct store *st, const char *before, bool dry, long long *r
 long long fake_prune_deletes(struct store *st, const char *target, const char *before,
                              const char *read_before, bool dry);
 
+/* fake_store_live.c */
+int fake_live_read(struct store *st, const struct store_live_query *q, struct store_live *out);
+
 #endif

@@ -307,6 +307,7 @@ C.connect = function () {
 	es.onopen = function () {
 		live.classList.add('on');
 		live.title = 'live updates: connected';
+		C.runs.snapshot();
 	};
 	es.onerror = function () {
 		live.classList.remove('on');
@@ -320,13 +321,60 @@ C.connect = function () {
 		} catch (e) {
 			return;
 		}
-		C.runs.feed(ev);
-		C.listeners.slice().forEach(function (fn) { fn(ev); });
+		C.deliver(ev);
 	};
 	C.events = es;
 };
 
-/* builds followed in this browser: fed by the event stream, drawn by the dashboard */
+/* an event to the live state, then to the page's listeners */
+C.deliver = function (ev) {
+	var live = document.getElementById('live');
+
+	if (ev.type === 'live') {
+		/* the server follows the runs in the target database: it says when that stops */
+		live.classList.toggle('down', ev.state === 'down');
+		live.title = ev.state === 'down' ? 'live updates: runs started elsewhere are not seen: ' + (ev.error || '')
+			: 'live updates: connected';
+	}
+	C.runs.feed(ev);
+	C.liveGraph(ev);
+	C.listeners.slice().forEach(function (fn) { fn(ev); });
+};
+
+/* a target's step states: those a run cannot leave, and what the graph shows for each */
+C.FINAL = ['built', 'up to date', 'failed', 'interrupted', 'skipped', 'pruned'];
+C.NODE_STATE = { building: 'building', built: 'ok', 'up to date': 'ok', failed: 'failed', interrupted: 'interrupted' };
+
+/* the graph on the page follows the targets' builds (events "target") */
+C.liveGraph = function (ev) {
+	var state = ev.type === 'target' && C.NODE_STATE[ev.state], node, sub, parts;
+
+	if (!state)
+		return;
+	node = document.querySelector('svg.graph g.node[data-target="' + CSS.escape(ev.target) + '"]');
+	if (!node)
+		return;
+	/* its state's colour; what else it shows (a selection, a lineage) stays */
+	Array.prototype.slice.call(node.classList).forEach(function (c) {
+		if (c.slice(0, 3) === 'st-')
+			node.classList.remove(c);
+	});
+	node.classList.add('st-' + C.slug(state));
+	node.dataset.state = state;
+	node.setAttribute('aria-label', ev.target + ': ' + state);
+	sub = node.querySelector('text.small');
+	if (sub) {
+		parts = sub.textContent.split(' · ');
+		sub.textContent = [parts[0], state].concat(ev.rows !== null && ev.rows !== undefined && state !== 'building' ?
+			[C.fmtRows(ev.rows) + ' rows'] : parts.slice(2)).join(' · ');
+	}
+};
+
+/*
+ * builds followed in this browser, whoever started them: fed by the event
+ * stream (this server's jobs and log lines; every run's changes as the
+ * server reads them in the target database), drawn by the dashboard
+ */
 C.runs = {
 	list: [],                    /* newest first: {job, run_id, mode, state, exit, message, total, steps: {}, order: []} */
 	find: function (ev) {
@@ -336,8 +384,11 @@ C.runs = {
 			if ((ev.job && x.job === ev.job) || (ev.run_id && x.run_id === ev.run_id))
 				r = r || x;
 		});
-		/* a run's first events come before its job knows the run id: the newest job waiting for one */
-		if (!r && ev.run_id && !ev.job)
+		/*
+		 * the first log lines of a run of this server come before its job
+		 * knows the run id: the newest job waiting for one
+		 */
+		if (!r && ev.type === 'log' && ev.run_id)
 			this.list.forEach(function (x) {
 				if (!r && x.job && !x.run_id && x.state === 'running')
 					r = x;
@@ -361,6 +412,9 @@ C.runs = {
 			});
 			r.total = r.total || x.total;
 			r.mode = r.mode || x.mode;
+			r.started_by = r.started_by || x.started_by;
+			if (!r.job && x.state !== 'running')
+				r.state = x.state;
 			self.list.splice(self.list.indexOf(x), 1);
 		});
 	},
@@ -370,9 +424,52 @@ C.runs = {
 		if (!r) {
 			r = { job: ev.job || null, run_id: ev.run_id || null, state: 'running', total: 0, steps: {}, order: [] };
 			this.list.unshift(r);
+			this.list.sort(function (a, b) { return (b.run_id || Infinity) - (a.run_id || Infinity); });
 			this.list.splice(6);
 		}
 		return r;
+	},
+	step: function (r, target) {
+		var s = r.steps[target];
+
+		if (!s) {
+			s = r.steps[target] = { target: target, state: 'waiting', rows: null, read: null, message: '' };
+			r.order.push(target);
+		}
+		return s;
+	},
+	/* a step's new state: a run's late read does not undo what a target came to */
+	move: function (s, state) {
+		if (C.FINAL.indexOf(s.state) < 0 || C.FINAL.indexOf(state) >= 0)
+			s.state = state;
+		if (C.FINAL.indexOf(s.state) >= 0)
+			s.read = null;
+	},
+	/* a run read in the target database (event "run"): for runs without a job here, its end */
+	fromRun: function (ev) {
+		var r = this.get(ev);
+
+		r.mode = r.mode || ev.mode;
+		r.started_by = r.started_by || ev.started_by;
+		if (!r.job && ev.state !== 'running') {
+			r.state = ev.state === 'success' || ev.state === 'nothing to do' ? 'done' : ev.state;
+			r.message = ev.state === 'nothing to do' ? 'nothing to do' : r.message;
+		}
+	},
+	/* a target read in the target database (event "target"): its state, rows, time, error */
+	fromTarget: function (ev) {
+		var s = this.step(this.get(ev), ev.target), bits = [];
+
+		this.move(s, ev.state);
+		/* the rows of its table once built (a target up to date or failed records none) */
+		if (ev.state === 'built' && ev.rows !== null && ev.rows !== undefined)
+			s.rows = ev.rows;
+		if (ev.state === 'built')
+			bits = [ev.changed === false ? 'unchanged' : ev.changed ? 'changed' : null,
+				ev.seconds !== null && ev.seconds !== undefined ? C.fmtDur(ev.seconds) : null];
+		else if (ev.state === 'building' && ev.attempts > 1)
+			bits = ['attempt ' + ev.attempts];
+		s.message = ev.error || bits.filter(Boolean).join(' · ') || (ev.state === s.state ? '' : s.message);
 	},
 	feed: function (ev) {
 		var r, s, m;
@@ -392,6 +489,10 @@ C.runs = {
 			this.merge(r);
 			return;
 		}
+		if (ev.type === 'run' && ev.run_id)
+			return this.fromRun(ev);
+		if (ev.type === 'target' && ev.run_id)
+			return this.fromTarget(ev);
 		if (ev.type !== 'log' || !ev.run_id)
 			return;
 		r = this.get(ev);
@@ -408,30 +509,51 @@ C.runs = {
 		}
 		if (!ev.target)
 			return;
-		s = r.steps[ev.target];
-		if (!s) {
-			s = r.steps[ev.target] = { target: ev.target, state: 'waiting', rows: null, message: '' };
-			r.order.push(ev.target);
-		}
+		s = this.step(r, ev.target);
 		switch (ev.event) {
-		case 'start': s.state = 'running'; s.message = ev.message; break;
-		case 'rows': s.rows = ev.rows; break;
-		case 'done': s.state = 'built'; s.message = ev.message; break;
-		case 'failed': s.state = 'failed'; s.message = ev.message; break;
-		case 'interrupted': s.state = 'interrupted'; s.message = ev.message; break;
-		case 'skipped': s.state = 'skipped'; s.message = ev.message; break;
-		case 'pruned': s.state = 'pruned'; s.message = ev.message; break;
-		default: s.message = ev.message || s.message;
+		/* the rows read so far: not the rows of its table (those come with its end) */
+		case 'rows': s.read = s.state === 'building' && ev.rows > 0 ? ev.rows : null; return;
+		case 'start': this.move(s, 'building'); break;
+		case 'wait': case 'retry': this.move(s, 'waiting'); break;
+		case 'done': this.move(s, 'built'); break;
+		case 'failed': case 'interrupted': case 'skipped': case 'pruned': this.move(s, ev.event); break;
 		}
+		s.message = ev.message || s.message;
 	},
 	finished: function (r) {
 		var n = 0;
 
 		Object.keys(r.steps).forEach(function (k) {
-			if (['built', 'failed', 'interrupted', 'skipped', 'pruned'].indexOf(r.steps[k].state) >= 0)
+			if (C.FINAL.indexOf(r.steps[k].state) >= 0)
 				n++;
 		});
 		return n;
+	},
+	/* the runs going on now, wherever started, as the history has them (a page opened mid-run) */
+	snapshot: async function () {
+		var runs;
+
+		try {
+			runs = await C.api('GET', '/api/runs?limit=5');
+		} catch (e) {
+			return;         /* the dashboard says why */
+		}
+		for (var i = runs.length - 1; i >= 0; i--) {
+			var run;
+
+			if (runs[i].result !== 'running')
+				continue;
+			try {
+				run = await C.api('GET', '/api/runs/' + runs[i].run_id);
+			} catch (e) {
+				continue;
+			}
+			C.deliver({ type: 'run', run_id: run.run_id, state: run.result, mode: run.mode, started_by: run.started_by });
+			run.targets.forEach(function (t) {
+				C.deliver({ type: 'target', run_id: run.run_id, target: t.target, state: t.outcome, rows: t.rows,
+					seconds: t.seconds, attempts: t.attempts, error: t.error });
+			});
+		}
 	},
 };
 

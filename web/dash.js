@@ -15,7 +15,8 @@ C.drawRuns = function (box) {
 		var title = r.run_id ? C.el('a', { href: '#/runs/' + r.run_id }, 'Run ' + r.run_id) : C.el('span', null, 'Build');
 		var cancel = null;
 
-		if (r.state === 'running' && r.run_id)
+		/* only this server's builds can be cancelled here */
+		if (r.state === 'running' && r.run_id && r.job)
 			cancel = C.el('button', { class: 'small danger', type: 'button', 'data-test': 'cancel',
 				onclick: async function (e) {
 					e.target.disabled = true;
@@ -29,20 +30,24 @@ C.drawRuns = function (box) {
 		box.appendChild(C.el('div', { class: 'runbox ' + r.state, 'data-test': 'run', 'data-state': r.state,
 			'data-run': r.run_id || '' },
 			C.el('div', { class: 'head' }, C.el('b', null, title), C.badge(r.state),
-				C.el('span', { class: 'muted' }, [r.mode, r.targets && r.targets.length ? r.targets.join(', ') : null]
-					.filter(Boolean).join(' · ')),
+				C.el('span', { class: 'muted' }, [r.mode, r.targets && r.targets.length ? r.targets.join(', ') : null,
+					r.job ? null : r.started_by].filter(Boolean).join(' · ')),
 				C.el('span', { class: 'spacer' }),
-				r.state === 'running' ? C.el('span', { class: 'muted nowrap' }, done + ' of ' + (r.total || '?') + ' targets') : null,
+				r.state === 'running' ? C.el('span', { class: 'muted nowrap' },
+					r.total ? done + ' of ' + r.total + ' targets' : done + ' done') : null,
 				cancel),
 			C.el('div', { class: 'progress' }, C.el('div', { style: 'width:' + pct + '%' })),
 			r.message && r.message !== 'done' ? C.el('div', { class: r.state === 'failed' ? 'err' : 'muted' }, r.message) : null,
 			r.order.length ? C.el('ul', { class: 'steps' }, r.order.map(function (t) {
 				var s = r.steps[t];
 
-				return C.el('li', { class: s.state, 'data-target': t, 'data-state': s.state },
-					C.el('span', { class: 'dot ' + s.state, title: s.state }),
+				return C.el('li', { class: C.slug(s.state), 'data-target': t, 'data-state': s.state },
+					C.el('span', { class: 'dot ' + C.slug(s.state), title: s.state }),
 					C.el('a', { href: '#/target/' + encodeURIComponent(t) }, t),
-					C.el('span', { class: 'num muted nowrap' }, s.rows !== null ? C.fmtRows(s.rows) + ' rows' : s.state),
+					/* the rows of its table once built; while it builds, the rows read so far */
+					C.el('span', { class: 'num muted nowrap', 'data-rows': s.rows !== null ? s.rows : '' },
+						s.rows !== null && s.state !== 'building' ? C.fmtRows(s.rows) + ' rows' :
+						s.read ? C.fmtRows(s.read) + ' rows read' : s.state),
 					C.el('span', { class: 'msg', title: s.message || '' }, s.message || ''));
 			})) : null));
 	});
@@ -70,7 +75,7 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 	var tiles = C.el('div', { class: 'tiles' });
 	var tableBox = C.el('div', { class: 'card flush' }, C.el('h2', null, 'Targets'), C.el('div', { class: 'empty' }, 'loading…'));
 	var errBox = C.el('div');
-	var loading = false, again = false, timer = null;
+	var loading = false, again = false, timer = null, pending = null;
 
 	async function start(mode, btn) {
 		if (mode === 'full-refresh' && !await C.confirm('Full refresh?',
@@ -154,6 +159,17 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 		});
 	}
 
+	/* the table again, at most twice a second */
+	function soon() {
+		if (pending)
+			return;
+		pending = setTimeout(function () {
+			pending = null;
+			if (current())
+				load();
+		}, 400);
+	}
+
 	function redraw() {
 		if (timer)
 			return;
@@ -177,13 +193,14 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 		runsBox));
 	main.appendChild(tableBox);
 	C.drawRuns(runsBox);
+	C.onLeave(function () {
+		clearTimeout(pending);
+	});
+	/* the table follows every run, wherever started: what the server reads of it in the database */
 	C.listen(function (ev) {
 		redraw();
-		if ((ev.type === 'log' && ['done', 'failed', 'interrupted', 'end', 'pruned'].indexOf(ev.event) >= 0) ||
-		    (ev.type === 'job' && ev.state === 'done'))
-			load();
-		else if (ev.type === 'log' && ev.event === 'start')
-			setTimeout(load, 300);  /* once its build holds its lock: building */
+		if (ev.type === 'target' || ev.type === 'run' || (ev.type === 'job' && ev.state === 'done'))
+			soon();
 	});
 	await load();
 });

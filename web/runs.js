@@ -23,8 +23,9 @@ C.route(/^\/runs$/, 'runs', async function (main, m, current) {
 			r.selection || C.el('span', { class: 'muted' }, 'all'),
 		], { attrs: { 'data-run': r.run_id } });
 	}), 'no runs yet: start one from the dashboard')));
+	/* a run started or ended, wherever it was started */
 	C.listen(function (ev) {
-		if (ev.type === 'job' && ev.state === 'done')
+		if (ev.type === 'run')
 			C.render();
 	});
 });
@@ -183,7 +184,8 @@ C.route(/^\/runs\/(\d+)$/, 'runs', async function (main, m, current) {
 	}), 'no targets')));
 	if (run.result === 'running')
 		C.listen(function (ev) {
-			if ((ev.type === 'log' && ev.run_id === run.run_id && ev.event !== 'rows') || (ev.type === 'job' && ev.state === 'done'))
+			if ((['log', 'target', 'run'].indexOf(ev.type) >= 0 && ev.run_id === run.run_id && ev.event !== 'rows') ||
+			    (ev.type === 'job' && ev.state === 'done'))
 				C.render();
 		});
 });

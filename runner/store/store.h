@@ -199,4 +199,48 @@ int store_prune_runs(struct store *st, const char *before, bool dry, long long *
 long long store_prune_deletes(struct store *st, const char *target, const char *before,
                               const char *read_before, bool dry);
 
+
+/*
+ * following runs as they go (the web UI's live events): in one read, the
+ * runs of the recipe that are new (an id above q->after), running, ended
+ * since q->since (the server's clock of the previous read, "" for none; a
+ * run that ended up to 2 seconds before it too, as its end may have been
+ * committed after that read) or named in q->ids, each with its targets. The first read of a follower
+ * (q->after < 0) gives the running runs only. out->top is the newest run id
+ * of the recipe (0: none) and out->now the server's clock: the next read's
+ * after and since. Tables that do not exist yet give no runs. 0 or -1.
+ */
+struct store_live_query {
+	long long after;
+	const char *since;
+	const long long *ids;
+	size_t nids;
+};
+struct store_live_target {
+	char *target, *outcome;
+	char *reason, *mode, *error;     /* NULL when none */
+	char started_at[TS_LEN], ended_at[TS_LEN];   /* "" when none */
+	long long rows;          /* rows of its table after the build; -1 when not known */
+	double seconds;          /* its build's time; -1 while it builds or when it never started */
+	int attempts;
+	int changed;             /* the build changed its table's rows: 1, 0, -1 not known */
+};
+struct store_live_run {
+	long long run_id;
+	char *result, *mode;
+	char *selection, *started_by;    /* NULL when none */
+	char started_at[TS_LEN], ended_at[TS_LEN];
+	double seconds;          /* -1 while it runs */
+	struct store_live_target *targets;   /* by start, those not started last */
+	size_t ntargets;
+};
+struct store_live {
+	long long top;
+	char now[TS_LEN];
+	struct store_live_run *runs; /* by run id */
+	size_t nruns;
+};
+int store_live_read(struct store *st, const struct store_live_query *q, struct store_live *out);
+void store_live_release(struct store_live *l);
+
 #endif

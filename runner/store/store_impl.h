@@ -67,6 +67,7 @@ struct store_ops {
 	                  long long *targets);
 	long long (*prune_deletes)(struct store *st, const char *target, const char *before,
 	                           const char *read_before, bool dry);
+	int (*live_read)(struct store *st, const struct store_live_query *q, struct store_live *out);
 };
 
 struct store {
@@ -87,6 +88,10 @@ struct store *store_new(const struct store_ops *ops, struct db *d, const char *r
 struct store_rows *store_rows_new(const char *const *names, size_t ncols);
 /* append a row of rows->ncols cells (copied; NULL for none) */
 void store_rows_add(struct store_rows *r, const char *const *cells);
+
+/* store_live_read's result: a run appended to l (zeroed), a target appended to run */
+struct store_live_run *store_live_add_run(struct store_live *l);
+struct store_live_target *store_live_add_target(struct store_live_run *run);
 
 /* the MariaDB/MySQL store (store_mariadb.c) */
 struct store *store_mariadb_open(struct db *d, const char *recipe);

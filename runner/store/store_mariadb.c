@@ -427,6 +427,7 @@ static const struct store_ops mariadb_ops = {
 	.marker_stats = store_mariadb_marker_stats,
 	.prune_runs = store_mariadb_prune_runs,
 	.prune_deletes = store_mariadb_prune_deletes,
+	.live_read = store_mariadb_live_read,
 };
 
 struct store *

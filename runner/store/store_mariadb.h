@@ -47,6 +47,10 @@ int store_mariadb_prune_runs(struct store *st, const char *before, bool dry, lon
 long long store_mariadb_prune_deletes(struct store *st, const char *target, const char *before,
                                       const char *read_before, bool dry);
 
+/* store_mariadb_live.c: following runs as they go */
+int store_mariadb_live_read(struct store *st, const struct store_live_query *q,
+                            struct store_live *out);
+
 /* the lock named key of d's database (GET_LOCK names are server-wide) */
 int store_mariadb_lock(struct store *st, const char *key, double timeout);
 void store_mariadb_unlock(struct store *st, const char *key);

@@ -176,6 +176,17 @@ void events_push(struct json_t *j);
 void events_shutdown(void);
 void api_events(struct web_req *rq, struct web_reply *rp);
 
+/*
+ * web_live.c: every run of the recipe, wherever started, followed in the
+ * target database while a client listens on /api/events (a read every
+ * LIVE_EVERY seconds): its changes as "run" and "target" events
+ */
+#define LIVE_EVERY 1
+void live_start(void);
+void live_stop(void);
+/* a client starts (1) or stops (-1) listening */
+void live_listen(int delta);
+
 /* web_files.c: config files, their validation and reviews */
 /*
  * the file a client names, checked: relative, under recipes/ or sql/, no

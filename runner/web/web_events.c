@@ -1,6 +1,7 @@
 /*
  * web_events.c: the event stream of the web UI (server-sent events). Events
- * (run log events, job changes) are kept in a ring; a client reads from the
+ * (run log events, job changes, the runs and targets web_live.c follows in
+ * the target database) are kept in a ring; a client reads from the
  * id after the one it names (Last-Event-ID or ?since=) or from now. A stream
  * with nothing to send suspends its connection: it holds no thread, and its
  * connection does not time out. A new event resumes every waiting stream;
@@ -68,7 +69,7 @@ events_push(json_t *j)
 	scrub_json(j);
 	pthread_mutex_lock(&bus.mu);
 	json_object_set_new(j, "id", json_integer(bus.next));
-	s = json_dumps(j, JSON_COMPACT);
+	s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (s) {
 		free(bus.ev[bus.next % NEVENTS]);
 		bus.ev[bus.next % NEVENTS] = s;
@@ -110,11 +111,14 @@ events_init(void)
 	bus.closing = false;
 	pthread_mutex_unlock(&bus.mu);
 	bus.running = pthread_create(&bus.keepalive, NULL, keepalive_main, NULL) == 0;
+	live_start();
 }
 
 void
 events_shutdown(void)
 {
+	/* no event of other runs after this */
+	live_stop();
 	pthread_mutex_lock(&bus.mu);
 	bus.closing = true;
 	/* each stream ends when it resumes */
@@ -193,6 +197,7 @@ stream_free(void *cls)
 
 	free(st->pending);
 	free(st);
+	live_listen(-1);
 }
 
 /* an event id as a client sends it back: digits only; -1 when it is not one */
@@ -227,6 +232,8 @@ api_events(struct web_req *rq, struct web_reply *rp)
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->conn = rq->conn;
+	/* the runs in the database are followed while someone listens (web_live.c) */
+	live_listen(1);
 	pthread_mutex_lock(&bus.mu);
 	/* from the event after the one named, when the ring still holds it; else from now */
 	st->next = given && after < bus.next ? after + 1 : bus.next;
