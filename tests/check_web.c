@@ -1713,6 +1713,17 @@ START_TEST(test_live_database_down)
 	              "%s", errlog);
 	ck_assert_msg(!strstr(errlog, sock) && !strstr(errlog, SECRET), "%s", errlog);
 	free(errlog);
+	/* a client that comes later is told at once, though "down" is said once */
+	{
+		struct buf b2;
+		int fd2 = live_stream(&s, &b2);
+
+		ck_assert_msg(await_text(fd2, "\"type\":\"live\",\"state\":\"down\"", 2, &b2),
+		              "a later client is not told: %s", b2.s);
+		ck_assert_msg(strstr(b2.s, "cannot connect") && !strstr(b2.s, sock), "%s", b2.s);
+		close(fd2);
+		buf_release(&b2);
+	}
 	/* it answers again: said once, and the runs are followed */
 	ck_assert(symlink(getenv("CHACC_TEST_TGT_SOCKET"), sock) == 0);
 	ck_assert_msg(await_text(fd, "\"type\":\"live\",\"state\":\"up\"", 20, &b), "%s", b.s);
