@@ -186,6 +186,8 @@ void live_start(void);
 void live_stop(void);
 /* a client starts (1) or stops (-1) listening */
 void live_listen(int delta);
+/* the "live" "down" event (JSON, scrubbed) while the database does not answer, else NULL */
+char *live_down_event(void);
 
 /* web_files.c: config files, their validation and reviews */
 /*

@@ -28,6 +28,7 @@ struct stream {
 	struct MHD_Connection *conn;
 	long long next;              /* id of the next event to send */
 	char *pending;               /* text not yet sent */
+	char *hello;                 /* sent first, without an id: the state when it came */
 	size_t off, len;
 	bool started;
 	bool ping;                   /* woken for a keep-alive */
@@ -139,6 +140,8 @@ stream_fill(struct stream *st)
 	buf_init(&b);
 	if (!st->started) {
 		buf_adds(&b, "retry: 2000\n\n");
+		if (st->hello)
+			buf_addf(&b, "data: %s\n\n", st->hello);
 		st->started = true;
 	}
 	if (st->next < bus.next - NEVENTS)
@@ -196,6 +199,7 @@ stream_free(void *cls)
 	struct stream *st = cls;
 
 	free(st->pending);
+	free(st->hello);
 	free(st);
 	live_listen(-1);
 }
@@ -234,6 +238,8 @@ api_events(struct web_req *rq, struct web_reply *rp)
 	st->conn = rq->conn;
 	/* the runs in the database are followed while someone listens (web_live.c) */
 	live_listen(1);
+	/* a client that comes while the database is down hears it: "down" is said once */
+	st->hello = live_down_event();
 	pthread_mutex_lock(&bus.mu);
 	/* from the event after the one named, when the ring still holds it; else from now */
 	st->next = given && after < bus.next ? after + 1 : bus.next;

@@ -47,7 +47,8 @@ static struct {
 	int listeners;
 	bool closing, started;
 	pthread_t th;
-} live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, false, 0 };
+	char *down;                  /* the "down" event while the database does not answer */
+} live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, false, 0, NULL };
 
 /* the follower thread's own */
 static struct {
@@ -245,6 +246,11 @@ say(bool down, const char *why)
 		free(text);
 	} else
 		fprintf(stderr, "chacc: live events: the target database answers again\n");
+	/* what a client that comes later is told first (web_events.c) */
+	pthread_mutex_lock(&live.mu);
+	free(live.down);
+	live.down = down ? json_dumps(e, JSON_COMPACT) : NULL;
+	pthread_mutex_unlock(&live.mu);
 	events_push(e);
 }
 
@@ -362,6 +368,19 @@ live_stop(void)
 	fw.runs = NULL;
 	fw.nruns = 0;
 	diags_release(&fw.diags);
+	free(live.down);
+	live.down = NULL;
+}
+
+char *
+live_down_event(void)
+{
+	char *e;
+
+	pthread_mutex_lock(&live.mu);
+	e = live.down ? xstrdup(live.down) : NULL;
+	pthread_mutex_unlock(&live.mu);
+	return e;
 }
 
 void
