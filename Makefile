@@ -102,6 +102,10 @@ INTEGRATION_TESTS = \
 	tests/check_vcs \
 	tests/check_openmrs \
 	tests/check_web \
+	tests/check_web_security \
+	tests/check_web_secrets \
+	tests/check_web_files \
+	tests/check_web_live \
 	tests/check_browser \
 	tests/check_users \
 	tests/check_cli \
