@@ -92,6 +92,8 @@ UNIT_TESTS = \
 	tests/check_util \
 	tests/check_sqlsplit \
 	tests/check_recipe \
+	tests/check_recipe_errors \
+	tests/check_recipe_hostile \
 	tests/check_graph \
 	tests/check_plan \
 	tests/check_sched
@@ -159,7 +161,8 @@ web/assets.c: web/embed web/vendor/files $(WEB_FILES)
 tests/browser/node_modules/playwright-core/package.json: tests/browser/package.json
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
-tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h $(OBJ)
+tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h \
+		$(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
