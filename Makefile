@@ -102,6 +102,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_extract \
 	tests/check_vcs \
+	tests/check_review \
 	tests/check_openmrs \
 	tests/check_web \
 	tests/check_web_security \
@@ -162,7 +163,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h \
-		$(OBJ)
+		tests/vcstest.h 		$(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
