@@ -102,6 +102,7 @@ INTEGRATION_TESTS = \
 	tests/check_db_table \
 	tests/check_db_copy \
 	tests/check_build \
+	tests/check_build_stop \
 	tests/check_extract \
 	tests/check_vcs \
 	tests/check_review \
@@ -165,7 +166,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h \
-		tests/vcstest.h tests/dbtest.h 		$(OBJ)
+		tests/vcstest.h tests/dbtest.h tests/buildtest.h 		$(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
