@@ -115,6 +115,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_users \
 	tests/check_cli \
+	tests/check_cli_usage \
 	tests/check_sqlcheck \
 	tests/check_cli_read \
 	tests/check_store \
@@ -166,7 +167,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h \
-		tests/vcstest.h tests/dbtest.h tests/buildtest.h 		$(OBJ)
+		tests/vcstest.h tests/dbtest.h tests/buildtest.h tests/clitest.h 		$(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
