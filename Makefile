@@ -91,6 +91,7 @@ HDR = runner/*/*.h
 UNIT_TESTS = \
 	tests/check_util \
 	tests/check_sqlsplit \
+	tests/check_sqlnormal \
 	tests/check_recipe \
 	tests/check_recipe_errors \
 	tests/check_recipe_hostile \

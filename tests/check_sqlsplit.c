@@ -664,115 +664,6 @@ START_TEST(test_real_fhir_dump)
 }
 END_TEST
 
-/* the normal form of text, which must scan */
-static void
-normal_is(const char *text, const char *want)
-{
-	char *err = NULL, *got = sqlnormal(text, strlen(text), &err);
-
-	ck_assert_msg(got != NULL, "sqlnormal failed on \"%s\": %s", text, err ? err : "");
-	ck_assert_msg(strcmp(got, want) == 0, "sqlnormal(\"%s\"):\n  got  \"%s\"\n  want \"%s\"",
-	    text, got, want);
-	free(got);
-}
-
-/* two spellings with the same normal form */
-static void
-same_normal(const char *a, const char *b)
-{
-	char *na = sqlnormal(a, strlen(a), NULL), *nb = sqlnormal(b, strlen(b), NULL);
-
-	ck_assert_ptr_nonnull(na);
-	ck_assert_ptr_nonnull(nb);
-	ck_assert_msg(strcmp(na, nb) == 0, "\"%s\" and \"%s\" differ: \"%s\" / \"%s\"", a, b, na, nb);
-	free(na);
-	free(nb);
-}
-
-static void
-other_normal(const char *a, const char *b)
-{
-	char *na = sqlnormal(a, strlen(a), NULL), *nb = sqlnormal(b, strlen(b), NULL);
-
-	ck_assert_ptr_nonnull(na);
-	ck_assert_ptr_nonnull(nb);
-	ck_assert_msg(strcmp(na, nb) != 0, "\"%s\" and \"%s\" read the same: \"%s\"", a, b, na);
-	free(na);
-	free(nb);
-}
-
-START_TEST(test_normal_comments_and_space)
-{
-	normal_is("SELECT a,\n       b -- the b column\n  FROM t  # trailing\n",
-	    "SELECT a,b FROM t");
-	normal_is("/* header\n * block */\nSELECT 1 /* inner */ + 2;\n\n", "SELECT 1 + 2;");
-	normal_is("-- only a comment\n", "");
-	normal_is("", "");
-	/* a dropped comment still separates what it stood between */
-	normal_is("SELECT a/* x */FROM t", "SELECT a FROM t");
-	/* statements end their line with their delimiter */
-	normal_is("SELECT 1 ;  SELECT 2 ;\n", "SELECT 1;\nSELECT 2;");
-	same_normal("SELECT a, b\nFROM t\nWHERE x = 1\n",
-	    "-- counts per clinic\nSELECT a,   b   FROM t\r\n\tWHERE x = 1 /* today */");
-	/* "--" without a blank inside a statement is two minus signs: not dropped */
-	normal_is("SELECT 1--1", "SELECT 1--1");
-	other_normal("SELECT 1--1", "SELECT 1");
-	/* a change of code is a change */
-	other_normal("SELECT a FROM t", "SELECT b FROM t");
-	other_normal("SELECT a FROM t", "SELECT a FROM t WHERE 0");
-	other_normal("SELECT ab", "SELECT a b");
-	/* no space next to ',' or inside parentheses; before '(' one stays */
-	normal_is("CREATE TABLE t (\n  id INT ,\n  name TEXT\n)", "CREATE TABLE t (id INT,name TEXT)");
-	same_normal("SELECT COUNT(*), MAX(x) FROM t", "SELECT COUNT( * ),\n       MAX(x)\nFROM t");
-	other_normal("SELECT SUM(x)", "SELECT SUM (x)");
-}
-END_TEST
-
-START_TEST(test_normal_keeps_what_the_server_reads)
-{
-	/* quoted text is kept byte for byte, comment markers and blanks in it too */
-	normal_is("SELECT 'a  -- b',  \"c\n  # d\",  `e  /* f */`",
-	    "SELECT 'a  -- b',\"c\n  # d\",`e  /* f */`");
-	other_normal("SELECT 'a b'", "SELECT 'a  b'");
-	other_normal("SELECT `a b`", "SELECT `a  b`");
-	/* version comments and optimizer hints are executed: kept, and edits to them count */
-	normal_is("/*!40101 SET NAMES utf8 */;\nSELECT /*+ MAX_EXECUTION_TIME(1000) */  1",
-	    "/*!40101 SET NAMES utf8 */;\nSELECT /*+ MAX_EXECUTION_TIME(1000) */ 1");
-	normal_is("SELECT /*M!100100 1 + */ 2", "SELECT /*M!100100 1 + */ 2");
-	other_normal("SELECT /*+ NO_INDEX(t) */ a FROM t", "SELECT a FROM t");
-	other_normal("/*!40101 SET NAMES utf8 */", "/*!40101 SET NAMES latin1 */");
-	other_normal("SELECT /*+ BKA(t) */ 1", "SELECT /*+ NO_BKA(t) */ 1");
-}
-END_TEST
-
-START_TEST(test_normal_delimiter)
-{
-	/* a directive stays on its own line: the rest of its line is no statement */
-	normal_is("DELIMITER //\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1; -- one\n  SELECT 2;\nEND //\n"
-	    "DELIMITER ;\nCALL p();\n",
-	    "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END//\nDELIMITER ;\n"
-	    "CALL p();");
-	other_normal("DELIMITER // SELECT 1\n", "DELIMITER //\nSELECT 1\n");
-	same_normal("DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\n",
-	    "DELIMITER $$\n\n-- the procedure\nCREATE PROCEDURE p()\nBEGIN\n    SELECT 1;\nEND\n$$\n");
-}
-END_TEST
-
-START_TEST(test_normal_errors)
-{
-	char *err = NULL;
-
-	ck_assert_ptr_null(sqlnormal("SELECT 'open", 12, &err));
-	ck_assert_str_eq(err, "unterminated string starting at line 1");
-	free(err);
-	err = NULL;
-	ck_assert_ptr_null(sqlnormal("SELECT 1 /* open", 16, &err));
-	ck_assert_str_eq(err, "unterminated comment starting at line 1");
-	free(err);
-	ck_assert_ptr_null(sqlnormal("SELECT 1\0", 9, NULL));
-}
-END_TEST
-
 static Suite *
 sqlsplit_suite(void)
 {
@@ -797,10 +688,6 @@ sqlsplit_suite(void)
 	tcase_add_test(tc, test_fixture_procedures);
 	tcase_add_test(tc, test_fixture_dump);
 	tcase_add_test(tc, test_mariadb_dump_format);
-	tcase_add_test(tc, test_normal_comments_and_space);
-	tcase_add_test(tc, test_normal_keeps_what_the_server_reads);
-	tcase_add_test(tc, test_normal_delimiter);
-	tcase_add_test(tc, test_normal_errors);
 	suite_add_tcase(s, tc);
 
 	tcase_set_timeout(big, 60);
