@@ -167,8 +167,11 @@ web/assets.c: web/embed web/vendor/files $(WEB_FILES)
 tests/browser/node_modules/playwright-core/package.json: tests/browser/package.json
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
-tests/check_%: tests/check_%.c tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h \
-		tests/vcstest.h tests/dbtest.h tests/buildtest.h tests/clitest.h 		$(OBJ)
+# the helpers the suites share
+TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h \
+	tests/dbtest.h tests/buildtest.h tests/clitest.h
+
+tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
