@@ -19,6 +19,7 @@ END_TEST
 START_TEST(test_browser_review)
 {
 	static const char *const users[][4] = {
+		{ "Vi Viewer", "vi@example.org", "vi-token-0001", "viewer" },
 		{ "Ed Editor", "ed@example.org", "ed-token-0002", "editor" },
 		{ "Ada Approver", "ada@example.org", "ada-token-0003", "approver" },
 		{ "Bo Approver", "bo@example.org", "bo-token-0004", "approver" },

@@ -229,7 +229,7 @@ START_TEST(test_users_file_problems)
 	char *text = xasprintf("- name: Ann\n  email: ann@example.org\n  token_sha256: %s\n"
 	                       "  role: boss\n"
 	                       "- name: Ann\n  token_sha256: my-secret-token\n  role: viewer\n"
-	                       "  colour: blue\n", h);
+	                       "  colour: blue\n  emial: ann@example.org\n", h);
 	struct server s;
 
 	proj_web(&p, "usersbad", false);
@@ -240,6 +240,7 @@ START_TEST(test_users_file_problems)
 	              strstr(r.err, "users.yml:5:9: two users are named 'Ann'") &&
 	              strstr(r.err, "users.yml:6:17: 'token_sha256' is not 64 hex digits") &&
 	              strstr(r.err, "users.yml:8:3: unknown key 'colour'") &&
+	              strstr(r.err, "users.yml:9:3: unknown key 'emial': did you mean 'email'?") &&
 	              strstr(r.err, "users.yml:5:3: the user has no 'email'"), "%s", r.err);
 	/* a token written by mistake is not repeated */
 	ck_assert_msg(!strstr(r.err, "my-secret-token"), "%s", r.err);

@@ -255,6 +255,26 @@ C.table = function (cols, rows, empty) {
 
 /* pages: C.route(/^\/runs\/(\d+)$/, function (main, match) {...}) */
 C.routes = [];
+/* who asks: {named, user, email, role} */
+C.me = async function () {
+	if (!C.meCache)
+		C.meCache = await C.api('GET', '/api/me');
+	return C.meCache;
+};
+
+/* buttons that change something: disabled, with the reason, for a viewer (chacc serve --users) */
+C.editorOnly = function (buttons) {
+	C.me().then(function (me) {
+		if (!me.named || me.role !== 'viewer')
+			return;
+		buttons.forEach(function (b) {
+			b.disabled = true;
+			b.title = 'needs the role editor: ' + me.user + ' is a viewer';
+		});
+	}).catch(function () { /* the server says why when the button is used */ });
+	return buttons;
+};
+
 C.route = function (re, page, fn) {
 	C.routes.push({ re: re, page: page, fn: fn });
 };

@@ -27,6 +27,8 @@ C.drawRuns = function (box) {
 						C.toast(x.message, 'bad');
 					}
 				} }, 'Cancel');
+		if (cancel)
+			C.editorOnly([cancel]);
 		box.appendChild(C.el('div', { class: 'runbox ' + r.state, 'data-test': 'run', 'data-state': r.state,
 			'data-run': r.run_id || '' },
 			C.el('div', { class: 'head' }, C.el('b', null, title), C.badge(r.state),
@@ -89,6 +91,7 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 		var b = C.el('button', { type: 'button', class: cls || null, title: title, 'data-mode': mode,
 			onclick: function () { start(mode, b); } }, label);
 
+		C.editorOnly([b]);
 		return b;
 	}
 
@@ -127,6 +130,7 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 				'data-build': t.target, onclick: function () {
 					C.startRun({ targets: [t.target], force: true, jobs: +workers.value }, b);
 				} }, 'Build');
+			C.editorOnly([b]);
 
 			count[t.state] = (count[t.state] || 0) + 1;
 			return Object.assign([

@@ -125,6 +125,7 @@ function uploadCard(dirs, max) {
 			})));
 		}
 	} }, 'Upload for review');
+	C.editorOnly([btn]);
 	return C.el('div', { class: 'card upload' }, C.el('h2', null, 'Upload'),
 		C.el('span', { class: 'muted' }, '.sql, .yml, .yaml or .json, up to ' + Math.round(max / 1024) + ' KiB; it becomes a review.'),
 		input, dir, msg, btn, out);
@@ -199,6 +200,7 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 		} else
 			C.toast(r.error, 'bad');
 	} }, 'Propose change');
+	C.editorOnly([check, save]);
 	work.appendChild(C.el('div', { class: 'card' },
 		C.el('div', { class: 'editor-bar' }, C.el('span', { class: 'path mono' }, file.path),
 			C.el('span', { class: 'badge' }, file.language), file.recipe ? C.badge('ok', 'the recipe') : null, status),

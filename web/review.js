@@ -36,13 +36,6 @@ C.diffView = function (text) {
 	}));
 };
 
-/* who asks: {named, user, email, role} */
-C.me = async function () {
-	if (!C.meCache)
-		C.meCache = await C.api('GET', '/api/me');
-	return C.meCache;
-};
-
 /* "Name <email>" */
 function who(name, email) {
 	return (name || '–') + (email ? ' <' + email + '>' : '');

@@ -171,7 +171,15 @@ check_user(struct ucheck *c, yaml_node_t *u)
 		for (i = 0; i < LEN(keys) && strcmp(ks, keys[i]) != 0; i++)
 			;
 		if (i == LEN(keys)) {
-			bad(c, k, "unknown key '%s' (expected name, email, token_sha256 or role)", ks);
+			struct nearest nn;
+
+			nearest_init(&nn, ks);
+			for (i = 0; i < LEN(keys); i++)
+				nearest_add(&nn, keys[i]);
+			if (nearest_get(&nn))
+				bad(c, k, "unknown key '%s': did you mean '%s'?", ks, nearest_get(&nn));
+			else
+				bad(c, k, "unknown key '%s' (expected name, email, token_sha256 or role)", ks);
 			continue;
 		}
 		if (seen & 1u << i)

@@ -8,7 +8,8 @@
  * Ed Editor (token ed-token-0002), Ada Approver (ada-token-0003) and Bo
  * Approver (bo-token-0004). An editor proposes from the editor and may not
  * approve; an approver may not approve her own proposal; another approver
- * approves both; the pages show who proposed and who approved.
+ * approves both; the pages show who proposed and who approved. Vi Viewer
+ * (vi-token-0001) finds every button that would change something disabled.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -103,4 +104,17 @@ await b.run(async (page) => {
 	await expect(rows.some((r) => r.includes('Ed Editor') && r.includes('Ada Approver')), 'Ed proposed, Ada approved');
 	await expect(rows.some((r) => r.includes('Ada Approver') && r.includes('Bo Approver')), 'Ada proposed, Bo approved');
 	await b.shot('reviews-who.png');
+
+	b.step = 'a viewer finds the buttons that change something disabled';
+	await signIn(page, 'vi-token-0001');
+	await page.waitForSelector('button[data-mode="incremental"][disabled]');
+	await expect(await page.isDisabled('button[data-build="people"]'), 'Build of one target disabled');
+	await expect((await page.getAttribute('button[data-mode="incremental"]', 'title')).includes('viewer'),
+		'the button says why');
+	await page.goto(url + '#/files/sql/visits.sql');
+	await page.waitForSelector('#propose[disabled]');
+	await expect(await page.isDisabled('#check'), 'Check disabled');
+	await expect(await page.isDisabled('#upload'), 'Upload disabled');
+	await page.goto(url + '#/reviews');
+	await page.waitForSelector('tr[data-review]');
 });
