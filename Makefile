@@ -50,6 +50,7 @@ OBJ = \
 	runner/store/store_mariadb.o \
 	runner/store/store_mariadb_runs.o \
 	runner/store/store_mariadb_history.o \
+	runner/store/store_find.o \
 	runner/store/store_mariadb_schema.o \
 	runner/store/store_live.o \
 	runner/store/store_mariadb_live.o \

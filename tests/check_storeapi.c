@@ -753,6 +753,94 @@ START_TEST(test_live_read)
 }
 END_TEST
 
+/* the history filtered by mode, result and start, a page at a time, with how many match */
+START_TEST(test_runs_find)
+{
+	static const char *const names[4] = { "mode", "result", "from", "to" };
+	static const char *const modes[] = { "incremental", "full-refresh", "incremental",
+		                             "scheduled", "incremental" };
+	static const char *const ends[] = { "success", "failed", "success", RUN_NOTHING_TO_DO,
+		                            NULL };
+	struct store *st = begin(_i, "clinic"), *other = open_store("other");
+	struct store_runs_filter f = { 0 };
+	char from[TS_LEN], until[TS_LEN], now[TS_LEN], day[11], *err = NULL;
+	long long ids[5], total = -1;
+	struct store_rows *r;
+
+	ck_assert_int_eq(store_now(st, now), 0);
+	for (size_t i = 0; i < 5; i++) {
+		ids[i] = store_run_begin(st, modes[i], NULL, "tester", NULL, false);
+		if (ends[i])
+			ck_assert_int_eq(store_run_end(st, ids[i], ends[i]), 0);
+	}
+	store_run_end(other, store_run_begin(other, "incremental", NULL, "x", NULL, false),
+	              "success");
+	/* all of the recipe's, newest first, a page of 2 from the second */
+	f.limit = 2;
+	f.offset = 1;
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	assert_cols(r, "run_id,mode,result,started_by,started_at,ended_at,seconds,config_rev,"
+	            "config_dirty,selection");
+	ck_assert_int_eq(total, 5);
+	ck_assert_int_eq(r->nrows, 2);
+	ck_assert_int_eq(atoll(cell(r, 0, "run_id")), ids[3]);
+	ck_assert_int_eq(atoll(cell(r, 1, "run_id")), ids[2]);
+	store_rows_free(r);
+	/* by mode and result */
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, "incremental", "success", NULL, "",
+	                                         from, until, &err), 0);
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	ck_assert_int_eq(total, 2);
+	ck_assert_int_eq(atoll(cell(r, 0, "run_id")), ids[2]);
+	ck_assert_int_eq(atoll(cell(r, 1, "run_id")), ids[0]);
+	store_rows_free(r);
+	f.result = "running";
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(atoll(cell(r, 0, "run_id")), ids[4]);
+	store_rows_free(r);
+	/* by the day they started: today's are all there, none tomorrow's or before */
+	snprintf(day, sizeof(day), "%.10s", now);
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, NULL, NULL, day, day, from, until,
+	                                         &err), 0);
+	ck_assert_int_eq(strlen(f.until), 19);
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	ck_assert_int_eq(total, 5);
+	store_rows_free(r);
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, NULL, NULL, NULL, "2000-01-01 10:00",
+	                                         from, until, &err), 0);
+	ck_assert_str_eq(f.until, "2000-01-01 10:00:00");
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	ck_assert_int_eq(total, 0);
+	ck_assert_int_eq(r->nrows, 0);
+	store_rows_free(r);
+	f.until = NULL;
+	f.from = "2999-01-01 00:00:00";
+	ck_assert_ptr_nonnull((r = store_runs_find(st, &f, &total)));
+	ck_assert_int_eq(total, 0);
+	store_rows_free(r);
+	/* what is wrong names its parameter */
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, "sideways", NULL, NULL, NULL, from,
+	                                         until, &err), -1);
+	ck_assert_msg(strstr(err, "invalid mode 'sideways'"), "%s", err);
+	free(err);
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, NULL, "ok", NULL, NULL, from, until,
+	                                         &err), -1);
+	ck_assert_msg(strstr(err, "invalid result 'ok'"), "%s", err);
+	free(err);
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, NULL, NULL, "2024-02-30", NULL, from,
+	                                         until, &err), -1);
+	ck_assert_msg(strstr(err, "invalid from '2024-02-30'"), "%s", err);
+	free(err);
+	ck_assert_int_eq(store_runs_filter_parse(&f, names, NULL, NULL, "2024-03-02", "2024-03-01",
+	                                         from, until, &err), -1);
+	ck_assert_msg(strstr(err, "invalid to '2024-03-01'"), "%s", err);
+	free(err);
+	end();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -776,6 +864,7 @@ main(void)
 	tcase_add_loop_test(tc, test_close_dead_run, 0, n);
 	tcase_add_loop_test(tc, test_history_without_tables, 0, n);
 	tcase_add_loop_test(tc, test_live_read, 0, n);
+	tcase_add_loop_test(tc, test_runs_find, 0, n);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -701,6 +701,7 @@ static const struct store_ops fake_ops = {
 	.locks_used = fake_locks_used,
 	.now = fake_now,
 	.runs = fake_runs,
+	.runs_find = fake_runs_find,
 	.run = fake_run,
 	.run_targets = fake_run_targets,
 	.target_runs = fake_target_runs,

@@ -104,6 +104,8 @@ int fake_run_close_dead(struct store *st, long long run_id);
 long fake_building(struct store *st, struct store_building **out);
 int fake_now(struct store *st, char *out);
 struct store_rows *fake_runs(struct store *st, long limit);
+struct store_rows *fake_runs_find(struct store *st, const struct store_runs_filter *f,
+                                  long long *total);
 struct store_rows *fake_run(struct store *st, long long id);
 struct store_rows *fake_run_targets(struct store *st, long long id);
 struct store_rows *fake_target_runs(struct store *st, const char *target, long limit);

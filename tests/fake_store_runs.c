@@ -301,6 +301,40 @@ fake_runs(struct store *st, long limit)
 	return out;
 }
 
+static bool
+run_matches(const struct frun *r, const char *recipe, const struct store_runs_filter *f)
+{
+	return strcmp(r->recipe, recipe) == 0 && (!f->mode || strcmp(r->mode, f->mode) == 0) &&
+	       (!f->result || strcmp(r->result, f->result) == 0) &&
+	       (!f->from || strcmp(r->started_at, f->from) >= 0) &&
+	       (!f->until || strcmp(r->started_at, f->until) < 0);
+}
+
+struct store_rows *
+fake_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
+{
+	static const char *const cols[] = {
+		"run_id", "mode", "result", "started_by", "started_at", "ended_at", "seconds",
+		"config_rev", "config_dirty", "selection",
+	};
+	struct fake_server *srv = fake_enter(st);
+	struct store_rows *out;
+	long skip = f->offset > 0 ? f->offset : 0, limit = f->limit > 0 ? f->limit : 20;
+
+	if (!srv)
+		return NULL;
+	out = store_rows_new(cols, LEN(cols));
+	*total = 0;
+	for (size_t i = srv->nruns; i-- > 0;) {
+		if (!run_matches(&srv->runs[i], st->recipe, f))
+			continue;
+		if ((*total)++ >= skip && (long)out->nrows < limit)
+			run_row(out, &srv->runs[i], false);
+	}
+	fake_leave(srv);
+	return out;
+}
+
 struct store_rows *
 fake_run(struct store *st, long long id)
 {

@@ -172,6 +172,33 @@ void store_rows_free(struct store_rows *r);
 int store_now(struct store *st, char *out);
 /* the newest runs of the recipe, newest first (limit <= 0: 20); NULL on error */
 struct store_rows *store_runs(struct store *st, long limit);
+/*
+ * which runs store_runs_find reads (store_find.c): fields NULL or "" match
+ * any run; from and until are "YYYY-MM-DD HH:MM:SS" as store_runs_filter_parse
+ * makes them, a run matches when from <= its start < until
+ */
+struct store_runs_filter {
+	const char *mode;        /* a run mode: STORE_RUN_MODES */
+	const char *result;      /* a run result: STORE_RUN_RESULTS */
+	const char *from, *until;
+	long limit, offset;      /* the page: limit <= 0 is 20 */
+};
+#define STORE_RUN_MODES "incremental, full-refresh, forced or scheduled"
+#define STORE_RUN_RESULTS "success, failed, interrupted, nothing to do or running"
+/*
+ * the filter of the history from what a user wrote (NULL or "": any): a
+ * mode, a result, a first day and a last day (YYYY-MM-DD, the whole day) or
+ * times ('YYYY-MM-DD HH:MM[:SS]', a T for the space too; until is then
+ * before it). The timestamps are written into from_ts and until_ts
+ * (TS_LEN each). names are how the caller calls the four ("mode", "--mode"):
+ * 0, or -1 with *err (malloc'ed) naming the one that is wrong
+ */
+int store_runs_filter_parse(struct store_runs_filter *f, const char *const names[4],
+                            const char *mode, const char *result, const char *from,
+                            const char *until, char *from_ts, char *until_ts, char **err);
+/* the recipe's runs that match f, newest first, one page; *total: how many match. NULL on error */
+struct store_rows *store_runs_find(struct store *st, const struct store_runs_filter *f,
+                                   long long *total);
 /* run id of the recipe (no row when there is none); NULL on error */
 struct store_rows *store_run(struct store *st, long long id);
 /* the targets of run id of the recipe, by start; NULL on error */

@@ -57,6 +57,8 @@ struct store_ops {
 
 	int (*now)(struct store *st, char *out);
 	struct store_rows *(*runs)(struct store *st, long limit);
+	struct store_rows *(*runs_find)(struct store *st, const struct store_runs_filter *f,
+	                                long long *total);
 	struct store_rows *(*run)(struct store *st, long long id);
 	struct store_rows *(*run_targets)(struct store *st, long long id);
 	struct store_rows *(*target_runs)(struct store *st, const char *target, long limit);

@@ -419,6 +419,7 @@ static const struct store_ops mariadb_ops = {
 	.locks_used = mariadb_locks_used,
 	.now = store_mariadb_now,
 	.runs = store_mariadb_runs,
+	.runs_find = store_mariadb_runs_find,
 	.run = store_mariadb_run,
 	.run_targets = store_mariadb_run_targets,
 	.target_runs = store_mariadb_target_runs,

@@ -36,6 +36,8 @@ long store_mariadb_building(struct store *st, struct store_building **out);
 /* store_mariadb_history.c: what the history, the metrics and prune read */
 int store_mariadb_now(struct store *st, char *out);
 struct store_rows *store_mariadb_runs(struct store *st, long limit);
+struct store_rows *store_mariadb_runs_find(struct store *st, const struct store_runs_filter *f,
+                                           long long *total);
 struct store_rows *store_mariadb_run(struct store *st, long long id);
 struct store_rows *store_mariadb_run_targets(struct store *st, long long id);
 struct store_rows *store_mariadb_target_runs(struct store *st, const char *target, long limit);

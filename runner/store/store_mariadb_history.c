@@ -53,6 +53,59 @@ store_mariadb_runs(struct store *st, long limit)
 	return rows(st, sql, run_cols, LEN(run_cols));
 }
 
+/* the WHERE of f's runs (malloc'ed) */
+static char *
+find_where(struct store *st, const struct store_runs_filter *f)
+{
+	struct buf b;
+	char *q = db_quote(st->d, st->recipe);
+
+	buf_init(&b);
+	buf_addf(&b, "recipe = %s", q);
+	free(q);
+	if (f->mode) {
+		q = db_quote(st->d, f->mode);
+		buf_addf(&b, " AND mode = %s", q);
+		free(q);
+	}
+	if (f->result) {
+		q = db_quote(st->d, f->result);
+		buf_addf(&b, " AND result = %s", q);
+		free(q);
+	}
+	if (f->from) {
+		q = db_quote(st->d, f->from);
+		buf_addf(&b, " AND started_at >= %s", q);
+		free(q);
+	}
+	if (f->until) {
+		q = db_quote(st->d, f->until);
+		buf_addf(&b, " AND started_at < %s", q);
+		free(q);
+	}
+	return buf_detach(&b);
+}
+
+static int count(struct db *d, long long *n, char *sql);
+
+struct store_rows *
+store_mariadb_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
+{
+	char *where = find_where(st, f);
+	struct store_rows *r = NULL;
+
+	if (count(st->d, total, xasprintf("SELECT COUNT(*) FROM etl_runs WHERE %s", where)) == 0)
+		r = rows(st, xasprintf(
+		        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
+		        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
+		        " config_rev, config_dirty, selection FROM etl_runs WHERE %s"
+		        " ORDER BY run_id DESC LIMIT %ld OFFSET %ld", where,
+		        f->limit > 0 ? f->limit : 20, f->offset > 0 ? f->offset : 0),
+		         run_cols, LEN(run_cols));
+	free(where);
+	return r;
+}
+
 struct store_rows *
 store_mariadb_run(struct store *st, long long id)
 {
