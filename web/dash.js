@@ -13,7 +13,7 @@ C.drawRuns = function (box) {
 		var done = C.runs.finished(r), total = Math.max(r.total, r.order.length, 1);
 		var pct = r.state === 'running' ? Math.min(100, Math.round(100 * done / total)) : 100;
 		var title = r.run_id ? C.el('a', { href: '#/runs/' + r.run_id }, 'Run ' + r.run_id) : C.el('span', null, 'Build');
-		var cancel = null;
+		var cancel = null, again = null, note = null;
 
 		/* only this server's builds can be cancelled here */
 		if (r.state === 'running' && r.run_id && r.job)
@@ -27,8 +27,22 @@ C.drawRuns = function (box) {
 						C.toast(x.message, 'bad');
 					}
 				} }, 'Cancel');
+		/* rebuild now: cancel this server's build, wait until it ended, start it again */
 		if (cancel)
-			C.editorOnly([cancel]);
+			again = C.el('button', { class: 'small', type: 'button', 'data-test': 'rebuild-now',
+				title: 'cancel this build and start it again from the start', onclick: async function (e) {
+					var btn = e.target;
+
+					if (!await C.confirm('Rebuild now?', 'Run ' + r.run_id + ' is cancelled first; the new build starts when it has ended.',
+						'Cancel and rebuild', true))
+						return;
+					C.startRun({ mode: r.mode || 'incremental', targets: r.targets || [], replace: true }, btn);
+				} }, 'Rebuild now');
+		else if (r.state === 'running' && r.run_id)
+			note = C.el('div', { class: 'muted note', 'data-test': 'elsewhere' }, 'started elsewhere' +
+				(r.started_by ? ' (' + r.started_by + ')' : '') + ': it cannot be cancelled or replaced from the web UI');
+		if (cancel)
+			C.editorOnly([cancel, again]);
 		box.appendChild(C.el('div', { class: 'runbox ' + r.state, 'data-test': 'run', 'data-state': r.state,
 			'data-run': r.run_id || '' },
 			C.el('div', { class: 'head' }, C.el('b', null, title), C.badge(r.state),
@@ -37,7 +51,8 @@ C.drawRuns = function (box) {
 				C.el('span', { class: 'spacer' }),
 				r.state === 'running' ? C.el('span', { class: 'muted nowrap' },
 					r.total ? done + ' of ' + r.total + ' targets' : done + ' done') : null,
-				cancel),
+				cancel, again),
+			note,
 			C.el('div', { class: 'progress' }, C.el('div', { style: 'width:' + pct + '%' })),
 			r.message && r.message !== 'done' ? C.el('div', { class: r.state === 'failed' ? 'err' : 'muted' }, r.message) : null,
 			r.order.length ? C.el('ul', { class: 'steps' }, r.order.map(function (t) {

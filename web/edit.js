@@ -93,42 +93,85 @@ C.propose = async function (path, content, message, check) {
 	}
 };
 
-/* uploads go to a folder that exists: recipes/, sql/ and theirs, as the server lists them */
-function uploadCard(dirs, max) {
-	var input, dir, msg, btn, out = C.el('div');
+/* the problems of a refused proposal, as a list */
+function problemList(r) {
+	return C.el('ul', { class: 'problems' }, r.problems.map(function (p) {
+		return C.el('li', null, C.el('b', null, C.diagWhere(p)), C.diagText(p));
+	}));
+}
 
-	input = C.el('input', { type: 'file', accept: '.sql,.yml,.yaml,.json', 'aria-label': 'file to upload', id: 'upload-file' });
+/*
+ * uploads go to a folder under recipes/ or sql/ (those that exist, as the
+ * server lists them) with a name: the file's own, or one given; a name with
+ * slashes (monthly/report.sql) makes new folders
+ */
+function uploadCard(dirs, max) {
+	var input, dir, name, msg, btn, out = C.el('div');
+
+	input = C.el('input', { type: 'file', accept: '.sql,.yml,.yaml,.json', 'aria-label': 'file to upload', id: 'upload-file',
+		onchange: function () {
+			if (input.files[0] && !name.dataset.typed)
+				name.value = input.files[0].name;
+		} });
 	dir = C.el('select', { 'aria-label': 'directory', id: 'upload-dir' }, dirs.slice().sort().map(function (d) {
 		return C.el('option', { value: d }, d + '/');
 	}));
+	name = C.el('input', { type: 'text', id: 'upload-name', 'aria-label': 'name', placeholder: 'name (the file\'s own; a/b.sql makes folder a)',
+		oninput: function () { name.dataset.typed = name.value ? '1' : ''; } });
 	msg = C.el('input', { type: 'text', placeholder: 'why (commit message)', 'aria-label': 'commit message' });
 	btn = C.el('button', { type: 'button', id: 'upload', onclick: async function () {
-		var f = input.files[0], r;
+		var f = input.files[0], r, as;
 
 		out.replaceChildren();
 		if (!f)
 			return C.toast('choose a file first', 'bad');
-		if (!/\.(sql|ya?ml|json)$/.test(f.name))
+		as = (name.value || f.name).trim().replace(/^\/+/, '');
+		if (!/\.(sql|ya?ml|json)$/.test(as))
 			return C.toast('only .sql, .yml, .yaml and .json files', 'bad');
+		if (as.split('/').some(function (part) { return !part || part[0] === '.'; }))
+			return C.toast(as + ': no empty, hidden, "." or ".." parts', 'bad');
 		if (f.size > max)
 			return C.toast(f.name + ' is over ' + C.fmtRows(max) + ' bytes', 'bad');
 		btn.disabled = true;
-		r = await C.propose(dir.value + '/' + f.name, await f.text(), msg.value || 'upload ' + f.name);
+		r = await C.propose(dir.value + '/' + as, await f.text(), msg.value || 'upload ' + as);
 		btn.disabled = false;
 		if (r.ok) {
 			location.hash = '#/reviews/' + r.review.id;
 			C.toast('proposed as review ' + r.review.id, 'ok');
 		} else {
 			out.appendChild(C.banner(r.error));
-			out.appendChild(C.el('ul', { class: 'problems' }, r.problems.map(function (p) {
-				return C.el('li', null, C.el('b', null, C.diagWhere(p)), C.diagText(p));
-			})));
+			out.appendChild(problemList(r));
 		}
 	} }, 'Upload for review');
 	C.editorOnly([btn]);
 	return C.el('div', { class: 'card upload' }, C.el('h2', null, 'Upload'),
 		C.el('span', { class: 'muted' }, '.sql, .yml, .yaml or .json, up to ' + Math.round(max / 1024) + ' KiB; it becomes a review.'),
-		input, dir, msg, btn, out);
+		input, dir, name, C.el('span', { class: 'muted hint' }, 'a name with a / makes new folders'), msg, btn, out);
+}
+
+/* a review whose commit deletes the file; refused, with the problems, while the recipe needs it */
+async function proposeDelete(file, message, btn, problems) {
+	var r;
+
+	if (!await C.confirm('Delete ' + file.path + '?', 'This proposes a review whose commit deletes the file; '
+		+ 'main loses it when the review is approved.', 'Propose deletion', true))
+		return;
+	btn.disabled = true;
+	try {
+		r = await C.api('POST', '/api/files/' + file.path, { delete: true, message: message || 'delete ' + file.path });
+		location.hash = '#/reviews/' + r.review.id;
+		C.toast('deletion proposed as review ' + r.review.id, 'ok');
+	} catch (e) {
+		problems.replaceChildren();
+		if (e.data && e.data.problems && e.data.problems.length)
+			problems.appendChild(C.el('li', null, C.el('b', null, 'the file cannot go: '), e.message));
+		((e.data && e.data.problems) || []).forEach(function (p) {
+			problems.appendChild(C.el('li', null, C.el('b', null, C.diagWhere(p)), C.diagText(p)));
+		});
+		C.toast(e.message, 'bad');
+	} finally {
+		btn.disabled = false;
+	}
 }
 
 C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
@@ -200,12 +243,17 @@ C.route(/^\/files(?:\/(.+))?$/, 'files', async function (main, m, current) {
 		} else
 			C.toast(r.error, 'bad');
 	} }, 'Propose change');
-	C.editorOnly([check, save]);
+	/* the served recipe stays: the server refuses to delete it */
+	var del = file.recipe ? null : C.el('button', { type: 'button', class: 'danger', id: 'delete',
+		title: 'propose a review that deletes this file', onclick: function () {
+			proposeDelete(file, msg.value, del, problems);
+		} }, 'Delete');
+	C.editorOnly([check, save].concat(del ? [del] : []));
 	work.appendChild(C.el('div', { class: 'card' },
 		C.el('div', { class: 'editor-bar' }, C.el('span', { class: 'path mono' }, file.path),
 			C.el('span', { class: 'badge' }, file.language), file.recipe ? C.badge('ok', 'the recipe') : null, status),
 		box,
-		C.el('div', { class: 'editor-bar', style: 'margin-top:10px' }, msg, check, save),
+		C.el('div', { class: 'editor-bar', style: 'margin-top:10px' }, msg, check, save, del),
 		problems));
 	ed = C.editor(box, file.content, file.language);
 	C.edit = ed;

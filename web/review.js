@@ -85,7 +85,9 @@ C.route(/^\/reviews\/(.+)$/, 'reviews', async function (main, m, current) {
 			me.named ? [C.el('dt', null, 'you'), C.el('dd', { id: 'me' }, who(me.user, me.email) + ', ' + me.role)] : null,
 			C.el('dt', null, 'commit'), C.el('dd', { class: 'mono' }, rv.commit.id),
 			C.el('dt', null, 'compared'), C.el('dd', null, (d.old_name || 'main') + ' → ' + (d.new_name || rv.branch)),
-			C.el('dt', null, 'files'), C.el('dd', { class: 'mono' }, (d.files || []).join(', ') || 'none'))));
+			C.el('dt', null, 'files'), C.el('dd', { class: 'mono', id: 'files' }, (d.files || []).map(function (f) {
+				return /^D /.test(f) ? f.slice(2) + ' (deleted)' : f;
+			}).join(', ') || 'none'))));
 	if (why && !conflicts)
 		main.appendChild(C.el('p', { class: 'muted', id: 'why-not' }, 'You cannot approve this review: ' + why));
 	if (d.new_error)

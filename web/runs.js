@@ -1,17 +1,93 @@
 /* runs.js: run history and a run's page with its timeline */
 'use strict';
 
-C.route(/^\/runs$/, 'runs', async function (main, m, current) {
-	var runs = await C.api('GET', '/api/runs?limit=200');
+C.runModes = ['incremental', 'full-refresh', 'forced', 'scheduled'];
+C.runResults = ['success', 'failed', 'interrupted', 'nothing to do', 'running'];
 
+/* the history's filter from the page's address: #/runs?mode=&result=&from=&to=&page=&per_page= */
+function runsQuery(text) {
+	var q = new URLSearchParams(text || ''), f = {};
+
+	['mode', 'result', 'from', 'to'].forEach(function (k) {
+		if (q.get(k))
+			f[k] = q.get(k);
+	});
+	f.page = Math.max(1, parseInt(q.get('page'), 10) || 1);
+	f.per_page = Math.min(500, Math.max(1, parseInt(q.get('per_page'), 10) || 50));
+	return f;
+}
+
+function runsAddress(f) {
+	var q = new URLSearchParams();
+
+	Object.keys(f).forEach(function (k) {
+		if (f[k] && !(k === 'page' && f[k] === 1) && !(k === 'per_page' && f[k] === 50))
+			q.set(k, f[k]);
+	});
+	return '#/runs' + (q.toString() ? '?' + q.toString() : '');
+}
+
+/* the filter bar: mode, result, first and last day, runs per page */
+function runsFilter(f) {
+	function choice(id, label, values, value) {
+		return C.el('label', { class: 'field' }, label, C.el('select', { id: id, 'aria-label': label },
+			[C.el('option', { value: '' }, 'any')].concat(values.map(function (v) {
+				return C.el('option', { value: v, selected: v === value ? '' : null }, v);
+			}))));
+	}
+	function day(id, label, value) {
+		return C.el('label', { class: 'field' }, label,
+			C.el('input', { type: 'date', id: id, 'aria-label': label, value: value || '' }));
+	}
+	var form = C.el('form', { class: 'card filters', id: 'runs-filter', onsubmit: function (e) {
+		var g = { page: 1 };
+
+		e.preventDefault();
+		['mode', 'result', 'from', 'to', 'per_page'].forEach(function (k) {
+			g[k] = form.querySelector('#runs-' + k).value;
+		});
+		g.per_page = +g.per_page;
+		location.hash = runsAddress(g);
+	} },
+	choice('runs-mode', 'mode', C.runModes, f.mode), choice('runs-result', 'result', C.runResults, f.result),
+	day('runs-from', 'from', f.from), day('runs-to', 'to', f.to),
+	C.el('label', { class: 'field' }, 'per page', C.el('select', { id: 'runs-per_page', 'aria-label': 'runs per page' },
+		[20, 50, 100, 200].map(function (n) {
+			return C.el('option', { value: n, selected: n === f.per_page ? '' : null }, String(n));
+		}))),
+	C.el('button', { type: 'submit', class: 'primary', id: 'runs-apply' }, 'Filter'),
+	C.el('a', { href: '#/runs', class: 'btn', id: 'runs-clear' }, 'Clear'));
+	return form;
+}
+
+/* pages: previous, "page P of N", next */
+function runsPager(f, d) {
+	function go(page, label, id) {
+		return page < 1 || page > d.pages ? C.el('span', { class: 'muted', id: id }, label) :
+			C.el('a', { href: runsAddress(Object.assign({}, f, { page: page })), id: id }, label);
+	}
+	return C.el('div', { class: 'pager', id: 'runs-pager' }, go(d.page - 1, '← newer', 'runs-prev'),
+		C.el('span', { class: 'muted', id: 'runs-page' }, 'page ' + d.page + ' of ' + Math.max(1, d.pages)),
+		go(d.page + 1, 'older →', 'runs-next'));
+}
+
+C.route(/^\/runs(?:\?(.*))?$/, 'runs', async function (main, m, current) {
+	var f = runsQuery(m[1]), q = new URLSearchParams(), d, first;
+
+	Object.keys(f).forEach(function (k) { q.set(k, f[k]); });
+	d = await C.api('GET', '/api/runs?' + q.toString());
 	if (!current())
 		return;
+	first = (d.page - 1) * d.per_page;
 	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'History'),
-		C.el('span', { class: 'muted' }, runs.length + ' newest runs')));
+		C.el('span', { class: 'muted', id: 'runs-total', 'data-total': d.total },
+			d.total === 0 ? 'no runs match' : 'runs ' + (first + 1) + '–' + (first + d.runs.length) + ' of ' + d.total +
+			(f.mode || f.result || f.from || f.to ? ' matching' : ''))));
+	main.appendChild(runsFilter(f));
 	main.appendChild(C.el('div', { class: 'card flush' }, C.table([
 		{ label: 'Run' }, { label: 'Result' }, { label: 'Mode' }, { label: 'Started by' }, { label: 'Started' },
 		{ label: 'Duration', cls: 'num' }, { label: 'Config' }, { label: 'Selection' },
-	], runs.map(function (r) {
+	], d.runs.map(function (r) {
 		return Object.assign([
 			C.el('a', { href: '#/runs/' + r.run_id }, '#' + r.run_id),
 			C.badge(r.result),
@@ -21,8 +97,9 @@ C.route(/^\/runs$/, 'runs', async function (main, m, current) {
 			r.ended_at ? C.fmtDur(r.seconds) : C.el('span', { class: 'muted' }, 'running'),
 			r.config_rev ? C.el('span', { class: 'mono', title: r.config_rev }, r.config_rev.slice(0, 8)) : C.el('span', { class: 'muted' }, 'not recorded'),
 			r.selection || C.el('span', { class: 'muted' }, 'all'),
-		], { attrs: { 'data-run': r.run_id } });
-	}), 'no runs yet: start one from the dashboard')));
+		], { attrs: { 'data-run': r.run_id, 'data-result': r.result, 'data-mode': r.mode } });
+	}), d.total || f.page > 1 ? 'no runs match' : 'no runs yet: start one from the dashboard'),
+	d.pages > 1 ? runsPager(f, d) : null));
 	/* a run started or ended, wherever it was started */
 	C.listen(function (ev) {
 		if (ev.type === 'run')

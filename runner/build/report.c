@@ -218,6 +218,13 @@ report_runs(struct session *s, long limit, char **err)
 }
 
 json_t *
+report_runs_find(struct session *s, const struct store_runs_filter *f, long long *total,
+                 char **err)
+{
+	return history_json(s, store_runs_find(s->conns.store, f, total), err);
+}
+
+json_t *
 report_run(struct session *s, long long id, char **err)
 {
 	json_t *runs, *run, *targets;

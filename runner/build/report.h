@@ -10,6 +10,7 @@ struct json_t;
 struct marker;
 struct plan_item;
 struct session;
+struct store_runs_filter;
 
 /*
  * a target's state (DESIGN §10): "ok", "out of date", "building", "failed",
@@ -31,6 +32,9 @@ struct json_t *report_plan(const struct plan_item *items, size_t n);
 char *report_now(struct session *s);
 /* the newest runs of the recipe, newest first; NULL with *err */
 struct json_t *report_runs(struct session *s, long limit, char **err);
+/* the runs that match f (store.h), one page, newest first, *total how many match; NULL with *err */
+struct json_t *report_runs_find(struct session *s, const struct store_runs_filter *f,
+                                long long *total, char **err);
 /* one run of the recipe with its targets in "targets"; NULL with *err, or with *err NULL when there is no such run */
 struct json_t *report_run(struct session *s, long long id, char **err);
 /* the newest builds of one target, with their run's mode and who started it; NULL with *err */

@@ -49,6 +49,7 @@ struct opts {
 	const char *older_than;  /* prune --older-than */
 	bool removed;            /* prune --removed */
 	bool sql;                /* validate --sql */
+	const char *mode, *result, *until;  /* history --mode, --result, --until */
 };
 
 /* a command of the command line */

@@ -149,14 +149,48 @@ history_run(struct session *s, const struct opts *o)
 	return EXIT_OK;
 }
 
+/* the runs that match the filter (--mode, --result, --since, --until): their newest, and how many match */
+static int
+history_find(struct session *s, const struct opts *o, const struct store_runs_filter *f)
+{
+	struct store_rows *r;
+	long long total = 0;
+	char *err = NULL;
+	json_t *j;
+
+	if (o->json) {
+		if (!(j = report_runs_find(s, f, &total, &err))) {
+			warn("%s", err);
+			free(err);
+			return EXIT_FAILED;
+		}
+		print_json(j);
+		return EXIT_OK;
+	}
+	if (!(r = store_runs_find(s->conns.store, f, &total))) {
+		warn("cannot read the history: %s", store_error(s->conns.store));
+		return EXIT_FAILED;
+	}
+	if (r->nrows == 0)
+		printf("no runs match\n");
+	else
+		print_runs(r);
+	if (total > (long long)r->nrows)
+		printf("the newest %zu of %lld matching runs (-l N for more)\n", r->nrows, total);
+	store_rows_free(r);
+	return EXIT_OK;
+}
+
 /* the newest runs: a table ("no runs yet" when there is none), or JSON numbers as numbers */
 static int
-history_runs(struct session *s, const struct opts *o)
+history_runs(struct session *s, const struct opts *o, const struct store_runs_filter *f)
 {
 	struct store_rows *r;
 	char *err = NULL;
 	json_t *j;
 
+	if (f->mode || f->result || f->from || f->until)
+		return history_find(s, o, f);
 	if (o->json) {
 		if (!(j = report_runs(s, o->limit, &err))) {
 			warn("%s", err);
@@ -181,11 +215,25 @@ history_runs(struct session *s, const struct opts *o)
 int
 cmd_history(struct opts *o)
 {
+	static const char *const names[4] = { "--mode", "--result", "--since", "--until" };
+	struct store_runs_filter f = { 0 };
+	char from[TS_LEN], until[TS_LEN], *err = NULL;
 	struct session s;
 	int rc;
 
+	if (store_runs_filter_parse(&f, names, o->mode, o->result, o->since, o->until, from, until,
+	                            &err) < 0) {
+		warn("%s", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (o->nargs > 0 && (f.mode || f.result || f.from || f.until)) {
+		warn("a run's targets are not filtered: give RUN or the filter, not both");
+		return EXIT_USAGE;
+	}
+	f.limit = o->limit;
 	if ((rc = open_session(&s, o, true)) == EXIT_OK)
-		rc = o->nargs > 0 ? history_run(&s, o) : history_runs(&s, o);
+		rc = o->nargs > 0 ? history_run(&s, o) : history_runs(&s, o, &f);
 	session_release(&s);
 	return rc;
 }

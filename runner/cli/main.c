@@ -129,13 +129,21 @@ static const char usage_graph[] =
 	"Connects to nothing: the recipe's connection variables may be unset.\n";
 
 const char usage_history[] =
-	"usage: chacc history [--json] [-l N] [RUN]\n"
+	"usage: chacc history [--json] [-l N] [--mode M] [--result R] [--since D]\n"
+	"                     [--until D] [RUN]\n"
 	"\n"
 	"Lists past runs (newest first), or one run's targets with their timings.\n"
 	"A run's revision is the commit it built from, '+dirty' when the working\n"
 	"tree's recipes or SQL differed from it.\n"
 	"\n"
 	"  -l, --limit N        the newest N runs only\n"
+	"      --mode M         runs of that mode: incremental, full-refresh, forced,\n"
+	"                       scheduled\n"
+	"      --result R       runs that ended so: success, failed, interrupted,\n"
+	"                       'nothing to do', or those running\n"
+	"      --since D        runs started on day D (YYYY-MM-DD) or later, or at or\n"
+	"                       after 'YYYY-MM-DD HH:MM[:SS]'\n"
+	"      --until D        runs started on day D or before, or before that time\n"
 	"      --json           as JSON (RUN: the run, with its targets)\n";
 
 static const char usage_validate[] =
@@ -442,7 +450,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, usage_plan, "json force full-refresh incremental since rev exclude" },
 	{ "status", cmd_status, usage_status, "json rev exclude" },
 	{ "graph", cmd_graph, usage_graph, "svg rev exclude" },
-	{ "history", cmd_history, usage_history, "json limit" },
+	{ "history", cmd_history, usage_history, "json limit mode result since until" },
 	{ "validate", cmd_validate, usage_validate, "rev sql" },
 	{ "clean", cmd_clean, usage_clean, "dry-run yes exclude" },
 	{ "prune", cmd_prune, usage_prune, "dry-run older-than removed" },

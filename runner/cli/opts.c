@@ -12,6 +12,8 @@ enum {
 	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_USERS, OPT_ADOPT,
 	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE, OPT_SQL,
 };
+/* history's filter */
+enum { OPT_MODE = 400, OPT_RESULT, OPT_UNTIL };
 
 /* the first of the names of an option is the one the commands' lists use */
 static const struct option longopts[] = {
@@ -43,6 +45,9 @@ static const struct option longopts[] = {
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "removed", no_argument, NULL, OPT_REMOVED },
 	{ "sql", no_argument, NULL, OPT_SQL },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "result", required_argument, NULL, OPT_RESULT },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -168,6 +173,9 @@ take(struct opts *o, int c, const char *name, const struct command *cmd)
 	case 'y': o->yes = true; break;
 	case OPT_OLDER_THAN: o->older_than = optarg; break;
 	case OPT_REMOVED: o->removed = true; break;
+	case OPT_MODE: o->mode = optarg; break;
+	case OPT_RESULT: o->result = optarg; break;
+	case OPT_UNTIL: o->until = optarg; break;
 	case 'h':
 		fputs(cmd->help, stdout);
 		exit(EXIT_OK);

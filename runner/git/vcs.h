@@ -170,7 +170,8 @@ int vcs_review_propose(struct vcs *v, struct vcs_proposal *p, struct vcs_review 
  * file is written, so the working tree never holds the edit. A path reached
  * through a symbolic link changes the file the link leads to in HEAD (the
  * link stays a link; refused when the working tree's link leads elsewhere);
- * the file keeps its mode; a new file is a plain one.
+ * the file keeps its mode; a new file is a plain one (new directories
+ * too). text NULL: the file (a link itself) is deleted; it must be in HEAD.
  */
 int vcs_review_propose_text(struct vcs *v, const char *message, const char *path,
                             const char *text, size_t len, struct vcs_review *out, char **err);

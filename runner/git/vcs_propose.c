@@ -378,29 +378,51 @@ out:
 /*
  * where path (relative to the working directory) leads in the working
  * tree, as a repository path: through its links, or for a new file its
- * directory's; NULL when it leads out of the repository or nowhere
+ * nearest directory that exists, then the rest as written (new
+ * directories); NULL when it leads out of the repository or nowhere
  */
 static char *
 worktree_real(struct vcs *v, const char *path)
 {
-	char real[PATH_MAX], *dir, *slash, *out = NULL;
+	char real[PATH_MAX], *dir, *slash, *out = NULL, *full;
 
 	if (realpath(path, real))
 		return vcs_path(v, real);
 	if (errno != ENOENT)
 		return NULL;
 	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	if (realpath(slash ? (*dir ? dir : "/") : ".", real)) {
-		char *full = xasprintf("%s/%s", real, slash ? slash + 1 : path);
-
-		out = vcs_path(v, full);
-		free(full);
+	for (;;) {
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (realpath(slash ? (*dir ? dir : "/") : ".", real)) {
+			full = xasprintf("%s/%s", real, slash ? path + (slash - dir) + 1 : path);
+			out = vcs_path(v, full);
+			free(full);
+			break;
+		}
+		if (errno != ENOENT || !slash)
+			break;
 	}
 	free(dir);
 	return out;
+}
+
+/* the change of the file at repository path p to delete it: it must be a file of HEAD's tree */
+static int
+removal(git_tree *ht, const char *p, git_tree_update *up, char **err)
+{
+	git_tree_entry *e = NULL;
+	int rc = 0;
+
+	if (git_tree_entry_bypath(&e, ht, p) < 0)
+		rc = vcs_err(err, "cannot delete '%s': it is not in HEAD (git does not track it)", p);
+	else if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		rc = vcs_err(err, "cannot delete '%s': it is not a file", p);
+	up->action = GIT_TREE_UPDATE_REMOVE;
+	up->path = p;
+	git_tree_entry_free(e);
+	return rc;
 }
 
 int
@@ -428,6 +450,16 @@ vcs_review_propose_text(struct vcs *v, const char *message, const char *path, co
 	if (git_commit_tree(&ht, head) < 0) {
 		vcs_gerr(err, "cannot read the tree of 'HEAD'");
 		goto out;
+	}
+	/* a deletion removes the entry itself, a symbolic link too */
+	if (!text) {
+		if (removal(ht, p, &up, err) < 0 ||
+		    git_tree_create_updated(&w, v->repo, ht, 1, &up) < 0) {
+			if (!*err)
+				vcs_gerr(err, "cannot make the tree of the proposal");
+			goto out;
+		}
+		goto propose;
 	}
 	/* through symbolic links: the file they lead to is edited, they stay links */
 	if ((found = vcs_tree_find(v, ht, p, &e, &real, &msg)) < 0) {
@@ -458,7 +490,9 @@ vcs_review_propose_text(struct vcs *v, const char *message, const char *path, co
 		vcs_err(err, "nothing to propose: '%s' is as in HEAD", p);
 		goto out;
 	}
-	if (onto_main(v, head, mainc, &w, "the edit conflicts", &toid, err) < 0)
+propose:
+	if (onto_main(v, head, mainc, &w, text ? "the edit conflicts" : "the deletion conflicts",
+	              &toid, err) < 0)
 		goto out;
 	rc = review_create(v, message, mainc, &toid, out, err);
 out:

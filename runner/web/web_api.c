@@ -10,24 +10,9 @@
 #include "report.h"
 #include "run.h"
 #include "session.h"
+#include "store.h"
 #include "util.h"
 #include "web.h"
-
-/* a positive integer argument within max, or def */
-static long
-arg_long(struct web_req *rq, const char *name, long def, long max)
-{
-	const char *v = web_arg(rq, name);
-	char *end;
-	long n;
-
-	if (!v)
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end || n < 1)
-		return def;
-	return n > max ? max : n;
-}
 
 static bool
 arg_flag(struct web_req *rq, const char *name)
@@ -371,19 +356,66 @@ api_graph(struct web_req *rq, struct web_reply *rp)
 	session_release(&s);
 }
 
+/* a count argument from least to most (above it: most), or def when absent; -1 after replying 400 */
+static long
+arg_count(struct web_req *rq, struct web_reply *rp, const char *name, long def, long least,
+          long most)
+{
+	const char *v = web_arg(rq, name);
+	char *end;
+	long n;
+
+	if (!v)
+		return def;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || n < least) {
+		web_error(rp, 400, "invalid %s '%s': expected a number from %ld", name, v, least);
+		return -1;
+	}
+	return n > most ? most : n;
+}
+
+/*
+ * the runs of the recipe, newest first, filtered by mode, result and the
+ * dates they started (store_runs_filter_parse); page and per_page ask for a
+ * page, answered as {"runs", "total", "page", "per_page", "pages"}, else
+ * limit and offset and the runs alone
+ */
 void
 api_runs(struct web_req *rq, struct web_reply *rp)
 {
+	static const char *const names[4] = { "mode", "result", "from", "to" };
+	struct store_runs_filter f;
 	struct session s;
-	char *err = NULL;
+	char from[TS_LEN], until[TS_LEN], *err = NULL;
+	bool paged = web_arg(rq, "page") || web_arg(rq, "per_page");
+	long page = arg_count(rq, rp, "page", 1, 1, 1000000), per = 0, limit = 0, offset = 0;
+	long long total = 0;
 	json_t *runs;
 
+	if (page < 0 || (per = arg_count(rq, rp, "per_page", 50, 1, 500)) < 0 ||
+	    (limit = arg_count(rq, rp, "limit", 50, 1, 1000)) < 0 ||
+	    (offset = arg_count(rq, rp, "offset", 0, 0, 1000000000L)) < 0)
+		return;
+	memset(&f, 0, sizeof(f));
+	if (store_runs_filter_parse(&f, names, web_arg(rq, "mode"), web_arg(rq, "result"),
+	                            web_arg(rq, "from"), web_arg(rq, "to"), from, until, &err) < 0) {
+		web_error(rp, 400, "%s", err);
+		free(err);
+		return;
+	}
+	f.limit = paged ? per : limit;
+	f.offset = paged ? (page - 1) * per : offset;
 	if (web_session(rq, rp, &s, true) < 0)
 		return;
-	if ((runs = report_runs(&s, arg_long(rq, "limit", 50, 1000), &err)))
+	if (!(runs = report_runs_find(&s, &f, &total, &err)))
+		web_error(rp, 503, "%s", err);
+	else if (!paged)
 		web_json(rp, 200, runs);
 	else
-		web_error(rp, 503, "%s", err);
+		web_json(rp, 200, json_pack("{s:o, s:I, s:i, s:i, s:I}", "runs", runs, "total",
+		                            (json_int_t)total, "page", (int)page, "per_page", (int)per,
+		                            "pages", (json_int_t)((total + per - 1) / per)));
 	free(err);
 	session_release(&s);
 }

@@ -139,7 +139,7 @@ web_path_check(const char *rel, bool must_exist, int *status, char **err)
 	const char *first = NULL;
 	size_t nparts = 0;
 	struct stat st;
-	bool bad = false;
+	bool bad = false, found;
 
 	if (!rel || !*rel)
 		return refuse(status, 400, err, xstrdup("no file named"));
@@ -188,12 +188,20 @@ root_found:
 		return refuse(status, 404, err, xasprintf("no file '%s'", rel));
 	if (lstat(rel, &st) == 0)
 		return refuse(status, 403, err, xasprintf("'%s' is a dangling symlink", rel));
+	/* a new file, maybe in new folders: its nearest folder that exists decides */
 	copy = xstrdup(rel);
-	slash = strrchr(copy, '/');
-	*slash = '\0';
-	if (!realpath(copy, real)) {
+	found = false;
+	while (!found && (slash = strrchr(copy, '/'))) {
+		*slash = '\0';
+		found = realpath(copy, real) != NULL;
+		if (!found && errno != ENOENT)
+			break;
+	}
+	if (!found || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		char *msg = xasprintf("'%s': '%s' is not a directory", rel, copy);
+
 		free(copy);
-		return refuse(status, 404, err, xasprintf("no directory for '%s'", rel));
+		return refuse(status, 403, err, msg);
 	}
 	free(copy);
 	if (!within(real, root))
@@ -311,6 +319,7 @@ struct overlay {
 	const char *text;
 	size_t len;
 	bool is_new;
+	bool deleted;                /* the edit deletes the file: text is NULL */
 };
 
 /* a file the checks of an edit may read: under recipes/ or sql/, or the served recipe */
@@ -335,6 +344,9 @@ ov_read(void *ctx, const char *rel, size_t *len)
 		free(norm);
 		errno = EACCES;
 		return NULL;
+	} else if (strcmp(norm, ov->path) == 0 && ov->deleted) {
+		errno = ENOENT;
+		s = NULL;
 	} else if (strcmp(norm, ov->path) == 0) {
 		s = xstrndup(ov->text, ov->len);
 		if (len)
@@ -367,7 +379,7 @@ ov_glob(void *ctx, const char *pattern, char ***paths)
 	for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
 		char *norm = web_path_norm(NULL, g.gl_pathv[i]);
 
-		if (ov_allowed(norm))
+		if (ov_allowed(norm) && !(ov->deleted && strcmp(norm, ov->path) == 0))
 			(*paths)[n++] = xstrdup(g.gl_pathv[i]);
 		free(norm);
 	}
@@ -533,13 +545,89 @@ sql_problems(const char *path, const char *text, size_t len)
 	return j;
 }
 
+/* the problems deleting path brings to the served recipe (those it has already do not count) */
+static json_t *
+delete_problems(const char *path)
+{
+	struct overlay ov = { .deleted = true };
+	struct fsrc src = { .ctx = &ov, .read = ov_read, .glob = ov_glob };
+	char *norm = web_path_norm(NULL, path), *top = web_path_norm(NULL, web_recipe());
+	struct diags out;
+	json_t *j;
+
+	diags_init(&out);
+	ov.path = norm;
+	recipe_checks(&out, norm, top, "sql", "", &src);
+	j = web_diags_json(&out);
+	diags_release(&out);
+	free(norm);
+	free(top);
+	return j;
+}
+
+/* a review whose commit deletes path, unless the recipe needs it (422 with the problems) */
+static void
+file_delete(struct web_req *rq, struct web_reply *rp, const char *rel, const char *message,
+            bool check)
+{
+	int status;
+	char *err = NULL, *path = web_path_check(rel, true, &status, &err), *norm = NULL, *top;
+	char *msg = NULL;
+	struct vcs *v = NULL;
+	struct vcs_review rv;
+	json_t *problems = NULL;
+
+	memset(&rv, 0, sizeof(rv));
+	if (!path) {
+		web_error(rp, status, "%s", err);
+		goto out;
+	}
+	norm = web_path_norm(NULL, path);
+	top = web_path_norm(NULL, web_recipe());
+	status = strcmp(norm, top);
+	free(top);
+	if (status == 0) {
+		web_error(rp, 409, "'%s' is the recipe this server serves: it cannot be deleted", path);
+		goto out;
+	}
+	problems = delete_problems(path);
+	if (json_array_size(problems) > 0) {
+		web_json(rp, 422, json_pack("{s:s, s:O}", "error", "the recipe needs the file",
+		                            "problems", problems));
+		goto out;
+	}
+	if (check) {
+		web_json(rp, 200, json_pack("{s:b, s:O}", "ok", 1, "problems", problems));
+		goto out;
+	}
+	msg = message && *message ? xstrdup(message) : xasprintf("delete %s", path);
+	pthread_mutex_lock(&web_files_mu);
+	if ((status = web_vcs_open(rq, &v, &err)) != 0)
+		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: a"
+		          " deletion is proposed as a git commit" : err);
+	else if (vcs_review_propose_text(v, msg, path, NULL, 0, &rv, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else
+		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
+	pthread_mutex_unlock(&web_files_mu);
+out:
+	vcs_review_release(&rv);
+	if (v)
+		vcs_free(v);
+	json_decref(problems);
+	free(msg);
+	free(norm);
+	free(path);
+	free(err);
+}
+
 void
 api_file_propose(struct web_req *rq, struct web_reply *rp)
 {
 	json_t *body = web_body_json(rq, rp), *problems = NULL;
 	const char *content = NULL, *message = NULL;
 	size_t clen = 0, oldlen = 0;
-	int check = 0, status;
+	int check = 0, del = 0, status;
 	char *path = NULL, *err = NULL, *old = NULL;
 	json_error_t e;
 	struct vcs *v = NULL;
@@ -548,10 +636,16 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	memset(&rv, 0, sizeof(rv));
 	if (!body)
 		return;
-	if (json_unpack_ex(body, &e, 0, "{s:s%, s?s, s?b}", "content", &content, &clen, "message",
-	                   &message, "check", &check) < 0) {
-		web_error(rp, 400, "bad request: %s (expected {\"content\": TEXT, \"message\": TEXT})",
-		          e.text);
+	if ((status = json_unpack_ex(body, &e, 0, "{s?s%, s?s, s?b, s?b}", "content", &content,
+	                             &clen, "message", &message, "check", &check, "delete",
+	                             &del)) < 0 || !content == !del) {
+		web_error(rp, 400, "bad request: %s (expected {\"content\": TEXT, \"message\": TEXT}"
+		          " or {\"delete\": true, \"message\": TEXT})", status < 0 ? e.text :
+		          del ? "'content' and 'delete' together" : "no 'content'");
+		goto out;
+	}
+	if (del) {
+		file_delete(rq, rp, rq->rest, message, check);
 		goto out;
 	}
 	if (!(path = web_path_check(rq->rest, false, &status, &err))) {

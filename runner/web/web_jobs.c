@@ -1,5 +1,6 @@
 /* web_jobs.c: builds started from the web UI, in background threads */
 #include <jansson.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "recipe.h"
 #include "run.h"
 #include "schedule.h"
+#include "session.h"
+#include "store.h"
 #include "util.h"
 #include "web.h"
 
@@ -18,6 +21,8 @@
 #define KEEP_DONE 50
 /* how long starting a build waits for its run to be recorded */
 #define START_WAIT 15
+/* how long "replace" waits for the builds it cancels to end */
+#define CANCEL_WAIT 60
 
 struct job {
 	int id;
@@ -28,6 +33,7 @@ struct job {
 	struct run_result res;       /* its run_id set by run_build once the run is recorded */
 	struct diags diags;          /* the run's problems: the job thread's until done */
 	bool done;
+	bool replace;                /* cancel this server's running builds before it starts */
 	char *message;
 	double started, ended;
 	pthread_t th;
@@ -225,12 +231,13 @@ job_options(struct web_req *rq, struct web_reply *rp, json_t *body, struct job *
 	const char *mode = "incremental", *since = NULL;
 	json_t *targets = json_object_get(body, "targets"), *v;
 	json_int_t workers = 1;
-	int force = 0, keep_going = 0;
+	int force = 0, keep_going = 0, replace = 0;
 	json_error_t e;
 	size_t i;
 
-	if (json_unpack_ex(body, &e, 0, "{s?s, s?s, s?I, s?b, s?b}", "mode", &mode, "since", &since,
-	                   "jobs", &workers, "force", &force, "keep_going", &keep_going) < 0) {
+	if (json_unpack_ex(body, &e, 0, "{s?s, s?s, s?I, s?b, s?b, s?b}", "mode", &mode, "since",
+	                   &since, "jobs", &workers, "force", &force, "keep_going", &keep_going,
+	                   "replace", &replace) < 0) {
 		web_error(rp, 400, "bad request: %s", e.text);
 		return -1;
 	}
@@ -243,6 +250,7 @@ job_options(struct web_req *rq, struct web_reply *rp, json_t *body, struct job *
 		return -1;
 	}
 	j->rq.force = force;
+	j->replace = replace;
 	if (strcmp(mode, "incremental") == 0)
 		;
 	else if (strcmp(mode, "full-refresh") == 0)
@@ -324,22 +332,134 @@ wait_recorded(struct job *j)
 	}
 }
 
+/* deadline (CLOCK_MONOTONIC) seconds from now */
+static struct timespec
+deadline(int seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
+
+/*
+ * the recipe's runs that are running and were not started by this server
+ * (the command line, cron, another server): the web cannot cancel them, so
+ * "replace" is refused (409) naming them; -1 after replying
+ */
+static int
+no_foreign_runs(struct web_req *rq, struct web_reply *rp)
+{
+	static const char *const names[4] = { "mode", "result", "from", "to" };
+	struct store_runs_filter f = { 0 };
+	struct store_rows *r;
+	struct session s;
+	char *err = NULL;
+	long long total = 0;
+	int rc = 0;
+
+	if (web_session(rq, rp, &s, true) < 0)
+		return -1;
+	store_runs_filter_parse(&f, names, NULL, "running", NULL, NULL, NULL, NULL, &err);
+	f.limit = 100;
+	if (!(r = store_runs_find(s.conns.store, &f, &total))) {
+		web_error(rp, 503, "cannot read the running runs: %s", store_error(s.conns.store));
+		session_release(&s);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nrows && rc == 0; i++) {
+		long long id = atoll(store_rows_get(r, i, 0));
+		const char *who = store_rows_get(r, i, 3);
+		bool ours = false, alive = false;
+
+		pthread_mutex_lock(&jobs.mu);
+		for (size_t k = 0; k < jobs.n; k++)
+			ours |= job_run_id(jobs.v[k]) == id;
+		pthread_mutex_unlock(&jobs.mu);
+		/* a run whose runner died is not running: the next build closes it */
+		if (!ours && store_runs_locked(s.conns.store, &id, 1, &alive) == 0 && alive) {
+			web_error(rp, 409, "run %lld (started by %s) was not started by this server: the"
+			          " web UI cannot cancel it; stop it where it runs, or wait for it to end",
+			          id, who ? who : "someone");
+			rc = -1;
+		}
+	}
+	store_rows_free(r);
+	session_release(&s);
+	return rc;
+}
+
+/* some job of ids (n) still runs; with jobs.mu held */
+static bool
+still_running(const int *ids, size_t n)
+{
+	for (size_t i = 0; i < jobs.n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (jobs.v[i]->id == ids[k] && !jobs.v[i]->done)
+				return true;
+	return false;
+}
+
+/*
+ * "replace": cancel this server's running builds and wait until they
+ * ended; their run ids into *replaced. -1 after replying
+ */
+static int
+replace_running(struct web_req *rq, struct web_reply *rp, json_t *replaced)
+{
+	struct timespec until = deadline(CANCEL_WAIT);
+	int *ids = NULL, rc = 0;
+	size_t n = 0;
+
+	if (no_foreign_runs(rq, rp) < 0)
+		return -1;
+	pthread_mutex_lock(&jobs.mu);
+	for (size_t i = 0; i < jobs.n; i++) {
+		struct job *j = jobs.v[i];
+
+		if (j->done)
+			continue;
+		atomic_store(&j->stop, 1);
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = j->id;
+		if (job_run_id(j) > 0)
+			json_array_append_new(replaced, json_integer(job_run_id(j)));
+	}
+	sched_wake();
+	while (rc == 0 && still_running(ids, n))
+		if (pthread_cond_timedwait(&jobs.changed, &jobs.mu, &until) == ETIMEDOUT) {
+			web_error(rp, 503, "the running build did not stop within %d seconds: try again",
+			          CANCEL_WAIT);
+			rc = -1;
+		}
+	pthread_mutex_unlock(&jobs.mu);
+	free(ids);
+	return rc;
+}
+
 void
 api_runs_start(struct web_req *rq, struct web_reply *rp)
 {
-	json_t *body = web_body_json(rq, rp);
+	json_t *body = web_body_json(rq, rp), *replaced = json_array(), *reply;
 	struct job *j;
+	bool replace;
 
-	if (!body)
+	if (!body) {
+		json_decref(replaced);
 		return;
+	}
 	j = xcalloc(1, sizeof(*j));
 	if (job_options(rq, rp, body, j) < 0) {
+		json_decref(replaced);
 		json_decref(body);
 		job_free(j);
 		return;
 	}
 	json_decref(body);
-	if (known_targets(rq, rp, j) < 0) {
+	replace = j->replace;
+	if (known_targets(rq, rp, j) < 0 || (replace && replace_running(rq, rp, replaced) < 0)) {
+		json_decref(replaced);
 		job_free(j);
 		return;
 	}
@@ -351,17 +471,12 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 	j->diags.emit = job_log_diag;
 	j->started = now_seconds();
 	pthread_mutex_lock(&jobs.mu);
-	if (jobs.closing) {
+	if (jobs.closing || (j->id = jobs.next_id++, pthread_create(&j->th, NULL, job_main, j)) != 0) {
 		pthread_mutex_unlock(&jobs.mu);
+		web_error(rp, 503, j->id ? "cannot start a build thread" :
+		          "the server is shutting down");
+		json_decref(replaced);
 		job_free(j);
-		web_error(rp, 503, "the server is shutting down");
-		return;
-	}
-	j->id = jobs.next_id++;
-	if (pthread_create(&j->th, NULL, job_main, j) != 0) {
-		pthread_mutex_unlock(&jobs.mu);
-		job_free(j);
-		web_error(rp, 503, "cannot start a build thread");
 		return;
 	}
 	jobs.v = xreallocarray(jobs.v, jobs.n + 1, sizeof(*jobs.v));
@@ -379,8 +494,13 @@ api_runs_start(struct web_req *rq, struct web_reply *rp)
 	}
 	pthread_mutex_lock(&jobs.mu);
 	wait_recorded(j);
-	web_json(rp, 202, job_json(j));
+	reply = job_json(j);
 	pthread_mutex_unlock(&jobs.mu);
+	/* the runs "replace" cancelled first */
+	if (replace)
+		json_object_set(reply, "replaced", replaced);
+	json_decref(replaced);
+	web_json(rp, 202, reply);
 }
 
 void
