@@ -114,6 +114,7 @@ INTEGRATION_TESTS = \
 	tests/check_web_secrets \
 	tests/check_web_files \
 	tests/check_web_live \
+	tests/check_web_history \
 	tests/check_browser \
 	tests/check_users \
 	tests/check_cli \

@@ -126,6 +126,47 @@ START_TEST(test_browser_sqlcheck)
 }
 END_TEST
 
+/*
+ * the history filtered and paged, deleting a file through a review, an
+ * upload into a new folder, rebuild now (tests/browser/history.mjs): a
+ * build of today, 25 scheduled runs of March 2024 (one a day failed), an
+ * unused file, and a people_visits that builds for seconds
+ */
+START_TEST(test_browser_history)
+{
+	struct proj p;
+	struct server s;
+	struct result r;
+	struct buf b;
+
+	proj_web(&p, "webhistory", false);
+	write_file(&p, "sql/unused.sql", "SELECT 1 AS one\n");
+	git(&p, "add -A");
+	git(&p, "commit -q -m 'an unused file'");
+	r = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	assert_ok(&r);
+	free(r.out);
+	free(r.err);
+	buf_init(&b);
+	buf_adds(&b, "INSERT INTO etl_runs (recipe, mode, started_by, started_at, ended_at, result)"
+	         " VALUES ");
+	for (int i = 0; i < 25; i++)
+		buf_addf(&b, "%s('clinic', 'scheduled', 'cron', '2024-03-%02d 02:%02d:00',"
+		         " '2024-03-%02d 02:%02d:30', '%s')", i ? ", " : "", 1 + i / 5, i, 1 + i / 5,
+		         i, i % 5 ? "success" : "failed");
+	sql(p.tgt, "%s", b.s);
+	buf_release(&b);
+	write_file(&p, "sql/people_visits.sql",
+	           "SELECT v.id AS visit_id, p.name, v.at\n"
+	           "FROM visits v JOIN people p ON p.id = v.person_id WHERE SLEEP(2) = 0\n");
+	git(&p, "commit -q -am 'people_visits takes its time'");
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "history.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -140,6 +181,7 @@ main(void)
 	add_case(s, "timeline", test_browser_timeline);
 	add_case(s, "browser_live", test_browser_live);
 	add_case(s, "sqlcheck", test_browser_sqlcheck);
+	add_case(s, "history", test_browser_history);
 	rc = run_suite(s);
 	return rc;
 }
