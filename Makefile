@@ -218,8 +218,15 @@ install: chacc
 	cp contrib/completion/chacc.bash $(DESTDIR)$(BASHCOMPDIR)/chacc
 	cp contrib/completion/_chacc $(DESTDIR)$(ZSHCOMPDIR)/_chacc
 
+# the Debian package chacc_VERSION-1_ARCH.deb in DEBDIR (contrib/debian/build-deb;
+# checked by tests/deb-check)
+DEBDIR = .
+deb: chacc
+	contrib/debian/build-deb $(DEBDIR)
+
 clean:
+	rm -f chacc_*.deb
 	rm -f chacc runner/*/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
 	rm -f $(FUZZ_TARGETS)
 
-.PHONY: all deps check lint unit demo bench install clean fuzz
+.PHONY: all deps check lint unit demo bench install clean fuzz deb
