@@ -459,7 +459,8 @@ START_TEST(test_bash_completion)
 	ck_assert_msg(strstr(out, "chacc st: status\n"), "%s", out);
 	ck_assert_msg(strstr(out, "chacc build be: beds bed_runs\n"), "%s", out);
 	ck_assert_msg(strstr(out, "chacc build --k: --keep-going\n"), "%s", out);
-	ck_assert_msg(strstr(out, "chacc history -: --help --json --limit -l"), "%s", out);
+	ck_assert_msg(strstr(out, "chacc history -: --help --json --limit --mode --result --since"
+	                     " --until -l"), "%s", out);
 	ck_assert_msg(strstr(out, "chacc status --exclude wa: wards\n"), "%s", out);
 	ck_assert_msg(strstr(out, "chacc review : propose list show approve reject\n"), "%s", out);
 	free(out);
