@@ -35,6 +35,7 @@ OBJ = \
 	runner/recipe/recipe_node.o \
 	runner/recipe/recipe_files.o \
 	runner/recipe/recipe_check.o \
+	runner/recipe/recipe_env.o \
 	runner/engine/db.o \
 	runner/engine/db_mariadb.o \
 	runner/engine/db_mariadb_copy.o \
@@ -120,7 +121,8 @@ INTEGRATION_TESTS = \
 	tests/check_sqlcheck \
 	tests/check_cli_read \
 	tests/check_store \
-	tests/check_storeapi
+	tests/check_storeapi \
+	tests/check_luigi_run
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang
@@ -131,7 +133,7 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
-	runner/recipe/recipe_files.c runner/recipe/recipe_check.c
+	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc

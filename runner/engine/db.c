@@ -542,3 +542,23 @@ db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_
 	memset(out, 0, sizeof(*out));
 	return d->engine->prepare_check(d, sql, as_table, out);
 }
+
+int
+db_create_database(const struct db_params *p, char **err)
+{
+	const struct db_engine *e;
+	char *msg = NULL;
+
+	if (!(e = db_engine_find(p->driver, &msg))) {
+		*err = xasprintf("connection '%s': %s", p->name ? p->name : "?", msg);
+		free(msg);
+		return -1;
+	}
+	return e->create_database(p, err);
+}
+
+int
+db_add_missing_indexes(struct db *d, const char *table, const struct db_names *index, size_t n)
+{
+	return n ? d->engine->add_missing_indexes(d, table, index, n) : 0;
+}

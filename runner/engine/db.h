@@ -24,6 +24,7 @@ struct db_params {
 	const char *user;
 	const char *password;    /* never in a message */
 	const char *database;
+	unsigned connect_timeout; /* seconds to reach the server; 0: the engine's default (10) */
 };
 
 /* what kind of error the last one was: what a caller does next depends on it */
@@ -34,6 +35,7 @@ enum db_err {
 	DB_ERR_ACCESS,           /* refused: access denied, or no such database */
 	DB_ERR_NO_TABLE,         /* a table that does not exist */
 	DB_ERR_OTHER,
+	DB_ERR_NO_DATABASE,      /* connecting: the connection's database does not exist */
 };
 
 /* a list of names (columns) */
@@ -118,6 +120,12 @@ int db_rollback(struct db *d);
 int db_read_committed(struct db *d);
 /* make database the connection's default (USE); 0 or -1 */
 int db_use(struct db *d, const char *database);
+/*
+ * create p's database (character set utf8mb4) unless it exists, connecting
+ * without it; 0, or -1 with *err: when the user may not, which privilege it
+ * lacks, for the account as the server knows it (never the password)
+ */
+int db_create_database(const struct db_params *p, char **err);
 
 /* the server clock as "YYYY-MM-DD HH:MM:SS.ffffff" in *out; 0 or -1 */
 int db_now(struct db *d, char **out);
@@ -154,6 +162,9 @@ int db_add_stamp(struct db *d, const char *table);
 int db_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 /* add one index on each of index[n]; 0 or -1 */
 int db_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+/* the same for those of index[n] that table lacks (no index on those columns, in order) */
+int db_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
+                           size_t n);
 /*
  * put shadow in place of table in one atomic step (old: a free name for the
  * table it replaces, dropped after); also when table does not exist. 0 or -1
@@ -327,6 +338,9 @@ struct db_engine {
 	int (*copy)(struct db *src, const char *select_sql, struct db *dst, const char *table,
 	            long long *rows, db_progress_fn progress, void *arg, struct db **errside);
 	int (*prepare_check)(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+	int (*create_database)(const struct db_params *p, char **err);
+	int (*add_missing_indexes)(struct db *d, const char *table, const struct db_names *index,
+	                           size_t n);
 };
 
 /* the engines */

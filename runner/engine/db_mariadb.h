@@ -70,6 +70,10 @@ int mdb_create_from_query(struct db *d, const char *table, const char *select_sq
 int mdb_add_stamp(struct db *d, const char *table);
 int mdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 int mdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+/* db_mariadb_ddl.c */
+int mdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
+                            size_t n);
+int mdb_create_database(const struct db_params *p, char **err);
 int mdb_swap(struct db *d, const char *table, const char *shadow, const char *old);
 int mdb_checksum(struct db *d, const char *table, char **out);
 int mdb_digest(struct db *d, const char *table, const struct db_names *cols, char **out);

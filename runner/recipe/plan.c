@@ -270,6 +270,8 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 			continue;
 		if (it->reason == REASON_NEEDS && !needs_changed_since(ps, it->n))
 			it->detail = DETAIL_IF_NEEDS_CHANGE;
+		else if (it->n->t->in_place)
+			it->detail = DETAIL_NOT_ATOMIC;
 		count++;
 		if (ps->pending)
 			ps->pending[it->n->id] = true;
@@ -296,6 +298,8 @@ plan_detail_text(enum plan_detail d)
 		return "lookback window closed: its last rows are read once more";
 	case DETAIL_IF_NEEDS_CHANGE:
 		return "built only if what it needs changes rows in this run";
+	case DETAIL_NOT_ATOMIC:
+		return "not atomic: its script writes the table in place";
 	}
 	return NULL;
 }
@@ -303,7 +307,10 @@ plan_detail_text(enum plan_detail d)
 const char *
 plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 {
-	if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
+	if (it->n && it->n->t->in_place && it->detail != DETAIL_NONE &&
+	    it->detail != DETAIL_NOT_ATOMIC)
+		snprintf(buf, size, "%s; not atomic", plan_detail_text(it->detail));
+	else if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
 		snprintf(buf, size, "lookback window open until %s", it->window);
 	else if (it->detail == DETAIL_WINDOW_CLOSED && *it->window)
 		snprintf(buf, size, "lookback window closed at %s: its last rows are read once more",

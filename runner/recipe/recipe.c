@@ -273,6 +273,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	for (i = 0; i < ld.ninc; i++)
 		ldinclude(&ld, i);
 	ldcheck(&ld);
+	ldenv(&ld);
 	loader_release(&ld);
 	if (ld.nerr || ld.nsoft) {
 		recipe_free(r);

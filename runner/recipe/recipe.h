@@ -32,6 +32,7 @@ struct conn {
 	char *user;
 	char *password;    /* never printed */
 	char *database;
+	unsigned connect_timeout; /* seconds, from DB_CONNECT_TIMEOUT; 0: the engine's default */
 };
 
 enum kind {
@@ -66,6 +67,7 @@ struct target {
 	char *create;            /* path of optional DDL, or NULL */
 	char *create_sql;
 	char *call;              /* script: statement run after the script, or NULL */
+	bool in_place;           /* script: writes its table itself: no shadow, no swap */
 	struct strlist key;
 	struct strlist *indexes; /* each a list of columns */
 	size_t nindexes;

@@ -105,6 +105,7 @@ static const struct field target_fields[] = {
 	[T_RETRY_DELAY] = { "retry_delay", V_DUR, false },
 	[T_TIMEOUT] = { "timeout", V_DUR, false },
 	[T_TAGS] = { "tags", V_LIST, false },
+	[T_IN_PLACE] = { "in_place", V_BOOL, false },
 	{ NULL, V_STR, false },
 };
 
@@ -401,6 +402,11 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 
 	if (f->type >= V_LIST && ldisnull(v))
 		return false;
+	if (f == &target_fields[T_IN_PLACE] && ld->kind >= 0 && ld->kind != KIND_SCRIPT) {
+		ldbad(ld, v, "'in_place' is only for script targets, not %s %s target",
+		    ld->kind == KIND_EXTRACT ? "an" : "a", kind_name(ld->kind));
+		return false;
+	}
 	switch (f->type) {
 	case V_LIST:
 		id = walklist(ld, f->key, v, "a sequence");

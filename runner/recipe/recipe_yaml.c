@@ -102,6 +102,7 @@ static const cyaml_schema_field_t cy_target_fields[] = {
 	CYAML_FIELD_FLOAT("retry_delay", CYAML_FLAG_OPTIONAL, struct target, retry_delay),
 	CYAML_FIELD_FLOAT("timeout", CYAML_FLAG_OPTIONAL, struct target, timeout),
 	STRS("tags", struct target, tags.v, tags.n, &str_schema),
+	CYAML_FIELD_BOOL("in_place", CYAML_FLAG_OPTIONAL, struct target, in_place),
 	CYAML_FIELD_END
 };
 
