@@ -86,7 +86,7 @@ START_TEST(test_in_place_script)
 {
 	struct proj p;
 	struct result r;
-	char *changed, *again;
+	char *changed, *again, *plain;
 
 	proj_clinic(&p, "inplace");
 	r = chacc(&p, "plan");
@@ -138,7 +138,9 @@ START_TEST(test_in_place_script)
 	free(changed);
 
 	/* without in_place the same script writes no ${this}: the build says so */
-	write_file(&p, "chacc.yml", str_replace(clinic, "    in_place: true\n", ""));
+	plain = str_replace(clinic, "    in_place: true\n", "");
+	write_file(&p, "chacc.yml", plain);
+	free(plain);
 	r = chacc(&p, "build", "-B", "ward_summary");
 	ck_assert_msg(r.status == 1 && strstr(r.err, "did not create its table (${this})"),
 	              "exit %d: %s", r.status, r.err);
