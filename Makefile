@@ -29,12 +29,16 @@ OBJ = \
 	runner/base/diag.o \
 	runner/base/sqlsplit.o \
 	runner/base/env.o \
+	runner/base/datafile_csv.o \
+	runner/base/datafile_json.o \
 	runner/recipe/recipe.o \
 	runner/recipe/recipe_yaml.o \
 	runner/recipe/recipe_walk.o \
 	runner/recipe/recipe_node.o \
 	runner/recipe/recipe_files.o \
 	runner/recipe/recipe_check.o \
+	runner/recipe/seed.o \
+	runner/recipe/seed_value.o \
 	runner/engine/db.o \
 	runner/engine/db_mariadb.o \
 	runner/engine/db_mariadb_copy.o \
@@ -42,6 +46,7 @@ OBJ = \
 	runner/engine/db_mariadb_table.o \
 	runner/engine/db_mariadb_privs.o \
 	runner/engine/db_mariadb_check.o \
+	runner/engine/db_mariadb_types.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -58,6 +63,7 @@ OBJ = \
 	runner/build/build_table.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
+	runner/build/build_file.o \
 	runner/build/build.o \
 	runner/build/sched.o \
 	runner/build/sched_pool.o \

@@ -606,4 +606,8 @@ const struct db_engine db_mariadb = {
 	.result_ddl = mdb_result_ddl,
 	.copy = mdb_copy,
 	.prepare_check = mdb_prepare_check,
+	.type_parse = mdb_type_parse,
+	.type_sql = mdb_type_sql,
+	.create_table = mdb_create_table,
+	.insert_values = mdb_insert_values,
 };

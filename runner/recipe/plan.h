@@ -68,6 +68,8 @@ enum plan_detail {
 	 * need's build changes rows (restat, DESIGN §3), pruned otherwise
 	 */
 	DETAIL_IF_NEEDS_CHANGE,
+	/* a file target: its columns with their types (declared or inferred) and rows */
+	DETAIL_FILE_COLUMNS,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
