@@ -98,6 +98,7 @@ UNIT_TESTS = \
 	tests/check_util \
 	tests/check_sqlsplit \
 	tests/check_sqlnormal \
+	tests/check_csv \
 	tests/check_recipe \
 	tests/check_recipe_errors \
 	tests/check_recipe_hostile \

@@ -276,6 +276,8 @@ row(struct js *j, struct drow *r, bool object)
 		if (object) {
 			if (peek(j) != '"')
 				return bad(j, j->p, "%s: expected a key in quotes", what(j));
+			const char *at = j->p;
+
 			cell->line = j->line;
 			cell->col = dfile_column(j->bol, j->p);
 			if (string(j, &key) < 0)
@@ -283,7 +285,7 @@ row(struct js *j, struct drow *r, bool object)
 			for (size_t i = 0; i + 1 < r->n; i++)
 				if (!strcmp(r->v[i].key, key)) {
 					free(key);
-					return bad(j, j->p, "duplicate key in an object");
+					return bad(j, at, "duplicate key in an object");
 				}
 			cell->key = key;
 			if (peek(j) != ':')
