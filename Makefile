@@ -112,6 +112,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_extract \
+	tests/check_file \
 	tests/check_vcs \
 	tests/check_review \
 	tests/check_openmrs \
