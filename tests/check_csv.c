@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "datafile.h"
 #include "diag.h"
+#include "plan.h"
 #include "recipe.h"
 #include "seed.h"
 #include "util.h"
@@ -288,6 +289,119 @@ START_TEST(test_seed_declared_types_parse)
 }
 END_TEST
 
+
+/* the hash of a table target as chacc hashed it before file targets: no rebuild of existing ones */
+START_TEST(test_hash_of_other_kinds_unchanged)
+{
+	struct recipe r = { 0 };
+	char *k[] = { (char *)"id" };
+	struct target t = { .name = (char *)"t", .kind = KIND_TABLE,
+	                    .query_sql = (char *)"SELECT id FROM x", .key = { k, 1 } };
+	char h[65];
+
+	target_hash(&r, &t, h);
+	ck_assert_str_eq(h, "dea4c17f0379ff0c1374008bc6848d244db475748f6b3840972659430a6b450e");
+}
+END_TEST
+
+/* a recipe with one file target in a fresh directory; the messages in *err */
+static struct recipe *
+load_file_target(const char *entry, const char *data, char **err)
+{
+	char dir[] = "/tmp/check_csv.XXXXXX", *path, *yml;
+	struct diags ds;
+	struct recipe *r;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/data.csv", dir);
+	f = fopen(path, "w");
+	fputs(data, f);
+	fclose(f);
+	free(path);
+	yml = xasprintf("%s/chacc.yml", dir);
+	f = fopen(yml, "w");
+	fprintf(f, "name: x\nconnections: [{name: t, database: d}]\ntarget: t\ntargets:\n"
+	        "  - name: seeds\n%s", entry);
+	fclose(f);
+	diags_init(&ds);
+	r = recipe_load(yml, "/nonexistent", NULL, &ds);
+	*err = diags_text(&ds);
+	diags_release(&ds);
+	unlink(yml);
+	free(yml);
+	path = xasprintf("%s/data.csv", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	return r;
+}
+
+START_TEST(test_recipe_file_kind)
+{
+	struct recipe *r;
+	char *err, h1[65], h2[65], h3[65];
+
+	r = load_file_target("    kind: file\n    file: data.csv\n    columns: [id, {name: n, type: INT}]\n",
+	                     "id,n\n1,2\n", &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	free(err);
+	ck_assert_int_eq(r->targets[0].kind, KIND_FILE);
+	ck_assert_str_eq(kind_name(KIND_FILE), "file");
+	ck_assert_str_eq(r->targets[0].data, "data.csv");
+	ck_assert_int_eq(r->targets[0].ncolumns, 2);
+	ck_assert_ptr_null(r->targets[0].columns[0].type);
+	ck_assert_str_eq(r->targets[0].columns[1].type, "INT");
+	ck_assert_str_eq(r->targets[0].seed->summary, "columns id BIGINT, n INT; 1 row");
+	target_hash(r, &r->targets[0], h1);
+	recipe_free(r);
+	/* the file's content and the columns are part of the definition */
+	r = load_file_target("    kind: file\n    file: data.csv\n    columns: [id, {name: n, type: INT}]\n",
+	                     "id,n\n1,3\n", &err);
+	ck_assert_ptr_nonnull(r);
+	free(err);
+	target_hash(r, &r->targets[0], h2);
+	ck_assert_str_ne(h1, h2);
+	recipe_free(r);
+	r = load_file_target("    kind: file\n    file: data.csv\n    columns: [id, {name: n, type: BIGINT}]\n",
+	                     "id,n\n1,2\n", &err);
+	ck_assert_ptr_nonnull(r);
+	free(err);
+	target_hash(r, &r->targets[0], h3);
+	ck_assert_str_ne(h1, h3);
+	recipe_free(r);
+	/* what a file target needs and refuses */
+	r = load_file_target("    kind: file\n    query: q.sql\n    incremental: true\n", "a\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "a file target needs 'file'"), "%s", err);
+	ck_assert_msg(strstr(err, "'query' is not for file targets"), "%s", err);
+	ck_assert_msg(strstr(err, "a file target is not incremental"), "%s", err);
+	free(err);
+	r = load_file_target("    kind: table\n    query: data.csv\n    file: data.csv\n", "a\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "'file' is only for file targets, not table"), "%s", err);
+	free(err);
+	r = load_file_target("    kind: fil\n", "a\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "invalid kind 'fil': did you mean 'file'?"), "%s", err);
+	free(err);
+	r = load_file_target("    kind: file\n    file: data.csv\n    columns: [{name: a, typ: INT}]\n",
+	                     "a\n1\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "unknown key 'typ' in column: did you mean 'type'?"), "%s", err);
+	free(err);
+	r = load_file_target("    kind: file\n    file: ../data.csv\n", "a\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "file '../data.csv' leaves the project's directory"), "%s", err);
+	free(err);
+	r = load_file_target("    kind: file\n    file: data.csv\n", "a\nx\n1,2\n", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(err, "/data.csv:3:3: target 'seeds': 2 values in a row of 1 columns"),
+	              "%s", err);
+	free(err);
+}
+END_TEST
+
 static Suite *
 csv_suite(void)
 {
@@ -302,6 +416,8 @@ csv_suite(void)
 	tcase_add_test(tc, test_seed_declared_columns);
 	tcase_add_test(tc, test_seed_bad_rows);
 	tcase_add_test(tc, test_seed_declared_types_parse);
+	tcase_add_test(tc, test_hash_of_other_kinds_unchanged);
+	tcase_add_test(tc, test_recipe_file_kind);
 	suite_add_tcase(s, tc);
 	return s;
 }
