@@ -135,11 +135,13 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$$(pkg-config --cflags libcyaml yaml-0.1)
-FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
+	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb jansson)
+FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb jansson) -lpthread -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
-	runner/recipe/recipe_files.c runner/recipe/recipe_check.c
+	runner/recipe/recipe_files.c runner/recipe/recipe_check.c \
+	runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
+	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_mariadb*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc
