@@ -251,6 +251,46 @@ void db_prep_release(struct db_prep *p);
  */
 int db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
 
+/*
+ * column types of a file target (DESIGN: file targets): what chacc checks its
+ * values against, and the engine spells. A type the engine does not know in
+ * these terms is DB_T_OTHER: its values go to the server unchecked.
+ */
+enum db_tkind {
+	DB_T_OTHER,
+	DB_T_INT,                /* bits 8, 16, 24, 32 or 64, maybe unsigned */
+	DB_T_BOOL,               /* true/false, stored as 1/0 */
+	DB_T_DECIMAL,            /* prec digits, scale of them after the point */
+	DB_T_FLOAT,
+	DB_T_DATE,
+	DB_T_DATETIME,           /* scale: digits of the fraction of a second */
+	DB_T_STRING,             /* len: most characters; 0 for a long text */
+};
+
+struct db_type {
+	enum db_tkind kind;
+	unsigned bits;
+	bool is_unsigned;
+	unsigned prec, scale;
+	unsigned len;
+};
+
+/* read the SQL type text sql of driver's engine into out (DB_T_OTHER when not understood); 0, -1 unknown driver */
+int db_type_parse(const char *driver, const char *sql, struct db_type *out);
+/* the SQL spelling of t in driver's engine, malloc'ed; NULL for an unknown driver */
+char *db_type_sql(const char *driver, const struct db_type *t);
+/* create table with the columns names of the SQL types types[names->n]; 0 or -1 */
+int db_create_table(struct db *d, const char *table, const struct db_names *names,
+                    char *const *types);
+/*
+ * insert nrows rows of values (row-major, names->n a row; NULL for SQL NULL)
+ * into table's columns names, as text the server converts, in batches, with
+ * values that do not fit refused. On error *badrow is the index of the row the
+ * server names, or -1. 0 or -1
+ */
+int db_insert_values(struct db *d, const char *table, const struct db_names *names,
+                     char *const *values, size_t nrows, long long *badrow);
+
 /* progress of a copy: rows so far; return non-zero to stop the copy */
 typedef int (*db_progress_fn)(void *arg, long long rows);
 
@@ -341,6 +381,12 @@ struct db_engine {
 	int (*create_database)(const struct db_params *p, char **err);
 	int (*add_missing_indexes)(struct db *d, const char *table, const struct db_names *index,
 	                           size_t n);
+	int (*type_parse)(const char *sql, struct db_type *out);
+	char *(*type_sql)(const struct db_type *t);
+	int (*create_table)(struct db *d, const char *table, const struct db_names *names,
+	                    char *const *types);
+	int (*insert_values)(struct db *d, const char *table, const struct db_names *names,
+	                     char *const *values, size_t nrows, long long *badrow);
 };
 
 /* the engines */

@@ -610,4 +610,8 @@ const struct db_engine db_mariadb = {
 	.prepare_check = mdb_prepare_check,
 	.create_database = mdb_create_database,
 	.add_missing_indexes = mdb_add_missing_indexes,
+	.type_parse = mdb_type_parse,
+	.type_sql = mdb_type_sql,
+	.create_table = mdb_create_table,
+	.insert_values = mdb_insert_values,
 };

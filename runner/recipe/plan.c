@@ -7,6 +7,7 @@
 
 #include "graph.h"
 #include "recipe.h"
+#include "seed.h"
 #include "sqlsplit.h"
 #include "util.h"
 
@@ -80,6 +81,21 @@ hash_list(struct buf *b, const char *name, const struct strlist *l)
 	buf_addc(b, '\n');
 }
 
+/*
+ * a file target's rows and declared columns: hashed for file targets only, so
+ * that the digests of the other kinds stay what they were
+ */
+static void
+hash_file(struct buf *b, const struct target *t)
+{
+	hash_text(b, "data", t->seed ? t->seed->text : NULL, t->seed ? t->seed->len : 0);
+	buf_addf(b, "columns:%zu\n", t->ncolumns);
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		hash_field(b, "column", t->columns[i].name, 1);
+		hash_field(b, "type", t->columns[i].type, 1);
+	}
+}
+
 int
 target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65])
 {
@@ -108,6 +124,8 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_field(&b, "column", t->incr.column, 1);
 	hash_field(&b, "deleted", t->incr.deleted, 1);
 	hash_sql(&b, "probe", t->incr.probe_sql, format);
+	if (t->kind == KIND_FILE)
+		hash_file(&b, t);
 	sha256_hex(b.s ? b.s : "", b.len, out);
 	buf_release(&b);
 	return 0;
@@ -272,6 +290,8 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 			it->detail = DETAIL_IF_NEEDS_CHANGE;
 		else if (it->n->t->in_place)
 			it->detail = DETAIL_NOT_ATOMIC;
+		else if (it->n->t->kind == KIND_FILE && it->n->t->seed)
+			it->detail = DETAIL_FILE_COLUMNS;
 		count++;
 		if (ps->pending)
 			ps->pending[it->n->id] = true;
@@ -300,6 +320,8 @@ plan_detail_text(enum plan_detail d)
 		return "built only if what it needs changes rows in this run";
 	case DETAIL_NOT_ATOMIC:
 		return "not atomic: its script writes the table in place";
+	case DETAIL_FILE_COLUMNS:
+		return "columns and types of its file";
 	}
 	return NULL;
 }
@@ -315,6 +337,8 @@ plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 	else if (it->detail == DETAIL_WINDOW_CLOSED && *it->window)
 		snprintf(buf, size, "lookback window closed at %s: its last rows are read once more",
 		         it->window);
+	else if (it->detail == DETAIL_FILE_COLUMNS && it->n && it->n->t->seed)
+		return it->n->t->seed->summary;
 	else
 		return plan_detail_text(it->detail);
 	return buf;

@@ -74,6 +74,8 @@ enum plan_detail {
 	 * detail of the item wins, and plan_item_detail adds this one to it.
 	 */
 	DETAIL_NOT_ATOMIC,
+	/* a file target: its columns with their types (declared or inferred) and rows */
+	DETAIL_FILE_COLUMNS,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
