@@ -126,7 +126,8 @@ INTEGRATION_TESTS = \
 	tests/check_sqlcheck \
 	tests/check_cli_read \
 	tests/check_store \
-	tests/check_storeapi
+	tests/check_storeapi \
+	tests/check_import
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang
