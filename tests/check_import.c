@@ -304,7 +304,7 @@ START_TEST(test_every_type)
 	assert_has(yml, "# from Luigi task LoadGenresTask (load), with SchemaGenresTask (schema)");
 	assert_has(yml, "  - name: genres\n    kind: file\n    file: data/genres.json\n"
 	           "    columns:\n      - { name: genre_id, type: INT }\n"
-	           "      - { name: name, type: \"VARCHAR(30)\" }\n");
+	           "      - { name: name, type: \"VARCHAR(30)\" }\n    key: [genre_id]\n");
 	ck_assert(exists(&p, "data/genres.json"));
 	/* procedure and flattened: one script writing its table in place */
 	assert_has(yml, "# from Luigi task FlattenedBooksTask (flattened), with ProcedureFlatBooksTask");

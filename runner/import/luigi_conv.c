@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 /* the one statement of text (malloc'ed), or NULL (reported for field of t) */
 static char *
 onestmt(struct lconv *c, struct ltask *t, const char *field, const char *text)
@@ -274,32 +276,45 @@ out:
 	linsert_release(&ins);
 }
 
-/* the columns of file target gi: the INSERT's, typed by the schema's CREATE TABLE */
+/* the columns of file target g: the INSERT's, typed by the schema's CREATE TABLE */
 static void
 file_columns(struct ltarget *g, const struct linsert *ins, const struct lddl *d)
 {
 	struct strlist cols = { 0 };
 
 	insert_columns(ins, d, &cols);
-	for (size_t i = 0; i < cols.n && d->ncols; i++) {
+	g->cols = xcalloc(cols.n + 1, sizeof(*g->cols));
+	for (size_t i = 0; i < cols.n; i++) {
 		const char *type = lddl_type(d, cols.v[i]);
 
-		if (!type || !*type)
-			break;
-		g->cols = xreallocarray(g->cols, g->ncols + 1, sizeof(*g->cols));
-		g->cols[g->ncols].name = xstrdup(cols.v[i]);
-		g->cols[g->ncols++].type = xstrdup(type);
+		g->cols[i].name = xstrdup(cols.v[i]);
+		g->cols[i].type = type && *type ? xstrdup(type) : NULL;
 	}
-	if (g->ncols != cols.n) {
-		for (size_t i = 0; i < g->ncols; i++) {
-			free(g->cols[i].name);
-			free(g->cols[i].type);
-		}
-		free(g->cols);
-		g->cols = NULL;
-		g->ncols = 0;
-	}
+	g->ncols = cols.n;
+	pick_key(d, &cols, &g->key);
 	lstrs_release(&cols);
+}
+
+/* a JSON data file whose objects' keys are not the INSERT's columns, in order */
+static void
+check_keys(struct lconv *c, struct ltask *t, const char *path, const struct ltarget *g)
+{
+	json_t *root = json_load_file(path, 0, NULL), *row = json_array_get(root, 0), *v;
+	const char *k;
+	size_t i = 0;
+	bool same = true;
+
+	if (!json_is_object(row) || !g->ncols) {
+		json_decref(root);
+		return;
+	}
+	json_object_foreach(row, k, v)
+		same = same && i < g->ncols && strcmp(k, g->cols[i++].name) == 0;
+	if (!same || i != g->ncols)
+		lconv_warn(c, t, "the keys of the objects in 'data/%s' are not the INSERT's columns in "
+		           "order: the file target loads each value into the column its key names",
+		           t->source_file);
+	json_decref(root);
 }
 
 void
@@ -338,6 +353,7 @@ lconv_load(struct lconv *c, struct ltask *t)
 		c->targets[gi].file_src = xstrdup(src);
 		lconv_file(c, xstrdup(c->targets[gi].file), NULL, src);
 		file_columns(&c->targets[gi], &ins, &d);
+		check_keys(c, t, src, &c->targets[gi]);
 		if (s)
 			lconv_fold(c, s, gi);
 	}

@@ -124,8 +124,10 @@ target(struct buf *b, const struct lconv *c, const struct ltarget *g)
 	for (size_t i = 0; i < g->ncols; i++) {
 		buf_adds(b, "      - { name: ");
 		yq(b, g->cols[i].name);
-		buf_adds(b, ", type: ");
-		yq(b, g->cols[i].type);
+		if (g->cols[i].type) {
+			buf_adds(b, ", type: ");
+			yq(b, g->cols[i].type);
+		}
 		buf_adds(b, " }\n");
 	}
 	if (g->key.n) {
