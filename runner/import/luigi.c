@@ -246,6 +246,9 @@ add_task(struct lconv *c, const char *rel, const char *name, json_t *obj)
 		if (strcmp(t->typename, type_names[i]) == 0)
 			t->type = (enum ltype)i;
 	strsfield(c, t, obj, "dependencies", &t->deps);
+	/* not converted, whatever it names */
+	if (strcmp(name, "InitCreateDatabaseTask") == 0)
+		return;
 	t->sql = sqlfield(c, t, obj, "sql", &t->sql_path);
 	t->query = sqlfield(c, t, obj, "query", NULL);
 	t->full_load_sql = sqlfield(c, t, obj, "full_load_sql", NULL);
@@ -515,8 +518,11 @@ luigi_import(const struct luigi_import *li, FILE *out, struct diags *ds)
 	lconv_file(&c, xstrdup("chacc.yml"), lwrite_recipe(&c), NULL);
 	lwrite_plan(&c, out);
 	if (c.nerrors) {
-		diag_error(ds, "%zu task%s cannot be converted: nothing written", c.nerrors,
-		           c.nerrors == 1 ? "" : "s");
+		size_t n = 0;
+
+		for (size_t i = 0; i < c.ntasks; i++)
+			n += c.tasks[i].fate == LF_ERROR;
+		diag_error(ds, "%zu task%s cannot be converted: nothing written", n, n == 1 ? "" : "s");
 		goto out;
 	}
 	rc = li->dry_run ? LUIGI_OK : lwrite_files(&c, out);
