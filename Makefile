@@ -29,12 +29,17 @@ OBJ = \
 	runner/base/diag.o \
 	runner/base/sqlsplit.o \
 	runner/base/env.o \
+	runner/base/datafile_csv.o \
+	runner/base/datafile_json.o \
 	runner/recipe/recipe.o \
 	runner/recipe/recipe_yaml.o \
 	runner/recipe/recipe_walk.o \
 	runner/recipe/recipe_node.o \
 	runner/recipe/recipe_files.o \
 	runner/recipe/recipe_check.o \
+	runner/recipe/recipe_env.o \
+	runner/recipe/seed.o \
+	runner/recipe/seed_value.o \
 	runner/engine/db.o \
 	runner/engine/db_mariadb.o \
 	runner/engine/db_mariadb_copy.o \
@@ -42,6 +47,7 @@ OBJ = \
 	runner/engine/db_mariadb_table.o \
 	runner/engine/db_mariadb_privs.o \
 	runner/engine/db_mariadb_check.o \
+	runner/engine/db_mariadb_types.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -58,6 +64,7 @@ OBJ = \
 	runner/build/build_table.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
+	runner/build/build_file.o \
 	runner/build/build.o \
 	runner/build/sched.o \
 	runner/build/sched_pool.o \
@@ -98,6 +105,7 @@ UNIT_TESTS = \
 	tests/check_util \
 	tests/check_sqlsplit \
 	tests/check_sqlnormal \
+	tests/check_csv \
 	tests/check_recipe \
 	tests/check_recipe_errors \
 	tests/check_recipe_hostile \
@@ -111,6 +119,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_extract \
+	tests/check_file \
 	tests/check_vcs \
 	tests/check_review \
 	tests/check_openmrs \
@@ -127,6 +136,7 @@ INTEGRATION_TESTS = \
 	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi \
+	tests/check_luigi_run \
 	tests/check_import
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
@@ -134,11 +144,13 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$$(pkg-config --cflags libcyaml yaml-0.1)
-FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto) -lm
+	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb jansson)
+FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb jansson) -lpthread -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
-	runner/recipe/recipe_files.c runner/recipe/recipe_check.c
+	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
+	runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
+	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_mariadb*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc

@@ -50,7 +50,7 @@ START_TEST(test_bad_values)
 
 	ck_assert_has(err, ERR "bad_values.yml:5:11: invalid port '70000': expected a whole number from 1 to 65535\n");
 	ck_assert_has(err, ERR "bad_values.yml:9:11: invalid kind 'view' "
-	    "(expected extract, table or script)\n");
+	    "(expected extract, table, script or file)\n");
 	ck_assert_has(err, ERR "bad_values.yml:14:14: invalid duration '5 minutes' for 'timeout'");
 	ck_assert_has(err, ERR "bad_values.yml:15:11: invalid target name 'etl_metadata': names "
 	    "starting with 'etl_' or '_chacc' are reserved\n");
@@ -297,7 +297,7 @@ START_TEST(test_every_problem_at_once)
 	r = proj_load("chacc.yml", &err);
 	ck_assert_ptr_null(r);
 	ck_line(err, ":8:5", "unknown key 'qurey' in target: did you mean 'query'?");
-	ck_line(err, ":10:11", "invalid kind 'view' (expected extract, table or script)");
+	ck_line(err, ":10:11", "invalid kind 'view' (expected extract, table, script or file)");
 	ck_line(err, ":16:14", "invalid count '1000000' for 'retries': expected a whole number "
 	        "from 0 to 100");
 	ck_line(err, ":22:40", "invalid duration '5 minutes' for 'lookback': expected " DURATION_FORMS
@@ -523,7 +523,7 @@ START_TEST(test_did_you_mean)
 	ck_assert_ptr_null(r);
 	ck_assert_has(err, "invalid kind 'tabel': did you mean 'table'?\n");
 	ck_assert_has(err, "invalid kind 'extarct': did you mean 'extract'?\n");
-	ck_assert_has(err, "invalid kind 'view' (expected extract, table or script)\n");
+	ck_assert_has(err, "invalid kind 'view' (expected extract, table, script or file)\n");
 	free(err);
 	ck_assert_uint_eq(edit_distance("neeeds", "needs"), 1);
 	ck_assert_uint_eq(edit_distance("kidn", "kind"), 1);

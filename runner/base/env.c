@@ -223,6 +223,15 @@ env_get(const char *name)
 	return NULL;
 }
 
+void
+env_dotenv_names(void (*fn)(void *arg, const char *name), void *arg)
+{
+	struct envset *set = current();
+
+	for (size_t i = 0; set && i < set->n; i++)
+		fn(arg, set->v[i].name);
+}
+
 /*
  * where each "${" of a text is closed, found in one pass so that expanding stays
  * linear however many "${" a hostile file holds

@@ -28,6 +28,12 @@ void env_load_dotenv(const char *dir);
 /* getenv, then the .env files */
 const char *env_get(const char *name);
 /*
+ * call fn with each name set in the .env files env_get reads (in the order
+ * read, once per line: a name of both files comes twice), so that a caller
+ * can say which settings it ignores
+ */
+void env_dotenv_names(void (*fn)(void *arg, const char *name), void *arg);
+/*
  * where env_get looks, for messages: "the environment, .env or recipes/.env"
  * (malloc'ed)
  */

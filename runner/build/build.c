@@ -116,6 +116,9 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 	case KIND_TABLE:
 		rc = build_table(&b);
 		break;
+	case KIND_FILE:
+		rc = build_file(&b);
+		break;
 	case KIND_SCRIPT:
 	default:
 		rc = build_script(&b);

@@ -22,11 +22,16 @@ struct conns {
 	struct db **src;         /* by index in r->conns */
 	struct store *store;     /* the recipe's store on tgt: markers, runs, locks */
 	enum db_err why;         /* the kind of error when conns_open failed */
+	bool create_database;    /* conns_open creates the target's database when missing (builds) */
 };
 
 /* the engine's parameters of a recipe connection (pointing into c) */
 struct db_params conns_params(const struct conn *c);
-/* open the target connection; 0 or -1 with *err (and its kind in c->why) */
+/*
+ * open the target connection; 0 or -1 with *err (and its kind in c->why).
+ * When its database does not exist, it is created if c->create_database is
+ * set; else *err says that nothing was built there yet.
+ */
 int conns_open(struct conns *c, const struct recipe *r, char **err);
 /* the connection named name, opened on first use; NULL with *err and, when why is set, its kind */
 struct db *conns_get(struct conns *c, const char *name, char **err, enum db_err *why);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "log.h"
 #include "recipe.h"
 #include "store.h"
 #include "util.h"
@@ -15,7 +16,7 @@ conns_params(const struct conn *c)
 	return (struct db_params){
 		.name = c->name, .driver = c->driver, .host = c->host, .port = c->port,
 		.socket = c->socket, .user = c->user, .password = c->password,
-		.database = c->database,
+		.database = c->database, .connect_timeout = c->connect_timeout,
 	};
 }
 
@@ -25,6 +26,30 @@ conn_open(const struct conn *c, char **err, enum db_err *why)
 	struct db_params p = conns_params(c);
 
 	return db_connect(&p, err, why);
+}
+
+/*
+ * the target connection tc, whose database is missing: a build creates it
+ * (DESIGN §6: exit 3 when it may not), reading commands say so
+ */
+static struct db *
+conn_create(struct conns *c, const struct conn *tc, char **err)
+{
+	struct db_params p = conns_params(tc);
+
+	free(*err);
+	*err = NULL;
+	c->why = DB_ERR_ACCESS;
+	if (!c->create_database) {
+		*err = xasprintf("connection '%s': database '%s' does not exist yet: nothing was built"
+		                 " there ('chacc build' creates it)", tc->name, tc->database);
+		return NULL;
+	}
+	if (db_create_database(&p, err) < 0)
+		return NULL;
+	log_event(LOG_INFO, "create", NULL, 0, "created database '%s' (utf8mb4) for connection '%s'",
+	          tc->database, tc->name);
+	return conn_open(tc, err, &c->why);
 }
 
 int
@@ -41,6 +66,8 @@ conns_open(struct conns *c, const struct recipe *r, char **err)
 		return -1;
 	}
 	c->tgt = conn_open(tc, err, &c->why);
+	if (!c->tgt && c->why == DB_ERR_NO_DATABASE && tc->database && *tc->database)
+		c->tgt = conn_create(c, tc, err);
 	if (!c->tgt)
 		return -1;
 	/*

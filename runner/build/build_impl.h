@@ -21,6 +21,8 @@ struct build {
 int build_table(struct build *b);
 int build_script(struct build *b);
 int build_extract(struct build *b);
+/* build_file.c */
+int build_file(struct build *b);
 
 /* record the first error of a build, classified by d (NULL: no database error); -1 */
 int bops_fail(struct build *b, struct db *d, const char *fmt, ...)

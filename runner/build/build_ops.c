@@ -240,7 +240,9 @@ bops_add_indexes(struct build *b, const char *table)
 	ix = xcalloc(t->nindexes, sizeof(*ix));
 	for (size_t i = 0; i < t->nindexes; i++)
 		ix[i] = bops_names(&t->indexes[i]);
-	if (db_add_indexes(b->tgt, table, ix, t->nindexes) < 0)
+	/* a table written in place may keep the indexes of its last build */
+	if ((t->in_place ? db_add_missing_indexes : db_add_indexes)(b->tgt, table, ix,
+	                                                            t->nindexes) < 0)
 		rc = bops_fail(b, b->tgt, "target '%s': cannot add indexes", t->name);
 	free(ix);
 	return rc;
@@ -256,6 +258,25 @@ same_columns(const struct db_names *a, const struct db_names *b)
 		if (strcasecmp(a->v[i], b->v[i]) != 0)
 			return false;
 	return true;
+}
+
+/*
+ * whether table has the change stamp column: a table chacc did not make
+ * (adopted from the Luigi pipeline, say) has none. -1 on error.
+ */
+static int
+has_stamp(struct db *d, const char *table)
+{
+	char *id = db_ident(d, table), *q = xasprintf("SELECT * FROM %s", id);
+	struct db_names all = { 0 };
+	int rc = db_result_columns(d, q, &all);
+
+	if (rc == 0)
+		rc = db_names_has(&all, DB_STAMP);
+	db_names_release(&all);
+	free(q);
+	free(id);
+	return rc;
 }
 
 int
@@ -282,10 +303,14 @@ bops_restat(struct build *b, const char *shadow, long long newrows)
 	}
 	if (t->key.n > 0) {
 		struct db_names key = bops_names(&t->key);
+		/* a table chacc did not make has no stamps to keep: every row is new */
+		int stamped = has_stamp(tgt, t->name);
 
-		if (db_keep_stamps(tgt, shadow, t->name, &key, &newc, &kept) < 0)
+		if (stamped < 0)
+			rc = bops_fail(b, tgt, "target '%s'", t->name);
+		else if (stamped && db_keep_stamps(tgt, shadow, t->name, &key, &newc, &kept) < 0)
 			rc = bops_fail(b, tgt, "target '%s': cannot compare with the live table", t->name);
-		else
+		else if (stamped)
 			b->res->changed = newrows + oldrows - 2 * kept;
 	} else {
 		char *sn = NULL, *so = NULL;

@@ -1,4 +1,7 @@
-/* build_script.c: script targets: a SQL script and its call write ${this} */
+/*
+ * build_script.c: script targets: a SQL script and its call write ${this}, a
+ * shadow table swapped in, or with in_place the table itself
+ */
 #include "build_impl.h"
 
 #include <stdlib.h>
@@ -81,6 +84,54 @@ out:
 	return rc;
 }
 
+/*
+ * in_place: the script replaces the live table with its own statements (a
+ * procedure writing a fixed name); no shadow, no swap. The table's checksum
+ * before and after tells whether it changed.
+ */
+static int
+script_in_place(struct build *b)
+{
+	const struct target *t = b->t;
+	struct db *tgt = b->tgt;
+	char *before = NULL, *after = NULL;
+	long long oldrows = -1;
+	int rc = -1;
+
+	if (build_cleanup(tgt, t) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot drop leftover tables", t->name);
+		goto out;
+	}
+	if (db_table_exists(tgt, t->name) &&
+	    (db_checksum(tgt, t->name, &before) < 0 || (oldrows = db_count_rows(tgt, t->name)) < 0)) {
+		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
+		goto out;
+	}
+	if (run_script(b, t->name, "NULL") < 0)
+		goto out;
+	if (!db_table_exists(tgt, t->name)) {
+		bops_fail(b, NULL, "target '%s': script '%s' did not create its table '%s'"
+		          " (in_place: it writes the table itself)", t->name, t->script, t->name);
+		goto out;
+	}
+	bops_fault_point("after-load", t->name);
+	if (db_checksum(tgt, t->name, &after) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
+		goto out;
+	}
+	b->res->live.moved = b->res->rows = db_count_rows(tgt, t->name);
+	b->res->changed = b->res->rows > 0 ? b->res->rows : 1;
+	if (before && strcmp(before, after) == 0 && oldrows == b->res->rows)
+		b->res->changed = 0;
+	if (bops_add_indexes(b, t->name) < 0 || bops_finish(b) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(before);
+	free(after);
+	return rc;
+}
+
 static int
 script_incremental(struct build *b)
 {
@@ -114,5 +165,7 @@ out:
 int
 build_script(struct build *b)
 {
-	return b->full ? script_full(b) : script_incremental(b);
+	if (!b->full)
+		return script_incremental(b);
+	return b->t->in_place ? script_in_place(b) : script_full(b);
 }

@@ -28,8 +28,9 @@ recipe_path(const struct run_request *rq)
 	return rq->recipe ? rq->recipe : "chacc.yml";
 }
 
-enum outcome
-session_open(struct session *s, const struct run_request *rq, bool connect)
+/* session_open; a build (create) creates the target's database when it is missing */
+static enum outcome
+session_open_as(struct session *s, const struct run_request *rq, bool connect, bool create)
 {
 	enum outcome rc;
 
@@ -43,7 +44,14 @@ session_open(struct session *s, const struct run_request *rq, bool connect)
 	rc = session_load_rev(s, recipe_path(rq), ".", rq->rev, rq->scheduled, rq->diags);
 	if (rc != OUTCOME_OK || !connect)
 		return rc;
+	s->conns.create_database = create;
 	return session_connect(s);
+}
+
+enum outcome
+session_open(struct session *s, const struct run_request *rq, bool connect)
+{
+	return session_open_as(s, rq, connect, false);
 }
 
 int
@@ -383,7 +391,7 @@ run_prepare(const struct run_request *rq, struct session *s, struct run_result *
 		res->outcome = OUTCOME_BAD_REQUEST;
 		return false;
 	}
-	if ((res->outcome = session_open(s, rq, true)) != OUTCOME_OK ||
+	if ((res->outcome = session_open_as(s, rq, true, !rq->dry_run)) != OUTCOME_OK ||
 	    (!rq->dry_run && (res->outcome = session_upgrade(s)) != OUTCOME_OK))
 		return false;
 	/* quiet is this thread's, and its workers': other runs of the process keep theirs */

@@ -83,15 +83,24 @@ static const char usage_build[] =
 	"                       from branch main (or the recipe's scheduled_rev)\n"
 	"      --rev REF        read the recipe and SQL from git commit REF, not the\n"
 	"                       working tree (.env still comes from the working directory)\n"
-	"      --central-scheduler  accepted; runners coordinate through the target database\n"
+	"      --central-scheduler, --local-scheduler\n"
+	"                       accepted (Luigi's); runners coordinate through the target\n"
+	"                       database\n"
 	"      --adopt TARGET   take over TARGET's existing table, which chacc did not make\n"
 	"                       (it is refused otherwise); its first build replaces it in full\n"
 	"  -f RECIPE, -C DIR    as for chacc\n"
 	"\n"
 	"Every build is recorded in etl_runs, one with nothing to do too (result\n"
-	"'nothing to do'), so 'chacc history' shows that cron ran.\n"
+	"'nothing to do'), so 'chacc history' shows that cron ran. A cron line of the\n"
+	"Luigi pipeline keeps its flags: 'run_pipeline.py --incremental --workers 4'\n"
+	"is 'chacc build --incremental --workers 4'.\n"
 	"\n"
-	"Environment: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG.\n";
+	"The target connection's database is created (utf8mb4) when it does not exist\n"
+	"and the user may; otherwise the message names the privilege it lacks (exit 3).\n"
+	"\n"
+	"Environment and .env: MAX_RETRIES, RETRY_DELAY, LOG_LEVEL=DEBUG,\n"
+	"DB_CONNECT_TIMEOUT (seconds to reach a server, default 10); DB_POOL_SIZE and\n"
+	"LUIGI_* are the Luigi pipeline's: accepted, and named once as ignored.\n";
 /*
  * Not in the help: the test hooks CHACC_FAULT=point[:target] (the process
  * dies there) and CHACC_PAUSE=point[:target] with CHACC_PAUSE_FILE (it

@@ -28,6 +28,7 @@ static const struct option longopts[] = {
 	{ "last-updated", required_argument, NULL, OPT_SINCE },
 	{ "scheduled", no_argument, NULL, OPT_SCHEDULED },
 	{ "central-scheduler", no_argument, NULL, OPT_CENTRAL },
+	{ "local-scheduler", no_argument, NULL, OPT_CENTRAL },
 	{ "rev", required_argument, NULL, OPT_REV },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "svg", no_argument, NULL, OPT_SVG },

@@ -542,3 +542,56 @@ db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_
 	memset(out, 0, sizeof(*out));
 	return d->engine->prepare_check(d, sql, as_table, out);
 }
+
+int
+db_create_database(const struct db_params *p, char **err)
+{
+	const struct db_engine *e;
+	char *msg = NULL;
+
+	if (!(e = db_engine_find(p->driver, &msg))) {
+		*err = xasprintf("connection '%s': %s", p->name ? p->name : "?", msg);
+		free(msg);
+		return -1;
+	}
+	return e->create_database(p, err);
+}
+
+int
+db_add_missing_indexes(struct db *d, const char *table, const struct db_names *index, size_t n)
+{
+	return n ? d->engine->add_missing_indexes(d, table, index, n) : 0;
+}
+
+int
+db_type_parse(const char *driver, const char *sql, struct db_type *out)
+{
+	const struct db_engine *e = db_engine_find(driver, NULL);
+
+	memset(out, 0, sizeof(*out));
+	if (!e)
+		return -1;
+	return e->type_parse(sql, out);
+}
+
+char *
+db_type_sql(const char *driver, const struct db_type *t)
+{
+	const struct db_engine *e = db_engine_find(driver, NULL);
+
+	return e ? e->type_sql(t) : NULL;
+}
+
+int
+db_create_table(struct db *d, const char *table, const struct db_names *names, char *const *types)
+{
+	return d->engine->create_table(d, table, names, types);
+}
+
+int
+db_insert_values(struct db *d, const char *table, const struct db_names *names,
+                 char *const *values, size_t nrows, long long *badrow)
+{
+	*badrow = -1;
+	return d->engine->insert_values(d, table, names, values, nrows, badrow);
+}

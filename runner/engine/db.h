@@ -24,6 +24,7 @@ struct db_params {
 	const char *user;
 	const char *password;    /* never in a message */
 	const char *database;
+	unsigned connect_timeout; /* seconds to reach the server; 0: the engine's default (10) */
 };
 
 /* what kind of error the last one was: what a caller does next depends on it */
@@ -34,6 +35,7 @@ enum db_err {
 	DB_ERR_ACCESS,           /* refused: access denied, or no such database */
 	DB_ERR_NO_TABLE,         /* a table that does not exist */
 	DB_ERR_OTHER,
+	DB_ERR_NO_DATABASE,      /* connecting: the connection's database does not exist */
 };
 
 /* a list of names (columns) */
@@ -118,6 +120,12 @@ int db_rollback(struct db *d);
 int db_read_committed(struct db *d);
 /* make database the connection's default (USE); 0 or -1 */
 int db_use(struct db *d, const char *database);
+/*
+ * create p's database (character set utf8mb4) unless it exists, connecting
+ * without it; 0, or -1 with *err: when the user may not, which privilege it
+ * lacks, for the account as the server knows it (never the password)
+ */
+int db_create_database(const struct db_params *p, char **err);
 
 /* the server clock as "YYYY-MM-DD HH:MM:SS.ffffff" in *out; 0 or -1 */
 int db_now(struct db *d, char **out);
@@ -154,6 +162,9 @@ int db_add_stamp(struct db *d, const char *table);
 int db_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 /* add one index on each of index[n]; 0 or -1 */
 int db_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+/* the same for those of index[n] that table lacks (no index on those columns, in order) */
+int db_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
+                           size_t n);
 /*
  * put shadow in place of table in one atomic step (old: a free name for the
  * table it replaces, dropped after); also when table does not exist. 0 or -1
@@ -239,6 +250,46 @@ void db_prep_release(struct db_prep *p);
  * of the engine.
  */
 int db_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+
+/*
+ * column types of a file target (DESIGN: file targets): what chacc checks its
+ * values against, and the engine spells. A type the engine does not know in
+ * these terms is DB_T_OTHER: its values go to the server unchecked.
+ */
+enum db_tkind {
+	DB_T_OTHER,
+	DB_T_INT,                /* bits 8, 16, 24, 32 or 64, maybe unsigned */
+	DB_T_BOOL,               /* true/false, stored as 1/0 */
+	DB_T_DECIMAL,            /* prec digits, scale of them after the point */
+	DB_T_FLOAT,
+	DB_T_DATE,
+	DB_T_DATETIME,           /* scale: digits of the fraction of a second */
+	DB_T_STRING,             /* len: most characters; 0 for a long text */
+};
+
+struct db_type {
+	enum db_tkind kind;
+	unsigned bits;
+	bool is_unsigned;
+	unsigned prec, scale;
+	unsigned len;
+};
+
+/* read the SQL type text sql of driver's engine into out (DB_T_OTHER when not understood); 0, -1 unknown driver */
+int db_type_parse(const char *driver, const char *sql, struct db_type *out);
+/* the SQL spelling of t in driver's engine, malloc'ed; NULL for an unknown driver */
+char *db_type_sql(const char *driver, const struct db_type *t);
+/* create table with the columns names of the SQL types types[names->n]; 0 or -1 */
+int db_create_table(struct db *d, const char *table, const struct db_names *names,
+                    char *const *types);
+/*
+ * insert nrows rows of values (row-major, names->n a row; NULL for SQL NULL)
+ * into table's columns names, as text the server converts, in batches, with
+ * values that do not fit refused. On error *badrow is the index of the row the
+ * server names, or -1. 0 or -1
+ */
+int db_insert_values(struct db *d, const char *table, const struct db_names *names,
+                     char *const *values, size_t nrows, long long *badrow);
 
 /* progress of a copy: rows so far; return non-zero to stop the copy */
 typedef int (*db_progress_fn)(void *arg, long long rows);
@@ -327,6 +378,15 @@ struct db_engine {
 	int (*copy)(struct db *src, const char *select_sql, struct db *dst, const char *table,
 	            long long *rows, db_progress_fn progress, void *arg, struct db **errside);
 	int (*prepare_check)(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+	int (*create_database)(const struct db_params *p, char **err);
+	int (*add_missing_indexes)(struct db *d, const char *table, const struct db_names *index,
+	                           size_t n);
+	int (*type_parse)(const char *sql, struct db_type *out);
+	char *(*type_sql)(const struct db_type *t);
+	int (*create_table)(struct db *d, const char *table, const struct db_names *names,
+	                    char *const *types);
+	int (*insert_values)(struct db *d, const char *table, const struct db_names *names,
+	                     char *const *values, size_t nrows, long long *badrow);
 };
 
 /* the engines */

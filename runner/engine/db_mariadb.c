@@ -84,7 +84,7 @@ static MYSQL *
 my_open(const struct db_params *p, char **err, unsigned *code)
 {
 	MYSQL *my;
-	unsigned int one = 1, timeout = 10;
+	unsigned int one = 1, timeout = p->connect_timeout ? p->connect_timeout : 10;
 	char *where, *why;
 
 	pthread_once(&lib_once, lib_init);
@@ -129,6 +129,7 @@ params_copy(struct db_params *to, const struct db_params *from)
 	to->user = xstrdup0(from->user);
 	to->password = xstrdup0(from->password);
 	to->database = xstrdup0(from->database);
+	to->connect_timeout = from->connect_timeout;
 }
 
 static void
@@ -175,7 +176,8 @@ my_connect(const struct db_params *p, char **err, enum db_err *why)
 			free(msg);
 		/* a refused or lost connection can pass; a wrong password cannot */
 		if (why)
-			*why = classify(code) == DB_ERR_ACCESS ? DB_ERR_ACCESS : DB_ERR_TRANSIENT;
+			*why = code == ER_BAD_DB_ERROR ? DB_ERR_NO_DATABASE :
+			       classify(code) == DB_ERR_ACCESS ? DB_ERR_ACCESS : DB_ERR_TRANSIENT;
 		my_close(&m->base);
 		return NULL;
 	}
@@ -606,4 +608,10 @@ const struct db_engine db_mariadb = {
 	.result_ddl = mdb_result_ddl,
 	.copy = mdb_copy,
 	.prepare_check = mdb_prepare_check,
+	.create_database = mdb_create_database,
+	.add_missing_indexes = mdb_add_missing_indexes,
+	.type_parse = mdb_type_parse,
+	.type_sql = mdb_type_sql,
+	.create_table = mdb_create_table,
+	.insert_values = mdb_insert_values,
 };

@@ -52,6 +52,14 @@ char *mdb_result_ddl(struct db *src, const char *select_sql, const char *table);
 int mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
              long long *rows, db_progress_fn progress, void *arg, struct db **errside);
 
+/* db_mariadb_types.c: the column types and rows of file targets (see struct db_engine) */
+int mdb_type_parse(const char *sql, struct db_type *out);
+char *mdb_type_sql(const struct db_type *t);
+int mdb_create_table(struct db *d, const char *table, const struct db_names *names,
+                     char *const *types);
+int mdb_insert_values(struct db *d, const char *table, const struct db_names *names,
+                      char *const *values, size_t nrows, long long *badrow);
+
 /* db_mariadb_table.c: the table operations, clock and locks (see struct db_engine) */
 int mdb_read_committed(struct db *d);
 int mdb_use(struct db *d, const char *database);
@@ -70,6 +78,10 @@ int mdb_create_from_query(struct db *d, const char *table, const char *select_sq
 int mdb_add_stamp(struct db *d, const char *table);
 int mdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 int mdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+/* db_mariadb_ddl.c */
+int mdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
+                            size_t n);
+int mdb_create_database(const struct db_params *p, char **err);
 int mdb_swap(struct db *d, const char *table, const char *shadow, const char *old);
 int mdb_checksum(struct db *d, const char *table, char **out);
 int mdb_digest(struct db *d, const char *table, const struct db_names *cols, char **out);

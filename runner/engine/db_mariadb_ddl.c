@@ -1,7 +1,14 @@
-/* db_mariadb_ddl.c: the MariaDB engine's column types for the fields of a result */
+/*
+ * db_mariadb_ddl.c: the MariaDB engine's column types for the fields of a
+ * result, the indexes a table lacks, and creating a missing database
+ */
 #include "db_mariadb.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mysqld_error.h>
 
 #include "util.h"
 
@@ -263,4 +270,105 @@ mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n)
 	}
 	free(lob);
 	return buf_detach(&b);
+}
+
+/* the columns of each index of table, comma-separated, in *have; 0 or -1 */
+static int
+table_indexes(struct db *d, const char *table, struct db_names *have)
+{
+	char *lit = db_quote(d, table);
+	struct dbres *r = db_queryf(d, "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX"
+	                            " SEPARATOR ',') FROM information_schema.STATISTICS"
+	                            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
+	                            " GROUP BY INDEX_NAME", lit);
+
+	free(lit);
+	if (!r)
+		return -1;
+	while (dbres_next(r)) {
+		have->v = xreallocarray(have->v, have->n + 1, sizeof(*have->v));
+		have->v[have->n++] = xstrdup(dbres_get(r, 0) ? dbres_get(r, 0) : "");
+	}
+	dbres_free(r);
+	return 0;
+}
+
+int
+mdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index, size_t n)
+{
+	struct db_names have = { 0 };
+	struct db_names *add = xcalloc(n, sizeof(*add));
+	size_t nadd = 0;
+	int rc = -1;
+
+	if (table_indexes(d, table, &have) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct buf cols;
+		bool found = false;
+
+		buf_init(&cols);
+		for (size_t j = 0; j < index[i].n; j++)
+			buf_addf(&cols, "%s%s", j ? "," : "", index[i].v[j]);
+		for (size_t j = 0; j < have.n && !found; j++)
+			found = strcasecmp(have.v[j], cols.s) == 0;
+		buf_release(&cols);
+		if (!found)
+			add[nadd++] = index[i];
+	}
+	rc = nadd ? mdb_add_indexes(d, table, add, nadd) : 0;
+out:
+	db_names_release(&have);
+	free(add);
+	return rc;
+}
+
+/* "'user'@'host'" of the account the server matched, or "the target user" */
+static char *
+account(struct db *d)
+{
+	char *who = NULL, *at, *out;
+
+	if (db_value(d, &who, "SELECT CURRENT_USER()") <= 0 || !who || !(at = strrchr(who, '@'))) {
+		free(who);
+		return xstrdup("the connection's user");
+	}
+	*at = '\0';
+	out = xasprintf("'%s'@'%s'", who, at + 1);
+	free(who);
+	return out;
+}
+
+int
+mdb_create_database(const struct db_params *p, char **err)
+{
+	struct db_params q = *p;
+	const char *name = p->name ? p->name : "?";
+	struct db *d;
+	char *id, *who;
+	unsigned code;
+
+	q.database = NULL;
+	if (!(d = db_connect(&q, err, NULL)))
+		return -1;
+	id = mdb_ident(p->database);
+	if (db_execf(d, "CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4", id) == 0) {
+		free(id);
+		db_close(d);
+		return 0;
+	}
+	code = d->errnum;
+	if (code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_ERROR ||
+	    code == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+		who = account(d);
+		*err = xasprintf("connection '%s': database '%s' does not exist, and %s may not create"
+		                 " it: it needs the CREATE privilege on %s (GRANT CREATE ON %s.* TO %s),"
+		                 " or create it for it", name, p->database, who, id, id, who);
+		free(who);
+	} else
+		*err = xasprintf("connection '%s': cannot create database '%s': %s", name, p->database,
+		                 db_error(d));
+	free(id);
+	db_close(d);
+	return -1;
 }

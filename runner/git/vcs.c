@@ -245,6 +245,7 @@ recipe_files(const struct vcs *v, const struct recipe *r, struct strlist *out)
 		add_recipe_read(v, r, out, t->script);
 		add_recipe_read(v, r, out, t->create);
 		add_recipe_read(v, r, out, t->incr.probe);
+		add_recipe_read(v, r, out, t->data);
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include "graph.h"
 #include "recipe.h"
+#include "seed.h"
 #include "sqlsplit.h"
 #include "util.h"
 
@@ -80,6 +81,21 @@ hash_list(struct buf *b, const char *name, const struct strlist *l)
 	buf_addc(b, '\n');
 }
 
+/*
+ * a file target's rows and declared columns: hashed for file targets only, so
+ * that the digests of the other kinds stay what they were
+ */
+static void
+hash_file(struct buf *b, const struct target *t)
+{
+	hash_text(b, "data", t->seed ? t->seed->text : NULL, t->seed ? t->seed->len : 0);
+	buf_addf(b, "columns:%zu\n", t->ncolumns);
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		hash_field(b, "column", t->columns[i].name, 1);
+		hash_field(b, "type", t->columns[i].type, 1);
+	}
+}
+
 int
 target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65])
 {
@@ -108,6 +124,8 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_field(&b, "column", t->incr.column, 1);
 	hash_field(&b, "deleted", t->incr.deleted, 1);
 	hash_sql(&b, "probe", t->incr.probe_sql, format);
+	if (t->kind == KIND_FILE)
+		hash_file(&b, t);
 	sha256_hex(b.s ? b.s : "", b.len, out);
 	buf_release(&b);
 	return 0;
@@ -270,6 +288,10 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 			continue;
 		if (it->reason == REASON_NEEDS && !needs_changed_since(ps, it->n))
 			it->detail = DETAIL_IF_NEEDS_CHANGE;
+		else if (it->n->t->in_place)
+			it->detail = DETAIL_NOT_ATOMIC;
+		else if (it->n->t->kind == KIND_FILE && it->n->t->seed)
+			it->detail = DETAIL_FILE_COLUMNS;
 		count++;
 		if (ps->pending)
 			ps->pending[it->n->id] = true;
@@ -296,6 +318,10 @@ plan_detail_text(enum plan_detail d)
 		return "lookback window closed: its last rows are read once more";
 	case DETAIL_IF_NEEDS_CHANGE:
 		return "built only if what it needs changes rows in this run";
+	case DETAIL_NOT_ATOMIC:
+		return "not atomic: its script writes the table in place";
+	case DETAIL_FILE_COLUMNS:
+		return "columns and types of its file";
 	}
 	return NULL;
 }
@@ -303,11 +329,16 @@ plan_detail_text(enum plan_detail d)
 const char *
 plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 {
-	if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
+	if (it->n && it->n->t->in_place && it->detail != DETAIL_NONE &&
+	    it->detail != DETAIL_NOT_ATOMIC)
+		snprintf(buf, size, "%s; not atomic", plan_detail_text(it->detail));
+	else if (it->detail == DETAIL_WINDOW_OPEN && *it->window)
 		snprintf(buf, size, "lookback window open until %s", it->window);
 	else if (it->detail == DETAIL_WINDOW_CLOSED && *it->window)
 		snprintf(buf, size, "lookback window closed at %s: its last rows are read once more",
 		         it->window);
+	else if (it->detail == DETAIL_FILE_COLUMNS && it->n && it->n->t->seed)
+		return it->n->t->seed->summary;
 	else
 		return plan_detail_text(it->detail);
 	return buf;

@@ -68,6 +68,14 @@ enum plan_detail {
 	 * need's build changes rows (restat, DESIGN §3), pruned otherwise
 	 */
 	DETAIL_IF_NEEDS_CHANGE,
+	/*
+	 * a script with in_place: it replaces its table itself, without a
+	 * shadow table and a swap: readers may see it half written. Another
+	 * detail of the item wins, and plan_item_detail adds this one to it.
+	 */
+	DETAIL_NOT_ATOMIC,
+	/* a file target: its columns with their types (declared or inferred) and rows */
+	DETAIL_FILE_COLUMNS,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
@@ -82,7 +90,10 @@ struct plan_item {
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
 };
 
-/* the item's detail in words (into buf when it has a time), or NULL when it has none */
+/*
+ * the item's detail in words (into buf when it has a time, or when an
+ * in_place target has another detail too), or NULL when it has none
+ */
 const char *plan_item_detail(const struct plan_item *it, char *buf, size_t size);
 
 /*

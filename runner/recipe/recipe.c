@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "env.h"
 #include "recipe_impl.h"
+#include "seed.h"
 #include "util.h"
 
 #include <errno.h>
@@ -273,6 +274,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	for (i = 0; i < ld.ninc; i++)
 		ldinclude(&ld, i);
 	ldcheck(&ld);
+	ldenv(&ld);
 	loader_release(&ld);
 	if (ld.nerr || ld.nsoft) {
 		recipe_free(r);
@@ -316,6 +318,13 @@ target_release(struct target *t)
 	free(t->incr.probe);
 	free(t->incr.probe_sql);
 	free(t->file);
+	free(t->data);
+	for (i = 0; i < t->ncolumns; i++) {
+		free(t->columns[i].name);
+		free(t->columns[i].type);
+	}
+	free(t->columns);
+	seed_free(t->seed);
 }
 
 void
@@ -383,6 +392,8 @@ kind_name(enum kind k)
 		return "table";
 	case KIND_SCRIPT:
 		return "script";
+	case KIND_FILE:
+		return "file";
 	}
 	return "?";
 }

@@ -32,18 +32,28 @@ struct conn {
 	char *user;
 	char *password;    /* never printed */
 	char *database;
+	unsigned connect_timeout; /* seconds, from DB_CONNECT_TIMEOUT; 0: the engine's default */
 };
 
 enum kind {
 	KIND_EXTRACT,
 	KIND_TABLE,
 	KIND_SCRIPT,
+	KIND_FILE,
 };
 
 struct strlist {
 	char **v;
 	size_t n;
 };
+
+/* a column of a file target as the recipe declares it: columns: [{name, type}] */
+struct colspec {
+	char *name;
+	char *type;        /* SQL type, or NULL: inferred from the values */
+};
+
+struct seed;
 
 struct incr {
 	bool enabled;      /* incremental: true, or the mapping form */
@@ -66,6 +76,7 @@ struct target {
 	char *create;            /* path of optional DDL, or NULL */
 	char *create_sql;
 	char *call;              /* script: statement run after the script, or NULL */
+	bool in_place;           /* script: writes its table itself: no shadow, no swap */
 	struct strlist key;
 	struct strlist *indexes; /* each a list of columns */
 	size_t nindexes;
@@ -74,6 +85,10 @@ struct target {
 	double retry_delay;      /* seconds; resolved the same way (RETRY_DELAY), built-in 10 */
 	double timeout;          /* seconds; 0 = none; built-in 30m */
 	struct strlist tags;     /* labels for selecting it (tag:NAME); not part of its definition */
+	char *data;              /* file: path of its CSV or JSON data file (key "file"), or NULL */
+	struct colspec *columns; /* file: columns declared, with their types */
+	size_t ncolumns;
+	struct seed *seed;       /* file: its rows and columns, read (seed.h) */
 	char *file;              /* recipe file that defines it: recipe dir + relative path */
 	int line;                /* line of its "- name:" entry */
 };

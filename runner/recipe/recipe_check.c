@@ -1,6 +1,7 @@
 /* recipe_check.c: the checks of a whole recipe, and its SQL files */
 #include "recipe_impl.h"
 #include "env.h"
+#include "seed.h"
 #include "sqlsplit.h"
 #include "util.h"
 
@@ -112,6 +113,62 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 }
 
 /*
+ * a file target's data file read and its rows typed (seed.h), or NULL
+ * (reported). Its problems are at the file's path as the recipe's directory
+ * and the working directory make it, like included files'.
+ */
+static struct seed *
+datafile(struct loader *ld, const struct target *t, bool conns)
+{
+	const char *shown = ldshown(ld, t->data, t->file, t->line), *why;
+	const struct conn *c = conns && ld->r->target_conn ? recipe_conn(ld->r, ld->r->target_conn) :
+	                       NULL;
+	size_t len = SIZE_MAX;
+	struct seed *s;
+	char *text, *disp;
+
+	if (!t->data)
+		return NULL;
+	if ((why = ldforbidden(ld, t->data))) {
+		ldterr(ld, t, "file '%s' %s", shown, why);
+		return NULL;
+	}
+	if (!(text = ldread(ld, t->data, &len))) {
+		ldterr(ld, t, "file '%s' not found", shown);
+		return NULL;
+	}
+	if (len == SIZE_MAX)
+		len = strlen(text);
+	disp = ldpathjoin(ld->r->dir, t->data);
+	s = seed_read(disp, text, len, t->columns, t->ncolumns, c ? c->driver : NULL,
+	              ldshown(ld, t->name, t->file, t->line), ld->diags);
+	if (!s)
+		ld->nsoft++;
+	free(disp);
+	return s;
+}
+
+/* the fields a file target wants and refuses */
+static void
+checkfilekind(struct loader *ld, const struct target *t, const struct entry *en)
+{
+	static const struct { int bit; const char *key; } refused[] = {
+		{ T_FROM, "from" }, { T_QUERY, "query" }, { T_SCRIPT, "script" },
+		{ T_CREATE, "create" }, { T_CALL, "call" },
+	};
+
+	if (!t->data && !en->unknown && !(en->keys & 1u << T_FILE))
+		ldterr(ld, t, "a file target needs 'file', the CSV or JSON file of its rows");
+	for (size_t i = 0; i < LEN(refused); i++)
+		if (en->keys & 1u << refused[i].bit)
+			ldterr(ld, t, "'%s' is not for file targets (their rows come from 'file')",
+			       refused[i].key);
+	if (t->incr.enabled)
+		ldterr(ld, t, "a file target is not incremental: its table is rebuilt when the file "
+		       "changes");
+}
+
+/*
  * the fields t's kind wants and refuses. A misspelt key of the entry is
  * reported already: then what it lacks is not (the misspelling is the one)
  */
@@ -121,6 +178,16 @@ checkkind(struct loader *ld, const struct target *t, const struct entry *en)
 	const char *k = kind_name(t->kind);
 	const char *a = t->kind == KIND_EXTRACT ? "an extract" : "a table target";
 	bool lacks = !en->unknown;
+
+	if (t->kind == KIND_FILE) {
+		checkfilekind(ld, t, en);
+		return;
+	}
+	if (t->data)
+		ldterr(ld, t, "'file' is only for file targets, not %s", k);
+	if (t->ncolumns)
+		ldterr(ld, t, "'columns' is only for file targets (a %s target's columns are those "
+		       "of its query)", k);
 
 	if (t->kind == KIND_EXTRACT && !t->from && lacks && !(en->keys & 1u << T_FROM))
 		ldterr(ld, t, "an extract needs 'from', the connection it reads");
@@ -194,6 +261,8 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns);
 	t->create_sql = sqlfile(ld, t, "create", t->create, true, conns);
 	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true, conns);
+	if (kind && t->kind == KIND_FILE)
+		t->seed = datafile(ld, t, conns);
 	if (t->call && conns)
 		connrefs(ld, t, t->call, ldshown(ld, t->call, t->file, t->line), "call");
 }

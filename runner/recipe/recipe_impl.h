@@ -13,6 +13,8 @@
 enum {
 	T_NAME, T_KIND, T_FROM, T_NEEDS, T_QUERY, T_SCRIPT, T_CREATE, T_CALL,
 	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT, T_TAGS,
+	T_IN_PLACE,
+	T_FILE, T_COLUMNS,
 };
 enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
 enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };
@@ -177,5 +179,11 @@ void ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top);
 
 /* recipe_check.c: the checks of the whole recipe (needs, cycles, names, SQL files) */
 void ldcheck(struct loader *ld);
+
+/*
+ * recipe_env.c: DB_CONNECT_TIMEOUT into the connections (an error when bad),
+ * and a warning naming the Luigi settings of .env that chacc ignores
+ */
+void ldenv(struct loader *ld);
 
 #endif

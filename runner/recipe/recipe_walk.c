@@ -31,6 +31,7 @@ enum vtype {
 	V_INCLUDE,
 	V_BOOL,      /* true or false */
 	V_REVIEW,    /* review: { self_approve } */
+	V_COLUMNS,   /* file: list of {name, type} or of names */
 };
 
 struct field {
@@ -105,6 +106,9 @@ static const struct field target_fields[] = {
 	[T_RETRY_DELAY] = { "retry_delay", V_DUR, false },
 	[T_TIMEOUT] = { "timeout", V_DUR, false },
 	[T_TAGS] = { "tags", V_LIST, false },
+	[T_IN_PLACE] = { "in_place", V_BOOL, false },
+	[T_FILE] = { "file", V_STR, false },
+	[T_COLUMNS] = { "columns", V_COLUMNS, false },
 	{ NULL, V_STR, false },
 };
 
@@ -123,7 +127,14 @@ static const struct mapdef defaults_def = { "defaults", defaults_fields };
 static const struct mapdef target_def = { "target", target_fields };
 static const struct mapdef incr_def = { "incremental", incr_fields };
 static const struct mapdef review_def = { "review", review_fields };
-static const char *const kind_words[] = { "extract", "table", "script" };
+static const char *const kind_words[] = { "extract", "table", "script", "file" };
+
+static const struct field colspec_fields[] = {
+	{ "name", V_STR, true },
+	{ "type", V_STR, false },
+	{ NULL, V_STR, false },
+};
+static const struct mapdef colspec_def = { "column", colspec_fields };
 
 /*
  * the checked value of a scalar field, or 0. s is its text with variables expanded;
@@ -149,7 +160,8 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 			if (near)
 				ldbad(ld, v, "invalid kind '%s': did you mean '%s'?", w, near);
 			else
-				ldbad(ld, v, "invalid kind '%s' (expected extract, table or script)", w);
+				ldbad(ld, v, "invalid kind '%s' (expected extract, table, script or file)",
+				    w);
 			return 0;
 		}
 		break;
@@ -253,6 +265,40 @@ walkindexes(struct loader *ld, yaml_node_t *v)
 }
 
 static unsigned walkmap(struct loader *, yaml_node_t *, const struct mapdef *, int);
+
+/* columns: [id, {name: born, type: DATE}] becomes [{name: id}, {name: born, type: DATE}] */
+static int
+walkcolumns(struct loader *ld, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+	int seq, map;
+	char *s;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected a sequence of columns ({name, type} or a name) for 'columns', "
+		      "got %s", ldtypename(v));
+		return 0;
+	}
+	seq = ldoutseq(ld);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = ldnode(ld, *it);
+
+		map = ldoutmap(ld);
+		if (e->type == YAML_MAPPING_NODE) {
+			walkmap(ld, e, &colspec_def, map);
+		} else if (e->type == YAML_SCALAR_NODE && ldscalar(ld, e, "columns", &s) == 0) {
+			if (!*s)
+				ldbad(ld, e, "empty entry in 'columns'");
+			ldoutpair(ld, map, "name", ldoutscalar(ld, s, true));
+			free(s);
+		} else if (e->type != YAML_SCALAR_NODE) {
+			ldbad(ld, e, "expected a column ({name, type} or a name) in 'columns', got %s",
+			      ldtypename(e));
+		}
+		ldoutitem(ld, seq, map);
+	}
+	return seq;
+}
 
 /* incremental: true, false or {column, deleted, lookback, probe}, as a mapping */
 static int
@@ -401,6 +447,11 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 
 	if (f->type >= V_LIST && ldisnull(v))
 		return false;
+	if (f == &target_fields[T_IN_PLACE] && ld->kind >= 0 && ld->kind != KIND_SCRIPT) {
+		ldbad(ld, v, "'in_place' is only for script targets, not %s %s target",
+		    ld->kind == KIND_EXTRACT ? "an" : "a", kind_name(ld->kind));
+		return false;
+	}
 	switch (f->type) {
 	case V_LIST:
 		id = walklist(ld, f->key, v, "a sequence");
@@ -410,6 +461,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_INCR:
 		id = walkincr(ld, v);
+		break;
+	case V_COLUMNS:
+		id = walkcolumns(ld, v);
 		break;
 	case V_CONNS:
 		id = walkentries(ld, v, &conn_def, &ld->conns);

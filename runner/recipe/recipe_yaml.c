@@ -82,6 +82,17 @@ static const cyaml_strval_t cy_kinds[] = {
 	{ "extract", KIND_EXTRACT },
 	{ "table", KIND_TABLE },
 	{ "script", KIND_SCRIPT },
+	{ "file", KIND_FILE },
+};
+
+static const cyaml_schema_field_t cy_colspec_fields[] = {
+	STR("name", struct colspec, name),
+	STR("type", struct colspec, type),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t cy_colspec = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct colspec, cy_colspec_fields),
 };
 
 static const cyaml_schema_field_t cy_target_fields[] = {
@@ -102,6 +113,9 @@ static const cyaml_schema_field_t cy_target_fields[] = {
 	CYAML_FIELD_FLOAT("retry_delay", CYAML_FLAG_OPTIONAL, struct target, retry_delay),
 	CYAML_FIELD_FLOAT("timeout", CYAML_FLAG_OPTIONAL, struct target, timeout),
 	STRS("tags", struct target, tags.v, tags.n, &str_schema),
+	CYAML_FIELD_BOOL("in_place", CYAML_FLAG_OPTIONAL, struct target, in_place),
+	STR("file", struct target, data),
+	STRS("columns", struct target, columns, ncolumns, &cy_colspec),
 	CYAML_FIELD_END
 };
 
