@@ -84,7 +84,8 @@ OBJ = \
 	runner/git/vcs_follow.o \
 	runner/git/vcs_src.o \
 	runner/import/luigi.o \
-	runner/import/luigi_sql.o \
+	runner/import/luigi_lex.o \
+	runner/import/luigi_sql_mariadb.o \
 	runner/import/luigi_conv.o \
 	runner/import/luigi_proc.o \
 	runner/import/luigi_write.o \

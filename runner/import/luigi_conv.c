@@ -154,8 +154,12 @@ renamed(const char *query, char **names, long n, const struct strlist *cols)
 	buf_init(&b);
 	buf_adds(&b, "-- the columns named as the pipeline's INSERT names them, in order\n"
 	         "WITH luigi_q (");
-	for (size_t i = 0; i < cols->n; i++)
-		buf_addf(&b, "%s`%s`", i ? ", " : "", cols->v[i]);
+	for (size_t i = 0; i < cols->n; i++) {
+		char *id = lsql_ident(cols->v[i]);
+
+		buf_addf(&b, "%s%s", i ? ", " : "", id);
+		free(id);
+	}
 	buf_addf(&b, ") AS (\n%s\n)\nSELECT * FROM luigi_q", query);
 	return buf_detach(&b);
 }

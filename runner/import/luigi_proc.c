@@ -114,8 +114,12 @@ lproc_script(struct lconv *c, struct ltask *t)
 	for (size_t i = 0; i < s.nstmts; i++) {
 		bool func;
 
-		if ((name = lsql_routine_name(s.stmts[i].sql, &func)) && !dropped(&s, i, name))
-			buf_addf(&b, "DROP %s IF EXISTS `%s`\n//\n", func ? "FUNCTION" : "PROCEDURE", name);
+		if ((name = lsql_routine_name(s.stmts[i].sql, &func)) && !dropped(&s, i, name)) {
+			char *id = lsql_ident(name);
+
+			buf_addf(&b, "DROP %s IF EXISTS %s\n//\n", func ? "FUNCTION" : "PROCEDURE", id);
+			free(id);
+		}
 		free(name);
 		buf_addf(&b, "%s\n//\n", s.stmts[i].sql);
 	}

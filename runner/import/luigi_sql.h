@@ -81,6 +81,8 @@ char *lsql_written_table(const char *stmt);
 bool lsql_is_create_database(const char *stmt);
 /* whether stmt holds a %s placeholder outside quotes */
 bool lsql_has_placeholder(const char *stmt);
+/* name quoted as an identifier (malloc'ed) */
+char *lsql_ident(const char *name);
 /* whether a name needs no quoting as an identifier */
 bool lsql_plain_name(const char *s);
 
