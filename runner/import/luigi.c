@@ -330,9 +330,12 @@ mark_bookkeeping(struct lconv *c, struct ltask *t)
 
 		if (lsql_is_create_database(s.stmts[i].sql))
 			continue;
-		all = lsql_create_table(s.stmts[i].sql, &d) && luigi_bookkeeping_table(d.table);
-		if (lsql_create_table(s.stmts[i].sql, &d))
-			lddl_release(&d);
+		if (!lsql_create_table(s.stmts[i].sql, &d)) {
+			all = false;
+			break;
+		}
+		all = luigi_bookkeeping_table(d.table);
+		lddl_release(&d);
 	}
 	if (all && s.nstmts) {
 		t->fate = LF_NOT_NEEDED;
