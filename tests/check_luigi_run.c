@@ -207,6 +207,15 @@ START_TEST(test_luigi_env_settings)
 	              "exit %d: %s", r.status, r.err);
 	result_free(&r);
 	proj_free(&p);
+
+	/* LUIGI_LOG_LEVEL=DEBUG in .env, as the Luigi guide says: every statement is logged */
+	proj_clinic(&p, "dotenvdebug");
+	env_add(&p, "LUIGI_LOG_LEVEL=DEBUG\n");
+	r = chacc(&p, "status");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "[target] SELECT"), "no statement logged: %s", r.err);
+	result_free(&r);
+	proj_free(&p);
 }
 END_TEST
 

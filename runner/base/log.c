@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "util.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -40,14 +41,21 @@ log_debug_enabled(void)
 	int d = atomic_load(&debug);
 
 	if (d < 0) {
-		const char *v = getenv("LOG_LEVEL");
+		const char *v = env_get("LOG_LEVEL");
 
 		if (!v || !*v)
-			v = getenv("LUIGI_LOG_LEVEL");
+			v = env_get("LUIGI_LOG_LEVEL");
 		d = v && strcasecmp(v, "DEBUG") == 0;
 		atomic_store(&debug, d);
 	}
 	return d;
+}
+
+void
+log_read_level(void)
+{
+	atomic_store(&debug, -1);
+	log_debug_enabled();
 }
 
 void

@@ -23,8 +23,10 @@ void log_close(void);
  */
 void log_set_quiet(bool quiet);
 bool log_quiet(void);
-/* LOG_LEVEL or LUIGI_LOG_LEVEL is DEBUG */
+/* LOG_LEVEL or LUIGI_LOG_LEVEL (the environment, then .env) is DEBUG */
 bool log_debug_enabled(void);
+/* read the level again, as the .env files now loaded say */
+void log_read_level(void);
 
 /* one event: a JSON line in the log; printed on stdout (info) or stderr (warn, error) */
 void log_event(enum log_level lvl, const char *event, const char *target, long long run_id,

@@ -57,6 +57,7 @@ load(struct session *s, const char *recipe_path, const char *dir, const struct f
 	s->r = recipe_load(recipe_path, dir, src, s->diags);
 	if (!s->r)
 		return OUTCOME_BAD_REQUEST;
+	log_read_level();
 	s->g = graph_new(s->r);
 	s->markers = xcalloc(s->g->nnodes, sizeof(*s->markers));
 	s->hashes = xcalloc(s->g->nnodes, sizeof(*s->hashes));
