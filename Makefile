@@ -21,7 +21,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 # the layers of runner/, from the bottom; each includes only its own headers
 # and those below it (tests/lint-layers)
-LAYERS = base engine recipe git store build web cli
+LAYERS = base engine recipe import git store build web cli
 INC = $(LAYERS:%=-iquote runner/%)
 
 OBJ = \
@@ -83,10 +83,17 @@ OBJ = \
 	runner/git/vcs_tree.o \
 	runner/git/vcs_propose.o \
 	runner/git/vcs_follow.o \
-	runner/git/vcs_src.o
+	runner/git/vcs_src.o \
+	runner/import/luigi.o \
+	runner/import/luigi_lex.o \
+	runner/import/luigi_sql_mariadb.o \
+	runner/import/luigi_conv.o \
+	runner/import/luigi_proc.o \
+	runner/import/luigi_write.o \
+	runner/import/luigi_files.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
 	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
-	runner/cli/table.o
+	runner/cli/table.o runner/cli/cmd_import.o
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
@@ -132,7 +139,8 @@ INTEGRATION_TESTS = \
 	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi \
-	tests/check_luigi_run
+	tests/check_luigi_run \
+	tests/check_import
 
 # fuzz targets (clang's libFuzzer): make fuzz [FUZZ_SECONDS=60]
 FUZZ_CC = clang

@@ -101,10 +101,12 @@ int cmd_config(struct opts *o);
 int cmd_review(struct opts *o);
 int cmd_serve(struct opts *o);
 int cmd_prune(struct opts *o);
+int cmd_import(struct opts *o);
 
 extern const char usage_status[], usage_history[], usage_clean[];
 extern const char usage_config[], usage_review[];
 extern const char usage_serve[];
 extern const char usage_prune[];
+extern const char usage_import[];
 
 #endif

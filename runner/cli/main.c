@@ -39,6 +39,7 @@ static const char usage_main[] =
 	"  config log|diff      git history of recipes and SQL, per target\n"
 	"  review ...           proposed config changes: propose, list, show, approve, reject\n"
 	"  serve                web UI and REST API on 127.0.0.1:5000\n"
+	"  import luigi DIR     a recipe from a ChaCC ETL (Luigi) pipeline's task configs\n"
 	"\n"
 	"selectors (default: every target):\n"
 	"  NAME                 a target\n"
@@ -466,6 +467,7 @@ static const struct command commands[] = {
 	{ "config", cmd_config, usage_config, "json limit rev" },
 	{ "review", cmd_review, usage_review, "json message force" },
 	{ "serve", cmd_serve, usage_serve, "bind port token users" },
+	{ "import", cmd_import, usage_import, "dry-run force" },
 };
 
 /*
@@ -477,7 +479,7 @@ static bool
 needs_no_credentials(const char *name)
 {
 	return strcmp(name, "graph") == 0 || strcmp(name, "config") == 0 ||
-	       strcmp(name, "review") == 0;
+	       strcmp(name, "review") == 0 || strcmp(name, "import") == 0;
 }
 
 /* an unknown command, with the nearest one when it is close */
