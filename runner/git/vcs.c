@@ -73,16 +73,6 @@ paths_add_new(struct strlist *l, char *s)
 		free(s);
 }
 
-void
-paths_release(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /* 'a', 'b' and 'c' */
 char *
 paths_quoted(const struct strlist *l)
@@ -524,7 +514,7 @@ side_release(struct side *s)
 	vcs_treesrc_release(&s->ts);
 	recipe_free(s->r);
 	free(s->error);
-	paths_release(&s->files);
+	strlist_release(&s->files);
 }
 
 /* the config files (by read, or by name) of the working tree that differ from HEAD */
@@ -574,8 +564,8 @@ vcs_src_check(struct vcs_src *s, const struct recipe *r)
 	else
 		s->dirty = changed.n > 0;
 	free(err);
-	paths_release(&read);
-	paths_release(&changed);
+	strlist_release(&read);
+	strlist_release(&changed);
 }
 
 int

@@ -369,10 +369,10 @@ vcs_diff_release(struct vcs_diff *d)
 	for (size_t i = 0; i < d->nimpact; i++)
 		free(d->impact[i].target);
 	free(d->impact);
-	paths_release(&d->files);
+	strlist_release(&d->files);
 	free(d->raw_diff);
 	free(d->old_error);
 	free(d->new_error);
-	paths_release(&d->conflicts);
+	strlist_release(&d->conflicts);
 	memset(d, 0, sizeof(*d));
 }

@@ -198,9 +198,9 @@ vcs_follow_main(struct vcs *v, git_commit *old, git_commit *new, struct vcs_appr
 		rc = -1;
 	else
 		out->checked_out = true;
-	paths_release(&write);
-	paths_release(&index);
-	paths_release(&gone);
-	paths_release(&conflicts);
+	strlist_release(&write);
+	strlist_release(&index);
+	strlist_release(&gone);
+	strlist_release(&conflicts);
 	return rc;
 }

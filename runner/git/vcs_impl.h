@@ -55,7 +55,6 @@ int vcs_gerr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 
 void paths_add(struct strlist *l, char *s);
 void paths_add_new(struct strlist *l, char *s);
 bool paths_has(const struct strlist *l, const char *s);
-void paths_release(struct strlist *l);
 /* 'a', 'b' and 'c' */
 char *paths_quoted(const struct strlist *l);
 

@@ -103,7 +103,7 @@ history_release(struct history *h)
 		free(h->d[i].names);
 		free(h->d[i].hashes);
 		free(h->d[i].written);
-		paths_release(&h->d[i].files);
+		strlist_release(&h->d[i].files);
 	}
 	free(h->d);
 }
@@ -228,13 +228,13 @@ commit_changes(struct history *h, git_commit *c, const char *target,
 			vcs_changes_free(pc, npc);
 			paths_keep_common(&files, &pf);
 		}
-		paths_release(&pf);
+		strlist_release(&pf);
 		git_tree_free(pt);
 		git_commit_free(p);
 	}
 	git_tree_free(ct);
 	*listed = target ? *n > 0 : files.n > 0 || *n > 0;
-	paths_release(&files);
+	strlist_release(&files);
 	if (rc < 0) {
 		vcs_changes_free(*out, *n);
 		*out = NULL;

@@ -152,7 +152,7 @@ onto_main(struct vcs *v, git_commit *head, git_commit *mainc, const git_oid *w,
 	}
 	rc = 0;
 out:
-	paths_release(&conflicts);
+	strlist_release(&conflicts);
 	git_index_free(idx);
 	git_tree_free(ht);
 	git_tree_free(mt);
@@ -279,8 +279,8 @@ out:
 void
 vcs_proposal_release(struct vcs_proposal *p)
 {
-	paths_release(&p->committed);
-	paths_release(&p->untracked);
+	strlist_release(&p->committed);
+	strlist_release(&p->untracked);
 }
 
 /* the changed config files of the working tree: tracked ones into paths, the others into untracked */
@@ -368,7 +368,7 @@ vcs_review_propose(struct vcs *v, struct vcs_proposal *pr, struct vcs_review *ou
 		goto out;
 	rc = review_create(v, pr->message, mainc, &toid, out, err);
 out:
-	paths_release(&paths);
+	strlist_release(&paths);
 	git_tree_free(ht);
 	git_commit_free(head);
 	git_commit_free(mainc);

@@ -396,7 +396,7 @@ out:
 		side_release(&a);
 	if (have_b)
 		side_release(&b);
-	paths_release(&conflicts);
+	strlist_release(&conflicts);
 	free(e);
 	git_tree_free(merged);
 	git_commit_free(tip);
@@ -446,7 +446,7 @@ approved_commit(struct vcs *v, const struct vcs_review *rv, git_commit *mainc, g
 	*merged = true;
 	rc = 0;
 out:
-	paths_release(&conflicts);
+	strlist_release(&conflicts);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	free(msg);

@@ -398,6 +398,6 @@ void
 vcs_treesrc_release(struct treesrc *ts)
 {
 	free(ts->name);
-	paths_release(&ts->reported);
+	strlist_release(&ts->reported);
 	ts->name = NULL;
 }

@@ -201,7 +201,7 @@ task_release(struct ltask *t)
 	free(t->name);
 	free(t->json);
 	free(t->typename);
-	lstrs_release(&t->deps);
+	strlist_release(&t->deps);
 	free(t->sql);
 	free(t->query);
 	free(t->full_load_sql);
@@ -210,7 +210,7 @@ task_release(struct ltask *t)
 	free(t->incremental_field);
 	free(t->source_file);
 	free(t->procedure_call);
-	lstrs_release(&t->indexes);
+	strlist_release(&t->indexes);
 	free(t->why);
 	free(t->folded);
 	memset(t, 0, sizeof(*t));
@@ -463,16 +463,16 @@ static void
 target_release(struct ltarget *g)
 {
 	free(g->name);
-	lstrs_release(&g->with);
+	strlist_release(&g->with);
 	free(g->query_path);
 	free(g->query_sql);
 	free(g->create_path);
 	free(g->create_sql);
 	free(g->script_path);
 	free(g->call);
-	lstrs_release(&g->key);
+	strlist_release(&g->key);
 	for (size_t i = 0; i < g->nindexes; i++)
-		lstrs_release(&g->indexes[i]);
+		strlist_release(&g->indexes[i]);
 	free(g->indexes);
 	free(g->incremental);
 	free(g->file);
@@ -482,8 +482,8 @@ target_release(struct ltarget *g)
 		free(g->cols[i].type);
 	}
 	free(g->cols);
-	lstrs_release(&g->needs);
-	lstrs_release(&g->notes);
+	strlist_release(&g->needs);
+	strlist_release(&g->notes);
 }
 
 static void

@@ -276,7 +276,7 @@ lconv_extract(struct lconv *c, struct ltask *t)
 out:
 	lsql_names_free(names, n);
 	free(query);
-	lstrs_release(&cols);
+	strlist_release(&cols);
 	linsert_release(&ins);
 }
 
@@ -296,7 +296,7 @@ file_columns(struct ltarget *g, const struct linsert *ins, const struct lddl *d)
 	}
 	g->ncols = cols.n;
 	pick_key(d, &cols, &g->key);
-	lstrs_release(&cols);
+	strlist_release(&cols);
 }
 
 /* a JSON data file whose objects' keys are not the INSERT's columns, in order */
@@ -420,7 +420,7 @@ add_index(struct lconv *c, struct ltask *t, struct ltarget *g, const char *table
 		g->indexes[g->nindexes++] = cols;
 		cols = (struct strlist){ 0 };
 	}
-	lstrs_release(&cols);
+	strlist_release(&cols);
 	free(on);
 	return ok;
 }
@@ -452,9 +452,9 @@ summary_table(struct lconv *c, struct ltask *t, char **stmts, size_t n)
 		           NULL);
 		memset(&g, 0, sizeof(g));
 	}
-	lstrs_release(&g.key);
+	strlist_release(&g.key);
 	for (size_t i = 0; i < g.nindexes; i++)
-		lstrs_release(&g.indexes[i]);
+		strlist_release(&g.indexes[i]);
 	free(g.indexes);
 	lddl_release(&d);
 	return ok;
@@ -547,7 +547,7 @@ schema_index(struct lconv *c, struct ltask *t, const char *stmt)
 
 	if (gi >= 0 && c->targets[gi].kind != KIND_SCRIPT && !c->targets[gi].filekind)
 		ok = add_index(c, t, &c->targets[gi], on, stmt);
-	lstrs_release(&cols);
+	strlist_release(&cols);
 	free(on);
 	return ok;
 }

@@ -204,7 +204,7 @@ lx_collist(const struct toks *t, size_t *i, struct strlist *cols)
 		return false;
 	for (;;) {
 		if (!lx_isname(t, j)) {
-			lstrs_release(cols);
+			strlist_release(cols);
 			return false;
 		}
 		cols->v = xreallocarray(cols->v, cols->n + 1, sizeof(*cols->v));
@@ -214,7 +214,7 @@ lx_collist(const struct toks *t, size_t *i, struct strlist *cols)
 		if (lx_punct(t, j, ')'))
 			break;
 		if (!lx_punct(t, j++, ',')) {
-			lstrs_release(cols);
+			strlist_release(cols);
 			return false;
 		}
 	}

@@ -88,6 +88,5 @@ bool lsql_plain_name(const char *s);
 
 void lstrs_add(struct strlist *l, const char *s);
 bool lstrs_has(const struct strlist *l, const char *s);  /* case-insensitive */
-void lstrs_release(struct strlist *l);
 
 #endif

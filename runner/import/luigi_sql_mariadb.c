@@ -62,7 +62,7 @@ adddef(struct lddl *d, const struct toks *t, size_t from, size_t to)
 		if (!lx_punct(t, j, '('))
 			j++;
 		if (lx_collist(t, &j, &cols)) {
-			lstrs_release(&d->pk);
+			strlist_release(&d->pk);
 			d->pk = cols;
 		}
 		return;
@@ -162,9 +162,9 @@ lddl_release(struct lddl *d)
 		free(d->cols[i].type);
 	}
 	free(d->cols);
-	lstrs_release(&d->pk);
+	strlist_release(&d->pk);
 	for (size_t i = 0; i < d->nuniques; i++)
-		lstrs_release(&d->uniques[i]);
+		strlist_release(&d->uniques[i]);
 	free(d->uniques);
 	free(d->table);
 	free(d->rest);
@@ -237,7 +237,7 @@ linsert_release(struct linsert *ins)
 {
 	free(ins->table);
 	free(ins->other);
-	lstrs_release(&ins->cols);
+	strlist_release(&ins->cols);
 	memset(ins, 0, sizeof(*ins));
 }
 
@@ -380,7 +380,7 @@ alteradd(const struct toks *t, size_t i, struct strlist *cols)
 	if (!lx_collist(t, &i, cols))
 		return LIX_NONE;
 	if (i != t->n) {
-		lstrs_release(cols);
+		strlist_release(cols);
 		return LIX_NONE;
 	}
 	return k;
@@ -413,7 +413,7 @@ lsql_index(const char *stmt, char **table, struct strlist *cols)
 	if (k == LIX_NONE) {
 		free(*table);
 		*table = NULL;
-		lstrs_release(cols);
+		strlist_release(cols);
 	}
 	free(t.v);
 	return k;
@@ -577,16 +577,6 @@ lstrs_has(const struct strlist *l, const char *s)
 		if (strcasecmp(l->v[i], s) == 0)
 			return true;
 	return false;
-}
-
-void
-lstrs_release(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
 }
 
 char *

@@ -283,7 +283,7 @@ recipe_load(const char *path, const char *envdir, const struct fsrc *src, struct
 	return r;
 }
 
-static void
+void
 strlist_release(struct strlist *l)
 {
 	size_t i;
@@ -291,6 +291,8 @@ strlist_release(struct strlist *l)
 	for (i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 static void

@@ -46,6 +46,8 @@ struct strlist {
 	char **v;
 	size_t n;
 };
+/* free the strings and the list; l is then empty */
+void strlist_release(struct strlist *l);
 
 /* a column of a file target as the recipe declares it: columns: [{name, type}] */
 struct colspec {
