@@ -56,8 +56,12 @@ _chacc()
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	-C|--directory)
 		COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
-	-j|--workers|--jobs|-l|--limit|--since|--last-updated|--rev|--bind|--port|--token|-m|--message|--older-than)
+	-j|--workers|--jobs|-l|--limit|--since|--until|--last-updated|--rev|--bind|--port|--token|-m|--message|--older-than)
 		return ;;
+	--mode)
+		COMPREPLY=($(compgen -W "incremental full-refresh forced scheduled" -- "$cur")); return ;;
+	--result)
+		COMPREPLY=($(compgen -W "running success failed interrupted" -- "$cur")); return ;;
 	--exclude|--adopt)
 		COMPREPLY=($(compgen -W "$(_chacc_targets "$dir" "$file")" -- "$cur")); return ;;
 	esac
