@@ -71,20 +71,18 @@ function runsPager(f, d) {
 		go(d.page + 1, 'older →', 'runs-next'));
 }
 
-C.route(/^\/runs(?:\?(.*))?$/, 'runs', async function (main, m, current) {
-	var f = runsQuery(m[1]), q = new URLSearchParams(), d, first;
+/* the count of matching runs, for the page head */
+function runsTotal(f, d) {
+	var first = (d.page - 1) * d.per_page;
 
-	Object.keys(f).forEach(function (k) { q.set(k, f[k]); });
-	d = await C.api('GET', '/api/runs?' + q.toString());
-	if (!current())
-		return;
-	first = (d.page - 1) * d.per_page;
-	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'History'),
-		C.el('span', { class: 'muted', id: 'runs-total', 'data-total': d.total },
-			d.total === 0 ? 'no runs match' : 'runs ' + (first + 1) + '–' + (first + d.runs.length) + ' of ' + d.total +
-			(f.mode || f.result || f.from || f.to ? ' matching' : ''))));
-	main.appendChild(runsFilter(f));
-	main.appendChild(C.el('div', { class: 'card flush' }, C.table([
+	return C.el('span', { class: 'muted', id: 'runs-total', 'data-total': d.total },
+		d.total === 0 ? 'no runs match' : 'runs ' + (first + 1) + '–' + (first + d.runs.length) + ' of ' + d.total +
+		(f.mode || f.result || f.from || f.to ? ' matching' : ''));
+}
+
+/* the runs of one page, and the pager */
+function runsList(f, d) {
+	return C.el('div', { class: 'card flush' }, C.table([
 		{ label: 'Run' }, { label: 'Result' }, { label: 'Mode' }, { label: 'Started by' }, { label: 'Started' },
 		{ label: 'Duration', cls: 'num' }, { label: 'Config' }, { label: 'Selection' },
 	], d.runs.map(function (r) {
@@ -99,11 +97,51 @@ C.route(/^\/runs(?:\?(.*))?$/, 'runs', async function (main, m, current) {
 			r.selection || C.el('span', { class: 'muted' }, 'all'),
 		], { attrs: { 'data-run': r.run_id, 'data-result': r.result, 'data-mode': r.mode } });
 	}), d.total || f.page > 1 ? 'no runs match' : 'no runs yet: start one from the dashboard'),
-	d.pages > 1 ? runsPager(f, d) : null));
-	/* a run started or ended, wherever it was started */
+	d.pages > 1 ? runsPager(f, d) : null);
+}
+
+C.route(/^\/runs(?:\?(.*))?$/, 'runs', async function (main, m, current) {
+	var f = runsQuery(m[1]), q = new URLSearchParams(), d, total, list, busy = false, again = false;
+
+	Object.keys(f).forEach(function (k) { q.set(k, f[k]); });
+	d = await C.api('GET', '/api/runs?' + q.toString());
+	if (!current())
+		return;
+	total = runsTotal(f, d);
+	list = runsList(f, d);
+	main.appendChild(C.el('div', { class: 'pagehead' }, C.el('h1', { class: 'grow' }, 'History'), total));
+	main.appendChild(runsFilter(f));
+	main.appendChild(list);
+	/*
+	 * a run started or ended, wherever it was started: the list and its
+	 * count are read again; the filter bar stays as the user is editing it
+	 */
+	async function reread() {
+		var n;
+
+		do {
+			again = false;
+			try {
+				n = await C.api('GET', '/api/runs?' + q.toString());
+			} catch (e) {
+				n = null;   /* the next event reads again */
+			}
+			if (n && current()) {
+				total.replaceWith(total = runsTotal(f, n));
+				list.replaceWith(list = runsList(f, n));
+			}
+		} while (again && current());
+		busy = false;
+	}
 	C.listen(function (ev) {
-		if (ev.type === 'run')
-			C.render();
+		if (ev.type !== 'run')
+			return;
+		if (busy) {
+			again = true;
+			return;
+		}
+		busy = true;
+		reread();
 	});
 });
 

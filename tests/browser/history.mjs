@@ -67,6 +67,10 @@ await b.run(async (page) => {
 	await expect(await page.locator('tr[data-run][data-result="failed"][data-mode="scheduled"]').count() === 5, 'only those');
 	await page.fill('#runs-from', '2024-03-02');
 	await page.fill('#runs-to', '2024-03-03');
+	/* a run ends meanwhile, anywhere: the list is read again, the filter being edited stays */
+	await page.evaluate(() => C.deliver({ type: 'run', run_id: 1, state: 'success', mode: 'incremental' }));
+	await page.waitForTimeout(500);
+	await expect(await page.inputValue('#runs-from') === '2024-03-02', 'a live event keeps the day being typed');
 	await page.click('#runs-apply');
 	await page.waitForFunction(() => location.hash.includes('from=2024-03-02'));
 	s = await shown(page);

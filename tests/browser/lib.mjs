@@ -44,7 +44,8 @@ export async function open(url, shots, viewport = { width: 1280, height: 800 }) 
 			try {
 				await steps(page);
 			} catch (e) {
-				b.problems.unshift(e.message);
+				/* playwright's own errors do not say which step they stopped */
+				b.problems.unshift(e.message.startsWith(b.step + ':') ? e.message : `${b.step}: ${e.message}`);
 				try {
 					await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true });
 				} catch (x) {
