@@ -565,6 +565,34 @@ delete_problems(const char *path)
 	return j;
 }
 
+/*
+ * the review of path's new content (NULL: its deletion) with message, as the
+ * reply; call with web_files_mu held. what names the change for a project
+ * outside git.
+ */
+static void
+propose_reply(struct web_req *rq, struct web_reply *rp, const char *message, const char *path,
+              const char *content, size_t clen, const char *what)
+{
+	struct vcs *v = NULL;
+	struct vcs_review rv;
+	char *err = NULL;
+	int status;
+
+	memset(&rv, 0, sizeof(rv));
+	if ((status = web_vcs_open(rq, &v, &err)) != 0)
+		web_error(rp, 409, status > 0 ? "the recipe is not in a git repository: %s" : "%s",
+		          status > 0 ? what : err);
+	else if (vcs_review_propose_text(v, message, path, content, clen, &rv, &err) < 0)
+		web_error(rp, 409, "%s", err);
+	else
+		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
+	vcs_review_release(&rv);
+	if (v)
+		vcs_free(v);
+	free(err);
+}
+
 /* a review whose commit deletes path, unless the recipe needs it (422 with the problems) */
 static void
 file_delete(struct web_req *rq, struct web_reply *rp, const char *rel, const char *message,
@@ -573,11 +601,8 @@ file_delete(struct web_req *rq, struct web_reply *rp, const char *rel, const cha
 	int status;
 	char *err = NULL, *path = web_path_check(rel, true, &status, &err), *norm = NULL, *top;
 	char *msg = NULL;
-	struct vcs *v = NULL;
-	struct vcs_review rv;
 	json_t *problems = NULL;
 
-	memset(&rv, 0, sizeof(rv));
 	if (!path) {
 		web_error(rp, status, "%s", err);
 		goto out;
@@ -602,18 +627,9 @@ file_delete(struct web_req *rq, struct web_reply *rp, const char *rel, const cha
 	}
 	msg = message && *message ? xstrdup(message) : xasprintf("delete %s", path);
 	pthread_mutex_lock(&web_files_mu);
-	if ((status = web_vcs_open(rq, &v, &err)) != 0)
-		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: a"
-		          " deletion is proposed as a git commit" : err);
-	else if (vcs_review_propose_text(v, msg, path, NULL, 0, &rv, &err) < 0)
-		web_error(rp, 409, "%s", err);
-	else
-		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
+	propose_reply(rq, rp, msg, path, NULL, 0, "a deletion is proposed as a git commit");
 	pthread_mutex_unlock(&web_files_mu);
 out:
-	vcs_review_release(&rv);
-	if (v)
-		vcs_free(v);
 	json_decref(problems);
 	free(msg);
 	free(norm);
@@ -630,10 +646,7 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	int check = 0, del = 0, status;
 	char *path = NULL, *err = NULL, *old = NULL;
 	json_error_t e;
-	struct vcs *v = NULL;
-	struct vcs_review rv;
 
-	memset(&rv, 0, sizeof(rv));
 	if (!body)
 		return;
 	if ((status = json_unpack_ex(body, &e, 0, "{s?s%, s?s, s?b, s?b}", "content", &content,
@@ -673,18 +686,10 @@ api_file_propose(struct web_req *rq, struct web_reply *rp)
 	old = readfile(path, &oldlen);
 	if (old && oldlen == clen && memcmp(old, content, clen) == 0)
 		web_error(rp, 409, "'%s' is unchanged: nothing to propose", path);
-	else if ((status = web_vcs_open(rq, &v, &err)) != 0)
-		web_error(rp, 409, "%s", status > 0 ? "the recipe is not in a git repository: edits"
-		          " are proposed as git commits" : err);
-	else if (vcs_review_propose_text(v, message, path, content, clen, &rv, &err) < 0)
-		web_error(rp, 409, "%s", err);
 	else
-		web_json(rp, 201, json_pack("{s:o}", "review", web_review_json(&rv)));
+		propose_reply(rq, rp, message, path, content, clen, "edits are proposed as git commits");
 	pthread_mutex_unlock(&web_files_mu);
 out:
-	vcs_review_release(&rv);
-	if (v)
-		vcs_free(v);
 	json_decref(problems);
 	json_decref(body);
 	free(old);
