@@ -7,7 +7,7 @@ DATADIR = $(PREFIX)/share
 BASHCOMPDIR = $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR = $(DATADIR)/zsh/site-functions
 CC = cc
-PKGS = libmariadb libcyaml yaml-0.1 libgit2 jansson libmicrohttpd libcrypto
+PKGS = libmariadb libpq libcyaml yaml-0.1 libgit2 jansson libmicrohttpd libcrypto
 PKG_CFLAGS = $$(pkg-config --cflags $(PKGS))
 PKG_LIBS = $$(pkg-config --libs $(PKGS))
 WARN = -Wall -Wextra -Wshadow -Wpedantic -Wmissing-prototypes -Wno-unused-parameter
@@ -48,6 +48,7 @@ OBJ = \
 	runner/engine/db_mariadb_privs.o \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
+	runner/engine/db_postgres.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -147,13 +148,14 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb jansson)
-FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb jansson) -lpthread -lm
+	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb libpq jansson)
+FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb libpq jansson) -lpthread -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
 	runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
-	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_mariadb*.c
+	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_mariadb*.c \
+	runner/engine/db_postgres*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 
 all: chacc
@@ -190,7 +192,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 	cd tests/browser && npm install --no-audit --no-fund --loglevel=error
 
 # the helpers the suites share
-TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h \
+TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
 	tests/dbtest.h tests/buildtest.h tests/clitest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)

@@ -16,7 +16,7 @@ conns_params(const struct conn *c)
 	return (struct db_params){
 		.name = c->name, .driver = c->driver, .host = c->host, .port = c->port,
 		.socket = c->socket, .user = c->user, .password = c->password,
-		.database = c->database, .connect_timeout = c->connect_timeout,
+		.database = c->database, .schema = c->schema, .connect_timeout = c->connect_timeout,
 	};
 }
 

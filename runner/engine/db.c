@@ -10,6 +10,7 @@
 
 static const struct db_engine *const engines[] = {
 	&db_mariadb,
+	&db_postgres,
 };
 
 const struct db_engine *
@@ -68,6 +69,61 @@ db_set_error(struct db *d, unsigned code, const char *fmt, ...)
 	va_end(ap);
 	d->errnum = code;
 	return -1;
+}
+
+static char *
+xstrdup0(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void
+db_params_copy(struct db_params *to, const struct db_params *p)
+{
+	to->name = xstrdup0(p->name);
+	to->driver = xstrdup0(p->driver);
+	to->host = xstrdup0(p->host);
+	to->port = p->port;
+	to->socket = xstrdup0(p->socket);
+	to->user = xstrdup0(p->user);
+	to->password = xstrdup0(p->password);
+	to->database = xstrdup0(p->database);
+	to->schema = xstrdup0(p->schema);
+	to->connect_timeout = p->connect_timeout;
+}
+
+void
+db_params_release(struct db_params *p)
+{
+	free((char *)p->name);
+	free((char *)p->driver);
+	free((char *)p->host);
+	free((char *)p->socket);
+	free((char *)p->user);
+	free((char *)p->password);
+	free((char *)p->database);
+	free((char *)p->schema);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+db_scrub(char **msg, const char *secret)
+{
+	struct buf b;
+	const char *p, *hit;
+	size_t n;
+
+	if (!secret || strlen(secret) < 3 || !strstr(*msg, secret))
+		return;
+	n = strlen(secret);
+	buf_init(&b);
+	for (p = *msg; (hit = strstr(p, secret)); p = hit + n) {
+		buf_add(&b, p, hit - p);
+		buf_adds(&b, "***");
+	}
+	buf_adds(&b, p);
+	free(*msg);
+	*msg = buf_detach(&b);
 }
 
 struct db *

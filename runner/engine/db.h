@@ -1,6 +1,6 @@
 /*
- * db.h: the database engine interface. A connection's driver ("mariadb";
- * "postgres" later) picks an engine: a table of operations that run SQL and
+ * db.h: the database engine interface. A connection's driver ("mariadb" or
+ * "postgres") picks an engine: a table of operations that run SQL and
  * do the table work of a build at the level of intent. Only the engine
  * modules (db_<engine>*.c) write their dialect; everything else calls these.
  */
@@ -17,13 +17,14 @@ struct db_engine;
 /* where and how to connect; the strings belong to the caller */
 struct db_params {
 	const char *name;        /* the connection's name, for messages */
-	const char *driver;      /* "mariadb"; NULL or "" mean "mariadb" */
+	const char *driver;      /* "mariadb" or "postgres"; NULL or "" mean "mariadb" */
 	const char *host;        /* NULL or "" when unset */
 	unsigned port;           /* 0: the engine's default */
 	const char *socket;      /* NULL or "" when unset; wins over host */
 	const char *user;
 	const char *password;    /* never in a message */
 	const char *database;
+	const char *schema;      /* PostgreSQL: the schema chacc works in; NULL or "" mean "public" */
 	unsigned connect_timeout; /* seconds to reach the server; 0: the engine's default (10) */
 };
 
@@ -318,6 +319,12 @@ struct dbres {
 	const struct db_engine *engine;
 };
 
+/* copy p into to (own strings), and free them */
+void db_params_copy(struct db_params *to, const struct db_params *p);
+void db_params_release(struct db_params *p);
+/* replace every copy of secret in *msg by *** */
+void db_scrub(char **msg, const char *secret);
+
 /* record an error on d; returns -1 */
 int db_set_error(struct db *d, unsigned code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -391,5 +398,6 @@ struct db_engine {
 
 /* the engines */
 extern const struct db_engine db_mariadb;
+extern const struct db_engine db_postgres;
 
 #endif

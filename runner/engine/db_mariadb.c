@@ -33,37 +33,10 @@ nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
-static char *
-xstrdup0(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 int
 mdb_error(struct mdb *m)
 {
 	return db_set_error(&m->base, mysql_errno(m->my), "%s", mysql_error(m->my));
-}
-
-/* replace every copy of secret in *msg by *** */
-static void
-scrub(char **msg, const char *secret)
-{
-	struct buf b;
-	const char *p, *hit;
-	size_t n;
-
-	if (!secret || strlen(secret) < 3 || !strstr(*msg, secret))
-		return;
-	n = strlen(secret);
-	buf_init(&b);
-	for (p = *msg; (hit = strstr(p, secret)); p = hit + n) {
-		buf_add(&b, p, hit - p);
-		buf_adds(&b, "***");
-	}
-	buf_adds(&b, p);
-	free(*msg);
-	*msg = buf_detach(&b);
 }
 
 /* where p points, for messages: host:port, the socket or localhost */
@@ -109,39 +82,13 @@ my_open(const struct db_params *p, char **err, unsigned *code)
 	where = endpoint(p);
 	*code = mysql_errno(my);
 	why = xstrdup(mysql_error(my));
-	scrub(&why, p->password);
+	db_scrub(&why, p->password);
 	*err = xasprintf("connection '%s': cannot connect to %s as '%s': %s",
 	                 p->name ? p->name : "?", where, p->user ? p->user : "", why);
 	free(why);
 	free(where);
 	mysql_close(my);
 	return NULL;
-}
-
-static void
-params_copy(struct db_params *to, const struct db_params *from)
-{
-	to->name = xstrdup0(from->name);
-	to->driver = xstrdup0(from->driver);
-	to->host = xstrdup0(from->host);
-	to->port = from->port;
-	to->socket = xstrdup0(from->socket);
-	to->user = xstrdup0(from->user);
-	to->password = xstrdup0(from->password);
-	to->database = xstrdup0(from->database);
-	to->connect_timeout = from->connect_timeout;
-}
-
-static void
-params_release(struct db_params *p)
-{
-	free((char *)p->name);
-	free((char *)p->driver);
-	free((char *)p->host);
-	free((char *)p->socket);
-	free((char *)p->user);
-	free((char *)p->password);
-	free((char *)p->database);
 }
 
 static enum db_err classify(unsigned code);
@@ -153,7 +100,7 @@ my_close(struct db *d)
 
 	if (m->my)
 		mysql_close(m->my);
-	params_release(&m->p);
+	db_params_release(&m->p);
 	free(m->base.err);
 	free(m->server);
 	free(m->dbname);
@@ -168,7 +115,7 @@ my_connect(const struct db_params *p, char **err, enum db_err *why)
 	unsigned code;
 
 	m->base.engine = &db_mariadb;
-	params_copy(&m->p, p);
+	db_params_copy(&m->p, p);
 	if (!(m->my = my_open(&m->p, &msg, &code))) {
 		if (err)
 			*err = msg;

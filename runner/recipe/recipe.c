@@ -348,6 +348,7 @@ recipe_free(struct recipe *r)
 			explicit_bzero(c->password, strlen(c->password));
 		free(c->password);
 		free(c->database);
+		free(c->schema);
 	}
 	free(r->conns);
 	for (i = 0; i < r->ntargets; i++)

@@ -25,13 +25,14 @@ struct fsrc {
 
 struct conn {
 	char *name;
-	char *driver;      /* "mariadb" */
+	char *driver;      /* "mariadb" or "postgres" */
 	char *host;        /* NULL or "" when unset */
 	unsigned port;     /* 0 when unset (3306) */
 	char *socket;      /* NULL or "" when unset */
 	char *user;
 	char *password;    /* never printed */
 	char *database;
+	char *schema;      /* PostgreSQL: the schema chacc works in; NULL: public */
 	unsigned connect_timeout; /* seconds, from DB_CONNECT_TIMEOUT; 0: the engine's default */
 };
 

@@ -316,6 +316,13 @@ ldcheck(struct loader *ld)
 	char *state;
 
 	for (i = 0; i < r->nconns; i++) {
+		const struct conn *c = &r->conns[i];
+
+		if (c->schema && c->driver && strcmp(c->driver, "postgres"))
+			lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
+			    "connection '%s': 'schema' is a PostgreSQL setting, and its driver is '%s' "
+			    "(on MariaDB, 'database' names where the tables are)",
+			    c->name ? c->name : "?", c->driver);
 		for (j = 0; j < i && r->conns[i].name; j++) {
 			if (r->conns[j].name && !strcmp(r->conns[i].name, r->conns[j].name)) {
 				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,

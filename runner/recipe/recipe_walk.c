@@ -80,6 +80,7 @@ static const struct field conn_fields[] = {
 	{ "user", V_STR, false },
 	{ "password", V_STR, false },
 	{ "database", V_STR, false },
+	{ "schema", V_STR, false },
 	{ NULL, V_STR, false },
 };
 
@@ -166,8 +167,20 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		}
 		break;
 	case V_DRIVER:
-		if (strcmp(s, "mariadb")) {
-			ldbad(ld, v, "unsupported driver '%s' (expected mariadb)", w);
+		if (strcmp(s, "mariadb") && strcmp(s, "postgres")) {
+			static const char *const drivers[] = { "mariadb", "postgres", "mysql",
+			                                       "postgresql" };
+			const char *near = ldnearest(w, drivers, LEN(drivers));
+
+			if (near && !strcmp(near, "mysql"))
+				near = "mariadb";
+			if (near && !strcmp(near, "postgresql"))
+				near = "postgres";
+			if (near)
+				ldbad(ld, v, "unsupported driver '%s': did you mean '%s'? (expected mariadb or "
+				      "postgres)", w, near);
+			else
+				ldbad(ld, v, "unsupported driver '%s' (expected mariadb or postgres)", w);
 			return 0;
 		}
 		break;

@@ -53,6 +53,7 @@ static const cyaml_schema_field_t cy_conn_fields[] = {
 	STR("user", struct conn, user),
 	STR("password", struct conn, password),
 	STR("database", struct conn, database),
+	STR("schema", struct conn, schema),
 	CYAML_FIELD_END
 };
 

@@ -1,0 +1,568 @@
+/* db_postgres.c: the engine for PostgreSQL, on libpq: connections, statements, results, errors */
+#include "db_postgres.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+struct pres {
+	struct dbres base;
+	PGresult *res;
+	int row, nrows;
+	size_t ncols;
+};
+
+static const char *
+nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+unsigned
+pdb_state_code(const char *s)
+{
+	if (!s || strlen(s) != 5)
+		return 0;
+	return PDB_STATE(s);
+}
+
+int
+pdb_error(struct pdb *p, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	char *m;
+	int rc;
+
+	if (!msg || !*msg)
+		msg = PQerrorMessage(p->pg);
+	if (!state && PQstatus(p->pg) == CONNECTION_BAD)
+		state = "08006";
+	m = xstrdup(msg && *msg ? msg : "unknown error");
+	/* libpq ends its messages with a newline; keep the first line's sense */
+	for (size_t n = strlen(m); n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '); n--)
+		m[n - 1] = '\0';
+	if (strncmp(m, "ERROR:  ", 8) == 0)
+		memmove(m, m + 8, strlen(m + 8) + 1);
+	db_scrub(&m, p->p.password);
+	rc = db_set_error(&p->base, pdb_state_code(state), "%s", m);
+	free(m);
+	return rc;
+}
+
+int
+pdb_run(struct pdb *p, const char *sql, PGresult **resp)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (resp)
+		*resp = NULL;
+	log_statement(p->p.name, sql);
+	res = PQexec(p->pg, sql);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+		pdb_error(p, res);
+		PQclear(res);
+		return -1;
+	}
+	p->affected = atoll(PQcmdTuples(res));
+	if (st == PGRES_TUPLES_OK && !*PQcmdTuples(res))
+		p->affected = PQntuples(res);
+	if (resp)
+		*resp = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+void
+pdb_run_quiet(struct pdb *p, const char *sql)
+{
+	PQclear(PQexec(p->pg, sql));
+}
+
+char *
+pdb_ident(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addc(&b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, *s);
+	}
+	buf_addc(&b, '"');
+	return buf_detach(&b);
+}
+
+char *
+pdb_literal(const char *s)
+{
+	struct buf b;
+
+	if (!s)
+		return NULL;
+	buf_init(&b);
+	buf_addc(&b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_addc(&b, '\'');
+		buf_addc(&b, *s);
+	}
+	buf_addc(&b, '\'');
+	return buf_detach(&b);
+}
+
+int
+pdb_version_check(int version, const char *conn, char **err)
+{
+	if (version >= PDB_MIN_VERSION)
+		return 0;
+	*err = xasprintf("connection '%s': the server is PostgreSQL %d.%d; chacc needs PostgreSQL %d "
+	                 "or newer",
+	                 conn ? conn : "?", version / 10000, version >= 100000 ? 0 : version / 100 % 100,
+	                 PDB_MIN_VERSION / 10000);
+	return -1;
+}
+
+/* where p points, for messages: host:port, the socket or the default socket */
+static char *
+endpoint(const struct db_params *p)
+{
+	const char *host = nonempty(p->host), *sock = nonempty(p->socket);
+
+	if (sock)
+		return xasprintf("socket %s", sock);
+	if (host)
+		return xasprintf("%s:%u", host, p->port ? p->port : 5432);
+	return xstrdup("the default socket");
+}
+
+/*
+ * libpq's host is a directory for a unix socket; a socket given as the file
+ * itself (DIR/.s.PGSQL.PORT) names both the directory and the port
+ */
+static void
+socket_parts(const char *sock, char **dir, char **port)
+{
+	const char *slash = strrchr(sock, '/');
+
+	*dir = NULL;
+	*port = NULL;
+	if (slash && strncmp(slash + 1, ".s.PGSQL.", 9) == 0 && slash[10]) {
+		*dir = xstrndup(sock, slash == sock ? 1 : (size_t)(slash - sock));
+		*port = xstrdup(slash + 10);
+	} else {
+		*dir = xstrdup(sock);
+	}
+}
+
+static void
+quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* open a connection; NULL with a message naming p (never its password) and its SQLSTATE */
+static PGconn *
+pg_open(const struct db_params *p, const char *dbname, char **err, unsigned *code)
+{
+	const char *keys[10], *vals[10];
+	char *sockdir = NULL, *sockport = NULL, port[16], timeout[16];
+	PGconn *pg;
+	int n = 0;
+
+	*err = NULL;
+	*code = 0;
+	if (nonempty(p->socket)) {
+		socket_parts(p->socket, &sockdir, &sockport);
+		keys[n] = "host", vals[n++] = sockdir;
+	} else if (nonempty(p->host)) {
+		keys[n] = "host", vals[n++] = p->host;
+	}
+	if (sockport) {
+		keys[n] = "port", vals[n++] = sockport;
+	} else if (p->port) {
+		snprintf(port, sizeof(port), "%u", p->port);
+		keys[n] = "port", vals[n++] = port;
+	}
+	if (nonempty(p->user))
+		keys[n] = "user", vals[n++] = p->user;
+	if (p->password)
+		keys[n] = "password", vals[n++] = p->password;
+	if (nonempty(dbname))
+		keys[n] = "dbname", vals[n++] = dbname;
+	snprintf(timeout, sizeof(timeout), "%u", p->connect_timeout ? p->connect_timeout : 10);
+	keys[n] = "connect_timeout", vals[n++] = timeout;
+	keys[n] = "application_name", vals[n++] = "chacc";
+	keys[n] = "client_encoding", vals[n++] = "UTF8";
+	keys[n] = NULL, vals[n] = NULL;
+	pg = PQconnectdbParams(keys, vals, 0);
+	free(sockdir);
+	free(sockport);
+	if (pg && PQstatus(pg) == CONNECTION_OK) {
+		PQsetNoticeProcessor(pg, quiet_notices, NULL);
+		if (pdb_version_check(PQserverVersion(pg), p->name, err) == 0)
+			return pg;
+		*code = pdb_state_code("0A000");
+	} else {
+		char *where = endpoint(p), *why = xstrdup(pg ? PQerrorMessage(pg) : "out of memory");
+		size_t k = strlen(why);
+
+		while (k > 0 && (why[k - 1] == '\n' || why[k - 1] == ' '))
+			why[--k] = '\0';
+		db_scrub(&why, p->password);
+		/* libpq gives no SQLSTATE for a failed connection: read the cause off the message */
+		if (strstr(why, "does not exist") && strstr(why, "database"))
+			*code = pdb_state_code("3D000");
+		else if (strstr(why, "password authentication failed") ||
+		         strstr(why, "no pg_hba.conf entry") || strstr(why, "role") ||
+		         strstr(why, "permission denied"))
+			*code = pdb_state_code("28000");
+		else
+			*code = pdb_state_code("08001");
+		*err = xasprintf("connection '%s': cannot connect to %s as '%s': %s",
+		                 p->name ? p->name : "?", where, p->user ? p->user : "", why);
+		free(why);
+		free(where);
+	}
+	PQfinish(pg);
+	return NULL;
+}
+
+static const char *
+schema_of(const struct db_params *p)
+{
+	return nonempty(p->schema) ? p->schema : "public";
+}
+
+/* make schema the one unqualified names mean; -1 (with the error) when it does not exist */
+static int
+set_schema(struct pdb *p, const char *schema)
+{
+	char *lit = pdb_literal(schema), *id = pdb_ident(schema), *v = NULL;
+	int rc = db_value(&p->base, &v, "SELECT 1 FROM pg_namespace WHERE nspname = %s", lit);
+
+	if (rc == 0)
+		rc = db_set_error(&p->base, pdb_state_code("3F000"),
+		                  "schema '%s' does not exist in database '%s'", schema,
+		                  PQdb(p->pg));
+	else if (rc > 0 && (rc = db_execf(&p->base, "SET search_path TO %s", id)) == 0) {
+		free(p->schema);
+		p->schema = xstrdup(schema);
+	}
+	free(v);
+	free(lit);
+	free(id);
+	return rc < 0 ? -1 : 0;
+}
+
+static enum db_err classify(unsigned code);
+
+static void
+pg_close(struct db *d)
+{
+	struct pdb *p = pdb(d);
+
+	PQfinish(p->pg);
+	db_params_release(&p->p);
+	free(p->base.err);
+	free(p->server);
+	free(p->schema);
+	free(p);
+}
+
+/* a fresh session on p->pg: the schema, quiet notices, the server's clock as text */
+static int
+session_setup(struct pdb *p)
+{
+	atomic_store(&p->pid, (unsigned long)PQbackendPID(p->pg));
+	if (db_exec(&p->base, "SET client_min_messages TO warning") < 0)
+		return -1;
+	return set_schema(p, p->schema ? p->schema : schema_of(&p->p));
+}
+
+static struct db *
+pg_connect(const struct db_params *par, char **err, enum db_err *why)
+{
+	struct pdb *p = xcalloc(1, sizeof(*p));
+	char *msg;
+	unsigned code;
+
+	p->base.engine = &db_postgres;
+	db_params_copy(&p->p, par);
+	if (!(p->pg = pg_open(&p->p, p->p.database, &msg, &code))) {
+		if (err)
+			*err = msg;
+		else
+			free(msg);
+		if (why)
+			*why = code == pdb_state_code("3D000") ? DB_ERR_NO_DATABASE :
+			       classify(code) == DB_ERR_ACCESS ? DB_ERR_ACCESS :
+			       code == pdb_state_code("0A000") ? DB_ERR_OTHER : DB_ERR_TRANSIENT;
+		pg_close(&p->base);
+		return NULL;
+	}
+	if (session_setup(p) < 0) {
+		if (err)
+			*err = xasprintf("connection '%s': %s", p->p.name ? p->p.name : "?", db_error(&p->base));
+		if (why)
+			*why = p->base.errnum == pdb_state_code("3F000") ? DB_ERR_NO_DATABASE :
+			       classify(p->base.errnum);
+		pg_close(&p->base);
+		return NULL;
+	}
+	return &p->base;
+}
+
+static int
+pg_reconnect(struct db *d)
+{
+	struct pdb *p = pdb(d);
+	PGconn *pg;
+	char *msg;
+	unsigned code;
+
+	if (!(pg = pg_open(&p->p, p->p.database, &msg, &code))) {
+		db_set_error(d, code, "%s", msg);
+		free(msg);
+		return -1;
+	}
+	PQfinish(p->pg);
+	p->pg = pg;
+	free(p->server);
+	p->server = NULL;
+	return session_setup(p);
+}
+
+static const char *
+pg_conn_name(struct db *d)
+{
+	return pdb(d)->p.name ? pdb(d)->p.name : "";
+}
+
+static int
+pg_exec(struct db *d, const char *sql)
+{
+	return pdb_run(pdb(d), sql, NULL);
+}
+
+static long long
+pg_affected(struct db *d)
+{
+	return pdb(d)->affected;
+}
+
+static struct dbres *
+pg_query(struct db *d, const char *sql)
+{
+	struct pres *r;
+	PGresult *res;
+
+	if (pdb_run(pdb(d), sql, &res) < 0)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->base.engine = &db_postgres;
+	r->res = res;
+	r->row = -1;
+	r->nrows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+	r->ncols = PQresultStatus(res) == PGRES_TUPLES_OK ? (size_t)PQnfields(res) : 0;
+	return &r->base;
+}
+
+static bool
+res_next(struct dbres *b)
+{
+	struct pres *r = (struct pres *)b;
+
+	if (r->row + 1 >= r->nrows) {
+		r->row = r->nrows;
+		return false;
+	}
+	r->row++;
+	return true;
+}
+
+static const char *
+res_get(struct dbres *b, size_t i)
+{
+	struct pres *r = (struct pres *)b;
+
+	if (r->row < 0 || r->row >= r->nrows || i >= r->ncols || PQgetisnull(r->res, r->row, (int)i))
+		return NULL;
+	return PQgetvalue(r->res, r->row, (int)i);
+}
+
+static size_t
+res_ncols(struct dbres *b)
+{
+	return ((struct pres *)b)->ncols;
+}
+
+static const char *
+res_colname(struct dbres *b, size_t i)
+{
+	struct pres *r = (struct pres *)b;
+
+	return i < r->ncols ? PQfname(r->res, (int)i) : NULL;
+}
+
+static size_t
+res_nrows(struct dbres *b)
+{
+	return (size_t)((struct pres *)b)->nrows;
+}
+
+static void
+res_free(struct dbres *b)
+{
+	struct pres *r = (struct pres *)b;
+
+	PQclear(r->res);
+	free(r);
+}
+
+static enum db_err
+classify(unsigned code)
+{
+	char cls[3];
+
+	if (code == 0)
+		return DB_ERR_OTHER;
+	if (code == PDB_STATE("40001") || code == PDB_STATE("40P01") || code == PDB_STATE("55P03") ||
+	    code == PDB_STATE("57P01") || code == PDB_STATE("57P02") || code == PDB_STATE("57P03") ||
+	    code == PDB_STATE("53300"))
+		return DB_ERR_TRANSIENT;
+	if (code == PDB_STATE("57014") || code == PDB_STATE("25P03"))
+		return DB_ERR_KILLED;
+	if (code == PDB_STATE("42501") || code == PDB_STATE("3D000") || code == PDB_STATE("3F000"))
+		return DB_ERR_ACCESS;
+	if (code == PDB_STATE("42P01"))
+		return DB_ERR_NO_TABLE;
+	/* the class: the first two characters */
+	cls[0] = (char)(((code >> 24) & 63) | 0x20);
+	cls[1] = (char)(((code >> 18) & 63) | 0x20);
+	cls[2] = '\0';
+	if (strcmp(cls, "08") == 0)
+		return DB_ERR_TRANSIENT;
+	if (strcmp(cls, "28") == 0)
+		return DB_ERR_ACCESS;
+	return DB_ERR_OTHER;
+}
+
+static unsigned long
+pg_thread_id(struct db *d)
+{
+	return atomic_load(&pdb(d)->pid);
+}
+
+static int
+pg_kill(struct db *d, unsigned long id)
+{
+	return db_execf(d, "SELECT pg_cancel_backend(%lu)", id);
+}
+
+static int
+pg_kill_query(const struct db_params *p, unsigned long id)
+{
+	struct db *d;
+	char *err = NULL;
+	int rc;
+
+	if (!(d = db_connect(p, &err, NULL))) {
+		free(err);
+		return -1;
+	}
+	rc = pg_kill(d, id);
+	db_close(d);
+	return rc;
+}
+
+static char *
+pg_quote(struct db *d, const char *s)
+{
+	(void)d;
+	return pdb_literal(s);
+}
+
+static const char *
+pg_name(struct db *d)
+{
+	return pdb(d)->schema ? pdb(d)->schema : schema_of(&pdb(d)->p);
+}
+
+/* the server instance and the database: one server's databases cannot read each other */
+static const char *
+server_id(struct pdb *p)
+{
+	struct dbres *r;
+	struct buf b;
+
+	if (p->server)
+		return p->server;
+	if (!(r = db_query(&p->base, "SELECT inet_server_addr(), current_setting('port'),"
+	                             " pg_postmaster_start_time(), current_database()")))
+		return NULL;
+	if (dbres_next(r)) {
+		buf_init(&b);
+		for (size_t i = 0; i < dbres_ncols(r); i++)
+			buf_addf(&b, "%s\n", dbres_get(r, i) ? dbres_get(r, i) : "");
+		p->server = buf_detach(&b);
+	}
+	dbres_free(r);
+	return p->server;
+}
+
+static bool
+pg_same_server(struct db *a, struct db *b)
+{
+	const char *x = server_id(pdb(a)), *y = server_id(pdb(b));
+
+	return x && y && strcmp(x, y) == 0;
+}
+
+static int
+pg_read_committed(struct db *d)
+{
+	return db_exec(d, "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED");
+}
+
+static int
+pg_use(struct db *d, const char *schema)
+{
+	return set_schema(pdb(d), schema);
+}
+
+const struct db_engine db_postgres = {
+	.driver = "postgres",
+	.connect = pg_connect,
+	.close = pg_close,
+	.reconnect = pg_reconnect,
+	.conn_name = pg_conn_name,
+	.name = pg_name,
+	.same_server = pg_same_server,
+	.exec = pg_exec,
+	.affected = pg_affected,
+	.query = pg_query,
+	.res_next = res_next,
+	.res_get = res_get,
+	.res_ncols = res_ncols,
+	.res_colname = res_colname,
+	.res_nrows = res_nrows,
+	.res_free = res_free,
+	.classify = classify,
+	.thread_id = pg_thread_id,
+	.kill_query = pg_kill_query,
+	.kill = pg_kill,
+	.quote = pg_quote,
+	.ident = pdb_ident,
+	.read_committed = pg_read_committed,
+	.use = pg_use,
+};
