@@ -28,6 +28,7 @@ OBJ = \
 	runner/base/util.o \
 	runner/base/diag.o \
 	runner/base/sqlsplit.o \
+	runner/base/sqlsplit_postgres.o \
 	runner/base/env.o \
 	runner/base/datafile_csv.o \
 	runner/base/datafile_json.o \
@@ -108,6 +109,7 @@ UNIT_TESTS = \
 	tests/check_util \
 	tests/check_sqlsplit \
 	tests/check_sqlnormal \
+	tests/check_sqlsplit_postgres \
 	tests/check_csv \
 	tests/check_recipe \
 	tests/check_recipe_errors \
@@ -150,7 +152,7 @@ FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb libpq jansson)
 FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb libpq jansson) -lpthread -lm
-FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit.c runner/recipe/recipe.c \
+FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit*.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
 	runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
@@ -193,6 +195,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
+	tests/splittest.h \
 	tests/dbtest.h tests/buildtest.h tests/clitest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)

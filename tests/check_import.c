@@ -76,7 +76,7 @@ run_script(struct db *d, const char *text)
 	struct sqlscript s;
 	char *err = NULL;
 
-	ck_assert_msg(sqlsplit(text, strlen(text), &s, &err) == 0, "%s", err);
+	ck_assert_msg(sqlsplit(text, strlen(text), SQL_MARIADB, &s, &err) == 0, "%s", err);
 	for (size_t i = 0; i < s.nstmts; i++)
 		sql(d, "%s", s.stmts[i].sql);
 	sqlscript_release(&s);

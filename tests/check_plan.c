@@ -536,6 +536,65 @@ START_TEST(test_hash_format_3_ignores_comments)
 END_TEST
 
 /*
+ * SQL is hashed in the dialect of the connection it runs on: the digests of
+ * MariaDB definitions are those chacc gave before it read PostgreSQL (pinned),
+ * and on a PostgreSQL target "--" always opens a comment and "#" never does
+ */
+START_TEST(test_hash_format_3_in_the_dialect_of_its_connection)
+{
+	char *key[] = { (char *)"obs_id" }, *ix1[] = { (char *)"person_id" };
+	char *ix2[] = { (char *)"concept_id", (char *)"obs_datetime" };
+	struct strlist idx[] = { { ix1, 1 }, { ix2, 2 } };
+	struct conn conns[] = { { .name = (char *)"source", .database = (char *)"openmrs" },
+	                        { .name = (char *)"target", .database = (char *)"analytics" } };
+	struct recipe r = { .name = (char *)"clinic", .conns = conns, .nconns = 2,
+	                    .target_conn = (char *)"target" };
+	struct target e = {
+		.name = (char *)"observations", .kind = KIND_EXTRACT, .from = (char *)"source",
+		.query_sql = (char *)"SELECT obs_id, person_id FROM obs -- all\n",
+		.create_sql = (char *)"CREATE TABLE ${this} (obs_id INT PRIMARY KEY) # ok\n",
+		.key = { key, 1 }, .indexes = idx, .nindexes = 2,
+		.incr = { .enabled = true, .column = (char *)"changed_at", .deleted = (char *)"voided",
+		          .probe_sql = (char *)"SELECT MAX(changed_at) FROM obs\n" },
+	};
+	struct target s = {
+		.name = (char *)"summary", .kind = KIND_SCRIPT,
+		.script_sql = (char *)"DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1--1; END$$\n"
+		                      "DELIMITER ;\nCREATE TABLE ${this} AS SELECT 'a\\'b';\n",
+		.call = (char *)"CALL summary('${this}', ${since})", .incr = { .enabled = true },
+	};
+	char h[65], h2[65];
+
+	target_hash(&r, &e, h);
+	ck_assert_str_eq(h, "1b708f0bcff5209c10fd988acf3cc1819a259002ab06445a9a7527249d688016");
+	target_hash(&r, &s, h);
+	ck_assert_str_eq(h, "16dce1be9f19f7acde5cdc56e8998d6cef4ba5bc232e939fdb45118b0c166aa9");
+	/* a PostgreSQL target: its create is read as PostgreSQL, the extract's query as MariaDB */
+	conns[1].driver = (char *)"postgres";
+	s.script_sql = (char *)"CREATE TABLE ${this} AS SELECT 1--1\n";
+	target_hash(&r, &s, h);
+	s.script_sql = (char *)"CREATE TABLE ${this} AS SELECT 1";
+	target_hash(&r, &s, h2);
+	ck_assert_str_eq(h, h2);
+	e.create_sql = (char *)"CREATE TABLE ${this} (obs_id int PRIMARY KEY) # ok\n";
+	target_hash(&r, &e, h);
+	e.create_sql = (char *)"CREATE TABLE ${this} (obs_id int PRIMARY KEY)";
+	target_hash(&r, &e, h2);
+	ck_assert_str_ne(h, h2);
+	e.query_sql = (char *)"SELECT obs_id FROM obs # all";
+	target_hash(&r, &e, h);
+	e.query_sql = (char *)"SELECT obs_id FROM obs";
+	target_hash(&r, &e, h2);
+	ck_assert_str_eq(h, h2);
+	/* and a PostgreSQL source's query as PostgreSQL */
+	conns[0].driver = (char *)"postgres";
+	e.query_sql = (char *)"SELECT obs_id FROM obs # all";
+	target_hash(&r, &e, h);
+	ck_assert_str_ne(h, h2);
+}
+END_TEST
+
+/*
  * upgrading to format 3 rebuilds nothing: markers written in format 2 (and 1)
  * compare in their own format, and the next build writes format 3, after which
  * a comment-only edit is no change
@@ -656,6 +715,7 @@ main(void)
 	tcase_add_test(tc, test_hash_format_2_ignores_trailing_space);
 	tcase_add_test(tc, test_marker_in_older_hash_format);
 	tcase_add_test(tc, test_hash_format_3_ignores_comments);
+	tcase_add_test(tc, test_hash_format_3_in_the_dialect_of_its_connection);
 	tcase_add_test(tc, test_upgrade_to_format_3_rebuilds_nothing);
 	tcase_add_test(tc, test_selection_includes_needs_only);
 	tcase_add_test(tc, test_item_details_in_words);

@@ -375,6 +375,60 @@ START_TEST(test_tags_do_not_change_the_definition)
 }
 END_TEST
 
+/* a recipe of the project: source MariaDB, target of driver tdriver, one script and one extract */
+static struct recipe *
+two_engines(const char *tdriver, char **err)
+{
+	char *yml = xasprintf(
+	    "chacc: 1\nname: t\nconnections:\n"
+	    "  - { name: src, driver: mariadb, host: h, database: s }\n"
+	    "  - { name: db, driver: %s, host: h, database: d }\n"
+	    "target: db\ntargets:\n"
+	    "  - { name: x, kind: extract, from: src, query: x.sql }\n"
+	    "  - { name: s, kind: script, script: s.sql, call: \"SELECT refresh('${this}')\" }\n",
+	    tdriver);
+	struct recipe *r;
+
+	proj_new();
+	/* MariaDB's '#' comment and backslash escape: the extract runs on the source */
+	puts_("x.sql", "SELECT 'it\\'s' AS a # the source's SQL\n");
+	puts_("s.sql",
+	      "CREATE OR REPLACE FUNCTION refresh(t text) RETURNS void LANGUAGE plpgsql AS $body$\n"
+	      "BEGIN\n"
+	      "  -- don't stop at this ';'\n"
+	      "  EXECUTE format('CREATE TABLE %I AS SELECT E''a\\''''b''', t);\n"
+	      "END;\n"
+	      "$body$;\n");
+	puts_("r.yml", yml);
+	r = proj_load("r.yml", err);
+	proj_rm();
+	free(yml);
+	return r;
+}
+
+/* each SQL file is read in the dialect of the connection it runs on */
+START_TEST(test_sql_in_the_dialect_of_its_connection)
+{
+	char *err = NULL;
+	struct recipe *r = two_engines("postgres", &err);
+
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_has(recipe_target(r, "s")->script_sql, "$body$;\n");
+	ck_assert_str_eq(recipe_target(r, "s")->call, "SELECT refresh('${this}')");
+	ck_assert_int_eq(target_query_dialect(r, recipe_target(r, "x")), SQL_MARIADB);
+	ck_assert_int_eq(target_query_dialect(r, recipe_target(r, "s")), SQL_POSTGRES);
+	ck_assert_int_eq(recipe_conn_dialect(r, "db"), SQL_POSTGRES);
+	ck_assert_int_eq(recipe_conn_dialect(r, "nonesuch"), SQL_MARIADB);
+	recipe_free(r);
+	free(err);
+	/* the same script read as MariaDB's does not end its quote */
+	r = two_engines("mariadb", &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "script file 's.sql': unterminated string starting at line 4");
+	free(err);
+}
+END_TEST
+
 static Suite *
 recipe_suite(void)
 {
@@ -392,6 +446,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_dotenv);
 	tcase_add_test(tc, test_dotenv_two_directories);
 	tcase_add_test(tc, test_tags_do_not_change_the_definition);
+	tcase_add_test(tc, test_sql_in_the_dialect_of_its_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,5 @@
 /* check_sqlnormal.c: tests for the normal form of SQL: what the server reads, nothing else */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,11 @@
 #include "sqlsplit.h"
 #include "util.h"
 
-/* the normal form of text, which must scan */
+/* the normal form of text in dialect d, which must scan */
 static void
-normal_is(const char *text, const char *want)
+normal_is_as(enum sql_dialect d, const char *text, const char *want)
 {
-	char *err = NULL, *got = sqlnormal(text, strlen(text), &err);
+	char *err = NULL, *got = sqlnormal(text, strlen(text), d, &err);
 
 	ck_assert_msg(got != NULL, "sqlnormal failed on \"%s\": %s", text, err ? err : "");
 	ck_assert_msg(strcmp(got, want) == 0, "sqlnormal(\"%s\"):\n  got  \"%s\"\n  want \"%s\"",
@@ -20,29 +21,38 @@ normal_is(const char *text, const char *want)
 	free(got);
 }
 
+static void
+normal_is(const char *text, const char *want)
+{
+	normal_is_as(SQL_MARIADB, text, want);
+}
+
+/* whether a and b have the same normal form in dialect d */
+static bool
+normal_eq(enum sql_dialect d, const char *a, const char *b)
+{
+	char *na = sqlnormal(a, strlen(a), d, NULL);
+	char *nb = sqlnormal(b, strlen(b), d, NULL);
+	bool eq;
+
+	ck_assert_msg(na && nb, "\"%s\" or \"%s\" does not scan", a, b);
+	eq = strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return eq;
+}
+
 /* two spellings with the same normal form */
 static void
 same_normal(const char *a, const char *b)
 {
-	char *na = sqlnormal(a, strlen(a), NULL), *nb = sqlnormal(b, strlen(b), NULL);
-
-	ck_assert_ptr_nonnull(na);
-	ck_assert_ptr_nonnull(nb);
-	ck_assert_msg(strcmp(na, nb) == 0, "\"%s\" and \"%s\" differ: \"%s\" / \"%s\"", a, b, na, nb);
-	free(na);
-	free(nb);
+	ck_assert_msg(normal_eq(SQL_MARIADB, a, b), "\"%s\" and \"%s\" differ", a, b);
 }
 
 static void
 other_normal(const char *a, const char *b)
 {
-	char *na = sqlnormal(a, strlen(a), NULL), *nb = sqlnormal(b, strlen(b), NULL);
-
-	ck_assert_ptr_nonnull(na);
-	ck_assert_ptr_nonnull(nb);
-	ck_assert_msg(strcmp(na, nb) != 0, "\"%s\" and \"%s\" read the same: \"%s\"", a, b, na);
-	free(na);
-	free(nb);
+	ck_assert_msg(!normal_eq(SQL_MARIADB, a, b), "\"%s\" and \"%s\" read the same", a, b);
 }
 
 START_TEST(test_normal_comments_and_space)
@@ -106,14 +116,56 @@ START_TEST(test_normal_errors)
 {
 	char *err = NULL;
 
-	ck_assert_ptr_null(sqlnormal("SELECT 'open", 12, &err));
+	ck_assert_ptr_null(sqlnormal("SELECT 'open", 12, SQL_MARIADB, &err));
 	ck_assert_str_eq(err, "unterminated string starting at line 1");
 	free(err);
 	err = NULL;
-	ck_assert_ptr_null(sqlnormal("SELECT 1 /* open", 16, &err));
+	ck_assert_ptr_null(sqlnormal("SELECT 1 /* open", 16, SQL_MARIADB, &err));
 	ck_assert_str_eq(err, "unterminated comment starting at line 1");
 	free(err);
-	ck_assert_ptr_null(sqlnormal("SELECT 1\0", 9, NULL));
+	ck_assert_ptr_null(sqlnormal("SELECT 1\0", 9, SQL_MARIADB, NULL));
+}
+END_TEST
+
+/* PostgreSQL's normal form: what psql sends, in one spelling */
+START_TEST(test_normal_postgres)
+{
+	const char *fn = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n"
+	                 "BEGIN\n  RETURN 1; -- one\nEND;\n$$;\n";
+
+	/* a dollar-quoted body is kept byte for byte, comments in it too */
+	normal_is_as(SQL_POSTGRES, fn, "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n"
+	             "BEGIN\n  RETURN 1; -- one\nEND;\n$$;");
+	ck_assert(!normal_eq(SQL_POSTGRES, fn, "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql "
+	                     "AS $$ BEGIN RETURN 1; END; $$;"));
+	ck_assert(normal_eq(SQL_POSTGRES, fn, "-- the function\nCREATE FUNCTION f()\n  RETURNS int\n"
+	                    "  LANGUAGE plpgsql\nAS $$\nBEGIN\n  RETURN 1; -- one\nEND;\n$$ ;"));
+	/* "--" is always a comment, nested C comments go whole, '#' is an operator */
+	normal_is_as(SQL_POSTGRES, "SELECT 1--1\n", "SELECT 1");
+	normal_is_as(SQL_POSTGRES, "SELECT /* a /* b */ c */ 1 # 2", "SELECT 1 # 2");
+	ck_assert(!normal_eq(SQL_POSTGRES, "SELECT 5 # 3", "SELECT 5"));
+	/* strings, E strings and identifiers are kept as written */
+	normal_is_as(SQL_POSTGRES, "SELECT  E'a\\'  b',  '\\',  \"x  y\"",
+	             "SELECT E'a\\'  b','\\',\"x  y\"");
+	ck_assert(!normal_eq(SQL_POSTGRES, "SELECT E'a'", "SELECT e'a'"));
+	/* hints stay; a ';' in parentheses does not end the line */
+	normal_is_as(SQL_POSTGRES, "/*+ SeqScan(t) */ SELECT 1 ;", "/*+ SeqScan(t) */ SELECT 1;");
+	normal_is_as(SQL_POSTGRES, "CREATE RULE r AS ON INSERT TO t DO ALSO ( NOTIFY a ; NOTIFY b ) ;",
+	             "CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a ; NOTIFY b);");
+	/* the dialects differ where their rules do */
+	ck_assert(normal_eq(SQL_POSTGRES, "SELECT 1--1", "SELECT 1"));
+	ck_assert(!normal_eq(SQL_MARIADB, "SELECT 1--1", "SELECT 1"));
+}
+END_TEST
+
+START_TEST(test_normal_postgres_errors)
+{
+	char *err = NULL;
+	const char *text = "SELECT 1;\nDO $x$ BEGIN NULL; END $$;";
+
+	ck_assert_ptr_null(sqlnormal(text, strlen(text), SQL_POSTGRES, &err));
+	ck_assert_str_eq(err, "unterminated dollar-quoted string $x$ starting at line 2");
+	free(err);
 }
 END_TEST
 
@@ -127,6 +179,8 @@ sqlnormal_suite(void)
 	tcase_add_test(tc, test_normal_keeps_what_the_server_reads);
 	tcase_add_test(tc, test_normal_delimiter);
 	tcase_add_test(tc, test_normal_errors);
+	tcase_add_test(tc, test_normal_postgres);
+	tcase_add_test(tc, test_normal_postgres_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "splittest.h"
 #include "sqlsplit.h"
 #include "util.h"
 
@@ -15,63 +16,26 @@
 static void
 split(const char *text, struct sqlscript *s)
 {
-	char *err = NULL;
-	int rc = sqlsplit(text, strlen(text), s, &err);
-
-	ck_assert_msg(rc == 0, "sqlsplit failed: %s", err ? err : "(no message)");
-	ck_assert_ptr_null(err);
+	split_as(SQL_MARIADB, text, s);
 }
 
-/* split text and compare with a NULL-terminated list of statements */
+/* the helpers of splittest.h in MariaDB's dialect */
 static void
 expect(const char *text, const char *const *want)
 {
-	struct sqlscript s;
-	size_t n = 0;
-
-	split(text, &s);
-	while (want[n])
-		n++;
-	ck_assert_msg(s.nstmts == n, "got %zu statements, want %zu, for: %s",
-	    s.nstmts, n, text);
-	for (size_t i = 0; i < n; i++)
-		ck_assert_str_eq(s.stmts[i].sql, want[i]);
-	sqlscript_release(&s);
+	expect_as(SQL_MARIADB, text, want);
 }
 
-/* split text and compare statement lines with a list ending in 0 */
 static void
 expect_lines(const char *text, const int *want)
 {
-	struct sqlscript s;
-	size_t n = 0;
-
-	split(text, &s);
-	while (want[n])
-		n++;
-	ck_assert_uint_eq(s.nstmts, n);
-	for (size_t i = 0; i < n; i++)
-		ck_assert_msg(s.stmts[i].line == want[i], "statement %zu (%s) at line %d, want %d",
-		    i, s.stmts[i].sql, s.stmts[i].line, want[i]);
-	sqlscript_release(&s);
+	expect_lines_as(SQL_MARIADB, text, want);
 }
 
-/* split text, which must fail with exactly this message */
 static void
 expect_error(const char *text, const char *msg)
 {
-	struct sqlscript s;
-	char *err = NULL;
-
-	s.stmts = (struct sqlstmt *)&s;
-	s.nstmts = 99;
-	ck_assert_int_eq(sqlsplit(text, strlen(text), &s, &err), -1);
-	ck_assert_ptr_nonnull(err);
-	ck_assert_str_eq(err, msg);
-	ck_assert_ptr_null(s.stmts);
-	ck_assert_uint_eq(s.nstmts, 0);
-	free(err);
-	sqlscript_release(&s);
+	expect_error_as(SQL_MARIADB, text, msg);
 }
 
 static size_t
@@ -110,7 +74,7 @@ load_split(const char *path, struct sqlscript *s)
 	char *err = NULL;
 	char *text = load(path, &len);
 
-	ck_assert_msg(sqlsplit(text, len, s, &err) == 0, "%s: %s", path, err ? err : "");
+	ck_assert_msg(sqlsplit(text, len, SQL_MARIADB, s, &err) == 0, "%s: %s", path, err ? err : "");
 	free(text);
 }
 
@@ -140,7 +104,7 @@ START_TEST(test_length)
 	const char *text = "SELECT 1; SELECT 2";
 
 	/* only len bytes are read, and no NUL is needed */
-	ck_assert_int_eq(sqlsplit(text, 9, &s, NULL), 0);
+	ck_assert_int_eq(sqlsplit(text, 9, SQL_MARIADB, &s, NULL), 0);
 	ck_assert_uint_eq(s.nstmts, 1);
 	ck_assert_str_eq(s.stmts[0].sql, "SELECT 1");
 	sqlscript_release(&s);
@@ -148,7 +112,7 @@ START_TEST(test_length)
 	ck_assert_uint_eq(s.nstmts, 0);
 	sqlscript_release(&s);
 
-	ck_assert_int_eq(sqlsplit(text, 14, &s, NULL), 0);
+	ck_assert_int_eq(sqlsplit(text, 14, SQL_MARIADB, &s, NULL), 0);
 	ck_assert_uint_eq(s.nstmts, 2);
 	ck_assert_str_eq(s.stmts[1].sql, "SELE");
 	sqlscript_release(&s);
@@ -351,7 +315,7 @@ START_TEST(test_nul_byte)
 	struct sqlscript s;
 	char *err = NULL;
 
-	ck_assert_int_eq(sqlsplit(text, sizeof(text) - 1, &s, &err), -1);
+	ck_assert_int_eq(sqlsplit(text, sizeof(text) - 1, SQL_MARIADB, &s, &err), -1);
 	ck_assert_str_eq(err, "NUL byte at line 2: the script is not text");
 	ck_assert_ptr_null(s.stmts);
 	ck_assert_uint_eq(s.nstmts, 0);
@@ -388,7 +352,7 @@ START_TEST(test_large)
 	buf_init(&b);
 	for (i = 0; i < n; i++)
 		buf_adds(&b, "INSERT INTO t VALUES (1,'a;b');\n");
-	ck_assert_int_eq(sqlsplit(b.s, b.len, &s, &err), 0);
+	ck_assert_int_eq(sqlsplit(b.s, b.len, SQL_MARIADB, &s, &err), 0);
 	ck_assert_uint_eq(s.nstmts, n);
 	ck_assert_str_eq(s.stmts[n - 1].sql, "INSERT INTO t VALUES (1,'a;b')");
 	ck_assert_int_eq(s.stmts[n - 1].line, (int)n);
@@ -400,7 +364,7 @@ START_TEST(test_large)
 	for (i = 0; i < n; i++)
 		buf_adds(&b, "(1,'O\\'Brien; \"x\"',NULL),");
 	buf_adds(&b, "(0,'',NULL);");
-	ck_assert_int_eq(sqlsplit(b.s, b.len, &s, &err), 0);
+	ck_assert_int_eq(sqlsplit(b.s, b.len, SQL_MARIADB, &s, &err), 0);
 	ck_assert_uint_eq(s.nstmts, 1);
 	ck_assert_uint_eq(strlen(s.stmts[0].sql), b.len - 1);
 	sqlscript_release(&s);
@@ -626,7 +590,7 @@ check_real_dump(const char *path, size_t mintables)
 	char *text, *err = NULL;
 
 	text = load(path, &len);
-	ck_assert_msg(sqlsplit(text, len, &s, &err) == 0, "%s: %s", path, err ? err : "");
+	ck_assert_msg(sqlsplit(text, len, SQL_MARIADB, &s, &err) == 0, "%s: %s", path, err ? err : "");
 	nlines = count_newlines(text, len) + 2;
 	for (i = 0; i < LEN(prefixes); i++) {
 		char *lines = xcalloc(nlines, 1);

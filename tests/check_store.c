@@ -615,7 +615,7 @@ load_dump(struct db *d, const char *path)
 	struct sqlscript s = { 0 };
 
 	ck_assert_msg(text != NULL, "cannot read %s", path);
-	ck_assert_msg(sqlsplit(text, len, &s, &err) == 0, "%s: %s", path, err);
+	ck_assert_msg(sqlsplit(text, len, SQL_MARIADB, &s, &err) == 0, "%s: %s", path, err);
 	for (size_t i = 0; i < s.nstmts; i++)
 		ck_assert_msg(db_exec(d, s.stmts[i].sql) == 0, "%s:%d: %s", path, s.stmts[i].line,
 		              db_error(d));

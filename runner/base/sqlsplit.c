@@ -1,5 +1,9 @@
-/* sqlsplit.c: split a MariaDB/MySQL script into statements, as the mariadb client does */
-#include "sqlsplit.h"
+/*
+ * sqlsplit.c: split a script into statements, as the client of its database
+ * does: the scanner, and the rules of the mariadb client (PostgreSQL's:
+ * sqlsplit_postgres.c)
+ */
+#include "sqlsplit_impl.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -7,43 +11,20 @@
 #include <string.h>
 #include <strings.h>
 
-/*
- * one pass over the text. A statement is the slice from its first significant
- * character to the end of its last one, so leading and trailing comments and
- * blanks fall away while comments inside it are kept as written. Version
- * comments count as significant; plain comments do not.
- */
-struct scan {
-	const char *p;
-	size_t len, i;
-	int line;
-	bool bol;          /* only blanks so far on this line */
-	const char *delim;
-	size_t dlen;
-	bool have;         /* the current statement has significant text */
-	size_t start, end; /* its slice */
-	int startline;
-	struct sqlscript *out;
-	size_t cap;
-	char *err;
-	struct buf *norm;  /* sqlnormal: the text as compared, or NULL */
-	bool gap;          /* ... white space or a comment since its last character */
-};
-
-static bool
-isblank_(int c)
+bool
+sc_isblank(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static bool
-isspace_(int c)
+bool
+sc_isspace(int c)
 {
-	return c == '\n' || isblank_(c);
+	return c == '\n' || sc_isblank(c);
 }
 
-static int
-fail(struct scan *s, const char *what, int line)
+int
+sc_fail(struct scan *s, const char *what, int line)
 {
 	s->err = xasprintf("%s starting at line %d", what, line);
 	return -1;
@@ -55,8 +36,8 @@ fail(struct scan *s, const char *what, int line)
  * stand alone however they are spaced (a gap before '(' stays: "SUM (x)" is not
  * "SUM(x)" to the server)
  */
-static void
-put(struct scan *s, const char *p, size_t n)
+void
+sc_put(struct scan *s, const char *p, size_t n)
 {
 	struct buf *b = s->norm;
 	char last;
@@ -71,16 +52,16 @@ put(struct scan *s, const char *p, size_t n)
 }
 
 /* a line break of the normal form: after a statement, around a DELIMITER directive */
-static void
-putbreak(struct scan *s)
+void
+sc_break(struct scan *s)
 {
 	if (s->norm && s->norm->len && s->norm->s[s->norm->len - 1] != '\n')
 		buf_addc(s->norm, '\n');
 	s->gap = false;
 }
 
-static void
-emit(struct scan *s)
+void
+sc_emit(struct scan *s)
 {
 	struct sqlstmt *st;
 
@@ -101,8 +82,8 @@ emit(struct scan *s)
 }
 
 /* note significant text from "from" (on line "line") up to the scan position */
-static void
-mark(struct scan *s, size_t from, int line)
+void
+sc_mark(struct scan *s, size_t from, int line)
 {
 	if (!s->have) {
 		s->have = true;
@@ -112,8 +93,8 @@ mark(struct scan *s, size_t from, int line)
 	s->end = s->i;
 }
 
-static bool
-at(struct scan *s, const char *lit)
+bool
+sc_at(struct scan *s, const char *lit)
 {
 	size_t n = strlen(lit);
 
@@ -126,26 +107,31 @@ dashcomment(struct scan *s)
 {
 	size_t i = s->i;
 
-	if (!at(s, "--"))
+	if (!sc_at(s, "--"))
 		return false;
 	/* the client also takes "--" opening a statement as a comment */
-	return i + 2 == s->len || isspace_((unsigned char)s->p[i + 2]) || !s->have;
+	return i + 2 == s->len || sc_isspace((unsigned char)s->p[i + 2]) || !s->have;
 }
 
 /* stop on the newline, so that the caller counts it */
-static void
-skipline(struct scan *s)
+void
+sc_skipline(struct scan *s)
 {
 	const char *nl = memchr(s->p + s->i, '\n', s->len - s->i);
 
 	s->i = nl ? (size_t)(nl - s->p) : s->len;
 }
 
-static int
-skipquoted(struct scan *s)
+/*
+ * the quoted text at the scan position: its quote character closes it, but
+ * not doubled, nor after a backslash when backslash is set
+ */
+int
+sc_skipquoted(struct scan *s, bool backslash)
 {
 	char q = s->p[s->i];
 	int line = s->line;
+	bool ident = q == '`' || (s->dialect == SQL_POSTGRES && q == '"');
 
 	for (s->i++; s->i < s->len; s->i++) {
 		char c = s->p[s->i];
@@ -158,12 +144,19 @@ skipquoted(struct scan *s)
 			s->i++;
 			return 0;
 		}
-		if (c == '\\' && q != '`' && s->i + 1 < s->len)
+		if (c == '\\' && backslash && s->i + 1 < s->len)
 			c = s->p[++s->i];
 		if (c == '\n')
 			s->line++;
 	}
-	return fail(s, q == '`' ? "unterminated quoted identifier" : "unterminated string", line);
+	return sc_fail(s, ident ? "unterminated quoted identifier" : "unterminated string", line);
+}
+
+/* a MariaDB quote: backslash escapes in strings, none in `identifiers` */
+static int
+skipquoted(struct scan *s)
+{
+	return sc_skipquoted(s, s->p[s->i] != '`');
 }
 
 static int
@@ -172,23 +165,23 @@ skipcomment(struct scan *s)
 	int line = s->line;
 
 	for (s->i += 2; s->i < s->len; s->i++) {
-		if (at(s, "*/")) {
+		if (sc_at(s, "*/")) {
 			s->i += 2;
 			return 0;
 		}
 		if (s->p[s->i] == '\n')
 			s->line++;
 	}
-	return fail(s, "unterminated comment", line);
+	return sc_fail(s, "unterminated comment", line);
 }
 
 /* length of a version comment opening (slash, star, then ! or M!), else 0 */
 static size_t
 versionopen(struct scan *s)
 {
-	if (at(s, "/*!"))
+	if (sc_at(s, "/*!"))
 		return 3;
-	if (at(s, "/*M!"))
+	if (sc_at(s, "/*M!"))
 		return 4;
 	return 0;
 }
@@ -212,26 +205,26 @@ skipversion(struct scan *s, size_t open)
 	while (s->i < s->len) {
 		char c = s->p[s->i];
 
-		if (at(s, "*/")) {
+		if (sc_at(s, "*/")) {
 			s->i += 2;
 			return 0;
 		}
 		if (c == '\'' || c == '"' || c == '`') {
 			if (skipquoted(s) < 0)
 				return -1;
-		} else if (at(s, "/*")) {
+		} else if (sc_at(s, "/*")) {
 			if (skipcomment(s) < 0)
 				return -1;
-		} else if (c == '#' || (at(s, "--") && (s->i + 2 == s->len ||
-		    isspace_((unsigned char)s->p[s->i + 2])))) {
-			skipline(s);
+		} else if (c == '#' || (sc_at(s, "--") && (s->i + 2 == s->len ||
+		    sc_isspace((unsigned char)s->p[s->i + 2])))) {
+			sc_skipline(s);
 		} else {
 			if (c == '\n')
 				s->line++;
 			s->i++;
 		}
 	}
-	return fail(s, "unterminated comment", line);
+	return sc_fail(s, "unterminated comment", line);
 }
 
 /* "DELIMITER xx" at the start of a line, outside any statement */
@@ -242,7 +235,7 @@ isdirective(struct scan *s)
 
 	if (s->len - s->i < n || strncasecmp(s->p + s->i, "delimiter", n) != 0)
 		return false;
-	return s->i + n == s->len || isspace_((unsigned char)s->p[s->i + n]);
+	return s->i + n == s->len || sc_isspace((unsigned char)s->p[s->i + n]);
 }
 
 static int
@@ -251,7 +244,7 @@ directive(struct scan *s)
 	const char *p = s->p;
 	size_t i = s->i + strlen("delimiter"), b, e;
 
-	while (i < s->len && isblank_((unsigned char)p[i]))
+	while (i < s->len && sc_isblank((unsigned char)p[i]))
 		i++;
 	if (i < s->len && (p[i] == '\'' || p[i] == '"' || p[i] == '`')) {
 		char q = p[i];
@@ -259,7 +252,7 @@ directive(struct scan *s)
 		for (b = e = i + 1; e < s->len && p[e] != q && p[e] != '\n'; e++)
 			;
 	} else {
-		for (b = e = i; e < s->len && !isspace_((unsigned char)p[e]); e++)
+		for (b = e = i; e < s->len && !sc_isspace((unsigned char)p[e]); e++)
 			;
 	}
 	if (e == b) {
@@ -272,12 +265,12 @@ directive(struct scan *s)
 	}
 	s->delim = p + b;
 	s->dlen = e - b;
-	putbreak(s);
-	put(s, "DELIMITER ", strlen("DELIMITER "));
-	put(s, s->delim, s->dlen);
-	putbreak(s);
+	sc_break(s);
+	sc_put(s, "DELIMITER ", strlen("DELIMITER "));
+	sc_put(s, s->delim, s->dlen);
+	sc_break(s);
 	/* the client ignores the rest of the line */
-	skipline(s);
+	sc_skipline(s);
 	return 0;
 }
 
@@ -285,11 +278,28 @@ directive(struct scan *s)
 static bool
 kept(struct scan *s)
 {
-	return versionopen(s) || at(s, "/*+");
+	return versionopen(s) || sc_at(s, "/*+");
+}
+
+/* a blank or a newline at the scan position, passed: a gap; false if none */
+bool
+sc_space(struct scan *s)
+{
+	unsigned char c = s->p[s->i];
+
+	if (c == '\n') {
+		s->line++;
+		s->bol = true;
+	} else if (!sc_isblank(c)) {
+		return false;
+	}
+	s->i++;
+	s->gap = true;
+	return true;
 }
 
 static int
-step(struct scan *s)
+step_mariadb(struct scan *s)
 {
 	const char *p = s->p;
 	size_t i = s->i, open;
@@ -299,29 +309,19 @@ step(struct scan *s)
 	if (s->bol && !s->have && isdirective(s))
 		return directive(s);
 	if (s->len - i >= s->dlen && memcmp(p + i, s->delim, s->dlen) == 0) {
-		emit(s);
+		sc_emit(s);
 		s->gap = false;
-		put(s, s->delim, s->dlen);
-		putbreak(s);
+		sc_put(s, s->delim, s->dlen);
+		sc_break(s);
 		s->i += s->dlen;
 		s->bol = false;
 		return 0;
 	}
-	if (c == '\n') {
-		s->line++;
-		s->bol = true;
-		s->i++;
-		s->gap = true;
+	if (sc_space(s))
 		return 0;
-	}
-	if (isblank_(c)) {
-		s->i++;
-		s->gap = true;
-		return 0;
-	}
 	s->bol = false;
 	if (c == '#' || dashcomment(s)) {
-		skipline(s);
+		sc_skipline(s);
 		s->gap = true;
 		return 0;
 	}
@@ -330,16 +330,16 @@ step(struct scan *s)
 
 		if (skipversion(s, open) < 0)
 			return -1;
-		mark(s, i, line);
-		put(s, p + i, s->i - i);
+		sc_mark(s, i, line);
+		sc_put(s, p + i, s->i - i);
 		return 0;
 	}
-	if (at(s, "/*")) {
+	if (sc_at(s, "/*")) {
 		keep = kept(s);
 		if (skipcomment(s) < 0)
 			return -1;
 		if (keep)
-			put(s, p + i, s->i - i);
+			sc_put(s, p + i, s->i - i);
 		else
 			s->gap = true;
 		return 0;
@@ -349,13 +349,13 @@ step(struct scan *s)
 
 		if (skipquoted(s) < 0)
 			return -1;
-		mark(s, i, line);
-		put(s, p + i, s->i - i);
+		sc_mark(s, i, line);
+		sc_put(s, p + i, s->i - i);
 		return 0;
 	}
 	s->i++;
-	mark(s, i, s->line);
-	put(s, p + i, 1);
+	sc_mark(s, i, s->line);
+	sc_put(s, p + i, 1);
 	return 0;
 }
 
@@ -386,7 +386,7 @@ scan(struct scan *s, const char *text, size_t len, struct sqlscript *out, char *
 	s->dlen = 1;
 	s->out = out;
 	while (s->i < s->len) {
-		if (step(s) < 0) {
+		if ((s->dialect == SQL_POSTGRES ? sc_step_postgres(s) : step_mariadb(s)) < 0) {
 			sqlscript_release(out);
 			if (err)
 				*err = s->err;
@@ -395,27 +395,36 @@ scan(struct scan *s, const char *text, size_t len, struct sqlscript *out, char *
 			return -1;
 		}
 	}
-	emit(s);
+	sc_emit(s);
 	return 0;
 }
 
+enum sql_dialect
+sql_dialect_of(const char *driver)
+{
+	return driver && strcmp(driver, "postgres") == 0 ? SQL_POSTGRES : SQL_MARIADB;
+}
+
 int
-sqlsplit(const char *text, size_t len, struct sqlscript *out, char **err)
+sqlsplit(const char *text, size_t len, enum sql_dialect dialect, struct sqlscript *out,
+         char **err)
 {
 	struct scan s;
 
 	memset(&s, 0, sizeof(s));
+	s.dialect = dialect;
 	return scan(&s, text, len, out, err);
 }
 
 char *
-sqlnormal(const char *text, size_t len, char **err)
+sqlnormal(const char *text, size_t len, enum sql_dialect dialect, char **err)
 {
 	struct sqlscript none;
 	struct scan s;
 	struct buf b;
 
 	memset(&s, 0, sizeof(s));
+	s.dialect = dialect;
 	buf_init(&b);
 	buf_adds(&b, "");
 	s.norm = &b;

@@ -140,7 +140,7 @@ extract_select(struct build *b, const char *since, bool incremental)
 {
 	const struct target *t = b->t;
 	char *sql = bops_subst(b->c->r, t->query_sql, t->name, since, b->req->run_id);
-	char *body = bops_query_body(sql), *out;
+	char *body = bops_query_body(b->c->r, t, sql), *out;
 
 	/* no watermark yet (the source was empty): everything is new */
 	if (incremental && !strstr(t->query_sql, "${since}") && strcmp(since, "NULL") != 0) {
@@ -411,17 +411,17 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 	if (!m->watermark) {
 		/* the source was empty at the last build: has any row come? */
 		sql = bops_subst(c->r, t->query_sql, t->name, "NULL", 0);
-		body = bops_query_body(sql);
+		body = bops_query_body(c->r, t, sql);
 		free(sql);
 		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q LIMIT 1", body);
 	} else if (t->incr.probe_sql) {
-		body = bops_query_body(t->incr.probe_sql);
+		body = bops_query_body(c->r, t, t->incr.probe_sql);
 		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
 		if (rc > 0)
 			rc = v && atoi(v) != 0;
 	} else {
 		sql = bops_subst(c->r, t->query_sql, t->name, qw, 0);
-		body = bops_query_body(sql);
+		body = bops_query_body(c->r, t, sql);
 		free(sql);
 		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q WHERE q.%s > %s LIMIT 1", body, ic, qw);
 	}

@@ -39,8 +39,11 @@ void bops_publish(struct build *b, int slot, struct db *d);
 /* replace ${this}, ${since}, ${run_id} and ${conn.NAME.database} in sql */
 char *bops_subst(const struct recipe *r, const char *sql, const char *this, const char *since_lit,
                  long long run_id);
-/* a query file's one statement, ready to be wrapped as a derived table */
-char *bops_query_body(const char *sql);
+/*
+ * a query file's one statement, ready to be wrapped as a derived table; sql
+ * is t's query or probe, read in the dialect of the connection it runs on
+ */
+char *bops_query_body(const struct recipe *r, const struct target *t, const char *sql);
 /* the names of a recipe list, as the engine takes them (not copied) */
 struct db_names bops_names(const struct strlist *l);
 

@@ -152,12 +152,12 @@ bops_fail(struct build *b, struct db *d, const char *fmt, ...)
  * what wraps it as a derived table
  */
 char *
-bops_query_body(const char *sql)
+bops_query_body(const struct recipe *r, const struct target *t, const char *sql)
 {
 	struct sqlscript s = { 0 };
 	char *err = NULL, *out;
 
-	if (sqlsplit(sql, strlen(sql), &s, &err) == 0 && s.nstmts == 1)
+	if (sqlsplit(sql, strlen(sql), target_query_dialect(r, t), &s, &err) == 0 && s.nstmts == 1)
 		out = xasprintf("%s\n", s.stmts[0].sql);
 	else
 		out = xasprintf("%s\n", sql);

@@ -22,7 +22,8 @@ run_script(struct build *b, const char *table, const char *since)
 	char *err = NULL;
 	int rc = 0;
 
-	if (sqlsplit(sql, strlen(sql), &s, &err) < 0) {
+	if (sqlsplit(sql, strlen(sql), recipe_conn_dialect(b->c->r, b->c->r->target_conn), &s,
+	             &err) < 0) {
 		rc = bops_fail(b, NULL, "target '%s': script '%s': %s", t->name, t->script, err);
 		free(err);
 	}

@@ -85,7 +85,7 @@ table_full(struct build *b)
 	struct db *tgt = b->tgt;
 	char *shadow = build_shadow_name(t->name);
 	char *sql = bops_subst(b->c->r, t->query_sql, shadow, "NULL", b->req->run_id);
-	char *body = bops_query_body(sql);
+	char *body = bops_query_body(b->c->r, t, sql);
 	struct db_names qc = { 0 };
 	long long rows = 0;
 	int rc = -1;
@@ -123,7 +123,7 @@ table_incremental(struct build *b)
 	struct db *tgt = b->tgt;
 	char *since = db_ts_literal(tgt, b->req->prev_inputs_at);
 	char *sql = bops_subst(b->c->r, t->query_sql, t->name, since, b->req->run_id);
-	char *body = bops_query_body(sql), *select = NULL;
+	char *body = bops_query_body(b->c->r, t, sql), *select = NULL;
 	struct db_names qc = { 0 };
 	int rc = -1;
 

@@ -40,6 +40,7 @@ struct sqlfile {
 	struct db *d;
 	enum wrap wrap;
 	struct db *table_on;      /* WRAP_QUERY: where its temporary table goes, or NULL */
+	enum sql_dialect dialect; /* of d's driver */
 };
 
 /* the path of a recipe file relative to the working directory */
@@ -196,7 +197,7 @@ check_file(struct check *c, const struct sqlfile *f)
 	text = bops_subst(c->r, f->sql, f->t->name, "NULL", 0);
 	file = shown_path(c->r, f->path);
 	/* a file that does not split is reported by recipe_load */
-	if (sqlsplit(text, strlen(text), &s, &err) == 0)
+	if (sqlsplit(text, strlen(text), f->dialect, &s, &err) == 0)
 		for (size_t i = 0; i < s.nstmts; i++)
 			check_stmt(c, f, file, &s.stmts[i]);
 	sqlscript_release(&s);
@@ -231,9 +232,11 @@ static void
 check_target(struct check *c, const struct target *t)
 {
 	struct db *tgt = c->conns.tgt, *src = tgt;
-	struct sqlfile query = { t, t->query, t->query_sql, NULL, WRAP_QUERY, tgt };
-	struct sqlfile create = { t, t->create, t->create_sql, tgt, WRAP_NONE, NULL };
-	struct sqlfile probe = { t, t->incr.probe, t->incr.probe_sql, NULL, WRAP_PROBE, NULL };
+	enum sql_dialect td = recipe_conn_dialect(c->r, c->r->target_conn);
+	enum sql_dialect qd = target_query_dialect(c->r, t);
+	struct sqlfile query = { t, t->query, t->query_sql, NULL, WRAP_QUERY, tgt, qd };
+	struct sqlfile create = { t, t->create, t->create_sql, tgt, WRAP_NONE, NULL, td };
+	struct sqlfile probe = { t, t->incr.probe, t->incr.probe_sql, NULL, WRAP_PROBE, NULL, qd };
 
 	if (t->kind == KIND_SCRIPT)
 		return;

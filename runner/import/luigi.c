@@ -298,13 +298,13 @@ load_configs(struct lconv *c)
 	return rc;
 }
 
-/* the statements of text, or -1 (reported for t) */
+/* the statements of text (a Luigi pipeline's SQL is MariaDB's), or -1 (reported for t) */
 static int
 split(struct lconv *c, struct ltask *t, const char *text, struct sqlscript *s)
 {
 	char *err = NULL;
 
-	if (sqlsplit(text, strlen(text), s, &err) == 0)
+	if (sqlsplit(text, strlen(text), SQL_MARIADB, s, &err) == 0)
 		return 0;
 	lconv_error(c, t, "its SQL cannot be read: %s", err);
 	free(err);

@@ -17,7 +17,7 @@ onestmt(struct lconv *c, struct ltask *t, const char *field, const char *text)
 	struct sqlscript s = { 0 };
 	char *err = NULL, *one = NULL;
 
-	if (sqlsplit(text, strlen(text), &s, &err) < 0) {
+	if (sqlsplit(text, strlen(text), SQL_MARIADB, &s, &err) < 0) {
 		lconv_error(c, t, "'%s' cannot be read: %s", field, err);
 		free(err);
 	} else if (s.nstmts != 1) {
@@ -71,7 +71,7 @@ lconv_schema_of(struct lconv *c, struct ltask *t, const char *table, struct lddl
 			if (s->type != LT_SCHEMA || !s->sql || s->fate == LF_ERROR ||
 			    s->fate == LF_NOT_NEEDED || (pass == 0 && !lstrs_has(&t->deps, s->name)))
 				continue;
-			if (sqlsplit(s->sql, strlen(s->sql), &ss, &err) < 0) {
+			if (sqlsplit(s->sql, strlen(s->sql), SQL_MARIADB, &ss, &err) < 0) {
 				free(err);
 				continue;
 			}
@@ -471,7 +471,7 @@ lconv_summary(struct lconv *c, struct ltask *t)
 		lconv_error(c, t, "has no 'sql'");
 		return;
 	}
-	if (sqlsplit(t->sql, strlen(t->sql), &s, &err) < 0 || s.nstmts == 0) {
+	if (sqlsplit(t->sql, strlen(t->sql), SQL_MARIADB, &s, &err) < 0 || s.nstmts == 0) {
 		lconv_error(c, t, "its 'sql' cannot be read: %s", err ? err : "no statement");
 		free(err);
 		return;
@@ -563,7 +563,7 @@ lconv_schema(struct lconv *c, struct ltask *t)
 		lconv_error(c, t, "has no 'sql'");
 		return;
 	}
-	if (sqlsplit(t->sql, strlen(t->sql), &s, &err) < 0) {
+	if (sqlsplit(t->sql, strlen(t->sql), SQL_MARIADB, &s, &err) < 0) {
 		lconv_error(c, t, "its 'sql' cannot be read: %s", err);
 		free(err);
 		return;

@@ -39,7 +39,7 @@ lproc_split(struct lconv *c, struct ltask *t, struct sqlscript *s)
 		return -1;
 	}
 	text = has_directive(t->sql) ? xstrdup(t->sql) : xasprintf("DELIMITER //\n%s", t->sql);
-	if ((rc = sqlsplit(text, strlen(text), s, &err)) < 0) {
+	if ((rc = sqlsplit(text, strlen(text), SQL_MARIADB, s, &err)) < 0) {
 		lconv_error(c, t, "its 'sql' cannot be read: %s", err);
 		free(err);
 	}

@@ -52,16 +52,16 @@ hash_field(struct buf *b, const char *name, const char *value, int format)
 }
 
 /*
- * SQL in format 3: its normal form (sqlnormal), so that comments and white space
- * are no change, marked '=' apart from text that does not scan (a recipe loads
- * none), which is hashed as format 2 has it
+ * SQL in format 3: its normal form (sqlnormal, in dialect d: where it runs), so
+ * that comments and white space are no change, marked '=' apart from text that
+ * does not scan (a recipe loads none), which is hashed as format 2 has it
  */
 static void
-hash_sql(struct buf *b, const char *name, const char *value, int format)
+hash_sql(struct buf *b, const char *name, const char *value, int format, enum sql_dialect d)
 {
 	char *norm;
 
-	if (format < 3 || !value || !(norm = sqlnormal(value, strlen(value), NULL))) {
+	if (format < 3 || !value || !(norm = sqlnormal(value, strlen(value), d, NULL))) {
 		hash_field(b, name, value, format);
 		return;
 	}
@@ -101,6 +101,8 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 {
 	struct buf b;
 	struct conn *c;
+	enum sql_dialect tgt = recipe_conn_dialect(r, r->target_conn);
+	enum sql_dialect qd = target_query_dialect(r, t);
 	size_t i;
 
 	if (format < 1 || format > HASH_FORMAT)
@@ -116,14 +118,14 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_list(&b, "key", &t->key);
 	for (i = 0; i < t->nindexes; i++)
 		hash_list(&b, "index", &t->indexes[i]);
-	hash_sql(&b, "create", t->create_sql, format);
-	hash_sql(&b, "query", t->query_sql, format);
-	hash_sql(&b, "script", t->script_sql, format);
-	hash_sql(&b, "call", t->call, format);
+	hash_sql(&b, "create", t->create_sql, format, tgt);
+	hash_sql(&b, "query", t->query_sql, format, qd);
+	hash_sql(&b, "script", t->script_sql, format, tgt);
+	hash_sql(&b, "call", t->call, format, tgt);
 	buf_addf(&b, "incremental:%d\n", t->incr.enabled);
 	hash_field(&b, "column", t->incr.column, 1);
 	hash_field(&b, "deleted", t->incr.deleted, 1);
-	hash_sql(&b, "probe", t->incr.probe_sql, format);
+	hash_sql(&b, "probe", t->incr.probe_sql, format, qd);
 	if (t->kind == KIND_FILE)
 		hash_file(&b, t);
 	sha256_hex(b.s ? b.s : "", b.len, out);

@@ -385,6 +385,20 @@ recipe_conn(const struct recipe *r, const char *name)
 	return NULL;
 }
 
+enum sql_dialect
+recipe_conn_dialect(const struct recipe *r, const char *name)
+{
+	const struct conn *c = name ? recipe_conn(r, name) : NULL;
+
+	return sql_dialect_of(c ? c->driver : NULL);
+}
+
+enum sql_dialect
+target_query_dialect(const struct recipe *r, const struct target *t)
+{
+	return recipe_conn_dialect(r, t->kind == KIND_EXTRACT ? t->from : r->target_conn);
+}
+
 const char *
 kind_name(enum kind k)
 {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "env.h"
+#include "sqlsplit.h"
 
 struct diags;
 
@@ -133,6 +134,13 @@ bool recipe_yaml_check(const char *file, const char *text, size_t len, struct di
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);
+/* the SQL dialect of connection name's driver (MariaDB when there is none such) */
+enum sql_dialect recipe_conn_dialect(const struct recipe *r, const char *name);
+/*
+ * the dialect t's query and probe are read in: its source's for an extract,
+ * the target connection's otherwise (its create, script and call are the target's)
+ */
+enum sql_dialect target_query_dialect(const struct recipe *r, const struct target *t);
 const char *kind_name(enum kind k);
 
 

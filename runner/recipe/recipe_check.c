@@ -60,12 +60,13 @@ connrefs(struct loader *ld, const struct target *t, const char *text, const char
 
 /*
  * a target's SQL file: read, checked (text, one statement if one, its
- * quotes and comments closed, its connections when conns), and its text with
- * variables expanded, or NULL (reported). Messages name the path as written.
+ * quotes and comments closed in dialect d, its connections when conns), and
+ * its text with variables expanded, or NULL (reported). Messages name the
+ * path as written.
  */
 static char *
 sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
-        bool one, bool conns)
+        bool one, bool conns, enum sql_dialect d)
 {
 	const char *shown = ldshown(ld, path, t->file, t->line), *why, *nul;
 	struct sqlscript ss = { 0 };
@@ -98,7 +99,7 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 		free(text);
 		return NULL;
 	}
-	if (sqlsplit(s, strlen(s), &ss, &err) < 0) {
+	if (sqlsplit(s, strlen(s), d, &ss, &err) < 0) {
 		ldterr(ld, t, "%s file '%s': %s", what, shown, err);
 		free(err);
 	} else if (one && ss.nstmts != 1) {
@@ -239,6 +240,9 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 	struct target *t = &r->targets[i];
 	const struct entry *en = &ld->tinfo[i];
 	bool kind = en->given & 1u << T_KIND;
+	/* the dialects its SQL is read in: the connections it runs on */
+	enum sql_dialect td = recipe_conn_dialect(r, r->target_conn);
+	enum sql_dialect qd = target_query_dialect(r, t);
 	size_t j;
 
 	for (j = 0; j < i && t->name; j++) {
@@ -256,11 +260,11 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		if (!recipe_target(r, t->needs.v[j]))
 			unknown_need(ld, t, t->needs.v[j]);
 	if (!kind || t->kind != KIND_SCRIPT)
-		t->query_sql = sqlfile(ld, t, "query", t->query, true, conns);
+		t->query_sql = sqlfile(ld, t, "query", t->query, true, conns, qd);
 	if (!kind || t->kind == KIND_SCRIPT)
-		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns);
-	t->create_sql = sqlfile(ld, t, "create", t->create, true, conns);
-	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true, conns);
+		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns, td);
+	t->create_sql = sqlfile(ld, t, "create", t->create, true, conns, td);
+	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true, conns, qd);
 	if (kind && t->kind == KIND_FILE)
 		t->seed = datafile(ld, t, conns);
 	if (t->call && conns)

@@ -1,7 +1,8 @@
 /*
- * fuzz_sqlsplit.c: libFuzzer target for the SQL splitter. The input is a script
- * of any bytes, not NUL-terminated: the splitter must stay within its length.
- * Statements are never empty, and start on a line of the script.
+ * fuzz_sqlsplit.c: libFuzzer target for the SQL splitter and the normal form,
+ * in both dialects. The input is a script of any bytes, not NUL-terminated:
+ * the splitter must stay within its length. Statements are never empty, and
+ * start on a line of the script; the normal form scans when the split does.
  */
 #include "sqlsplit.h"
 
@@ -11,18 +12,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+check(const uint8_t *data, size_t size, enum sql_dialect d, int lines)
 {
 	struct sqlscript s = { 0 };
-	char *err = NULL;
+	char *err = NULL, *norm;
 	size_t i;
-	int lines = 1;
+	int rc;
 
-	for (i = 0; i < size; i++)
-		lines += data[i] == '\n';
-	if (sqlsplit((const char *)data, size, &s, &err) < 0) {
-		if (!err || !*err)
+	if ((rc = sqlsplit((const char *)data, size, d, &s, &err)) < 0) {
+		if (!err || !*err || s.stmts || s.nstmts)
 			abort();
 	} else {
 		if (err)
@@ -38,5 +37,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(err);
 	sqlscript_release(&s);
+	norm = sqlnormal((const char *)data, size, d, NULL);
+	if ((norm == NULL) != (rc < 0))
+		abort();
+	free(norm);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t i;
+	int lines = 1;
+
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	check(data, size, SQL_MARIADB, lines);
+	check(data, size, SQL_POSTGRES, lines);
 	return 0;
 }
