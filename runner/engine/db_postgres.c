@@ -565,4 +565,10 @@ const struct db_engine db_postgres = {
 	.ident = pdb_ident,
 	.read_committed = pg_read_committed,
 	.use = pg_use,
+	.now = pdb_now,
+	.ts_minus = pdb_ts_minus,
+	.ts_after = pdb_ts_after,
+	.lock = pdb_lock,
+	.unlock = pdb_unlock,
+	.locks_used = pdb_locks_used,
 };
