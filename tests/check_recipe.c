@@ -429,6 +429,78 @@ START_TEST(test_sql_in_the_dialect_of_its_connection)
 }
 END_TEST
 
+static bool
+strlist_eq(const struct strlist *a, const struct strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * the OpenMRS pipeline into PostgreSQL builds the nine tables of the MariaDB
+ * one: the same targets, needs, keys, indexes and incremental settings; its
+ * extracts read the source with the MariaDB queries, and its SQL on the
+ * target reads as PostgreSQL's (the PL/pgSQL bodies are one statement)
+ */
+START_TEST(test_openmrs_postgres_recipe)
+{
+	static const char *const vars[] = { "SOURCE_DB_USER", "SOURCE_DB_PASSWORD", "SOURCE_DB_NAME",
+	                                    "TARGET_DB_USER", "TARGET_DB_PASSWORD", "TARGET_DB_NAME" };
+	char *err = NULL, *err2 = NULL;
+	struct recipe *my, *pg;
+	const struct conn *c;
+
+	for (size_t i = 0; i < LEN(vars); i++)
+		setenv(vars[i], "x", 1);
+	my = load("recipes/openmrs.yml", NOENV, NULL, &err);
+	ck_assert_msg(my != NULL, "%s", err);
+	pg = load("recipes/openmrs-postgres.yml", NOENV, NULL, &err2);
+	ck_assert_msg(pg != NULL, "%s", err2);
+	c = recipe_conn(pg, pg->target_conn);
+	ck_assert_str_eq(c->driver, "postgres");
+	ck_assert_str_eq(c->schema, "public");
+	ck_assert_uint_eq(c->port, 5432);
+	ck_assert_str_eq(recipe_conn(pg, "source")->driver, "mariadb");
+	ck_assert_uint_eq(my->ntargets, 9);
+	ck_assert_uint_eq(pg->ntargets, my->ntargets);
+	for (size_t i = 0; i < my->ntargets; i++) {
+		const struct target *a = &my->targets[i], *b = &pg->targets[i];
+
+		ck_assert_str_eq(a->name, b->name);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_msg(strlist_eq(&a->needs, &b->needs), "%s: needs differ", a->name);
+		ck_assert_msg(strlist_eq(&a->key, &b->key), "%s: keys differ", a->name);
+		ck_assert_uint_eq(a->nindexes, b->nindexes);
+		for (size_t j = 0; j < a->nindexes; j++)
+			ck_assert_msg(strlist_eq(&a->indexes[j], &b->indexes[j]), "%s: indexes differ", a->name);
+		ck_assert_int_eq(a->incr.enabled, b->incr.enabled);
+		ck_assert_int_eq(a->in_place, b->in_place);
+		if (a->kind == KIND_EXTRACT) {
+			ck_assert_str_eq(a->query_sql, b->query_sql);
+			ck_assert_str_eq(a->incr.column, b->incr.column);
+			ck_assert_msg(!a->incr.deleted == !b->incr.deleted, "%s: deleted differs", a->name);
+			ck_assert_has(b->create, "openmrs-postgres/tables/");
+		} else if (a->kind == KIND_TABLE) {
+			ck_assert_has(b->query, "openmrs-postgres/flat/");
+		} else {
+			ck_assert_has(b->script, "openmrs-postgres/summary/");
+			ck_assert_has(b->script_sql, "LANGUAGE plpgsql AS $$");
+			ck_assert_str_eq(a->call, b->call);
+		}
+	}
+	recipe_free(my);
+	recipe_free(pg);
+	free(err);
+	free(err2);
+	for (size_t i = 0; i < LEN(vars); i++)
+		unsetenv(vars[i]);
+}
+END_TEST
+
 static Suite *
 recipe_suite(void)
 {
@@ -447,6 +519,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_dotenv_two_directories);
 	tcase_add_test(tc, test_tags_do_not_change_the_definition);
 	tcase_add_test(tc, test_sql_in_the_dialect_of_its_connection);
+	tcase_add_test(tc, test_openmrs_postgres_recipe);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "splittest.h"
 #include "sqlsplit.h"
+#include "util.h"
 
 #define PG SQL_POSTGRES
 
@@ -156,6 +157,35 @@ START_TEST(test_pg_unterminated)
 }
 END_TEST
 
+/* the PL/pgSQL scripts of recipes/openmrs-postgres.yml: each is one statement, its procedure */
+START_TEST(test_pg_openmrs_scripts)
+{
+	static const char *const names[] = { "patient", "observation", "location" };
+	struct sqlscript s;
+	char *err = NULL, *path, *text, *want;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		path = xasprintf("sql/openmrs-postgres/summary/%s_summary.sql", names[i]);
+		want = xasprintf("CREATE OR REPLACE PROCEDURE chacc_openmrs_%s_summary(", names[i]);
+		text = readfile(path, &len);
+		ck_assert_msg(text != NULL, "cannot read %s", path);
+		ck_assert_msg(sqlsplit(text, len, PG, &s, &err) == 0, "%s: %s", path, err);
+		ck_assert_msg(s.nstmts == 1, "%s: %zu statements", path, s.nstmts);
+		ck_assert_msg(strstarts(s.stmts[0].sql, want), "%s: %.60s", path, s.stmts[0].sql);
+		ck_assert_msg(strstr(s.stmts[0].sql, "END;\n$$"), "%s: its body is cut", path);
+		sqlscript_release(&s);
+		/* MariaDB's rules would cut the body at each ';' */
+		ck_assert_int_eq(sqlsplit(text, len, SQL_MARIADB, &s, &err), 0);
+		ck_assert_uint_gt(s.nstmts, 5);
+		sqlscript_release(&s);
+		free(text);
+		free(want);
+		free(path);
+	}
+}
+END_TEST
+
 static Suite *
 sqlsplit_postgres_suite(void)
 {
@@ -169,6 +199,7 @@ sqlsplit_postgres_suite(void)
 	tcase_add_test(tc, test_pg_comments);
 	tcase_add_test(tc, test_pg_bodies);
 	tcase_add_test(tc, test_pg_unterminated);
+	tcase_add_test(tc, test_pg_openmrs_scripts);
 	suite_add_tcase(s, tc);
 	return s;
 }
