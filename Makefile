@@ -233,6 +233,7 @@ demo: chacc
 bench: chacc
 	tests/bench/run
 	tests/bench/openmrs
+	tests/bench/postgres
 
 install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
