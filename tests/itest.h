@@ -339,6 +339,45 @@ add_case(Suite *s, const char *name, const TTest *test)
 	suite_add_tcase(s, tc);
 }
 
+/* a loop test in its own case: _i runs from 0 to n - 1 */
+static inline void
+add_loop_case(Suite *s, const char *name, const TTest *test, int n)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test, 0, n);
+	suite_add_tcase(s, tc);
+}
+
+/*
+ * "count:sum" of a hash of each row's values in cols (comma-separated) of
+ * from, in C: the same on any engine when the values read the same
+ */
+static inline char *
+rows_digest(struct db *d, const char *cols, const char *from)
+{
+	struct dbres *r = db_queryf(d, "SELECT %s FROM %s", cols, from);
+	unsigned long long sum = 0, n = 0;
+
+	ck_assert_msg(r != NULL, "SELECT %s FROM %s: %s", cols, from, db_error(d));
+	while (dbres_next(r)) {
+		unsigned long long h = 1469598103934665603ULL;
+
+		for (size_t i = 0; i < dbres_ncols(r); i++) {
+			const char *v = dbres_get(r, i);
+
+			for (const char *c = v ? v : "\x01NULL"; *c; c++)
+				h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+			h = (h ^ 0x1f) * 1099511628211ULL;
+		}
+		sum += h;
+		n++;
+	}
+	dbres_free(r);
+	return xasprintf("%llu:%llu", n, sum);
+}
+
 /* the servers and the chacc binary from tests/run, or skip the suite */
 static inline int
 itest_setup(const char *suite)
