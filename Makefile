@@ -61,6 +61,11 @@ OBJ = \
 	runner/store/store_mariadb_schema.o \
 	runner/store/store_live.o \
 	runner/store/store_mariadb_live.o \
+	runner/store/store_postgres.o \
+	runner/store/store_postgres_schema.o \
+	runner/store/store_postgres_runs.o \
+	runner/store/store_postgres_history.o \
+	runner/store/store_postgres_live.o \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
