@@ -49,6 +49,7 @@ OBJ = \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_postgres.o \
+	runner/engine/db_postgres_table.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
