@@ -146,6 +146,7 @@ INTEGRATION_TESTS = \
 	tests/check_cli_read \
 	tests/check_store \
 	tests/check_storeapi \
+	tests/check_storeapi_pg \
 	tests/check_luigi_run \
 	tests/check_import
 
@@ -208,11 +209,15 @@ tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c
 FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 
-# the store's contract, on the fake store and MariaDB
+# the store's contract (its cases: STOREAPI_CASES), on the fake store and MariaDB
+STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h
 tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
-		tests/itest.h $(OBJ)
+		tests/itest.h $(STOREAPI_CASES) $(OBJ)
 	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
 		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+# and on PostgreSQL
+tests/check_storeapi_pg: $(STOREAPI_CASES)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)

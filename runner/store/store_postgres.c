@@ -175,8 +175,9 @@ pg_marker_begin(struct store *st, const char *target, long long run_id)
 	int rc;
 
 	rc = db_execf(st->d, "INSERT INTO etl_metadata (recipe, target, status, last_run_id)"
-	              " VALUES (%s, %s, 'running', %lld) ON CONFLICT (recipe, target)"
-	              " DO UPDATE SET status = 'running', last_run_id = EXCLUDED.last_run_id",
+	              " VALUES (%s, %s, 'running', %lld)"
+	              " ON CONFLICT (recipe, target) DO UPDATE SET status = 'running',"
+	              " last_run_id = EXCLUDED.last_run_id",
 	              qr, qt, run_id);
 	free(qr);
 	free(qt);

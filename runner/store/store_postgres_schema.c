@@ -254,8 +254,9 @@ record_versions(struct db *d, int version, char **err)
 	for (int v = version == 0 ? SCHEMA_VERSION : version + 1; v <= SCHEMA_VERSION; v++) {
 		char *qn = db_quote(d, version == 0 ? "created" : notes[v] ? notes[v] : "");
 		int rc = db_execf(d, "INSERT INTO etl_schema (version, upgraded_at, note)"
-		                  " VALUES (%d, statement_timestamp(), %s) ON CONFLICT (version)"
-		                  " DO UPDATE SET upgraded_at = EXCLUDED.upgraded_at", v, qn);
+		                  " VALUES (%d, statement_timestamp(), %s)"
+		                  " ON CONFLICT (version) DO UPDATE SET"
+		                  " upgraded_at = EXCLUDED.upgraded_at", v, qn);
 
 		free(qn);
 		if (rc < 0) {
