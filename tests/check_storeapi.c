@@ -31,6 +31,12 @@ fake_make_table(const char *name)
 }
 
 static void
+fake_add_delete(const char *target)
+{
+	fake_server_add_delete(srv, target);
+}
+
+static void
 fake_teardown(void)
 {
 	fake_server_free(srv);
@@ -89,6 +95,13 @@ maria_make_table(const char *name)
 }
 
 static void
+maria_add_delete(const char *target)
+{
+	sql(admin, "INSERT INTO etl_deletes (target, key_json, deleted_at) VALUES ('%s', '{}', NOW(6))",
+	    target);
+}
+
+static void
 maria_teardown(void)
 {
 	for (size_t i = 0; i < LEN(conns); i++)
@@ -99,8 +112,10 @@ maria_teardown(void)
 }
 
 static const struct backend backends[] = {
-	{ "fake", fake_setup, fake_open, store_close, fake_make_table, fake_teardown },
-	{ "mariadb", maria_setup, maria_open, maria_close, maria_make_table, maria_teardown },
+	{ "fake", fake_setup, fake_open, store_close, fake_make_table, fake_add_delete,
+	  fake_teardown },
+	{ "mariadb", maria_setup, maria_open, maria_close, maria_make_table, maria_add_delete,
+	  maria_teardown },
 };
 
 int

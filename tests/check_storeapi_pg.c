@@ -78,6 +78,14 @@ pg_make_table(const char *name)
 }
 
 static void
+pg_add_delete(const char *target)
+{
+	ck_assert_msg(db_execf(admin, "INSERT INTO etl_deletes (target, key_json, deleted_at)"
+	                       " VALUES ('%s', '{}', clock_timestamp())", target) == 0, "%s",
+	              db_error(admin));
+}
+
+static void
 pg_teardown(void)
 {
 	for (size_t i = 0; i < LEN(conns); i++)
@@ -87,7 +95,7 @@ pg_teardown(void)
 }
 
 static const struct backend backends[] = {
-	{ "postgres", pg_setup, pg_open, pg_close, pg_make_table, pg_teardown },
+	{ "postgres", pg_setup, pg_open, pg_close, pg_make_table, pg_add_delete, pg_teardown },
 };
 
 /* the connection of a store of this suite */

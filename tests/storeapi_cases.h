@@ -26,6 +26,7 @@ struct backend {
 	struct store *(*open)(const char *recipe);   /* a new connection */
 	void (*close)(struct store *st);              /* end it (its locks go) */
 	void (*make_table)(const char *name);
+	void (*add_delete)(const char *target);      /* a row of etl_deletes, deleted now */
 	void (*teardown)(void);
 };
 
@@ -542,6 +543,56 @@ START_TEST(test_history_without_tables)
 }
 END_TEST
 
+/* prune: runs that ended before a time, with their targets; deletes of a target */
+START_TEST(test_prune)
+{
+	struct store *st = begin(_i, "clinic"), *other = open_store("other");
+	long long id = record_run(st, other), running, runs = -1, targets = -1;
+	const char *future = "2999-01-01 00:00:00";
+	struct store_kept k;
+	struct store_rows *r;
+
+	running = store_run_begin(st, "incremental", NULL, "tester", NULL, false);
+	ck_assert_int_gt(running, id);
+	ck_assert_int_eq(store_prune_runs(st, "2000-01-01 00:00:00", false, &runs, &targets), 0);
+	ck_assert(runs == 0 && targets == 0);
+	ck_assert_int_eq(store_prune_runs(st, future, true, &runs, &targets), 0);
+	ck_assert_int_eq(runs, 1);
+	ck_assert_int_eq(targets, 2);
+	ck_assert_int_eq((r = store_runs(st, 0))->nrows, 2);         /* dry: all stay */
+	store_rows_free(r);
+	ck_assert_int_eq(store_prune_runs(st, future, false, &runs, &targets), 0);
+	ck_assert(runs == 1 && targets == 2);
+	r = store_runs(st, 0);
+	ck_assert_int_eq(r->nrows, 1);                           /* the running one stays */
+	ck_assert_int_eq(atoll(cell(r, 0, "run_id")), running);
+	store_rows_free(r);
+	ck_assert_int_eq((r = store_run_targets(st, id))->nrows, 0);
+	store_rows_free(r);
+	ck_assert_int_eq((r = store_runs(other, 0))->nrows, 1);      /* another recipe's */
+	store_rows_free(r);
+
+	for (int i = 0; i < 3; i++)
+		be->add_delete("people");
+	be->add_delete("visits");
+	ck_assert_int_eq(store_kept(st, "people", true, &k), 0);
+	ck_assert_int_eq(k.deletes, 3);
+	ck_assert_int_eq(store_prune_deletes(st, "people", future, NULL, true), 3);
+	/* not read yet by every consumer: kept */
+	ck_assert_int_eq(store_prune_deletes(st, "people", future, "2000-01-01 00:00:00.000000",
+	                                     false), 0);
+	ck_assert_int_eq(store_prune_deletes(st, "people", future, NULL, false), 3);
+	ck_assert_int_eq(store_kept(st, "people", true, &k), 0);
+	ck_assert_int_eq(k.deletes, 0);
+	ck_assert_int_eq(store_kept(st, "visits", true, &k), 0);
+	ck_assert_int_eq(k.deletes, 1);
+	ck_assert_int_eq(store_deletes_drop(st, "visits"), 0);
+	ck_assert_int_eq(store_kept(st, "visits", true, &k), 0);
+	ck_assert_int_eq(k.deletes, 0);
+	end();
+}
+END_TEST
+
 #include "storeapi_cases_live.h"
 
 /* every case of the contract, for backends 0 to n - 1 */
@@ -561,6 +612,7 @@ storeapi_add_cases(TCase *tc, int n)
 	tcase_add_loop_test(tc, test_history_without_tables, 0, n);
 	tcase_add_loop_test(tc, test_live_read, 0, n);
 	tcase_add_loop_test(tc, test_runs_find, 0, n);
+	tcase_add_loop_test(tc, test_prune, 0, n);
 }
 
 #endif
