@@ -49,6 +49,11 @@ OBJ = \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_postgres.o \
+	runner/engine/db_postgres_ddl.o \
+	runner/engine/db_postgres_rows.o \
+	runner/engine/db_postgres_privs.o \
+	runner/engine/db_postgres_check.o \
+	runner/engine/db_postgres_types.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -118,6 +123,7 @@ UNIT_TESTS = \
 INTEGRATION_TESTS = \
 	tests/check_db \
 	tests/check_db_table \
+	tests/check_pg \
 	tests/check_db_copy \
 	tests/check_build \
 	tests/check_build_stop \
