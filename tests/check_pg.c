@@ -191,6 +191,10 @@ START_TEST(test_table_ops)
 	ck_assert_int_eq(db_count_rows(d, "stage"), -1);
 	ck_assert_int_eq(db_drop_table(d, "t", true), 0);
 	ck_assert(db_table_exists(d, "t"));
+	ck_assert_int_eq(db_create_like(d, "t", "t", true), 0);
+	ck_assert_int_eq(db_drop_table(d, "t", false), 0);
+	ck_assert_int_eq(db_drop_table(d, "t", true), 0);
+	ck_assert(!db_table_exists(d, "t"));
 
 	db_names_release(&have);
 	db_close(r.d);
@@ -204,6 +208,8 @@ START_TEST(test_swap_grants_views)
 	struct db_params c;
 	struct db *d;
 
+	/* what a failed run left: the database holds the roles' grants */
+	admin("DROP DATABASE IF EXISTS chkpg_grants WITH (FORCE)");
 	admin("DROP ROLE IF EXISTS chkpg_bi");
 	admin("DROP ROLE IF EXISTS chkpg_col");
 	d = fresh(&c, "chkpg_grants", "(1, 'one')");
@@ -369,6 +375,47 @@ START_TEST(test_deletes_logged)
 }
 END_TEST
 
+/* a table of more columns than a function takes arguments (100) */
+START_TEST(test_wide_table)
+{
+	struct db_params c;
+	struct db *d = fresh(&c, "chkpg_wide", NULL);
+	struct db_names wc = { 0 }, key = { 0 };
+	struct db_delete del = { .log = "dlog", .table = "w", .key = &key, .cols = &wc, .run_id = 1 };
+	struct buf b;
+	char *a, *z;
+	long long removed = -1;
+
+	buf_init(&b);
+	buf_adds(&b, "CREATE TABLE w (id int PRIMARY KEY");
+	for (int i = 1; i < 120; i++)
+		buf_addf(&b, ", c%d int DEFAULT %d", i, i);
+	buf_adds(&b, ", gone int)");
+	exec_ok(d, b.s);
+	buf_release(&b);
+	exec_ok(d, "INSERT INTO w (id) VALUES (1), (2)");
+	exec_ok(d, "CREATE TABLE dlog (target text, key_json jsonb, row_json json, run_id bigint,"
+	           " deleted_at timestamptz)");
+	ck_assert_int_eq(db_table_columns(d, "w", &wc), 0);
+	ck_assert_uint_eq(wc.n, 121);
+	key = (struct db_names){ wc.v, 1 };
+	ck_assert_msg(db_digest(d, "w", &wc, &a) == 0, "%s", db_error(d));
+	exec_ok(d, "UPDATE w SET c119 = 0 WHERE id = 2");
+	ck_assert_int_eq(db_digest(d, "w", &wc, &z), 0);
+	ck_assert_str_ne(a, z);
+	exec_ok(d, "CREATE TEMPORARY TABLE ws (LIKE w)");
+	exec_ok(d, "INSERT INTO ws (id, gone) VALUES (2, 1)");
+	ck_assert_msg(db_delete_flagged(d, &del, "ws", "gone", &removed) == 0, "%s", db_error(d));
+	ck_assert_int_eq(removed, 1);
+	assert_value(d, "SELECT (key_json ->> 'id') || ' ' || (row_json ->> 'c119') || ' '"
+	                " || (row_json::text LIKE '{ \"id\" : 2, \"c1\" : 1,%') FROM dlog", "2 0 true");
+	free(a);
+	free(z);
+	db_names_release(&wc);
+	db_close(d);
+}
+END_TEST
+
 /* a role that may not create in the schema, or create databases: named, and what it lacks */
 START_TEST(test_privileges)
 {
@@ -377,6 +424,7 @@ START_TEST(test_privileges)
 	char *err = NULL;
 
 	admin("DROP DATABASE IF EXISTS chkpg_never");
+	admin("DROP DATABASE IF EXISTS chkpg_privs WITH (FORCE)");
 	admin("DROP ROLE IF EXISTS chkpg_weak");
 	d = fresh(&c, "chkpg_privs", NULL);
 	ck_assert_msg(db_check_privileges(d, true, &err) == 0, "%s", err);
@@ -590,6 +638,7 @@ pg_suite(void)
 	tcase_add_test(tc, test_shapes);
 	tcase_add_test(tc, test_upsert_and_stamps);
 	tcase_add_test(tc, test_deletes_logged);
+	tcase_add_test(tc, test_wide_table);
 	tcase_add_test(tc, test_privileges);
 	tcase_add_test(tc, test_create_database);
 	tcase_add_test(tc, test_prepare_check);

@@ -127,12 +127,13 @@ pdb_primary_key(struct db *d, const char *table)
 int
 pdb_drop_table(struct db *d, const char *table, bool temporary)
 {
-	char *id = pdb_ident(table);
+	char *id = pdb_ident(table), *schema = pdb_ident(temporary ? "pg_temp" : db_name(d));
 	int rc;
 
-	/* pg_temp: the session's temporary schema, never a table of the same name */
-	rc = db_execf(d, "DROP TABLE IF EXISTS %s%s", temporary ? "pg_temp." : "", id);
+	/* qualified: a temporary table never drops the schema's one of the same name, nor back */
+	rc = db_execf(d, "DROP TABLE IF EXISTS %s.%s", schema, id);
 	free(id);
+	free(schema);
 	return rc;
 }
 

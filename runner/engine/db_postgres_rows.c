@@ -80,14 +80,15 @@ pdb_digest(struct db *d, const char *table, const struct db_names *cols, char **
 
 	*out = NULL;
 	buf_init(&b);
-	buf_adds(&b, "concat_ws(','");
+	/* an array, not arguments: a function takes at most 100 of those */
+	buf_adds(&b, "array_to_string(ARRAY[");
 	for (size_t i = 0; i < cols->n; i++) {
 		char *c = pdb_ident(cols->v[i]);
 
-		buf_addf(&b, ", quote_nullable(t.%s)", c);
+		buf_addf(&b, "%squote_nullable(t.%s)", i ? ", " : "", c);
 		free(c);
 	}
-	buf_adds(&b, ")");
+	buf_adds(&b, "]::text[], ',')");
 	rc = db_value(d, out, "SELECT count(*) || '/' || coalesce(sum(" MD5_60("%s") "), 0)"
 	              " FROM %s AS t", b.s, id);
 	buf_release(&b);
@@ -178,22 +179,27 @@ pdb_upsert(struct db *d, const char *table, const struct db_names *cols, const c
 	return 0;
 }
 
-/* json_build_object arguments 'c1', g.c1, ... of cols */
+/*
+ * a json object of the columns cols of the row g, in their order (an
+ * aggregate: json_build_object takes at most 50 pairs)
+ */
 static char *
-json_pairs(const struct db_names *cols)
+json_row(const struct db_names *cols)
 {
 	struct buf b;
 
+	if (cols->n == 0)
+		return xstrdup("'{}'::json");
 	buf_init(&b);
+	buf_adds(&b, "(SELECT json_object_agg(_k, _v ORDER BY _n) FROM (VALUES ");
 	for (size_t i = 0; i < cols->n; i++) {
 		char *id = pdb_ident(cols->v[i]), *name = pdb_literal(cols->v[i]);
 
-		buf_addf(&b, "%s%s, g.%s", i ? ", " : "", name, id);
+		buf_addf(&b, "%s(%zu, %s, to_json(g.%s))", i ? ", " : "", i, name, id);
 		free(id);
 		free(name);
 	}
-	if (!b.s)
-		buf_adds(&b, "");
+	buf_adds(&b, ") AS _o(_n, _k, _v))");
 	return buf_detach(&b);
 }
 
@@ -206,12 +212,12 @@ delete_logged(struct db *d, const struct db_delete *del, const char *using_where
               long long *removed)
 {
 	char *it = pdb_ident(del->table), *il = pdb_ident(del->log), *qt = pdb_literal(del->table);
-	char *keyobj = json_pairs(del->key), *rowobj = json_pairs(del->cols);
+	char *keyobj = json_row(del->key), *rowobj = json_row(del->cols);
 	int rc;
 
 	rc = db_execf(d, "WITH _chacc_gone AS (DELETE FROM %s AS t %s RETURNING t.*)"
 	              " INSERT INTO %s (target, key_json, row_json, run_id, deleted_at)"
-	              " SELECT %s, json_build_object(%s), json_build_object(%s), %lld,"
+	              " SELECT %s, %s, %s, %lld,"
 	              " statement_timestamp() FROM _chacc_gone AS g", it, using_where, il, qt, keyobj,
 	              rowobj, del->run_id);
 	*removed = rc == 0 ? db_affected(d) : 0;
