@@ -49,6 +49,7 @@ OBJ = \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_postgres.o \
+	runner/engine/db_postgres_table.o \
 	runner/engine/db_postgres_ddl.o \
 	runner/engine/db_postgres_rows.o \
 	runner/engine/db_postgres_privs.o \

@@ -498,6 +498,13 @@ pg_quote(struct db *d, const char *s)
 	return pdb_literal(s);
 }
 
+/* booleans and numbers alike: false and 0 read as text */
+static char *
+pg_falsy(const char *expr)
+{
+	return xasprintf("COALESCE(CAST(%s AS text), '0') IN ('0', 'false')", expr);
+}
+
 static const char *
 pg_name(struct db *d)
 {
@@ -569,8 +576,15 @@ const struct db_engine db_postgres = {
 	.kill = pg_kill,
 	.quote = pg_quote,
 	.ident = pdb_ident,
+	.falsy = pg_falsy,
 	.read_committed = pg_read_committed,
 	.use = pg_use,
+	.now = pdb_now,
+	.ts_minus = pdb_ts_minus,
+	.ts_after = pdb_ts_after,
+	.lock = pdb_lock,
+	.unlock = pdb_unlock,
+	.locks_used = pdb_locks_used,
 	.table_exists = pdb_table_exists,
 	.table_columns = pdb_table_columns,
 	.primary_key = pdb_primary_key,

@@ -56,6 +56,14 @@ char *pdb_literal(const char *s);
  */
 int pdb_version_check(int version, const char *conn, char **err);
 
+/* db_postgres_table.c: the clock and advisory locks (see struct db_engine) */
+int pdb_now(struct db *d, char **out);
+int pdb_ts_minus(struct db *d, const char *ts, double seconds, char **out);
+int pdb_ts_after(struct db *d, const char *ts, const char *at, double seconds);
+int pdb_lock(struct db *d, const char *name, double timeout);
+int pdb_unlock(struct db *d, const char *name);
+int pdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used);
+
 /* db_postgres_ddl.c: shapes of tables, and the swap (see struct db_engine) */
 /* SQL for the oid of the table an unqualified name means (temporary ones first), or NULL */
 char *pdb_regclass(const char *table);

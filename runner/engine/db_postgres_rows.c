@@ -260,23 +260,16 @@ pdb_follow_deletes(struct db *d, const struct db_delete *del, const char *need, 
 	return rc;
 }
 
-/* the condition "flag is true" on alias a: a boolean, or a number not 0 */
+/* the condition "flag is true" on alias a (a boolean or a number): not db_sql_falsy */
 static char *
-flag_true(struct db *d, const char *stage, const char *flag, const char *a)
+flag_true(struct db *d, const char *flag, const char *a)
 {
-	char *rc = pdb_regclass(stage), *qf = pdb_literal(flag), *iflag = pdb_ident(flag), *v = NULL;
-	char *out;
+	char *iflag = pdb_ident(flag), *expr = xasprintf("%s%s", a, iflag);
+	char *falsy = db_sql_falsy(d, expr), *out = xasprintf("NOT (%s)", falsy);
 
-	db_value(d, &v, "SELECT atttypid = 'boolean'::regtype FROM pg_catalog.pg_attribute"
-	         " WHERE attrelid = %s AND attname = %s", rc, qf);
-	if (v && strcmp(v, "t") == 0)
-		out = xasprintf("COALESCE(%s%s, false)", a, iflag);
-	else
-		out = xasprintf("COALESCE(%s%s, 0) <> 0", a, iflag);
-	free(v);
-	free(rc);
-	free(qf);
 	free(iflag);
+	free(expr);
+	free(falsy);
 	return out;
 }
 
@@ -285,7 +278,7 @@ pdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
                    long long *removed)
 {
 	char *is = pdb_ident(stage), *on = key_expr(del->key, "t", "s");
-	char *cond = flag_true(d, stage, flag, "s."), *bare = flag_true(d, stage, flag, "");
+	char *cond = flag_true(d, flag, "s."), *bare = flag_true(d, flag, "");
 	char *uw = xasprintf("USING %s AS s WHERE %s AND %s", is, on, cond);
 	int rc;
 
