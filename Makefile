@@ -50,6 +50,11 @@ OBJ = \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_postgres.o \
 	runner/engine/db_postgres_table.o \
+	runner/engine/db_postgres_ddl.o \
+	runner/engine/db_postgres_rows.o \
+	runner/engine/db_postgres_privs.o \
+	runner/engine/db_postgres_check.o \
+	runner/engine/db_postgres_types.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -130,6 +135,7 @@ INTEGRATION_TESTS = \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
+	tests/check_pg \
 	tests/check_db_copy \
 	tests/check_build \
 	tests/check_build_stop \
