@@ -122,12 +122,18 @@ pdb_literal(const char *s)
 int
 pdb_version_check(int version, const char *conn, char **err)
 {
+	char *ver;
+
 	if (version >= PDB_MIN_VERSION)
 		return 0;
-	*err = xasprintf("connection '%s': the server is PostgreSQL %d.%d; chacc needs PostgreSQL %d "
-	                 "or newer",
-	                 conn ? conn : "?", version / 10000, version >= 100000 ? 0 : version / 100 % 100,
-	                 PDB_MIN_VERSION / 10000);
+	/* 10 and later: major * 10000 + minor; before: major, minor and patch, 2 digits each */
+	if (version >= 100000)
+		ver = xasprintf("%d.%d", version / 10000, version % 10000);
+	else
+		ver = xasprintf("%d.%d.%d", version / 10000, version / 100 % 100, version % 100);
+	*err = xasprintf("connection '%s': the server is PostgreSQL %s; chacc needs PostgreSQL %d "
+	                 "or newer", conn ? conn : "?", ver, PDB_MIN_VERSION / 10000);
+	free(ver);
 	return -1;
 }
 
@@ -579,4 +585,28 @@ const struct db_engine db_postgres = {
 	.lock = pdb_lock,
 	.unlock = pdb_unlock,
 	.locks_used = pdb_locks_used,
+	.table_exists = pdb_table_exists,
+	.table_columns = pdb_table_columns,
+	.primary_key = pdb_primary_key,
+	.drop_table = pdb_drop_table,
+	.create_like = pdb_create_like,
+	.create_from_query = pdb_create_from_query,
+	.add_stamp = pdb_add_stamp,
+	.add_primary_key = pdb_add_primary_key,
+	.add_indexes = pdb_add_indexes,
+	.add_missing_indexes = pdb_add_missing_indexes,
+	.swap = pdb_swap,
+	.checksum = pdb_checksum,
+	.digest = pdb_digest,
+	.keep_stamps = pdb_keep_stamps,
+	.upsert = pdb_upsert,
+	.follow_deletes = pdb_follow_deletes,
+	.delete_flagged = pdb_delete_flagged,
+	.check_privileges = pdb_check_privileges,
+	.create_database = pdb_create_database,
+	.prepare_check = pdb_prepare_check,
+	.type_parse = pdb_type_parse,
+	.type_sql = pdb_type_sql,
+	.create_table = pdb_create_table,
+	.insert_values = pdb_insert_values,
 };
