@@ -29,21 +29,58 @@ pdb_state_code(const char *s)
 	return PDB_STATE(s);
 }
 
-int
-pdb_error(struct pdb *p, const PGresult *res)
+/* the line of sql (from 1) that a 1-based character position is on */
+static int
+line_of(const char *sql, const char *pos)
+{
+	long at = pos ? atol(pos) : 0, i = 0;
+	int line = 1;
+
+	for (const unsigned char *c = (const unsigned char *)sql; *c && i < at - 1; c++) {
+		/* positions count characters, not bytes */
+		if ((*c & 0xc0) != 0x80)
+			i++;
+		if (*c == '\n')
+			line++;
+	}
+	return line;
+}
+
+/*
+ * the error of res on one line: the server's message, its detail, and the
+ * line of sql it points at (when sql is given), as MariaDB's messages read
+ */
+static int
+error_of(struct pdb *p, const PGresult *res, const char *sql)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	struct buf b;
 	char *m;
 	int rc;
 
-	if (!msg || !*msg)
-		msg = PQerrorMessage(p->pg);
 	if (!state && PQstatus(p->pg) == CONNECTION_BAD)
 		state = "08006";
-	m = xstrdup(msg && *msg ? msg : "unknown error");
-	/* libpq ends its messages with a newline; keep the first line's sense */
-	for (size_t n = strlen(m); n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '); n--)
+	buf_init(&b);
+	if (primary) {
+		buf_adds(&b, primary);
+		if (detail)
+			buf_addf(&b, " (%s)", detail);
+		if (sql && pos)
+			buf_addf(&b, " at line %d", line_of(sql, pos));
+	} else {
+		const char *msg = PQerrorMessage(p->pg);
+
+		buf_adds(&b, msg && *msg ? msg : "unknown error");
+	}
+	m = buf_detach(&b);
+	/* libpq's own messages may run over lines: one line, no "ERROR:" */
+	for (char *c = m; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	for (size_t n = strlen(m); n > 0 && m[n - 1] == ' '; n--)
 		m[n - 1] = '\0';
 	if (strncmp(m, "ERROR:  ", 8) == 0)
 		memmove(m, m + 8, strlen(m + 8) + 1);
@@ -51,6 +88,12 @@ pdb_error(struct pdb *p, const PGresult *res)
 	rc = db_set_error(&p->base, pdb_state_code(state), "%s", m);
 	free(m);
 	return rc;
+}
+
+int
+pdb_error(struct pdb *p, const PGresult *res)
+{
+	return error_of(p, res, NULL);
 }
 
 int
@@ -65,7 +108,7 @@ pdb_run(struct pdb *p, const char *sql, PGresult **resp)
 	res = PQexec(p->pg, sql);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-		pdb_error(p, res);
+		error_of(p, res, sql);
 		PQclear(res);
 		return -1;
 	}
