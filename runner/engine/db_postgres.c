@@ -565,4 +565,10 @@ const struct db_engine db_postgres = {
 	.ident = pdb_ident,
 	.read_committed = pg_read_committed,
 	.use = pg_use,
+	.result_ddl = pdb_result_ddl,
+	.copy = pdb_copy,
+	.result_types = pdb_result_types,
+	.cols_ddl = pdb_cols_ddl,
+	.open_reader = pdb_open_reader,
+	.write_rows = pdb_write_rows,
 };
