@@ -290,6 +290,15 @@ START_TEST(test_postgres_types)
 	assert_value(m, "SELECT COUNT(*) FROM p WHERE id = 3 AND COALESCE(b, u, j, jt, tz, ba, n, na,"
 	                " r, dp, s, bg, vc, c, t, d, tm, tsn, iv, bt, vb, mo, ip, dom) IS NULL", "1");
 
+	/* an extension's string type */
+	exec_ok(pg, "CREATE EXTENSION IF NOT EXISTS citext");
+	exec_ok(pg, "CREATE TABLE ci AS SELECT 'AbC'::citext AS c");
+	ck_assert_int_eq(copy_into(pg, "SELECT c FROM ci", m, "ci"), 1);
+	types = column_types(m, "ci");
+	ck_assert_str_eq(types, "c longtext");
+	free(types);
+	assert_value(m, "SELECT c FROM ci", "AbC");
+
 	/* what MariaDB has no type for: named with its column and connection */
 	exec_ok(pg, "CREATE TABLE arr (id int, tags text[], span int4range)");
 	ck_assert_ptr_null(db_result_ddl(pg, "SELECT id, tags FROM arr", m, "arr"));

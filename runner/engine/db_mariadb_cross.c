@@ -51,8 +51,8 @@ string_col(struct db_col *c, const MYSQL_FIELD *f, bool lob)
 	c->t.kind = bin ? DB_T_BINARY : DB_T_STRING;
 	c->t.fixed = f->type == MYSQL_TYPE_STRING;
 	c->t.len = lob || n > 0xffffff ? 0 : (unsigned)n;
-	c->native = xasprintf("%s%s", bin ? (lob ? "BLOB" : c->t.fixed ? "BINARY" : "VARBINARY") :
-	                              (lob ? "TEXT" : c->t.fixed ? "CHAR" : "VARCHAR"), "");
+	c->native = xstrdup(bin ? (lob ? "BLOB" : c->t.fixed ? "BINARY" : "VARBINARY") :
+	                    (lob ? "TEXT" : c->t.fixed ? "CHAR" : "VARCHAR"));
 	if (f->flags & ENUM_FLAG || f->type == MYSQL_TYPE_ENUM)
 		c->t.kind = DB_T_ENUM;
 	else if (f->flags & SET_FLAG || f->type == MYSQL_TYPE_SET)

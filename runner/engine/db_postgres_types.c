@@ -198,10 +198,16 @@ col_type(struct pdb *p, struct db_col *c, unsigned oid, int mod)
 
 		if (builtin_type(&c->t, oid, mod))
 			return 0;
-		if (!(r = db_queryf(&p->base, "SELECT typtype, typbasetype, typtypmod FROM pg_type"
-		                    " WHERE oid = %u", oid)))
+		if (!(r = db_queryf(&p->base, "SELECT typtype, typbasetype, typtypmod, typcategory"
+		                    " FROM pg_type WHERE oid = %u", oid)))
 			return -1;
 		typtype = dbres_next(r) ? dbres_get(r, 0) : NULL;
+		/* a string type of an extension (citext): its text */
+		if (typtype && strcmp(typtype, "b") == 0 && strcmp(dbres_get(r, 3), "S") == 0) {
+			dbres_free(r);
+			c->t.kind = DB_T_STRING;
+			return 0;
+		}
 		if (typtype && strcmp(typtype, "d") == 0) {
 			oid = (unsigned)strtoul(dbres_get(r, 1), NULL, 10);
 			if (mod < 0)
