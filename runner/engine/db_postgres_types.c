@@ -194,30 +194,32 @@ col_type(struct pdb *p, struct db_col *c, unsigned oid, int mod)
 {
 	for (int depth = 0; depth < 8; depth++) {
 		struct dbres *r;
-		const char *typtype;
+		char typtype = 0, category = 0;
 
 		if (builtin_type(&c->t, oid, mod))
 			return 0;
 		if (!(r = db_queryf(&p->base, "SELECT typtype, typbasetype, typtypmod, typcategory"
 		                    " FROM pg_type WHERE oid = %u", oid)))
 			return -1;
-		typtype = dbres_next(r) ? dbres_get(r, 0) : NULL;
-		/* a string type of an extension (citext): its text */
-		if (typtype && strcmp(typtype, "b") == 0 && strcmp(dbres_get(r, 3), "S") == 0) {
-			dbres_free(r);
-			c->t.kind = DB_T_STRING;
-			return 0;
+		if (dbres_next(r)) {
+			typtype = *dbres_get(r, 0);
+			category = *dbres_get(r, 3);
 		}
-		if (typtype && strcmp(typtype, "d") == 0) {
+		if (typtype == 'd') {
 			oid = (unsigned)strtoul(dbres_get(r, 1), NULL, 10);
 			if (mod < 0)
 				mod = atoi(dbres_get(r, 2));
-			dbres_free(r);
-			continue;
 		}
 		dbres_free(r);
-		if (typtype && strcmp(typtype, "e") == 0)
+		if (typtype == 'd')
+			continue;
+		if (typtype == 'e')
 			return enum_labels(p, oid, &c->t);
+		/* a string type of an extension (citext): its text */
+		if (typtype == 'b' && category == 'S') {
+			c->t.kind = DB_T_STRING;
+			return 0;
+		}
 		break;
 	}
 	memset(&c->t, 0, sizeof(c->t));
