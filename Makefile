@@ -53,6 +53,7 @@ OBJ = \
 	runner/engine/db_postgres.o \
 	runner/engine/db_postgres_types.o \
 	runner/engine/db_postgres_copy.o \
+	runner/engine/db_postgres_table.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -119,31 +120,32 @@ UNIT_TESTS = \
 	tests/check_graph \
 	tests/check_plan \
 	tests/check_sched
+# the slowest first: tests/run runs them in two lanes
 INTEGRATION_TESTS = \
+	tests/check_browser \
+	tests/check_extract \
+	tests/check_store \
+	tests/check_openmrs \
+	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
 	tests/check_db_copy \
 	tests/check_pg_copy \
 	tests/check_build \
 	tests/check_build_stop \
-	tests/check_extract \
 	tests/check_file \
 	tests/check_vcs \
 	tests/check_review \
-	tests/check_openmrs \
 	tests/check_web \
 	tests/check_web_security \
 	tests/check_web_secrets \
 	tests/check_web_files \
-	tests/check_web_live \
 	tests/check_web_history \
-	tests/check_browser \
 	tests/check_users \
 	tests/check_cli \
 	tests/check_cli_usage \
 	tests/check_sqlcheck \
 	tests/check_cli_read \
-	tests/check_store \
 	tests/check_storeapi \
 	tests/check_luigi_run \
 	tests/check_import
@@ -236,6 +238,7 @@ demo: chacc
 bench: chacc
 	tests/bench/run
 	tests/bench/openmrs
+	tests/bench/postgres
 
 install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -40,11 +40,11 @@ static const char recipe[] =
 	"    kind: table\n"
 	"    query: sql/lonely.sql\n";
 
-/* the standard clinic: people and visits in the source, the recipe above */
+/* the standard clinic: people and visits in the source, the recipe above; the target on engine */
 static inline void
-proj_clinic(struct proj *p, const char *name)
+proj_clinic_on(struct proj *p, const char *name, const char *engine)
 {
-	proj_new(p, name);
+	proj_new_on(p, name, engine);
 	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
 	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
 	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
@@ -63,6 +63,12 @@ proj_clinic(struct proj *p, const char *name)
 	write_file(p, "sql/visit_counts.sql",
 	           "SELECT name, COUNT(*) AS n FROM people_visits GROUP BY name\n");
 	write_file(p, "sql/lonely.sql", "SELECT 1 AS x\n");
+}
+
+static inline void
+proj_clinic(struct proj *p, const char *name)
+{
+	proj_clinic_on(p, name, "mariadb");
 }
 
 #endif

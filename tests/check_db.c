@@ -285,8 +285,9 @@ START_TEST(test_engine_lookup)
 	ck_assert_ptr_eq(db_engine_find("mariadb", NULL), &db_mariadb);
 	ck_assert_ptr_eq(db_engine_find(NULL, NULL), &db_mariadb);
 	ck_assert_ptr_eq(db_engine_find("", NULL), &db_mariadb);
-	ck_assert_ptr_null(db_engine_find("postgres", &err));
-	ck_assert_msg(strstr(err, "unknown driver 'postgres'"), "%s", err);
+	ck_assert_ptr_eq(db_engine_find("postgres", NULL), &db_postgres);
+	ck_assert_ptr_null(db_engine_find("oracle", &err));
+	ck_assert_msg(strstr(err, "unknown driver 'oracle' (known: 'mariadb', 'postgres')"), "%s", err);
 	free(err);
 	err = NULL;
 	/* a connection names its driver: the message says which, and whose */

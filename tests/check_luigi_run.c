@@ -158,7 +158,7 @@ START_TEST(test_in_place_only_on_scripts)
 	char *bad;
 
 	proj_clinic(&p, "inplacebad");
-	/* line 24 of the recipe: in_place on the extract */
+	/* line 25 of the recipe: in_place on the extract */
 	bad = str_replace(clinic, "    incremental: { column: updated_at, lookback: 1s }\n",
 	                  "    incremental: { column: updated_at, lookback: 1s }\n"
 	                  "    in_place: true\n");
@@ -166,7 +166,7 @@ START_TEST(test_in_place_only_on_scripts)
 	free(bad);
 	r = chacc(&p, "validate");
 	ck_assert_msg(r.status == 2, "exit %d: %s%s", r.status, r.out, r.err);
-	ck_assert_msg(strstr(r.err, "chacc.yml:24:") &&
+	ck_assert_msg(strstr(r.err, "chacc.yml:25:") &&
 	              strstr(r.err, "'in_place' is only for script targets, not an extract target"),
 	              "%s", r.err);
 	result_free(&r);

@@ -34,6 +34,21 @@ START_TEST(test_wrong_type)
 }
 END_TEST
 
+START_TEST(test_drivers)
+{
+	char *err = fails(ERR "drivers.yml");
+
+	ck_assert_has(err, ERR "drivers.yml:5:13: unsupported driver 'postgresql': did you mean "
+	              "'postgres'? (expected mariadb or postgres)\n");
+	ck_assert_has(err, ERR "drivers.yml:7:13: unsupported driver 'oracle' (expected mariadb or "
+	              "postgres)\n");
+	ck_assert_has(err, ERR "drivers.yml:8: connection 'maria': 'schema' is a PostgreSQL "
+	              "setting, and its driver is 'mariadb'");
+	ck_assert_uint_eq(nlines(err), 3);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_missing_key)
 {
 	char *err = fails(ERR "missing_key.yml");
@@ -542,6 +557,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_wrong_type);
 	tcase_add_test(tc, test_missing_key);
+	tcase_add_test(tc, test_drivers);
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_unknown_need);
 	tcase_add_test(tc, test_cycle);

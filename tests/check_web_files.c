@@ -29,7 +29,7 @@ START_TEST(test_edit_and_review)
 	body = json_dumps(j, 0);
 	r = post(&s, "/api/files/recipes/clinic.yml", body);
 	assert_status(r, 422);
-	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'") && strstr(r.body, "\"line\": 33"), "%s",
+	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'") && strstr(r.body, "\"line\": 34"), "%s",
 	              r.body);
 	free(body);
 	json_decref(j);
@@ -38,7 +38,7 @@ START_TEST(test_edit_and_review)
 	t = json_array_get(json_object_get(j, "problems"), 0);
 	ck_assert_msg(json_array_size(json_object_get(j, "problems")) == 1, "%s", r.body);
 	ck_assert_str_eq(jstr(t, "file"), "recipes/clinic.yml");
-	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 33);
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 34);
 	ck_assert_str_eq(jstr(t, "severity"), "error");
 	ck_assert_msg(strstr(jstr(t, "message"), "unknown target 'nosuch'") &&
 	              !strstr(jstr(t, "message"), "clinic.yml"), "%s", r.body);
@@ -57,7 +57,7 @@ START_TEST(test_edit_and_review)
 	ck_assert_msg(t && strstr(jstr(j, "error"), "target 'visit_counts': query file"), "%s",
 	              r.body);
 	ck_assert_str_eq(jstr(t, "file"), "recipes/clinic.yml");
-	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 33);
+	ck_assert_int_eq(json_integer_value(json_object_get(t, "line")), 34);
 	ck_assert_str_eq(jstr(t, "target"), "visit_counts");
 	ck_assert_str_eq(jstr(t, "severity"), "error");
 	ck_assert_msg(strstarts(jstr(t, "message"), "query file '../sql/absent.sql' not found"),

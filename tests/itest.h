@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "pgtest.h"
 #include "recipe.h"
 #include "testutil.h"
 #include "util.h"
@@ -31,6 +32,7 @@ static const char *bin, *tmpdir;
 	"    password: ${SOURCE_DB_PASSWORD}\n" \
 	"    database: ${SOURCE_DB_NAME}\n" \
 	"  - name: target\n" \
+	"    driver: ${TARGET_DB_DRIVER:-mariadb}\n" \
 	"    socket: ${TARGET_DB_SOCKET}\n" \
 	"    user: ${TARGET_DB_USER}\n" \
 	"    password: ${TARGET_DB_PASSWORD}\n" \
@@ -148,6 +150,39 @@ proj_new(struct proj *p, const char *name)
 	                getenv("CHACC_TEST_USER"), getenv("CHACC_TEST_PASSWORD"), p->tgtdb);
 	write_file(p, ".env", env);
 	free(env);
+}
+
+/*
+ * proj_new with the target on the PostgreSQL test server: database tgt_NAME
+ * (schema public), TARGET_DB_DRIVER=postgres in .env; the source stays MariaDB
+ */
+static inline void
+proj_new_pg(struct proj *p, const char *name)
+{
+	char *env;
+
+	proj_new(p, name);
+	db_close(p->tgt);
+	pg_fresh_database(p->tgtdb);
+	p->tgt = pg_connect_to(&p->tgtc, p->tgtdb, NULL);
+	env = xasprintf("SOURCE_DB_SOCKET=%s\nSOURCE_DB_USER=%s\nSOURCE_DB_PASSWORD=%s\n"
+	                "SOURCE_DB_NAME=%s\nTARGET_DB_DRIVER=postgres\nTARGET_DB_SOCKET=%s\n"
+	                "TARGET_DB_USER=%s\nTARGET_DB_PASSWORD=%s\nTARGET_DB_NAME=%s\n",
+	                getenv("CHACC_TEST_SRC_SOCKET"), getenv("CHACC_TEST_USER"),
+	                getenv("CHACC_TEST_PASSWORD"), p->srcdb, getenv("CHACC_TEST_PG_SOCKET"),
+	                getenv("CHACC_TEST_USER"), getenv("CHACC_TEST_PASSWORD"), p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+}
+
+/* proj_new or proj_new_pg by engine ("mariadb" or "postgres") */
+static inline void
+proj_new_on(struct proj *p, const char *name, const char *engine)
+{
+	if (strcmp(engine, "postgres") == 0)
+		proj_new_pg(p, name);
+	else
+		proj_new(p, name);
 }
 
 static inline void
@@ -302,6 +337,45 @@ add_case(Suite *s, const char *name, const TTest *test)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test);
 	suite_add_tcase(s, tc);
+}
+
+/* a loop test in its own case: _i runs from 0 to n - 1 */
+static inline void
+add_loop_case(Suite *s, const char *name, const TTest *test, int n)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test, 0, n);
+	suite_add_tcase(s, tc);
+}
+
+/*
+ * "count:sum" of a hash of each row's values in cols (comma-separated) of
+ * from, in C: the same on any engine when the values read the same
+ */
+static inline char *
+rows_digest(struct db *d, const char *cols, const char *from)
+{
+	struct dbres *r = db_queryf(d, "SELECT %s FROM %s", cols, from);
+	unsigned long long sum = 0, n = 0;
+
+	ck_assert_msg(r != NULL, "SELECT %s FROM %s: %s", cols, from, db_error(d));
+	while (dbres_next(r)) {
+		unsigned long long h = 1469598103934665603ULL;
+
+		for (size_t i = 0; i < dbres_ncols(r); i++) {
+			const char *v = dbres_get(r, i);
+
+			for (const char *c = v ? v : "\x01NULL"; *c; c++)
+				h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+			h = (h ^ 0x1f) * 1099511628211ULL;
+		}
+		sum += h;
+		n++;
+	}
+	dbres_free(r);
+	return xasprintf("%llu:%llu", n, sum);
 }
 
 /* the servers and the chacc binary from tests/run, or skip the suite */

@@ -2,6 +2,7 @@
 #ifndef CHACC_PGTEST_H
 #define CHACC_PGTEST_H
 
+#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 

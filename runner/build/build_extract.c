@@ -136,15 +136,16 @@ watermark(struct build *b, const char *table, const char *read_at, char **wm, bo
 
 /* the SELECT an extract runs, for since (SQL literal) */
 static char *
-extract_select(struct build *b, const char *since, bool incremental)
+extract_select(struct extract *x, const char *since, bool incremental)
 {
+	struct build *b = x->b;
 	const struct target *t = b->t;
 	char *sql = bops_subst(b->c->r, t->query_sql, t->name, since, b->req->run_id);
 	char *body = bops_query_body(sql), *out;
 
 	/* no watermark yet (the source was empty): everything is new */
 	if (incremental && !strstr(t->query_sql, "${since}") && strcmp(since, "NULL") != 0) {
-		char *ic = db_ident(b->tgt, t->incr.column);
+		char *ic = db_ident(x->src, t->incr.column);
 
 		out = xasprintf("SELECT * FROM (%s) AS q WHERE q.%s >= %s", body, ic, since);
 		free(ic);
@@ -182,16 +183,19 @@ extract_full(struct extract *x)
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
 	char *shadow = build_shadow_name(t->name), *read_at = NULL, *wm = NULL;
-	char *select = extract_select(b, "NULL", false);
+	char *select = extract_select(x, "NULL", false);
 	bool open = false;
 	int rc = -1;
 
 	if (t->incr.deleted) {
-		char *id = db_ident(tgt, t->incr.deleted);
-		char *s = xasprintf("SELECT * FROM (%s) AS d WHERE NOT COALESCE(d.%s, 0)", select, id);
+		char *id = db_ident(x->src, t->incr.deleted), *col = xasprintf("d.%s", id);
+		char *cond = db_sql_falsy(x->src, col);
+		char *s = xasprintf("SELECT * FROM (%s) AS d WHERE %s", select, cond);
 
 		free(select);
 		free(id);
+		free(col);
+		free(cond);
 		select = s;
 	}
 	if (build_cleanup(tgt, t) < 0) {
@@ -340,7 +344,7 @@ extract_incremental(struct extract *x)
 	bool open = false;
 	int rc = -1;
 
-	select = extract_select(b, since, true);
+	select = extract_select(x, since, true);
 	if (source_now(x, &read_at) < 0)
 		goto out;
 	if (db_drop_table(tgt, stage, true) < 0 || db_create_like(tgt, stage, t->name, true) < 0) {
@@ -418,7 +422,7 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 		body = bops_query_body(t->incr.probe_sql);
 		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
 		if (rc > 0)
-			rc = v && atoi(v) != 0;
+			rc = v && (atoi(v) != 0 || strcmp(v, "t") == 0);
 	} else {
 		sql = bops_subst(c->r, t->query_sql, t->name, qw, 0);
 		body = bops_query_body(sql);

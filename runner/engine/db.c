@@ -361,6 +361,12 @@ db_ts_literal(struct db *d, const char *ts)
 	return ts && *ts ? db_quote(d, ts) : xstrdup("NULL");
 }
 
+char *
+db_sql_falsy(struct db *d, const char *expr)
+{
+	return d->engine->falsy(expr);
+}
+
 int
 db_begin(struct db *d)
 {

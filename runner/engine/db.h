@@ -112,6 +112,8 @@ char *db_quote(struct db *d, const char *s);
 char *db_ident(struct db *d, const char *s);
 /* malloc'ed literal of a timestamp text, or "NULL" when ts is NULL or "" */
 char *db_ts_literal(struct db *d, const char *ts);
+/* malloc'ed condition of d's engine: true when the value of expr is false, zero or NULL */
+char *db_sql_falsy(struct db *d, const char *expr);
 
 /* transactions; 0 or -1 */
 int db_begin(struct db *d);
@@ -415,6 +417,7 @@ struct db_engine {
 	int (*kill)(struct db *d, unsigned long id);
 	char *(*quote)(struct db *d, const char *s);
 	char *(*ident)(const char *s);
+	char *(*falsy)(const char *expr);
 	int (*read_committed)(struct db *d);
 	int (*use)(struct db *d, const char *database);
 	int (*now)(struct db *d, char **out);

@@ -504,6 +504,12 @@ my_same_server(struct db *a, struct db *b)
 	return x && y && strcmp(x, y) == 0;
 }
 
+static char *
+my_falsy(const char *expr)
+{
+	return xasprintf("NOT COALESCE(%s, 0)", expr);
+}
+
 const struct db_engine db_mariadb = {
 	.driver = "mariadb",
 	.connect = my_connect,
@@ -527,6 +533,7 @@ const struct db_engine db_mariadb = {
 	.kill = my_kill,
 	.quote = my_quote,
 	.ident = mdb_ident,
+	.falsy = my_falsy,
 	.read_committed = mdb_read_committed,
 	.use = mdb_use,
 	.now = mdb_now,

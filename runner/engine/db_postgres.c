@@ -492,6 +492,13 @@ pg_quote(struct db *d, const char *s)
 	return pdb_literal(s);
 }
 
+/* booleans and numbers alike: false and 0 read as text */
+static char *
+pg_falsy(const char *expr)
+{
+	return xasprintf("COALESCE(CAST(%s AS text), '0') IN ('0', 'false')", expr);
+}
+
 static const char *
 pg_name(struct db *d)
 {
@@ -563,6 +570,7 @@ const struct db_engine db_postgres = {
 	.kill = pg_kill,
 	.quote = pg_quote,
 	.ident = pdb_ident,
+	.falsy = pg_falsy,
 	.read_committed = pg_read_committed,
 	.use = pg_use,
 	.result_ddl = pdb_result_ddl,
@@ -571,4 +579,10 @@ const struct db_engine db_postgres = {
 	.cols_ddl = pdb_cols_ddl,
 	.open_reader = pdb_open_reader,
 	.write_rows = pdb_write_rows,
+	.now = pdb_now,
+	.ts_minus = pdb_ts_minus,
+	.ts_after = pdb_ts_after,
+	.lock = pdb_lock,
+	.unlock = pdb_unlock,
+	.locks_used = pdb_locks_used,
 };

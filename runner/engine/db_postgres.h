@@ -73,4 +73,12 @@ struct db_reader *pdb_open_reader(struct db *src, const char *select_sql,
 int pdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
              long long *rows, db_progress_fn progress, void *arg, struct db **errside);
 
+/* db_postgres_table.c: the clock and advisory locks (see struct db_engine) */
+int pdb_now(struct db *d, char **out);
+int pdb_ts_minus(struct db *d, const char *ts, double seconds, char **out);
+int pdb_ts_after(struct db *d, const char *ts, const char *at, double seconds);
+int pdb_lock(struct db *d, const char *name, double timeout);
+int pdb_unlock(struct db *d, const char *name);
+int pdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used);
+
 #endif

@@ -168,13 +168,14 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		break;
 	case V_DRIVER:
 		if (strcmp(s, "mariadb") && strcmp(s, "postgres")) {
-			static const char *const drivers[] = { "mariadb", "postgres", "mysql",
-			                                       "postgresql" };
+			static const char *const drivers[] = { "mariadb", "postgres" };
 			const char *near = ldnearest(w, drivers, LEN(drivers));
 
-			if (near && !strcmp(near, "mysql"))
+			/* the other names of the two */
+			if (!strcasecmp(s, "mysql") || !strcasecmp(s, "MariaDB"))
 				near = "mariadb";
-			if (near && !strcmp(near, "postgresql"))
+			else if (!strcasecmp(s, "postgresql") || !strcasecmp(s, "pg") ||
+			         !strcasecmp(s, "pgsql") || !strcasecmp(s, "postgres"))
 				near = "postgres";
 			if (near)
 				ldbad(ld, v, "unsupported driver '%s': did you mean '%s'? (expected mariadb or "
