@@ -51,9 +51,14 @@ OBJ = \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_mariadb_cross.o \
 	runner/engine/db_postgres.o \
-	runner/engine/db_postgres_types.o \
+	runner/engine/db_postgres_result.o \
 	runner/engine/db_postgres_copy.o \
 	runner/engine/db_postgres_table.o \
+	runner/engine/db_postgres_ddl.o \
+	runner/engine/db_postgres_rows.o \
+	runner/engine/db_postgres_privs.o \
+	runner/engine/db_postgres_check.o \
+	runner/engine/db_postgres_types.o \
 	runner/recipe/graph.o \
 	runner/recipe/select.o \
 	runner/recipe/plan.o \
@@ -66,6 +71,11 @@ OBJ = \
 	runner/store/store_mariadb_schema.o \
 	runner/store/store_live.o \
 	runner/store/store_mariadb_live.o \
+	runner/store/store_postgres.o \
+	runner/store/store_postgres_schema.o \
+	runner/store/store_postgres_runs.o \
+	runner/store/store_postgres_history.o \
+	runner/store/store_postgres_live.o \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
@@ -129,6 +139,7 @@ INTEGRATION_TESTS = \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
+	tests/check_pg \
 	tests/check_db_copy \
 	tests/check_pg_copy \
 	tests/check_build \
@@ -147,6 +158,7 @@ INTEGRATION_TESTS = \
 	tests/check_sqlcheck \
 	tests/check_cli_read \
 	tests/check_storeapi \
+	tests/check_storeapi_pg \
 	tests/check_luigi_run \
 	tests/check_import
 
@@ -209,11 +221,15 @@ tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c
 FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 
-# the store's contract, on the fake store and MariaDB
+# the store's contract (its cases: STOREAPI_CASES), on the fake store and MariaDB
+STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h
 tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
-		tests/itest.h $(OBJ)
+		tests/itest.h $(STOREAPI_CASES) $(OBJ)
 	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \
 		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+# and on PostgreSQL
+tests/check_storeapi_pg: $(STOREAPI_CASES)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)

@@ -36,20 +36,24 @@ static struct db *
 conn_create(struct conns *c, const struct conn *tc, char **err)
 {
 	struct db_params p = conns_params(tc);
+	/* on PostgreSQL, the database or only its schema may be missing */
+	char *what = tc->schema && *tc->schema ?
+	             xasprintf("database '%s' (schema '%s')", tc->database, tc->schema) :
+	             xasprintf("database '%s'", tc->database);
+	struct db *d = NULL;
 
 	free(*err);
 	*err = NULL;
 	c->why = DB_ERR_ACCESS;
-	if (!c->create_database) {
-		*err = xasprintf("connection '%s': database '%s' does not exist yet: nothing was built"
-		                 " there ('chacc build' creates it)", tc->name, tc->database);
-		return NULL;
+	if (!c->create_database)
+		*err = xasprintf("connection '%s': %s does not exist yet: nothing was built"
+		                 " there ('chacc build' creates it)", tc->name, what);
+	else if (db_create_database(&p, err) == 0) {
+		log_event(LOG_INFO, "create", NULL, 0, "created %s for connection '%s'", what, tc->name);
+		d = conn_open(tc, err, &c->why);
 	}
-	if (db_create_database(&p, err) < 0)
-		return NULL;
-	log_event(LOG_INFO, "create", NULL, 0, "created database '%s' (utf8mb4) for connection '%s'",
-	          tc->database, tc->name);
-	return conn_open(tc, err, &c->why);
+	free(what);
+	return d;
 }
 
 int

@@ -29,21 +29,58 @@ pdb_state_code(const char *s)
 	return PDB_STATE(s);
 }
 
-int
-pdb_error(struct pdb *p, const PGresult *res)
+/* the line of sql (from 1) that a 1-based character position is on */
+static int
+line_of(const char *sql, const char *pos)
+{
+	long at = pos ? atol(pos) : 0, i = 0;
+	int line = 1;
+
+	for (const unsigned char *c = (const unsigned char *)sql; *c && i < at - 1; c++) {
+		/* positions count characters, not bytes */
+		if ((*c & 0xc0) != 0x80)
+			i++;
+		if (*c == '\n')
+			line++;
+	}
+	return line;
+}
+
+/*
+ * the error of res on one line: the server's message, its detail, and the
+ * line of sql it points at (when sql is given), as MariaDB's messages read
+ */
+static int
+error_of(struct pdb *p, const PGresult *res, const char *sql)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	struct buf b;
 	char *m;
 	int rc;
 
-	if (!msg || !*msg)
-		msg = PQerrorMessage(p->pg);
 	if (!state && PQstatus(p->pg) == CONNECTION_BAD)
 		state = "08006";
-	m = xstrdup(msg && *msg ? msg : "unknown error");
-	/* libpq ends its messages with a newline; keep the first line's sense */
-	for (size_t n = strlen(m); n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '); n--)
+	buf_init(&b);
+	if (primary) {
+		buf_adds(&b, primary);
+		if (detail)
+			buf_addf(&b, " (%s)", detail);
+		if (sql && pos)
+			buf_addf(&b, " at line %d", line_of(sql, pos));
+	} else {
+		const char *msg = PQerrorMessage(p->pg);
+
+		buf_adds(&b, msg && *msg ? msg : "unknown error");
+	}
+	m = buf_detach(&b);
+	/* libpq's own messages may run over lines: one line, no "ERROR:" */
+	for (char *c = m; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	for (size_t n = strlen(m); n > 0 && m[n - 1] == ' '; n--)
 		m[n - 1] = '\0';
 	if (strncmp(m, "ERROR:  ", 8) == 0)
 		memmove(m, m + 8, strlen(m + 8) + 1);
@@ -51,6 +88,12 @@ pdb_error(struct pdb *p, const PGresult *res)
 	rc = db_set_error(&p->base, pdb_state_code(state), "%s", m);
 	free(m);
 	return rc;
+}
+
+int
+pdb_error(struct pdb *p, const PGresult *res)
+{
+	return error_of(p, res, NULL);
 }
 
 int
@@ -65,7 +108,7 @@ pdb_run(struct pdb *p, const char *sql, PGresult **resp)
 	res = PQexec(p->pg, sql);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-		pdb_error(p, res);
+		error_of(p, res, sql);
 		PQclear(res);
 		return -1;
 	}
@@ -122,12 +165,18 @@ pdb_literal(const char *s)
 int
 pdb_version_check(int version, const char *conn, char **err)
 {
+	char *ver;
+
 	if (version >= PDB_MIN_VERSION)
 		return 0;
-	*err = xasprintf("connection '%s': the server is PostgreSQL %d.%d; chacc needs PostgreSQL %d "
-	                 "or newer",
-	                 conn ? conn : "?", version / 10000, version >= 100000 ? 0 : version / 100 % 100,
-	                 PDB_MIN_VERSION / 10000);
+	/* 10 and later: major * 10000 + minor; before: major, minor and patch, 2 digits each */
+	if (version >= 100000)
+		ver = xasprintf("%d.%d", version / 10000, version % 10000);
+	else
+		ver = xasprintf("%d.%d.%d", version / 10000, version / 100 % 100, version % 100);
+	*err = xasprintf("connection '%s': the server is PostgreSQL %s; chacc needs PostgreSQL %d "
+	                 "or newer", conn ? conn : "?", ver, PDB_MIN_VERSION / 10000);
+	free(ver);
 	return -1;
 }
 
@@ -585,4 +634,28 @@ const struct db_engine db_postgres = {
 	.lock = pdb_lock,
 	.unlock = pdb_unlock,
 	.locks_used = pdb_locks_used,
+	.table_exists = pdb_table_exists,
+	.table_columns = pdb_table_columns,
+	.primary_key = pdb_primary_key,
+	.drop_table = pdb_drop_table,
+	.create_like = pdb_create_like,
+	.create_from_query = pdb_create_from_query,
+	.add_stamp = pdb_add_stamp,
+	.add_primary_key = pdb_add_primary_key,
+	.add_indexes = pdb_add_indexes,
+	.add_missing_indexes = pdb_add_missing_indexes,
+	.swap = pdb_swap,
+	.checksum = pdb_checksum,
+	.digest = pdb_digest,
+	.keep_stamps = pdb_keep_stamps,
+	.upsert = pdb_upsert,
+	.follow_deletes = pdb_follow_deletes,
+	.delete_flagged = pdb_delete_flagged,
+	.check_privileges = pdb_check_privileges,
+	.create_database = pdb_create_database,
+	.prepare_check = pdb_prepare_check,
+	.type_parse = pdb_type_parse,
+	.type_sql = pdb_type_sql,
+	.create_table = pdb_create_table,
+	.insert_values = pdb_insert_values,
 };

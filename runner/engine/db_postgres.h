@@ -56,7 +56,7 @@ char *pdb_literal(const char *s);
  */
 int pdb_version_check(int version, const char *conn, char **err);
 
-/* db_postgres_types.c: describe a query's result without running it (see struct db_engine) */
+/* db_postgres_result.c: describe a query's result without running it (see struct db_engine) */
 int pdb_describe(struct pdb *p, const char *sql, PGresult **out);
 /* sql without trailing blanks and semicolons, malloc'ed */
 char *pdb_trim_sql(const char *sql);
@@ -80,5 +80,50 @@ int pdb_ts_after(struct db *d, const char *ts, const char *at, double seconds);
 int pdb_lock(struct db *d, const char *name, double timeout);
 int pdb_unlock(struct db *d, const char *name);
 int pdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used);
+
+/* db_postgres_ddl.c: shapes of tables, and the swap (see struct db_engine) */
+/* SQL for the oid of the table an unqualified name means (temporary ones first), or NULL */
+char *pdb_regclass(const char *table);
+/* "a", "b" with prefix before each name */
+char *pdb_names_list(const struct db_names *c, const char *prefix);
+bool pdb_table_exists(struct db *d, const char *table);
+int pdb_table_columns(struct db *d, const char *table, struct db_names *out);
+char *pdb_primary_key(struct db *d, const char *table);
+int pdb_drop_table(struct db *d, const char *table, bool temporary);
+int pdb_create_like(struct db *d, const char *table, const char *like, bool temporary);
+int pdb_create_from_query(struct db *d, const char *table, const char *select_sql);
+int pdb_add_stamp(struct db *d, const char *table);
+int pdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
+int pdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
+int pdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
+                            size_t n);
+int pdb_swap(struct db *d, const char *table, const char *shadow, const char *old);
+
+/* db_postgres_rows.c: comparing, merging and removing rows (see struct db_engine) */
+int pdb_checksum(struct db *d, const char *table, char **out);
+int pdb_digest(struct db *d, const char *table, const struct db_names *cols, char **out);
+int pdb_keep_stamps(struct db *d, const char *shadow, const char *table,
+                    const struct db_names *key, const struct db_names *cols, long long *kept);
+int pdb_upsert(struct db *d, const char *table, const struct db_names *cols,
+               const char *select_sql, struct db_upsert *out);
+int pdb_follow_deletes(struct db *d, const struct db_delete *del, const char *need,
+                       const char *since, long long *removed);
+int pdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
+                       const char *flag, long long *removed);
+
+/* db_postgres_privs.c: what the role may do, and creating its database and schema */
+int pdb_check_privileges(struct db *d, bool routines, char **err);
+int pdb_create_database(const struct db_params *p, char **err);
+
+/* db_postgres_check.c: a statement parsed and resolved, never run */
+int pdb_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);
+
+/* db_postgres_types.c: the column types and rows of file targets */
+int pdb_type_parse(const char *sql, struct db_type *out);
+char *pdb_type_sql(const struct db_type *t);
+int pdb_create_table(struct db *d, const char *table, const struct db_names *names,
+                     char *const *types);
+int pdb_insert_values(struct db *d, const char *table, const struct db_names *names,
+                      char *const *values, size_t nrows, long long *badrow);
 
 #endif

@@ -1,342 +1,283 @@
 /*
- * db_postgres_types.c: the PostgreSQL engine's result columns: described
- * without running the query (a prepared statement), as a CREATE TABLE of
- * this engine, in neutral terms (struct db_col), and neutral columns as a
- * PostgreSQL CREATE TABLE
+ * db_postgres_types.c: the PostgreSQL engine's column types and rows of file
+ * targets. PostgreSQL has no unsigned integers: an unsigned one takes the
+ * next wider type (numeric(20) for 64 bits), and chacc checks the values'
+ * range and sign before they are sent.
  */
 #include "db_postgres.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "log.h"
 #include "util.h"
 
-/* the oids of the built-in types chacc maps (pg_type.dat; they never change) */
-enum {
-	OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21,
-	OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26, OID_JSON = 114, OID_XML = 142, OID_CIDR = 650,
-	OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_MACADDR8 = 774, OID_MACADDR = 829, OID_INET = 869,
-	OID_BPCHAR = 1042, OID_VARCHAR = 1043, OID_DATE = 1082, OID_TIME = 1083,
-	OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_INTERVAL = 1186, OID_BIT = 1560,
-	OID_VARBIT = 1562, OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802,
+/* size of one INSERT of a file's rows */
+#define INSERT_BATCH (1 << 20)
+
+/* a type's name before its arguments, lower-cased: "double precision" */
+struct tyword {
+	const char *name;
+	enum db_tkind kind;
+	unsigned bits;           /* INT: its size; STRING: the length without an argument */
 };
 
-/* the oid, type modifier and name of each column of sql's result, without running it */
-int
-pdb_describe(struct pdb *p, const char *sql, PGresult **out)
+static const struct tyword words[] = {
+	{ "smallint", DB_T_INT, 16 }, { "int2", DB_T_INT, 16 }, { "integer", DB_T_INT, 32 },
+	{ "int", DB_T_INT, 32 }, { "int4", DB_T_INT, 32 }, { "bigint", DB_T_INT, 64 },
+	{ "int8", DB_T_INT, 64 },
+	{ "boolean", DB_T_BOOL, 0 }, { "bool", DB_T_BOOL, 0 },
+	{ "numeric", DB_T_DECIMAL, 0 }, { "decimal", DB_T_DECIMAL, 0 },
+	{ "real", DB_T_FLOAT, 0 }, { "float4", DB_T_FLOAT, 0 }, { "float8", DB_T_FLOAT, 0 },
+	{ "float", DB_T_FLOAT, 0 }, { "double precision", DB_T_FLOAT, 0 },
+	{ "date", DB_T_DATE, 0 },
+	{ "timestamp", DB_T_DATETIME, 0 }, { "timestamptz", DB_T_DATETIME, 0 },
+	{ "char", DB_T_STRING, 1 }, { "character", DB_T_STRING, 1 }, { "bpchar", DB_T_STRING, 1 },
+	{ "varchar", DB_T_STRING, 0 }, { "character varying", DB_T_STRING, 0 },
+	{ "text", DB_T_STRING, 0 },
+};
+
+/* the type's name at s (words of letters and digits, one space apart), lower-cased, into w */
+static const char *
+type_name(const char *s, char *w, size_t size)
 {
-	PGresult *res;
-	char *q = pdb_trim_sql(sql);
+	size_t n = 0;
 
-	*out = NULL;
-	log_statement(p->p.name, q);
-	res = PQprepare(p->pg, "", q, 0, NULL);
-	free(q);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pdb_error(p, res);
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	res = PQdescribePrepared(p->pg, "");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pdb_error(p, res);
-		PQclear(res);
-		return -1;
-	}
-	if (PQnfields(res) == 0) {
-		PQclear(res);
-		return db_set_error(&p->base, 0, "query returns no result set");
-	}
-	*out = res;
-	return 0;
-}
+	s += strspn(s, " \t");
+	while (*s && n + 1 < size) {
+		if (isalnum((unsigned char)*s)) {
+			w[n++] = (char)tolower((unsigned char)*s++);
+		} else if ((*s == ' ' || *s == '\t') && n) {
+			const char *next = s + strspn(s, " \t");
 
-char *
-pdb_trim_sql(const char *sql)
-{
-	size_t n = strlen(sql);
-
-	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]))
-		n--;
-	return xstrndup(sql, n);
-}
-
-/* "table", or table as written when the caller quoted it already */
-char *
-pdb_table_ident(const char *table)
-{
-	return strchr(table, '"') ? xstrdup(table) : pdb_ident(table);
-}
-
-char *
-pdb_result_ddl(struct db *d, const char *select_sql, const char *table)
-{
-	PGresult *desc;
-	struct dbres *r;
-	struct buf q, b;
-	char *id;
-	int n;
-
-	if (pdb_describe(pdb(d), select_sql, &desc) < 0)
-		return NULL;
-	n = PQnfields(desc);
-	buf_init(&q);
-	buf_adds(&q, "SELECT ");
-	for (int i = 0; i < n; i++)
-		buf_addf(&q, "%sformat_type(%u, %d)", i ? ", " : "", PQftype(desc, i), PQfmod(desc, i));
-	if (!(r = db_query(d, q.s)) || !dbres_next(r)) {
-		dbres_free(r);
-		buf_release(&q);
-		PQclear(desc);
-		return NULL;
-	}
-	buf_init(&b);
-	id = pdb_table_ident(table);
-	buf_addf(&b, "CREATE TABLE %s (", id);
-	free(id);
-	for (int i = 0; i < n; i++) {
-		id = pdb_ident(PQfname(desc, i));
-		buf_addf(&b, "%s%s %s", i ? ", " : "", id, dbres_get(r, (size_t)i));
-		free(id);
-	}
-	buf_addc(&b, ')');
-	dbres_free(r);
-	buf_release(&q);
-	PQclear(desc);
-	return buf_detach(&b);
-}
-
-/* the fraction digits of a time, timestamp or interval modifier */
-static unsigned
-time_scale(int oid, int mod)
-{
-	if (mod < 0)
-		return 6;
-	if (oid == OID_INTERVAL)
-		mod &= 0xffff;
-	return mod > 6 ? 6 : (unsigned)mod;
-}
-
-/* the neutral type of a built-in type oid with modifier mod; false when it has none */
-static bool
-builtin_type(struct db_type *t, unsigned oid, int mod)
-{
-	switch (oid) {
-	case OID_BOOL: t->kind = DB_T_BOOL; break;
-	case OID_BYTEA: t->kind = DB_T_BINARY; break;
-	case OID_CHAR: t->kind = DB_T_STRING, t->len = 1; break;
-	case OID_NAME: t->kind = DB_T_STRING, t->len = 63; break;
-	case OID_INT2: t->kind = DB_T_INT, t->bits = 16; break;
-	case OID_INT4: t->kind = DB_T_INT, t->bits = 32; break;
-	case OID_INT8: t->kind = DB_T_INT, t->bits = 64; break;
-	case OID_OID: t->kind = DB_T_INT, t->bits = 32, t->is_unsigned = true; break;
-	case OID_TEXT: case OID_XML: case OID_CIDR: case OID_INET: case OID_MACADDR:
-	case OID_MACADDR8:
-		t->kind = DB_T_STRING;
-		break;
-	case OID_BPCHAR: case OID_VARCHAR:
-		t->kind = DB_T_STRING;
-		t->len = mod > 4 ? (unsigned)(mod - 4) : 0;
-		t->fixed = oid == OID_BPCHAR && t->len;
-		break;
-	case OID_JSON: case OID_JSONB: t->kind = DB_T_JSON; break;
-	case OID_FLOAT4: t->kind = DB_T_FLOAT, t->bits = 32; break;
-	case OID_FLOAT8: t->kind = DB_T_FLOAT, t->bits = 64; break;
-	case OID_DATE: t->kind = DB_T_DATE; break;
-	case OID_TIME: case OID_INTERVAL: t->kind = DB_T_TIME; break;
-	case OID_TIMESTAMP: t->kind = DB_T_DATETIME; break;
-	case OID_TIMESTAMPTZ: t->kind = DB_T_TIMESTAMP; break;
-	case OID_BIT: case OID_VARBIT:
-		if (mod < 1 || mod > 64)
-			return false;
-		t->kind = DB_T_BIT, t->bits = (unsigned)mod;
-		break;
-	case OID_NUMERIC:
-		t->kind = DB_T_DECIMAL;
-		if (mod >= 4) {
-			t->prec = (unsigned)((mod - 4) >> 16) & 0xffff;
-			t->scale = (unsigned)(mod - 4) & 0xffff;
-			if (t->scale > t->prec)
-				return false; /* a negative scale, or one past the precision */
+			/* a second word only when it belongs to the name */
+			if (strncasecmp(next, "precision", 9) && strncasecmp(next, "varying", 7))
+				break;
+			w[n++] = ' ';
+			s = next;
+		} else {
+			break;
 		}
+	}
+	w[n] = '\0';
+	return s;
+}
+
+/* "(a)" or "(a, b)" at s into a and b (left as they are when absent); past it, NULL when bad */
+static const char *
+args(const char *s, unsigned *a, unsigned *b)
+{
+	char *end;
+
+	s += strspn(s, " \t");
+	if (*s != '(')
+		return s;
+	*a = (unsigned)strtoul(s + 1, &end, 10);
+	if (end == s + 1)
+		return NULL;
+	s = end + strspn(end, " \t");
+	if (*s == ',') {
+		*b = (unsigned)strtoul(s + 1, &end, 10);
+		s = end + strspn(end, " \t");
+	}
+	return *s == ')' ? s + 1 : NULL;
+}
+
+/* fill out from the word found and its arguments a and b (given: a had one) */
+static void
+type_of(const struct tyword *w, unsigned a, unsigned b, bool given, struct db_type *out)
+{
+	out->kind = w->kind;
+	switch (w->kind) {
+	case DB_T_INT:
+		out->bits = w->bits;
 		break;
-	case OID_UUID: t->kind = DB_T_UUID; break;
+	case DB_T_DECIMAL:
+		/* numeric without precision holds any number: checked as the widest */
+		out->prec = given ? a : 65;
+		out->scale = given ? b : 30;
+		break;
+	case DB_T_DATETIME:
+		out->scale = given ? a : 6;
+		break;
+	case DB_T_STRING:
+		out->len = given ? a : w->bits;
+		break;
 	default:
-		return false;
-	}
-	if (t->kind == DB_T_TIME || t->kind == DB_T_DATETIME || t->kind == DB_T_TIMESTAMP)
-		t->scale = time_scale((int)oid, mod);
-	return true;
-}
-
-/* the labels of enum type oid into t */
-static int
-enum_labels(struct pdb *p, unsigned oid, struct db_type *t)
-{
-	struct dbres *r = db_queryf(&p->base, "SELECT enumlabel FROM pg_enum WHERE enumtypid = %u"
-	                            " ORDER BY enumsortorder", oid);
-
-	if (!r)
-		return -1;
-	t->kind = DB_T_ENUM;
-	t->values = xcalloc(dbres_nrows(r) + 1, sizeof(*t->values));
-	while (dbres_next(r))
-		t->values[t->nvalues++] = xstrdup(dbres_get(r, 0) ? dbres_get(r, 0) : "");
-	dbres_free(r);
-	return 0;
-}
-
-/* the neutral type of column c, of type oid with modifier mod: domains by their base type */
-static int
-col_type(struct pdb *p, struct db_col *c, unsigned oid, int mod)
-{
-	for (int depth = 0; depth < 8; depth++) {
-		struct dbres *r;
-		char typtype = 0, category = 0;
-
-		if (builtin_type(&c->t, oid, mod))
-			return 0;
-		if (!(r = db_queryf(&p->base, "SELECT typtype, typbasetype, typtypmod, typcategory"
-		                    " FROM pg_type WHERE oid = %u", oid)))
-			return -1;
-		if (dbres_next(r)) {
-			typtype = *dbres_get(r, 0);
-			category = *dbres_get(r, 3);
-		}
-		if (typtype == 'd') {
-			oid = (unsigned)strtoul(dbres_get(r, 1), NULL, 10);
-			if (mod < 0)
-				mod = atoi(dbres_get(r, 2));
-		}
-		dbres_free(r);
-		if (typtype == 'd')
-			continue;
-		if (typtype == 'e')
-			return enum_labels(p, oid, &c->t);
-		/* a string type of an extension (citext): its text */
-		if (typtype == 'b' && category == 'S') {
-			c->t.kind = DB_T_STRING;
-			return 0;
-		}
 		break;
 	}
-	memset(&c->t, 0, sizeof(c->t));
-	return 0;
 }
 
 int
-pdb_result_types(struct db *d, const char *select_sql, struct db_cols *out)
+pdb_type_parse(const char *sql, struct db_type *out)
 {
-	struct pdb *p = pdb(d);
-	PGresult *desc;
-	struct buf q;
-	struct dbres *r;
-	int n;
+	char w[32];
+	const char *s = type_name(sql, w, sizeof(w));
+	unsigned a = 0, b = 0;
 
-	if (pdb_describe(p, select_sql, &desc) < 0)
-		return -1;
-	n = PQnfields(desc);
-	out->n = (size_t)n;
-	out->v = xcalloc((size_t)n + 1, sizeof(*out->v));
-	buf_init(&q);
-	buf_adds(&q, "SELECT ");
-	for (int i = 0; i < n; i++) {
-		out->v[i].name = xstrdup(PQfname(desc, i));
-		buf_addf(&q, "%sformat_type(%u, %d)", i ? ", " : "", PQftype(desc, i), PQfmod(desc, i));
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < LEN(words); i++) {
+		const char *rest;
+
+		if (strcmp(words[i].name, w) != 0)
+			continue;
+		if (!(rest = args(s, &a, &b)))
+			break;
+		type_of(&words[i], a, b, rest != s + strspn(s, " \t"), out);
+		return 0;
 	}
-	if (!(r = db_query(d, q.s)) || !dbres_next(r)) {
-		dbres_free(r);
-		buf_release(&q);
-		PQclear(desc);
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		out->v[i].native = xstrdup(dbres_get(r, (size_t)i));
-		if (col_type(p, &out->v[i], PQftype(desc, i), PQfmod(desc, i)) < 0) {
-			dbres_free(r);
-			buf_release(&q);
-			PQclear(desc);
-			return -1;
-		}
-	}
-	dbres_free(r);
-	buf_release(&q);
-	PQclear(desc);
+	memset(out, 0, sizeof(*out));
 	return 0;
 }
 
-/* the PostgreSQL type of c into b; -1 with *err when it has none */
-static int
-col_sql(struct buf *b, const struct db_col *c, char **err)
+char *
+pdb_type_sql(const struct db_type *t)
 {
-	const struct db_type *t = &c->t;
-
 	switch (t->kind) {
 	case DB_T_INT:
-		buf_adds(b, t->bits <= 8 || (t->bits <= 16 && !t->is_unsigned) ? "smallint" :
-		            t->bits <= 24 || (t->bits <= 32 && !t->is_unsigned) ? "integer" :
-		            t->bits <= 32 || !t->is_unsigned ? "bigint" : "numeric(20,0)");
-		return 0;
-	case DB_T_BOOL: buf_adds(b, "boolean"); return 0;
+		/* unsigned: the next wider type holds its range */
+		if (t->bits <= 8 || (t->bits <= 16 && !t->is_unsigned))
+			return xstrdup("smallint");
+		if (t->bits <= 16 || (t->bits <= 32 && !t->is_unsigned) || t->bits <= 24)
+			return xstrdup("integer");
+		if (t->bits <= 32 || !t->is_unsigned)
+			return xstrdup("bigint");
+		return xstrdup("numeric(20,0)");
+	case DB_T_BOOL:
+		return xstrdup("boolean");
 	case DB_T_DECIMAL:
-		if (t->prec)
-			buf_addf(b, "numeric(%u,%u)", t->prec, t->scale);
-		else
-			buf_adds(b, "numeric");
-		return 0;
-	case DB_T_FLOAT: buf_adds(b, t->bits == 32 ? "real" : "double precision"); return 0;
-	case DB_T_DATE: buf_adds(b, "date"); return 0;
-	case DB_T_DATETIME: buf_addf(b, "timestamp(%u)", t->scale); return 0;
-	case DB_T_TIMESTAMP: buf_addf(b, "timestamp(%u) with time zone", t->scale); return 0;
-	/* a MariaDB TIME may be negative or past 24 hours: an interval holds it */
-	case DB_T_TIME: buf_addf(b, "interval(%u)", t->scale); return 0;
+		return xasprintf("numeric(%u,%u)", t->prec, t->scale);
+	case DB_T_FLOAT:
+		return xstrdup("double precision");
+	case DB_T_DATE:
+		return xstrdup("date");
+	case DB_T_DATETIME:
+		return xasprintf("timestamp(%u)", t->scale > 6 ? 6 : t->scale);
 	case DB_T_STRING:
-		if (t->len && t->len <= 10485760)
-			buf_addf(b, "varchar(%u)", t->len);
-		else
-			buf_adds(b, "text");
-		return 0;
-	case DB_T_BINARY: buf_adds(b, "bytea"); return 0;
-	case DB_T_JSON: buf_adds(b, "jsonb"); return 0;
-	case DB_T_ENUM: case DB_T_SET: buf_adds(b, "text"); return 0;
-	case DB_T_BIT:
-		if (t->bits == 1)
-			buf_adds(b, "boolean");
-		else
-			buf_addf(b, "bit(%u)", t->bits);
-		return 0;
-	case DB_T_YEAR: buf_adds(b, "smallint"); return 0;
-	case DB_T_UUID: buf_adds(b, "uuid"); return 0;
-	case DB_T_OTHER:
+		return t->len ? xasprintf("varchar(%u)", t->len) : xstrdup("text");
+	default: /* DB_T_OTHER; the kinds of result columns are never a file's */
 		break;
 	}
-	*err = xasprintf("column '%s' has type %s, which PostgreSQL has no type for (cast it in the "
-	                 "query)", c->name, c->native ? c->native : "?");
-	return -1;
+	return xstrdup("text");
 }
 
-char *
-pdb_cols_ddl(struct db *d, const char *table, const struct db_cols *cols, char **err)
+int
+pdb_create_table(struct db *d, const char *table, const struct db_names *names, char *const *types)
 {
+	char *it = pdb_ident(table);
 	struct buf b;
-	char *id = pdb_table_ident(table);
+	int rc;
 
 	buf_init(&b);
-	buf_addf(&b, "CREATE TABLE %s (", id);
-	free(id);
-	for (size_t i = 0; i < cols->n; i++) {
-		id = pdb_ident(cols->v[i].name);
-		buf_addf(&b, "%s%s ", i ? ", " : "", id);
-		free(id);
-		if (col_sql(&b, &cols->v[i], err) < 0) {
-			buf_release(&b);
-			return NULL;
-		}
-		if (cols->v[i].not_null)
-			buf_adds(&b, " NOT NULL");
+	buf_addf(&b, "CREATE TABLE %s (", it);
+	for (size_t i = 0; i < names->n; i++) {
+		char *ic = pdb_ident(names->v[i]);
+
+		buf_addf(&b, "%s%s %s", i ? ", " : "", ic, types[i]);
+		free(ic);
 	}
-	buf_addc(&b, ')');
-	return buf_detach(&b);
+	buf_adds(&b, ")");
+	rc = db_exec(d, b.s);
+	buf_release(&b);
+	free(it);
+	return rc;
+}
+
+/* append row r of values to q, after head or a row before it */
+static void
+add_row(struct buf *q, size_t head, const struct db_names *names, char *const *values, size_t r)
+{
+	buf_adds(q, q->len > head ? ",(" : "(");
+	for (size_t i = 0; i < names->n; i++) {
+		const char *v = values[r * names->n + i];
+		char *lit = v ? pdb_literal(v) : NULL;
+
+		buf_addf(q, "%s%s", i ? "," : "", lit ? lit : "NULL");
+		free(lit);
+	}
+	buf_addc(q, ')');
+}
+
+/* is the insert of rows [first, end) refused? Tried in a transaction rolled back: 1, 0, or -1 */
+static int
+prefix_refused(struct db *d, const char *head, const struct db_names *names,
+               char *const *values, size_t first, size_t end)
+{
+	struct pdb *p = pdb(d);
+	struct buf q;
+	int rc;
+
+	if (pdb_run(p, "BEGIN", NULL) < 0)
+		return -1;
+	buf_init(&q);
+	buf_adds(&q, head);
+	for (size_t r = first; r < end; r++)
+		add_row(&q, strlen(head), names, values, r);
+	rc = pdb_run(p, q.s, NULL) < 0;
+	pdb_run_quiet(p, "ROLLBACK");
+	buf_release(&q);
+	return rc;
+}
+
+/*
+ * the row of [first, end) (refused as a whole) that makes the insert fail:
+ * the last of the shortest refused prefix, by bisection; -1 when unknown
+ */
+static long long
+failing_row(struct db *d, const char *head, const struct db_names *names, char *const *values,
+            size_t first, size_t end)
+{
+	char *err = xstrdup(db_error(d));
+	unsigned code = d->errnum;
+	size_t lo = first, hi = end;
+	long long row = -1;
+	int rc = 0;
+
+	/* rows [first, lo) pass, rows [first, hi) are refused */
+	while (hi - lo > 1 && rc >= 0) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((rc = prefix_refused(d, head, names, values, first, mid)) > 0)
+			hi = mid;
+		else if (rc == 0)
+			lo = mid;
+	}
+	if (rc >= 0)
+		row = (long long)hi - 1;
+	/* the message of the whole batch: the same refusal */
+	db_set_error(d, code, "%s", err);
+	free(err);
+	return row;
+}
+
+int
+pdb_insert_values(struct db *d, const char *table, const struct db_names *names,
+                  char *const *values, size_t nrows, long long *badrow)
+{
+	char *it = pdb_ident(table), *cl = pdb_names_list(names, ""), *head;
+	struct buf q;
+	size_t first = 0, hlen;
+	int rc = 0;
+
+	head = xasprintf("INSERT INTO %s (%s) VALUES ", it, cl);
+	hlen = strlen(head);
+	buf_init(&q);
+	buf_adds(&q, head);
+	for (size_t r = 0; r < nrows && rc == 0; r++) {
+		add_row(&q, hlen, names, values, r);
+		if (q.len < INSERT_BATCH && r + 1 < nrows)
+			continue;
+		/* outside a transaction, a refused batch left nothing: find its row */
+		if ((rc = db_exec(d, q.s)) < 0 && PQtransactionStatus(pdb(d)->pg) == PQTRANS_IDLE)
+			*badrow = failing_row(d, head, names, values, first, r + 1);
+		first = r + 1;
+		q.len = hlen;
+		q.s[hlen] = '\0';
+	}
+	buf_release(&q);
+	free(head);
+	free(it);
+	free(cl);
+	return rc;
 }

@@ -1,4 +1,4 @@
-/* schema.h: the version of the etl_ tables (their definitions: store_mariadb_schema.c) */
+/* schema.h: the version of the etl_ tables (their definitions: store_*_schema.c) */
 #ifndef CHACC_SCHEMA_H
 #define CHACC_SCHEMA_H
 
@@ -6,7 +6,8 @@
  * the version of the etl_ tables this chacc writes. Version 1: the tables of
  * chacc 0.1 (no etl_schema). Version 2: etl_schema, and definition hashes that
  * carry their format ("2:<hex>"). A change to the tables bumps it and adds a
- * step to the migrations of each store (store_mariadb_schema.c).
+ * step to the migrations of each store (store_mariadb_schema.c,
+ * store_postgres_schema.c).
  */
 #define SCHEMA_VERSION 2
 

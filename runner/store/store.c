@@ -8,14 +8,12 @@
 #include "db.h"
 #include "util.h"
 
-/*
- * the implementation for d's engine. chacc speaks to MariaDB/MySQL only
- * today, so every connection gets that store; a second engine adds its
- * entry here, chosen by the connection's driver.
- */
+/* the implementation for d's engine, chosen by the connection's driver */
 struct store *
 store_open(struct db *d, const char *recipe)
 {
+	if (d && d->engine && strcmp(d->engine->driver, db_postgres.driver) == 0)
+		return store_postgres_open(d, recipe);
 	return store_mariadb_open(d, recipe);
 }
 
@@ -161,6 +159,31 @@ store_rows_add(struct store_rows *r, const char *const *cells)
 	for (size_t i = 0; i < r->ncols; i++)
 		r->cells[r->nrows * r->ncols + i] = cells[i] ? xstrdup(cells[i]) : NULL;
 	r->nrows++;
+}
+
+struct store_rows *
+store_rows_query(struct db *d, const char *sql)
+{
+	struct dbres *res = db_query(d, sql);
+	struct store_rows *r;
+	const char **cells;
+	size_t nc;
+
+	if (!res)
+		return NULL;
+	nc = dbres_ncols(res);
+	cells = xcalloc(nc ? nc : 1, sizeof(*cells));
+	for (size_t i = 0; i < nc; i++)
+		cells[i] = dbres_colname(res, i);
+	r = store_rows_new(cells, nc);
+	while (dbres_next(res)) {
+		for (size_t i = 0; i < nc; i++)
+			cells[i] = dbres_get(res, i);
+		store_rows_add(r, cells);
+	}
+	free(cells);
+	dbres_free(res);
+	return r;
 }
 
 const char *

@@ -2,8 +2,9 @@
  * store.h: what chacc keeps in the target database about targets and runs
  * (DESIGN §4): markers and watermarks, runs and their targets, the locks
  * runners take, the version of these tables, and the history read back. One
- * implementation per engine (store_mariadb*.c) behind struct store_ops
- * (store_impl.h); the code above calls only these functions and writes no SQL.
+ * implementation per engine (store_mariadb*.c, store_postgres*.c) behind
+ * struct store_ops (store_impl.h); the code above calls only these functions
+ * and writes no SQL.
  */
 #ifndef CHACC_STORE_H
 #define CHACC_STORE_H

@@ -1,12 +1,14 @@
 /*
  * store_impl.h: what an implementation of the store provides (store.h says
  * what each operation does). Only store.c and the implementations
- * (store_mariadb*.c, the tests' fake) include it.
+ * (store_mariadb*.c, store_postgres*.c, the tests' fake) include it.
  */
 #ifndef CHACC_STORE_IMPL_H
 #define CHACC_STORE_IMPL_H
 
 #include "store.h"
+
+struct dbres;
 
 struct store_ops {
 	const char *engine;
@@ -90,12 +92,24 @@ struct store *store_new(const struct store_ops *ops, struct db *d, const char *r
 struct store_rows *store_rows_new(const char *const *names, size_t ncols);
 /* append a row of rows->ncols cells (copied; NULL for none) */
 void store_rows_add(struct store_rows *r, const char *const *cells);
+/* the rows of a query on d as a table of strings; NULL on error (see db_error) */
+struct store_rows *store_rows_query(struct db *d, const char *sql);
 
 /* store_live_read's result: a run appended to l (zeroed), a target appended to run */
 struct store_live_run *store_live_add_run(struct store_live *l);
 struct store_live_target *store_live_add_target(struct store_live_run *run);
+/*
+ * one row of an engine's live query into l: the run (when it is not the
+ * previous row's) and its target. Its columns, from the third: run_id,
+ * result, mode, selection, started_by, started_at, ended_at, seconds, then
+ * the target (NULL when the run has none yet), outcome, reason, mode,
+ * started_at, ended_at, row_count, attempts, error_message, seconds, changed
+ */
+void store_live_add_row(struct store_live *l, struct dbres *res);
 
 /* the MariaDB/MySQL store (store_mariadb.c) */
 struct store *store_mariadb_open(struct db *d, const char *recipe);
+/* the PostgreSQL store (store_postgres.c): its tables in the connection's schema */
+struct store *store_postgres_open(struct db *d, const char *recipe);
 
 #endif

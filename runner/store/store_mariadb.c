@@ -16,31 +16,6 @@ store_mariadb_no_table(struct db *d)
 	return db_error_class(d) == DB_ERR_NO_TABLE;
 }
 
-struct store_rows *
-store_mariadb_rows(struct db *d, const char *sql)
-{
-	struct dbres *res = db_query(d, sql);
-	struct store_rows *r;
-	const char **cells;
-	size_t nc;
-
-	if (!res)
-		return NULL;
-	nc = dbres_ncols(res);
-	cells = xcalloc(nc ? nc : 1, sizeof(*cells));
-	for (size_t i = 0; i < nc; i++)
-		cells[i] = dbres_colname(res, i);
-	r = store_rows_new(cells, nc);
-	while (dbres_next(res)) {
-		for (size_t i = 0; i < nc; i++)
-			cells[i] = dbres_get(res, i);
-		store_rows_add(r, cells);
-	}
-	free(cells);
-	dbres_free(res);
-	return r;
-}
-
 static const char *
 mariadb_error(struct store *st)
 {
@@ -326,7 +301,7 @@ mariadb_marker_targets(struct store *st, char ***names)
 	sql = xasprintf("SELECT target FROM etl_metadata WHERE recipe = %s"
 	                " UNION SELECT target FROM etl_watermarks WHERE recipe = %s ORDER BY 1",
 	                qr, qr);
-	r = store_mariadb_rows(st->d, sql);
+	r = store_rows_query(st->d, sql);
 	free(sql);
 	free(qr);
 	if (!r)

@@ -8,8 +8,6 @@ struct db;
 
 /* the last error on d: a table does not exist (an etl_ table of a database chacc never wrote) */
 bool store_mariadb_no_table(struct db *d);
-/* the rows of a query as a table of strings; NULL on error, no rows when its table is absent */
-struct store_rows *store_mariadb_rows(struct db *d, const char *sql);
 
 /* store_mariadb_schema.c */
 int store_mariadb_schema_version(struct store *st, char **err);

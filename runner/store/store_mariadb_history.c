@@ -26,7 +26,7 @@ store_mariadb_now(struct store *st, char *out)
 static struct store_rows *
 rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
 {
-	struct store_rows *r = store_mariadb_rows(st->d, sql);
+	struct store_rows *r = store_rows_query(st->d, sql);
 
 	free(sql);
 	if (!r && store_mariadb_no_table(st->d))

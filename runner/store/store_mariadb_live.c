@@ -43,51 +43,10 @@ wanted(struct db *d, const struct store_live_query *q)
 	return buf_detach(&b);
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void
 copy_ts(char *out, const char *s)
 {
 	snprintf(out, TS_LEN, "%s", s ? s : "");
-}
-
-/* one row: the run (when it is not the previous row's) and its target */
-static void
-add_row(struct store_live *out, struct dbres *res)
-{
-	struct store_live_run *r = out->nruns ? &out->runs[out->nruns - 1] : NULL;
-	long long id = atoll(dbres_get(res, 2));
-	struct store_live_target *t;
-
-	if (!r || r->run_id != id) {
-		r = store_live_add_run(out);
-		r->run_id = id;
-		r->result = xstrdup(dbres_get(res, 3) ? dbres_get(res, 3) : "");
-		r->mode = xstrdup(dbres_get(res, 4) ? dbres_get(res, 4) : "");
-		r->selection = dup_or_null(dbres_get(res, 5));
-		r->started_by = dup_or_null(dbres_get(res, 6));
-		copy_ts(r->started_at, dbres_get(res, 7));
-		copy_ts(r->ended_at, dbres_get(res, 8));
-		r->seconds = dbres_get(res, 9) ? atof(dbres_get(res, 9)) : -1;
-	}
-	if (!dbres_get(res, 10))
-		return;         /* a run without targets yet */
-	t = store_live_add_target(r);
-	t->target = xstrdup(dbres_get(res, 10));
-	t->outcome = xstrdup(dbres_get(res, 11) ? dbres_get(res, 11) : "");
-	t->reason = dup_or_null(dbres_get(res, 12));
-	t->mode = dup_or_null(dbres_get(res, 13));
-	copy_ts(t->started_at, dbres_get(res, 14));
-	copy_ts(t->ended_at, dbres_get(res, 15));
-	t->rows = dbres_get(res, 16) ? atoll(dbres_get(res, 16)) : -1;
-	t->attempts = dbres_get(res, 17) ? atoi(dbres_get(res, 17)) : 0;
-	t->error = dup_or_null(dbres_get(res, 18));
-	t->seconds = dbres_get(res, 19) ? atof(dbres_get(res, 19)) : -1;
-	t->changed = dbres_get(res, 20) ? atoi(dbres_get(res, 20)) : -1;
 }
 
 int
@@ -129,7 +88,7 @@ store_mariadb_live_read(struct store *st, const struct store_live_query *q,
 			out->top = dbres_get(res, 1) ? atoll(dbres_get(res, 1)) : 0;
 		}
 		if (dbres_get(res, 2))
-			add_row(out, res);
+			store_live_add_row(out, res);
 	}
 	dbres_free(res);
 	return 0;

@@ -1,0 +1,285 @@
+/* store_postgres_history.c: the history, metrics and pruning of runs and deletes (PostgreSQL) */
+#include "store_postgres.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "marker.h"
+#include "util.h"
+
+#define TS STORE_PG_TS
+#define SECONDS STORE_PG_SECONDS
+
+int
+store_postgres_now(struct store *st, char *out)
+{
+	char *now = NULL;
+	int rc = db_now(st->d, &now);
+
+	*out = '\0';
+	if (rc == 0 && now)
+		snprintf(out, TS_LEN, "%s", now);
+	free(now);
+	return rc == 0 && *out ? 0 : -1;
+}
+
+/* the rows of sql (malloc'ed, freed here); none when the etl_ tables do not exist yet */
+static struct store_rows *
+rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
+{
+	struct store_rows *r = store_rows_query(st->d, sql);
+
+	free(sql);
+	if (!r && store_postgres_no_table(st->d))
+		return store_rows_new(cols, ncols);
+	return r;
+}
+
+static const char *const run_cols[] = {
+	"run_id", "mode", "result", "started_by", "started_at", "ended_at", "seconds",
+	"config_rev", "config_dirty", "selection",
+};
+
+/* the columns of run_cols, from etl_runs */
+#define RUN_SELECT \
+	"SELECT run_id, mode, result, started_by, " TS("started_at") " AS started_at," \
+	" " TS("ended_at") " AS ended_at, " SECONDS("started_at", "ended_at") " AS seconds," \
+	" config_rev, config_dirty, selection FROM etl_runs"
+
+struct store_rows *
+store_postgres_runs(struct store *st, long limit)
+{
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(RUN_SELECT " WHERE recipe = %s ORDER BY run_id DESC LIMIT %ld", qr,
+	                      limit > 0 ? limit : 20);
+
+	free(qr);
+	return rows(st, sql, run_cols, LEN(run_cols));
+}
+
+/* the WHERE of f's runs (malloc'ed) */
+static char *
+find_where(struct store *st, const struct store_runs_filter *f)
+{
+	struct buf b;
+	char *q = db_quote(st->d, st->recipe);
+
+	buf_init(&b);
+	buf_addf(&b, "recipe = %s", q);
+	free(q);
+	if (f->mode) {
+		q = db_quote(st->d, f->mode);
+		buf_addf(&b, " AND mode = %s", q);
+		free(q);
+	}
+	if (f->result) {
+		q = db_quote(st->d, f->result);
+		buf_addf(&b, " AND result = %s", q);
+		free(q);
+	}
+	if (f->from) {
+		q = db_quote(st->d, f->from);
+		buf_addf(&b, " AND started_at >= CAST(%s AS timestamptz)", q);
+		free(q);
+	}
+	if (f->until) {
+		q = db_quote(st->d, f->until);
+		buf_addf(&b, " AND started_at < CAST(%s AS timestamptz)", q);
+		free(q);
+	}
+	return buf_detach(&b);
+}
+
+static int count(struct db *d, long long *n, char *sql);
+
+struct store_rows *
+store_postgres_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
+{
+	char *where = find_where(st, f);
+	struct store_rows *r = NULL;
+
+	if (count(st->d, total, xasprintf("SELECT COUNT(*) FROM etl_runs WHERE %s", where)) == 0)
+		r = rows(st, xasprintf(RUN_SELECT " WHERE %s ORDER BY run_id DESC LIMIT %ld OFFSET %ld",
+		                       where, f->limit > 0 ? f->limit : 20,
+		                       f->offset > 0 ? f->offset : 0),
+		         run_cols, LEN(run_cols));
+	free(where);
+	return r;
+}
+
+struct store_rows *
+store_postgres_run(struct store *st, long long id)
+{
+	static const char *const cols[] = {
+		"run_id", "mode", "result", "started_by", "host", "started_at", "ended_at",
+		"seconds", "config_rev", "config_dirty", "selection",
+	};
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT run_id, mode, result, started_by, host, " TS("started_at") " AS started_at,"
+	        " " TS("ended_at") " AS ended_at, " SECONDS("started_at", "ended_at") " AS seconds,"
+	        " config_rev, config_dirty, selection FROM etl_runs"
+	        " WHERE recipe = %s AND run_id = %lld", qr, id);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_postgres_run_targets(struct store *st, long long id)
+{
+	static const char *const cols[] = {
+		"target", "reason", "mode", "outcome", "started_at", "ended_at", "seconds", "rows",
+		"attempts", "error",
+	};
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT t.target, t.reason, t.mode, t.outcome, " TS("t.started_at") " AS started_at,"
+	        " " TS("t.ended_at") " AS ended_at,"
+	        " " SECONDS("t.started_at", "t.ended_at") " AS seconds, t.row_count AS \"rows\","
+	        " t.attempts, t.error_message AS error"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE t.run_id = %lld AND r.recipe = %s"
+	        " ORDER BY t.started_at NULLS FIRST, t.target", id, qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_postgres_target_runs(struct store *st, const char *target, long limit)
+{
+	static const char *const cols[] = {
+		"run_id", "run_mode", "started_by", "reason", "mode", "outcome", "started_at",
+		"ended_at", "seconds", "rows", "attempts", "error",
+	};
+	char *qr = db_quote(st->d, st->recipe), *qt = db_quote(st->d, target);
+	char *sql = xasprintf(
+	        "SELECT t.run_id, r.mode AS run_mode, r.started_by, t.reason, t.mode, t.outcome,"
+	        " " TS("t.started_at") " AS started_at, " TS("t.ended_at") " AS ended_at,"
+	        " " SECONDS("t.started_at", "t.ended_at") " AS seconds,"
+	        " t.row_count AS \"rows\", t.attempts, t.error_message AS error"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE r.recipe = %s AND t.target = %s ORDER BY t.run_id DESC LIMIT %ld",
+	        qr, qt, limit > 0 ? limit : 20);
+
+	free(qr);
+	free(qt);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_postgres_runs_by_result(struct store *st)
+{
+	static const char *const cols[] = { "result", "runs" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf("SELECT result, COUNT(*) AS runs FROM etl_runs WHERE recipe = %s"
+	                      " GROUP BY result ORDER BY result", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_postgres_target_totals(struct store *st)
+{
+	static const char *const cols[] = { "target", "built", "failed", "seconds", "timed" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT t.target, COUNT(*) FILTER (WHERE t.outcome = 'built') AS built,"
+	        " COUNT(*) FILTER (WHERE t.outcome = 'failed') AS failed,"
+	        " COALESCE(round(CAST(SUM(EXTRACT(EPOCH FROM t.ended_at - t.started_at))"
+	        " AS numeric), 6), 0) AS seconds, COUNT(t.ended_at) AS timed"
+	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
+	        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+struct store_rows *
+store_postgres_marker_stats(struct store *st)
+{
+	static const char *const cols[] = { "target", "rows", "seconds", "success_at", "ok" };
+	char *qr = db_quote(st->d, st->recipe);
+	char *sql = xasprintf(
+	        "SELECT target, COALESCE(row_count, 0) AS \"rows\","
+	        " round(COALESCE(duration_ms, 0) / 1000.0, 4) AS seconds,"
+	        " COALESCE(round(CAST(EXTRACT(EPOCH FROM built_at) AS numeric), 6), 0)"
+	        " AS success_at, CASE WHEN status = 'ok' THEN 1 ELSE 0 END AS ok"
+	        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
+
+	free(qr);
+	return rows(st, sql, cols, LEN(cols));
+}
+
+/* a count the query answers (sql freed here); 0 when the etl_ table it reads does not exist yet */
+static int
+count(struct db *d, long long *n, char *sql)
+{
+	char *v = NULL;
+	int rc = db_value(d, &v, "%s", sql);
+
+	free(sql);
+	*n = v ? atoll(v) : 0;
+	free(v);
+	if (rc < 0 && store_postgres_no_table(d))
+		return 0;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_postgres_prune_runs(struct store *st, const char *before, bool dry, long long *runs,
+                          long long *targets)
+{
+	struct db *d = st->d;
+	char *qr = db_quote(d, st->recipe), *qb = db_quote(d, before);
+	char *where = xasprintf("r.recipe = %s AND r.result <> 'running' AND"
+	                        " COALESCE(r.ended_at, r.started_at) < CAST(%s AS timestamptz)",
+	                        qr, qb);
+	int rc;
+
+	*runs = *targets = 0;
+	rc = count(d, runs, xasprintf("SELECT COUNT(*) FROM etl_runs r WHERE %s", where));
+	rc |= count(d, targets, xasprintf("SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
+	                                  " ON r.run_id = t.run_id WHERE %s", where));
+	if (rc == 0 && !dry && *runs > 0 &&
+	    (db_execf(d, "DELETE FROM etl_run_targets t USING etl_runs r"
+	              " WHERE r.run_id = t.run_id AND %s", where) < 0 ||
+	     db_execf(d, "DELETE FROM etl_runs r WHERE %s", where) < 0))
+		rc = -1;
+	free(qr);
+	free(qb);
+	free(where);
+	return rc ? -1 : 0;
+}
+
+long long
+store_postgres_prune_deletes(struct store *st, const char *target, const char *before,
+                             const char *read_before, bool dry)
+{
+	struct db *d = st->d;
+	char *qt = db_quote(d, target), *qb = db_quote(d, before);
+	char *qread = read_before ? db_quote(d, read_before) : NULL;
+	char *where = xasprintf("target = %s AND deleted_at < CAST(%s AS timestamptz)%s%s%s", qt,
+	                        qb, qread ? " AND deleted_at < CAST(" : "", qread ? qread : "",
+	                        qread ? " AS timestamptz)" : "");
+	long long total = 0;
+	int rc;
+
+	rc = count(d, &total, xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE %s", where));
+	/* in batches, so that no statement holds locks for long */
+	if (rc == 0 && !dry && total > 0) {
+		do
+			rc = db_execf(d, "DELETE FROM etl_deletes WHERE id IN (SELECT id FROM"
+			              " etl_deletes WHERE %s ORDER BY id LIMIT 10000)", where);
+		while (rc == 0 && db_affected(d) == 10000);
+	}
+	free(qt);
+	free(qb);
+	free(qread);
+	free(where);
+	return rc < 0 ? -1 : total;
+}
