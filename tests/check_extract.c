@@ -57,8 +57,9 @@ proj_obs_on(struct proj *p, const char *name, int rows, const char *engine)
 	write_file(p, "sql/person_obs.sql",
 	           "SELECT obs_id, part, person_id, UPPER(concept) AS concept, value_numeric\n"
 	           "FROM obs WHERE ${since} IS NULL OR _chacc_changed_at > ${since}\n");
+	/* a sum of doubles depends on the order the rows are read in: compared as a decimal */
 	write_file(p, "sql/per_person.sql",
-	           "SELECT person_id, COUNT(*) AS n, SUM(value_numeric) AS total\n"
+	           "SELECT person_id, COUNT(*) AS n, CAST(SUM(value_numeric) AS DECIMAL(30,6)) AS total\n"
 	           "FROM person_obs GROUP BY person_id\n");
 }
 
