@@ -65,18 +65,17 @@ OBJ = \
 	runner/recipe/plan.o \
 	runner/recipe/marker.o \
 	runner/store/store.o \
+	runner/store/store_sql.o \
+	runner/store/store_sql_runs.o \
+	runner/store/store_sql_history.o \
+	runner/store/store_sql_live.o \
+	runner/store/store_sql_schema.o \
 	runner/store/store_mariadb.o \
-	runner/store/store_mariadb_runs.o \
-	runner/store/store_mariadb_history.o \
 	runner/store/store_find.o \
 	runner/store/store_mariadb_schema.o \
 	runner/store/store_live.o \
-	runner/store/store_mariadb_live.o \
 	runner/store/store_postgres.o \
 	runner/store/store_postgres_schema.o \
-	runner/store/store_postgres_runs.o \
-	runner/store/store_postgres_history.o \
-	runner/store/store_postgres_live.o \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \

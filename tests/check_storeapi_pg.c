@@ -9,7 +9,7 @@
 
 #include "pgtest.h"
 #include "storeapi_cases.h"
-#include "store_postgres.h"
+#include "store_sql.h"
 
 /* every test's schemas are in this database, made afresh by main */
 #define PG_DB "storeapi_pg"
@@ -249,7 +249,7 @@ START_TEST(test_upgrade_waits_for_another_runners)
 	be->setup();
 	first = open_store("clinic");
 	/* the first runner is upgrading: it holds the lock */
-	lock = store_postgres_schema_lock(db_of(first));
+	lock = store_sql_schema_lock(db_of(first));
 	ck_assert_int_eq(db_lock(db_of(first), lock, 0), 1);
 	u.st = open_store("clinic");
 	ck_assert_int_eq(pthread_create(&th, NULL, upgrade, &u), 0);

@@ -5,9 +5,9 @@
 /*
  * the version of the etl_ tables this chacc writes. Version 1: the tables of
  * chacc 0.1 (no etl_schema). Version 2: etl_schema, and definition hashes that
- * carry their format ("2:<hex>"). A change to the tables bumps it and adds a
- * step to the migrations of each store (store_mariadb_schema.c,
- * store_postgres_schema.c).
+ * carry their format ("2:<hex>"). A change to the tables bumps it, adds
+ * their new columns to the shapes of store_sql_schema.c, and a step to the
+ * migrations of each engine (store_mariadb_schema.c, store_postgres_schema.c).
  */
 #define SCHEMA_VERSION 2
 

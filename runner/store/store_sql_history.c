@@ -1,5 +1,5 @@
-/* store_mariadb_history.c: the history, metrics and pruning of runs and deletes (MariaDB/MySQL) */
-#include "store_mariadb.h"
+/* store_sql_history.c: the history, metrics and pruning of runs and deletes, in the engine's SQL */
+#include "store_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "util.h"
 
 int
-store_mariadb_now(struct store *st, char *out)
+store_sql_now(struct store *st, char *out)
 {
 	char *now = NULL;
 	int rc = db_now(st->d, &now);
@@ -29,9 +29,19 @@ rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
 	struct store_rows *r = store_rows_query(st->d, sql);
 
 	free(sql);
-	if (!r && store_mariadb_no_table(st->d))
+	if (!r && store_sql_no_table(st->d))
 		return store_rows_new(cols, ncols);
 	return r;
+}
+
+/* a timestamp text as a value of a time column, in st's engine (malloc'ed) */
+static char *
+ts_value(struct store *st, const char *ts)
+{
+	char *q = db_quote(st->d, ts), *v = xasprintf(store_sql_of(st)->ts, q);
+
+	free(q);
+	return v;
 }
 
 static const char *const run_cols[] = {
@@ -40,14 +50,11 @@ static const char *const run_cols[] = {
 };
 
 struct store_rows *
-store_mariadb_runs(struct store *st, long limit)
+store_sql_runs(struct store *st, long limit)
 {
 	char *qr = db_quote(st->d, st->recipe);
-	char *sql = xasprintf(
-	        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-	        " config_rev, config_dirty, selection FROM etl_runs WHERE recipe = %s"
-	        " ORDER BY run_id DESC LIMIT %ld", qr, limit > 0 ? limit : 20);
+	char *sql = xasprintf("%s WHERE recipe = %s ORDER BY run_id DESC LIMIT %ld",
+	                      store_sql_of(st)->run_select, qr, limit > 0 ? limit : 20);
 
 	free(qr);
 	return rows(st, sql, run_cols, LEN(run_cols));
@@ -74,12 +81,12 @@ find_where(struct store *st, const struct store_runs_filter *f)
 		free(q);
 	}
 	if (f->from) {
-		q = db_quote(st->d, f->from);
+		q = ts_value(st, f->from);
 		buf_addf(&b, " AND started_at >= %s", q);
 		free(q);
 	}
 	if (f->until) {
-		q = db_quote(st->d, f->until);
+		q = ts_value(st, f->until);
 		buf_addf(&b, " AND started_at < %s", q);
 		free(q);
 	}
@@ -89,77 +96,57 @@ find_where(struct store *st, const struct store_runs_filter *f)
 static int count(struct db *d, long long *n, char *sql);
 
 struct store_rows *
-store_mariadb_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
+store_sql_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
 {
 	char *where = find_where(st, f);
 	struct store_rows *r = NULL;
 
 	if (count(st->d, total, xasprintf("SELECT COUNT(*) FROM etl_runs WHERE %s", where)) == 0)
-		r = rows(st, xasprintf(
-		        "SELECT run_id, mode, result, started_by, started_at, ended_at,"
-		        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-		        " config_rev, config_dirty, selection FROM etl_runs WHERE %s"
-		        " ORDER BY run_id DESC LIMIT %ld OFFSET %ld", where,
-		        f->limit > 0 ? f->limit : 20, f->offset > 0 ? f->offset : 0),
+		r = rows(st, xasprintf("%s WHERE %s ORDER BY run_id DESC LIMIT %ld OFFSET %ld",
+		                       store_sql_of(st)->run_select, where,
+		                       f->limit > 0 ? f->limit : 20, f->offset > 0 ? f->offset : 0),
 		         run_cols, LEN(run_cols));
 	free(where);
 	return r;
 }
 
 struct store_rows *
-store_mariadb_run(struct store *st, long long id)
+store_sql_run(struct store *st, long long id)
 {
 	static const char *const cols[] = {
 		"run_id", "mode", "result", "started_by", "host", "started_at", "ended_at",
 		"seconds", "config_rev", "config_dirty", "selection",
 	};
 	char *qr = db_quote(st->d, st->recipe);
-	char *sql = xasprintf(
-	        "SELECT run_id, mode, result, started_by, host, started_at, ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, ended_at) / 1e6, 3) AS seconds,"
-	        " config_rev, config_dirty, selection FROM etl_runs"
-	        " WHERE recipe = %s AND run_id = %lld", qr, id);
+	char *sql = xasprintf(store_sql_of(st)->run, qr, id);
 
 	free(qr);
 	return rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
-store_mariadb_run_targets(struct store *st, long long id)
+store_sql_run_targets(struct store *st, long long id)
 {
 	static const char *const cols[] = {
 		"target", "reason", "mode", "outcome", "started_at", "ended_at", "seconds", "rows",
 		"attempts", "error",
 	};
 	char *qr = db_quote(st->d, st->recipe);
-	char *sql = xasprintf(
-	        "SELECT t.target, t.reason, t.mode, t.outcome, t.started_at, t.ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3)"
-	        " AS seconds, t.row_count AS `rows`, t.attempts, t.error_message AS error"
-	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	        " WHERE t.run_id = %lld AND r.recipe = %s ORDER BY t.started_at, t.target",
-	        id, qr);
+	char *sql = xasprintf(store_sql_of(st)->run_targets, id, qr);
 
 	free(qr);
 	return rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
-store_mariadb_target_runs(struct store *st, const char *target, long limit)
+store_sql_target_runs(struct store *st, const char *target, long limit)
 {
 	static const char *const cols[] = {
 		"run_id", "run_mode", "started_by", "reason", "mode", "outcome", "started_at",
 		"ended_at", "seconds", "rows", "attempts", "error",
 	};
 	char *qr = db_quote(st->d, st->recipe), *qt = db_quote(st->d, target);
-	char *sql = xasprintf(
-	        "SELECT t.run_id, r.mode AS run_mode, r.started_by, t.reason, t.mode, t.outcome,"
-	        " t.started_at, t.ended_at,"
-	        " ROUND(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at) / 1e6, 3) AS seconds,"
-	        " t.row_count AS `rows`, t.attempts, t.error_message AS error"
-	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	        " WHERE r.recipe = %s AND t.target = %s ORDER BY t.run_id DESC LIMIT %ld",
-	        qr, qt, limit > 0 ? limit : 20);
+	char *sql = xasprintf(store_sql_of(st)->target_runs, qr, qt, limit > 0 ? limit : 20);
 
 	free(qr);
 	free(qt);
@@ -167,7 +154,7 @@ store_mariadb_target_runs(struct store *st, const char *target, long limit)
 }
 
 struct store_rows *
-store_mariadb_runs_by_result(struct store *st)
+store_sql_runs_by_result(struct store *st)
 {
 	static const char *const cols[] = { "result", "runs" };
 	char *qr = db_quote(st->d, st->recipe);
@@ -179,32 +166,22 @@ store_mariadb_runs_by_result(struct store *st)
 }
 
 struct store_rows *
-store_mariadb_target_totals(struct store *st)
+store_sql_target_totals(struct store *st)
 {
 	static const char *const cols[] = { "target", "built", "failed", "seconds", "timed" };
 	char *qr = db_quote(st->d, st->recipe);
-	char *sql = xasprintf(
-	        "SELECT t.target, SUM(t.outcome = 'built') AS built,"
-	        " SUM(t.outcome = 'failed') AS failed,"
-	        " COALESCE(ROUND(SUM(TIMESTAMPDIFF(MICROSECOND, t.started_at, t.ended_at))"
-	        " / 1e6, 6), 0) AS seconds, COUNT(t.ended_at) AS timed"
-	        " FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	        " WHERE r.recipe = %s GROUP BY t.target ORDER BY t.target", qr);
+	char *sql = xasprintf(store_sql_of(st)->target_totals, qr);
 
 	free(qr);
 	return rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
-store_mariadb_marker_stats(struct store *st)
+store_sql_marker_stats(struct store *st)
 {
 	static const char *const cols[] = { "target", "rows", "seconds", "success_at", "ok" };
 	char *qr = db_quote(st->d, st->recipe);
-	char *sql = xasprintf(
-	        "SELECT target, COALESCE(row_count, 0) AS `rows`,"
-	        " COALESCE(duration_ms, 0) / 1000 AS seconds,"
-	        " COALESCE(UNIX_TIMESTAMP(built_at), 0) AS success_at, status = 'ok' AS ok"
-	        " FROM etl_metadata WHERE recipe = %s ORDER BY target", qr);
+	char *sql = xasprintf(store_sql_of(st)->marker_stats, qr);
 
 	free(qr);
 	return rows(st, sql, cols, LEN(cols));
@@ -220,17 +197,18 @@ count(struct db *d, long long *n, char *sql)
 	free(sql);
 	*n = v ? atoll(v) : 0;
 	free(v);
-	if (rc < 0 && store_mariadb_no_table(d))
+	if (rc < 0 && store_sql_no_table(d))
 		return 0;
 	return rc < 0 ? -1 : 0;
 }
 
 int
-store_mariadb_prune_runs(struct store *st, const char *before, bool dry, long long *runs,
-                         long long *targets)
+store_sql_prune_runs(struct store *st, const char *before, bool dry, long long *runs,
+                     long long *targets)
 {
+	const struct store_sql *q = store_sql_of(st);
 	struct db *d = st->d;
-	char *qr = db_quote(d, st->recipe), *qb = db_quote(d, before);
+	char *qr = db_quote(d, st->recipe), *qb = ts_value(st, before);
 	char *where = xasprintf("r.recipe = %s AND r.result <> 'running' AND"
 	                        " COALESCE(r.ended_at, r.started_at) < %s", qr, qb);
 	int rc;
@@ -240,9 +218,7 @@ store_mariadb_prune_runs(struct store *st, const char *before, bool dry, long lo
 	rc |= count(d, targets, xasprintf("SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
 	                                  " ON r.run_id = t.run_id WHERE %s", where));
 	if (rc == 0 && !dry && *runs > 0 &&
-	    (db_execf(d, "DELETE t FROM etl_run_targets t JOIN etl_runs r ON r.run_id = t.run_id"
-	              " WHERE %s", where) < 0 ||
-	     db_execf(d, "DELETE r FROM etl_runs r WHERE %s", where) < 0))
+	    (db_execf(d, q->prune_targets, where) < 0 || db_execf(d, q->prune_runs, where) < 0))
 		rc = -1;
 	free(qr);
 	free(qb);
@@ -251,12 +227,12 @@ store_mariadb_prune_runs(struct store *st, const char *before, bool dry, long lo
 }
 
 long long
-store_mariadb_prune_deletes(struct store *st, const char *target, const char *before,
-                            const char *read_before, bool dry)
+store_sql_prune_deletes(struct store *st, const char *target, const char *before,
+                        const char *read_before, bool dry)
 {
 	struct db *d = st->d;
-	char *qt = db_quote(d, target), *qb = db_quote(d, before);
-	char *qread = read_before ? db_quote(d, read_before) : NULL;
+	char *qt = db_quote(d, target), *qb = ts_value(st, before);
+	char *qread = read_before ? ts_value(st, read_before) : NULL;
 	char *where = xasprintf("target = %s AND deleted_at < %s%s%s", qt, qb,
 	                        qread ? " AND deleted_at < " : "", qread ? qread : "");
 	long long total = 0;
@@ -266,8 +242,7 @@ store_mariadb_prune_deletes(struct store *st, const char *target, const char *be
 	/* in batches, so that no statement holds locks for long */
 	if (rc == 0 && !dry && total > 0) {
 		do
-			rc = db_execf(d, "DELETE FROM etl_deletes WHERE %s ORDER BY id LIMIT 10000",
-			              where);
+			rc = db_execf(d, store_sql_of(st)->prune_deletes, where);
 		while (rc == 0 && db_affected(d) == 10000);
 	}
 	free(qt);
