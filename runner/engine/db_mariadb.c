@@ -449,17 +449,7 @@ my_quote(struct db *d, const char *s)
 char *
 mdb_ident(const char *s)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_addc(&b, '`');
-	for (; *s; s++) {
-		if (*s == '`')
-			buf_addc(&b, '`');
-		buf_addc(&b, *s);
-	}
-	buf_addc(&b, '`');
-	return buf_detach(&b);
+	return db_quote_doubled(s, '`');
 }
 
 static const char *
@@ -478,21 +468,8 @@ my_name(struct db *d)
 static const char *
 server_id(struct mdb *m)
 {
-	struct dbres *r;
-	struct buf b;
-	size_t i;
-
-	if (m->server)
-		return m->server;
-	if (!(r = db_query(&m->base, "SELECT @@hostname, @@port, @@socket, @@datadir")))
-		return NULL;
-	if (dbres_next(r)) {
-		buf_init(&b);
-		for (i = 0; i < dbres_ncols(r); i++)
-			buf_addf(&b, "%s\n", dbres_get(r, i) ? dbres_get(r, i) : "");
-		m->server = buf_detach(&b);
-	}
-	dbres_free(r);
+	if (!m->server)
+		m->server = db_row_text(&m->base, "SELECT @@hostname, @@port, @@socket, @@datadir");
 	return m->server;
 }
 
@@ -549,7 +526,7 @@ const struct db_engine db_mariadb = {
 	.create_like = mdb_create_like,
 	.create_from_query = mdb_create_from_query,
 	.add_stamp = mdb_add_stamp,
-	.add_primary_key = mdb_add_primary_key,
+	.add_primary_key = db_common_add_primary_key,
 	.add_indexes = mdb_add_indexes,
 	.swap = mdb_swap,
 	.checksum = mdb_checksum,

@@ -277,20 +277,15 @@ static int
 table_indexes(struct db *d, const char *table, struct db_names *have)
 {
 	char *lit = db_quote(d, table);
-	struct dbres *r = db_queryf(d, "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX"
-	                            " SEPARATOR ',') FROM information_schema.STATISTICS"
-	                            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
-	                            " GROUP BY INDEX_NAME", lit);
+	char *sql = xasprintf("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX"
+	                      " SEPARATOR ',') FROM information_schema.STATISTICS"
+	                      " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
+	                      " GROUP BY INDEX_NAME", lit);
+	int rc = db_names_query(d, sql, have);
 
 	free(lit);
-	if (!r)
-		return -1;
-	while (dbres_next(r)) {
-		have->v = xreallocarray(have->v, have->n + 1, sizeof(*have->v));
-		have->v[have->n++] = xstrdup(dbres_get(r, 0) ? dbres_get(r, 0) : "");
-	}
-	dbres_free(r);
-	return 0;
+	free(sql);
+	return rc;
 }
 
 int

@@ -16,17 +16,7 @@
 static char *
 names_list(const struct db_names *c, const char *prefix)
 {
-	struct buf b;
-	size_t i;
-
-	buf_init(&b);
-	for (i = 0; i < c->n; i++) {
-		char *id = mdb_ident(c->v[i]);
-
-		buf_addf(&b, "%s%s%s", i ? ", " : "", prefix, id);
-		free(id);
-	}
-	return buf_detach(&b);
+	return db_names_sql(c, prefix, mdb_ident);
 }
 
 /* a.c1 <=> b.c1 AND ...: null-safe equality of each column, byte for byte when binary */
@@ -134,30 +124,7 @@ mdb_unlock(struct db *d, const char *name)
 int
 mdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used)
 {
-	struct dbres *r;
-	struct buf b;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		char *q = db_quote(d, names[i]);
-
-		buf_addf(&b, "%sIS_USED_LOCK(%s) IS NOT NULL", i ? ", " : "SELECT ", q);
-		free(q);
-	}
-	r = db_query(d, b.s);
-	buf_release(&b);
-	if (!r)
-		return -1;
-	for (i = 0; i < n; i++)
-		used[i] = false;
-	if (dbres_next(r))
-		for (i = 0; i < n; i++)
-			used[i] = dbres_get(r, i) && strcmp(dbres_get(r, i), "1") == 0;
-	dbres_free(r);
-	return 0;
+	return db_locks_held(d, names, n, "IS_USED_LOCK(%s) IS NOT NULL", "1", used);
 }
 
 bool
@@ -249,17 +216,6 @@ mdb_add_stamp(struct db *d, const char *table)
 	int rc = db_execf(d, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS " STAMP_DDL, id);
 
 	free(id);
-	return rc;
-}
-
-int
-mdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols)
-{
-	char *id = mdb_ident(table), *k = names_list(cols, "");
-	int rc = db_execf(d, "ALTER TABLE %s ADD PRIMARY KEY (%s)", id, k);
-
-	free(id);
-	free(k);
 	return rc;
 }
 

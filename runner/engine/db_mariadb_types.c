@@ -63,46 +63,19 @@ lead_words(const char *s, char *w, size_t size)
 	return s;
 }
 
-/* "(a)" or "(a,b)" at s: the numbers into a and b (left as they are when absent); past it */
-static const char *
-args(const char *s, unsigned *a, unsigned *b, bool *ok)
-{
-	char *end;
-
-	*ok = true;
-	s += strspn(s, " \t");
-	if (*s != '(')
-		return s;
-	*a = (unsigned)strtoul(s + 1, &end, 10);
-	if (end == s + 1)
-		*ok = false;
-	s = end + strspn(end, " \t");
-	if (*s == ',') {
-		*b = (unsigned)strtoul(s + 1, &end, 10);
-		s = end + strspn(end, " \t");
-	}
-	if (*s != ')') {
-		*ok = false;
-		return s;
-	}
-	return s + 1;
-}
-
 int
 mdb_type_parse(const char *sql, struct db_type *out)
 {
 	char w[32];
 	const char *s = lead_words(sql, w, sizeof(w));
 	unsigned a = 0, b = 0;
-	bool ok;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < LEN(words); i++) {
 		if (strcmp(words[i].name, w) != 0)
 			continue;
 		out->kind = words[i].kind;
-		s = args(s, &a, &b, &ok);
-		if (!ok)
+		if (!(s = db_type_args(s, &a, &b)))
 			break;
 		switch (out->kind) {
 		case DB_T_INT:
@@ -159,23 +132,7 @@ mdb_type_sql(const struct db_type *t)
 int
 mdb_create_table(struct db *d, const char *table, const struct db_names *names, char *const *types)
 {
-	char *it = mdb_ident(table);
-	struct buf b;
-	int rc;
-
-	buf_init(&b);
-	buf_addf(&b, "CREATE TABLE %s (", it);
-	for (size_t i = 0; i < names->n; i++) {
-		char *ic = mdb_ident(names->v[i]);
-
-		buf_addf(&b, "%s%s %s", i ? ", " : "", ic, types[i]);
-		free(ic);
-	}
-	buf_adds(&b, ") DEFAULT CHARSET=utf8mb4");
-	rc = db_exec(d, b.s);
-	buf_release(&b);
-	free(it);
-	return rc;
+	return db_create_table_with(d, table, names, types, " DEFAULT CHARSET=utf8mb4");
 }
 
 /* the row of the batch that the server's message names ("... at row 3"), from 0, or -1 */

@@ -131,35 +131,13 @@ pdb_run_quiet(struct pdb *p, const char *sql)
 char *
 pdb_ident(const char *s)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_addc(&b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_addc(&b, '"');
-		buf_addc(&b, *s);
-	}
-	buf_addc(&b, '"');
-	return buf_detach(&b);
+	return db_quote_doubled(s, '"');
 }
 
 char *
 pdb_literal(const char *s)
 {
-	struct buf b;
-
-	if (!s)
-		return NULL;
-	buf_init(&b);
-	buf_addc(&b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_addc(&b, '\'');
-		buf_addc(&b, *s);
-	}
-	buf_addc(&b, '\'');
-	return buf_detach(&b);
+	return s ? db_quote_doubled(s, '\'') : NULL;
 }
 
 int
@@ -558,21 +536,9 @@ pg_name(struct db *d)
 static const char *
 server_id(struct pdb *p)
 {
-	struct dbres *r;
-	struct buf b;
-
-	if (p->server)
-		return p->server;
-	if (!(r = db_query(&p->base, "SELECT inet_server_addr(), current_setting('port'),"
-	                             " pg_postmaster_start_time(), current_database()")))
-		return NULL;
-	if (dbres_next(r)) {
-		buf_init(&b);
-		for (size_t i = 0; i < dbres_ncols(r); i++)
-			buf_addf(&b, "%s\n", dbres_get(r, i) ? dbres_get(r, i) : "");
-		p->server = buf_detach(&b);
-	}
-	dbres_free(r);
+	if (!p->server)
+		p->server = db_row_text(&p->base, "SELECT inet_server_addr(), current_setting('port'),"
+		                        " pg_postmaster_start_time(), current_database()");
 	return p->server;
 }
 
@@ -641,7 +607,7 @@ const struct db_engine db_postgres = {
 	.create_like = pdb_create_like,
 	.create_from_query = pdb_create_from_query,
 	.add_stamp = pdb_add_stamp,
-	.add_primary_key = pdb_add_primary_key,
+	.add_primary_key = db_common_add_primary_key,
 	.add_indexes = pdb_add_indexes,
 	.add_missing_indexes = pdb_add_missing_indexes,
 	.swap = pdb_swap,

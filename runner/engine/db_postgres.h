@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "db_common.h"
 
 /* the oldest server chacc supports (PQserverVersion's form: 12.0 is 120000) */
 #define PDB_MIN_VERSION 120000
@@ -93,7 +94,6 @@ int pdb_drop_table(struct db *d, const char *table, bool temporary);
 int pdb_create_like(struct db *d, const char *table, const char *like, bool temporary);
 int pdb_create_from_query(struct db *d, const char *table, const char *select_sql);
 int pdb_add_stamp(struct db *d, const char *table);
-int pdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 int pdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
 int pdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,
                             size_t n);

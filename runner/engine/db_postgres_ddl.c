@@ -29,34 +29,7 @@ pdb_regclass(const char *table)
 char *
 pdb_names_list(const struct db_names *c, const char *prefix)
 {
-	struct buf b;
-
-	buf_init(&b);
-	for (size_t i = 0; i < c->n; i++) {
-		char *id = pdb_ident(c->v[i]);
-
-		buf_addf(&b, "%s%s%s", i ? ", " : "", prefix, id);
-		free(id);
-	}
-	if (!b.s)
-		buf_adds(&b, "");
-	return buf_detach(&b);
-}
-
-/* the names in the first column of the rows of sql, appended to out; 0 or -1 */
-static int
-names_of(struct db *d, const char *sql, struct db_names *out)
-{
-	struct dbres *r = db_query(d, sql);
-
-	if (!r)
-		return -1;
-	while (dbres_next(r)) {
-		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
-		out->v[out->n++] = xstrdup(dbres_get(r, 0) ? dbres_get(r, 0) : "");
-	}
-	dbres_free(r);
-	return 0;
+	return db_names_sql(c, prefix, pdb_ident);
 }
 
 bool
@@ -85,7 +58,7 @@ pdb_table_columns(struct db *d, const char *table, struct db_names *out)
 
 	out->v = NULL;
 	out->n = 0;
-	res = names_of(d, sql, out);
+	res = db_names_query(d, sql, out);
 	free(sql);
 	free(rc);
 	return res;
@@ -104,7 +77,7 @@ index_columns(struct db *d, const char *table, bool primary, struct db_names *ou
 	                      " WHERE i.indrelid = %s%s GROUP BY i.indexrelid"
 	                      " HAVING bool_and(k.attnum > 0)",
 	                      rc, primary ? " AND i.indisprimary" : "");
-	int res = names_of(d, sql, out);
+	int res = db_names_query(d, sql, out);
 
 	free(sql);
 	free(rc);
@@ -167,17 +140,6 @@ pdb_add_stamp(struct db *d, const char *table)
 	int rc = db_execf(d, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS " STAMP_DDL, id);
 
 	free(id);
-	return rc;
-}
-
-int
-pdb_add_primary_key(struct db *d, const char *table, const struct db_names *cols)
-{
-	char *id = pdb_ident(table), *k = pdb_names_list(cols, "");
-	int rc = db_execf(d, "ALTER TABLE %s ADD PRIMARY KEY (%s)", id, k);
-
-	free(id);
-	free(k);
 	return rc;
 }
 
@@ -245,7 +207,7 @@ no_dependent_views(struct db *d, const char *table)
 	                      " AND dep.refobjid = %s AND v.oid <> dep.refobjid ORDER BY 1", rc);
 	struct db_names views = { 0 };
 	struct buf b;
-	int res = names_of(d, sql, &views);
+	int res = db_names_query(d, sql, &views);
 
 	free(sql);
 	free(rc);
@@ -291,7 +253,7 @@ copy_grants(struct db *d, const char *table, const char *shadow)
 	                " CROSS JOIN LATERAL aclexplode(g.acl) a"
 	                " WHERE a.grantee NOT IN (SELECT relowner FROM pg_catalog.pg_class"
 	                " WHERE oid IN (%s, %s))", lis, rt, rs, rt, rt, rs);
-	rc = names_of(d, sql, &grants);
+	rc = db_names_query(d, sql, &grants);
 	for (size_t i = 0; rc == 0 && i < grants.n; i++)
 		rc = db_exec(d, grants.v[i]);
 	db_names_release(&grants);

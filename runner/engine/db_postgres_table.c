@@ -95,36 +95,12 @@ pdb_unlock(struct db *d, const char *name)
 int
 pdb_locks_used(struct db *d, const char *const *names, size_t n, bool *used)
 {
-	struct dbres *r;
-	struct buf b;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	buf_init(&b);
 	/* a bigint key is held as classid (high half) and objid (low half), objsubid 1 */
-	for (i = 0; i < n; i++) {
-		char *q = pdb_literal(names[i]);
-
-		buf_addf(&b, "%s(SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l, "
-		         "(SELECT hashtextextended(%s, 0) AS k) h"
-		         " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
-		         " AND l.database = (SELECT oid FROM pg_catalog.pg_database"
-		         " WHERE datname = current_database())"
-		         " AND l.classid = ((h.k >> 32) & 4294967295)::oid"
-		         " AND l.objid = (h.k & 4294967295)::oid))",
-		         i ? ", " : "SELECT ", q);
-		free(q);
-	}
-	r = db_query(d, b.s);
-	buf_release(&b);
-	if (!r)
-		return -1;
-	for (i = 0; i < n; i++)
-		used[i] = false;
-	if (dbres_next(r))
-		for (i = 0; i < n; i++)
-			used[i] = dbres_get(r, i) && strcmp(dbres_get(r, i), "t") == 0;
-	dbres_free(r);
-	return 0;
+	return db_locks_held(d, names, n, "(SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l, "
+	                     "(SELECT hashtextextended(%s, 0) AS k) h"
+	                     " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
+	                     " AND l.database = (SELECT oid FROM pg_catalog.pg_database"
+	                     " WHERE datname = current_database())"
+	                     " AND l.classid = ((h.k >> 32) & 4294967295)::oid"
+	                     " AND l.objid = (h.k & 4294967295)::oid))", "t", used);
 }

@@ -64,26 +64,6 @@ type_name(const char *s, char *w, size_t size)
 	return s;
 }
 
-/* "(a)" or "(a, b)" at s into a and b (left as they are when absent); past it, NULL when bad */
-static const char *
-args(const char *s, unsigned *a, unsigned *b)
-{
-	char *end;
-
-	s += strspn(s, " \t");
-	if (*s != '(')
-		return s;
-	*a = (unsigned)strtoul(s + 1, &end, 10);
-	if (end == s + 1)
-		return NULL;
-	s = end + strspn(end, " \t");
-	if (*s == ',') {
-		*b = (unsigned)strtoul(s + 1, &end, 10);
-		s = end + strspn(end, " \t");
-	}
-	return *s == ')' ? s + 1 : NULL;
-}
-
 /* fill out from the word found and its arguments a and b (given: a had one) */
 static void
 type_of(const struct tyword *w, unsigned a, unsigned b, bool given, struct db_type *out)
@@ -122,7 +102,7 @@ pdb_type_parse(const char *sql, struct db_type *out)
 
 		if (strcmp(words[i].name, w) != 0)
 			continue;
-		if (!(rest = args(s, &a, &b)))
+		if (!(rest = db_type_args(s, &a, &b)))
 			break;
 		type_of(&words[i], a, b, rest != s + strspn(s, " \t"), out);
 		return 0;
@@ -165,23 +145,7 @@ pdb_type_sql(const struct db_type *t)
 int
 pdb_create_table(struct db *d, const char *table, const struct db_names *names, char *const *types)
 {
-	char *it = pdb_ident(table);
-	struct buf b;
-	int rc;
-
-	buf_init(&b);
-	buf_addf(&b, "CREATE TABLE %s (", it);
-	for (size_t i = 0; i < names->n; i++) {
-		char *ic = pdb_ident(names->v[i]);
-
-		buf_addf(&b, "%s%s %s", i ? ", " : "", ic, types[i]);
-		free(ic);
-	}
-	buf_adds(&b, ")");
-	rc = db_exec(d, b.s);
-	buf_release(&b);
-	free(it);
-	return rc;
+	return db_create_table_with(d, table, names, types, "");
 }
 
 /* append row r of values to q, after head or a row before it */
