@@ -215,7 +215,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
 	tests/splittest.h \
-	tests/dbtest.h tests/buildtest.h tests/clitest.h
+	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)

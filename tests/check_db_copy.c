@@ -20,9 +20,7 @@ rss_kb(void)
 }
 
 /* the column definitions of the all-types table, and how to compare each exactly */
-static const struct {
-	const char *name, *type, *want, *cmp;
-} cols[] = {
+static const struct type_col cols[] = {
 	{"ti", "TINYINT", "tinyint(4)", NULL},
 	{"tiu", "TINYINT UNSIGNED", "tinyint(3) unsigned", NULL},
 	{"si", "SMALLINT", "smallint(6)", NULL},
@@ -136,53 +134,6 @@ make_types_table(struct db *d, const char *name)
 	             "1");
 }
 
-/* one MD5 per row and column of table on d, in id order, as text */
-static char *
-fingerprint(struct db *d, const char *table)
-{
-	struct buf q, out;
-	struct dbres *r;
-	size_t i;
-
-	buf_init(&q);
-	buf_adds(&q, "SELECT id");
-	for (i = 0; i < LEN(cols); i++) {
-		char *e = xasprintf(cols[i].cmp ? cols[i].cmp : "CAST(%s AS CHAR)", cols[i].name);
-
-		buf_addf(&q, ", IFNULL(MD5(%s), 'null')", e);
-		free(e);
-	}
-	buf_addf(&q, " FROM %s ORDER BY id", table);
-	exec_ok(d, "SET SESSION time_zone = '+00:00'");
-	r = db_query(d, q.s);
-	ck_assert_msg(r != NULL, "%s", db_error(d));
-	buf_release(&q);
-	buf_init(&out);
-	while (dbres_next(r))
-		for (i = 0; i <= LEN(cols); i++)
-			buf_addf(&out, "row %s %s: %s\n", dbres_get(r, 0), i ? cols[i - 1].name : "id",
-			         dbres_get(r, i));
-	dbres_free(r);
-	return buf_detach(&out);
-}
-
-static void
-assert_same(const char *want, const char *got)
-{
-	const char *w = want, *g = got;
-
-	while (*w && *w == *g)
-		w++, g++;
-	if (*w || *g) {
-		while (w > want && w[-1] != '\n')
-			w--;
-		while (g > got && g[-1] != '\n')
-			g--;
-		ck_abort_msg("tables differ: source '%.*s', target '%.*s'", (int)strcspn(w, "\n"), w,
-		             (int)strcspn(g, "\n"), g);
-	}
-}
-
 /* db_result_ddl on src, create it on tgt, db_copy; both must read the same */
 static void
 roundtrip(struct db *s, struct db *t, const char *tname, bool check_types)
@@ -217,9 +168,9 @@ roundtrip(struct db *s, struct db *t, const char *tname, bool check_types)
 			free(sql);
 			free(want);
 		}
-	a = fingerprint(s, "types");
-	b = fingerprint(t, "types");
-	assert_same(a, b);
+	a = types_fingerprint(s, "types", cols, LEN(cols));
+	b = types_fingerprint(t, "types", cols, LEN(cols));
+	assert_same_rows(a, b, "target");
 	free(a);
 	free(b);
 }

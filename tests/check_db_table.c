@@ -1,5 +1,6 @@
 /* check_db_table.c: the MariaDB driver's table operations: swaps, shapes, upserts, deletes, locks */
 #include "dbtest.h"
+#include "tabletest.h"
 
 /* a tiny table t (id, v) in a fresh database on d */
 static char *
@@ -14,39 +15,12 @@ small_table(struct db *d, const char *tag, const char *name, const char *rows)
 	return db;
 }
 
-struct reader {
-	struct db *d;
-	atomic_int done;
-	int reads, missing, other;
-};
-
-static void *
-reader_run(void *arg)
-{
-	struct reader *r = arg;
-
-	while (!atomic_load(&r->done)) {
-		char *v = NULL;
-
-		if (db_value(r->d, &v, "SELECT COUNT(*) FROM t") < 0) {
-			if (db_error_class(r->d) == DB_ERR_NO_TABLE)
-				r->missing++;
-			else
-				r->other++;
-		}
-		r->reads++;
-		free(v);
-	}
-	return NULL;
-}
-
 START_TEST(test_table_ops)
 {
 	struct db *d = tgt_db(NULL);
 	char *name = small_table(d, "ops", "t", "(1, 'one'), (2, 'two')"), *v = NULL, *a, *b;
 	struct db_names have = { 0 };
-	struct reader r = { 0 };
-	pthread_t th;
+	struct db *r;
 
 	ck_assert(db_table_exists(d, "t"));
 	ck_assert(!db_table_exists(d, "nope"));
@@ -81,21 +55,8 @@ START_TEST(test_table_ops)
 	free(a);
 
 	/* swaps are atomic: a reader never finds the table missing, and no old table stays */
-	r.d = tgt_db(name);
-	ck_assert_int_eq(pthread_create(&th, NULL, reader_run, &r), 0);
-	for (int i = 0; i < 30; i++) {
-		ck_assert_int_eq(db_drop_table(d, "shadow", false), 0);
-		ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
-		ck_assert_int_eq(db_execf(d, "INSERT INTO shadow (id, v) VALUES (%d, 'x')", i), 0);
-		ck_assert_msg(db_swap(d, "t", "shadow", "old_t") == 0, "%s", db_error(d));
-		ck_assert(!db_table_exists(d, "shadow"));
-		ck_assert(!db_table_exists(d, "old_t"));
-	}
-	atomic_store(&r.done, 1);
-	pthread_join(th, NULL);
-	ck_assert_int_gt(r.reads, 0);
-	ck_assert_msg(r.missing == 0 && r.other == 0, "%d reads of %d found no table, %d failed",
-	              r.missing, r.reads, r.other);
+	r = tgt_db(name);
+	assert_swaps_atomic(d, r);
 	assert_value(d, "SELECT CONCAT(COUNT(*), ':', MAX(id)) FROM t", "1:29");
 	/* a swap also puts a shadow in place of a table that does not exist */
 	ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
@@ -110,7 +71,7 @@ START_TEST(test_table_ops)
 	ck_assert_int_eq(db_count_rows(d, "stage"), -1);
 
 	db_names_release(&have);
-	db_close(r.d);
+	db_close(r);
 	db_execf(d, "DROP DATABASE `%s`", name);
 	free(name);
 	db_close(d);

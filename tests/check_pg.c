@@ -14,6 +14,7 @@
 #include "db.h"
 #include "db_postgres.h"
 #include "pgtest.h"
+#include "tabletest.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -65,29 +66,6 @@ admin(const char *sql)
 	db_close(d);
 }
 
-struct reader {
-	struct db *d;
-	atomic_int done;
-	int reads, failed;
-	char err[256];
-};
-
-static void *
-reader_run(void *arg)
-{
-	struct reader *r = arg;
-
-	while (!atomic_load(&r->done)) {
-		char *v = NULL;
-
-		if (db_value(r->d, &v, "SELECT count(*) FROM t") < 0 && !r->failed++)
-			snprintf(r->err, sizeof(r->err), "%s", db_error(r->d));
-		r->reads++;
-		free(v);
-	}
-	return NULL;
-}
-
 START_TEST(test_version_check)
 {
 	char *err = NULL;
@@ -110,9 +88,8 @@ START_TEST(test_table_ops)
 	struct db_params c, rc;
 	struct db *d = fresh(&c, "chkpg_ops", "(1, 'one'), (2, 'two')");
 	struct db_names have = { 0 };
-	struct reader r = { 0 };
+	struct db *r;
 	char *v, *a, *b, *ca, *cb;
-	pthread_t th;
 
 	ck_assert(db_table_exists(d, "t"));
 	ck_assert(!db_table_exists(d, "nope"));
@@ -162,20 +139,8 @@ START_TEST(test_table_ops)
 	free(a);
 
 	/* swaps are atomic: a reader never finds the table missing, and no old table stays */
-	r.d = pg_connect_to(&rc, "chkpg_ops", "mart");
-	ck_assert_int_eq(pthread_create(&th, NULL, reader_run, &r), 0);
-	for (int i = 0; i < 30; i++) {
-		ck_assert_int_eq(db_drop_table(d, "shadow", false), 0);
-		ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
-		ck_assert_int_eq(db_execf(d, "INSERT INTO shadow (id, v) VALUES (%d, 'x')", i), 0);
-		ck_assert_msg(db_swap(d, "t", "shadow", "old_t") == 0, "%s", db_error(d));
-		ck_assert(!db_table_exists(d, "shadow"));
-		ck_assert(!db_table_exists(d, "old_t"));
-	}
-	atomic_store(&r.done, 1);
-	pthread_join(th, NULL);
-	ck_assert_int_gt(r.reads, 0);
-	ck_assert_msg(r.failed == 0, "%d reads of %d failed: %s", r.failed, r.reads, r.err);
+	r = pg_connect_to(&rc, "chkpg_ops", "mart");
+	assert_swaps_atomic(d, r);
 	assert_value(d, "SELECT count(*) || ':' || max(id) FROM t", "1:29");
 	/* a swap also puts a shadow in place of a table that does not exist */
 	ck_assert_int_eq(db_create_like(d, "shadow", "t", false), 0);
@@ -197,7 +162,7 @@ START_TEST(test_table_ops)
 	ck_assert(!db_table_exists(d, "t"));
 
 	db_names_release(&have);
-	db_close(r.d);
+	db_close(r);
 	db_close(d);
 }
 END_TEST

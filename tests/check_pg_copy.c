@@ -6,10 +6,8 @@
 #include "dbtest.h"
 #include "pgtest.h"
 
-/* the MariaDB columns, the PostgreSQL type each becomes, and how to compare it after the round trip */
-static const struct {
-	const char *name, *type, *pg, *cmp;
-} cols[] = {
+/* the MariaDB columns, the PostgreSQL type each becomes (want), and how to compare it after the round trip */
+static const struct type_col cols[] = {
 	{"ti", "TINYINT", "smallint", NULL},
 	{"tiu", "TINYINT UNSIGNED", "smallint", NULL},
 	{"si", "SMALLINT", "smallint", NULL},
@@ -94,52 +92,6 @@ make_types(struct db *d, const char *name)
 	exec_ok(d, "SET SESSION sql_mode = DEFAULT");
 }
 
-/* one MD5 per row and column of table on d (MariaDB), in id order */
-static char *
-fingerprint(struct db *d, const char *table)
-{
-	struct buf q, out;
-	struct dbres *r;
-
-	buf_init(&q);
-	buf_adds(&q, "SELECT id");
-	for (size_t i = 0; i < LEN(cols); i++) {
-		char *e = xasprintf(cols[i].cmp ? cols[i].cmp : "CAST(%s AS CHAR)", cols[i].name);
-
-		buf_addf(&q, ", IFNULL(MD5(%s), 'null')", e);
-		free(e);
-	}
-	buf_addf(&q, " FROM %s ORDER BY id", table);
-	exec_ok(d, "SET SESSION time_zone = '+00:00'");
-	r = db_query(d, q.s);
-	ck_assert_msg(r != NULL, "%s", db_error(d));
-	buf_release(&q);
-	buf_init(&out);
-	while (dbres_next(r))
-		for (size_t i = 0; i <= LEN(cols); i++)
-			buf_addf(&out, "row %s %s: %s\n", dbres_get(r, 0), i ? cols[i - 1].name : "id",
-			         dbres_get(r, i));
-	dbres_free(r);
-	return buf_detach(&out);
-}
-
-static void
-assert_same(const char *want, const char *got)
-{
-	const char *w = want, *g = got;
-
-	while (*w && *w == *g)
-		w++, g++;
-	if (*w || *g) {
-		while (w > want && w[-1] != '\n')
-			w--;
-		while (g > got && g[-1] != '\n')
-			g--;
-		ck_abort_msg("tables differ: source '%.*s', back '%.*s'", (int)strcspn(w, "\n"), w,
-		             (int)strcspn(g, "\n"), g);
-	}
-}
-
 /* create table on dst shaped like sql's result on src, and copy the rows; the rows copied */
 static long long
 copy_into(struct db *src, const char *sql, struct db *dst, const char *table)
@@ -180,7 +132,7 @@ START_TEST(test_types_round_trip)
 	buf_init(&b);
 	buf_adds(&b, "id integer");
 	for (size_t i = 0; i < LEN(cols); i++)
-		buf_addf(&b, ",%s %s", cols[i].name, cols[i].pg);
+		buf_addf(&b, ",%s %s", cols[i].name, cols[i].want);
 	assert_value(pg, "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ','"
 	                 " ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'types'::regclass"
 	                 " AND attnum > 0", b.s);
@@ -207,9 +159,9 @@ START_TEST(test_types_round_trip)
 
 	/* and back: every value as it was, zero dates NULL */
 	ck_assert_int_eq(copy_into(pg, "SELECT * FROM types", back, "types"), 8);
-	want = fingerprint(m, "types");
-	got = fingerprint(back, "types");
-	assert_same(want, got);
+	want = types_fingerprint(m, "types", cols, LEN(cols));
+	got = types_fingerprint(back, "types", cols, LEN(cols));
+	assert_same_rows(want, got, "back");
 	free(want);
 	free(got);
 	assert_value(back, "SELECT CONCAT_WS('|', tm, tiu, b1, yr) FROM types WHERE id = 1",

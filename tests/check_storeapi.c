@@ -45,11 +45,6 @@ fake_teardown(void)
 
 /* MariaDB: a database of this test process on the target test server */
 
-static struct {
-	struct store *st;
-	struct db *d;
-	struct db_params c;
-} conns[8];
 static char dbname[64];
 static struct db *admin;
 static struct db_params admin_conn;
@@ -67,25 +62,10 @@ maria_setup(void)
 static struct store *
 maria_open(const char *recipe)
 {
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (!conns[i].st) {
-			conns[i].d = connect_to(&conns[i].c, getenv("CHACC_TEST_TGT_SOCKET"), dbname);
-			conns[i].st = store_open(conns[i].d, recipe);
-			return conns[i].st;
-		}
-	ck_abort_msg("too many connections");
-	return NULL;
-}
+	size_t i = conns_slot();
 
-static void
-maria_close(struct store *st)
-{
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (conns[i].st == st) {
-			store_close(st);
-			db_close(conns[i].d);
-			memset(&conns[i], 0, sizeof(conns[i]));
-		}
+	return conns_store(i, connect_to(&conns[i].c, getenv("CHACC_TEST_TGT_SOCKET"), dbname),
+	                   recipe);
 }
 
 static void
@@ -104,9 +84,7 @@ maria_add_delete(const char *target)
 static void
 maria_teardown(void)
 {
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (conns[i].st)
-			maria_close(conns[i].st);
+	conns_close_all();
 	sql(admin, "DROP DATABASE %s", dbname);
 	db_close(admin);
 }
@@ -114,7 +92,7 @@ maria_teardown(void)
 static const struct backend backends[] = {
 	{ "fake", fake_setup, fake_open, store_close, fake_make_table, fake_add_delete,
 	  fake_teardown },
-	{ "mariadb", maria_setup, maria_open, maria_close, maria_make_table, maria_add_delete,
+	{ "mariadb", maria_setup, maria_open, conns_close, maria_make_table, maria_add_delete,
 	  maria_teardown },
 };
 

@@ -15,11 +15,6 @@
 #define PG_DB "storeapi_pg"
 #define PG_SCHEMA "contract"
 
-static struct {
-	struct store *st;
-	struct db *d;
-	struct db_params c;
-} conns[8];
 static struct db *admin;
 static struct db_params admin_conn;
 
@@ -43,31 +38,15 @@ pg_setup(void)
 static struct store *
 pg_open_in(const char *schema, const char *recipe)
 {
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (!conns[i].st) {
-			conns[i].d = pg_connect_to(&conns[i].c, PG_DB, schema);
-			conns[i].st = store_open(conns[i].d, recipe);
-			return conns[i].st;
-		}
-	ck_abort_msg("too many connections");
-	return NULL;
+	size_t i = conns_slot();
+
+	return conns_store(i, pg_connect_to(&conns[i].c, PG_DB, schema), recipe);
 }
 
 static struct store *
 pg_open(const char *recipe)
 {
 	return pg_open_in(PG_SCHEMA, recipe);
-}
-
-static void
-pg_close(struct store *st)
-{
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (conns[i].st == st) {
-			store_close(st);
-			db_close(conns[i].d);
-			memset(&conns[i], 0, sizeof(conns[i]));
-		}
 }
 
 static void
@@ -88,14 +67,12 @@ pg_add_delete(const char *target)
 static void
 pg_teardown(void)
 {
-	for (size_t i = 0; i < LEN(conns); i++)
-		if (conns[i].st)
-			pg_close(conns[i].st);
+	conns_close_all();
 	db_close(admin);
 }
 
 static const struct backend backends[] = {
-	{ "postgres", pg_setup, pg_open, pg_close, pg_make_table, pg_add_delete, pg_teardown },
+	{ "postgres", pg_setup, pg_open, conns_close, pg_make_table, pg_add_delete, pg_teardown },
 };
 
 /* the connection of a store of this suite */

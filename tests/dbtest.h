@@ -119,4 +119,60 @@ dbtest_setup(const char *suite)
 	return 0;
 }
 
+/*
+ * a column of an all-types table of the copy suites: its name, its MariaDB
+ * type, what the copy makes of it (the type the suite wants), and how to
+ * compare its values (a format of the name; NULL: as CHAR)
+ */
+struct type_col {
+	const char *name, *type, *want, *cmp;
+};
+
+/* one MD5 per row and column of the table of cols[n] on d (MariaDB), in id order, as text */
+static inline char *
+types_fingerprint(struct db *d, const char *table, const struct type_col *cols, size_t n)
+{
+	struct buf q, out;
+	struct dbres *r;
+
+	buf_init(&q);
+	buf_adds(&q, "SELECT id");
+	for (size_t i = 0; i < n; i++) {
+		char *e = xasprintf(cols[i].cmp ? cols[i].cmp : "CAST(%s AS CHAR)", cols[i].name);
+
+		buf_addf(&q, ", IFNULL(MD5(%s), 'null')", e);
+		free(e);
+	}
+	buf_addf(&q, " FROM %s ORDER BY id", table);
+	exec_ok(d, "SET SESSION time_zone = '+00:00'");
+	r = db_query(d, q.s);
+	ck_assert_msg(r != NULL, "%s", db_error(d));
+	buf_release(&q);
+	buf_init(&out);
+	while (dbres_next(r))
+		for (size_t i = 0; i <= n; i++)
+			buf_addf(&out, "row %s %s: %s\n", dbres_get(r, 0), i ? cols[i - 1].name : "id",
+			         dbres_get(r, i));
+	dbres_free(r);
+	return buf_detach(&out);
+}
+
+/* two fingerprints are the same; else fail naming the first line that differs, got's on side */
+static inline void
+assert_same_rows(const char *want, const char *got, const char *side)
+{
+	const char *w = want, *g = got;
+
+	while (*w && *w == *g)
+		w++, g++;
+	if (*w || *g) {
+		while (w > want && w[-1] != '\n')
+			w--;
+		while (g > got && g[-1] != '\n')
+			g--;
+		ck_abort_msg("tables differ: source '%.*s', %s '%.*s'", (int)strcspn(w, "\n"), w,
+		             side, (int)strcspn(g, "\n"), g);
+	}
+}
+
 #endif

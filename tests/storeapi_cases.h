@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "marker.h"
 #include "plan.h"
 #include "schema.h"
@@ -32,6 +33,54 @@ struct backend {
 
 /* the backends the including suite runs the cases against (loop index _i) */
 static const struct backend *contract_backends;
+
+/*
+ * the stores a backend on a server has open, each on a connection of its
+ * own: conns_slot is a free one (connect into its c), conns_store opens
+ * the store on its connection, conns_close ends one, conns_close_all all
+ */
+static struct {
+	struct store *st;
+	struct db *d;
+	struct db_params c;
+} conns[8];
+
+static inline size_t
+conns_slot(void)
+{
+	for (size_t i = 0; i < LEN(conns); i++)
+		if (!conns[i].st)
+			return i;
+	ck_abort_msg("too many connections");
+	return 0;
+}
+
+static inline struct store *
+conns_store(size_t i, struct db *d, const char *recipe)
+{
+	conns[i].d = d;
+	conns[i].st = store_open(d, recipe);
+	return conns[i].st;
+}
+
+static inline void
+conns_close(struct store *st)
+{
+	for (size_t i = 0; i < LEN(conns); i++)
+		if (conns[i].st == st) {
+			store_close(st);
+			db_close(conns[i].d);
+			memset(&conns[i], 0, sizeof(conns[i]));
+		}
+}
+
+static inline void
+conns_close_all(void)
+{
+	for (size_t i = 0; i < LEN(conns); i++)
+		if (conns[i].st)
+			conns_close(conns[i].st);
+}
 
 static const struct backend *be;
 static struct store *opened[8];  /* the test's stores, closed at its end */
