@@ -42,6 +42,7 @@ OBJ = \
 	runner/recipe/seed.o \
 	runner/recipe/seed_value.o \
 	runner/engine/db.o \
+	runner/engine/db_copy.o \
 	runner/engine/db_mariadb.o \
 	runner/engine/db_mariadb_copy.o \
 	runner/engine/db_mariadb_ddl.o \
@@ -49,7 +50,10 @@ OBJ = \
 	runner/engine/db_mariadb_privs.o \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
+	runner/engine/db_mariadb_cross.o \
 	runner/engine/db_postgres.o \
+	runner/engine/db_postgres_result.o \
+	runner/engine/db_postgres_copy.o \
 	runner/engine/db_postgres_table.o \
 	runner/engine/db_postgres_ddl.o \
 	runner/engine/db_postgres_rows.o \
@@ -139,6 +143,7 @@ INTEGRATION_TESTS = \
 	tests/check_db_table \
 	tests/check_pg \
 	tests/check_db_copy \
+	tests/check_pg_copy \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_file \
@@ -170,7 +175,7 @@ FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/s
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
 	runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
-	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_mariadb*.c \
+	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_copy.c runner/engine/db_mariadb*.c \
 	runner/engine/db_postgres*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
 

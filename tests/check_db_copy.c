@@ -192,7 +192,7 @@ roundtrip(struct db *s, struct db *t, const char *tname, bool check_types)
 	struct db *side = NULL;
 	size_t i;
 
-	ddl = db_result_ddl(s, "SELECT * FROM types;\n", "types");
+	ddl = db_result_ddl(s, "SELECT * FROM types;\n", t, "types");
 	ck_assert_msg(ddl != NULL, "%s", db_error(s));
 	ck_assert_msg(db_exec(t, ddl) == 0, "%s: %s", ddl, db_error(t));
 	free(ddl);
@@ -286,7 +286,7 @@ START_TEST(test_copy_expressions)
 	ck_assert_int_eq(db_execf(t, "USE `%s`", tname), 0);
 	exec_ok(s, "CREATE TABLE src (k VARCHAR(10) NOT NULL, x INT)");
 	exec_ok(s, "INSERT INTO src VALUES ('a', 20240101), ('a', 20240102), ('', NULL), ('b', 1)");
-	ddl = db_result_ddl(s, sql, "agg");
+	ddl = db_result_ddl(s, sql, t, "agg");
 	ck_assert_msg(ddl != NULL, "%s", db_error(s));
 	ck_assert_msg(db_exec(t, ddl) == 0, "%s: %s", ddl, db_error(t));
 	free(ddl);
@@ -302,7 +302,7 @@ START_TEST(test_copy_expressions)
 	/* one column: empty lines must load as empty strings */
 	exec_ok(s, "CREATE TABLE one (v VARCHAR(5))");
 	exec_ok(s, "INSERT INTO one VALUES (''), (NULL), ('\\\\N'), (''), ('x')");
-	ddl = db_result_ddl(s, "SELECT v FROM one", "one");
+	ddl = db_result_ddl(s, "SELECT v FROM one", t, "one");
 	ck_assert_int_eq(db_exec(t, ddl), 0);
 	free(ddl);
 	ck_assert_msg(db_copy(s, "SELECT v FROM one", t, "one", &rows, NULL, NULL, &side) == 0, "%s",
@@ -321,7 +321,7 @@ START_TEST(test_copy_expressions)
 	ck_assert_msg(db_exec(s, b.s) == 0, "%s", db_error(s));
 	buf_release(&b);
 	exec_ok(s, "INSERT INTO wide (id, c0, c79) VALUES (1, 'first', 'last')");
-	ddl = db_result_ddl(s, "SELECT * FROM wide", "wide");
+	ddl = db_result_ddl(s, "SELECT * FROM wide", t, "wide");
 	ck_assert_msg(ddl && db_exec(t, ddl) == 0, "%s", db_error(t));
 	free(ddl);
 	ck_assert_msg(db_copy(s, "SELECT * FROM wide", t, "wide", &rows, NULL, NULL, &side) == 0,
@@ -363,7 +363,7 @@ START_TEST(test_copy_big)
 
 	ck_assert_int_eq(db_execf(s, "USE `%s`", sname), 0);
 	ck_assert_int_eq(db_execf(t, "USE `%s`", tname), 0);
-	ddl = db_result_ddl(s, sql, "big");
+	ddl = db_result_ddl(s, sql, t, "big");
 	ck_assert_msg(ddl && db_exec(t, ddl) == 0, "%s", db_error(t));
 	free(ddl);
 	before = rss_kb();

@@ -167,7 +167,7 @@ create_shadow(struct extract *x, const char *shadow, const char *select)
 
 	if (t->create_sql)
 		ddl = bops_subst(b->c->r, t->create_sql, shadow, "NULL", b->req->run_id);
-	else if (!(ddl = db_result_ddl(x->src, select, shadow)))
+	else if (!(ddl = db_result_ddl(x->src, select, b->tgt, shadow)))
 		return bops_fail(b, x->src, "target '%s': query '%s' failed", t->name, t->query);
 	if (db_exec(b->tgt, ddl) < 0)
 		rc = bops_fail(b, b->tgt, "target '%s': %s failed", t->name,

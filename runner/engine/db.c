@@ -570,25 +570,6 @@ db_check_privileges(struct db *d, bool routines, char **err)
 	return d->engine->check_privileges(d, routines, err);
 }
 
-char *
-db_result_ddl(struct db *src, const char *select_sql, const char *table)
-{
-	return src->engine->result_ddl(src, select_sql, table);
-}
-
-int
-db_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
-        long long *rows, db_progress_fn progress, void *arg, struct db **errside)
-{
-	if (src->engine != dst->engine) {
-		*rows = 0;
-		*errside = dst;
-		return db_set_error(dst, 0, "copy between engines '%s' and '%s' is not supported",
-		                    src->engine->driver, dst->engine->driver);
-	}
-	return src->engine->copy(src, select_sql, dst, table, rows, progress, arg, errside);
-}
-
 void
 db_prep_release(struct db_prep *p)
 {

@@ -228,10 +228,12 @@ int db_delete_flagged(struct db *d, const struct db_delete *del, const char *sta
 int db_check_privileges(struct db *d, bool routines, char **err);
 
 /*
- * a CREATE TABLE statement for table whose columns have the names and types of
- * the result of select_sql (probed on src); NULL on error
+ * a CREATE TABLE statement, in dst's dialect, for table whose columns have the
+ * names and types of the result of select_sql (probed on src, not run). Between
+ * engines the types cross through struct db_col (README: PostgreSQL); NULL
+ * on error, in db_error(src), naming the column whose type cannot cross
  */
-char *db_result_ddl(struct db *src, const char *select_sql, const char *table);
+char *db_result_ddl(struct db *src, const char *select_sql, struct db *dst, const char *table);
 
 /* what db_prepare_check learned of a statement */
 struct db_prep {
@@ -263,11 +265,21 @@ enum db_tkind {
 	DB_T_OTHER,
 	DB_T_INT,                /* bits 8, 16, 24, 32 or 64, maybe unsigned */
 	DB_T_BOOL,               /* true/false, stored as 1/0 */
-	DB_T_DECIMAL,            /* prec digits, scale of them after the point */
-	DB_T_FLOAT,
+	DB_T_DECIMAL,            /* prec digits, scale of them after the point; prec 0: any */
+	DB_T_FLOAT,              /* bits 32 for a single precision column, else double */
 	DB_T_DATE,
-	DB_T_DATETIME,           /* scale: digits of the fraction of a second */
-	DB_T_STRING,             /* len: most characters; 0 for a long text */
+	DB_T_DATETIME,           /* scale: digits of the fraction of a second; no time zone */
+	DB_T_STRING,             /* len: most characters; 0 for a long text; fixed: CHAR */
+	/* the kinds below only describe result columns (db_result_types) */
+	DB_T_TIME,               /* scale; a time of day or a span of +-838:59:59 at most */
+	DB_T_TIMESTAMP,          /* scale; with a time zone: an instant */
+	DB_T_BINARY,             /* bytes; len: most of them, 0 for a long one; fixed: BINARY */
+	DB_T_JSON,
+	DB_T_ENUM,               /* one of values (when known) */
+	DB_T_SET,                /* some of values, comma-separated */
+	DB_T_BIT,                /* bits: its width, 1 to 64 */
+	DB_T_YEAR,
+	DB_T_UUID,
 };
 
 struct db_type {
@@ -276,7 +288,33 @@ struct db_type {
 	bool is_unsigned;
 	unsigned prec, scale;
 	unsigned len;
+	bool fixed;
+	char **values;           /* DB_T_ENUM, DB_T_SET: nvalues labels, or NULL when unknown */
+	size_t nvalues;
 };
+
+/*
+ * a column of a result in terms every engine reads. Its values cross between
+ * engines (db_copy) as text in these forms: numbers in decimal ("NaN" and
+ * "Infinity" may come from PostgreSQL), BOOL "1" or "0", DATE "YYYY-MM-DD",
+ * DATETIME "YYYY-MM-DD HH:MM:SS[.ffffff]" (TIMESTAMP the same, in UTC), TIME
+ * "[-]H:MM:SS[.ffffff]" with any number of hours, BINARY and BIT their bytes
+ * (BIT: big-endian, as MariaDB sends them), every other kind UTF-8 text.
+ */
+struct db_col {
+	char *name;
+	struct db_type t;
+	bool not_null;
+	char *native;            /* the source engine's name of its type, for messages */
+};
+
+struct db_cols {
+	struct db_col *v;
+	size_t n;
+};
+void db_cols_release(struct db_cols *c);
+/* the columns select_sql returns with their types, without running it; 0 or -1 */
+int db_result_types(struct db *d, const char *select_sql, struct db_cols *out);
 
 /* read the SQL type text sql of driver's engine into out (DB_T_OTHER when not understood); 0, -1 unknown driver */
 int db_type_parse(const char *driver, const char *sql, struct db_type *out);
@@ -305,6 +343,31 @@ typedef int (*db_progress_fn)(void *arg, long long rows);
  */
 int db_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
             long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+
+/*
+ * a stream of rows of a copy between engines, read by the destination's
+ * engine: the source engine's open_reader makes it, its next fills v and len
+ * (the struct db_col forms above; v[i] NULL for SQL NULL) with the next row.
+ */
+struct db_reader {
+	struct db *db;           /* the source */
+	const struct db_cols *cols;
+	const char **v;          /* cols->n values of the current row */
+	size_t *len;             /* and their lengths in bytes */
+	long long rows;          /* rows read so far */
+	db_progress_fn progress;
+	void *arg;
+	bool stopped;            /* the progress callback asked to stop */
+	/* engine: the next row into v and len: 1, 0 at the end, -1 on error (in db_error(db)) */
+	int (*next)(struct db_reader *r);
+	/* engine: stop reading (also before the end) and free what next used */
+	void (*close)(struct db_reader *r);
+};
+/*
+ * the next row, counted, with the progress callback called: 1, 0 at the end,
+ * -1 on a source error, or -1 with r->stopped when the callback said stop
+ */
+int db_reader_next(struct db_reader *r);
 
 /*
  * For engines. Every struct db and struct dbres of an engine begins with
@@ -397,6 +460,18 @@ struct db_engine {
 	                    char *const *types);
 	int (*insert_values)(struct db *d, const char *table, const struct db_names *names,
 	                     char *const *values, size_t nrows, long long *badrow);
+	/* copies between engines (runner/engine/db_copy.c): what the source's result is */
+	int (*result_types)(struct db *d, const char *select_sql, struct db_cols *out);
+	/* the CREATE TABLE of cols in d's dialect; NULL with *err naming a column that cannot be */
+	char *(*cols_ddl)(struct db *d, const char *table, const struct db_cols *cols, char **err);
+	/* a reader of select_sql's rows (the columns cols); NULL on error */
+	struct db_reader *(*open_reader)(struct db *src, const char *select_sql,
+	                                 const struct db_cols *cols);
+	/*
+	 * load every row of r into table's columns named as r->cols; 0 or -1 with
+	 * the failing side in *errside (r->db, or d; r->stopped: d, an interrupt)
+	 */
+	int (*write_rows)(struct db *d, const char *table, struct db_reader *r, struct db **errside);
 };
 
 /* the engines */

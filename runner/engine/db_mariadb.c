@@ -568,4 +568,8 @@ const struct db_engine db_mariadb = {
 	.type_sql = mdb_type_sql,
 	.create_table = mdb_create_table,
 	.insert_values = mdb_insert_values,
+	.result_types = mdb_result_types,
+	.cols_ddl = mdb_cols_ddl,
+	.open_reader = mdb_open_reader,
+	.write_rows = mdb_write_rows,
 };

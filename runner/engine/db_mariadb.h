@@ -51,6 +51,17 @@ char *mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n);
 char *mdb_result_ddl(struct db *src, const char *select_sql, const char *table);
 int mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
              long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+int mdb_write_rows(struct db *d, const char *table, struct db_reader *r, struct db **errside);
+/* the fields of select_sql's result, without running it (LIMIT 0); NULL on error */
+MYSQL_RES *mdb_probe(struct mdb *src, const char *select_sql);
+/* select_sql reading FLOAT columns as DOUBLE (their text round-trips); *cols: the column list */
+char *mdb_stream_sql(struct mdb *src, const char *select_sql, char **cols);
+
+/* db_mariadb_cross.c: result columns in neutral terms, their DDL, a reader (see struct db_engine) */
+int mdb_result_types(struct db *d, const char *select_sql, struct db_cols *out);
+char *mdb_cols_ddl(struct db *d, const char *table, const struct db_cols *cols, char **err);
+struct db_reader *mdb_open_reader(struct db *src, const char *select_sql,
+                                  const struct db_cols *cols);
 
 /* db_mariadb_types.c: the column types and rows of file targets (see struct db_engine) */
 int mdb_type_parse(const char *sql, struct db_type *out);

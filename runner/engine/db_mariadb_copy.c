@@ -18,12 +18,15 @@
 /* the session sql_mode while copying: zero dates load, 0 stays 0 */
 #define COPY_SQL_MODE "NO_AUTO_VALUE_ON_ZERO"
 
-/* one db_copy: the source stream feeding LOAD DATA or INSERTs on dst */
+/* one db_copy: the source stream (or a reader of another engine) feeding LOAD DATA or INSERTs on dst */
 struct copy {
-	struct mdb *src, *dst;
+	struct mdb *src, *dst;    /* src: NULL when reading from another engine */
+	struct db_reader *from;   /* that reader */
 	const char *sql;          /* the query streamed from src */
 	MYSQL_RES *res;           /* its unbuffered result */
 	unsigned ncols;
+	const char **v;           /* the current row */
+	size_t *len;              /* and its values' lengths */
 	bool done;                /* every row was read (or the source failed) */
 	bool requested;           /* the server asked for the LOAD data */
 	long long rows;
@@ -31,7 +34,7 @@ struct copy {
 	void *arg;
 	struct buf out;           /* encoded rows not yet handed to the client */
 	size_t pos;               /* bytes of out already handed over */
-	struct mdb *errside;       /* set when a side failed inside a callback */
+	struct db *errside;       /* set when a side failed inside a callback */
 };
 
 
@@ -54,8 +57,8 @@ table_ident(const char *table)
 }
 
 /* the columns select_sql returns, without running it (LIMIT 0) */
-static MYSQL_RES *
-probe(struct mdb *src, const char *select_sql)
+MYSQL_RES *
+mdb_probe(struct mdb *src, const char *select_sql)
 {
 	MYSQL_RES *res;
 	char *q = trim_sql(select_sql);
@@ -77,7 +80,7 @@ mdb_result_ddl(struct db *d, const char *select_sql, const char *table)
 	MYSQL_RES *res;
 	char *cols, *tbl, *ddl;
 
-	if (!(res = probe(mdb(d), select_sql)))
+	if (!(res = mdb_probe(mdb(d), select_sql)))
 		return NULL;
 	cols = mdb_columns_ddl(mysql_fetch_fields(res), mysql_num_fields(res));
 	mysql_free_result(res);
@@ -93,8 +96,8 @@ mdb_result_ddl(struct db *d, const char *select_sql, const char *table)
  * a wrapper that reads them as DOUBLE (a FLOAT's text has 6 digits and does
  * not round-trip; the DOUBLE's does). Sets *cols to the column list.
  */
-static char *
-stream_sql(struct mdb *src, const char *select_sql, char **cols)
+char *
+mdb_stream_sql(struct mdb *src, const char *select_sql, char **cols)
 {
 	MYSQL_RES *res;
 	MYSQL_FIELD *f;
@@ -103,7 +106,7 @@ stream_sql(struct mdb *src, const char *select_sql, char **cols)
 	bool floats = false;
 	char *q, *sql;
 
-	if (!(res = probe(src, select_sql)))
+	if (!(res = mdb_probe(src, select_sql)))
 		return NULL;
 	f = mysql_fetch_fields(res);
 	n = mysql_num_fields(res);
@@ -139,46 +142,79 @@ stream_sql(struct mdb *src, const char *select_sql, char **cols)
 static int
 copy_start(struct copy *cp)
 {
-	MYSQL *my = cp->src->my;
+	MYSQL *my;
 
+	if (cp->from)
+		return 0;
+	my = cp->src->my;
 	log_statement(cp->src->p.name, cp->sql);
 	if (mysql_real_query(my, cp->sql, strlen(cp->sql)) || !(cp->res = mysql_use_result(my))) {
 		if (mysql_errno(my))
 			mdb_error(cp->src);
 		else
 			db_set_error(&cp->src->base, 0, "query returns no result set");
-		cp->errside = cp->src;
+		cp->errside = &cp->src->base;
 		cp->done = true;
 		return -1;
 	}
 	cp->ncols = mysql_num_fields(cp->res);
+	cp->len = xcalloc(cp->ncols ? cp->ncols : 1, sizeof(*cp->len));
 	return 0;
 }
 
-/* the next source row, counted and reported; NULL at the end or on failure */
-static MYSQL_ROW
-copy_fetch(struct copy *cp, unsigned long **lens)
+/* a row of the other engine's reader into cp->v and cp->len; false at the end or on failure */
+static bool
+reader_fetch(struct copy *cp)
+{
+	int rc = db_reader_next(cp->from);
+
+	if (rc > 0) {
+		cp->v = cp->from->v;
+		cp->len = cp->from->len;
+		cp->rows = cp->from->rows;
+		return true;
+	}
+	cp->done = true;
+	cp->rows = cp->from->rows;
+	if (rc < 0 && cp->from->stopped) {
+		db_set_error(&cp->dst->base, ER_QUERY_INTERRUPTED, "copy stopped after %lld rows", cp->rows);
+		cp->errside = &cp->dst->base;
+	} else if (rc < 0) {
+		cp->errside = cp->from->db;
+	}
+	return false;
+}
+
+/* the next source row into cp->v and cp->len, counted and reported; false at the end or on failure */
+static bool
+copy_fetch(struct copy *cp)
 {
 	MYSQL_ROW row;
+	unsigned long *lens;
 
 	if (cp->done)
-		return NULL;
+		return false;
+	if (cp->from)
+		return reader_fetch(cp);
 	if (!(row = mysql_fetch_row(cp->res))) {
 		cp->done = true;
 		if (mysql_errno(cp->src->my)) {
 			mdb_error(cp->src);
-			cp->errside = cp->src;
+			cp->errside = &cp->src->base;
 		}
-		return NULL;
+		return false;
 	}
-	*lens = mysql_fetch_lengths(cp->res);
+	lens = mysql_fetch_lengths(cp->res);
+	cp->v = (const char **)row;
+	for (unsigned i = 0; i < cp->ncols; i++)
+		cp->len[i] = lens[i];
 	cp->rows++;
 	if (cp->progress && cp->rows % PROGRESS_ROWS == 0 && cp->progress(cp->arg, cp->rows)) {
 		db_set_error(&cp->dst->base, ER_QUERY_INTERRUPTED, "copy stopped after %lld rows", cp->rows);
-		cp->errside = cp->dst;
-		return NULL;
+		cp->errside = &cp->dst->base;
+		return false;
 	}
-	return row;
+	return true;
 }
 
 /* escapes of LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\' */
@@ -203,8 +239,6 @@ static int
 infile_read(void *ptr, char *buf, unsigned int len)
 {
 	struct copy *cp = ptr;
-	MYSQL_ROW row;
-	unsigned long *lens;
 	unsigned i;
 	size_t n;
 
@@ -214,14 +248,14 @@ infile_read(void *ptr, char *buf, unsigned int len)
 		cp->out.len -= cp->pos;
 		cp->pos = 0;
 	}
-	while (cp->out.len - cp->pos < len && (row = copy_fetch(cp, &lens))) {
+	while (cp->out.len - cp->pos < len && copy_fetch(cp)) {
 		for (i = 0; i < cp->ncols; i++) {
 			if (i)
 				buf_addc(&cp->out, '\t');
-			if (!row[i])
+			if (!cp->v[i])
 				buf_add(&cp->out, "\\N", 2);
 			else
-				mdb_add_escaped(&cp->out, row[i], lens[i], load_esc);
+				mdb_add_escaped(&cp->out, cp->v[i], cp->len[i], load_esc);
 		}
 		buf_addc(&cp->out, '\n');
 	}
@@ -245,15 +279,16 @@ static int
 infile_error(void *ptr, char *msg, unsigned int len)
 {
 	struct copy *cp = ptr;
-	struct mdb *side;
+	struct db *side;
 
 	if (!cp) {
 		snprintf(msg, len, "LOAD DATA LOCAL is refused outside a copy");
 		return CR_UNKNOWN_ERROR;
 	}
-	side = cp->errside ? cp->errside : cp->src;
-	snprintf(msg, len, "%s", db_error(&side->base));
-	return side->base.errnum ? (int)side->base.errnum : CR_UNKNOWN_ERROR;
+	side = cp->errside ? cp->errside : cp->from ? cp->from->db : &cp->src->base;
+	snprintf(msg, len, "%s", db_error(side));
+	/* another engine's code means nothing to this client */
+	return side->errnum && side->engine == &db_mariadb ? (int)side->errnum : CR_UNKNOWN_ERROR;
 }
 
 /* answer a server's request for a client file with an error */
@@ -313,14 +348,14 @@ copy_load(struct copy *cp, const char *tbl, const char *cols, bool *refused)
 		if (cp->errside)
 			return -1;
 		mdb_error(cp->dst);
-		cp->errside = cp->dst;
+		cp->errside = &cp->dst->base;
 		*refused = !cp->requested &&
 		           (e == ER_NOT_ALLOWED_COMMAND || e == ER_LOAD_INFILE_CAPABILITY_DISABLED);
 		return -1;
 	}
 	cp->dst->affected = (long long)mysql_affected_rows(cp->dst->my);
 	if (check_warnings(cp->dst) < 0) {
-		cp->errside = cp->dst;
+		cp->errside = &cp->dst->base;
 		return -1;
 	}
 	return 0;
@@ -332,7 +367,7 @@ insert_flush(struct copy *cp, struct buf *q, size_t head)
 	if (q->len == head)
 		return 0;
 	if (db_exec(&cp->dst->base, q->s) < 0 || check_warnings(cp->dst) < 0) {
-		cp->errside = cp->dst;
+		cp->errside = &cp->dst->base;
 		return -1;
 	}
 	q->len = head;
@@ -346,8 +381,6 @@ copy_insert(struct copy *cp, const char *tbl, const char *cols)
 {
 	struct buf q;
 	size_t head;
-	MYSQL_ROW row;
-	unsigned long *lens;
 	unsigned i;
 	int rc = 0;
 
@@ -356,17 +389,17 @@ copy_insert(struct copy *cp, const char *tbl, const char *cols)
 	buf_init(&q);
 	buf_addf(&q, "INSERT INTO %s (%s) VALUES ", tbl, cols);
 	head = q.len;
-	while ((row = copy_fetch(cp, &lens))) {
+	while (copy_fetch(cp)) {
 		buf_adds(&q, q.len > head ? ",(" : "(");
 		for (i = 0; i < cp->ncols; i++) {
 			if (i)
 				buf_addc(&q, ',');
-			if (!row[i]) {
+			if (!cp->v[i]) {
 				buf_adds(&q, "NULL");
 				continue;
 			}
 			buf_adds(&q, "_binary'");
-			mdb_add_escaped(&q, row[i], lens[i], mdb_sql_esc);
+			mdb_add_escaped(&q, cp->v[i], cp->len[i], mdb_sql_esc);
 			buf_addc(&q, '\'');
 		}
 		buf_addc(&q, ')');
@@ -402,7 +435,7 @@ copy_run(struct copy *cp, const char *tbl, const char *cols)
 
 	if (db_value(dst, &mode, "SELECT @@SESSION.sql_mode") < 0 ||
 	    db_exec(dst, "SET SESSION sql_mode='" COPY_SQL_MODE "'") < 0) {
-		cp->errside = cp->dst;
+		cp->errside = dst;
 		free(mode);
 		return -1;
 	}
@@ -412,8 +445,8 @@ copy_run(struct copy *cp, const char *tbl, const char *cols)
 		rc = copy_insert(cp, tbl, cols);
 	}
 	copy_abort(cp);
-	if (rc == 0 && mdb_drain(cp->src) < 0) {
-		cp->errside = cp->src;
+	if (rc == 0 && cp->src && mdb_drain(cp->src) < 0) {
+		cp->errside = &cp->src->base;
 		rc = -1;
 	}
 	restore = db_quote(dst, mode ? mode : "");
@@ -445,7 +478,7 @@ mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *tab
 	cp.progress = progress;
 	cp.arg = arg;
 	buf_init(&cp.out);
-	if (!(cp.sql = stream_sql(cp.src, select_sql, &cols))) {
+	if (!(cp.sql = mdb_stream_sql(cp.src, select_sql, &cols))) {
 		*errside = src;
 		return -1;
 	}
@@ -453,11 +486,41 @@ mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *tab
 	rc = copy_run(&cp, tbl, cols);
 	copy_abort(&cp);
 	buf_release(&cp.out);
+	free(cp.len);
 	free(tbl);
 	free(cols);
 	free((char *)cp.sql);
 	*rows = cp.rows;
 	if (rc < 0)
-		*errside = cp.errside ? &cp.errside->base : dst;
+		*errside = cp.errside ? cp.errside : dst;
+	return rc;
+}
+
+int
+mdb_write_rows(struct db *d, const char *table, struct db_reader *r, struct db **errside)
+{
+	struct copy cp;
+	struct buf cols;
+	char *tbl;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = mdb(d);
+	cp.from = r;
+	cp.ncols = (unsigned)r->cols->n;
+	buf_init(&cp.out);
+	buf_init(&cols);
+	for (size_t i = 0; i < r->cols->n; i++) {
+		char *id = mdb_ident(r->cols->v[i].name);
+
+		buf_addf(&cols, "%s%s", i ? "," : "", id);
+		free(id);
+	}
+	tbl = table_ident(table);
+	rc = copy_run(&cp, tbl, cols.s ? cols.s : "");
+	buf_release(&cp.out);
+	buf_release(&cols);
+	free(tbl);
+	*errside = rc < 0 ? (cp.errside ? cp.errside : d) : NULL;
 	return rc;
 }

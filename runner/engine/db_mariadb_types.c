@@ -150,7 +150,7 @@ mdb_type_sql(const struct db_type *t)
 		return t->scale ? xasprintf("DATETIME(%u)", t->scale) : xstrdup("DATETIME");
 	case DB_T_STRING:
 		return t->len ? xasprintf("VARCHAR(%u)", t->len) : xstrdup("TEXT");
-	case DB_T_OTHER:
+	default: /* DB_T_OTHER; the kinds of result columns are never a file's */
 		break;
 	}
 	return xstrdup("TEXT");

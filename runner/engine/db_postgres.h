@@ -56,6 +56,23 @@ char *pdb_literal(const char *s);
  */
 int pdb_version_check(int version, const char *conn, char **err);
 
+/* db_postgres_result.c: describe a query's result without running it (see struct db_engine) */
+int pdb_describe(struct pdb *p, const char *sql, PGresult **out);
+/* sql without trailing blanks and semicolons, malloc'ed */
+char *pdb_trim_sql(const char *sql);
+/* "table", or table as written when the caller quoted it already */
+char *pdb_table_ident(const char *table);
+char *pdb_result_ddl(struct db *d, const char *select_sql, const char *table);
+int pdb_result_types(struct db *d, const char *select_sql, struct db_cols *out);
+char *pdb_cols_ddl(struct db *d, const char *table, const struct db_cols *cols, char **err);
+
+/* db_postgres_copy.c: streaming copies (COPY FROM STDIN, COPY TO STDOUT) */
+int pdb_write_rows(struct db *d, const char *table, struct db_reader *r, struct db **errside);
+struct db_reader *pdb_open_reader(struct db *src, const char *select_sql,
+                                  const struct db_cols *cols);
+int pdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,
+             long long *rows, db_progress_fn progress, void *arg, struct db **errside);
+
 /* db_postgres_table.c: the clock and advisory locks (see struct db_engine) */
 int pdb_now(struct db *d, char **out);
 int pdb_ts_minus(struct db *d, const char *ts, double seconds, char **out);

@@ -156,7 +156,7 @@ pdb_type_sql(const struct db_type *t)
 		return xasprintf("timestamp(%u)", t->scale > 6 ? 6 : t->scale);
 	case DB_T_STRING:
 		return t->len ? xasprintf("varchar(%u)", t->len) : xstrdup("text");
-	case DB_T_OTHER:
+	default: /* DB_T_OTHER; the kinds of result columns are never a file's */
 		break;
 	}
 	return xstrdup("text");

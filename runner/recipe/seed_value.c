@@ -268,7 +268,7 @@ value_fits(const struct db_type *t, const struct dcell *c)
 		if (c->kind == DCELL_BOOL || !t->len || chars(c->text) <= t->len)
 			return NULL;
 		return "too long";
-	case DB_T_OTHER:
+	default: /* DB_T_OTHER; the kinds of result columns are never a file's */
 		break;
 	}
 	return NULL;
