@@ -408,7 +408,8 @@ shop(struct proj *p)
 	           "CREATE DATABASE IF NOT EXISTS {database_name} CHARACTER SET utf8mb4;\n");
 	write_file(p, "luigi/sql/tables/books.sql",
 	           "CREATE TABLE IF NOT EXISTS books (id INT NOT NULL, title VARCHAR(50),\n"
-	           "  genre_id INT, price DECIMAL(6,2), updated DATETIME, PRIMARY KEY (id))\n");
+	           "  genre_id INT, price DECIMAL(6,2), updated DATETIME, PRIMARY KEY (id),\n"
+	           "  KEY by_genre (genre_id), UNIQUE KEY (title))\n");
 	write_file(p, "luigi/sql/procedures/flat_books.sql", flat_books_sql);
 	write_file(p, "luigi/data/genres.json",
 	           "[{\"genre_id\": 1, \"name\": \"poetry\"}, {\"genre_id\": 2, \"name\": \"novels\"}]\n");
@@ -514,6 +515,8 @@ START_TEST(test_every_type_postgres)
 	assert_has(r.out, "SummaryGenreTotalsTask           summary       not converted: reads what"
 	           " task 'FlattenedBooksTask' makes, which is not converted");
 	assert_has(r.err, "task 'SummaryPriceBandsTask': not converted: its SQL is MariaDB's");
+	assert_has(r.err, "task 'ExtractLoadBooksTask': unique key (title...) of table 'books' becomes"
+	           " a plain index");
 	/* their files are not written */
 	ck_assert_msg(!strstr(r.out, "sql/procedures") && !strstr(r.out, "sql/scripts") &&
 	              !strstr(r.out, "sql/summary"), "%s", r.out);
@@ -522,9 +525,10 @@ START_TEST(test_every_type_postgres)
 	yml = slurp(&p, "chacc.yml");
 	assert_has(yml, "#   SummaryPriceBandsTask (summary): its SQL is MariaDB's: rewrite it for"
 	           " PostgreSQL (it would be script target 'price_bands')\n");
+	/* the KEY and UNIQUE of its CREATE TABLE as indexes */
 	assert_has(yml, "  - name: books\n    kind: extract\n    from: source\n"
 	           "    query: sql/extract/books.sql\n    key: [id]\n"
-	           "    incremental: { column: updated }\n");
+	           "    indexes: [[title], [genre_id]]\n    incremental: { column: updated }\n");
 	assert_has(yml, "      - { name: genre_id, type: integer }\n"
 	           "      - { name: name, type: \"varchar(30)\" }\n");
 	ck_assert_msg(!strstr(yml, "flat_books") || strstr(yml, "#   FlattenedBooksTask"), "%s", yml);
@@ -537,6 +541,9 @@ START_TEST(test_every_type_postgres)
 	           " FROM books");
 	assert_val(p.tgt, "1:poetry,2:novels",
 	           "SELECT string_agg(genre_id || ':' || name, ',' ORDER BY genre_id) FROM genres");
+	assert_val(p.tgt, "(genre_id),(id),(title)", "SELECT string_agg(x, ',' ORDER BY x) FROM"
+	           " (SELECT substring(indexdef from '\\(.*\\)') AS x FROM pg_indexes"
+	           " WHERE tablename = 'books') i");
 	/* a driver chacc does not know is a usage error */
 	r = chacc(&p, "import", "luigi", "luigi", "--target-driver", "oracle", "--force");
 	ck_assert_msg(r.status == 2, "exit %d\n%s", r.status, r.err);

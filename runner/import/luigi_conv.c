@@ -232,51 +232,6 @@ extract_incremental(struct lconv *c, struct ltask *t, size_t gi, const struct ld
 		g->incremental = xstrdup(t->incremental_field);
 }
 
-/* an index of target g on cols, unless it has one on them or they are its key */
-static void
-add_plain_index(struct ltarget *g, const struct strlist *cols)
-{
-	bool same = cols->n == g->key.n;
-	struct strlist *ix;
-
-	for (size_t i = 0; same && i < cols->n; i++)
-		same = strcasecmp(cols->v[i], g->key.v[i]) == 0;
-	for (size_t k = 0; !same && k < g->nindexes; k++) {
-		same = g->indexes[k].n == cols->n;
-		for (size_t i = 0; same && i < cols->n; i++)
-			same = strcasecmp(cols->v[i], g->indexes[k].v[i]) == 0;
-	}
-	if (same)
-		return;
-	g->indexes = xreallocarray(g->indexes, g->nindexes + 1, sizeof(*g->indexes));
-	ix = &g->indexes[g->nindexes++];
-	memset(ix, 0, sizeof(*ix));
-	for (size_t i = 0; i < cols->n; i++)
-		lstrs_add(ix, cols->v[i]);
-}
-
-/*
- * PostgreSQL: the KEY and UNIQUE definitions of the schema task's CREATE TABLE,
- * not run there, as indexes of extract g on the columns the result has (cols)
- */
-static void
-ddl_indexes(struct lconv *c, struct ltask *t, struct ltarget *g, const struct lddl *d,
-            const struct strlist *cols)
-{
-	for (size_t u = 0; u < d->nuniques; u++)
-		if (has_all(cols, &d->uniques[u])) {
-			size_t before = g->nindexes;
-
-			add_plain_index(g, &d->uniques[u]);
-			if (g->nindexes > before)
-				lconv_warn(c, t, "unique key (%s...) of table '%s' becomes a plain index",
-				           d->uniques[u].v[0], g->name);
-		}
-	for (size_t k = 0; k < d->nkeys; k++)
-		if (has_all(cols, &d->keys[k]))
-			add_plain_index(g, &d->keys[k]);
-}
-
 void
 lconv_extract(struct lconv *c, struct ltask *t)
 {
@@ -329,7 +284,7 @@ lconv_extract(struct lconv *c, struct ltask *t)
 			lstrs_add(&cols, names[i]);
 	extract_incremental(c, t, gi, &d, &cols);
 	if (s && c->postgres)
-		ddl_indexes(c, t, &c->targets[gi], &d, &cols);
+		lpg_extract_indexes(c, t, &c->targets[gi], &d, &cols);
 	lddl_release(&d);
 out:
 	lsql_names_free(names, n);

@@ -137,6 +137,12 @@ const char *lproc_script(struct lconv *c, struct ltask *t);
 /* luigi_postgres.c: a PostgreSQL target, for which the pipeline's SQL is MariaDB's */
 /* the PostgreSQL spelling of MariaDB column type type (malloc'ed), or NULL when it has none */
 char *lpg_column_type(const char *type);
+/*
+ * the KEY, INDEX and UNIQUE definitions of extract g's CREATE TABLE d (not run
+ * on PostgreSQL) as its indexes, on the columns its result has (cols)
+ */
+void lpg_extract_indexes(struct lconv *c, struct ltask *t, struct ltarget *g, const struct lddl *d,
+                         const struct strlist *cols);
 /* scripts, and table targets reading what they write, not converted; warnings on the others */
 void lpg_convert(struct lconv *c);
 

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 char *
 lpg_column_type(const char *type)
@@ -20,6 +21,61 @@ lpg_column_type(const char *type)
 	if (db_type_parse("mariadb", type, &t) < 0 || t.kind == DB_T_OTHER)
 		return NULL;
 	return db_type_sql("postgres", &t);
+}
+
+/* whether the result (cols; empty: not known) has every column of l */
+static bool
+result_has(const struct strlist *cols, const struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (cols->n && !lstrs_has(cols, l->v[i]))
+			return false;
+	return l->n > 0;
+}
+
+/* an index of target g on cols, unless it has one on them or they are its key */
+static void
+add_plain_index(struct ltarget *g, const struct strlist *cols)
+{
+	bool same = cols->n == g->key.n;
+	struct strlist *ix;
+
+	for (size_t i = 0; same && i < cols->n; i++)
+		same = strcasecmp(cols->v[i], g->key.v[i]) == 0;
+	for (size_t k = 0; !same && k < g->nindexes; k++) {
+		same = g->indexes[k].n == cols->n;
+		for (size_t i = 0; same && i < cols->n; i++)
+			same = strcasecmp(cols->v[i], g->indexes[k].v[i]) == 0;
+	}
+	if (same)
+		return;
+	g->indexes = xreallocarray(g->indexes, g->nindexes + 1, sizeof(*g->indexes));
+	ix = &g->indexes[g->nindexes++];
+	memset(ix, 0, sizeof(*ix));
+	for (size_t i = 0; i < cols->n; i++)
+		lstrs_add(ix, cols->v[i]);
+}
+
+/*
+ * PostgreSQL: the KEY and UNIQUE definitions of the schema task's CREATE TABLE,
+ * not run there, as indexes of extract g on the columns the result has (cols)
+ */
+void
+lpg_extract_indexes(struct lconv *c, struct ltask *t, struct ltarget *g, const struct lddl *d,
+                    const struct strlist *cols)
+{
+	for (size_t u = 0; u < d->nuniques; u++)
+		if (result_has(cols, &d->uniques[u])) {
+			size_t before = g->nindexes;
+
+			add_plain_index(g, &d->uniques[u]);
+			if (g->nindexes > before)
+				lconv_warn(c, t, "unique key (%s...) of table '%s' becomes a plain index",
+				           d->uniques[u].v[0], g->name);
+		}
+	for (size_t k = 0; k < d->nkeys; k++)
+		if (result_has(cols, &d->keys[k]))
+			add_plain_index(g, &d->keys[k]);
 }
 
 /* task t not converted: why (taken) */
