@@ -13,6 +13,7 @@
 
 static char root[PATH_MAX];     /* the repository */
 static char recipe[PATH_MAX + 64];/* recipes/openmrs.yml */
+static char pg_recipe[PATH_MAX + 64];/* recipes/openmrs-postgres.yml */
 static char demo_sql[PATH_MAX + 64];/* the OpenMRS demo database (2.0 schema, 2017 data) */
 static char schema_gz[PATH_MAX + 64];/* an empty OpenMRS 2.6.4 database */
 
@@ -572,6 +573,105 @@ START_TEST(test_guide_commands)
 }
 END_TEST
 
+/* build recipes/openmrs-postgres.yml into PostgreSQL database db with args */
+static void
+pg_build(struct proj *p, const char *db, const char *arg)
+{
+	char *sock = xasprintf("TARGET_DB_SOCKET=%s", getenv("CHACC_TEST_PG_SOCKET"));
+	char *name = xasprintf("TARGET_DB_NAME=%s", db);
+	const char *envs[] = { sock, name, NULL };
+	char *args[] = { (char *)"-f", pg_recipe, (char *)"build", (char *)"-j", (char *)"2",
+	                 (char *)arg, NULL };
+	int o, e, status;
+	pid_t pid = chacc_start_envs(p, envs, &o, &e, args);
+
+	status = wait_status(pid);
+	{
+		char *out = slurp_fd(o), *err = slurp_fd(e);
+
+		ck_assert_msg(status == 0, "openmrs-postgres build %s: exit %d\n%s\n%s",
+		              arg ? arg : "", status, out, err);
+		free(out);
+		free(err);
+	}
+	free(sock);
+	free(name);
+}
+
+/* a digest of table's columns (those of the MariaDB build's table) on d */
+static char *
+digest_of(struct db *d, struct db *shape, const char *table)
+{
+	struct db_names cols = { 0 };
+	struct buf b;
+	char *sum;
+
+	ck_assert_msg(db_table_columns(shape, table, &cols) == 0, "%s: %s", table, db_error(shape));
+	buf_init(&b);
+	for (size_t i = 0; i < cols.n; i++) {
+		char *id = db_ident(d, cols.v[i]);
+
+		buf_addf(&b, "%s%s", i ? "," : "", id);
+		free(id);
+	}
+	sum = rows_digest(d, b.s, table);
+	buf_release(&b);
+	db_names_release(&cols);
+	return sum;
+}
+
+/*
+ * recipes/openmrs-postgres.yml: the same rows in PostgreSQL as the MariaDB
+ * build, through days of changes, and incrementally what a full refresh gives
+ */
+START_TEST(test_postgres_equals_mariadb)
+{
+	struct proj p;
+	struct db_params c, cf;
+	struct db *pg, *pgfull;
+	struct result r;
+
+	proj_new(&p, "ompg");
+	generate(&p, 60, true);
+	pg_fresh_database("ompg_pg");
+	pg_fresh_database("ompg_pg_full");
+	r = om(&p, "build", "-j", "2");
+	assert_ok(&r);
+	result_free(&r);
+	pg_build(&p, "ompg_pg", NULL);
+	pg = pg_connect_to(&c, "ompg_pg", NULL);
+	pgfull = pg_connect_to(&cf, "ompg_pg_full", NULL);
+	for (int batch = 0; batch <= 2; batch++) {
+		if (batch > 0) {
+			changes(&p, batch);
+			r = om(&p, "build", "-j", "2");
+			assert_ok(&r);
+			result_free(&r);
+			pg_build(&p, "ompg_pg", NULL);
+			assert_val(pg, "incremental", "SELECT string_agg(DISTINCT mode, ',') FROM"
+			           " etl_run_targets WHERE run_id = (SELECT max(run_id) FROM etl_runs)"
+			           " AND outcome = 'built'");
+		}
+		pg_build(&p, "ompg_pg_full", "--full-refresh");
+		for (size_t i = 0; i < NTABLES; i++) {
+			char *m = digest_of(p.tgt, p.tgt, tables[i]), *g = digest_of(pg, p.tgt, tables[i]);
+			char *f = digest_of(pgfull, p.tgt, tables[i]);
+
+			ck_assert_msg(strcmp(m, g) == 0, "batch %d: %s: MariaDB %s, PostgreSQL %s", batch,
+			              tables[i], m, g);
+			ck_assert_msg(strcmp(g, f) == 0, "batch %d: %s: PostgreSQL incremental %s, full %s",
+			              batch, tables[i], g, f);
+			free(m);
+			free(g);
+			free(f);
+		}
+	}
+	db_close(pg);
+	db_close(pgfull);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -583,11 +683,13 @@ main(void)
 	snprintf(dir, sizeof(dir), "%s", bin);
 	snprintf(root, sizeof(root), "%s", dirname(dir));
 	snprintf(recipe, sizeof(recipe), "%s/recipes/openmrs.yml", root);
+	snprintf(pg_recipe, sizeof(pg_recipe), "%s/recipes/openmrs-postgres.yml", root);
 	snprintf(demo_sql, sizeof(demo_sql), "%s/../shared/data/openmrs/demo-db-2.6.0.sql", root);
 	snprintf(schema_gz, sizeof(schema_gz), "%s/../shared/data/openmrs/openmrs-2.6.4.sql.gz", root);
 
 	/* without ../shared the tests on real dumps are skipped, and fail under CI */
 	add_case(s, "guide_commands", test_guide_commands);
+	add_case(s, "postgres_equals_mariadb", test_postgres_equals_mariadb);
 	if (need_shared("openmrs", "the 2 tests on the OpenMRS demo database", demo_sql)) {
 		add_case(s, "demo_db_values", test_demo_db_values);
 		add_case(s, "demo_db_incremental_equals_full", test_demo_db_incremental_equals_full);
