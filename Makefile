@@ -107,7 +107,8 @@ OBJ = \
 	runner/import/luigi_conv.o \
 	runner/import/luigi_proc.o \
 	runner/import/luigi_write.o \
-	runner/import/luigi_files.o
+	runner/import/luigi_files.o \
+	runner/import/luigi_postgres.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
 	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
 	runner/cli/table.o runner/cli/cmd_import.o

@@ -127,6 +127,53 @@ table_sum(struct proj *p, struct db *d, const char *table)
 	return sum;
 }
 
+/* a load task beside the Sakila example: a file target with typed columns */
+static const char store_goals_json[] =
+	"{\"tasks\": {\n"
+	"  \"SchemaStoreGoalsTask\": {\"type\": \"schema\", \"dependencies\": [],\n"
+	"    \"sql\": \"CREATE TABLE IF NOT EXISTS store_goals (store_id TINYINT UNSIGNED NOT NULL,"
+	" goal_month DATE NOT NULL, goal DECIMAL(8,2), is_open TINYINT(1), big BIGINT UNSIGNED,"
+	" note VARCHAR(40), checked_at DATETIME, PRIMARY KEY (store_id, goal_month))\"},\n"
+	"  \"LoadStoreGoalsTask\": {\"type\": \"load\", \"dependencies\": [\"SchemaStoreGoalsTask\"],\n"
+	"    \"source_file\": \"store_goals.json\", \"target_table\": \"store_goals\",\n"
+	"    \"full_load_sql\": \"INSERT INTO store_goals (store_id, goal_month, goal, is_open, big,"
+	" note, checked_at) VALUES (%s, %s, %s, %s, %s, %s, %s)\"}\n"
+	"}}\n";
+
+static const char store_goals_data[] =
+	"[{\"store_id\": 1, \"goal_month\": \"2024-01-01\", \"goal\": 1200.5, \"is_open\": 1,"
+	" \"big\": \"18446744073709551615\", \"note\": \"first, \\\"quoted\\\"\","
+	" \"checked_at\": \"2024-01-31 10:00:00\"},\n"
+	" {\"store_id\": 2, \"goal_month\": \"2024-01-01\", \"goal\": null, \"is_open\": 0,"
+	" \"big\": 0, \"note\": null, \"checked_at\": null},\n"
+	" {\"store_id\": 2, \"goal_month\": \"2024-02-01\", \"goal\": -3.25, \"is_open\": null,"
+	" \"big\": 42, \"note\": \"caf\u00e9\", \"checked_at\": \"2024-02-29 23:59:59\"}]\n";
+
+/*
+ * the Sakila example's Luigi project in p (a target on engine), reading the
+ * sakila database of the source server; with_load: and the store_goals load
+ */
+static void
+sakila_proj(struct proj *p, const char *name, const char *engine, bool with_load)
+{
+	char *json = readfile(sakila_json, NULL), *env, *env2;
+
+	ck_assert_msg(json != NULL, "cannot read %s", sakila_json);
+	proj_new_on(p, name, engine);
+	load_sakila(p);
+	env = slurp(p, ".env");
+	env2 = str_replace(env, p->srcdb, "sakila");
+	write_file(p, ".env", env2);
+	free(env2);
+	free(env);
+	config(p, "sakila", json);
+	free(json);
+	if (with_load) {
+		config(p, "stores", store_goals_json);
+		write_file(p, "luigi/data/store_goals.json", store_goals_data);
+	}
+}
+
 START_TEST(test_sakila)
 {
 	struct proj p;
@@ -135,17 +182,10 @@ START_TEST(test_sakila)
 	json_t *root_, *tasks;
 	const char *name;
 	json_t *t;
-	char *json = readfile(sakila_json, NULL), *env, *env2, *yml;
+	char *json = readfile(sakila_json, NULL), *yml;
 	int tables = 0;
 
-	ck_assert_msg(json != NULL, "cannot read %s", sakila_json);
-	proj_new(&p, "sakila");
-	load_sakila(&p);
-	env = slurp(&p, ".env");
-	env2 = str_replace(env, p.srcdb, "sakila");
-	write_file(&p, ".env", env2);
-	free(env2);
-	config(&p, "sakila", json);
+	sakila_proj(&p, "sakila", "mariadb", false);
 	r = chacc(&p, "import", "luigi", "luigi");
 	assert_ok(&r);
 	assert_has(r.out, "ExtractLoadFilmsTask");
@@ -198,8 +238,104 @@ START_TEST(test_sakila)
 	assert_has(r.out, "nothing to do");
 	result_free(&r);
 	json_decref(root_);
-	free(env);
 	free(json);
+	proj_free(&p);
+}
+END_TEST
+
+/* the columns of table in the MariaDB target of m, but chacc's, comma-separated */
+static char *
+columns_of(struct proj *m, const char *table)
+{
+	char *cols = val(m->tgt, "SELECT GROUP_CONCAT(column_name ORDER BY ordinal_position)"
+	                 " FROM information_schema.columns WHERE table_schema = DATABASE()"
+	                 " AND table_name = '%s' AND column_name <> '_chacc_changed_at'", table);
+
+	ck_assert_msg(*cols, "table '%s' has no columns in the MariaDB target", table);
+	return cols;
+}
+
+/* table holds the same rows in m's MariaDB target and p's PostgreSQL target */
+static void
+assert_same_rows(struct proj *m, struct proj *p, const char *table, const char *cols)
+{
+	char *want = rows_digest(m->tgt, cols, table), *got = rows_digest(p->tgt, cols, table);
+
+	ck_assert_msg(strcmp(want, got) == 0, "%s: MariaDB build %s, PostgreSQL build %s", table,
+	              want, got);
+	ck_assert_msg(strncmp(got, "0:", 2) != 0, "%s is empty", table);
+	free(want);
+	free(got);
+}
+
+/*
+ * the Sakila pipeline, with a load task, imported for a PostgreSQL target and
+ * built there: its extracts and its file target hold the rows the MariaDB
+ * build of the same pipeline holds
+ */
+START_TEST(test_sakila_postgres)
+{
+	static const char *const tables[] = { "films", "customers", "rentals", "payments",
+	                                      "store_goals" };
+	struct proj m, p;
+	struct result r;
+	char *yml;
+
+	sakila_proj(&m, "sakila_my", "mariadb", true);
+	sakila_proj(&p, "sakila_pg", "postgres", true);
+	r = chacc(&p, "import", "luigi", "luigi", "--target-driver", "postgres");
+	assert_ok(&r);
+	assert_has(r.out, "is valid: 8 targets");
+	assert_has(r.err, "task 'SummaryRentalFactsTask': its SELECT is MariaDB's SQL, kept as written");
+	result_free(&r);
+	yml = slurp(&p, "chacc.yml");
+	assert_has(yml, "  - name: target\n    driver: postgres\n    host: ${TARGET_DB_HOST:-127.0.0.1}\n"
+	           "    port: ${TARGET_DB_PORT:-5432}\n");
+	assert_has(yml, "    database: ${TARGET_DB_NAME}\n    schema: ${TARGET_DB_SCHEMA:-public}\n");
+	/* the extracts' tables come from their results: no MariaDB DDL, the key and indexes kept */
+	ck_assert_msg(!strstr(yml, "create:") && !exists(&p, "sql/tables"), "%s", yml);
+	assert_has(yml, "  - name: rentals\n    kind: extract\n    from: source\n"
+	           "    query: sql/extract/rentals.sql\n    key: [rental_id]\n"
+	           "    indexes: [[film_id], [customer_id]]\n    incremental: { column: last_update }\n");
+	/* the load's column types spelled for PostgreSQL */
+	assert_has(yml, "      - { name: store_id, type: smallint }\n"
+	           "      - { name: goal_month, type: date }\n"
+	           "      - { name: goal, type: \"numeric(8,2)\" }\n"
+	           "      - { name: is_open, type: smallint }\n"
+	           "      - { name: big, type: \"numeric(20,0)\" }\n"
+	           "      - { name: note, type: \"varchar(40)\" }\n"
+	           "      - { name: checked_at, type: \"timestamp(0)\" }\n"
+	           "    key: [store_id, goal_month]\n");
+	assert_has(yml, "  # its SELECT is MariaDB's SQL, kept as written: check that PostgreSQL runs it\n"
+	           "  - name: rental_facts\n");
+	free(yml);
+	r = chacc(&m, "import", "luigi", "luigi");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&m, "build");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	for (size_t i = 0; i < LEN(tables); i++) {
+		char *cols = columns_of(&m, tables[i]);
+
+		assert_same_rows(&m, &p, tables[i], cols);
+		free(cols);
+	}
+	assert_val(p.tgt, "2", "SELECT count(*) FROM pg_indexes WHERE tablename = 'rentals'"
+	           " AND indexdef NOT LIKE '%UNIQUE%'");
+	/* its summaries ran on PostgreSQL as written, giving the same rows */
+	assert_same_rows(&m, &p, "rental_facts", "rental_id, film_id, customer_id, country,"
+	                 " amount + 0.00");
+	assert_same_rows(&m, &p, "customer_summary", "customer_id, country, rentals, paid");
+	assert_same_rows(&m, &p, "film_summary", "film_id, title, category, rentals, revenue + 0.00");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	assert_has(r.out, "nothing to do");
+	result_free(&r);
+	proj_free(&m);
 	proj_free(&p);
 }
 END_TEST
@@ -272,7 +408,8 @@ shop(struct proj *p)
 	           "CREATE DATABASE IF NOT EXISTS {database_name} CHARACTER SET utf8mb4;\n");
 	write_file(p, "luigi/sql/tables/books.sql",
 	           "CREATE TABLE IF NOT EXISTS books (id INT NOT NULL, title VARCHAR(50),\n"
-	           "  genre_id INT, price DECIMAL(6,2), updated DATETIME, PRIMARY KEY (id))\n");
+	           "  genre_id INT, price DECIMAL(6,2), updated DATETIME, PRIMARY KEY (id),\n"
+	           "  KEY by_genre (genre_id), UNIQUE KEY (title))\n");
 	write_file(p, "luigi/sql/procedures/flat_books.sql", flat_books_sql);
 	write_file(p, "luigi/data/genres.json",
 	           "[{\"genre_id\": 1, \"name\": \"poetry\"}, {\"genre_id\": 2, \"name\": \"novels\"}]\n");
@@ -351,6 +488,67 @@ START_TEST(test_every_type)
 	free(yml);
 	free(proc);
 	build_shop(&p);
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * the shop for a PostgreSQL target: the extract and the load converted, the
+ * scripts (MariaDB's procedures and statements) and the summary reading what
+ * one writes listed as not converted, and the rest built there
+ */
+START_TEST(test_every_type_postgres)
+{
+	struct proj p;
+	struct result r;
+	char *yml;
+
+	proj_new_pg(&p, "shop_pg");
+	shop(&p);
+	r = chacc(&p, "import", "luigi", "luigi", "--target-driver", "postgres");
+	assert_ok(&r);
+	assert_has(r.out, "is valid: 2 targets");
+	assert_has(r.out, "FlattenedBooksTask               flattened     not converted: its SQL is"
+	           " MariaDB's: rewrite it for PostgreSQL (it would be script target 'flat_books')");
+	assert_has(r.out, "ProcedureFlatBooksTask           procedure     not converted: part of"
+	           " 'flat_books', which is not converted");
+	assert_has(r.out, "SummaryGenreTotalsTask           summary       not converted: reads what"
+	           " task 'FlattenedBooksTask' makes, which is not converted");
+	assert_has(r.err, "task 'SummaryPriceBandsTask': not converted: its SQL is MariaDB's");
+	assert_has(r.err, "task 'ExtractLoadBooksTask': unique key (title...) of table 'books' becomes"
+	           " a plain index");
+	/* their files are not written */
+	ck_assert_msg(!strstr(r.out, "sql/procedures") && !strstr(r.out, "sql/scripts") &&
+	              !strstr(r.out, "sql/summary"), "%s", r.out);
+	result_free(&r);
+	ck_assert(!exists(&p, "sql/procedures") && !exists(&p, "sql/scripts"));
+	yml = slurp(&p, "chacc.yml");
+	assert_has(yml, "#   SummaryPriceBandsTask (summary): its SQL is MariaDB's: rewrite it for"
+	           " PostgreSQL (it would be script target 'price_bands')\n");
+	/* the KEY and UNIQUE of its CREATE TABLE as indexes */
+	assert_has(yml, "  - name: books\n    kind: extract\n    from: source\n"
+	           "    query: sql/extract/books.sql\n    key: [id]\n"
+	           "    indexes: [[title], [genre_id]]\n    incremental: { column: updated }\n");
+	assert_has(yml, "      - { name: genre_id, type: integer }\n"
+	           "      - { name: name, type: \"varchar(30)\" }\n");
+	ck_assert_msg(!strstr(yml, "flat_books") || strstr(yml, "#   FlattenedBooksTask"), "%s", yml);
+	free(yml);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "1:Odes:8.50,2:Emma:12.00,3:Ulysses:15.25",
+	           "SELECT string_agg(id || ':' || title || ':' || price, ',' ORDER BY id)"
+	           " FROM books");
+	assert_val(p.tgt, "1:poetry,2:novels",
+	           "SELECT string_agg(genre_id || ':' || name, ',' ORDER BY genre_id) FROM genres");
+	assert_val(p.tgt, "(genre_id),(id),(title)", "SELECT string_agg(x, ',' ORDER BY x) FROM"
+	           " (SELECT substring(indexdef from '\\(.*\\)') AS x FROM pg_indexes"
+	           " WHERE tablename = 'books') i");
+	/* a driver chacc does not know is a usage error */
+	r = chacc(&p, "import", "luigi", "luigi", "--target-driver", "oracle", "--force");
+	ck_assert_msg(r.status == 2, "exit %d\n%s", r.status, r.err);
+	assert_has(r.err, "invalid driver 'oracle' for --target-driver: expected mariadb or postgres");
+	result_free(&r);
 	proj_free(&p);
 }
 END_TEST
@@ -453,11 +651,14 @@ main(void)
 	         root);
 	snprintf(sakila_data, sizeof(sakila_data), "%s/../shared/data/sakila/sakila-mv-data.sql", root);
 	add_case(s, "every_type", test_every_type);
+	add_case(s, "every_type_postgres", test_every_type_postgres);
 	add_case(s, "broken", test_broken);
 	add_case(s, "force_and_dry_run", test_force_and_dry_run);
 	/* without ../shared the Sakila test is skipped, and fails under CI */
 	if (need_shared("import", "the Sakila example", sakila_json) &&
-	    need_shared("import", "the Sakila example", sakila_schema))
+	    need_shared("import", "the Sakila example", sakila_schema)) {
 		add_case(s, "sakila", test_sakila);
+		add_case(s, "sakila_postgres", test_sakila_postgres);
+	}
 	return run_suite(s);
 }

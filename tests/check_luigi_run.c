@@ -460,6 +460,159 @@ START_TEST(test_adopt_luigi_tables)
 }
 END_TEST
 
+/* the clinic's extract into a PostgreSQL target, in the schema TARGET_DB_SCHEMA */
+static const char pg_clinic[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	"connections:\n"
+	"  - name: source\n"
+	"    socket: ${SOURCE_DB_SOCKET}\n"
+	"    user: ${SOURCE_DB_USER}\n"
+	"    password: ${SOURCE_DB_PASSWORD}\n"
+	"    database: ${SOURCE_DB_NAME}\n"
+	"  - name: target\n"
+	"    driver: postgres\n"
+	"    socket: ${TARGET_DB_SOCKET}\n"
+	"    user: ${TARGET_DB_USER}\n"
+	"    password: ${TARGET_DB_PASSWORD}\n"
+	"    database: ${TARGET_DB_NAME}\n"
+	"    schema: ${TARGET_DB_SCHEMA:-analytics}\n"
+	"target: target\n"
+	"defaults: { retries: 0 }\n"
+	"targets:\n"
+	"  - name: patients\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/patients.sql\n"
+	"    key: [patient_id]\n";
+
+/* the clinic on a PostgreSQL target whose database does not exist; p->tgt is on database chacc */
+static void
+proj_pg_clinic(struct proj *p, const char *name)
+{
+	proj_new_pg(p, name);
+	db_close(p->tgt);
+	p->tgt = pg_connect_to(&p->tgtc, NULL, NULL);
+	sql(p->tgt, "DROP DATABASE %s WITH (FORCE)", p->tgtdb);
+	sql(p->src, "CREATE TABLE patients (patient_id INT PRIMARY KEY, ward VARCHAR(20) NOT NULL)");
+	sql(p->src, "INSERT INTO patients VALUES (1, 'north'), (2, 'north'), (3, 'south')");
+	write_file(p, "chacc.yml", pg_clinic);
+	write_file(p, "sql/patients.sql", "SELECT patient_id, ward FROM patients\n");
+}
+
+/* whether the PostgreSQL server has database db */
+static bool
+has_pg_database(struct proj *p, const char *db)
+{
+	char *v = val(p->tgt, "SELECT count(*) FROM pg_database WHERE datname = '%s'", db);
+	bool has = strcmp(v, "1") == 0;
+
+	free(v);
+	return has;
+}
+
+/* whether database db of the PostgreSQL server has schema schema */
+static bool
+has_pg_schema(const char *db, const char *schema)
+{
+	struct db_params c;
+	struct db *d = pg_connect_to(&c, db, NULL);
+	char *v = val(d, "SELECT count(*) FROM pg_namespace WHERE nspname = '%s'", schema);
+	bool has = strcmp(v, "1") == 0;
+
+	free(v);
+	db_close(d);
+	return has;
+}
+
+START_TEST(test_pg_target_database_is_created)
+{
+	struct proj p;
+	struct result r;
+	const char *reading[][3] = {
+		{ "status", NULL }, { "plan", NULL }, { "history", NULL }, { "build", "-n" },
+	};
+	struct db_params c;
+	struct db *d;
+
+	proj_pg_clinic(&p, "pgcreatedb");
+	/* reading commands create nothing, and say why */
+	for (size_t i = 0; i < LEN(reading); i++) {
+		r = chacc(&p, reading[i][0], reading[i][1]);
+		ck_assert_msg(r.status == 3, "%s: exit %d: %s", reading[i][0], r.status, r.err);
+		ck_assert_msg(strstr(r.err, "connection 'target': database 'tgt_pgcreatedb' (schema"
+		                     " 'analytics') does not exist yet: nothing was built there"), "%s: %s",
+		              reading[i][0], r.err);
+		result_free(&r);
+		ck_assert_msg(!has_pg_database(&p, p.tgtdb), "%s created it", reading[i][0]);
+	}
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "created database 'tgt_pgcreatedb' (schema 'analytics')"), "%s",
+	              r.out);
+	result_free(&r);
+	assert_val(p.tgt, "UTF8", "SELECT pg_encoding_to_char(encoding) FROM pg_database"
+	           " WHERE datname = 'tgt_pgcreatedb'");
+	d = pg_connect_to(&c, p.tgtdb, "analytics");
+	assert_val(d, "3", "SELECT count(*) FROM analytics.patients");
+	ck_assert(!has_pg_schema(p.tgtdb, "second"));
+	/* the database there, its schema not: status says so, build creates it */
+	r = chacc_env(&p, "TARGET_DB_SCHEMA=second", "status", (char *)NULL);
+	ck_assert_msg(r.status == 3 && strstr(r.err, "database 'tgt_pgcreatedb' (schema 'second')"
+	              " does not exist yet"), "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	ck_assert(!has_pg_schema(p.tgtdb, "second"));
+	r = chacc_env(&p, "TARGET_DB_SCHEMA=second", "build", (char *)NULL);
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(d, "3", "SELECT count(*) FROM second.patients");
+	r = chacc(&p, "status");
+	assert_ok(&r);
+	result_free(&r);
+	db_close(d);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_pg_missing_create_privilege)
+{
+	struct proj p;
+	struct result r;
+	const char *env[] = { "TARGET_DB_USER=luigi_pg", "TARGET_DB_PASSWORD=Sekr3t-pw", NULL };
+	int o, e;
+	char *args[] = { "build", NULL };
+
+	proj_pg_clinic(&p, "pgnocreate");
+	sql(p.tgt, "DROP ROLE IF EXISTS luigi_pg");
+	sql(p.tgt, "CREATE ROLE luigi_pg LOGIN NOCREATEDB PASSWORD 'Sekr3t-pw'");
+	r.status = wait_status(chacc_start_envs(&p, env, &o, &e, args));
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	ck_assert_msg(r.status == 3, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "connection 'target': database 'tgt_pgnocreate' does not exist,"
+	                     " and role 'luigi_pg' may not create it: it needs the CREATEDB attribute"
+	                     " (ALTER ROLE luigi_pg CREATEDB)"), "%s", r.err);
+	ck_assert_msg(!strstr(r.err, "Sekr3t-pw") && !strstr(r.out, "Sekr3t-pw"), "%s", r.err);
+	result_free(&r);
+	ck_assert(!has_pg_database(&p, p.tgtdb));
+	/* its database there, owned by another role: the schema needs CREATE on it */
+	sql(p.tgt, "CREATE DATABASE %s", p.tgtdb);
+	r.status = wait_status(chacc_start_envs(&p, env, &o, &e, args));
+	r.out = slurp_fd(o);
+	r.err = slurp_fd(e);
+	ck_assert_msg(r.status == 3, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "schema 'analytics' does not exist in database 'tgt_pgnocreate',"
+	                     " and role 'luigi_pg' may not create it: it needs the CREATE privilege on"
+	                     " the database (GRANT CREATE ON DATABASE \"tgt_pgnocreate\" TO luigi_pg)"),
+	              "%s", r.err);
+	result_free(&r);
+	ck_assert(!has_pg_schema(p.tgtdb, "analytics"));
+	sql(p.tgt, "DROP DATABASE %s WITH (FORCE)", p.tgtdb);
+	sql(p.tgt, "DROP ROLE luigi_pg");
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -475,5 +628,7 @@ main(void)
 	add_case(s, "missing_create_privilege", test_missing_create_privilege);
 	add_case(s, "luigi_cron_flags", test_luigi_cron_flags);
 	add_case(s, "adopt_luigi_tables", test_adopt_luigi_tables);
+	add_case(s, "pg_target_database_is_created", test_pg_target_database_is_created);
+	add_case(s, "pg_missing_create_privilege", test_pg_missing_create_privilege);
 	return run_suite(s);
 }

@@ -50,6 +50,7 @@ struct opts {
 	bool removed;            /* prune --removed */
 	bool sql;                /* validate --sql */
 	const char *mode, *result, *until;  /* history --mode, --result, --until */
+	const char *target_driver;  /* import --target-driver */
 };
 
 /* a command of the command line */

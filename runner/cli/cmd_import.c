@@ -8,7 +8,7 @@
 #include "util.h"
 
 const char usage_import[] =
-	"usage: chacc import luigi DIR [-n] [--force]\n"
+	"usage: chacc import luigi DIR [-n] [--force] [--target-driver mariadb|postgres]\n"
 	"\n"
 	"Converts the task configs of a ChaCC ETL (Luigi) pipeline into a recipe:\n"
 	"reads DIR/config/tasks/*.json (every file, merged) and the SQL files and\n"
@@ -34,8 +34,20 @@ const char usage_import[] =
 	"files are written whole or not at all, then the recipe is checked as\n"
 	"'chacc validate' does (exit status 1 when it is not valid).\n"
 	"\n"
+	"--target-driver postgres writes a PostgreSQL target connection (driver:\n"
+	"postgres, port ${TARGET_DB_PORT:-5432}, schema ${TARGET_DB_SCHEMA:-public});\n"
+	"the source stays MariaDB. The pipeline's SQL is MariaDB's, so there: an\n"
+	"extract's table is made from its query's column types (no 'create:'), a\n"
+	"load's column types are spelled for PostgreSQL, a summary's SELECT is kept\n"
+	"as written with a warning (check it: 'chacc validate --sql'), and scripts\n"
+	"(flattened and procedure tasks, summaries that are more than a SELECT,\n"
+	"schema scripts) and what reads their tables are not converted: each is\n"
+	"listed with why, in the plan and atop chacc.yml, to rewrite for PostgreSQL.\n"
+	"\n"
 	"  -n, --dry-run        print the plan of the conversion; write nothing\n"
-	"  -B, --force          overwrite files that exist\n";
+	"  -B, --force          overwrite files that exist\n"
+	"  --target-driver D    the target connection's engine: mariadb (the default)\n"
+	"                       or postgres\n";
 
 int
 cmd_import(struct opts *o)
@@ -48,6 +60,13 @@ cmd_import(struct opts *o)
 		return EXIT_USAGE;
 	}
 	li.dir = o->args[1];
+	li.target_driver = o->target_driver;
+	if (li.target_driver && strcmp(li.target_driver, "mariadb") != 0 &&
+	    strcmp(li.target_driver, "postgres") != 0) {
+		warn("invalid driver '%s' for --target-driver: expected mariadb or postgres",
+		     li.target_driver);
+		return EXIT_USAGE;
+	}
 	opts_request(o, &rq);
 	switch (luigi_import(&li, stdout, rq.diags)) {
 	case LUIGI_OK:

@@ -468,7 +468,7 @@ static const struct command commands[] = {
 	{ "config", cmd_config, usage_config, "json limit rev" },
 	{ "review", cmd_review, usage_review, "json message force" },
 	{ "serve", cmd_serve, usage_serve, "bind port token users" },
-	{ "import", cmd_import, usage_import, "dry-run force" },
+	{ "import", cmd_import, usage_import, "dry-run force target-driver" },
 };
 
 /*

@@ -10,7 +10,7 @@
 enum {
 	OPT_FULL_REFRESH = 256, OPT_INCREMENTAL, OPT_SINCE, OPT_SCHEDULED, OPT_CENTRAL,
 	OPT_REV, OPT_JSON, OPT_SVG, OPT_BIND, OPT_PORT, OPT_TOKEN, OPT_USERS, OPT_ADOPT,
-	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE, OPT_SQL,
+	OPT_OLDER_THAN, OPT_REMOVED, OPT_EXCLUDE, OPT_SQL, OPT_TARGET_DRIVER,
 };
 /* history's filter */
 enum { OPT_MODE = 400, OPT_RESULT, OPT_UNTIL };
@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "removed", no_argument, NULL, OPT_REMOVED },
 	{ "sql", no_argument, NULL, OPT_SQL },
+	{ "target-driver", required_argument, NULL, OPT_TARGET_DRIVER },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "result", required_argument, NULL, OPT_RESULT },
 	{ "until", required_argument, NULL, OPT_UNTIL },
@@ -165,6 +166,7 @@ take(struct opts *o, int c, const char *name, const struct command *cmd)
 	case OPT_JSON: o->json = true; break;
 	case OPT_SVG: o->svg = true; break;
 	case OPT_SQL: o->sql = true; break;
+	case OPT_TARGET_DRIVER: o->target_driver = optarg; break;
 	case OPT_BIND: o->bind = optarg; break;
 	case OPT_PORT: o->port = optarg; break;
 	case OPT_TOKEN: o->token = optarg; break;

@@ -486,6 +486,33 @@ target_release(struct ltarget *g)
 	strlist_release(&g->notes);
 }
 
+void
+lconv_drop_targets(struct lconv *c, const bool *drop)
+{
+	size_t *to = xcalloc(c->ntargets + 1, sizeof(*to)), n = 0;
+
+	for (size_t i = 0; i < c->ntargets; i++) {
+		to[i] = n;
+		if (drop[i])
+			target_release(&c->targets[i]);
+		else
+			c->targets[n++] = c->targets[i];
+	}
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct ltask *t = &c->tasks[i];
+		size_t k = 0;
+
+		if (t->fate == LF_TARGET)
+			t->target = to[t->target];
+		for (size_t j = 0; j < t->nfolded; j++)
+			if (!drop[t->folded[j]])
+				t->folded[k++] = to[t->folded[j]];
+		t->nfolded = k;
+	}
+	c->ntargets = n;
+	free(to);
+}
+
 static void
 lconv_release(struct lconv *c)
 {
@@ -506,7 +533,8 @@ lconv_release(struct lconv *c)
 enum luigi_outcome
 luigi_import(const struct luigi_import *li, FILE *out, struct diags *ds)
 {
-	struct lconv c = { .li = li, .ds = ds };
+	struct lconv c = { .li = li, .ds = ds, .postgres = li->target_driver &&
+	                   strcmp(li->target_driver, "postgres") == 0 };
 	enum luigi_outcome rc = LUIGI_BAD_INPUT;
 
 	if (load_configs(&c) < 0)
@@ -517,6 +545,8 @@ luigi_import(const struct luigi_import *li, FILE *out, struct diags *ds)
 		if (c.tasks[i].fate == LF_PENDING)
 			mark_bookkeeping(&c, &c.tasks[i]);
 	convert(&c);
+	if (c.postgres)
+		lpg_convert(&c);
 	map_needs(&c);
 	lconv_file(&c, xstrdup("chacc.yml"), lwrite_recipe(&c), NULL);
 	lwrite_plan(&c, out);

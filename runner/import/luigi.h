@@ -12,6 +12,7 @@ struct luigi_import {
 	const char *outdir;      /* where chacc.yml, sql/ and data/ are written */
 	bool dry_run;            /* print the plan of the conversion, write nothing */
 	bool force;              /* overwrite files that exist */
+	const char *target_driver;  /* the target's engine: "mariadb" (NULL) or "postgres" */
 };
 
 enum luigi_outcome {

@@ -187,13 +187,24 @@ pick_key(const struct lddl *d, const struct strlist *cols, struct strlist *key)
 		lstrs_add(key, cand->v[i]);
 }
 
-/* the schema task s that creates the table of target gi: its DDL as 'create' */
+/*
+ * the schema task s that creates the table of target gi: its DDL as 'create'.
+ * On PostgreSQL that DDL is MariaDB's: the table is made from the types of the
+ * query's result instead (its key still comes from the DDL)
+ */
 static void
 use_ddl(struct lconv *c, size_t gi, struct ltask *s, const struct lddl *d)
 {
 	struct ltarget *g = &c->targets[gi];
-	char *ddl = xasprintf("CREATE TABLE ${this} %s", d->rest);
+	char *ddl;
 
+	if (c->postgres) {
+		lstrs_add(&g->notes, "its table is made from the column types of its query's result;"
+		          " key and indexes from the schema task's CREATE TABLE (MariaDB's)");
+		lconv_fold(c, s, gi);
+		return;
+	}
+	ddl = xasprintf("CREATE TABLE ${this} %s", d->rest);
 	g->create_path = xasprintf("sql/tables/%s.sql", g->name);
 	g->create_sql = header(s, "the table", ddl);
 	free(ddl);
@@ -272,6 +283,8 @@ lconv_extract(struct lconv *c, struct ltask *t)
 		for (long i = 0; i < n && names[i]; i++)
 			lstrs_add(&cols, names[i]);
 	extract_incremental(c, t, gi, &d, &cols);
+	if (s && c->postgres)
+		lpg_extract_indexes(c, t, &c->targets[gi], &d, &cols);
 	lddl_release(&d);
 out:
 	lsql_names_free(names, n);
@@ -280,19 +293,34 @@ out:
 	linsert_release(&ins);
 }
 
+/* the type of a file target's column: MariaDB's, or spelled for PostgreSQL (NULL: inferred) */
+static char *
+file_type(struct lconv *c, struct ltask *t, const char *col, const char *type)
+{
+	char *pg;
+
+	if (!type || !*type)
+		return NULL;
+	if (!c->postgres)
+		return xstrdup(type);
+	if (!(pg = lpg_column_type(type)))
+		lconv_warn(c, t, "column '%s': type '%s' has no PostgreSQL spelling chacc knows: its "
+		           "type is inferred from the file's values", col, type);
+	return pg;
+}
+
 /* the columns of file target g: the INSERT's, typed by the schema's CREATE TABLE */
 static void
-file_columns(struct ltarget *g, const struct linsert *ins, const struct lddl *d)
+file_columns(struct lconv *c, struct ltask *t, struct ltarget *g, const struct linsert *ins,
+             const struct lddl *d)
 {
 	struct strlist cols = { 0 };
 
 	insert_columns(ins, d, &cols);
 	g->cols = xcalloc(cols.n + 1, sizeof(*g->cols));
 	for (size_t i = 0; i < cols.n; i++) {
-		const char *type = lddl_type(d, cols.v[i]);
-
 		g->cols[i].name = xstrdup(cols.v[i]);
-		g->cols[i].type = type && *type ? xstrdup(type) : NULL;
+		g->cols[i].type = file_type(c, t, cols.v[i], lddl_type(d, cols.v[i]));
 	}
 	g->ncols = cols.n;
 	pick_key(d, &cols, &g->key);
@@ -356,7 +384,7 @@ lconv_load(struct lconv *c, struct ltask *t)
 		c->targets[gi].file = xasprintf("data/%s", t->source_file);
 		c->targets[gi].file_src = xstrdup(src);
 		lconv_file(c, xstrdup(c->targets[gi].file), NULL, src);
-		file_columns(&c->targets[gi], &ins, &d);
+		file_columns(c, t, &c->targets[gi], &ins, &d);
 		check_keys(c, t, src, &c->targets[gi]);
 		if (s)
 			lconv_fold(c, s, gi);

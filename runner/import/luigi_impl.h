@@ -46,6 +46,7 @@ struct ltask {
 	size_t *folded;          /* LF_FOLDED: the targets it is part of */
 	size_t nfolded;
 	size_t target;           /* LF_TARGET: its target */
+	bool unported;           /* LF_UNUSED: its SQL cannot run on the target's engine as written */
 };
 
 /* a column of a file target */
@@ -93,6 +94,7 @@ struct lconv {
 	struct lfile *files;
 	size_t nfiles;
 	size_t nerrors;
+	bool postgres;           /* the target is PostgreSQL (--target-driver postgres) */
 };
 
 /* luigi.c */
@@ -112,6 +114,9 @@ void lconv_fold(struct lconv *c, struct ltask *t, size_t i);
 /* a file to write (text is taken); returns its path */
 const char *lconv_file(struct lconv *c, char *path, char *text, const char *copy_from);
 
+/* the targets marked in drop[ntargets] removed, the indexes of the tasks renumbered */
+void lconv_drop_targets(struct lconv *c, const bool *drop);
+
 /* luigi_conv.c: the tasks of each type into targets */
 void lconv_extract(struct lconv *c, struct ltask *t);
 void lconv_load(struct lconv *c, struct ltask *t);
@@ -128,6 +133,18 @@ int lproc_split(struct lconv *c, struct ltask *t, struct sqlscript *s);
 struct ltask *lproc_defining(struct lconv *c, const char *routine, char **table);
 /* the script file of procedure task t, written once */
 const char *lproc_script(struct lconv *c, struct ltask *t);
+
+/* luigi_postgres.c: a PostgreSQL target, for which the pipeline's SQL is MariaDB's */
+/* the PostgreSQL spelling of MariaDB column type type (malloc'ed), or NULL when it has none */
+char *lpg_column_type(const char *type);
+/*
+ * the KEY, INDEX and UNIQUE definitions of extract g's CREATE TABLE d (not run
+ * on PostgreSQL) as its indexes, on the columns its result has (cols)
+ */
+void lpg_extract_indexes(struct lconv *c, struct ltask *t, struct ltarget *g, const struct lddl *d,
+                         const struct strlist *cols);
+/* scripts, and table targets reading what they write, not converted; warnings on the others */
+void lpg_convert(struct lconv *c);
 
 /* luigi_write.c */
 char *lwrite_recipe(struct lconv *c);

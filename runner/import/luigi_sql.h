@@ -22,6 +22,8 @@ struct lddl {
 	struct strlist pk;       /* column-level PRIMARY KEY or table-level PRIMARY KEY (a, b) */
 	struct strlist *uniques; /* UNIQUE keys, each its columns */
 	size_t nuniques;
+	struct strlist *keys;    /* KEY and INDEX definitions, each its plain columns */
+	size_t nkeys;
 	char *rest;              /* the text after the table's name */
 	char *select;            /* CREATE TABLE ... [AS] SELECT: the SELECT, else NULL */
 };

@@ -77,7 +77,17 @@ adddef(struct lddl *d, const struct toks *t, size_t from, size_t to)
 		}
 		return;
 	}
-	if (lx_is(t, j, "KEY") || lx_is(t, j, "INDEX") || lx_is(t, j, "FOREIGN") || lx_is(t, j, "FULLTEXT") ||
+	if (lx_is(t, j, "KEY") || lx_is(t, j, "INDEX")) {
+		j++;
+		while (j < to && !lx_punct(t, j, '('))
+			j++;
+		if (lx_collist(t, &j, &cols)) {
+			d->keys = xreallocarray(d->keys, d->nkeys + 1, sizeof(*d->keys));
+			d->keys[d->nkeys++] = cols;
+		}
+		return;
+	}
+	if (lx_is(t, j, "FOREIGN") || lx_is(t, j, "FULLTEXT") ||
 	    lx_is(t, j, "SPATIAL") || lx_is(t, j, "CHECK") || lx_is(t, j, "PERIOD") || j != from)
 		return;
 	if (lx_isname(t, j))
@@ -166,6 +176,9 @@ lddl_release(struct lddl *d)
 	for (size_t i = 0; i < d->nuniques; i++)
 		strlist_release(&d->uniques[i]);
 	free(d->uniques);
+	for (size_t i = 0; i < d->nkeys; i++)
+		strlist_release(&d->keys[i]);
+	free(d->keys);
 	free(d->table);
 	free(d->rest);
 	free(d->select);

@@ -62,17 +62,21 @@ ykey(struct buf *b, const char *key, const char *value)
 	buf_addc(b, '\n');
 }
 
+/* a connection reading the .env names env_*, on MariaDB or on PostgreSQL (with its schema) */
 static void
-connection(struct buf *b, const char *name, const char *env)
+connection(struct buf *b, const char *name, const char *env, bool postgres)
 {
 	buf_addf(b, "  - name: %s\n"
-	         "    driver: mariadb\n"
+	         "    driver: %s\n"
 	         "    host: ${%s_HOST:-127.0.0.1}\n"
-	         "    port: ${%s_PORT:-3306}\n"
+	         "    port: ${%s_PORT:-%s}\n"
 	         "    socket: ${%s_SOCKET:-}\n"
 	         "    user: ${%s_USER}\n"
 	         "    password: ${%s_PASSWORD}\n"
-	         "    database: ${%s_NAME}\n", name, env, env, env, env, env, env);
+	         "    database: ${%s_NAME}\n", name, postgres ? "postgres" : "mariadb", env, env,
+	         postgres ? "5432" : "3306", env, env, env, env);
+	if (postgres)
+		buf_addf(b, "    schema: ${%s_SCHEMA:-public}\n", env);
 }
 
 static const char *
@@ -178,6 +182,9 @@ lwrite_recipe(struct lconv *c)
 	buf_adds(&b, " by 'chacc import luigi'.\n"
 	         "# The connections read the pipeline's .env names (SOURCE_DB_*, TARGET_DB_*):\n"
 	         "# put its .env beside this file, or set them in the environment.\n");
+	if (c->postgres)
+		buf_adds(&b, "# The target is PostgreSQL (TARGET_DB_SCHEMA: its schema, default public);\n"
+		         "# the pipeline's SQL is MariaDB's: see the comments above the targets.\n");
 	for (size_t i = 0; i < c->ntasks; i++) {
 		const struct ltask *t = &c->tasks[i];
 
@@ -192,8 +199,8 @@ lwrite_recipe(struct lconv *c)
 	buf_adds(&b, "chacc: 1\nname: ");
 	yq(&b, name);
 	buf_adds(&b, "\nconnections:\n");
-	connection(&b, "source", "SOURCE_DB");
-	connection(&b, "target", "TARGET_DB");
+	connection(&b, "source", "SOURCE_DB", false);
+	connection(&b, "target", "TARGET_DB", c->postgres);
 	buf_adds(&b, "target: target\ntargets:");
 	for (size_t i = 0; i < c->ntargets; i++)
 		target(&b, c, &c->targets[i]);
