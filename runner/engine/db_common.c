@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -154,4 +155,26 @@ db_type_args(const char *s, unsigned *a, unsigned *b)
 		s = end + strspn(end, " \t");
 	}
 	return *s == ')' ? s + 1 : NULL;
+}
+
+size_t
+db_missing_indexes(const struct db_names *have, const struct db_names *index, size_t n,
+                   struct db_names *add)
+{
+	size_t nadd = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct buf cols;
+		bool found = false;
+
+		buf_init(&cols);
+		for (size_t j = 0; j < index[i].n; j++)
+			buf_addf(&cols, "%s%s", j ? "," : "", index[i].v[j]);
+		for (size_t j = 0; j < have->n && !found; j++)
+			found = cols.s && strcasecmp(have->v[j], cols.s) == 0;
+		buf_release(&cols);
+		if (!found)
+			add[nadd++] = index[i];
+	}
+	return nadd;
 }

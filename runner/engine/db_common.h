@@ -30,6 +30,12 @@ int db_create_table_with(struct db *d, const char *table, const struct db_names 
                          char *const *types, const char *suffix);
 /* "(a)" or "(a, b)" of a type at s into a and b (left as they are when absent); past it, NULL when bad */
 const char *db_type_args(const char *s, unsigned *a, unsigned *b);
+/*
+ * the indexes of index[n] whose columns (in order, any case) are those of
+ * none of the indexes have has ("a,b" each), into add; how many
+ */
+size_t db_missing_indexes(const struct db_names *have, const struct db_names *index, size_t n,
+                          struct db_names *add);
 /* the engines' add_primary_key: ALTER TABLE ... ADD PRIMARY KEY, the same in both */
 int db_common_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 

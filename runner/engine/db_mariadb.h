@@ -48,6 +48,12 @@ extern const char mdb_sql_esc[256];
 
 /* db_mariadb_ddl.c: the column definitions of a result's fields, for CREATE TABLE */
 char *mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n);
+/*
+ * which of n columns become a TEXT or BLOB so that a row fits MariaDB's row
+ * size limit, the widest that can first: size gives column i's bytes in a
+ * row (negative: it can become one; false on an error). lob[n] (malloc'ed), NULL on an error
+ */
+bool *mdb_fit_row(size_t n, bool (*size)(void *arg, size_t i, bool lob, long *bytes), void *arg);
 /* db_mariadb_copy.c */
 char *mdb_result_ddl(struct db *src, const char *select_sql, const char *table);
 int mdb_copy(struct db *src, const char *select_sql, struct db *dst, const char *table,

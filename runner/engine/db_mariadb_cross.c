@@ -14,8 +14,6 @@
 
 /* charsetnr of binary strings */
 #define BINARY_CHARSET 63
-/* bytes a row may take in a table, less a margin for headers */
-#define ROW_MAX 65000
 /* the longest VARCHAR of utf8mb4 characters */
 #define VARCHAR_MAX 16383
 
@@ -296,36 +294,37 @@ col_type(struct buf *b, struct mdb *m, const struct db_col *c, bool lob, char **
 	return -1;
 }
 
+/* what col_size reads */
+struct col_sizes {
+	struct mdb *m;
+	const struct db_cols *cols;
+	char **err;
+};
+
+static bool
+col_size(void *arg, size_t i, bool lob, long *bytes)
+{
+	struct col_sizes *a = arg;
+	struct buf scratch;
+
+	buf_init(&scratch);
+	*bytes = col_type(&scratch, a->m, &a->cols->v[i], lob, a->err);
+	buf_release(&scratch);
+	return *bytes != -1;
+}
+
 char *
 mdb_cols_ddl(struct db *d, const char *table, const struct db_cols *cols, char **err)
 {
-	bool *lob = xcalloc(cols->n ? cols->n : 1, sizeof(*lob));
+	struct col_sizes sizes = { mdb(d), cols, err };
+	bool *lob = mdb_fit_row(cols->n, col_size, &sizes);
 	struct buf b;
-	long size, total, widest;
-	size_t i, wi;
+	size_t i;
 	char *id;
 
+	if (!lob)
+		return NULL;
 	buf_init(&b);
-	for (;;) {
-		total = widest = 0;
-		wi = 0;
-		for (i = 0; i < cols->n; i++) {
-			if ((size = col_type(&b, mdb(d), &cols->v[i], lob[i], err)) == -1) {
-				free(lob);
-				buf_release(&b);
-				return NULL;
-			}
-			b.len = 0;
-			total += size < 0 ? -size : size;
-			if (size < 0 && -size > widest) {
-				widest = -size;
-				wi = i;
-			}
-		}
-		if (total <= ROW_MAX || widest == 0)
-			break;
-		lob[wi] = true;
-	}
 	id = strchr(table, '`') ? xstrdup(table) : mdb_ident(table);
 	buf_addf(&b, "CREATE TABLE %s (", id);
 	free(id);

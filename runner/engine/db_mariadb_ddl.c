@@ -232,33 +232,53 @@ field_type(struct buf *b, const MYSQL_FIELD *f, bool lob)
 	return string_type(b, f, lob);
 }
 
-/* the column definitions of fields, fitted into the row size limit */
-char *
-mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n)
+bool *
+mdb_fit_row(size_t n, bool (*size)(void *arg, size_t i, bool lob, long *bytes), void *arg)
 {
-	bool *lob = xcalloc(n, sizeof(*lob));
-	struct buf b;
-	long size, total, widest;
-	unsigned i, wi;
+	bool *lob = xcalloc(n ? n : 1, sizeof(*lob));
+	long bytes, total, widest;
+	size_t wi;
 
-	buf_init(&b);
 	for (;;) {
-		total = 0;
-		widest = 0;
+		total = widest = 0;
 		wi = 0;
-		for (i = 0; i < n; i++) {
-			size = field_type(&b, &f[i], lob[i]);
-			b.len = 0;
-			total += size < 0 ? -size : size;
-			if (size < 0 && -size > widest) {
-				widest = -size;
+		for (size_t i = 0; i < n; i++) {
+			if (!size(arg, i, lob[i], &bytes)) {
+				free(lob);
+				return NULL;
+			}
+			total += bytes < 0 ? -bytes : bytes;
+			if (bytes < 0 && -bytes > widest) {
+				widest = -bytes;
 				wi = i;
 			}
 		}
 		if (total <= ROW_MAX || widest == 0)
-			break;
+			return lob;
 		lob[wi] = true;
 	}
+}
+
+static bool
+field_size(void *arg, size_t i, bool lob, long *bytes)
+{
+	struct buf scratch;
+
+	buf_init(&scratch);
+	*bytes = field_type(&scratch, &((const MYSQL_FIELD *)arg)[i], lob);
+	buf_release(&scratch);
+	return true;
+}
+
+/* the column definitions of fields, fitted into the row size limit */
+char *
+mdb_columns_ddl(const MYSQL_FIELD *f, unsigned n)
+{
+	bool *lob = mdb_fit_row(n, field_size, (void *)f);
+	struct buf b;
+	unsigned i;
+
+	buf_init(&b);
 	for (i = 0; i < n; i++) {
 		char *id = mdb_ident(f[i].name);
 
@@ -298,19 +318,7 @@ mdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *
 
 	if (table_indexes(d, table, &have) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct buf cols;
-		bool found = false;
-
-		buf_init(&cols);
-		for (size_t j = 0; j < index[i].n; j++)
-			buf_addf(&cols, "%s%s", j ? "," : "", index[i].v[j]);
-		for (size_t j = 0; j < have.n && !found; j++)
-			found = strcasecmp(have.v[j], cols.s) == 0;
-		buf_release(&cols);
-		if (!found)
-			add[nadd++] = index[i];
-	}
+	nadd = db_missing_indexes(&have, index, n, add);
 	rc = nadd ? mdb_add_indexes(d, table, add, nadd) : 0;
 out:
 	db_names_release(&have);

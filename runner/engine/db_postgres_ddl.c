@@ -169,19 +169,7 @@ pdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *
 
 	if (index_columns(d, table, false, &have) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct buf cols;
-		bool found = false;
-
-		buf_init(&cols);
-		for (size_t j = 0; j < index[i].n; j++)
-			buf_addf(&cols, "%s%s", j ? "," : "", index[i].v[j]);
-		for (size_t j = 0; j < have.n && !found; j++)
-			found = cols.s && strcasecmp(have.v[j], cols.s) == 0;
-		buf_release(&cols);
-		if (!found)
-			add[nadd++] = index[i];
-	}
+	nadd = db_missing_indexes(&have, index, n, add);
 	rc = nadd ? pdb_add_indexes(d, table, add, nadd) : 0;
 out:
 	db_names_release(&have);
