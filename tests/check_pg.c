@@ -83,6 +83,30 @@ START_TEST(test_version_check)
 }
 END_TEST
 
+/* connecting: what went wrong on one line, the socket named, never the password */
+START_TEST(test_connect_errors)
+{
+	struct db_params c = { .name = "wh", .driver = "postgres", .user = "chacc",
+	                       .password = "not-the-password", .database = "chacc" };
+	enum db_err why;
+	char *err = NULL;
+
+	/* a MariaDB server's socket is no PostgreSQL socket */
+	c.socket = getenv("CHACC_TEST_TGT_SOCKET");
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_msg(strstr(err, "connection 'wh'") && strstr(err, "not a PostgreSQL socket") &&
+	              !strchr(err, '\n'), "%s", err);
+	free(err);
+	/* a wrong password: refused, said on one line, and the password is not in it */
+	c.socket = getenv("CHACC_TEST_PG_SOCKET");
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_int_eq(why, DB_ERR_ACCESS);
+	ck_assert_msg(strstr(err, "password authentication failed") && !strchr(err, '\n') &&
+	              !strstr(err, "not-the-password"), "%s", err);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_table_ops)
 {
 	struct db_params c, rc;
@@ -598,6 +622,7 @@ pg_suite(void)
 	tcase_add_test(unit, test_version_check);
 	suite_add_tcase(s, unit);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_connect_errors);
 	tcase_add_test(tc, test_table_ops);
 	tcase_add_test(tc, test_swap_grants_views);
 	tcase_add_test(tc, test_shapes);

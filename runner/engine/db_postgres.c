@@ -2,6 +2,7 @@
 #include "db_postgres.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,9 +243,27 @@ pg_open(const struct db_params *p, const char *dbname, char **err, unsigned *cod
 	} else {
 		char *where = endpoint(p), *why = xstrdup(pg ? PQerrorMessage(pg) : "out of memory");
 		size_t k = strlen(why);
+		struct stat st;
 
-		while (k > 0 && (why[k - 1] == '\n' || why[k - 1] == ' '))
+		/* libpq's message runs over lines, the hint indented: one line */
+		for (char *c = why; *c; c++)
+			if (*c == '\n' || *c == '\t')
+				*c = ' ';
+		for (char *r = why, *w = why;; r++) {
+			if (*r == ' ' && w > why && w[-1] == ' ')
+				continue;
+			if (!(*w++ = *r))
+				break;
+		}
+		k = strlen(why);
+		while (k > 0 && why[k - 1] == ' ')
 			why[--k] = '\0';
+		if (nonempty(p->socket) && stat(p->socket, &st) == 0 && !S_ISDIR(st.st_mode) &&
+		    !strstr(p->socket, "/.s.PGSQL.")) {
+			free(why);
+			why = xstrdup("it is not a PostgreSQL socket (give the socket file DIR/.s.PGSQL.PORT"
+			              " or its directory)");
+		}
 		db_scrub(&why, p->password);
 		/* libpq gives no SQLSTATE for a failed connection: read the cause off the message */
 		if (strstr(why, "does not exist") && strstr(why, "database"))
