@@ -196,6 +196,11 @@ START_TEST(test_luigi_env_settings)
 	assert_ok(&r);
 	ck_assert_msg(strstr(r.err, msg), "%s", r.err);
 	result_free(&r);
+	/* cron mode is quiet on success: it is not said there */
+	r = chacc(&p, "build", "--scheduled");
+	ck_assert_msg(r.status == 0 && r.out[0] == '\0' && !strstr(r.err, "Luigi"),
+	              "exit %d\nstdout: %s\nstderr: %s", r.status, r.out, r.err);
+	result_free(&r);
 
 	/* a bad timeout is an error naming it */
 	r = chacc_env(&p, "DB_CONNECT_TIMEOUT=soon", "validate", (char *)NULL);

@@ -101,6 +101,16 @@ diag_warn(struct diags *ds, const char *fmt, ...)
 }
 
 void
+diag_note(struct diags *ds, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(ds, DIAG_NOTE, NULL, 0, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
 diags_append(struct diags *ds, const struct diags *from)
 {
 	for (size_t i = 0; ds && i < from->n; i++) {
@@ -133,7 +143,7 @@ diags_has(const struct diags *ds, const struct diag *d)
 const char *
 diag_severity_name(enum diag_severity s)
 {
-	return s == DIAG_WARNING ? "warning" : "error";
+	return s == DIAG_NOTE ? "note" : s == DIAG_WARNING ? "warning" : "error";
 }
 
 void

@@ -10,6 +10,7 @@ struct buf;
 enum diag_severity {
 	DIAG_ERROR,
 	DIAG_WARNING,
+	DIAG_NOTE,               /* nothing wrong: said for the user's information, left out when quiet */
 };
 
 /* one problem; a field not known is NULL or 0 */
@@ -47,6 +48,7 @@ struct diag *diag_vadd(struct diags *ds, enum diag_severity sev, const char *fil
 /* an error, a warning about no file; a format ending in ':' appends strerror(errno) */
 void diag_error(struct diags *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_warn(struct diags *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_note(struct diags *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* copy every diagnostic of from into ds */
 void diags_append(struct diags *ds, const struct diags *from);
 /* whether ds holds d (every field equal) */

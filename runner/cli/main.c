@@ -197,12 +197,17 @@ on_signal(int sig)
 	sched_wake();
 }
 
+/* build --scheduled: quiet on success, so notes are left out */
+static bool quiet_notes;
+
 /* a problem as it is found: at a file as the compilers say it, else as warn() does */
 static void
 print_diag(void *arg, const struct diag *d)
 {
 	struct buf b;
 
+	if (d->severity == DIAG_NOTE && quiet_notes)
+		return;
 	buf_init(&b);
 	diag_text(d, &b);
 	log_progress_clear();
@@ -528,6 +533,7 @@ main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		env_allow_unset(needs_no_credentials(commands[i].name));
+		quiet_notes = o.scheduled;
 		rc = commands[i].fn(&o);
 		free(o.args);
 		free(o.adopt);

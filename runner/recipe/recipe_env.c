@@ -63,6 +63,6 @@ ldenv(struct loader *ld)
 	buf_init(&b);
 	env_dotenv_names(add_ignored, &b);
 	if (b.len)
-		diag_warn(ld->diags, "ignoring Luigi settings of .env: %s", b.s);
+		diag_note(ld->diags, "ignoring Luigi settings of .env: %s", b.s);
 	buf_release(&b);
 }
