@@ -68,6 +68,52 @@ struct incr {
 	char *probe_sql;   /* its text, env-expanded */
 };
 
+/* the kinds of check a target's checks: list may hold (DESIGN §10, README "Checks") */
+enum check_kind {
+	CHECK_NOT_NULL,          /* columns: no row has NULL in any of them */
+	CHECK_UNIQUE,            /* columns: no two rows share the column set */
+	CHECK_ACCEPTED_VALUES,   /* column, values: the column holds only those (or NULL) */
+	CHECK_RELATIONSHIPS,     /* column, to_target, to_column: every non-NULL value is there */
+	CHECK_RANGE,             /* column, min and/or max (inclusive; NULL passes) */
+	CHECK_EXPRESSION,        /* expr: true for every good row */
+	CHECK_ROW_COUNT,         /* min and/or max, or equals (SQL run on from) */
+	CHECK_FRESHNESS,         /* column, max_age; relative_to (SQL on from) or the clock */
+	CHECK_DRIFT,             /* row_count_drop, null_increase, new_values */
+	CHECK_SQL,               /* sql: a query returning the failing rows */
+};
+#define CHECK_NKINDS (CHECK_SQL + 1)
+
+enum check_severity {
+	SEVERITY_ERROR,          /* a failure stops the publication */
+	SEVERITY_WARN,           /* recorded and shown; the build publishes */
+};
+
+/* one entry of a target's checks: */
+struct check {
+	enum check_kind kind;
+	char *name;              /* given, or made from the kind and columns: "not_null(a, b)" */
+	char *where;             /* SQL condition: only rows where it holds are checked, or NULL */
+	enum check_severity severity;
+	struct strlist columns;  /* not_null, unique */
+	char *column;            /* accepted_values, relationships, range, freshness */
+	struct strlist values;   /* accepted_values: the values as text */
+	char *to_target;         /* relationships: "to: TARGET.column" */
+	char *to_column;
+	char *min, *max;         /* range: values as written (compared as SQL literals), or NULL */
+	long long min_rows, max_rows; /* row_count: -1 when not given */
+	char *expr;              /* expression */
+	char *equals;            /* row_count: SQL whose one value the count must equal */
+	char *from;              /* row_count equals, freshness relative_to: its connection, NULL the target's */
+	double max_age;          /* freshness: seconds */
+	char *relative_to;       /* freshness: SQL giving the time "now" is taken as, or NULL */
+	double row_count_drop;   /* drift: fractions (0.1 for 10%), -1 when not given */
+	double null_increase;
+	bool new_values;         /* drift: a new value in a column of few values is reported */
+	char *sql;               /* sql: path of the file, relative to the recipe's directory */
+	char *sql_text;          /* its text, env-expanded */
+	int line, column_no;     /* where the entry is, in the target's file */
+};
+
 struct target {
 	char *name;
 	enum kind kind;
@@ -93,6 +139,9 @@ struct target {
 	struct colspec *columns; /* file: columns declared, with their types */
 	size_t ncolumns;
 	struct seed *seed;       /* file: its rows and columns, read (seed.h) */
+	struct check *checks;    /* checks: run before a build is published; not part of its definition */
+	size_t nchecks;
+	bool profile;            /* profile: true: profiled after each build */
 	char *file;              /* recipe file that defines it: recipe dir + relative path */
 	int line;                /* line of its "- name:" entry */
 };
@@ -142,6 +191,10 @@ enum sql_dialect recipe_conn_dialect(const struct recipe *r, const char *name);
  */
 enum sql_dialect target_query_dialect(const struct recipe *r, const struct target *t);
 const char *kind_name(enum kind k);
+/* "not_null", "unique"...: as the recipe writes the kind */
+const char *check_kind_name(enum check_kind k);
+/* "error" or "warn" */
+const char *check_severity_name(enum check_severity s);
 
 
 #endif

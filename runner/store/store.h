@@ -229,6 +229,46 @@ long long store_prune_deletes(struct store *st, const char *target, const char *
 
 
 /*
+ * checks and profiles (etl_checks, etl_profiles: schema version 3)
+ */
+/* one check's result as etl_checks keeps it */
+struct store_check {
+	const char *target;
+	const char *check;       /* its name */
+	const char *severity;    /* "error" or "warn" */
+	const char *status;      /* "pass", "warn", "fail" or "error" */
+	long long failing;       /* failing rows, -1 not known */
+	const char *samples;     /* JSON array of sample keys, or NULL */
+	const char *detail;      /* what failed, or NULL */
+	double seconds;
+};
+/* record the results of run_id's checks (outside any transaction of a build); 0 or -1 */
+int store_checks_record(struct store *st, long long run_id, const struct store_check *c, size_t n);
+/*
+ * the latest result of each check of target (NULL: of every target), by
+ * target and check: columns run_id, target, check, severity, status,
+ * failing, samples, detail, seconds, checked_at. NULL on error
+ */
+struct store_rows *store_checks_latest(struct store *st, const char *target);
+/* the results of run run_id, the same columns, by target and check. NULL on error */
+struct store_rows *store_checks_of_run(struct store *st, long long run_id);
+/* record target's profile (JSON of profile_to_json) of run run_id; 0 or -1 */
+int store_profile_record(struct store *st, long long run_id, const char *target, long long rows,
+                         const char *json);
+/*
+ * the newest profiles of target, newest first (limit <= 0: 1): columns
+ * run_id, profiled_at, rows, profile (JSON). NULL on error
+ */
+struct store_rows *store_profiles(struct store *st, const char *target, long limit);
+/*
+ * prune: the recipe's etl_checks and etl_profiles rows older than before,
+ * counted and, unless dry, deleted; the newest of each (target, check) and
+ * each target's newest profile are kept. 0 or -1
+ */
+int store_prune_checks(struct store *st, const char *before, bool dry, long long *checks,
+                       long long *profiles);
+
+/*
  * following runs as they go (the web UI's live events): in one read, the
  * runs of the recipe that are new (an id above q->after), running, ended
  * since q->since (the server's clock of the previous read, "" for none; a

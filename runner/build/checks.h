@@ -1,0 +1,92 @@
+/*
+ * checks.h: a target's checks (recipe.h struct check) run on a table of the
+ * target database: the shadow of a build before it is published (write,
+ * audit, publish), or the live table (chacc test). The SQL is the same on
+ * every engine, written through db.h (db_ident, db_quote, db_ts_*).
+ */
+#ifndef CHACC_CHECKS_H
+#define CHACC_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "recipe.h"
+
+struct db;
+struct profile;
+
+/* how one check went */
+enum check_status {
+	CHECK_PASS,
+	CHECK_WARN,              /* a warn-severity check found failing rows */
+	CHECK_FAIL,              /* an error-severity check found failing rows */
+	CHECK_ERROR,             /* the check itself could not run (its SQL failed...) */
+};
+/* "pass", "warn", "fail", "error" */
+const char *check_status_name(enum check_status s);
+
+/* most sample keys a result keeps */
+#define CHECK_SAMPLES 10
+
+struct check_result {
+	char *name;              /* the check's name (struct check's) */
+	enum check_kind kind;
+	enum check_severity severity;
+	enum check_status status;
+	long long failing;       /* failing rows (row_count, freshness, drift: 1 when it fails); -1 not known */
+	/*
+	 * what failed, in words, for messages and the UI: "17 rows", "row count 0
+	 * is below the minimum 1", "newest encounter_datetime is 3d old (max_age
+	 * 2d)", or the error of a check that could not run; NULL when it passed
+	 */
+	char *detail;
+	/* up to CHECK_SAMPLES keys of failing rows, as a JSON array of arrays ("[[1],[7]]"), or NULL */
+	char *samples;
+	double seconds;
+	bool changed_only;       /* it looked at the rows changed in this build only */
+};
+
+/* where and what to check */
+struct check_ctx {
+	struct db *d;            /* the target connection */
+	const struct recipe *r;
+	const struct target *t;
+	const char *table;       /* the table checked: a shadow, or the target's own */
+	/*
+	 * a timestamp literal (db_ts_literal): the checks that allow it (not_null,
+	 * accepted_values, range, expression) look only at rows whose DB_STAMP is
+	 * at or after it; NULL: every row
+	 */
+	const char *changed_since;
+	/*
+	 * the table a relationships check names as to: TARGET, when it is being
+	 * built in the same transaction or shadow (NULL: TARGET itself)
+	 */
+	const char *(*table_of)(void *arg, const char *target);
+	/* another connection of the recipe (row_count equals, freshness from); NULL with *err */
+	struct db *(*conn)(void *arg, const char *name, char **err);
+	void *arg;
+	/* drift: the table's last profile (NULL: none, drift passes) and this one (computed when NULL) */
+	const struct profile *prev;
+	struct profile *cur;
+};
+
+/*
+ * run the target's checks in recipe order; *out gets one result each. Returns
+ * the number of error-severity checks that failed or could not run (0: the
+ * build may publish).
+ */
+size_t checks_run(const struct check_ctx *x, struct check_result **out, size_t *n);
+/* one check */
+void check_run(const struct check_ctx *x, const struct check *c, struct check_result *out);
+/* the first result that stops a publication (error severity, fail or error), or NULL */
+const struct check_result *checks_blocking(const struct check_result *res, size_t n);
+void check_results_free(struct check_result *res, size_t n);
+/*
+ * whether the target has a check that stops a publication (error severity):
+ * its incremental builds then go through a shadow (scripts) or a check
+ * before commit
+ */
+bool checks_any_error(const struct target *t);
+
+#endif
