@@ -16,7 +16,7 @@
 #include "util.h"
 
 /* one check of a recipe under way */
-struct check {
+struct sqlcheck_run {
 	struct recipe *r;
 	struct diags *ds;
 	struct conns conns;
@@ -117,7 +117,7 @@ problem_line(const struct sqlstmt *stmt, const struct db_prep *p)
  * (built later, or by a script) or one of chacc's own tables
  */
 static bool
-is_recipe_table(struct check *c, struct db *d, const struct db_prep *p)
+is_recipe_table(struct sqlcheck_run *c, struct db *d, const struct db_prep *p)
 {
 	const char *dot, *name;
 
@@ -131,7 +131,7 @@ is_recipe_table(struct check *c, struct db *d, const struct db_prep *p)
 
 /* the columns a target's query must return, missing from its result */
 static void
-check_columns(struct check *c, const struct sqlfile *f, const char *file, int line,
+check_columns(struct sqlcheck_run *c, const struct sqlfile *f, const char *file, int line,
               const struct db_names *cols)
 {
 	const struct target *t = f->t;
@@ -151,7 +151,7 @@ check_columns(struct check *c, const struct sqlfile *f, const char *file, int li
 
 /* prepare one statement of f; its problems into the diagnostics */
 static void
-check_stmt(struct check *c, const struct sqlfile *f, const char *file, const struct sqlstmt *stmt)
+check_stmt(struct sqlcheck_run *c, const struct sqlfile *f, const char *file, const struct sqlstmt *stmt)
 {
 	struct db_prep p;
 	char *sql;
@@ -187,7 +187,7 @@ check_stmt(struct check *c, const struct sqlfile *f, const char *file, const str
 }
 
 static void
-check_file(struct check *c, const struct sqlfile *f)
+check_file(struct sqlcheck_run *c, const struct sqlfile *f)
 {
 	char *text, *err = NULL, *file;
 	struct sqlscript s = { 0 };
@@ -208,7 +208,7 @@ check_file(struct check *c, const struct sqlfile *f)
 
 /* the connection named name, or NULL after saying once that it cannot be reached */
 static struct db *
-conn(struct check *c, const char *name)
+conn(struct sqlcheck_run *c, const char *name)
 {
 	const struct conn *rc = recipe_conn(c->r, name);
 	size_t i = rc ? (size_t)(rc - c->r->conns) : 0;
@@ -229,7 +229,7 @@ conn(struct check *c, const char *name)
 }
 
 static void
-check_target(struct check *c, const struct target *t)
+check_target(struct sqlcheck_run *c, const struct target *t)
 {
 	struct db *tgt = c->conns.tgt, *src = tgt;
 	enum sql_dialect td = recipe_conn_dialect(c->r, c->r->target_conn);
@@ -252,7 +252,7 @@ check_target(struct check *c, const struct target *t)
 enum outcome
 sqlcheck_recipe(struct recipe *r, struct diags *ds, size_t *checked)
 {
-	struct check c = { .r = r, .ds = ds, .outcome = OUTCOME_OK };
+	struct sqlcheck_run c = { .r = r, .ds = ds, .outcome = OUTCOME_OK };
 	struct graph *g;
 	struct node **order = NULL;
 	size_t n;
