@@ -8,11 +8,12 @@
  *      missing keys, types, values), expands ${VAR} in every scalar, and builds a
  *      normalised copy that libcyaml can map: durations become seconds,
  *      "incremental" is always a mapping {enabled, column, deleted, lookback,
- *      probe}, and each index a mapping {columns: [...]};
+ *      probe}, each index a mapping {columns: [...]}, and each check one
+ *      mapping of every field of struct check (recipe_checks.c);
  *   3. libcyaml loads the copy into struct conn and struct target.
  * Included files go through the same steps. Then ldcheck() looks at the whole
- * recipe (needs, cycles, duplicates, connections, SQL files) and reports every
- * problem it finds.
+ * recipe (needs, cycles, duplicates, connections, SQL files, what checks name:
+ * recipe_checkrefs.c) and reports every problem it finds.
  *
  * The parts: recipe_yaml.c reads a file (YAML, libcyaml), recipe_walk.c checks
  * and normalises its document (recipe_node.c reads its nodes and writes the
@@ -95,6 +96,20 @@ ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	          ldshown(ld, t->name, t->file, t->line), fmt, ap);
 	va_end(ap);
 	ld->nsoft++;
+}
+
+void __attribute__((format(printf, 6, 7)))
+ldtat(struct loader *ld, enum diag_severity sev, const struct target *t, int line, int column,
+      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(ld->diags, sev, t->file, line, column, ldshown(ld, t->name, t->file, t->line),
+	          fmt, ap);
+	va_end(ap);
+	if (sev == DIAG_ERROR)
+		ld->nsoft++;
 }
 
 /* the column (from 0) of a tab in the indentation of line (from 0) of text, or -1 */
@@ -296,6 +311,26 @@ strlist_release(struct strlist *l)
 }
 
 static void
+check_release(struct check *c)
+{
+	free(c->name);
+	free(c->where);
+	strlist_release(&c->columns);
+	free(c->column);
+	strlist_release(&c->values);
+	free(c->to_target);
+	free(c->to_column);
+	free(c->min);
+	free(c->max);
+	free(c->expr);
+	free(c->equals);
+	free(c->from);
+	free(c->relative_to);
+	free(c->sql);
+	free(c->sql_text);
+}
+
+static void
 target_release(struct target *t)
 {
 	size_t i;
@@ -327,6 +362,9 @@ target_release(struct target *t)
 	}
 	free(t->columns);
 	seed_free(t->seed);
+	for (i = 0; i < t->nchecks; i++)
+		check_release(&t->checks[i]);
+	free(t->checks);
 }
 
 void
@@ -413,4 +451,38 @@ kind_name(enum kind k)
 		return "file";
 	}
 	return "?";
+}
+
+const char *
+check_kind_name(enum check_kind k)
+{
+	switch (k) {
+	case CHECK_NOT_NULL:
+		return "not_null";
+	case CHECK_UNIQUE:
+		return "unique";
+	case CHECK_ACCEPTED_VALUES:
+		return "accepted_values";
+	case CHECK_RELATIONSHIPS:
+		return "relationships";
+	case CHECK_RANGE:
+		return "range";
+	case CHECK_EXPRESSION:
+		return "expression";
+	case CHECK_ROW_COUNT:
+		return "row_count";
+	case CHECK_FRESHNESS:
+		return "freshness";
+	case CHECK_DRIFT:
+		return "drift";
+	case CHECK_SQL:
+		return "sql";
+	}
+	return "?";
+}
+
+const char *
+check_severity_name(enum check_severity s)
+{
+	return s == SEVERITY_WARN ? "warn" : "error";
 }

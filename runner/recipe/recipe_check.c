@@ -28,9 +28,9 @@ lineat(const char *text, size_t at)
  * the first ${conn.NAME...} in text whose NAME is no connection, reported. raw is
  * the text as written: a name that only a variable's value brings is not shown
  */
-static void
-connrefs(struct loader *ld, const struct target *t, const char *text, const char *raw,
-         const char *where)
+void
+ldconnrefs(struct loader *ld, const struct target *t, int line, int column, const char *text,
+           const char *raw, const char *where)
 {
 	const char *p = text, *name;
 	char *n, *ref;
@@ -46,10 +46,11 @@ connrefs(struct loader *ld, const struct target *t, const char *text, const char
 		if (!recipe_conn(ld->r, n)) {
 			ref = xasprintf("${conn.%s.", n);
 			if (strstr(raw, ref))
-				ldterr(ld, t, "'%s' uses unknown connection '%s'", where, n);
+				ldtat(ld, DIAG_ERROR, t, line, column, "'%s' uses unknown connection '%s'",
+				      where, n);
 			else
-				ldterr(ld, t, "'%s' uses an unknown connection through a variable",
-				    where);
+				ldtat(ld, DIAG_ERROR, t, line, column,
+				      "'%s' uses an unknown connection through a variable", where);
 			free(ref);
 			free(n);
 			return;
@@ -65,10 +66,10 @@ connrefs(struct loader *ld, const struct target *t, const char *text, const char
  * path as written.
  */
 static char *
-sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
-        bool one, bool conns, enum sql_dialect d)
+sqlfile_at(struct loader *ld, const struct target *t, int line, int col, const char *what,
+           const char *path, bool one, bool conns, enum sql_dialect d)
 {
-	const char *shown = ldshown(ld, path, t->file, t->line), *why, *nul;
+	const char *shown = ldshown(ld, path, t->file, line), *why, *nul;
 	struct sqlscript ss = { 0 };
 	char *text, *s, *unset, *err = NULL;
 	size_t len = SIZE_MAX;
@@ -76,41 +77,56 @@ sqlfile(struct loader *ld, const struct target *t, const char *what, const char 
 	if (!path)
 		return NULL;
 	if ((why = ldforbidden(ld, path))) {
-		ldterr(ld, t, "%s file '%s' %s", what, shown, why);
+		ldtat(ld, DIAG_ERROR, t, line, col, "%s file '%s' %s", what, shown, why);
 		return NULL;
 	}
 	if (!(text = ldread(ld, path, &len))) {
-		ldterr(ld, t, "%s file '%s' not found", what, shown);
+		ldtat(ld, DIAG_ERROR, t, line, col, "%s file '%s' not found", what, shown);
 		return NULL;
 	}
 	if (len == SIZE_MAX)
 		len = strlen(text);
 	if ((nul = memchr(text, '\0', len))) {
-		ldterr(ld, t, "%s file '%s' holds a NUL byte at line %d: it is not text", what,
-		    shown, lineat(text, (size_t)(nul - text)));
+		ldtat(ld, DIAG_ERROR, t, line, col, "%s file '%s' holds a NUL byte at line %d: it is "
+		      "not text", what, shown, lineat(text, (size_t)(nul - text)));
 		free(text);
 		return NULL;
 	}
 	if (!(s = env_expand(text, &unset))) {
 		why = env_sources();
-		ldterr(ld, t, "unset variable '%s' in %s file '%s' (not in %s)", unset, what, shown, why);
+		ldtat(ld, DIAG_ERROR, t, line, col, "unset variable '%s' in %s file '%s' (not in %s)",
+		      unset, what, shown, why);
 		free((char *)why);
 		free(unset);
 		free(text);
 		return NULL;
 	}
 	if (sqlsplit(s, strlen(s), d, &ss, &err) < 0) {
-		ldterr(ld, t, "%s file '%s': %s", what, shown, err);
+		ldtat(ld, DIAG_ERROR, t, line, col, "%s file '%s': %s", what, shown, err);
 		free(err);
 	} else if (one && ss.nstmts != 1) {
-		ldterr(ld, t, "%s file '%s' holds %zu statements; it must hold one", what, shown,
-		    ss.nstmts);
+		ldtat(ld, DIAG_ERROR, t, line, col, "%s file '%s' holds %zu statements; it must hold one",
+		      what, shown, ss.nstmts);
 	}
 	sqlscript_release(&ss);
 	if (conns)
-		connrefs(ld, t, s, text, shown);
+		ldconnrefs(ld, t, line, col, s, text, shown);
 	free(text);
 	return s;
+}
+
+static char *
+sqlfile(struct loader *ld, const struct target *t, const char *what, const char *path,
+        bool one, bool conns, enum sql_dialect d)
+{
+	return sqlfile_at(ld, t, t->line, 0, what, path, one, conns, d);
+}
+
+char *
+ldchecksql(struct loader *ld, const struct target *t, const struct check *c, bool conns)
+{
+	return sqlfile_at(ld, t, c->line, c->column_no, "check", c->sql, true, conns,
+	                  recipe_conn_dialect(ld->r, ld->r->target_conn));
 }
 
 /*
@@ -268,7 +284,7 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 	if (kind && t->kind == KIND_FILE)
 		t->seed = datafile(ld, t, conns);
 	if (t->call && conns)
-		connrefs(ld, t, t->call, ldshown(ld, t->call, t->file, t->line), "call");
+		ldconnrefs(ld, t, t->line, 0, t->call, ldshown(ld, t->call, t->file, t->line), "call");
 }
 
 static void
@@ -343,6 +359,9 @@ ldcheck(struct loader *ld)
 		    ldshown(ld, r->target_conn, r->path, ld->targetline));
 	for (i = 0; i < r->ntargets; i++)
 		checktarget(ld, i, conns, targets);
+	/* after every target's create and data file are read: checks may name their columns */
+	for (i = 0; i < r->ntargets; i++)
+		ldcheckchecks(ld, &r->targets[i], conns, targets);
 	state = xcalloc(r->ntargets, 1);
 	stack = xcalloc(r->ntargets, sizeof(*stack));
 	for (i = 0; i < r->ntargets; i++)

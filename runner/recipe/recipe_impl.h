@@ -14,7 +14,7 @@ enum {
 	T_NAME, T_KIND, T_FROM, T_NEEDS, T_QUERY, T_SCRIPT, T_CREATE, T_CALL,
 	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT, T_TAGS,
 	T_IN_PLACE,
-	T_FILE, T_COLUMNS,
+	T_FILE, T_COLUMNS, T_CHECKS, T_PROFILE,
 };
 enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
 enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };
@@ -71,6 +71,7 @@ struct loader {
 	bool mapunknown;         /* ... and whether it had an unknown key */
 	struct entry *tinfo;     /* per target of the recipe: its entry */
 	int kind;                /* kind of the target being walked, or -1 */
+	const char *tname;       /* its name as written, or NULL (for messages) */
 	struct entries conns;    /* entries of the file being read */
 	struct entries targets;
 	struct where *connwhere; /* per connection of the recipe */
@@ -106,6 +107,10 @@ void lderr(struct loader *ld, const char *file, int line, const char *fmt, ...)
 /* a problem of target t */
 void ldterr(struct loader *ld, const struct target *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* a problem of target t at line and column of its file; only an error is counted */
+void ldtat(struct loader *ld, enum diag_severity sev, const struct target *t, int line,
+           int column, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 /* a syntax error of parser p reading text (a file that is not loaded) */
 void ldsyntax(struct loader *ld, const yaml_parser_t *p, const char *text);
 /* MAX_RETRIES and the durations: the one rule of every recipe value and variable */
@@ -179,6 +184,31 @@ void ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top);
 
 /* recipe_check.c: the checks of the whole recipe (needs, cycles, names, SQL files) */
 void ldcheck(struct loader *ld);
+/* the text of check c's sql file, env-expanded, or NULL (reported at the check) */
+char *ldchecksql(struct loader *ld, const struct target *t, const struct check *c, bool conns);
+/* the first ${conn.NAME...} of text naming no connection, reported at line and column */
+void ldconnrefs(struct loader *ld, const struct target *t, int line, int column,
+                const char *text, const char *raw, const char *where);
+
+/*
+ * recipe_checks.c: a target's checks: list, sequence v, checked; its
+ * normalised copy (0 when it is not a sequence): one mapping per check with
+ * the fields of struct check
+ */
+int ldwalkchecks(struct loader *ld, yaml_node_t *v);
+
+/*
+ * recipe_checkrefs.c: target t's loaded checks checked against the recipe
+ * (targets and connections when conns and targets: all were loaded; columns
+ * where ldcolumns knows them), their sql files read
+ */
+void ldcheckchecks(struct loader *ld, struct target *t, bool conns, bool targets);
+/*
+ * the columns of t's table when the recipe alone shows them (those its
+ * create's CREATE TABLE declares, a file target's data's), with DB_STAMP,
+ * into cols; false when not known
+ */
+bool ldcolumns(const struct target *t, struct strlist *cols);
 
 /*
  * recipe_env.c: DB_CONNECT_TIMEOUT into the connections (an error when bad),

@@ -32,6 +32,7 @@ enum vtype {
 	V_BOOL,      /* true or false */
 	V_REVIEW,    /* review: { self_approve } */
 	V_COLUMNS,   /* file: list of {name, type} or of names */
+	V_CHECKS,    /* checks: list of checks (recipe_checks.c) */
 };
 
 struct field {
@@ -110,6 +111,8 @@ static const struct field target_fields[] = {
 	[T_IN_PLACE] = { "in_place", V_BOOL, false },
 	[T_FILE] = { "file", V_STR, false },
 	[T_COLUMNS] = { "columns", V_COLUMNS, false },
+	[T_CHECKS] = { "checks", V_CHECKS, false },
+	[T_PROFILE] = { "profile", V_BOOL, false },
 	{ NULL, V_STR, false },
 };
 
@@ -376,6 +379,15 @@ peekkind(struct loader *ld, yaml_node_t *n)
 	return k;
 }
 
+/* the name a target entry has as written, or NULL */
+static const char *
+peekname(struct loader *ld, yaml_node_t *n)
+{
+	yaml_node_t *v = ldmapget(ld, n, "name");
+
+	return v && v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
+}
+
 /* some entry of def (connections or targets) is left out */
 static void
 lost(struct loader *ld, const struct mapdef *def)
@@ -410,6 +422,7 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 		}
 		map = ldoutmap(ld);
 		ld->kind = def == &target_def ? peekkind(ld, e) : -1;
+		ld->tname = def == &target_def ? peekname(ld, e) : NULL;
 		ents->v = xreallocarray(ents->v, ents->n + 1, sizeof(*ents->v));
 		en = &ents->v[ents->n++];
 		en->line = (int)e->start_mark.line + 1;
@@ -421,6 +434,7 @@ walkentries(struct loader *ld, yaml_node_t *v, const struct mapdef *def, struct 
 			lost(ld, def);
 		ldoutitem(ld, seq, map);
 	}
+	ld->tname = NULL;
 	return seq;
 }
 
@@ -478,6 +492,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_COLUMNS:
 		id = walkcolumns(ld, v);
+		break;
+	case V_CHECKS:
+		id = ldwalkchecks(ld, v);
 		break;
 	case V_CONNS:
 		id = walkentries(ld, v, &conn_def, &ld->conns);

@@ -96,6 +96,59 @@ static const cyaml_schema_value_t cy_colspec = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct colspec, cy_colspec_fields),
 };
 
+static const cyaml_strval_t cy_check_kinds[] = {
+	{ "not_null", CHECK_NOT_NULL },
+	{ "unique", CHECK_UNIQUE },
+	{ "accepted_values", CHECK_ACCEPTED_VALUES },
+	{ "relationships", CHECK_RELATIONSHIPS },
+	{ "range", CHECK_RANGE },
+	{ "expression", CHECK_EXPRESSION },
+	{ "row_count", CHECK_ROW_COUNT },
+	{ "freshness", CHECK_FRESHNESS },
+	{ "drift", CHECK_DRIFT },
+	{ "sql", CHECK_SQL },
+};
+
+static const cyaml_strval_t cy_severities[] = {
+	{ "error", SEVERITY_ERROR },
+	{ "warn", SEVERITY_WARN },
+};
+
+/* a check as recipe_checks.c normalises it: every key but the strings always there */
+static const cyaml_schema_field_t cy_check_fields[] = {
+	CYAML_FIELD_ENUM("kind", CYAML_FLAG_DEFAULT, struct check, kind,
+	    cy_check_kinds, CYAML_ARRAY_LEN(cy_check_kinds)),
+	STR("name", struct check, name),
+	STR("where", struct check, where),
+	CYAML_FIELD_ENUM("severity", CYAML_FLAG_DEFAULT, struct check, severity,
+	    cy_severities, CYAML_ARRAY_LEN(cy_severities)),
+	STRS("columns", struct check, columns.v, columns.n, &str_schema),
+	STR("column", struct check, column),
+	STRS("values", struct check, values.v, values.n, &str_schema),
+	STR("to_target", struct check, to_target),
+	STR("to_column", struct check, to_column),
+	STR("min", struct check, min),
+	STR("max", struct check, max),
+	CYAML_FIELD_INT("min_rows", CYAML_FLAG_DEFAULT, struct check, min_rows),
+	CYAML_FIELD_INT("max_rows", CYAML_FLAG_DEFAULT, struct check, max_rows),
+	STR("expr", struct check, expr),
+	STR("equals", struct check, equals),
+	STR("from", struct check, from),
+	CYAML_FIELD_FLOAT("max_age", CYAML_FLAG_OPTIONAL, struct check, max_age),
+	STR("relative_to", struct check, relative_to),
+	CYAML_FIELD_FLOAT("row_count_drop", CYAML_FLAG_DEFAULT, struct check, row_count_drop),
+	CYAML_FIELD_FLOAT("null_increase", CYAML_FLAG_DEFAULT, struct check, null_increase),
+	CYAML_FIELD_BOOL("new_values", CYAML_FLAG_OPTIONAL, struct check, new_values),
+	STR("sql", struct check, sql),
+	CYAML_FIELD_INT("line", CYAML_FLAG_DEFAULT, struct check, line),
+	CYAML_FIELD_INT("column_no", CYAML_FLAG_DEFAULT, struct check, column_no),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t cy_check = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct check, cy_check_fields),
+};
+
 static const cyaml_schema_field_t cy_target_fields[] = {
 	STR("name", struct target, name),
 	CYAML_FIELD_ENUM("kind", CYAML_FLAG_OPTIONAL, struct target, kind,
@@ -117,6 +170,8 @@ static const cyaml_schema_field_t cy_target_fields[] = {
 	CYAML_FIELD_BOOL("in_place", CYAML_FLAG_OPTIONAL, struct target, in_place),
 	STR("file", struct target, data),
 	STRS("columns", struct target, columns, ncolumns, &cy_colspec),
+	STRS("checks", struct target, checks, nchecks, &cy_check),
+	CYAML_FIELD_BOOL("profile", CYAML_FLAG_OPTIONAL, struct target, profile),
 	CYAML_FIELD_END
 };
 
