@@ -201,13 +201,15 @@ START_TEST(test_defaults)
 	r = ck_load(CK_HEAD
 	    "      - not_null: patient_id\n"
 	    "      - row_count: {max: 5}\n"
+	    "      - row_count: {min: 9223372036854775807}\n"
+	    "        name: huge\n"
 	    "      - drift: {new_values: true}\n"
 	    "      - freshness: {column: encounter_datetime, max_age: 90m}\n", &err);
 	proj_rm();
 	ck_assert_msg(r != NULL, "%s", err);
 	t = &r->targets[0];
 	ck_assert(!t->profile);
-	ck_assert_uint_eq(t->nchecks, 4);
+	ck_assert_uint_eq(t->nchecks, 5);
 	for (size_t i = 0; i < t->nchecks; i++) {
 		const struct check *c = &t->checks[i];
 
@@ -228,12 +230,14 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(t->checks[0].columns.v[0], "patient_id");
 	ck_assert_int_eq(t->checks[1].min_rows, -1);
 	ck_assert_int_eq(t->checks[1].max_rows, 5);
-	ck_assert_double_eq(t->checks[2].row_count_drop, -1);
-	ck_assert_double_eq(t->checks[2].null_increase, -1);
-	ck_assert(t->checks[2].new_values);
-	ck_assert_double_eq(t->checks[3].max_age, 5400);
-	ck_assert_ptr_null(t->checks[3].relative_to);
-	ck_assert_ptr_null(t->checks[3].from);
+	ck_assert_int_eq(t->checks[2].min_rows, 9223372036854775807LL);
+	ck_assert_int_eq(t->checks[2].max_rows, -1);
+	ck_assert_double_eq(t->checks[3].row_count_drop, -1);
+	ck_assert_double_eq(t->checks[3].null_increase, -1);
+	ck_assert(t->checks[3].new_values);
+	ck_assert_double_eq(t->checks[4].max_age, 5400);
+	ck_assert_ptr_null(t->checks[4].relative_to);
+	ck_assert_ptr_null(t->checks[4].from);
 	recipe_free(r);
 	free(err);
 

@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,6 +85,16 @@ put(struct loader *ld, int map, const char *key, const char *s)
 {
 	if (s)
 		ldoutpair(ld, map, key, ldoutscalar(ld, s, true));
+}
+
+/* a count, whole however large */
+static void
+putcount(struct loader *ld, int map, const char *key, long long n)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%lld", n);
+	ldoutpair(ld, map, key, ldoutscalar(ld, s, false));
 }
 
 /* text of v put as key; the text, owned by the caller, or NULL */
@@ -679,8 +690,8 @@ walkcheck(struct loader *ld, yaml_node_t *e, int seq, struct cnames *names)
 		severity(ld, meta[M_SEVERITY], map);
 	else
 		ldoutpair(ld, map, "severity", ldoutscalar(ld, "error", false));
-	ldoutpair(ld, map, "min_rows", ldoutnum(ld, (double)d.min_rows));
-	ldoutpair(ld, map, "max_rows", ldoutnum(ld, (double)d.max_rows));
+	putcount(ld, map, "min_rows", d.min_rows);
+	putcount(ld, map, "max_rows", d.max_rows);
 	ldoutpair(ld, map, "row_count_drop", ldoutnum(ld, d.row_count_drop));
 	ldoutpair(ld, map, "null_increase", ldoutnum(ld, d.null_increase));
 	ldoutpair(ld, map, "line", ldoutnum(ld, (double)e->start_mark.line + 1));
