@@ -139,6 +139,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
 	tests/check_store \
+	tests/check_store_upgrade \
 	tests/check_openmrs \
 	tests/check_web_live \
 	tests/check_db \
@@ -216,7 +217,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
-	tests/splittest.h \
+	tests/splittest.h tests/storetest.h \
 	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
