@@ -86,8 +86,10 @@ known_cols(struct known *k, bool pg)
 	k[3] = (struct known){ .name = "amount", .minmax = true, .mean = true, .hist = true, .top = true,
 	                       .text = text_cents };
 	k[4] = (struct known){ .name = "status", .minmax = true, .top = true, .text = text_status };
-	k[5] = (struct known){ .name = "day", .minmax = true, .hist = true, .top = true, .text = text_day };
-	k[6] = (struct known){ .name = "at", .minmax = true, .hist = true, .top = true, .text = text_secs };
+	k[5] = (struct known){ .name = "day", .minmax = true, .hist = true, .top = true,
+	                       .text = text_day };
+	k[6] = (struct known){ .name = "at", .minmax = true, .hist = true, .top = true,
+	                       .text = text_secs };
 	/* BOOLEAN is TINYINT(1) on MariaDB: a number there */
 	k[7] = (struct known){ .name = "flag", .minmax = !pg, .mean = !pg, .hist = !pg, .top = true,
 	                       .text = text_flag };
@@ -370,6 +372,64 @@ START_TEST(test_one_value)
 }
 END_TEST
 
+/* other types: each profiles, with its type's name; numbers and times get histograms */
+START_TEST(test_types)
+{
+	static const char *const mariadb_types[] = { "float", "time", "datetime", "json", "binary",
+	                                             "string", "enum", "year", "decimal" };
+	static const char *const pg_types[] = { "float", "time", "timestamp", "json", "binary",
+	                                        "string", "uuid", "json", "decimal" };
+	bool pg = _i == 1;
+	struct db *d = fresh(pg, "types");
+	struct profile p;
+	struct buf q;
+
+	exec_ok(d, pg ? "CREATE TABLE y (f DOUBLE PRECISION, tm TIME, ts TIMESTAMPTZ, j JSON, b BYTEA,"
+	                " s TEXT, u UUID, jb JSONB, x NUMERIC)"
+	              : "CREATE TABLE y (f DOUBLE, tm TIME, ts TIMESTAMP NULL, j JSON, b BLOB, s TEXT,"
+	                " u ENUM('a','b'), jb YEAR, x DECIMAL(30,25))");
+	buf_init(&q);
+	buf_adds(&q, "INSERT INTO y VALUES ");
+	for (int i = 0; i < 30; i++)
+		buf_addf(&q, "%s(%d.25, '%02d:00:00', '2024-06-%02d 10:00:00', '{\"a\": %d}', %s, '%c',"
+		         " %s, %s, %.1f)", i ? ", " : "", i * 3, i % 24, i + 1, i % 3,
+		         pg ? "'\\x00ff'" : "x'00ff'", 'a' + i % 5,
+		         pg ? (i % 2 ? "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'" : "NULL")
+		            : (i % 2 ? "'a'" : "'b'"),
+		         pg ? "'{\"b\": 1}'" : i % 2 ? "2001" : "2010", i - 14.5);
+	exec_ok(d, q.s);
+	buf_release(&q);
+	ck_assert_msg(profile_table(d, "y", &p) == 0, "%s", db_error(d));
+	ck_assert_int_eq(p.rows, 30);
+	for (size_t i = 0; i < p.ncols; i++) {
+		const struct profile_col *c = &p.cols[i];
+		long long sum = 0;
+
+		ck_assert_msg(strcmp(c->type, (pg ? pg_types : mariadb_types)[i]) == 0, "%s: %s", c->name,
+		              c->type);
+		for (int b = 0; b < PROFILE_BUCKETS; b++)
+			sum += c->hist[b];
+		if (c->has_hist)
+			ck_assert_msg(sum == 30 - c->nulls && c->hist[0] > 0 && c->hist[19] > 0, "%s", c->name);
+	}
+	/*
+	 * f: 0.25 to 87.25; tm: 0 to 23 h (buckets of 1.15 h: 0, 0, 1, 1 h in the first);
+	 * ts: June 1 to 30 (buckets of 1.45 days); x: -14.5 to 14.5 (0.5 in bucket 10)
+	 */
+	ck_assert(p.cols[0].has_hist && p.cols[0].has_mean && fabs(p.cols[0].mean - 43.75) < 1e-9);
+	ck_assert(p.cols[1].has_hist && p.cols[1].hist[0] == 4 && p.cols[1].hist[19] == 2);
+	ck_assert(p.cols[2].has_hist && p.cols[2].hist[0] == 2 && p.cols[2].hist[19] == 2);
+	ck_assert(p.cols[8].has_hist && fabs(p.cols[8].mean) < 1e-9 && p.cols[8].hist[10] == 1);
+	ck_assert_int_eq(p.cols[3].distinct, -1); /* json does not compare */
+	ck_assert(p.cols[4].distinct == 1 && p.cols[4].ntop == 0); /* bytes: counted, not shown */
+	ck_assert(p.cols[5].ntop == 5 && p.cols[5].top[0].count == 6);
+	ck_assert_str_eq(p.cols[5].top[0].value, "a");
+	ck_assert_int_eq(p.cols[6].nulls, pg ? 15 : 0);
+	profile_release(&p);
+	db_close(d);
+}
+END_TEST
+
 /* the JSON of a real profile reads back to the same profile */
 START_TEST(test_json_round_trip)
 {
@@ -563,6 +623,7 @@ profile_suite(void)
 	tcase_add_loop_test(tc, test_known_table, 0, 2);
 	tcase_add_loop_test(tc, test_empty_table, 0, 2);
 	tcase_add_loop_test(tc, test_one_value, 0, 2);
+	tcase_add_loop_test(tc, test_types, 0, 2);
 	tcase_add_loop_test(tc, test_json_round_trip, 0, 2);
 	tcase_add_test(tc, test_json_refused);
 	tcase_add_test(tc, test_drift);
