@@ -94,6 +94,9 @@ OBJ = \
 	runner/build/report.o \
 	runner/build/leftovers.o \
 	runner/build/sqlcheck.o \
+	runner/build/profile.o \
+	runner/build/profile_json.o \
+	runner/build/profile_drift.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \
@@ -144,6 +147,7 @@ INTEGRATION_TESTS = \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
+	tests/check_profile \
 	tests/check_pg \
 	tests/check_db_copy \
 	tests/check_pg_copy \
