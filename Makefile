@@ -93,6 +93,8 @@ OBJ = \
 	runner/build/report.o \
 	runner/build/leftovers.o \
 	runner/build/sqlcheck.o \
+	runner/build/checks_sql.o \
+	runner/build/checks_run.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \
@@ -159,6 +161,7 @@ INTEGRATION_TESTS = \
 	tests/check_cli \
 	tests/check_cli_usage \
 	tests/check_sqlcheck \
+	tests/check_checks \
 	tests/check_cli_read \
 	tests/check_storeapi \
 	tests/check_storeapi_pg \

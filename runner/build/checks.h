@@ -36,8 +36,9 @@ struct check_result {
 	long long failing;       /* failing rows (row_count, freshness, drift: 1 when it fails); -1 not known */
 	/*
 	 * what failed, in words, for messages and the UI: "17 rows", "row count 0
-	 * is below the minimum 1", "newest encounter_datetime is 3d old (max_age
-	 * 2d)", or the error of a check that could not run; NULL when it passed
+	 * is below the minimum 1", "newest encounter_datetime 2017-01-01 00:00:00
+	 * is older than 2d before 2017-03-04 10:00:00", or "could not run: " and
+	 * the error of a check that could not run; NULL when it passed
 	 */
 	char *detail;
 	/* up to CHECK_SAMPLES keys of failing rows, as a JSON array of arrays ("[[1],[7]]"), or NULL */
@@ -69,6 +70,12 @@ struct check_ctx {
 	/* drift: the table's last profile (NULL: none, drift passes) and this one (computed when NULL) */
 	const struct profile *prev;
 	struct profile *cur;
+	/*
+	 * the caller is in a transaction on d: each check runs in a savepoint,
+	 * rolled back when it could not run, so that a failed statement does not
+	 * spoil the transaction (PostgreSQL aborts it)
+	 */
+	bool in_transaction;
 };
 
 /*
