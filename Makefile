@@ -97,6 +97,8 @@ OBJ = \
 	runner/build/profile.o \
 	runner/build/profile_json.o \
 	runner/build/profile_drift.o \
+	runner/build/checks_sql.o \
+	runner/build/checks_run.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \
@@ -165,6 +167,7 @@ INTEGRATION_TESTS = \
 	tests/check_cli \
 	tests/check_cli_usage \
 	tests/check_sqlcheck \
+	tests/check_checks \
 	tests/check_cli_read \
 	tests/check_storeapi \
 	tests/check_storeapi_pg \
