@@ -80,6 +80,7 @@ OBJ = \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
+	runner/build/build_checks.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
 	runner/build/build_file.o \
