@@ -83,6 +83,9 @@ OBJ = \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
+	runner/build/build_checks.o \
+	runner/build/quality.o \
+	runner/build/report_checks.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
 	runner/build/build_file.o \
@@ -119,7 +122,7 @@ OBJ = \
 	runner/import/luigi_postgres.o
 CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli/cmd_prune.o \
 	runner/cli/cmd_status.o runner/cli/cmd_history.o runner/cli/cmd_clean.o \
-	runner/cli/table.o runner/cli/cmd_import.o
+	runner/cli/table.o runner/cli/cmd_import.o runner/cli/cmd_test.o
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
@@ -159,6 +162,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_file \
+	tests/check_build_checks \
 	tests/check_vcs \
 	tests/check_review \
 	tests/check_web \

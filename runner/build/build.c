@@ -90,7 +90,8 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 	free(res->error);
 	res->error = NULL;
 	res->rows = res->changed = res->inserted = res->deleted = 0;
-	res->transient = res->killed = res->foreign = false;
+	res->transient = res->killed = res->foreign = res->checks_failed = false;
+	res->checks_warned = 0;
 	res->live.moved = 0;
 	bops_publish(&b, 0, c->tgt);
 	bops_publish(&b, 1, NULL);
@@ -126,6 +127,7 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 	}
 	bops_publish(&b, 0, NULL);
 	bops_publish(&b, 1, NULL);
+	bops_checks_end(&b, rc == 0);
 	if (rc < 0 && !res->error)
 		res->error = xasprintf("target '%s': build failed", name);
 	return rc;

@@ -78,6 +78,12 @@ struct build_res {
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
 	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
+	/*
+	 * an error-severity check failed and the live table was left as it was
+	 * (its marker says MARKER_CHECK_FAILED): error says which check
+	 */
+	bool checks_failed;
+	int checks_warned;       /* warn-severity checks that found failing rows */
 	struct build_live live;
 };
 

@@ -211,7 +211,7 @@ extract_full(struct extract *x)
 		goto out;
 	if (t->incr.enabled && watermark(b, shadow, read_at, &wm, &open) < 0)
 		goto out;
-	if (bops_swap(b, shadow) < 0)
+	if (bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0)
 		goto out;
 	if (t->incr.enabled && store_watermark_set(b->c->store, t->name, t->from,
 	                                           t->incr.column, wm, open) < 0) {
@@ -290,7 +290,7 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 {
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
-	char *is = db_ident(tgt, stage), *from_stage;
+	char *is = db_ident(tgt, stage), *from_stage, *t0 = NULL;
 	struct buf cl;
 
 	buf_init(&cl);
@@ -307,6 +307,11 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 		free(from_stage);
 		return bops_fail(b, tgt, "target '%s'", t->name);
 	}
+	/* the rows this build changes are those stamped from now on */
+	if (bops_audits(b) && !(t0 = bops_now_literal(b))) {
+		bops_fail(b, tgt, "target '%s': cannot read the clock", t->name);
+		goto rollback;
+	}
 	if (t->incr.deleted && remove_flagged(b, stage, tc) < 0)
 		goto rollback;
 	if (bops_upsert(b, t->name, tc, from_stage) < 0)
@@ -320,15 +325,17 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
 		goto rollback;
 	}
-	if (bops_finish(b) < 0)
+	if (bops_checks(b, t->name, t0, true) < 0 || bops_finish(b) < 0)
 		goto rollback;
 	free(from_stage);
+	free(t0);
 	if (db_commit(tgt) < 0)
 		return bops_fail(b, tgt, "target '%s': commit failed", t->name);
 	return 0;
 rollback:
 	db_rollback(tgt);
 	free(from_stage);
+	free(t0);
 	return -1;
 }
 

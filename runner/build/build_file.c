@@ -69,7 +69,8 @@ build_file(struct build *b)
 	b->res->live.moved = b->res->rows = (long long)s->nrows;
 	bops_fault_point("after-load", t->name);
 	if (bops_restat(b, shadow, (long long)s->nrows) < 0 || bops_add_indexes(b, shadow) < 0 ||
-	    bops_swap(b, shadow) < 0 || bops_finish(b) < 0)
+	    bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0 ||
+	    bops_finish(b) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -5,6 +5,8 @@
 #include "build.h"
 
 struct strlist;
+struct check_result;
+struct profile;
 
 /* one build under way */
 struct build {
@@ -15,6 +17,9 @@ struct build {
 	struct build_res *res;
 	bool full;               /* req->full, or true when the table's key changed */
 	double started;          /* mono_seconds() at the start */
+	struct check_result *checks; /* results of its checks, recorded when the build ends */
+	size_t nchecks;
+	struct profile *profile; /* the table's new profile (profile: true, drift), recorded when published */
 };
 
 /* the builds of each kind: build_table.c, build_script.c, build_extract.c */
@@ -57,6 +62,21 @@ int bops_restat(struct build *b, const char *shadow, long long newrows);
 int bops_swap(struct build *b, const char *shadow);
 /* write the marker of a finished build */
 int bops_finish(struct build *b);
+/*
+ * build_checks.c: write, audit, publish. Run the target's checks on table
+ * (the shadow, or the live table inside the build's transaction: in_tx),
+ * looking only at rows changed at or after changed_since (a timestamp
+ * literal) where a check allows it; profile it when the target asks. 0 when
+ * it may be published; -1 (bops_fail naming the check) when an
+ * error-severity check failed or could not run
+ */
+int bops_checks(struct build *b, const char *table, const char *changed_since, bool in_tx);
+/* whether the target has checks or a profile to take before publishing */
+bool bops_audits(const struct build *b);
+/* the server clock as a timestamp literal, for bops_checks' changed_since; NULL on error */
+char *bops_now_literal(struct build *b);
+/* record the results and profile of the build in the store, and free them */
+void bops_checks_end(struct build *b, bool published);
 /* upsert select_sql's rows into table by key, stamping rows whose values changed */
 int bops_upsert(struct build *b, const char *table, const struct db_names *cols,
                 const char *select_sql);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "db.h"
 #include "recipe.h"
 #include "sqlsplit.h"
@@ -73,7 +74,8 @@ script_full(struct build *b)
 		if (strcmp(before, after) == 0 && db_count_rows(tgt, t->name) == b->res->rows)
 			b->res->changed = 0;
 	}
-	if (bops_add_indexes(b, shadow) < 0 || bops_swap(b, shadow) < 0 || bops_finish(b) < 0)
+	if (bops_add_indexes(b, shadow) < 0 || bops_checks(b, shadow, NULL, false) < 0 ||
+	    bops_swap(b, shadow) < 0 || bops_finish(b) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -124,7 +126,8 @@ script_in_place(struct build *b)
 	b->res->changed = b->res->rows > 0 ? b->res->rows : 1;
 	if (before && strcmp(before, after) == 0 && oldrows == b->res->rows)
 		b->res->changed = 0;
-	if (bops_add_indexes(b, t->name) < 0 || bops_finish(b) < 0)
+	if (bops_add_indexes(b, t->name) < 0 || bops_checks(b, t->name, NULL, false) < 0 ||
+	    bops_finish(b) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -153,7 +156,8 @@ script_incremental(struct build *b)
 	}
 	b->res->live.moved = b->res->rows = db_count_rows(tgt, t->name);
 	b->res->changed = strcmp(before, after) != 0;
-	if (bops_finish(b) < 0)
+	/* warnings only: checks that could stop it run on a shadow (script_audited) */
+	if (bops_checks(b, t->name, NULL, false) < 0 || bops_finish(b) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -163,9 +167,72 @@ out:
 	return rc;
 }
 
+/* a copy of the live table as a new shadow; 0 or -1 */
+static int
+copy_live(struct build *b, const char *shadow)
+{
+	struct db *tgt = b->tgt;
+	char *is = db_ident(tgt, shadow), *il = db_ident(tgt, b->t->name);
+	int rc = 0;
+
+	if (db_create_like(tgt, shadow, b->t->name, false) < 0 ||
+	    db_execf(tgt, "INSERT INTO %s SELECT * FROM %s", is, il) < 0)
+		rc = bops_fail(b, tgt, "target '%s': cannot copy its table", b->t->name);
+	free(is);
+	free(il);
+	return rc;
+}
+
+/*
+ * an incremental build of a script with checks that can stop it: its SQL
+ * may commit on its own, so it updates a copy of the live table, which is
+ * checked, then swapped in (write, audit, publish)
+ */
+static int
+script_audited(struct build *b)
+{
+	const struct target *t = b->t;
+	struct db *tgt = b->tgt;
+	char *since = db_ts_literal(tgt, b->req->prev_inputs_at);
+	char *shadow = build_shadow_name(t->name), *before = NULL, *after = NULL;
+	int rc = -1;
+
+	if (build_cleanup(tgt, t) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot drop leftover tables", t->name);
+		goto out;
+	}
+	if (db_checksum(tgt, t->name, &before) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
+		goto out;
+	}
+	if (copy_live(b, shadow) < 0 || run_script(b, shadow, since) < 0)
+		goto out;
+	bops_fault_point("after-load", t->name);
+	if (db_checksum(tgt, shadow, &after) < 0) {
+		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
+		goto out;
+	}
+	b->res->live.moved = b->res->rows = db_count_rows(tgt, shadow);
+	b->res->changed = strcmp(before, after) != 0;
+	if (bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0 ||
+	    bops_finish(b) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		build_cleanup(tgt, t);
+	free(since);
+	free(shadow);
+	free(before);
+	free(after);
+	return rc;
+}
+
 int
 build_script(struct build *b)
 {
+	if (!b->full && !b->t->in_place && checks_any_error(b->t))
+		return script_audited(b);
 	if (!b->full)
 		return script_incremental(b);
 	return b->t->in_place ? script_in_place(b) : script_full(b);

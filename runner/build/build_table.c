@@ -103,7 +103,8 @@ table_full(struct build *b)
 	b->res->live.moved = b->res->rows = rows;
 	bops_fault_point("after-load", t->name);
 	if (bops_restat(b, shadow, rows) < 0 || bops_add_indexes(b, shadow) < 0 ||
-	    bops_swap(b, shadow) < 0 || bops_finish(b) < 0)
+	    bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0 ||
+	    bops_finish(b) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -123,7 +124,7 @@ table_incremental(struct build *b)
 	struct db *tgt = b->tgt;
 	char *since = db_ts_literal(tgt, b->req->prev_inputs_at);
 	char *sql = bops_subst(b->c->r, t->query_sql, t->name, since, b->req->run_id);
-	char *body = bops_query_body(b->c->r, t, sql), *select = NULL;
+	char *body = bops_query_body(b->c->r, t, sql), *select = NULL, *t0 = NULL;
 	struct db_names qc = { 0 };
 	int rc = -1;
 
@@ -136,6 +137,11 @@ table_incremental(struct build *b)
 		bops_fail(b, tgt, "target '%s'", t->name);
 		goto out;
 	}
+	/* the rows this build changes are those stamped from now on */
+	if (bops_audits(b) && !(t0 = bops_now_literal(b))) {
+		bops_fail(b, tgt, "target '%s': cannot read the clock", t->name);
+		goto rollback;
+	}
 	if (follow_deletes(b, &qc, since) < 0 || bops_upsert(b, t->name, &qc, select) < 0)
 		goto rollback;
 	b->res->live.moved = b->res->changed;
@@ -144,7 +150,7 @@ table_incremental(struct build *b)
 		bops_fail(b, tgt, "target '%s'", t->name);
 		goto rollback;
 	}
-	if (bops_finish(b) < 0)
+	if (bops_checks(b, t->name, t0, true) < 0 || bops_finish(b) < 0)
 		goto rollback;
 	if (db_commit(tgt) < 0) {
 		bops_fail(b, tgt, "target '%s': commit failed", t->name);
@@ -160,6 +166,7 @@ out:
 	free(sql);
 	free(body);
 	free(select);
+	free(t0);
 	return rc;
 }
 

@@ -94,12 +94,16 @@ json_t *
 report_status(struct session *s, const struct plan_item *items, size_t n)
 {
 	json_t *arr = json_array();
+	char *err = NULL;
+	/* none when etl_checks cannot be read (an older store): no "checks" then */
+	json_t *latest = report_checks_latest(s, NULL, &err);
 
+	free(err);
 	report_check_building(s, items, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct marker *m = &s->markers[items[i].n->id];
 		const char *state = report_state(m, &items[i]);
-		json_t *obj = json_object();
+		json_t *obj = json_object(), *sum;
 
 		json_object_set_new(obj, "target", json_string(items[i].n->t->name));
 		json_object_set_new(obj, "state", json_string(state));
@@ -120,8 +124,11 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 		if (m->error && strcmp(m->status, "running") != 0 &&
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			json_object_set_new(obj, "error", json_string(m->error));
+		if (latest && (sum = report_checks_summary(latest, items[i].n->t->name)))
+			json_object_set_new(obj, "checks", sum);
 		json_array_append_new(arr, obj);
 	}
+	json_decref(latest);
 	return arr;
 }
 
@@ -243,6 +250,10 @@ report_run(struct session *s, long long id, char **err)
 		return NULL;
 	}
 	json_object_set_new(run, "targets", targets);
+	if ((targets = report_run_checks(s, id, err)))
+		json_object_set_new(run, "checks", targets);
+	free(*err);
+	*err = NULL;
 	return run;
 }
 
@@ -333,6 +344,7 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		metrics_of(out, s, r[0], runs, LEN(runs), result_label);
 		metrics_of(out, s, r[1], per_target, LEN(per_target), target_label);
 		metrics_of(out, s, r[2], markers, LEN(markers), target_label);
+		report_checks_metrics(s, out);
 		rc = 0;
 	} else
 		*err = xasprintf("cannot read the history: %s", store_error(st));

@@ -41,6 +41,14 @@ struct json_t *report_run(struct session *s, long long id, char **err);
 struct json_t *report_target_runs(struct session *s, const char *target, long limit, char **err);
 
 /* runs, failures, rows, durations and last success per target in Prometheus text; 0 or -1 with *err */
+/* report_checks.c: the latest result of each check (of target, NULL: all); NULL with *err */
+struct json_t *report_checks_latest(struct session *s, const char *target, char **err);
+/* the check results of run id; NULL with *err */
+struct json_t *report_run_checks(struct session *s, long long id, char **err);
+/* counts by status ({"pass": n, "warn": n, "fail": n, "error": n}) of target in latest, or NULL when none */
+struct json_t *report_checks_summary(struct json_t *latest, const char *target);
+/* chacc_check_failures of every target with results, into out */
+void report_checks_metrics(struct session *s, struct buf *out);
 int report_metrics(struct session *s, struct buf *out, char **err);
 
 #endif

@@ -168,8 +168,8 @@ run_plan(struct session *s, const struct run_request *rq, struct node ***order, 
 	return count;
 }
 
-static char *
-started_by(const struct run_request *rq)
+char *
+run_started_by(const struct run_request *rq)
 {
 	const char *who = rq->started_by ? rq->started_by : getenv("CHACC_STARTED_BY");
 	struct passwd pwbuf, *pw = NULL;
@@ -185,8 +185,8 @@ started_by(const struct run_request *rq)
 	                 rq->scheduled ? " (scheduled)" : "");
 }
 
-static char *
-selection_text(const struct run_request *rq)
+char *
+run_selection_text(const struct run_request *rq)
 {
 	struct buf b;
 
@@ -345,7 +345,7 @@ run_mode(const struct run_request *rq)
 static long long
 run_begin(const struct run_request *rq, struct session *s, struct run_result *res)
 {
-	char *who = started_by(rq), *sel = selection_text(rq);
+	char *who = run_started_by(rq), *sel = run_selection_text(rq);
 	long long id = store_run_begin(s->conns.store, run_mode(rq), sel, who, s->config_rev,
 	                               s->config_dirty);
 

@@ -68,5 +68,8 @@ long run_plan(struct session *s, const struct run_request *rq, struct node ***or
  * to the log (log.h).
  */
 void run_build(const struct run_request *rq, struct run_result *res);
+/* who asks for rq (started_by, CHACC_STARTED_BY or user@host), and its selection in words; malloc'ed */
+char *run_started_by(const struct run_request *rq);
+char *run_selection_text(const struct run_request *rq);
 
 #endif

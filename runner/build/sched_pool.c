@@ -217,6 +217,10 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 	if (sl->res.error && locked && !sl->res.foreign && (!retry || t->last_try)) {
 		const char *status = stopped(s) ? "interrupted" : "failed";
 
+		/* the live table is the last good build's: the next build need not be full */
+		if (sl->res.checks_failed && sl->req.prev_ok)
+			status = MARKER_CHECK_FAILED;
+
 		if (atomic_load(&sl->timed_out)) {
 			free(sl->res.error);
 			sl->res.error = xasprintf("target '%s': timed out after %.0fs", tg->name,
@@ -297,7 +301,7 @@ req_fill(struct pool *p, struct slot *sl)
 	struct plan_state *ps = s->ps;
 	struct node *nd = sl->t->it->n;
 	const struct marker *m = &ps->markers[nd->id];
-	bool ok = strcmp(m->status, "ok") == 0;
+	bool ok = marker_intact(m);
 
 	memcpy(sl->hash, ps->hashes[nd->id], sizeof(sl->hash));
 	newest_input(ps, nd, sl->inputs_at);

@@ -103,11 +103,14 @@ int cmd_review(struct opts *o);
 int cmd_serve(struct opts *o);
 int cmd_prune(struct opts *o);
 int cmd_import(struct opts *o);
+int cmd_test(struct opts *o);
+int cmd_profile(struct opts *o);
 
 extern const char usage_status[], usage_history[], usage_clean[];
 extern const char usage_config[], usage_review[];
 extern const char usage_serve[];
 extern const char usage_prune[];
 extern const char usage_import[];
+extern const char usage_test[], usage_profile[];
 
 #endif

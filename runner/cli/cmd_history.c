@@ -102,6 +102,41 @@ print_run_targets(const struct store_rows *r)
 	table_free(t);
 }
 
+/* the checks of a run, under its targets */
+static void
+print_run_checks(const struct store_rows *r)
+{
+	static const char *const heads[] = {
+		"TARGET", "CHECK", "SEVERITY", "STATUS", "FAILING", "SECONDS",
+	};
+	struct table *t;
+
+	if (r->nrows == 0)
+		return;
+	t = table_new(LEN(heads), heads);
+	table_column(t, 3, TABLE_STATE);
+	table_column(t, 4, TABLE_RIGHT);
+	table_column(t, 5, TABLE_RIGHT);
+	printf("\nchecks:\n");
+	for (size_t row = 0; row < r->nrows; row++) {
+		char s[32];
+		const char *cells[] = {
+			cell(r, row, "target"), cell(r, row, "check"), cell(r, row, "severity"),
+			cell(r, row, "status"), cell(r, row, "failing"), secs(cell(r, row, "seconds"), s),
+		};
+		const char *detail = cell(r, row, "detail"), *samples = cell(r, row, "samples");
+		const char *status = cell(r, row, "status");
+
+		table_row(t, cells);
+		if (detail && *detail && status && strcmp(status, "pass") != 0)
+			table_note(t, "%s", detail);
+		if (samples && *samples && status && strcmp(status, "pass") != 0)
+			table_note(t, "sample keys: %s", samples);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
 static void
 print_json(json_t *j)
 {
@@ -146,6 +181,10 @@ history_run(struct session *s, const struct opts *o)
 	}
 	print_run_targets(r);
 	store_rows_free(r);
+	if ((r = store_checks_of_run(s->conns.store, id))) {
+		print_run_checks(r);
+		store_rows_free(r);
+	}
 	return EXIT_OK;
 }
 

@@ -25,14 +25,37 @@ only_selected(const struct session *s, struct plan_item *items, size_t n)
 	return kept;
 }
 
+/* the latest checks of target in words: "3 pass", "1 fail, 2 pass"; "" when none */
+static void
+checks_cell(json_t *latest, const char *target, char *out, size_t size)
+{
+	static const char *const order[] = { "fail", "error", "warn", "pass" };
+	json_t *sum = latest ? report_checks_summary(latest, target) : NULL;
+	size_t len = 0;
+
+	*out = '\0';
+	for (size_t k = 0; sum && k < LEN(order); k++) {
+		json_int_t n = json_integer_value(json_object_get(sum, order[k]));
+
+		if (n > 0 && len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s%lld %s", len ? ", " : "",
+			                        (long long)n, order[k]);
+	}
+	json_decref(sum);
+}
+
 /* the state of each item as aligned columns, with its run or error below it */
 static void
 print_status(struct session *s, const struct plan_item *items, size_t n)
 {
 	static const char *const heads[] = {
-		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK",
+		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK", "CHECKS",
 	};
 	struct table *t = table_new(LEN(heads), heads);
+	char *err = NULL;
+	json_t *latest = report_checks_latest(s, NULL, &err);
+
+	free(err);
 	size_t unchecked = 0, never = 0;
 
 	table_column(t, 1, TABLE_STATE);
@@ -43,13 +66,15 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct marker *m = &s->markers[items[i].n->id];
 		const char *state = report_state(m, &items[i]);
-		char rows[32] = "";
+		char rows[32] = "", checks[64] = "";
 		const char *cells[] = {
 			items[i].n->t->name, state, m->built_at, m->changed_at, rows, m->watermark,
+			checks,
 		};
 
 		if (report_rows_known(m))
 			snprintf(rows, sizeof(rows), "%lld", m->rows);
+		checks_cell(latest, items[i].n->t->name, checks, sizeof(checks));
 		table_row(t, cells);
 		if (m->building && m->building_run > 0) {
 			char since[20];
@@ -65,6 +90,7 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 	}
 	table_print(t, stdout);
 	table_free(t);
+	json_decref(latest);
 	if (unchecked)
 		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
 		       unchecked, unchecked == 1 ? "" : "s");

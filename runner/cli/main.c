@@ -32,6 +32,8 @@ static const char usage_main[] =
 	"  status [SELECTOR...] each target: state, built, changed, rows, watermark\n"
 	"  graph [SELECTOR...]  the dependency graph as DOT (--svg: SVG)\n"
 	"  history [RUN]        past runs; one run's targets with timings\n"
+	"  test [SELECTOR...]   run the targets' checks on their live tables\n"
+	"  profile TARGET       a table's columns: nulls, distinct, min, max, histogram\n"
 	"  validate [--sql]     check the recipe; connects to nothing (--sql: the\n"
 	"                       servers parse its SQL, running nothing)\n"
 	"  clean [SELECTOR...]  drop built tables and their markers (-n: show, --yes: all)\n"
@@ -474,6 +476,8 @@ static const struct command commands[] = {
 	{ "review", cmd_review, usage_review, "json message force" },
 	{ "serve", cmd_serve, usage_serve, "bind port token users" },
 	{ "import", cmd_import, usage_import, "dry-run force target-driver" },
+	{ "test", cmd_test, usage_test, "json exclude" },
+	{ "profile", cmd_profile, usage_profile, "json" },
 };
 
 /*

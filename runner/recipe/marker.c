@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool
+marker_intact(const struct marker *m)
+{
+	return strcmp(m->status, "ok") == 0 || strcmp(m->status, MARKER_CHECK_FAILED) == 0;
+}
+
 void
 marker_release(struct marker *m)
 {

@@ -11,7 +11,7 @@
 struct marker {
 	bool present;            /* a row in etl_metadata */
 	bool table_exists;       /* its table is in the target database */
-	char status[16];         /* ok, failed, interrupted, running */
+	char status[16];         /* ok, failed, interrupted, running, MARKER_CHECK_FAILED */
 	char built_at[TS_LEN];
 	char changed_at[TS_LEN];
 	char inputs_at[TS_LEN];
@@ -38,6 +38,15 @@ struct marker {
  * own (build --adopt): its first build is full
  */
 #define MARKER_ADOPTED "adopted"
+
+/*
+ * the status of a target whose last build failed its checks: its table and
+ * the rest of its marker are those of the build before (DESIGN §10: checks)
+ */
+#define MARKER_CHECK_FAILED "check failed"
+
+/* the live table is what the last finished build made: status ok, or its checks failed */
+bool marker_intact(const struct marker *m);
 
 void marker_release(struct marker *m);
 /* set hash and hash_format from a stored hash: "2:<hex>", or a bare digest of format 1 */

@@ -240,9 +240,13 @@ plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full,
 		*reason = REASON_MISSING;
 	else if (!same_definition(ps, n, m))
 		*reason = REASON_DEFINITION;
-	else if (strcmp(m->status, "ok") != 0)
+	else if (!marker_intact(m))
 		*reason = REASON_FAILED;
-	else {
+	else if (strcmp(m->status, MARKER_CHECK_FAILED) == 0) {
+		/* the live table is the last good build's: built again as it would be */
+		*full = !t->incr.enabled || need_full(ps, n);
+		*reason = REASON_FAILED;
+	} else {
 		*full = !t->incr.enabled || need_full(ps, n);
 		if (needs_changed(ps, n))
 			*reason = REASON_NEEDS;
@@ -290,6 +294,9 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 			continue;
 		if (it->reason == REASON_NEEDS && !needs_changed_since(ps, it->n))
 			it->detail = DETAIL_IF_NEEDS_CHANGE;
+		else if (it->reason == REASON_FAILED &&
+		         strcmp(ps->markers[it->n->id].status, MARKER_CHECK_FAILED) == 0)
+			it->detail = DETAIL_CHECKS_FAILED;
 		else if (it->n->t->in_place)
 			it->detail = DETAIL_NOT_ATOMIC;
 		else if (it->n->t->kind == KIND_FILE && it->n->t->seed)
@@ -324,6 +331,8 @@ plan_detail_text(enum plan_detail d)
 		return "not atomic: its script writes the table in place";
 	case DETAIL_FILE_COLUMNS:
 		return "columns and types of its file";
+	case DETAIL_CHECKS_FAILED:
+		return "failed its checks last time: the table before that build is still live";
 	}
 	return NULL;
 }

@@ -76,6 +76,11 @@ enum plan_detail {
 	DETAIL_NOT_ATOMIC,
 	/* a file target: its columns with their types (declared or inferred) and rows */
 	DETAIL_FILE_COLUMNS,
+	/*
+	 * its last build failed its checks, and left the table before it in
+	 * place: built again, incrementally when it can be
+	 */
+	DETAIL_CHECKS_FAILED,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
