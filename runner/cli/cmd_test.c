@@ -127,6 +127,7 @@ cmd_test(struct opts *o)
 {
 	struct run_request rq;
 	struct test_result res;
+	int rc;
 
 	opts_request(o, &rq);
 	quality_test(&rq, &res);
@@ -138,8 +139,9 @@ cmd_test(struct opts *o)
 		else
 			print_test(&res);
 	}
+	rc = exit_code(res.outcome);
 	test_result_release(&res);
-	return exit_code(res.outcome);
+	return rc;
 }
 
 /* a value of a profile for a cell: cut to 24 characters */
@@ -202,6 +204,7 @@ cmd_profile(struct opts *o)
 {
 	struct run_request rq;
 	struct profile_result res;
+	int rc;
 
 	if (o->nargs != 1) {
 		fprintf(stderr, "chacc profile: expected one target (see 'chacc profile --help')\n");
@@ -223,6 +226,7 @@ cmd_profile(struct opts *o)
 		json_decref(obj);
 	} else if (res.outcome == OUTCOME_OK)
 		print_profile(o->args[0], &res);
+	rc = exit_code(res.outcome);
 	profile_result_release(&res);
-	return exit_code(res.outcome);
+	return rc;
 }
