@@ -59,8 +59,10 @@ profile_json(const struct store_rows *r)
 	for (size_t i = 0; i < r->ncols; i++) {
 		const char *v = store_rows_get(r, 0, i);
 
+		/* a profile of chacc profile has no run */
 		if (strcmp(r->names[i], "run_id") == 0)
-			json_object_set_new(j, "run_id", v ? json_integer(atoll(v)) : json_null());
+			json_object_set_new(j, "run_id", v && atoll(v) > 0 ? json_integer(atoll(v)) :
+			                    json_null());
 		else if (strcmp(r->names[i], "profiled_at") == 0)
 			json_object_set_new(j, "profiled_at", web_jstr(v));
 	}
