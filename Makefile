@@ -152,6 +152,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_file \
+	tests/check_build_checks \
 	tests/check_vcs \
 	tests/check_review \
 	tests/check_web \

@@ -1,0 +1,235 @@
+/*
+ * check_build_checks.c: write, audit, publish on real servers (MariaDB and
+ * PostgreSQL targets): a failing check keeps the live table, warnings
+ * publish, what needs a failed target waits, chacc test and chacc profile
+ */
+#include <check.h>
+
+#include "itest.h"
+
+static const char *const engines[] = { "mariadb", "postgres" };
+
+/* people on the source, an extract of it with checks, and a table that needs it */
+static const char recipe_fmt[] =
+	"chacc: 1\n"
+	"name: wap\n"
+	TEST_CONNECTIONS
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/people.sql\n"
+	"    key: [id]\n"
+	"    incremental: { column: updated_at, lookback: 0s }\n"
+	"    checks:\n"
+	"      - not_null: [name]\n"
+	"      - range: { column: age, min: 0, max: 120 }\n"
+	"        severity: %s\n"
+	"      - unique: [id]\n"
+	"  - name: adults\n"
+	"    kind: table\n"
+	"    needs: [people]\n"
+	"    query: sql/adults.sql\n"
+	"    key: [id]\n"
+	"    checks:\n"
+	"      - row_count: { min: 1 }\n"
+	"      - relationships: { column: id, to: people.id }\n";
+
+static void
+wap_project(struct proj *p, const char *name, int engine, const char *severity)
+{
+	char *recipe = xasprintf(recipe_fmt, severity);
+
+	proj_new_on(p, name, engines[engine]);
+	write_file(p, "chacc.yml", recipe);
+	write_file(p, "sql/people.sql", "SELECT id, name, age, updated_at FROM people\n");
+	write_file(p, "sql/adults.sql", "SELECT id, name FROM people WHERE age >= 18\n");
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), age INT,"
+	    " updated_at DATETIME(6) NOT NULL)");
+	sql(p->src, "INSERT INTO people VALUES (1, 'Ama', 34, NOW(6) - INTERVAL 1 HOUR),"
+	    " (2, 'Kofi', 12, NOW(6) - INTERVAL 1 HOUR), (3, 'Esi', 61, NOW(6) - INTERVAL 1 HOUR)");
+	free(recipe);
+}
+
+static char *
+people_digest(struct proj *p)
+{
+	return rows_digest(p->tgt, "id, name, age, updated_at", "people ORDER BY id");
+}
+
+/* a row of etl_checks of the newest run for target's check: "status:failing:samples" */
+static char *
+check_row(struct proj *p, const char *target, const char *check)
+{
+	static const char *const cols[] = { "status", "failing_rows", "sample_keys" };
+	char *v[3], *out;
+
+	for (int i = 0; i < 3; i++)
+		v[i] = val(p->tgt, "SELECT %s FROM etl_checks WHERE target = '%s' AND"
+		           " check_name = '%s' ORDER BY id DESC LIMIT 1", cols[i], target, check);
+	out = xasprintf("%s:%s:%s", v[0], *v[1] ? v[1] : "-", *v[2] ? v[2] : "-");
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	return out;
+}
+
+START_TEST(test_failed_check_keeps_table_and_stays_incremental)
+{
+	struct proj p;
+	struct result r;
+	char *before, *after, *v;
+
+	wap_project(&p, _i ? "wappg" : "wapmy", _i, "error");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	before = people_digest(&p);
+	/* an incremental build reads a bad row: the range check stops it */
+	sql(p.src, "INSERT INTO people VALUES (4, 'Yaw', 200, NOW(6))");
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "check range(age) failed: 1 row"), "%s", r.err);
+	result_free(&r);
+	after = people_digest(&p);
+	ck_assert_str_eq(before, after);
+	free(after);
+	assert_val(p.tgt, "check failed", "SELECT status FROM etl_metadata WHERE target = 'people'");
+	v = last_outcome(&p, "adults");
+	ck_assert_str_eq(v, "skipped");
+	free(v);
+	v = check_row(&p, "people", "range(age)");
+	ck_assert_msg(strncmp(v, "fail:1:", 7) == 0 && strstr(v, "\"4\""), "%s", v);
+	free(v);
+	v = check_row(&p, "people", "not_null(name)");
+	ck_assert_str_eq(v, "pass:0:-");
+	free(v);
+	/* the plan says why, and the next build stays incremental */
+	r = chacc(&p, "plan", "--json");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"reason\": \"failed\"") &&
+	              strstr(r.out, "\"mode\": \"incremental\"") &&
+	              strstr(r.out, "failed its checks last time"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "status");
+	ck_assert_msg(strstr(r.out, "failed") && strstr(r.out, "1 fail"), "%s", r.out);
+	result_free(&r);
+	/* fixed at the source: the next build publishes it, incrementally */
+	sql(p.src, "UPDATE people SET age = 20, updated_at = NOW(6) WHERE id = 4");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "incremental", "SELECT mode FROM etl_run_targets WHERE target = 'people'"
+	           " ORDER BY run_id DESC LIMIT 1");
+	assert_val(p.tgt, "4", "SELECT COUNT(*) FROM people");
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM adults");
+	assert_val(p.tgt, "ok", "SELECT status FROM etl_metadata WHERE target = 'people'");
+	/* a full build with a bad row keeps the table too */
+	before = (free(before), people_digest(&p));
+	sql(p.src, "UPDATE people SET name = NULL, updated_at = NOW(6) WHERE id = 1");
+	r = chacc(&p, "build", "--full-refresh", "people");
+	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "check not_null(name) failed: 1 row"), "%s", r.err);
+	result_free(&r);
+	after = people_digest(&p);
+	ck_assert_str_eq(before, after);
+	free(after);
+	free(before);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_warning_publishes)
+{
+	struct proj p;
+	struct result r;
+	char *v;
+
+	wap_project(&p, _i ? "warnpg" : "warnmy", _i, "warn");
+	sql(p.src, "INSERT INTO people VALUES (4, 'Yaw', 200, NOW(6) - INTERVAL 1 HOUR)");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "range(age) warns: 1 row"), "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, "4", "SELECT COUNT(*) FROM people");
+	v = check_row(&p, "people", "range(age)");
+	ck_assert_msg(strncmp(v, "warn:1:", 7) == 0, "%s", v);
+	free(v);
+	assert_val(p.tgt, "ok", "SELECT status FROM etl_metadata WHERE target = 'people'");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_chacc_test_on_live_tables)
+{
+	struct proj p;
+	struct result r;
+
+	wap_project(&p, _i ? "testpg" : "testmy", _i, "error");
+	r = chacc(&p, "test");
+	ck_assert_msg(r.status == 0 && strstr(r.err, "does not exist yet"), "exit %d\n%s%s",
+	              r.status, r.out, r.err);
+	result_free(&r);
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "test");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "5 passed, 0 warned, 0 failed"), "%s", r.out);
+	result_free(&r);
+	/* a hand edit of the live table: chacc test finds it, exit 1 */
+	sql(p.tgt, "UPDATE people SET name = NULL WHERE id = 2");
+	r = chacc(&p, "test", "people");
+	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.out, "not_null(name)") && strstr(r.out, "1 failed"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "test", "--json", "people");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.out, "\"status\": \"fail\"") && strstr(r.out, "\"failing\": 1"),
+	              "%s", r.out);
+	result_free(&r);
+	/* the run of mode test is in the history, with its checks */
+	assert_val(p.tgt, "failed", "SELECT result FROM etl_runs WHERE mode = 'test'"
+	           " ORDER BY run_id DESC LIMIT 1");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_profile_and_drift)
+{
+	struct proj p;
+	struct result r;
+
+	wap_project(&p, _i ? "profpg" : "profmy", _i, "error");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "profile", "people");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "people: 3 rows") && strstr(r.out, "no earlier profile"),
+	              "%s", r.out);
+	result_free(&r);
+	/* two of three rows go: the next profile reports the drop */
+	sql(p.tgt, "DELETE FROM people WHERE id > 1");
+	r = chacc(&p, "profile", "--json", "people");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "\"rows\": 1") && strstr(r.out, "rows fell from 3 to 1"),
+	              "%s", r.out);
+	result_free(&r);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_profiles WHERE target = 'people'");
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("build_checks");
+
+	if (itest_setup("check_build_checks") < 0)
+		return 0;
+	add_loop_case(s, "failed_check", test_failed_check_keeps_table_and_stays_incremental, 2);
+	add_loop_case(s, "warning", test_warning_publishes, 2);
+	add_loop_case(s, "test", test_chacc_test_on_live_tables, 2);
+	add_loop_case(s, "profile", test_profile_and_drift, 2);
+	return run_suite(s);
+}
