@@ -83,7 +83,7 @@ function profileCard(p) {
 			C.el('span', { class: 'mono' }, c.min === null || c.min === undefined ? '–' : c.min),
 			C.el('span', { class: 'mono' }, c.max === null || c.max === undefined ? '–' : c.max),
 			C.el('span', { class: 'num' }, typeof c.mean === 'number' ? String(Math.round(c.mean * 1000) / 1000) : '–'),
-			C.el('span', { class: 'top' }, top || '–'),
+			C.el('span', { class: 'commonvals' }, top || '–'),
 			Array.isArray(c.histogram) ? C.histogram(c.histogram, 'histogram of ' + c.name) : '',
 		], { attrs: { 'data-column': c.name } });
 	});
@@ -114,7 +114,7 @@ C.qualitySections = function (main, name, current) {
 		if (!current())
 			return;
 		profile.replaceChildren(C.el('h2', null, 'Profile'),
-			C.el('p', { class: 'muted note' }, C.fmtRows(p.rows) + ' rows, profiled ' + C.fmtTs(p.profiled_at),
+			C.el('p', { class: 'muted profnote' }, C.fmtRows(p.rows) + ' rows, profiled ' + C.fmtTs(p.profiled_at),
 				p.run_id ? [' in ', C.el('a', { href: '#/runs/' + p.run_id }, 'run ' + p.run_id)] : null),
 			profileCard(p));
 	}, function (e) {
