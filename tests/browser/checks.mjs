@@ -10,8 +10,8 @@
  * (no checks); its page lists the failed check with its failing row count
  * and sample key, and no profile. After 'chacc profile people_visits' from
  * the command line, the page of people_visits shows a table of its columns
- * with an SVG histogram of each number. CHACC_BIN defaults to $CHACC_BIN (tests/run
- * sets it). Exits non-zero on the first failed step.
+ * with an SVG histogram of each number. CHACC_BIN defaults to $CHACC_BIN
+ * (tests/run sets it). Exits non-zero on the first failed step.
  */
 import { execFileSync } from 'node:child_process';
 import { open } from './lib.mjs';
