@@ -474,6 +474,7 @@ START_TEST(test_checks_and_profile)
 	/* the latest result of each check, the failing one with its count and sample key */
 	j = get_json(&s, "/api/targets/visit_counts/checks");
 	ck_assert_str_eq(jstr(j, "target"), "visit_counts");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defined")), 2);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "checks")), 2);
 	json_array_foreach(json_object_get(j, "checks"), i, t)
 		if (strcmp(jstr(t, "check"), "at_most_one_visit") == 0)
@@ -489,6 +490,7 @@ START_TEST(test_checks_and_profile)
 	json_decref(j);
 	/* a target without checks has none; the dashboard's counts */
 	j = get_json(&s, "/api/targets/people/checks");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defined")), 0);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "checks")), 0);
 	json_decref(j);
 	j = get_json(&s, "/api/targets");

@@ -44,7 +44,7 @@ function checksCard(d) {
 
 	return C.table([{ label: 'Check' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Failing', cls: 'num' },
 		{ label: 'Detail' }, { label: 'Sample failing keys' }, { label: 'Checked' }], rows,
-	'no results yet: a build or chacc test runs its checks');
+	d.defined ? 'no results yet: a build or chacc test runs its checks' : 'no checks: a target has them under checks: in the recipe');
 }
 
 /* a histogram of counts as an inline SVG: one bar per bucket in a 100x20 box */

@@ -11,32 +11,39 @@
 #include "util.h"
 #include "web.h"
 
-/* the session of a request about target name; -1 after replying (404 for an unknown target) */
-static int
+/* the session of a request about target name, its node; NULL after replying (404 for an unknown target) */
+static const struct node *
 target_session(struct web_req *rq, struct web_reply *rp, struct session *s, const char *name)
 {
+	const struct node *nd;
+
 	if (web_session(rq, rp, s, true) < 0)
-		return -1;
-	if (!graph_find(s->g, name)) {
+		return NULL;
+	if (!(nd = graph_find(s->g, name))) {
 		web_error(rp, 404, "unknown target '%s'", name);
 		session_release(s);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return nd;
 }
 
-/* GET /api/targets/NAME/checks: {"target", "checks": the latest result of each check} */
+/*
+ * GET /api/targets/NAME/checks: {"target", "defined": how many checks the
+ * recipe gives it, "checks": the latest result of each check}
+ */
 static void
 target_checks(struct web_req *rq, struct web_reply *rp, const char *name)
 {
 	struct session s;
+	const struct node *nd;
 	char *err = NULL;
 	json_t *latest;
 
-	if (target_session(rq, rp, &s, name) < 0)
+	if (!(nd = target_session(rq, rp, &s, name)))
 		return;
 	if ((latest = report_checks_latest(&s, name, &err)))
-		web_json(rp, 200, json_pack("{s:o, s:o}", "target", web_jstr(name), "checks", latest));
+		web_json(rp, 200, json_pack("{s:o, s:I, s:o}", "target", web_jstr(name), "defined",
+		                            (json_int_t)nd->t->nchecks, "checks", latest));
 	else
 		web_error(rp, 503, "%s", err);
 	free(err);
@@ -77,7 +84,7 @@ target_profile(struct web_req *rq, struct web_reply *rp, const char *name)
 	struct store_rows *r;
 	json_t *j;
 
-	if (target_session(rq, rp, &s, name) < 0)
+	if (!target_session(rq, rp, &s, name))
 		return;
 	if (!(r = store_profiles(s.conns.store, name, 1)))
 		web_error(rp, 503, "cannot read the profiles: %s", store_error(s.conns.store));

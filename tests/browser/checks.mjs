@@ -70,6 +70,6 @@ await b.run(async (page) => {
 	await expect(await page.locator('#profile tr[data-column="name"] svg').count() === 0, 'no histogram for text');
 	const top = await page.textContent('#profile tr[data-column="name"]');
 	await expect(top.includes('ada (2), bob (1)'), `the most common names, most first: ${top}`);
-	await expect(await page.locator('#checks .empty').count() === 1, 'people_visits has no check results');
+	await expect(/no checks/.test(await page.textContent('#checks .empty')), 'people_visits has no checks');
 	await b.shot('checks-profile.png');
 });
