@@ -70,6 +70,7 @@ OBJ = \
 	runner/store/store_sql_runs.o \
 	runner/store/store_sql_history.o \
 	runner/store/store_sql_live.o \
+	runner/store/store_sql_checks.o \
 	runner/store/store_sql_schema.o \
 	runner/store/store_mariadb.o \
 	runner/store/store_find.o \
@@ -96,6 +97,11 @@ OBJ = \
 	runner/build/report.o \
 	runner/build/leftovers.o \
 	runner/build/sqlcheck.o \
+	runner/build/profile.o \
+	runner/build/profile_json.o \
+	runner/build/profile_drift.o \
+	runner/build/checks_sql.o \
+	runner/build/checks_run.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \
@@ -142,10 +148,12 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
 	tests/check_store \
+	tests/check_store_upgrade \
 	tests/check_openmrs \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
+	tests/check_profile \
 	tests/check_pg \
 	tests/check_db_copy \
 	tests/check_pg_copy \
@@ -164,6 +172,7 @@ INTEGRATION_TESTS = \
 	tests/check_cli \
 	tests/check_cli_usage \
 	tests/check_sqlcheck \
+	tests/check_checks \
 	tests/check_cli_read \
 	tests/check_storeapi \
 	tests/check_storeapi_pg \
@@ -220,18 +229,19 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
-	tests/splittest.h \
+	tests/splittest.h tests/storetest.h \
 	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
-FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c
+FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c \
+	tests/fake_store_checks.c
 FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 
 # the store's contract (its cases: STOREAPI_CASES), on the fake store and MariaDB
-STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h
+STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h tests/storeapi_cases_checks.h
 tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
 		tests/itest.h $(STOREAPI_CASES) $(OBJ)
 	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \

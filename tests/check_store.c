@@ -1,105 +1,10 @@
-/* check_store.c: what chacc keeps in the target database: clean, prune, log rotation, upgrades */
+/* check_store.c: what chacc keeps in the target database: clean, prune, log rotation */
 #include <jansson.h>
 #include <poll.h>
 #include <pty.h>
 
-#include "itest.h"
 #include "log.h"
-#include "sqlsplit.h"
-
-static const char recipe_head[] =
-	"chacc: 1\n"
-	"name: clinic\n"
-	TEST_CONNECTIONS
-	"defaults: { retries: 0 }\n"
-	"targets:\n"
-	"  - name: people\n"
-	"    kind: extract\n"
-	"    from: source\n"
-	"    query: sql/people.sql\n"
-	"    key: [id]\n"
-	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
-	"  - name: visits\n"
-	"    kind: extract\n"
-	"    from: source\n"
-	"    query: sql/visits.sql\n"
-	"    key: [id]\n"
-	"  - name: people_visits\n"
-	"    kind: table\n"
-	"    needs: [people, visits]\n"
-	"    query: sql/people_visits.sql\n"
-	"    key: [visit_id]\n";
-
-/* two targets no other target needs */
-static const char recipe_tail[] =
-	"  - name: staff\n"
-	"    kind: extract\n"
-	"    from: source\n"
-	"    query: sql/staff.sql\n"
-	"    key: [id]\n"
-	"    incremental: { column: updated_at, deleted: voided, lookback: 1s }\n"
-	"  - name: lonely\n"
-	"    kind: table\n"
-	"    query: sql/lonely.sql\n";
-
-/*
- * the clinic: people, visits and staff in the source with fixed, old times
- * (so that an upgrade fixture made from it plans the same on any day)
- */
-static void
-proj_clinic(struct proj *p, const char *name)
-{
-	char *recipe = xasprintf("%s%s", recipe_head, recipe_tail);
-
-	proj_new(p, name);
-	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50),"
-	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
-	sql(p->src, "CREATE TABLE visits (id INT PRIMARY KEY, person_id INT, at DATETIME)");
-	sql(p->src, "CREATE TABLE staff (id INT PRIMARY KEY, name VARCHAR(50),"
-	    " updated_at DATETIME NOT NULL, voided TINYINT NOT NULL DEFAULT 0)");
-	sql(p->src, "INSERT INTO people VALUES (1, 'ada', '2020-01-01 10:00:00', 0),"
-	    " (2, 'bob', '2020-01-02 10:00:00', 0), (3, 'cy', '2020-01-03 10:00:00', 0)");
-	sql(p->src, "INSERT INTO visits VALUES (10, 1, '2020-02-01'), (11, 1, '2020-02-02'),"
-	    " (12, 2, '2020-02-03'), (13, 3, '2020-02-04')");
-	sql(p->src, "INSERT INTO staff VALUES (1, 'dee', '2020-01-01 09:00:00', 0),"
-	    " (2, 'eve', '2020-01-01 09:30:00', 0)");
-	write_file(p, "chacc.yml", recipe);
-	write_file(p, "sql/people.sql", "SELECT id, name, updated_at, voided FROM people\n");
-	write_file(p, "sql/visits.sql", "SELECT id, person_id, at FROM visits;\n");
-	write_file(p, "sql/people_visits.sql",
-	           "SELECT v.id AS visit_id, p.name, v.at\n"
-	           "FROM visits v JOIN people p ON p.id = v.person_id\n");
-	write_file(p, "sql/staff.sql", "SELECT id, name, updated_at, voided FROM staff\n");
-	write_file(p, "sql/lonely.sql", "SELECT 1 AS x\n");
-	free(recipe);
-}
-
-static void
-build_ok(struct proj *p, const char *target)
-{
-	struct result r = target ? chacc(p, "build", target) : chacc(p, "build");
-
-	assert_ok(&r);
-	result_free(&r);
-}
-
-static long long
-num(struct db *d, const char *fmt, const char *arg)
-{
-	char *v = val(d, fmt, arg), *end;
-	long long n = strtoll(v, &end, 10);
-
-	ck_assert_msg(*v && !*end, "%s: not a number: '%s'", fmt, v);
-	free(v);
-	return n;
-}
-
-static bool
-has_table(struct proj *p, const char *name)
-{
-	return num(p->tgt, "SELECT COUNT(*) FROM information_schema.tables WHERE"
-	           " table_schema = DATABASE() AND table_name = '%s'", name) > 0;
-}
+#include "storetest.h"
 
 /* tables of the database (the project's) and markers of the recipe, as one string */
 static char *
@@ -114,9 +19,6 @@ what_is_kept(struct proj *p)
 	free(markers);
 	return s;
 }
-
-#define ck_assert_has(hay, needle) \
-	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not in:\n%s", (needle), (hay))
 
 /* clean */
 
@@ -262,6 +164,9 @@ END_TEST
 
 /* prune */
 
+/* a time older than prune's default 90 days */
+#define OLD "NOW(6) - INTERVAL 100 DAY"
+
 START_TEST(test_prune_trims_old_runs_only)
 {
 	struct proj p;
@@ -288,17 +193,41 @@ START_TEST(test_prune_trims_old_runs_only)
 	    " SELECT run_id, 'people', 'running' FROM etl_runs WHERE result = 'running'");
 	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_runs");
 	assert_val(p.tgt, "16", "SELECT COUNT(*) FROM etl_run_targets"); /* 3 * 5 + 1 */
+	/* check results and profiles, old and new: the latest of each stays however old */
+	sql(p.tgt, "INSERT INTO etl_checks (recipe, run_id, target, check_name, severity, status,"
+	    " checked_at) VALUES ('clinic', 1, 'people', 'unique', 'error', 'fail', %s),"
+	    " ('clinic', 1, 'people', 'not_null', 'error', 'pass', %s),"
+	    " ('clinic', 1, 'visits', 'rows', 'warn', 'warn', %s),"
+	    " ('other', 1, 'people', 'unique', 'error', 'pass', %s),"
+	    " ('clinic', 2, 'people', 'unique', 'error', 'pass', NOW(6) - INTERVAL 99 DAY),"
+	    " ('clinic', 3, 'people', 'unique', 'error', 'pass', NOW(6)),"
+	    " ('clinic', 3, 'people', 'not_null', 'error', 'pass', NOW(6) - INTERVAL 95 DAY)",
+	    OLD, OLD, OLD, OLD);
+	sql(p.tgt, "INSERT INTO etl_profiles (recipe, run_id, target, profiled_at, row_count,"
+	    " profile) VALUES ('clinic', 1, 'people', %s, 3, '{}'),"
+	    " ('clinic', 1, 'visits', %s, 4, '{}'), ('other', 1, 'people', %s, 3, '{}'),"
+	    " ('clinic', 2, 'people', NOW(6) - INTERVAL 98 DAY, 3, '{}'),"
+	    " ('clinic', 3, 'people', NOW(6), 3, '{}')", OLD, OLD, OLD);
 	r = chacc(&p, "prune", "-n");
 	assert_ok(&r);
 	ck_assert_has(r.out, "would delete 2 runs that ended before ");
 	ck_assert_has(r.out, ", with 10 target records\n");
+	ck_assert_has(r.out, "would delete 3 check results and 2 profiles older than ");
 	ck_assert_has(r.out, "nothing changed");
 	result_free(&r);
 	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_runs");
+	assert_val(p.tgt, "7/5", "SELECT CONCAT((SELECT COUNT(*) FROM etl_checks), '/',"
+	           " (SELECT COUNT(*) FROM etl_profiles))");
 	r = chacc(&p, "prune");
 	assert_ok(&r);
 	ck_assert_has(r.out, "deleted 2 runs that ended before ");
+	ck_assert_has(r.out, "deleted 3 check results and 2 profiles older than ");
 	result_free(&r);
+	assert_val(p.tgt, "clinic/1/visits/rows,other/1/people/unique,clinic/3/people/unique,"
+	           "clinic/3/people/not_null", "SELECT GROUP_CONCAT(recipe, '/', run_id, '/',"
+	           " target, '/', check_name ORDER BY id) FROM etl_checks");
+	assert_val(p.tgt, "clinic/1/visits,other/1/people,clinic/3/people", "SELECT GROUP_CONCAT("
+	           "recipe, '/', run_id, '/', target ORDER BY id) FROM etl_profiles");
 	{
 		char *want = xasprintf("%lld/clinic/success,%lld/clinic/running,%lld/other/success",
 		                       last, last + 1, last + 2);
@@ -602,222 +531,6 @@ START_TEST(test_cron_runs_bounded)
 }
 END_TEST
 
-/* upgrades */
-
-#define UPGRADE_FIXTURE "tests/fixtures/upgrade/v1.sql"
-
-/* run every statement of a dump on d */
-static void
-load_dump(struct db *d, const char *path)
-{
-	size_t len;
-	char *text = readfile(path, &len), *err = NULL;
-	struct sqlscript s = { 0 };
-
-	ck_assert_msg(text != NULL, "cannot read %s", path);
-	ck_assert_msg(sqlsplit(text, len, SQL_MARIADB, &s, &err) == 0, "%s: %s", path, err);
-	for (size_t i = 0; i < s.nstmts; i++)
-		ck_assert_msg(db_exec(d, s.stmts[i].sql) == 0, "%s:%d: %s", path, s.stmts[i].line,
-		              db_error(d));
-	sqlscript_release(&s);
-	free(text);
-}
-
-static char *
-column_type(struct proj *p, const char *table, const char *column)
-{
-	return val(p->tgt, "SELECT column_type FROM information_schema.columns WHERE"
-	           " table_schema = DATABASE() AND table_name = '%s' AND column_name = '%s'",
-	           table, column);
-}
-
-/*
- * CHACC_UPGRADE_FIXTURE=PATH with CHACC_OLD_BIN=BIN (a chacc of an older
- * commit) writes the fixture instead of testing: the clinic built by BIN,
- * dumped with mariadb-dump
- */
-static void
-make_upgrade_fixture(struct proj *p, const char *out)
-{
-	const char *old = getenv("CHACC_OLD_BIN");
-	char *cmd;
-
-	ck_assert_msg(old != NULL, "CHACC_UPGRADE_FIXTURE needs CHACC_OLD_BIN");
-	bin = old;
-	build_ok(p, NULL);
-	cmd = xasprintf("mariadb-dump --socket='%s' --user='%s' --password='%s' --skip-comments"
-	                " --skip-dump-date --skip-tz-utc --compact --skip-extended-insert '%s' >'%s'",
-	                getenv("CHACC_TEST_TGT_SOCKET"), getenv("CHACC_TEST_USER"),
-	                getenv("CHACC_TEST_PASSWORD"), p->tgtdb, out);
-	ck_assert_msg(system(cmd) == 0, "%s", cmd);
-	free(cmd);
-}
-
-START_TEST(test_upgrade_from_version_1)
-{
-	struct proj p;
-	struct result r;
-	char *t, *h;
-
-	/* the same names as when the fixture was made: the source's name is hashed */
-	proj_clinic(&p, "upgrade");
-	if (getenv("CHACC_UPGRADE_FIXTURE")) {
-		make_upgrade_fixture(&p, getenv("CHACC_UPGRADE_FIXTURE"));
-		proj_free(&p);
-		return;
-	}
-	load_dump(p.tgt, UPGRADE_FIXTURE);
-	t = column_type(&p, "etl_metadata", "definition_hash");
-	ck_assert_str_eq(t, "char(64)");
-	free(t);
-	ck_assert(!has_table(&p, "etl_schema"));
-	/* reading commands read version 1 as it is and change nothing */
-	r = chacc(&p, "status");
-	assert_ok(&r);
-	ck_assert_has(r.out, "people_visits");
-	ck_assert_msg(!strstr(r.out, "out of date") && !strstr(r.out, "missing"), "%s", r.out);
-	result_free(&r);
-	r = chacc(&p, "plan");
-	assert_ok(&r);
-	ck_assert_has(r.out, "nothing to do");
-	result_free(&r);
-	r = chacc(&p, "history");
-	assert_ok(&r);
-	ck_assert_has(r.out, "success");
-	result_free(&r);
-	r = chacc(&p, "build", "-n");
-	assert_ok(&r);
-	result_free(&r);
-	r = chacc(&p, "clean", "-n");
-	assert_ok(&r);
-	result_free(&r);
-	r = chacc(&p, "prune", "-n", "--removed");
-	assert_ok(&r);
-	result_free(&r);
-	ck_assert(!has_table(&p, "etl_schema"));
-	t = column_type(&p, "etl_metadata", "definition_hash");
-	ck_assert_str_eq(t, "char(64)");
-	free(t);
-	/* a build migrates the tables and rebuilds nothing */
-	r = chacc(&p, "build");
-	assert_ok(&r);
-	ck_assert_has(r.out, "nothing to do: all 5 targets are up to date");
-	ck_assert_has(r.err, "from version 1 to 2");
-	result_free(&r);
-	t = column_type(&p, "etl_metadata", "definition_hash");
-	ck_assert_str_eq(t, "varchar(80)");
-	free(t);
-	assert_val(p.tgt, "2", "SELECT MAX(version) FROM etl_schema");
-	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '%:%'");
-	r = chacc(&p, "build");
-	assert_ok(&r);
-	ck_assert_has(r.out, "nothing to do");
-	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
-	result_free(&r);
-	/* a target built again takes the new format; the others keep theirs */
-	sql(p.src, "INSERT INTO people VALUES (4, 'di', '2020-01-04 10:00:00', 0)");
-	build_ok(&p, NULL);
-	assert_val(p.tgt, "people,people_visits", "SELECT GROUP_CONCAT(target ORDER BY target)"
-	           " FROM etl_metadata WHERE definition_hash LIKE '3:%'");
-	h = val(p.tgt, "SELECT definition_hash FROM etl_metadata WHERE target = 'lonely'");
-	ck_assert_uint_eq(strlen(h), 64);
-	free(h);
-	assert_val(p.tgt, "4", "SELECT COUNT(*) FROM people");
-	r = chacc(&p, "plan");
-	assert_ok(&r);
-	ck_assert_has(r.out, "nothing to do");
-	result_free(&r);
-	/* a definition hashed in the old format still changes */
-	write_file(&p, "sql/lonely.sql", "SELECT 2 AS x\n");
-	r = chacc(&p, "plan", "--json");
-	assert_ok(&r);
-	ck_assert_has(r.out, "\"target\": \"lonely\",\n    \"reason\": \"definition changed\"");
-	result_free(&r);
-	proj_free(&p);
-}
-END_TEST
-
-START_TEST(test_reading_creates_no_table)
-{
-	struct proj p;
-	struct result r;
-
-	proj_clinic(&p, "readonly");
-	r = chacc(&p, "status");
-	assert_ok(&r);
-	ck_assert_has(r.out, "missing");
-	result_free(&r);
-	r = chacc(&p, "plan");
-	assert_ok(&r);
-	ck_assert_has(r.out, "5 of 5 targets to build");
-	result_free(&r);
-	r = chacc(&p, "history");
-	assert_ok(&r);
-	ck_assert_has(r.out, "no runs yet");
-	result_free(&r);
-	r = chacc(&p, "history", "--json");
-	assert_ok(&r);
-	ck_assert_str_eq(r.out, "[]\n");
-	result_free(&r);
-	r = chacc(&p, "build", "-n");
-	assert_ok(&r);
-	result_free(&r);
-	r = chacc(&p, "clean", "-n");
-	assert_ok(&r);
-	ck_assert_has(r.out, "nothing to clean");
-	result_free(&r);
-	r = chacc(&p, "prune", "-n");
-	assert_ok(&r);
-	result_free(&r);
-	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables"
-	           " WHERE table_schema = DATABASE()");
-	/* a build creates the tables at the current version, quietly */
-	r = chacc(&p, "build");
-	assert_ok(&r);
-	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
-	result_free(&r);
-	assert_val(p.tgt, "2 created", "SELECT GROUP_CONCAT(version, ' ', note) FROM etl_schema");
-	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '3:%'");
-	proj_free(&p);
-}
-END_TEST
-
-START_TEST(test_foreign_and_newer_tables_are_refused)
-{
-	struct proj p;
-	struct result r;
-
-	proj_clinic(&p, "foreign");
-	/* the Luigi pipeline's etl_metadata */
-	sql(p.tgt, "CREATE TABLE etl_metadata (table_name VARCHAR(64) PRIMARY KEY,"
-	    " last_updated DATETIME)");
-	r = chacc(&p, "build");
-	ck_assert_int_eq(r.status, 1);
-	ck_assert_has(r.err, "table 'etl_metadata' in database");
-	ck_assert_has(r.err, "exists with another shape");
-	result_free(&r);
-	r = chacc(&p, "status");
-	ck_assert_int_eq(r.status, 1);
-	ck_assert_has(r.err, "table 'etl_metadata' in database");
-	result_free(&r);
-	assert_val(p.tgt, "table_name,last_updated", "SELECT GROUP_CONCAT(column_name ORDER BY"
-	           " ordinal_position) FROM information_schema.columns WHERE table_schema ="
-	           " DATABASE() AND table_name = 'etl_metadata'");
-	/* tables a newer chacc migrated are not written by this one */
-	sql(p.tgt, "DROP TABLE etl_metadata");
-	build_ok(&p, NULL);
-	sql(p.tgt, "INSERT INTO etl_schema VALUES (99, NOW(6), 'from the future')");
-	r = chacc(&p, "build", "-B");
-	ck_assert_int_eq(r.status, 1);
-	ck_assert_has(r.err, "are at version 99, newer than this chacc knows (2): upgrade chacc");
-	result_free(&r);
-	r = chacc(&p, "status");
-	assert_ok(&r);
-	result_free(&r);
-	proj_free(&p);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -841,8 +554,6 @@ main(void)
 	add_case(s, "log_rotates_by_size_across_processes", test_log_rotates_by_size_across_processes);
 	add_case(s, "build_log_rotates", test_build_log_rotates);
 	add_case(s, "cron_runs_bounded", test_cron_runs_bounded);
-	add_case(s, "upgrade_from_version_1", test_upgrade_from_version_1);
-	add_case(s, "reading_creates_no_table", test_reading_creates_no_table);
-	add_case(s, "foreign_and_newer_tables_are_refused", test_foreign_and_newer_tables_are_refused);
 	return run_suite(s);
 }
+

@@ -82,6 +82,12 @@ maria_add_delete(const char *target)
 }
 
 static void
+maria_exec(const char *stmt)
+{
+	sql(admin, "%s", stmt);
+}
+
+static void
 maria_teardown(void)
 {
 	conns_close_all();
@@ -91,9 +97,9 @@ maria_teardown(void)
 
 static const struct backend backends[] = {
 	{ "fake", fake_setup, fake_open, store_close, fake_make_table, fake_add_delete,
-	  fake_teardown },
+	  fake_teardown, NULL },
 	{ "mariadb", maria_setup, maria_open, conns_close, maria_make_table, maria_add_delete,
-	  maria_teardown },
+	  maria_teardown, maria_exec },
 };
 
 int

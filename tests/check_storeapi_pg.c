@@ -65,6 +65,12 @@ pg_add_delete(const char *target)
 }
 
 static void
+pg_exec(const char *stmt)
+{
+	ck_assert_msg(db_exec(admin, stmt) == 0, "%s: %s", stmt, db_error(admin));
+}
+
+static void
 pg_teardown(void)
 {
 	conns_close_all();
@@ -72,7 +78,8 @@ pg_teardown(void)
 }
 
 static const struct backend backends[] = {
-	{ "postgres", pg_setup, pg_open, conns_close, pg_make_table, pg_add_delete, pg_teardown },
+	{ "postgres", pg_setup, pg_open, conns_close, pg_make_table, pg_add_delete, pg_teardown,
+	  pg_exec },
 };
 
 /* the connection of a store of this suite */
@@ -110,8 +117,8 @@ START_TEST(test_tables_in_the_connections_schema)
 	st = open_store("clinic");
 	ck_assert_msg(store_schema_upgrade(st, &err, &note) == 1, "%s", err);
 	tables = etl_tables_of(PG_SCHEMA);
-	ck_assert_str_eq(tables, "etl_deletes,etl_metadata,etl_run_targets,etl_runs,etl_schema,"
-	                 "etl_watermarks");
+	ck_assert_str_eq(tables, "etl_checks,etl_deletes,etl_metadata,etl_profiles,etl_run_targets,"
+	                 "etl_runs,etl_schema,etl_watermarks");
 	free(tables);
 	tables = etl_tables_of("public");
 	ck_assert_str_eq(tables, "");

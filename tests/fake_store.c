@@ -244,6 +244,7 @@ fake_server_free(struct fake_server *srv)
 		free(srv->locks[i].key);
 	for (size_t i = 0; i < srv->ntables; i++)
 		free(srv->tables[i]);
+	fake_checks_free(srv);
 	free(srv->markers);
 	free(srv->waters);
 	free(srv->runs);
@@ -711,6 +712,12 @@ static const struct store_ops fake_ops = {
 	.prune_runs = fake_prune_runs,
 	.prune_deletes = fake_prune_deletes,
 	.live_read = fake_live_read,
+	.checks_record = fake_checks_record,
+	.checks_latest = fake_checks_latest,
+	.checks_of_run = fake_checks_of_run,
+	.profile_record = fake_profile_record,
+	.profiles = fake_profiles,
+	.prune_checks = fake_prune_checks,
 };
 
 struct store *

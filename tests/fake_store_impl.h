@@ -1,4 +1,4 @@
-/* fake_store_impl.h: the fake store's tables, shared by fake_store.c and fake_store_history.c */
+/* fake_store_impl.h: the fake store's tables, shared by the files of the fake (fake_store*.c) */
 #ifndef CHACC_FAKE_STORE_IMPL_H
 #define CHACC_FAKE_STORE_IMPL_H
 
@@ -41,6 +41,20 @@ struct fdelete {
 	char at[TS_LEN];
 };
 
+struct fcheck {
+	long long id, run_id;    /* run_id 0: none */
+	char *recipe, *target, *check, *severity, *status, *samples, *detail;
+	long long failing;       /* -1: not known */
+	double seconds;
+	char at[TS_LEN];
+};
+
+struct fprofile {
+	long long id, run_id, rows;
+	char *recipe, *target, *json;
+	char at[TS_LEN];
+};
+
 struct flock {
 	char *key;
 	const struct store *holder;
@@ -60,6 +74,10 @@ struct fake_server {
 	struct flock *locks;
 	char **tables;
 	size_t nmarkers, nwaters, nruns, ntargets, ndeletes, nlocks, ntables;
+	struct fcheck *checks;   /* by id */
+	struct fprofile *profiles;       /* by id */
+	size_t nchecks, nprofiles;
+	long long next_check;
 };
 
 struct fake {
@@ -116,6 +134,19 @@ int fake_prune_runs(struct store *st, const char *before, bool dry, long long *r
                     long long *targets);
 long long fake_prune_deletes(struct store *st, const char *target, const char *before,
                              const char *read_before, bool dry);
+
+/* fake_store_checks.c */
+int fake_checks_record(struct store *st, long long run_id, const struct store_check *c,
+                       size_t n);
+struct store_rows *fake_checks_latest(struct store *st, const char *target);
+struct store_rows *fake_checks_of_run(struct store *st, long long run_id);
+int fake_profile_record(struct store *st, long long run_id, const char *target,
+                        long long rows, const char *json);
+struct store_rows *fake_profiles(struct store *st, const char *target, long limit);
+int fake_prune_checks(struct store *st, const char *before, bool dry, long long *checks,
+                      long long *profiles);
+/* free the server's checks and profiles */
+void fake_checks_free(struct fake_server *srv);
 
 /* fake_store_live.c */
 int fake_live_read(struct store *st, const struct store_live_query *q, struct store_live *out);

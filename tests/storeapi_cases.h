@@ -29,6 +29,7 @@ struct backend {
 	void (*make_table)(const char *name);
 	void (*add_delete)(const char *target);      /* a row of etl_deletes, deleted now */
 	void (*teardown)(void);
+	void (*exec)(const char *sql);               /* a statement on its database; NULL: none */
 };
 
 /* the backends the including suite runs the cases against (loop index _i) */
@@ -643,6 +644,7 @@ START_TEST(test_prune)
 END_TEST
 
 #include "storeapi_cases_live.h"
+#include "storeapi_cases_checks.h"
 
 /* every case of the contract, for backends 0 to n - 1 */
 static void
@@ -662,6 +664,12 @@ storeapi_add_cases(TCase *tc, int n)
 	tcase_add_loop_test(tc, test_live_read, 0, n);
 	tcase_add_loop_test(tc, test_runs_find, 0, n);
 	tcase_add_loop_test(tc, test_prune, 0, n);
+	tcase_add_loop_test(tc, test_checks_record_and_read, 0, n);
+	tcase_add_loop_test(tc, test_checks_outside_a_run, 0, n);
+	tcase_add_loop_test(tc, test_profiles_newest_first, 0, n);
+	tcase_add_loop_test(tc, test_prune_checks, 0, n);
+	tcase_add_loop_test(tc, test_checks_without_tables, 0, n);
+	tcase_add_loop_test(tc, test_checks_upgrade_from_version_2, 0, n);
 }
 
 #endif

@@ -33,14 +33,15 @@ struct check_result {
 	enum check_kind kind;
 	enum check_severity severity;
 	enum check_status status;
-	long long failing;       /* failing rows (row_count, freshness, drift: 1 when it fails); -1 not known */
+	long long failing;       /* failing rows (row_count, freshness: 1 when it fails; drift: drifts); -1 not known */
 	/*
 	 * what failed, in words, for messages and the UI: "17 rows", "row count 0
-	 * is below the minimum 1", "newest encounter_datetime is 3d old (max_age
-	 * 2d)", or the error of a check that could not run; NULL when it passed
+	 * is below the minimum 1", "newest encounter_datetime 2017-01-01 00:00:00
+	 * is older than 2d before 2017-03-04 10:00:00", or "could not run: " and
+	 * the error of a check that could not run; NULL when it passed
 	 */
 	char *detail;
-	/* up to CHECK_SAMPLES keys of failing rows, as a JSON array of arrays ("[[1],[7]]"), or NULL */
+	/* up to CHECK_SAMPLES keys of failing rows, as a JSON array of arrays of text ("[[\"1\"],[null]]"), or NULL */
 	char *samples;
 	double seconds;
 	bool changed_only;       /* it looked at the rows changed in this build only */
@@ -74,6 +75,12 @@ struct check_ctx {
 	/* drift: the table's last profile (NULL: none, drift passes) and this one (computed when NULL) */
 	const struct profile *prev;
 	struct profile *cur;
+	/*
+	 * the caller is in a transaction on d: each check runs in a savepoint,
+	 * rolled back when it could not run, so that a failed statement does not
+	 * spoil the transaction (PostgreSQL aborts it)
+	 */
+	bool in_transaction;
 };
 
 /*

@@ -26,12 +26,13 @@ struct profile_col {
 	bool temporal;           /* a date or time: histogram */
 	long long nulls;
 	double null_fraction;    /* nulls / rows; 0 for an empty table */
-	long long distinct;      /* distinct non-NULL values */
+	long long distinct;      /* distinct non-NULL values; -1 when they do not compare (json) */
 	bool distinct_approx;    /* estimated (the table has more than PROFILE_EXACT rows) */
 	char *min, *max;         /* as text; NULL when every value is NULL */
 	bool has_mean;
 	double mean;
-	struct profile_value top[PROFILE_TOP];   /* most common non-NULL values, most first */
+	/* most common non-NULL values, most first (then by value); none when all differ */
+	struct profile_value top[PROFILE_TOP];
 	size_t ntop;
 	/* numbers, dates: PROFILE_BUCKETS counts of equal width from min to max */
 	bool has_hist;

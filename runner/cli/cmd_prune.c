@@ -1,4 +1,7 @@
-/* cmd_prune.c: chacc prune: trim history and consumed deletes, drop lost targets (DESIGN §4) */
+/*
+ * cmd_prune.c: chacc prune: trim history, consumed deletes, check results and
+ * profiles, drop lost targets (DESIGN §4)
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +20,12 @@ const char usage_prune[] =
 	"usage: chacc prune [-n] [--older-than DURATION] [--removed]\n"
 	"\n"
 	"Trims what the target database keeps for the recipe: runs (etl_runs and\n"
-	"etl_run_targets) that ended more than DURATION ago, and the rows of\n"
+	"etl_run_targets) that ended more than DURATION ago, the rows of\n"
 	"etl_deletes older than that which every target needing theirs has read\n"
-	"(built since). Runs still running are kept. Lists the targets that have a\n"
-	"marker but are no longer in the recipe.\n"
+	"(built since), and check results (etl_checks) and profiles (etl_profiles)\n"
+	"older than that. Runs still running are kept, and so are the latest result\n"
+	"of each check and the latest profile of each target. Lists the targets\n"
+	"that have a marker but are no longer in the recipe.\n"
 	"\n"
 	"  -n, --dry-run           show what would go; change nothing\n"
 	"      --older-than DURATION  keep what is younger (default 90d; 12h, 30m, 7d...)\n"
@@ -50,6 +55,23 @@ prune_runs(struct pruner *p)
 	printf("%s %lld run%s that ended before %s, with %lld target record%s\n",
 	       p->dry ? "would delete" : "deleted", runs, runs == 1 ? "" : "s", p->cutoff,
 	       targets, targets == 1 ? "" : "s");
+	return 0;
+}
+
+/* check results and profiles older than the cutoff, but the latest of each */
+static int
+prune_checks(struct pruner *p)
+{
+	long long checks = 0, profiles = 0;
+
+	if (store_prune_checks(p->st, p->cutoff, p->dry, &checks, &profiles) < 0) {
+		warn("cannot prune the check results and profiles of recipe '%s': %s",
+		     p->s->r->name, store_error(p->st));
+		return -1;
+	}
+	printf("%s %lld check result%s and %lld profile%s older than %s (the latest of each"
+	       " kept)\n", p->dry ? "would delete" : "deleted", checks, checks == 1 ? "" : "s",
+	       profiles, profiles == 1 ? "" : "s", p->cutoff);
 	return 0;
 }
 
@@ -229,7 +251,7 @@ cmd_prune(struct opts *o)
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	if (prune_runs(&p) < 0 || prune_deletes(&p) < 0)
+	if (prune_runs(&p) < 0 || prune_deletes(&p) < 0 || prune_checks(&p) < 0)
 		rc = EXIT_FAILED;
 	if (prune_removed(&p, o->removed) < 0)
 		rc = EXIT_FAILED;

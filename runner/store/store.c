@@ -407,3 +407,41 @@ store_prune_deletes(struct store *st, const char *target, const char *before,
 {
 	return st->ops->prune_deletes(st, target, before, read_before, dry);
 }
+
+int
+store_checks_record(struct store *st, long long run_id, const struct store_check *c, size_t n)
+{
+	return st->ops->checks_record(st, run_id, c, n);
+}
+
+struct store_rows *
+store_checks_latest(struct store *st, const char *target)
+{
+	return st->ops->checks_latest(st, target);
+}
+
+struct store_rows *
+store_checks_of_run(struct store *st, long long run_id)
+{
+	return st->ops->checks_of_run(st, run_id);
+}
+
+int
+store_profile_record(struct store *st, long long run_id, const char *target, long long rows,
+                     const char *json)
+{
+	return st->ops->profile_record(st, run_id, target, rows, json);
+}
+
+struct store_rows *
+store_profiles(struct store *st, const char *target, long limit)
+{
+	return st->ops->profiles(st, target, limit);
+}
+
+int
+store_prune_checks(struct store *st, const char *before, bool dry, long long *checks,
+                   long long *profiles)
+{
+	return st->ops->prune_checks(st, before, dry, checks, profiles);
+}

@@ -242,17 +242,22 @@ struct store_check {
 	const char *detail;      /* what failed, or NULL */
 	double seconds;
 };
-/* record the results of run_id's checks (outside any transaction of a build); 0 or -1 */
+/*
+ * record the results of run_id's checks (outside any transaction of a build),
+ * all or none; run_id <= 0: checks outside a run (chacc test). 0 or -1
+ */
 int store_checks_record(struct store *st, long long run_id, const struct store_check *c, size_t n);
 /*
  * the latest result of each check of target (NULL: of every target), by
  * target and check: columns run_id, target, check, severity, status,
- * failing, samples, detail, seconds, checked_at. NULL on error
+ * failing, samples, detail, seconds, checked_at (run_id, failing, samples
+ * and detail NULL when none). NULL on error; no rows on tables older than
+ * version 3
  */
 struct store_rows *store_checks_latest(struct store *st, const char *target);
 /* the results of run run_id, the same columns, by target and check. NULL on error */
 struct store_rows *store_checks_of_run(struct store *st, long long run_id);
-/* record target's profile (JSON of profile_to_json) of run run_id; 0 or -1 */
+/* record target's profile (JSON of profile_to_json) of run run_id (<= 0: none); 0 or -1 */
 int store_profile_record(struct store *st, long long run_id, const char *target, long long rows,
                          const char *json);
 /*

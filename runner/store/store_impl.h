@@ -72,6 +72,16 @@ struct store_ops {
 	long long (*prune_deletes)(struct store *st, const char *target, const char *before,
 	                           const char *read_before, bool dry);
 	int (*live_read)(struct store *st, const struct store_live_query *q, struct store_live *out);
+
+	int (*checks_record)(struct store *st, long long run_id, const struct store_check *c,
+	                     size_t n);
+	struct store_rows *(*checks_latest)(struct store *st, const char *target);
+	struct store_rows *(*checks_of_run)(struct store *st, long long run_id);
+	int (*profile_record)(struct store *st, long long run_id, const char *target,
+	                      long long rows, const char *json);
+	struct store_rows *(*profiles)(struct store *st, const char *target, long limit);
+	int (*prune_checks)(struct store *st, const char *before, bool dry, long long *checks,
+	                    long long *profiles);
 };
 
 struct store {

@@ -56,6 +56,21 @@ const struct store_sql_schema store_mariadb_schema = {
 		[STORE_T_SCHEMA] = "CREATE TABLE IF NOT EXISTS etl_schema ("
 		  "version INT NOT NULL, upgraded_at DATETIME(6) NOT NULL, note VARCHAR(255) NULL,"
 		  "PRIMARY KEY (version)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		/* run_id NULL: checks or a profile outside a run; the key reads the latest */
+		[STORE_T_CHECKS] = "CREATE TABLE IF NOT EXISTS etl_checks ("
+		  "id BIGINT NOT NULL AUTO_INCREMENT, recipe VARCHAR(64) NOT NULL, run_id BIGINT NULL,"
+		  "target VARCHAR(64) NOT NULL, check_name VARCHAR(255) NOT NULL,"
+		  "severity VARCHAR(8) NOT NULL, status VARCHAR(8) NOT NULL,"
+		  "failing_rows BIGINT NULL, sample_keys TEXT NULL, detail TEXT NULL,"
+		  "seconds DOUBLE NOT NULL DEFAULT 0, checked_at DATETIME(6) NOT NULL,"
+		  "PRIMARY KEY (id), KEY etl_checks_latest (recipe, target, check_name, id),"
+		  "KEY etl_checks_run (run_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		[STORE_T_PROFILES] = "CREATE TABLE IF NOT EXISTS etl_profiles ("
+		  "id BIGINT NOT NULL AUTO_INCREMENT, recipe VARCHAR(64) NOT NULL, run_id BIGINT NULL,"
+		  "target VARCHAR(64) NOT NULL, profiled_at DATETIME(6) NOT NULL,"
+		  "row_count BIGINT NOT NULL, profile LONGTEXT NOT NULL,"
+		  "PRIMARY KEY (id), KEY etl_profiles_latest (recipe, target, id))"
+		  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	},
 	.steps = steps,
 	.nsteps = LEN(steps),

@@ -130,6 +130,21 @@ static const struct store_sql postgres_sql = {
 	.prune_deletes = "DELETE FROM etl_deletes WHERE id IN (SELECT id FROM"
 	        " etl_deletes WHERE %s ORDER BY id LIMIT 10000)",
 
+	.check_row = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %.6f, statement_timestamp())",
+	.check_select = "SELECT c.run_id, c.target, c.check_name AS \"check\", c.severity,"
+	        " c.status, c.failing_rows AS failing, c.sample_keys AS samples, c.detail,"
+	        " round(CAST(c.seconds AS numeric), 3) AS seconds,"
+	        " " TS("c.checked_at") " AS checked_at FROM etl_checks c %s",
+	.profile_insert = "INSERT INTO etl_profiles (recipe, run_id, target, profiled_at,"
+	        " row_count, profile) VALUES (%s, %s, %s, statement_timestamp(), %lld, %s)",
+	.profiles = "SELECT run_id, " TS("profiled_at") " AS profiled_at, row_count AS \"rows\","
+	        " profile FROM etl_profiles WHERE recipe = %s AND target = %s"
+	        " ORDER BY id DESC LIMIT %ld",
+	.prune_checks = "DELETE FROM etl_checks WHERE id IN (SELECT id FROM"
+	        " etl_checks WHERE %s ORDER BY id LIMIT 10000)",
+	.prune_profiles = "DELETE FROM etl_profiles WHERE id IN (SELECT id FROM"
+	        " etl_profiles WHERE %s ORDER BY id LIMIT 10000)",
+
 	.live_since = "CAST(%s AS timestamptz) - interval '2 seconds'",
 	.live = "SELECT n.now, n.top, r.run_id, r.result, r.mode, r.selection, r.started_by,"
 	        " " TS("r.started_at") ", " TS("r.ended_at") ","

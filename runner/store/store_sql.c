@@ -386,6 +386,12 @@ static const struct store_ops sql_ops = {
 	.marker_stats = store_sql_marker_stats,
 	.prune_runs = store_sql_prune_runs,
 	.prune_deletes = store_sql_prune_deletes,
+	.checks_record = store_sql_checks_record,
+	.checks_latest = store_sql_checks_latest,
+	.checks_of_run = store_sql_checks_of_run,
+	.profile_record = store_sql_profile_record,
+	.profiles = store_sql_profiles,
+	.prune_checks = store_sql_prune_checks,
 	.live_read = store_sql_live_read,
 };
 

@@ -17,7 +17,10 @@
 
 struct db;
 
-/* the etl_ tables, in the order the store surveys and creates them (etl_schema last) */
+/*
+ * the etl_ tables, in the order the store surveys and creates them: those of
+ * version 1, etl_schema, then those later versions added
+ */
 enum store_sql_table {
 	STORE_T_METADATA,
 	STORE_T_WATERMARKS,
@@ -25,6 +28,8 @@ enum store_sql_table {
 	STORE_T_RUN_TARGETS,
 	STORE_T_DELETES,
 	STORE_T_SCHEMA,
+	STORE_T_CHECKS,          /* version 3 */
+	STORE_T_PROFILES,        /* version 3 */
 	STORE_NTABLES
 };
 
@@ -106,6 +111,28 @@ struct store_sql {
 	/* remove up to 10000 rows of etl_deletes, oldest first, where (arg, SQL) holds */
 	const char *prune_deletes;
 
+	/* checks and profiles (store_sql_checks.c) */
+	/*
+	 * a row of etl_checks in INSERT ... VALUES, checked now: recipe, run_id
+	 * (SQL), target, check, severity, status, failing (SQL), samples, detail
+	 * (literals or NULL), double seconds
+	 */
+	const char *check_row;
+	/*
+	 * the columns of a check result (run_id, target, check, severity, status,
+	 * failing, samples, detail, seconds, checked_at) FROM etl_checks c, then
+	 * the rest of the query (arg, SQL: JOIN, WHERE, ORDER BY)
+	 */
+	const char *check_select;
+	/* a row of etl_profiles, profiled now: recipe, run_id (SQL), target, long long rows, json */
+	const char *profile_insert;
+	/* run_id, profiled_at, rows, profile of target, newest first: recipe, target, long limit */
+	const char *profiles;
+	/* remove up to 10000 rows of etl_checks, oldest first, where (arg, SQL) holds */
+	const char *prune_checks;
+	/* remove up to 10000 rows of etl_profiles, oldest first, where (arg, SQL) holds */
+	const char *prune_profiles;
+
 	/* following runs (store_sql_live.c) */
 	/* a run that ended since 2 seconds before the time: the time (literal) */
 	const char *live_since;
@@ -149,6 +176,13 @@ int store_sql_run_close_dead(struct store *st, long long run_id);
 long store_sql_building(struct store *st, struct store_building **out);
 
 /* store_sql_history.c: what the history, the metrics and prune read */
+/* the rows of sql (malloc'ed, freed here); none when the etl_ tables do not exist yet */
+struct store_rows *store_sql_rows(struct store *st, char *sql, const char *const *cols,
+                                  size_t ncols);
+/* the count sql answers (freed here); 0 when the etl_ table it reads does not exist yet */
+int store_sql_count(struct db *d, long long *n, char *sql);
+/* a timestamp text as a value of a time column, in st's engine (malloc'ed) */
+char *store_sql_ts_value(struct store *st, const char *ts);
 int store_sql_now(struct store *st, char *out);
 struct store_rows *store_sql_runs(struct store *st, long limit);
 struct store_rows *store_sql_runs_find(struct store *st, const struct store_runs_filter *f,
@@ -163,6 +197,17 @@ int store_sql_prune_runs(struct store *st, const char *before, bool dry, long lo
                          long long *targets);
 long long store_sql_prune_deletes(struct store *st, const char *target, const char *before,
                                   const char *read_before, bool dry);
+
+/* store_sql_checks.c: the results of checks and the profiles of targets */
+int store_sql_checks_record(struct store *st, long long run_id, const struct store_check *c,
+                            size_t n);
+struct store_rows *store_sql_checks_latest(struct store *st, const char *target);
+struct store_rows *store_sql_checks_of_run(struct store *st, long long run_id);
+int store_sql_profile_record(struct store *st, long long run_id, const char *target,
+                             long long rows, const char *json);
+struct store_rows *store_sql_profiles(struct store *st, const char *target, long limit);
+int store_sql_prune_checks(struct store *st, const char *before, bool dry, long long *checks,
+                           long long *profiles);
 
 /* store_sql_live.c: following runs as they go */
 int store_sql_live_read(struct store *st, const struct store_live_query *q,

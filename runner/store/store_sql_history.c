@@ -22,9 +22,8 @@ store_sql_now(struct store *st, char *out)
 	return rc == 0 && *out ? 0 : -1;
 }
 
-/* the rows of sql (malloc'ed, freed here); none when the etl_ tables do not exist yet */
-static struct store_rows *
-rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
+struct store_rows *
+store_sql_rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
 {
 	struct store_rows *r = store_rows_query(st->d, sql);
 
@@ -34,9 +33,8 @@ rows(struct store *st, char *sql, const char *const *cols, size_t ncols)
 	return r;
 }
 
-/* a timestamp text as a value of a time column, in st's engine (malloc'ed) */
-static char *
-ts_value(struct store *st, const char *ts)
+char *
+store_sql_ts_value(struct store *st, const char *ts)
 {
 	char *q = db_quote(st->d, ts), *v = xasprintf(store_sql_of(st)->ts, q);
 
@@ -57,7 +55,7 @@ store_sql_runs(struct store *st, long limit)
 	                      store_sql_of(st)->run_select, qr, limit > 0 ? limit : 20);
 
 	free(qr);
-	return rows(st, sql, run_cols, LEN(run_cols));
+	return store_sql_rows(st, sql, run_cols, LEN(run_cols));
 }
 
 /* the WHERE of f's runs (malloc'ed) */
@@ -81,19 +79,17 @@ find_where(struct store *st, const struct store_runs_filter *f)
 		free(q);
 	}
 	if (f->from) {
-		q = ts_value(st, f->from);
+		q = store_sql_ts_value(st, f->from);
 		buf_addf(&b, " AND started_at >= %s", q);
 		free(q);
 	}
 	if (f->until) {
-		q = ts_value(st, f->until);
+		q = store_sql_ts_value(st, f->until);
 		buf_addf(&b, " AND started_at < %s", q);
 		free(q);
 	}
 	return buf_detach(&b);
 }
-
-static int count(struct db *d, long long *n, char *sql);
 
 struct store_rows *
 store_sql_runs_find(struct store *st, const struct store_runs_filter *f, long long *total)
@@ -101,11 +97,13 @@ store_sql_runs_find(struct store *st, const struct store_runs_filter *f, long lo
 	char *where = find_where(st, f);
 	struct store_rows *r = NULL;
 
-	if (count(st->d, total, xasprintf("SELECT COUNT(*) FROM etl_runs WHERE %s", where)) == 0)
-		r = rows(st, xasprintf("%s WHERE %s ORDER BY run_id DESC LIMIT %ld OFFSET %ld",
-		                       store_sql_of(st)->run_select, where,
-		                       f->limit > 0 ? f->limit : 20, f->offset > 0 ? f->offset : 0),
-		         run_cols, LEN(run_cols));
+	if (store_sql_count(st->d, total,
+	                    xasprintf("SELECT COUNT(*) FROM etl_runs WHERE %s", where)) == 0)
+		r = store_sql_rows(st, xasprintf("%s WHERE %s ORDER BY run_id DESC LIMIT %ld"
+		                                 " OFFSET %ld", store_sql_of(st)->run_select, where,
+		                                 f->limit > 0 ? f->limit : 20,
+		                                 f->offset > 0 ? f->offset : 0),
+		                   run_cols, LEN(run_cols));
 	free(where);
 	return r;
 }
@@ -121,7 +119,7 @@ store_sql_run(struct store *st, long long id)
 	char *sql = xasprintf(store_sql_of(st)->run, qr, id);
 
 	free(qr);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
@@ -135,7 +133,7 @@ store_sql_run_targets(struct store *st, long long id)
 	char *sql = xasprintf(store_sql_of(st)->run_targets, id, qr);
 
 	free(qr);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
@@ -150,7 +148,7 @@ store_sql_target_runs(struct store *st, const char *target, long limit)
 
 	free(qr);
 	free(qt);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
@@ -162,7 +160,7 @@ store_sql_runs_by_result(struct store *st)
 	                      " GROUP BY result ORDER BY result", qr);
 
 	free(qr);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
@@ -173,7 +171,7 @@ store_sql_target_totals(struct store *st)
 	char *sql = xasprintf(store_sql_of(st)->target_totals, qr);
 
 	free(qr);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
 struct store_rows *
@@ -184,12 +182,11 @@ store_sql_marker_stats(struct store *st)
 	char *sql = xasprintf(store_sql_of(st)->marker_stats, qr);
 
 	free(qr);
-	return rows(st, sql, cols, LEN(cols));
+	return store_sql_rows(st, sql, cols, LEN(cols));
 }
 
-/* a count the query answers (sql freed here); 0 when the etl_ table it reads does not exist yet */
-static int
-count(struct db *d, long long *n, char *sql)
+int
+store_sql_count(struct db *d, long long *n, char *sql)
 {
 	char *v = NULL;
 	int rc = db_value(d, &v, "%s", sql);
@@ -208,15 +205,16 @@ store_sql_prune_runs(struct store *st, const char *before, bool dry, long long *
 {
 	const struct store_sql *q = store_sql_of(st);
 	struct db *d = st->d;
-	char *qr = db_quote(d, st->recipe), *qb = ts_value(st, before);
+	char *qr = db_quote(d, st->recipe), *qb = store_sql_ts_value(st, before);
 	char *where = xasprintf("r.recipe = %s AND r.result <> 'running' AND"
 	                        " COALESCE(r.ended_at, r.started_at) < %s", qr, qb);
 	int rc;
 
 	*runs = *targets = 0;
-	rc = count(d, runs, xasprintf("SELECT COUNT(*) FROM etl_runs r WHERE %s", where));
-	rc |= count(d, targets, xasprintf("SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
-	                                  " ON r.run_id = t.run_id WHERE %s", where));
+	rc = store_sql_count(d, runs, xasprintf("SELECT COUNT(*) FROM etl_runs r WHERE %s", where));
+	rc |= store_sql_count(d, targets, xasprintf("SELECT COUNT(*) FROM etl_run_targets t"
+	                                            " JOIN etl_runs r ON r.run_id = t.run_id"
+	                                            " WHERE %s", where));
 	if (rc == 0 && !dry && *runs > 0 &&
 	    (db_execf(d, q->prune_targets, where) < 0 || db_execf(d, q->prune_runs, where) < 0))
 		rc = -1;
@@ -231,14 +229,15 @@ store_sql_prune_deletes(struct store *st, const char *target, const char *before
                         const char *read_before, bool dry)
 {
 	struct db *d = st->d;
-	char *qt = db_quote(d, target), *qb = ts_value(st, before);
-	char *qread = read_before ? ts_value(st, read_before) : NULL;
+	char *qt = db_quote(d, target), *qb = store_sql_ts_value(st, before);
+	char *qread = read_before ? store_sql_ts_value(st, read_before) : NULL;
 	char *where = xasprintf("target = %s AND deleted_at < %s%s%s", qt, qb,
 	                        qread ? " AND deleted_at < " : "", qread ? qread : "");
 	long long total = 0;
 	int rc;
 
-	rc = count(d, &total, xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE %s", where));
+	rc = store_sql_count(d, &total,
+	                     xasprintf("SELECT COUNT(*) FROM etl_deletes WHERE %s", where));
 	/* in batches, so that no statement holds locks for long */
 	if (rc == 0 && !dry && total > 0) {
 		do

@@ -35,6 +35,12 @@ static const struct table {
 	  { "id,target,key_json,row_json,run_id,deleted_at" } },
 	/* since version 2: one row per version the tables were created or migrated to */
 	[STORE_T_SCHEMA] = { "etl_schema", { "version,upgraded_at,note" } },
+	/* since version 3: the results of checks, and the profiles of targets */
+	[STORE_T_CHECKS] = { "etl_checks",
+	  { "id,recipe,run_id,target,check_name,severity,status,failing_rows,sample_keys,detail,"
+	    "seconds,checked_at" } },
+	[STORE_T_PROFILES] = { "etl_profiles",
+	  { "id,recipe,run_id,target,profiled_at,row_count,profile" } },
 };
 
 #define NTABLES STORE_NTABLES
@@ -42,6 +48,7 @@ static const struct table {
 /* what each version changed, recorded in etl_schema by the migration to it */
 static const char *const notes[SCHEMA_VERSION + 1] = {
 	[2] = "etl_schema; definition hashes carry their format",
+	[3] = "etl_checks and etl_profiles",
 };
 
 /* the columns of every etl_ table that exists, by index in tables (NULL: absent) */
@@ -110,7 +117,7 @@ version_of(struct store *st, char *cols[NTABLES], char **err)
 		version = v ? atoi(v) : 0;
 		free(v);
 	}
-	/* the tables of chacc 0.1 carry no version */
+	/* the tables of chacc 0.1 (those before etl_schema) carry no version */
 	for (size_t i = 0; i < schema && version == 0; i++)
 		if (cols[i])
 			version = 1;
