@@ -67,11 +67,6 @@ struct check_ctx {
 	/* another connection of the recipe (row_count equals, freshness from); NULL with *err */
 	struct db *(*conn)(void *arg, const char *name, char **err);
 	void *arg;
-	/*
-	 * the caller is in a transaction: each check runs inside a savepoint, so
-	 * that a check that cannot run leaves the transaction usable
-	 */
-	bool in_transaction;
 	/* drift: the table's last profile (NULL: none, drift passes) and this one (computed when NULL) */
 	const struct profile *prev;
 	struct profile *cur;
