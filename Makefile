@@ -126,10 +126,11 @@ CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
-	runner/web/web_users.o runner/web/web_live.o
+	runner/web/web_users.o runner/web/web_live.o runner/web/web_quality.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
-	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js
+	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js \
+	web/quality.js
 HDR = runner/*/*.h
 
 UNIT_TESTS = \

@@ -167,6 +167,33 @@ START_TEST(test_browser_history)
 }
 END_TEST
 
+/*
+ * a failed check on the dashboard and the target page, then a profile
+ * (tests/browser/checks.mjs): visit_counts checks that nobody visited
+ * twice, and ada did
+ */
+START_TEST(test_browser_checks)
+{
+	struct proj p;
+	struct server s;
+	struct result r;
+	char *yml = xasprintf("%s    checks:\n      - not_null: [name]\n"
+	                      "      - expression: \"n < 2\"\n        name: at_most_one_visit\n",
+	                      recipe);
+
+	proj_web(&p, "webchecksbr", false);
+	write_file(&p, "recipes/clinic.yml", yml);
+	r = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	ck_assert_msg(r.status == 1, "the check fails the build: %d %s", r.status, r.err);
+	result_free(&r);
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "checks.mjs");
+	server_stop(&s);
+	proj_free(&p);
+	free(yml);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -182,6 +209,7 @@ main(void)
 	add_case(s, "browser_live", test_browser_live);
 	add_case(s, "sqlcheck", test_browser_sqlcheck);
 	add_case(s, "history", test_browser_history);
+	add_case(s, "checks", test_browser_checks);
 	rc = run_suite(s);
 	return rc;
 }

@@ -448,6 +448,92 @@ START_TEST(test_status_without_the_source)
 }
 END_TEST
 
+/* the clinic whose visit_counts checks that nobody visited twice: ada did */
+static const char checks_recipe_tail[] =
+	"    checks:\n"
+	"      - not_null: [name]\n"
+	"      - expression: \"n < 2\"\n"
+	"        name: at_most_one_visit\n";
+
+START_TEST(test_checks_and_profile)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct result b;
+	json_t *j, *t, *c = NULL, *col = NULL;
+	size_t i;
+	char *yml = xasprintf("%s%s", recipe, checks_recipe_tail);
+
+	proj_web(&p, "webchecks", false);
+	write_file(&p, "recipes/clinic.yml", yml);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "build");
+	ck_assert_msg(b.status == 1, "the check fails the build: %d %s", b.status, b.err);
+	result_free(&b);
+	server_start(&s, &p, NULL, NULL, NULL);
+	/* the latest result of each check, the failing one with its count and sample key */
+	j = get_json(&s, "/api/targets/visit_counts/checks");
+	ck_assert_str_eq(jstr(j, "target"), "visit_counts");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defined")), 2);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "checks")), 2);
+	json_array_foreach(json_object_get(j, "checks"), i, t)
+		if (strcmp(jstr(t, "check"), "at_most_one_visit") == 0)
+			c = t;
+		else
+			ck_assert_str_eq(jstr(t, "status"), "pass");
+	ck_assert_msg(c, "no at_most_one_visit in %s", json_dumps(j, 0));
+	ck_assert_str_eq(jstr(c, "status"), "fail");
+	ck_assert_str_eq(jstr(c, "severity"), "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "failing")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_array_get(
+		json_object_get(c, "samples"), 0), 0)), "ada");
+	json_decref(j);
+	/* a target without checks has none; the dashboard's counts */
+	j = get_json(&s, "/api/targets/people/checks");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "defined")), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "checks")), 0);
+	json_decref(j);
+	j = get_json(&s, "/api/targets");
+	t = json_array_get(json_object_get(j, "targets"), 3);
+	ck_assert_str_eq(jstr(t, "target"), "visit_counts");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t, "checks"), "fail")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t, "checks"), "pass")), 1);
+	ck_assert(!json_object_get(json_array_get(json_object_get(j, "targets"), 0), "checks"));
+	json_decref(j);
+	r = get(&s, "/api/targets/nosuch/checks");
+	assert_status(r, 404);
+	resp_free(&r);
+	r = get(&s, "/api/targets/people/nosuch");
+	assert_status(r, 404);
+	resp_free(&r);
+	/* no profile before chacc profile, then its columns */
+	r = get(&s, "/api/targets/people/profile");
+	assert_status(r, 404);
+	ck_assert_msg(strstr(r.body, "no profile"), "%s", r.body);
+	resp_free(&r);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "profile", "people");
+	assert_ok(&b);
+	result_free(&b);
+	j = get_json(&s, "/api/targets/people/profile");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "rows")), 3);
+	ck_assert(json_is_string(json_object_get(j, "profiled_at")));
+	ck_assert(json_is_null(json_object_get(j, "run_id")));  /* chacc profile has no run */
+	json_array_foreach(json_object_get(j, "columns"), i, t)
+		if (strcmp(jstr(t, "name"), "id") == 0)
+			col = t;
+	ck_assert_msg(col, "no column id in %s", json_dumps(j, 0));
+	ck_assert_int_eq(json_integer_value(json_object_get(col, "distinct")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(col, "nulls")), 0);
+	ck_assert_str_eq(jstr(col, "min"), "1");
+	ck_assert_str_eq(jstr(col, "max"), "3");
+	ck_assert_int_eq(json_array_size(json_object_get(col, "histogram")), 20);
+	json_decref(j);
+	server_stop(&s);
+	proj_free(&p);
+	free(yml);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -461,6 +547,7 @@ main(void)
 	add_case(s, "cancel_and_responsive", test_cancel_and_responsive);
 	add_case(s, "edges", test_edges);
 	add_case(s, "status_without_the_source", test_status_without_the_source);
+	add_case(s, "checks_and_profile", test_checks_and_profile);
 	rc = run_suite(s);
 	return rc;
 }

@@ -113,6 +113,7 @@ get_everything(struct server *s)
 		"/api/runs/2", "/api/jobs", "/api/files", "/api/files/recipes/clinic.yml",
 		"/api/files/recipes/leak.yml", "/api/files/sql/denied.sql", "/api/reviews",
 		"/api/reviews/1", "/metrics", "/api/nosuch", "/api/events?since=0",
+		"/api/targets/people/checks", "/api/targets/people/profile",
 	};
 
 	for (size_t i = 0; i < LEN(paths); i++) {

@@ -688,4 +688,5 @@ C.route(/^\/target\/(.+)$/, 'graph', async function (main, m, current) {
 				r.mode || '–', C.fmtTs(r.started_at), C.fmtDur(r.seconds), C.fmtRows(r.rows),
 				r.error ? C.el('span', { class: 'err' }, r.error) : ''];
 		}), 'never built')));
+	C.qualitySections(main, t.name, current);
 });

@@ -152,6 +152,12 @@ void api_graph(struct web_req *rq, struct web_reply *rp);
 void api_runs(struct web_req *rq, struct web_reply *rp);
 void api_run(struct web_req *rq, struct web_reply *rp);
 void api_metrics(struct web_req *rq, struct web_reply *rp);
+/*
+ * web_quality.c: GET /api/targets/NAME/checks (the latest result of each
+ * check) and /api/targets/NAME/profile (the newest profile, 404 when none):
+ * whether rq->rest was NAME/SOMETHING, replied to (404 for other pages)
+ */
+bool api_target_quality(struct web_req *rq, struct web_reply *rp);
 
 /* web_jobs.c: builds in background threads */
 void jobs_init(void);

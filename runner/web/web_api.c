@@ -267,6 +267,10 @@ api_target(struct web_req *rq, struct web_reply *rp)
 	char *name = xstrdup(rq->rest), *err = NULL;
 	json_t *def = NULL, *runs;
 
+	if (api_target_quality(rq, rp)) {
+		free(name);
+		return;
+	}
 	if (web_session(rq, rp, &s, true) < 0)
 		goto out;
 	if (!(nd = graph_find(s.g, name))) {
