@@ -9,13 +9,7 @@
 #include <libgen.h>
 #include <math.h>
 
-#include "itest.h"
-
-static char root[PATH_MAX];     /* the repository */
-static char recipe[PATH_MAX + 64];/* recipes/openmrs.yml */
-static char pg_recipe[PATH_MAX + 64];/* recipes/openmrs-postgres.yml */
-static char demo_sql[PATH_MAX + 64];/* the OpenMRS demo database (2.0 schema, 2017 data) */
-static char schema_gz[PATH_MAX + 64];/* an empty OpenMRS 2.6.4 database */
+#include "omtest.h"
 
 /* every table the recipe builds, and the summaries' own bookkeeping */
 static const char *const tables[] = {
@@ -24,65 +18,6 @@ static const char *const tables[] = {
 	"patient_summary_seen", "location_summary_seen",
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
-
-#define om(p, ...) chacc_env(p, NULL, "-f", recipe, __VA_ARGS__, (char *)NULL)
-#define om_env(p, env, ...) chacc_env(p, env, "-f", recipe, __VA_ARGS__, (char *)NULL)
-
-/* run a shell command; fail the test if it fails */
-static void
-shell(const char *fmt, ...)
-{
-	va_list ap;
-	char *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	cmd = xvasprintf(fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	ck_assert_msg(rc == 0, "'%s' failed (status %d)", cmd, rc);
-	free(cmd);
-}
-
-/* the mariadb client on the source database, reading what a shell command prints */
-static void
-source_sql(struct proj *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *sh;
-
-	va_start(ap, fmt);
-	sh = xvasprintf(fmt, ap);
-	va_end(ap);
-	shell("(%s) | '%s' sql '%s/src' '%s' >/dev/null", sh, getenv("CHACC_TEST_MARIADB_LOCAL"),
-	      getenv("CHACC_TEST_DIR"), p->srcdb);
-	free(sh);
-}
-
-static void
-load_demo(struct proj *p)
-{
-	source_sql(p, "cat '%s'", demo_sql);
-}
-
-/* the generator's data, into its own schema or into tables a dump made */
-static void
-generate(struct proj *p, int patients, bool schema)
-{
-	if (schema)
-		source_sql(p, "echo 'SET @patients = %d;'; cat '%s/contrib/openmrs-schema.sql'"
-		           " '%s/contrib/openmrs-generate.sql'", patients, root, root);
-	else
-		source_sql(p, "echo 'SET @patients = %d;'; cat '%s/contrib/openmrs-generate.sql'",
-		           patients, root);
-}
-
-/* a day of changes in the source */
-static void
-changes(struct proj *p, int batch)
-{
-	source_sql(p, "echo 'SET @batch = %d;'; cat '%s/contrib/openmrs-changes.sql'", batch, root);
-}
 
 static void
 long_concat(struct proj *p)
@@ -676,16 +611,10 @@ int
 main(void)
 {
 	Suite *s = suite_create("openmrs");
-	char dir[PATH_MAX];
 
 	if (itest_setup("openmrs") < 0)
 		return EXIT_SUCCESS;
-	snprintf(dir, sizeof(dir), "%s", bin);
-	snprintf(root, sizeof(root), "%s", dirname(dir));
-	snprintf(recipe, sizeof(recipe), "%s/recipes/openmrs.yml", root);
-	snprintf(pg_recipe, sizeof(pg_recipe), "%s/recipes/openmrs-postgres.yml", root);
-	snprintf(demo_sql, sizeof(demo_sql), "%s/../shared/data/openmrs/demo-db-2.6.0.sql", root);
-	snprintf(schema_gz, sizeof(schema_gz), "%s/../shared/data/openmrs/openmrs-2.6.4.sql.gz", root);
+	omtest_paths();
 
 	/* without ../shared the tests on real dumps are skipped, and fail under CI */
 	add_case(s, "guide_commands", test_guide_commands);
