@@ -1,7 +1,7 @@
 /* runs.js: run history and a run's page with its timeline */
 'use strict';
 
-C.runModes = ['incremental', 'full-refresh', 'forced', 'scheduled'];
+C.runModes = ['incremental', 'full-refresh', 'forced', 'scheduled', 'test'];
 C.runResults = ['success', 'failed', 'interrupted', 'nothing to do', 'running'];
 
 /* the history's filter from the page's address: #/runs?mode=&result=&from=&to=&page=&per_page= */

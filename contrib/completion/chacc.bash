@@ -80,7 +80,7 @@ _chacc()
 		return
 	fi
 	case $cmd in
-	build|plan|status|graph|clean)
+	build|plan|status|graph|clean|test|profile)
 		COMPREPLY=($(compgen -W "$(_chacc_targets "$dir" "$file")" -- "$cur")) ;;
 	review)
 		[[ $prev = review ]] && COMPREPLY=($(compgen -W "propose list show approve reject" -- "$cur"))

@@ -151,7 +151,7 @@ const char usage_history[] =
 	"\n"
 	"  -l, --limit N        the newest N runs only\n"
 	"      --mode M         runs of that mode: incremental, full-refresh, forced,\n"
-	"                       scheduled\n"
+	"                       scheduled, test (chacc test)\n"
 	"      --result R       runs that ended so: success, failed, interrupted,\n"
 	"                       'nothing to do', or those running\n"
 	"      --since D        runs started on day D (YYYY-MM-DD) or later, or at or\n"

@@ -184,7 +184,7 @@ struct store_runs_filter {
 	const char *from, *until;
 	long limit, offset;      /* the page: limit <= 0 is 20 */
 };
-#define STORE_RUN_MODES "incremental, full-refresh, forced or scheduled"
+#define STORE_RUN_MODES "incremental, full-refresh, forced, scheduled or test"
 #define STORE_RUN_RESULTS "success, failed, interrupted, nothing to do or running"
 /*
  * the filter of the history from what a user wrote (NULL or "": any): a

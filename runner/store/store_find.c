@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-static const char *const modes[] = { "incremental", "full-refresh", "forced", "scheduled" };
+static const char *const modes[] = { "incremental", "full-refresh", "forced", "scheduled", "test" };
 static const char *const results[] = {
 	"success", "failed", "interrupted", RUN_NOTHING_TO_DO, "running",
 };
