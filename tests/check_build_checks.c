@@ -220,6 +220,64 @@ START_TEST(test_profile_and_drift)
 }
 END_TEST
 
+
+/* a script with an error-severity check: its incremental builds check a copy */
+static const char script_targets[] =
+	"  - name: ages\n"
+	"    kind: script\n"
+	"    needs: [people]\n"
+	"    script: sql/ages.sql\n"
+	"    incremental: true\n"
+	"    profile: true\n"
+	"    checks:\n"
+	"      - expression: \"n >= 0\"\n"
+	"        name: no_negative_ages\n";
+
+START_TEST(test_script_copy_and_profile)
+{
+	struct proj p;
+	struct result r;
+	char *base = xasprintf(recipe_fmt, "warn"), *recipe, *before, *after;
+
+	wap_project(&p, _i ? "scrpg" : "scrmy", _i, "warn");
+	recipe = xasprintf("%s%s", base, script_targets);
+	write_file(&p, "chacc.yml", recipe);
+	free(recipe);
+	free(base);
+	write_file(&p, "sql/ages.sql",
+	           "CREATE TABLE IF NOT EXISTS ${this} (id INT PRIMARY KEY, n INT);\n"
+	           "DELETE FROM ${this};\n"
+	           "INSERT INTO ${this} (id, n) SELECT id, age FROM people;\n");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "1", "SELECT COUNT(*) FROM etl_profiles WHERE target = 'ages'");
+	before = rows_digest(p.tgt, "id, n", "ages ORDER BY id");
+	/* a negative age passes people (a warning) but not ages: its old table stays */
+	sql(p.src, "INSERT INTO people VALUES (4, 'Yaw', -5, NOW(6))");
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	ck_assert_msg(strstr(r.err, "check no_negative_ages failed: 1 row"), "%s", r.err);
+	result_free(&r);
+	after = rows_digest(p.tgt, "id, n", "ages ORDER BY id");
+	ck_assert_str_eq(before, after);
+	free(after);
+	assert_val(p.tgt, "4", "SELECT COUNT(*) FROM people");
+	assert_val(p.tgt, "check failed", "SELECT status FROM etl_metadata WHERE target = 'ages'");
+	/* no profile of a build that was not published */
+	assert_val(p.tgt, "1", "SELECT COUNT(*) FROM etl_profiles WHERE target = 'ages'");
+	/* fixed: published, with a profile that drifted (two of four rows go) */
+	sql(p.src, "DELETE FROM people WHERE id > 2");
+	r = chacc(&p, "build", "--full-refresh");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "target 'ages': drift: rows fell from 3 to 2"), "%s", r.err);
+	result_free(&r);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_profiles WHERE target = 'ages'");
+	free(before);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -231,5 +289,6 @@ main(void)
 	add_loop_case(s, "warning", test_warning_publishes, 2);
 	add_loop_case(s, "test", test_chacc_test_on_live_tables, 2);
 	add_loop_case(s, "profile", test_profile_and_drift, 2);
+	add_loop_case(s, "script", test_script_copy_and_profile, 2);
 	return run_suite(s);
 }
