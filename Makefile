@@ -279,6 +279,7 @@ bench: chacc
 	tests/bench/run
 	tests/bench/openmrs
 	tests/bench/postgres
+	tests/bench/checks
 
 install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -2,6 +2,7 @@
 --
 --   SET @batch = 1;             -- which day: each batch picks other rows
 --   SET @changed_at = NOW();    -- optional: the time to stamp the changes with
+--   SET @visit_every = 20;      -- optional: one patient in this many gets a visit
 --   SOURCE contrib/openmrs-changes.sql
 --
 -- Works on the generator's databases (contrib/openmrs-generate.sql) and on a
@@ -87,7 +88,7 @@ INSERT INTO patient_identifier (patient_id, identifier, identifier_type, preferr
 VALUES (@new_person, CONCAT('NEW', @batch, '-', @new_person), @id_type, 1, @clinic, 1, @now, 0,
 	UUID());
 
--- new visits: about 5% of the patients, and the new one
+-- new visits: about 5% of the patients (one in @visit_every), and the new one
 SET @visit0 = (SELECT COALESCE(MAX(visit_id), 0) FROM visit);
 SET @encounter0 = (SELECT COALESCE(MAX(encounter_id), 0) FROM encounter);
 DROP TEMPORARY TABLE IF EXISTS chg_visit;
@@ -97,7 +98,8 @@ INSERT INTO chg_visit
 SELECT ROW_NUMBER() OVER (ORDER BY p.patient_id), p.patient_id, NULL, NULL
 FROM patient p JOIN person ps ON ps.person_id = p.patient_id
 WHERE p.voided = 0 AND ps.voided = 0
-  AND ((p.patient_id * 7 + @batch * 13) % 20 = 0 OR p.patient_id = @new_person);
+  AND ((p.patient_id * 7 + @batch * 13) % COALESCE(@visit_every, 20) = 0
+       OR p.patient_id = @new_person);
 UPDATE chg_visit
 SET location_id = IF(n = 1, @new_location, @clinic),
     started = @now - INTERVAL 3 HOUR + INTERVAL n MINUTE;
