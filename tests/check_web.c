@@ -500,6 +500,13 @@ START_TEST(test_checks_and_profile)
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t, "checks"), "pass")), 1);
 	ck_assert(!json_object_get(json_array_get(json_object_get(j, "targets"), 0), "checks"));
 	json_decref(j);
+	r = get(&s, "/metrics");
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "target=\"visit_counts\",severity=\"error\"} 1\n") &&
+	              strstr(r.body, "target=\"visit_counts\",severity=\"warn\"} 0\n") &&
+	              !strstr(r.body, "chacc_check_failures{recipe=\"clinic\",target=\"people\""),
+	              "%s", r.body);
+	resp_free(&r);
 	r = get(&s, "/api/targets/nosuch/checks");
 	assert_status(r, 404);
 	resp_free(&r);

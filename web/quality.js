@@ -47,6 +47,26 @@ function checksCard(d) {
 	d.defined ? 'no results yet: a build or chacc test runs its checks' : 'no checks: a target has them under checks: in the recipe');
 }
 
+/* the checks of a run (GET /api/runs/ID's "checks"), by target, for the run page */
+C.runChecksCard = function (checks) {
+	var rows = checks.map(function (c) {
+		return Object.assign([
+			C.el('a', { href: '#/target/' + encodeURIComponent(c.target) }, c.target),
+			C.el('span', { class: 'mono' }, c.check),
+			c.severity,
+			C.el('span', { class: 'qbadge ' + (c.status === 'pass' ? 'ok' : c.status === 'warn' ? 'warn' : 'bad') }, c.status),
+			C.el('span', { class: 'num' }, typeof c.failing === 'number' && c.failing >= 0 ? C.fmtRows(c.failing) : '–'),
+			c.detail && c.status !== 'pass' ? C.el('span', { class: 'err' }, c.detail) : '',
+			(c.samples || []).length && c.status !== 'pass' ?
+				C.el('span', { class: 'mono samples' }, c.samples.map(sampleKey).join(' · ')) : '',
+		], { attrs: { 'data-check': c.check, 'data-status': c.status } });
+	});
+
+	return C.el('div', { class: 'card flush', id: 'run-checks' }, C.el('h2', null, 'Checks'),
+		C.table([{ label: 'Target' }, { label: 'Check' }, { label: 'Severity' }, { label: 'Status' },
+			{ label: 'Failing', cls: 'num' }, { label: 'Detail' }, { label: 'Sample failing keys' }], rows, 'no checks'));
+};
+
 /* a histogram of counts as an inline SVG: one bar per bucket in a 100x20 box */
 C.histogram = function (counts, label) {
 	var most = Math.max.apply(null, counts.concat([1])), w = 100 / counts.length;

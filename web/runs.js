@@ -297,6 +297,8 @@ C.route(/^\/runs\/(\d+)$/, 'runs', async function (main, m, current) {
 			t.mode || '–', C.fmtDur(t.seconds), C.fmtRows(t.rows), String(t.attempts),
 			t.error ? C.el('span', { class: 'err' }, t.error) : ''];
 	}), 'no targets')));
+	if (run.checks && run.checks.length)
+		main.appendChild(C.runChecksCard(run.checks));
 	if (run.result === 'running')
 		C.listen(function (ev) {
 			if ((['log', 'target', 'run'].indexOf(ev.type) >= 0 && ev.run_id === run.run_id && ev.event !== 'rows') ||

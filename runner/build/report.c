@@ -263,9 +263,8 @@ report_target_runs(struct session *s, const char *target, long limit, char **err
 	return history_json(s, store_target_runs(s->conns.store, target, limit), err);
 }
 
-/* a Prometheus label value: backslash, quote and newline escaped */
-static void
-label(struct buf *b, const char *v)
+void
+report_label(struct buf *b, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
@@ -286,12 +285,12 @@ metric_rows(struct buf *b, struct session *s, const struct store_rows *r, const 
 		const char *v = store_rows_get(r, row, col);
 
 		buf_addf(b, "%s{recipe=\"", name);
-		label(b, s->r->name);
+		report_label(b, s->r->name);
 		for (size_t i = 0; i < nlabels; i++) {
 			const char *l = store_rows_get(r, row, i);
 
 			buf_addf(b, "\",%s=\"", labels[i]);
-			label(b, l ? l : "");
+			report_label(b, l ? l : "");
 		}
 		buf_addf(b, "\"} %s\n", v ? v : "0");
 	}

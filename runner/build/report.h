@@ -47,6 +47,8 @@ struct json_t *report_checks_latest(struct session *s, const char *target, char 
 struct json_t *report_run_checks(struct session *s, long long id, char **err);
 /* counts by status ({"pass": n, "warn": n, "fail": n, "error": n}) of target in latest, or NULL when none */
 struct json_t *report_checks_summary(struct json_t *latest, const char *target);
+/* a Prometheus label value into out: backslash, quote and newline escaped */
+void report_label(struct buf *out, const char *v);
 /* chacc_check_failures of every target with results, into out */
 void report_checks_metrics(struct session *s, struct buf *out);
 int report_metrics(struct session *s, struct buf *out, char **err);

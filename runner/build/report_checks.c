@@ -126,9 +126,13 @@ report_checks_metrics(struct session *s, struct buf *out)
 		}
 		if (!any)
 			continue;
-		for (int k = 0; k < 2; k++)
-			buf_addf(out, "chacc_check_failures{recipe=\"%s\",target=\"%s\",severity=\"%s\"}"
-			         " %lld\n", s->r->name, name, k ? "warn" : "error", n[k]);
+		for (int k = 0; k < 2; k++) {
+			buf_adds(out, "chacc_check_failures{recipe=\"");
+			report_label(out, s->r->name);
+			buf_adds(out, "\",target=\"");
+			report_label(out, name);
+			buf_addf(out, "\",severity=\"%s\"} %lld\n", k ? "warn" : "error", n[k]);
+		}
 	}
 	json_decref(latest);
 }

@@ -8,7 +8,7 @@
  * that failed (at_most_one_visit: ada visited twice) and one that passed.
  * The dashboard shows a red badge for visit_counts and none for people
  * (no checks); its page lists the failed check with its failing row count
- * and sample key, and no profile. After 'chacc profile people_visits' from
+ * and sample key, and no profile; the run page lists the run's checks. After 'chacc profile people_visits' from
  * the command line, the page of people_visits shows a table of its columns
  * with an SVG histogram of each number. CHACC_BIN defaults to $CHACC_BIN
  * (tests/run sets it). Exits non-zero on the first failed step.
@@ -50,6 +50,15 @@ await b.run(async (page) => {
 	await page.waitForFunction(() => /no profile yet/.test(document.getElementById('profile').textContent));
 	await expect(await page.locator('#profile svg').count() === 0, 'no histogram yet');
 	await b.shot('checks-target.png');
+
+	b.step = 'the run page: the checks of the run';
+	await failed.locator('a[href^="#/runs/"]').click();
+	const inRun = page.locator('#run-checks tr[data-check="at_most_one_visit"]');
+	await inRun.waitFor();
+	await expect(await inRun.getAttribute('data-status') === 'fail', 'fail on the run page');
+	const runCells = await inRun.locator('td').allTextContents();
+	await expect(runCells[0] === 'visit_counts' && runCells[4] === '1' && runCells[6] === 'ada',
+		`target, failing rows, sample key: ${runCells}`);
 
 	/* visit_counts was never published (its check failed): people_visits has a table */
 	b.step = 'the profile after chacc profile';
