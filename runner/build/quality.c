@@ -188,8 +188,15 @@ quality_profile(const struct run_request *rq, const char *target, bool record,
 	memset(out, 0, sizeof(*out));
 	if ((out->outcome = session_open(&s, rq, true)) != OUTCOME_OK)
 		goto done;
+	/* an unknown name is said as selectors say it, with the nearest one */
 	if (!(t = recipe_target(s.r, target)) || !(n = graph_find(s.g, target))) {
-		diag_error(rq->diags, "no target '%s' in recipe '%s'", target, s.r->name);
+		char *names[] = { (char *)target };
+		struct node **sel = NULL;
+
+		if (session_select(&s, names, 1, NULL, 0, &sel) >= 0)
+			diag_error(rq->diags, "'%s' is not a target's name: profile takes one target",
+			           target);
+		free(sel);
 		out->outcome = OUTCOME_BAD_REQUEST;
 		goto done;
 	}
