@@ -96,6 +96,28 @@ hash_file(struct buf *b, const struct target *t)
 	}
 }
 
+/* a pivot's fields: a column added, removed or changed is a definition change */
+static void
+hash_pivot(struct buf *b, const struct pivot *p)
+{
+	hash_field(b, "pivot.from", p->from, 1);
+	hash_list(b, "pivot.key", &p->key);
+	hash_field(b, "pivot.attribute", p->attribute, 1);
+	for (size_t i = 0; i < p->nvalues; i++) {
+		hash_field(b, "pivot.value.type", p->values[i].type, 1);
+		hash_field(b, "pivot.value.column", p->values[i].column, 1);
+	}
+	hash_field(b, "pivot.order", p->order, 1);
+	hash_field(b, "pivot.voided", p->voided, 1);
+	hash_list(b, "pivot.keep", &p->keep);
+	for (size_t i = 0; i < p->ncolumns; i++) {
+		hash_field(b, "pivot.column", p->columns[i].name, 1);
+		hash_field(b, "attribute", p->columns[i].attribute, 1);
+		hash_field(b, "type", p->columns[i].type, 1);
+		hash_field(b, "rule", pivot_rule_name(p->columns[i].rule), 1);
+	}
+}
+
 int
 target_hash_format(const struct recipe *r, const struct target *t, int format, char out[65])
 {
@@ -128,6 +150,8 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_sql(&b, "probe", t->incr.probe_sql, format, qd);
 	if (t->kind == KIND_FILE)
 		hash_file(&b, t);
+	if (t->pivot)
+		hash_pivot(&b, t->pivot);
 	sha256_hex(b.s ? b.s : "", b.len, out);
 	buf_release(&b);
 	return 0;

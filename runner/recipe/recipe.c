@@ -365,6 +365,7 @@ target_release(struct target *t)
 	for (i = 0; i < t->nchecks; i++)
 		check_release(&t->checks[i]);
 	free(t->checks);
+	pivot_free(t->pivot);
 }
 
 void
@@ -449,6 +450,8 @@ kind_name(enum kind k)
 		return "script";
 	case KIND_FILE:
 		return "file";
+	case KIND_PIVOT:
+		return "pivot";
 	}
 	return "?";
 }

@@ -42,6 +42,7 @@ enum kind {
 	KIND_TABLE,
 	KIND_SCRIPT,
 	KIND_FILE,
+	KIND_PIVOT,
 };
 
 struct strlist {
@@ -114,6 +115,42 @@ struct check {
 	int line, column_no;     /* where the entry is, in the target's file */
 };
 
+/* how a pivot column takes one value from several long rows of its key and attribute */
+enum pivot_rule {
+	PIVOT_LATEST,            /* the value of the row last in 'order' (the default) */
+	PIVOT_FIRST,             /* of the row first in 'order' */
+	PIVOT_COUNT,             /* how many rows there are */
+};
+
+/* one column of a pivot: columns: [{name, attribute, type, rule}] */
+struct pivot_col {
+	char *name;
+	char *attribute;         /* the value of the attribute column it takes, as text */
+	char *type;              /* a key of the pivot's values: numeric, coded, text... */
+	enum pivot_rule rule;
+	int line, column_no;     /* where the entry is, in the target's file */
+};
+
+/* values: {TYPE: COLUMN}: the long column holding the values of a type */
+struct pivot_value {
+	char *type;
+	char *column;
+};
+
+/* kind: pivot: long rows of a need (key, attribute, values) as one wide row per key */
+struct pivot {
+	char *from;              /* the target of long rows; among needs */
+	struct strlist key;      /* the wide table's key: columns of the long rows */
+	char *attribute;         /* the long column naming the attribute */
+	struct pivot_value *values;
+	size_t nvalues;
+	char *order;             /* the long column latest and first go by, or NULL */
+	char *voided;            /* a long column true for rows that do not count, or NULL */
+	struct strlist keep;     /* long columns carried as they are (one value per key) */
+	struct pivot_col *columns;
+	size_t ncolumns;
+};
+
 struct target {
 	char *name;
 	enum kind kind;
@@ -142,6 +179,7 @@ struct target {
 	struct check *checks;    /* checks: run before a build is published; not part of its definition */
 	size_t nchecks;
 	bool profile;            /* profile: true: profiled after each build */
+	struct pivot *pivot;     /* pivot: its definition, or NULL */
 	char *file;              /* recipe file that defines it: recipe dir + relative path */
 	int line;                /* line of its "- name:" entry */
 };
@@ -193,6 +231,8 @@ enum sql_dialect target_query_dialect(const struct recipe *r, const struct targe
 const char *kind_name(enum kind k);
 /* "not_null", "unique"...: as the recipe writes the kind */
 const char *check_kind_name(enum check_kind k);
+/* "latest", "first" or "count" */
+const char *pivot_rule_name(enum pivot_rule r);
 /* "error" or "warn" */
 const char *check_severity_name(enum check_severity s);
 

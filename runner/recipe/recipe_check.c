@@ -200,6 +200,8 @@ checkkind(struct loader *ld, const struct target *t, const struct entry *en)
 		checkfilekind(ld, t, en);
 		return;
 	}
+	if (t->kind == KIND_PIVOT)
+		return; /* ldcheckpivot */
 	if (t->data)
 		ldterr(ld, t, "'file' is only for file targets, not %s", k);
 	if (t->ncolumns)
@@ -270,12 +272,14 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 	}
 	if (kind)
 		checkkind(ld, t, en);
+	if (kind && t->kind == KIND_PIVOT)
+		ldcheckpivot(ld, t, targets);
 	if (conns && t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
 		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
 	for (j = 0; targets && j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
 			unknown_need(ld, t, t->needs.v[j]);
-	if (!kind || t->kind != KIND_SCRIPT)
+	if (!kind || (t->kind != KIND_SCRIPT && t->kind != KIND_PIVOT))
 		t->query_sql = sqlfile(ld, t, "query", t->query, true, conns, qd);
 	if (!kind || t->kind == KIND_SCRIPT)
 		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns, td);

@@ -14,7 +14,7 @@ enum {
 	T_NAME, T_KIND, T_FROM, T_NEEDS, T_QUERY, T_SCRIPT, T_CREATE, T_CALL,
 	T_KEY, T_INDEXES, T_INCR, T_RETRIES, T_RETRY_DELAY, T_TIMEOUT, T_TAGS,
 	T_IN_PLACE,
-	T_FILE, T_COLUMNS, T_CHECKS, T_PROFILE,
+	T_FILE, T_COLUMNS, T_CHECKS, T_PROFILE, T_PIVOT,
 };
 enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
 enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };
@@ -209,6 +209,15 @@ void ldcheckchecks(struct loader *ld, struct target *t, bool conns, bool targets
  * into cols; false when not known
  */
 bool ldcolumns(const struct target *t, struct strlist *cols);
+
+/*
+ * recipe_pivot.c: a pivot target's pivot: mapping v checked; its normalised
+ * copy (0 when it is not a mapping), with the fields of struct pivot
+ */
+int ldwalkpivot(struct loader *ld, yaml_node_t *v);
+/* pivot target t checked against its target (its needs; the recipe's targets when targets) */
+void ldcheckpivot(struct loader *ld, struct target *t, bool targets);
+void pivot_free(struct pivot *p);
 
 /*
  * recipe_env.c: DB_CONNECT_TIMEOUT into the connections (an error when bad),

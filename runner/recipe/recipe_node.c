@@ -131,7 +131,7 @@ ldkindof(const char *s)
 {
 	int i;
 
-	for (i = KIND_EXTRACT; i <= KIND_FILE; i++)
+	for (i = KIND_EXTRACT; i <= KIND_PIVOT; i++)
 		if (!strcmp(s, kind_name((enum kind)i)))
 			return i;
 	return -1;

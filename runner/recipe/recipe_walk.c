@@ -33,6 +33,7 @@ enum vtype {
 	V_REVIEW,    /* review: { self_approve } */
 	V_COLUMNS,   /* file: list of {name, type} or of names */
 	V_CHECKS,    /* checks: list of checks (recipe_checks.c) */
+	V_PIVOT,     /* pivot: a mapping (recipe_pivot.c) */
 };
 
 struct field {
@@ -113,6 +114,7 @@ static const struct field target_fields[] = {
 	[T_COLUMNS] = { "columns", V_COLUMNS, false },
 	[T_CHECKS] = { "checks", V_CHECKS, false },
 	[T_PROFILE] = { "profile", V_BOOL, false },
+	[T_PIVOT] = { "pivot", V_PIVOT, false },
 	{ NULL, V_STR, false },
 };
 
@@ -131,7 +133,7 @@ static const struct mapdef defaults_def = { "defaults", defaults_fields };
 static const struct mapdef target_def = { "target", target_fields };
 static const struct mapdef incr_def = { "incremental", incr_fields };
 static const struct mapdef review_def = { "review", review_fields };
-static const char *const kind_words[] = { "extract", "table", "script", "file" };
+static const char *const kind_words[] = { "extract", "table", "script", "file", "pivot" };
 
 static const struct field colspec_fields[] = {
 	{ "name", V_STR, true },
@@ -326,7 +328,7 @@ walkincr(struct loader *ld, yaml_node_t *v)
 	char *s;
 
 	if (v->type == YAML_MAPPING_NODE) {
-		if (ld->kind == KIND_TABLE || ld->kind == KIND_SCRIPT) {
+		if (ld->kind == KIND_TABLE || ld->kind == KIND_SCRIPT || ld->kind == KIND_PIVOT) {
 			ldbad(ld, v, "incremental on a %s target takes true or false, not a mapping",
 			    kind_name(ld->kind));
 			return 0;
@@ -495,6 +497,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_CHECKS:
 		id = ldwalkchecks(ld, v);
+		break;
+	case V_PIVOT:
+		id = ldwalkpivot(ld, v);
 		break;
 	case V_CONNS:
 		id = walkentries(ld, v, &conn_def, &ld->conns);

@@ -84,6 +84,7 @@ static const cyaml_strval_t cy_kinds[] = {
 	{ "table", KIND_TABLE },
 	{ "script", KIND_SCRIPT },
 	{ "file", KIND_FILE },
+	{ "pivot", KIND_PIVOT },
 };
 
 static const cyaml_schema_field_t cy_colspec_fields[] = {
@@ -149,6 +150,49 @@ static const cyaml_schema_value_t cy_check = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct check, cy_check_fields),
 };
 
+static const cyaml_strval_t cy_pivot_rules[] = {
+	{ "latest", PIVOT_LATEST },
+	{ "first", PIVOT_FIRST },
+	{ "count", PIVOT_COUNT },
+};
+
+static const cyaml_schema_field_t cy_pivot_col_fields[] = {
+	STR("name", struct pivot_col, name),
+	STR("attribute", struct pivot_col, attribute),
+	STR("type", struct pivot_col, type),
+	CYAML_FIELD_ENUM("rule", CYAML_FLAG_OPTIONAL, struct pivot_col, rule,
+	    cy_pivot_rules, CYAML_ARRAY_LEN(cy_pivot_rules)),
+	CYAML_FIELD_INT("line", CYAML_FLAG_DEFAULT, struct pivot_col, line),
+	CYAML_FIELD_INT("column_no", CYAML_FLAG_DEFAULT, struct pivot_col, column_no),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t cy_pivot_col = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pivot_col, cy_pivot_col_fields),
+};
+
+static const cyaml_schema_field_t cy_pivot_value_fields[] = {
+	STR("type", struct pivot_value, type),
+	STR("column", struct pivot_value, column),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t cy_pivot_value = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct pivot_value, cy_pivot_value_fields),
+};
+
+static const cyaml_schema_field_t cy_pivot_fields[] = {
+	STR("from", struct pivot, from),
+	STRS("key", struct pivot, key.v, key.n, &str_schema),
+	STR("attribute", struct pivot, attribute),
+	STRS("values", struct pivot, values, nvalues, &cy_pivot_value),
+	STR("order", struct pivot, order),
+	STR("voided", struct pivot, voided),
+	STRS("keep", struct pivot, keep.v, keep.n, &str_schema),
+	STRS("columns", struct pivot, columns, ncolumns, &cy_pivot_col),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t cy_target_fields[] = {
 	STR("name", struct target, name),
 	CYAML_FIELD_ENUM("kind", CYAML_FLAG_OPTIONAL, struct target, kind,
@@ -172,6 +216,7 @@ static const cyaml_schema_field_t cy_target_fields[] = {
 	STRS("columns", struct target, columns, ncolumns, &cy_colspec),
 	STRS("checks", struct target, checks, nchecks, &cy_check),
 	CYAML_FIELD_BOOL("profile", CYAML_FLAG_OPTIONAL, struct target, profile),
+	CYAML_FIELD_MAPPING_PTR("pivot", OPTPTR, struct target, pivot, cy_pivot_fields),
 	CYAML_FIELD_END
 };
 
@@ -316,6 +361,8 @@ resolve(struct loader *ld, struct target *t, unsigned given)
 		    env_retry_delay(ld);
 	if (!(given & 1u << T_TIMEOUT))
 		t->timeout = ld->dgiven & 1u << D_TIMEOUT ? ld->dflt.timeout : 1800;
+	if (t->kind == KIND_PIVOT && !(given & 1u << T_INCR))
+		t->incr.enabled = true;
 	if (!t->incr.enabled)
 		t->incr.lookback = 60;
 }

@@ -1,0 +1,359 @@
+/*
+ * recipe_pivot.c: a pivot target's "pivot:" mapping checked and normalised
+ * (the fields of struct pivot: values as a list of {type, column}, each
+ * column with its rule, line and column_no), then checked against its target
+ */
+#include "recipe_impl.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { P_FROM, P_KEY, P_ATTRIBUTE, P_VALUES, P_ORDER, P_VOIDED, P_KEEP, P_COLUMNS, P_N };
+static const char *const pivot_keys[P_N] = {
+	"from", "key", "attribute", "values", "order", "voided", "keep", "columns",
+};
+static const bool pivot_required[P_N] = {
+	[P_FROM] = true, [P_KEY] = true, [P_ATTRIBUTE] = true, [P_VALUES] = true,
+	[P_COLUMNS] = true,
+};
+
+enum { C_NAME, C_ATTRIBUTE, C_TYPE, C_RULE, C_N };
+static const char *const col_keys[C_N] = { "name", "attribute", "type", "rule" };
+
+static const char *const rule_words[] = { "latest", "first", "count" };
+
+const char *
+pivot_rule_name(enum pivot_rule r)
+{
+	return (size_t)r < LEN(rule_words) ? rule_words[r] : "?";
+}
+
+void
+pivot_free(struct pivot *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	free(p->from);
+	strlist_release(&p->key);
+	free(p->attribute);
+	for (i = 0; i < p->nvalues; i++) {
+		free(p->values[i].type);
+		free(p->values[i].column);
+	}
+	free(p->values);
+	free(p->order);
+	free(p->voided);
+	strlist_release(&p->keep);
+	for (i = 0; i < p->ncolumns; i++) {
+		free(p->columns[i].name);
+		free(p->columns[i].attribute);
+		free(p->columns[i].type);
+	}
+	free(p->columns);
+	free(p);
+}
+
+/* the index of key k in keys, or -1 (reported, with the nearest key) */
+static int
+keyof(struct loader *ld, yaml_node_t *k, const char *const *keys, size_t n, const char *what)
+{
+	const char *key, *best;
+
+	if (k->type != YAML_SCALAR_NODE) {
+		ldbad(ld, k, "expected a string key in %s, got %s", what, ldtypename(k));
+		return -1;
+	}
+	key = (const char *)k->data.scalar.value;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i], key))
+			return (int)i;
+	if ((best = ldnearest(key, keys, n)))
+		ldbad(ld, k, "unknown key '%s' in %s: did you mean '%s'?", key, what, best);
+	else
+		ldbad(ld, k, "unknown key '%s' in %s", key, what);
+	return -1;
+}
+
+/* a non-empty string value of key into map; false if it is not one */
+static bool
+putstr(struct loader *ld, int map, const char *key, yaml_node_t *v)
+{
+	char *s;
+	int rc = ldscalar(ld, v, key, &s);
+
+	if (rc < 0)
+		return false;
+	if (rc == 0 && !*s) {
+		ldbad(ld, v, "empty value for '%s'", key);
+		free(s);
+		return false;
+	}
+	ldoutpair(ld, map, key, ldoutscalar(ld, s, true));
+	free(s);
+	return true;
+}
+
+/* a list of column names, or a single name, into map */
+static bool
+putlist(struct loader *ld, int map, const char *key, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+	int seq = ldoutseq(ld);
+	char *s;
+
+	if (v->type == YAML_SCALAR_NODE) {
+		if (ldscalar(ld, v, key, &s) == 0 && *s)
+			ldoutitem(ld, seq, ldoutscalar(ld, s, true));
+		else
+			ldbad(ld, v, "empty value for '%s'", key);
+		free(s);
+		ldoutpair(ld, map, key, seq);
+		return true;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ldbad(ld, v, "expected a column or a sequence of columns for '%s', got %s", key,
+		      ldtypename(v));
+		return false;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = ldnode(ld, *it);
+
+		if (ldscalar(ld, e, key, &s) == 0 && *s)
+			ldoutitem(ld, seq, ldoutscalar(ld, s, true));
+		else if (s)
+			ldbad(ld, e, "empty entry in '%s'", key);
+		free(s);
+	}
+	ldoutpair(ld, map, key, seq);
+	return true;
+}
+
+/* values: {numeric: value_numeric, ...} becomes [{type: numeric, column: value_numeric}] */
+static bool
+putvalues(struct loader *ld, int map, yaml_node_t *v)
+{
+	yaml_node_pair_t *p;
+	int seq;
+
+	if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.start == v->data.mapping.pairs.top) {
+		ldbad(ld, v, "expected a mapping of value types to columns for 'values' "
+		      "({numeric: value_numeric, text: value_text, ...}), got %s", ldtypename(v));
+		return false;
+	}
+	seq = ldoutseq(ld);
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = ldnode(ld, p->key), *c = ldnode(ld, p->value);
+		int e;
+
+		if (k->type != YAML_SCALAR_NODE || !*k->data.scalar.value) {
+			ldbad(ld, k, "expected a value type (numeric, coded, text...) in 'values'");
+			continue;
+		}
+		e = ldoutmap(ld);
+		ldoutpair(ld, e, "type", ldoutscalar(ld, (const char *)k->data.scalar.value, true));
+		if (putstr(ld, e, "column", c))
+			ldoutitem(ld, seq, e);
+	}
+	ldoutpair(ld, map, "values", seq);
+	return true;
+}
+
+/* one entry of columns: {name, attribute, type, rule} */
+static void
+walkcolumn(struct loader *ld, yaml_node_t *n, int seq)
+{
+	yaml_node_pair_t *p;
+	unsigned got = 0;
+	char num[32];
+	int map, k;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		ldbad(ld, n, "expected a column ({name, attribute, type, rule}) in 'columns', got %s",
+		      ldtypename(n));
+		return;
+	}
+	map = ldoutmap(ld);
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = ldnode(ld, p->key), *v = ldnode(ld, p->value);
+		const char *s;
+
+		if ((k = keyof(ld, kn, col_keys, C_N, "pivot column")) < 0)
+			continue;
+		if (got & 1u << k) {
+			ldbad(ld, kn, "duplicate key '%s' in pivot column", col_keys[k]);
+			continue;
+		}
+		got |= 1u << k;
+		if (k != C_RULE) {
+			putstr(ld, map, col_keys[k], v);
+			continue;
+		}
+		s = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
+		for (k = 0; k < (int)LEN(rule_words) && strcmp(rule_words[k], s); k++)
+			;
+		if (k < (int)LEN(rule_words))
+			ldoutpair(ld, map, "rule", ldoutscalar(ld, s, true));
+		else
+			ldbad(ld, v, "unknown rule '%s' (expected latest, first or count)", s);
+	}
+	for (k = 0; k < C_RULE; k++)
+		if (!(got & 1u << k))
+			ldbad(ld, n, "missing required key '%s' in pivot column", col_keys[k]);
+	snprintf(num, sizeof(num), "%d", (int)n->start_mark.line + 1);
+	ldoutpair(ld, map, "line", ldoutscalar(ld, num, false));
+	snprintf(num, sizeof(num), "%d", (int)n->start_mark.column + 1);
+	ldoutpair(ld, map, "column_no", ldoutscalar(ld, num, false));
+	ldoutitem(ld, seq, map);
+}
+
+static bool
+putcolumns(struct loader *ld, int map, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+	int seq;
+
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start == v->data.sequence.items.top) {
+		ldbad(ld, v, "expected a sequence of columns for 'columns', got %s", ldtypename(v));
+		return false;
+	}
+	seq = ldoutseq(ld);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		walkcolumn(ld, ldnode(ld, *it), seq);
+	ldoutpair(ld, map, "columns", seq);
+	return true;
+}
+
+int
+ldwalkpivot(struct loader *ld, yaml_node_t *v)
+{
+	yaml_node_pair_t *p;
+	unsigned got = 0;
+	int map, k;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		ldbad(ld, v, "expected a mapping for 'pivot', got %s", ldtypename(v));
+		return 0;
+	}
+	if (ld->kind >= 0 && ld->kind != KIND_PIVOT) {
+		ldbad(ld, v, "'pivot' is only for pivot targets, not %s %s target",
+		      ld->kind == KIND_EXTRACT ? "an" : "a", kind_name(ld->kind));
+		return 0;
+	}
+	map = ldoutmap(ld);
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = ldnode(ld, p->key), *val = ldnode(ld, p->value);
+
+		if ((k = keyof(ld, kn, pivot_keys, P_N, "pivot")) < 0)
+			continue;
+		if (got & 1u << k) {
+			ldbad(ld, kn, "duplicate key '%s' in pivot", pivot_keys[k]);
+			continue;
+		}
+		got |= 1u << k;
+		if (k == P_KEY || k == P_KEEP)
+			putlist(ld, map, pivot_keys[k], val);
+		else if (k == P_VALUES)
+			putvalues(ld, map, val);
+		else if (k == P_COLUMNS)
+			putcolumns(ld, map, val);
+		else
+			putstr(ld, map, pivot_keys[k], val);
+	}
+	for (k = 0; k < P_N; k++)
+		if (pivot_required[k] && !(got & 1u << k))
+			ldbad(ld, v, "missing required key '%s' in pivot", pivot_keys[k]);
+	return map;
+}
+
+/* the column named name among the key, kept and earlier columns (before i), or NULL */
+static const char *
+taken(const struct pivot *p, size_t i, const char *name, int *line)
+{
+	size_t j;
+
+	*line = 0;
+	for (j = 0; j < p->key.n; j++)
+		if (!strcasecmp(p->key.v[j], name))
+			return "a column of its key";
+	for (j = 0; j < p->keep.n; j++)
+		if (!strcasecmp(p->keep.v[j], name))
+			return "a column of its keep";
+	for (j = 0; j < i; j++)
+		if (!strcasecmp(p->columns[j].name, name)) {
+			*line = p->columns[j].line;
+			return "the column";
+		}
+	return NULL;
+}
+
+static bool
+hasvalue(const struct pivot *p, const char *type)
+{
+	for (size_t i = 0; i < p->nvalues; i++)
+		if (!strcmp(p->values[i].type, type))
+			return true;
+	return false;
+}
+
+/* the columns of pivot p of target t: names once, types among its values */
+static void
+checkcolumns(struct loader *ld, const struct target *t, const struct pivot *p)
+{
+	for (size_t i = 0; i < p->ncolumns; i++) {
+		const struct pivot_col *c = &p->columns[i];
+		const char *what;
+		int line;
+
+		if ((what = taken(p, i, c->name, &line)) && line)
+			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
+			      "pivot column '%s' defined twice (first at %s:%d)", c->name, t->file, line);
+		else if (what)
+			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
+			      "pivot column '%s' is also %s", c->name, what);
+		if (c->rule != PIVOT_COUNT && !hasvalue(p, c->type))
+			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
+			      "pivot column '%s': type '%s' is not among the pivot's values", c->name,
+			      c->type);
+	}
+}
+
+void
+ldcheckpivot(struct loader *ld, struct target *t, bool targets)
+{
+	static const struct { int bit; const char *key; } refused[] = {
+		{ T_FROM, "from" }, { T_QUERY, "query" }, { T_SCRIPT, "script" },
+		{ T_CREATE, "create" }, { T_CALL, "call" }, { T_KEY, "key" },
+		{ T_FILE, "file" }, { T_COLUMNS, "columns" },
+	};
+	const struct entry *en = &ld->tinfo[t - ld->r->targets];
+	struct pivot *p = t->pivot;
+	const struct target *u;
+	size_t i;
+
+	for (i = 0; i < LEN(refused); i++)
+		if (en->keys & 1u << refused[i].bit)
+			ldterr(ld, t, "'%s' is not for pivot targets (their rows come from 'pivot')",
+			       refused[i].key);
+	if (!p) {
+		if (!en->unknown && !(en->keys & 1u << T_PIVOT))
+			ldterr(ld, t, "a pivot target needs 'pivot', the long rows it turns wide");
+		return;
+	}
+	for (i = 0; i < t->needs.n && strcmp(t->needs.v[i], p->from); i++)
+		;
+	if (i == t->needs.n)
+		ldterr(ld, t, "pivot 'from' names '%s', which is not among its needs", p->from);
+	else if (targets && (u = recipe_target(ld->r, p->from)) && !u->key.n)
+		ldterr(ld, t, "pivot 'from' names '%s', which has no key", p->from);
+	checkcolumns(ld, t, p);
+	/* the wide table's key is the pivot's; the build is incremental unless said not */
+	strlist_release(&t->key);
+	t->key.v = xcalloc(p->key.n ? p->key.n : 1, sizeof(*t->key.v));
+	for (i = 0; i < p->key.n; i++)
+		t->key.v[t->key.n++] = xstrdup(p->key.v[i]);
+}
