@@ -84,6 +84,7 @@ OBJ = \
 	runner/build/build_conns.o \
 	runner/build/build_ops.o \
 	runner/build/build_table.o \
+	runner/build/build_pivot.o \
 	runner/build/build_checks.o \
 	runner/build/quality.o \
 	runner/build/report_checks.o \
@@ -165,6 +166,7 @@ INTEGRATION_TESTS = \
 	tests/check_build \
 	tests/check_build_stop \
 	tests/check_file \
+	tests/check_pivot \
 	tests/check_build_checks \
 	tests/check_vcs \
 	tests/check_review \

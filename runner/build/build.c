@@ -120,6 +120,9 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 	case KIND_FILE:
 		rc = build_file(&b);
 		break;
+	case KIND_PIVOT:
+		rc = build_pivot(&b);
+		break;
 	case KIND_SCRIPT:
 	default:
 		rc = build_script(&b);

@@ -26,6 +26,13 @@ struct build {
 int build_table(struct build *b);
 int build_script(struct build *b);
 int build_extract(struct build *b);
+/*
+ * build_pivot.c: the SELECT of t's wide rows from its pivot's long rows, in
+ * SQL of d's engine (malloc'ed)
+ */
+char *build_pivot_select(struct db *d, const struct recipe *r, const struct target *t);
+int build_pivot(struct build *b);
+
 /* build_file.c */
 int build_file(struct build *b);
 

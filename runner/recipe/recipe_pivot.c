@@ -351,6 +351,8 @@ ldcheckpivot(struct loader *ld, struct target *t, bool targets)
 	else if (targets && (u = recipe_target(ld->r, p->from)) && !u->key.n)
 		ldterr(ld, t, "pivot 'from' names '%s', which has no key", p->from);
 	checkcolumns(ld, t, p);
+	if (t->incr.enabled)
+		ldterr(ld, t, "a pivot target is rebuilt in full for now: 'incremental' is not for it");
 	/* the wide table's key is the pivot's; the build is incremental unless said not */
 	strlist_release(&t->key);
 	t->key.v = xcalloc(p->key.n ? p->key.n : 1, sizeof(*t->key.v));

@@ -361,8 +361,6 @@ resolve(struct loader *ld, struct target *t, unsigned given)
 		    env_retry_delay(ld);
 	if (!(given & 1u << T_TIMEOUT))
 		t->timeout = ld->dgiven & 1u << D_TIMEOUT ? ld->dflt.timeout : 1800;
-	if (t->kind == KIND_PIVOT && !(given & 1u << T_INCR))
-		t->incr.enabled = true;
 	if (!t->incr.enabled)
 		t->incr.lookback = 60;
 }
