@@ -564,6 +564,19 @@ db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, 
 	return d->engine->delete_flagged(d, del, stage, flag, removed);
 }
 
+char *
+db_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
+               const char *since)
+{
+	return d->engine->logged_rows(d, log, need, cols, since);
+}
+
+char *
+db_aggregate(struct db *d, enum db_agg how, const char *expr, const char *order_by)
+{
+	return d->engine->aggregate(how, expr, order_by);
+}
+
 int
 db_check_privileges(struct db *d, bool routines, char **err)
 {

@@ -220,6 +220,23 @@ int db_follow_deletes(struct db *d, const struct db_delete *del, const char *nee
  */
 int db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, const char *flag,
                       long long *removed);
+/*
+ * the SELECT (malloc'ed) of the values of cols, columns of table need, in
+ * the rows of need that log recorded as removed later than since (a
+ * timestamp literal), read from their row_json as need's columns are typed
+ * (rows that lack one of cols are left out)
+ */
+char *db_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
+                     const char *since);
+
+/* the aggregates pivot targets take their values with (db_aggregate) */
+enum db_agg {
+	DB_AGG_MAX,              /* the largest non-NULL value of expr */
+	DB_AGG_MAX_BOOL,         /* the same of a boolean (or 0/1) expr: true when one is */
+	DB_AGG_JOIN,             /* the non-NULL values as text, joined by ", " in order_by's order */
+};
+/* the SQL of aggregate how over expr in d's dialect (malloc'ed); order_by: DB_AGG_JOIN only */
+char *db_aggregate(struct db *d, enum db_agg how, const char *expr, const char *order_by);
 
 /*
  * does the connection's user hold what builds need on its database
@@ -446,6 +463,9 @@ struct db_engine {
 	                      const char *since, long long *removed);
 	int (*delete_flagged)(struct db *d, const struct db_delete *del, const char *stage,
 	                      const char *flag, long long *removed);
+	char *(*logged_rows)(struct db *d, const char *log, const char *need,
+	                     const struct db_names *cols, const char *since);
+	char *(*aggregate)(enum db_agg how, const char *expr, const char *order_by);
 	int (*check_privileges)(struct db *d, bool routines, char **err);
 	char *(*result_ddl)(struct db *src, const char *select_sql, const char *table);
 	int (*copy)(struct db *src, const char *select_sql, struct db *dst, const char *table,

@@ -464,3 +464,40 @@ mdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
 	free(iflag);
 	return rc;
 }
+
+char *
+mdb_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
+                const char *since)
+{
+	char *il = mdb_ident(log), *qn = db_quote(d, need), *out;
+	struct buf sel, where;
+
+	buf_init(&sel);
+	buf_init(&where);
+	for (size_t i = 0; i < cols->n; i++) {
+		char *id = mdb_ident(cols->v[i]);
+		char *path = xasprintf("$.%s", cols->v[i]), *qp = db_quote(d, path);
+
+		/* text here: an INSERT into a column of need's type converts it */
+		buf_addf(&sel, "%sJSON_VALUE(d.row_json, %s) AS %s", i ? ", " : "", qp, id);
+		buf_addf(&where, " AND JSON_VALUE(d.row_json, %s) IS NOT NULL", qp);
+		free(id);
+		free(path);
+		free(qp);
+	}
+	out = xasprintf("SELECT %s FROM %s d WHERE d.target = %s AND d.deleted_at > %s%s",
+	                sel.s ? sel.s : "", il, qn, since, where.s ? where.s : "");
+	buf_release(&sel);
+	buf_release(&where);
+	free(il);
+	free(qn);
+	return out;
+}
+
+char *
+mdb_aggregate(enum db_agg how, const char *expr, const char *order_by)
+{
+	if (how == DB_AGG_JOIN)
+		return xasprintf("GROUP_CONCAT(%s ORDER BY %s SEPARATOR ', ')", expr, order_by);
+	return xasprintf("MAX(%s)", expr);
+}

@@ -292,3 +292,47 @@ pdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
 	free(is);
 	return rc;
 }
+
+char *
+pdb_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
+                const char *since)
+{
+	char *il = pdb_ident(log), *in = pdb_ident(need), *qn = pdb_literal(need), *out;
+	struct buf sel, where;
+
+	(void)d;
+	buf_init(&sel);
+	buf_init(&where);
+	for (size_t i = 0; i < cols->n; i++) {
+		char *id = pdb_ident(cols->v[i]);
+
+		buf_addf(&sel, "%sk.%s", i ? ", " : "", id);
+		buf_addf(&where, " AND k.%s IS NOT NULL", id);
+		free(id);
+	}
+	/* a logged row read as a row of need: its values take the columns' types */
+	out = xasprintf("SELECT %s FROM %s AS d CROSS JOIN LATERAL jsonb_populate_record(NULL::%s,"
+	                " d.row_json::jsonb) AS k WHERE d.target = %s AND d.deleted_at > %s%s",
+	                sel.s ? sel.s : "", il, in, qn, since, where.s ? where.s : "");
+	buf_release(&sel);
+	buf_release(&where);
+	free(il);
+	free(in);
+	free(qn);
+	return out;
+}
+
+char *
+pdb_aggregate(enum db_agg how, const char *expr, const char *order_by)
+{
+	switch (how) {
+	case DB_AGG_JOIN:
+		return xasprintf("string_agg(CAST(%s AS text), ', ' ORDER BY %s)", expr, order_by);
+	case DB_AGG_MAX_BOOL:
+		/* no MAX(boolean): booleans, and 0/1 numbers, by way of integer */
+		return xasprintf("bool_or(CAST(CAST(%s AS integer) AS boolean))", expr);
+	case DB_AGG_MAX:
+	default:
+		return xasprintf("MAX(%s)", expr);
+	}
+}

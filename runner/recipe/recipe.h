@@ -120,6 +120,7 @@ enum pivot_rule {
 	PIVOT_LATEST,            /* the value of the row last in 'order' (the default) */
 	PIVOT_FIRST,             /* of the row first in 'order' */
 	PIVOT_COUNT,             /* how many rows there are */
+	PIVOT_ALL,               /* the values as text, joined by ", " in 'order' */
 };
 
 /* one column of a pivot: columns: [{name, attribute, type, rule}] */

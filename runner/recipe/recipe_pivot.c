@@ -23,7 +23,7 @@ static const bool pivot_required[P_N] = {
 enum { C_NAME, C_ATTRIBUTE, C_TYPE, C_RULE, C_N };
 static const char *const col_keys[C_N] = { "name", "attribute", "type", "rule" };
 
-static const char *const rule_words[] = { "latest", "first", "count" };
+static const char *const rule_words[] = { "latest", "first", "count", "all" };
 
 const char *
 pivot_rule_name(enum pivot_rule r)
@@ -199,7 +199,7 @@ walkcolumn(struct loader *ld, yaml_node_t *n, int seq)
 		if (k < (int)LEN(rule_words))
 			ldoutpair(ld, map, "rule", ldoutscalar(ld, s, true));
 		else
-			ldbad(ld, v, "unknown rule '%s' (expected latest, first or count)", s);
+			ldbad(ld, v, "unknown rule '%s' (expected latest, first, count or all)", s);
 	}
 	for (k = 0; k < C_RULE; k++)
 		if (!(got & 1u << k))
@@ -351,8 +351,8 @@ ldcheckpivot(struct loader *ld, struct target *t, bool targets)
 	else if (targets && (u = recipe_target(ld->r, p->from)) && !u->key.n)
 		ldterr(ld, t, "pivot 'from' names '%s', which has no key", p->from);
 	checkcolumns(ld, t, p);
-	if (t->incr.enabled)
-		ldterr(ld, t, "a pivot target is rebuilt in full for now: 'incremental' is not for it");
+	if (!(en->keys & 1u << T_INCR))
+		t->incr.enabled = true;
 	/* the wide table's key is the pivot's; the build is incremental unless said not */
 	strlist_release(&t->key);
 	t->key.v = xcalloc(p->key.n ? p->key.n : 1, sizeof(*t->key.v));

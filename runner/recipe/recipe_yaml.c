@@ -154,6 +154,7 @@ static const cyaml_strval_t cy_pivot_rules[] = {
 	{ "latest", PIVOT_LATEST },
 	{ "first", PIVOT_FIRST },
 	{ "count", PIVOT_COUNT },
+	{ "all", PIVOT_ALL },
 };
 
 static const cyaml_schema_field_t cy_pivot_col_fields[] = {
