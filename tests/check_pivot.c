@@ -142,6 +142,155 @@ START_TEST(test_pivot_postgres)
 }
 END_TEST
 
+/*
+ * incremental: the long rows come from an extract (its deleted: flag removes
+ * rows and logs them), and after each batch of changes an incremental build
+ * of flat equals a full one made in another database from the same rows
+ */
+static const char incr_recipe[] =
+	"chacc: 1\n"
+	"name: pivots\n"
+	TEST_CONNECTIONS
+	"targets:\n"
+	"  - name: obs\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/obs.sql\n"
+	"    key: [obs_id]\n"
+	"    incremental: { column: changed_at, deleted: purged }\n"
+	"  - name: flat\n"
+	"    kind: pivot\n"
+	"    needs: [obs]\n"
+	"    pivot:\n"
+	"      from: obs\n"
+	"      key: [encounter_id]\n"
+	"      attribute: concept\n"
+	"      values: {numeric: value_numeric, text: value_text, boolean: value_bool}\n"
+	"      order: obs_datetime\n"
+	"      voided: voided\n"
+	"      keep: [patient_id]\n"
+	"      columns:\n"
+	"        - {name: weight, attribute: W, type: numeric}\n"
+	"        - {name: weight_first, attribute: W, type: numeric, rule: first}\n"
+	"        - {name: weights, attribute: W, type: numeric, rule: all}\n"
+	"        - {name: notes, attribute: N, type: text, rule: all}\n"
+	"        - {name: n_weight, attribute: W, type: numeric, rule: count}\n"
+	"        - {name: pregnant, attribute: P, type: boolean}\n";
+
+static const char flat_cols[] =
+	"encounter_id, patient_id, weight, weight_first, weights, notes, n_weight, pregnant";
+
+/* run one statement on the sources of both projects */
+static void
+both(struct proj *p, struct proj *q, const char *stmt)
+{
+	sql(p->src, "%s", stmt);
+	sql(q->src, "%s", stmt);
+}
+
+/* an incremental build of p (said so) and a full one of q agree */
+static void
+assert_incr_equals_full(struct proj *p, struct proj *q, const char *batch)
+{
+	struct result r = chacc(p, "build");
+	char *a, *f, *mode;
+
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(q, "build", "--full-refresh");
+	assert_ok(&r);
+	result_free(&r);
+	mode = val(p->tgt, "SELECT mode FROM etl_run_targets WHERE target = 'flat'"
+	           " ORDER BY run_id DESC LIMIT 1");
+	ck_assert_msg(strcmp(mode, "incremental") == 0, "%s: flat was built %s", batch, mode);
+	a = rows_digest(p->tgt, flat_cols, "flat");
+	f = rows_digest(q->tgt, flat_cols, "flat");
+	ck_assert_msg(strcmp(a, f) == 0, "%s: incremental %s, full %s", batch, a, f);
+	free(a);
+	free(f);
+	free(mode);
+}
+
+static void
+pivot_incremental(const char *engine, const char *name)
+{
+	struct proj p, q;
+	char *fname = xasprintf("%sf", name);
+	struct result r;
+
+	proj_new_on(&p, name, engine);
+	proj_new_on(&q, fname, engine);
+	both(&p, &q, "CREATE TABLE obs (obs_id INT PRIMARY KEY, encounter_id INT, patient_id INT,"
+	     " concept VARCHAR(8), value_numeric DECIMAL(8,2), value_text VARCHAR(40),"
+	     " value_bool TINYINT(1), obs_datetime DATETIME, voided TINYINT NOT NULL DEFAULT 0,"
+	     " purged TINYINT NOT NULL DEFAULT 0, changed_at DATETIME(6))");
+	both(&p, &q, "INSERT INTO obs VALUES"
+	     " (1, 10, 100, 'W', 70, NULL, NULL, '2024-01-01 10:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (2, 10, 100, 'W', 72, NULL, NULL, '2024-01-01 11:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (3, 10, 100, 'N', NULL, 'a', NULL, '2024-01-01 10:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (4, 10, 100, 'N', NULL, 'b', NULL, '2024-01-01 09:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (5, 11, 101, 'P', NULL, NULL, 1, '2024-01-02 09:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (6, 11, 101, 'W', 50, NULL, NULL, '2024-01-02 09:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (7, 12, 102, 'P', NULL, NULL, 0, '2024-01-03 09:00', 0, 0, NOW(6) - INTERVAL 1 DAY),"
+	     " (8, 13, 103, 'W', 80, NULL, NULL, '2024-01-04 09:00', 0, 0, NOW(6) - INTERVAL 1 DAY)");
+	for (int i = 0; i < 2; i++) {
+		struct proj *x = i ? &q : &p;
+
+		write_file(x, "chacc.yml", incr_recipe);
+		write_file(x, "sql/obs.sql", "SELECT * FROM obs\n");
+		r = chacc(x, "build");
+		assert_ok(&r);
+		result_free(&r);
+	}
+	/* the values of the rules: all joined in order, booleans on both engines */
+	assert_val(p.tgt, "72.00 70.00 70.00, 72.00 b, a 2", "SELECT CONCAT(weight, ' ', weight_first,"
+	           " ' ', weights, ' ', notes, ' ', n_weight) FROM flat WHERE encounter_id = 10");
+	assert_val(p.tgt, "1 0", "SELECT CONCAT(CASE WHEN a.pregnant THEN 1 ELSE 0 END, ' ',"
+	           " CASE WHEN b.pregnant THEN 1 ELSE 0 END) FROM flat a, flat b"
+	           " WHERE a.encounter_id = 11 AND b.encounter_id = 12");
+	/* new rows, of a new key and an old one */
+	both(&p, &q, "INSERT INTO obs VALUES"
+	     " (9, 13, 103, 'W', 81, NULL, NULL, '2024-01-04 10:00', 0, 0, NOW(6)),"
+	     " (10, 14, 104, 'N', NULL, 'c', NULL, '2024-01-05 09:00', 0, 0, NOW(6))");
+	assert_incr_equals_full(&p, &q, "new rows");
+	/* edited values */
+	both(&p, &q, "UPDATE obs SET value_numeric = 71, changed_at = NOW(6) WHERE obs_id = 1");
+	both(&p, &q, "UPDATE obs SET value_bool = 0, changed_at = NOW(6) WHERE obs_id = 5");
+	assert_incr_equals_full(&p, &q, "edited rows");
+	/* voided (kept, flagged) and purged (removed by the extract): key 12 has none left */
+	both(&p, &q, "UPDATE obs SET voided = 1, changed_at = NOW(6) WHERE obs_id IN (2, 7)");
+	both(&p, &q, "UPDATE obs SET purged = 1, changed_at = NOW(6) WHERE obs_id IN (4, 10)");
+	assert_incr_equals_full(&p, &q, "voided rows");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM flat WHERE encounter_id IN (12, 14)");
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_deletes WHERE target = 'flat'");
+	/*
+	 * a moved row: removed under its old key and added under a new id (the
+	 * extract logs the removal), and an encounter moved to another patient
+	 */
+	both(&p, &q, "UPDATE obs SET purged = 1, changed_at = NOW(6) WHERE obs_id = 6");
+	both(&p, &q, "INSERT INTO obs VALUES"
+	     " (11, 13, 103, 'W', 50, NULL, NULL, '2024-01-02 09:00', 0, 0, NOW(6))");
+	both(&p, &q, "UPDATE obs SET patient_id = 109, changed_at = NOW(6) WHERE encounter_id = 10");
+	assert_incr_equals_full(&p, &q, "moved rows");
+	assert_val(p.tgt, "50.00, 80.00, 81.00",
+	           "SELECT weights FROM flat WHERE encounter_id = 13");
+	proj_free(&p);
+	proj_free(&q);
+	free(fname);
+}
+
+START_TEST(test_pivot_incremental_mariadb)
+{
+	pivot_incremental("mariadb", "pvincm");
+}
+END_TEST
+
+START_TEST(test_pivot_incremental_postgres)
+{
+	pivot_incremental("postgres", "pvincp");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -151,5 +300,7 @@ main(void)
 		return 0;
 	add_case(s, "mariadb", test_pivot_mariadb);
 	add_case(s, "postgres", test_pivot_postgres);
+	add_case(s, "incremental_mariadb", test_pivot_incremental_mariadb);
+	add_case(s, "incremental_postgres", test_pivot_incremental_postgres);
 	return run_suite(s);
 }
