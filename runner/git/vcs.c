@@ -236,6 +236,7 @@ recipe_files(const struct vcs *v, const struct recipe *r, struct strlist *out)
 		add_recipe_read(v, r, out, t->create);
 		add_recipe_read(v, r, out, t->incr.probe);
 		add_recipe_read(v, r, out, t->data);
+		add_recipe_read(v, r, out, t->pivot ? t->pivot->map : NULL);
 		for (size_t j = 0; j < t->nchecks; j++)
 			add_recipe_read(v, r, out, t->checks[j].sql);
 	}

@@ -123,13 +123,14 @@ enum pivot_rule {
 	PIVOT_ALL,               /* the values as text, joined by ", " in 'order' */
 };
 
-/* one column of a pivot: columns: [{name, attribute, type, rule}] */
+/* one column of a pivot: columns: [{name, attribute, type, rule}], or an entry of its map */
 struct pivot_col {
 	char *name;
 	char *attribute;         /* the value of the attribute column it takes, as text */
 	char *type;              /* a key of the pivot's values: numeric, coded, text... */
 	enum pivot_rule rule;
-	int line, column_no;     /* where the entry is, in the target's file */
+	char *file;              /* the map file it comes from (as messages show it), or NULL */
+	int line, column_no;     /* where the entry is, in that file or the target's */
 };
 
 /* values: {TYPE: COLUMN}: the long column holding the values of a type */
@@ -148,7 +149,8 @@ struct pivot {
 	char *order;             /* the long column latest and first go by, or NULL */
 	char *voided;            /* a long column true for rows that do not count, or NULL */
 	struct strlist keep;     /* long columns carried as they are (one value per key) */
-	struct pivot_col *columns;
+	char *map;               /* map: the map file, relative to the recipe, or NULL */
+	struct pivot_col *columns; /* those of columns: and of the map, as written */
 	size_t ncolumns;
 };
 

@@ -181,6 +181,11 @@ int ldscalar(struct loader *ld, yaml_node_t *v, const char *key, char **s);
 
 /* recipe_yaml.c: read, check and load one file; disp is its path for messages */
 void ldloadfile(struct loader *ld, const char *rel, const char *disp, bool top);
+/*
+ * text (of the file ld->file names, which is not a recipe: a pivot's map)
+ * parsed into doc within the limits of a recipe; false when not (reported)
+ */
+bool ldparsedoc(struct loader *ld, const char *text, size_t len, yaml_document_t *doc);
 
 /* recipe_check.c: the checks of the whole recipe (needs, cycles, names, SQL files) */
 void ldcheck(struct loader *ld);
@@ -218,6 +223,35 @@ int ldwalkpivot(struct loader *ld, yaml_node_t *v);
 /* pivot target t checked against its target (its needs; the recipe's targets when targets) */
 void ldcheckpivot(struct loader *ld, struct target *t, bool targets);
 void pivot_free(struct pivot *p);
+/* what a map gives the columns it lists: their file; a type and rule if they have none */
+struct pivottype {
+	char *name, *type;       /* types: {column: type} of the map in the recipe */
+	yaml_node_t *at;         /* the column's key there */
+	bool used;
+};
+struct pivotdflt {
+	const char *file;        /* the map file as messages show it */
+	const char *type;        /* the map's type, or NULL */
+	const char *rule;        /* the map's rule, or NULL */
+	struct pivottype *types;
+	size_t ntypes;
+};
+/*
+ * a pivot column into sequence seq from the nodes of its name, attribute, type
+ * and rule (NULL when not given) at node at; d: of a map, or NULL (the recipe's
+ * columns). In a map, a type may be an OpenMRS concept datatype name.
+ */
+void ldpivotcolumn(struct loader *ld, int seq, yaml_node_t *at, yaml_node_t *const f[4],
+                   struct pivotdflt *d);
+/* a pivot column {name, attribute, type, rule}, node n, into sequence seq */
+void ldpivotentry(struct loader *ld, yaml_node_t *n, int seq, struct pivotdflt *d);
+/* the rule word of node v (latest, first, count), or NULL (reported) */
+const char *ldpivotrule(struct loader *ld, yaml_node_t *v);
+/*
+ * recipe_pivotmap.c: map: v of a pivot (a file, or {file, form, type, rule,
+ * types}): its file read and its columns added to seq, "map" to mapping map
+ */
+void ldwalkpivotmap(struct loader *ld, yaml_node_t *v, int map, int seq);
 
 /*
  * recipe_env.c: DB_CONNECT_TIMEOUT into the connections (an error when bad),

@@ -6,18 +6,20 @@
 #include "recipe_impl.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-enum { P_FROM, P_KEY, P_ATTRIBUTE, P_VALUES, P_ORDER, P_VOIDED, P_KEEP, P_COLUMNS, P_N };
+enum {
+	P_FROM, P_KEY, P_ATTRIBUTE, P_VALUES, P_ORDER, P_VOIDED, P_KEEP, P_COLUMNS, P_MAP, P_N
+};
 static const char *const pivot_keys[P_N] = {
-	"from", "key", "attribute", "values", "order", "voided", "keep", "columns",
+	"from", "key", "attribute", "values", "order", "voided", "keep", "columns", "map",
 };
 static const bool pivot_required[P_N] = {
 	[P_FROM] = true, [P_KEY] = true, [P_ATTRIBUTE] = true, [P_VALUES] = true,
-	[P_COLUMNS] = true,
 };
 
 enum { C_NAME, C_ATTRIBUTE, C_TYPE, C_RULE, C_N };
@@ -49,10 +51,12 @@ pivot_free(struct pivot *p)
 	free(p->order);
 	free(p->voided);
 	strlist_release(&p->keep);
+	free(p->map);
 	for (i = 0; i < p->ncolumns; i++) {
 		free(p->columns[i].name);
 		free(p->columns[i].attribute);
 		free(p->columns[i].type);
+		free(p->columns[i].file);
 	}
 	free(p->columns);
 	free(p);
@@ -163,68 +167,123 @@ putvalues(struct loader *ld, int map, yaml_node_t *v)
 	return true;
 }
 
-/* one entry of columns: {name, attribute, type, rule} */
-static void
-walkcolumn(struct loader *ld, yaml_node_t *n, int seq)
+/* an OpenMRS concept datatype name as the value type a map means by it, or s */
+static const char *
+typeword(const char *s)
 {
-	yaml_node_pair_t *p;
-	unsigned got = 0;
-	char num[32];
-	int map, k;
+	static const char *const names[][2] = {
+		{ "numeric", "numeric" }, { "coded", "coded" }, { "text", "text" },
+		{ "datetime", "datetime" }, { "date", "datetime" }, { "time", "datetime" },
+		{ "boolean", "boolean" },
+	};
 
-	if (n->type != YAML_MAPPING_NODE) {
-		ldbad(ld, n, "expected a column ({name, attribute, type, rule}) in 'columns', got %s",
-		      ldtypename(n));
-		return;
-	}
-	map = ldoutmap(ld);
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *kn = ldnode(ld, p->key), *v = ldnode(ld, p->value);
-		const char *s;
+	for (size_t i = 0; i < LEN(names); i++)
+		if (!strcasecmp(names[i][0], s))
+			return names[i][1];
+	return s;
+}
 
-		if ((k = keyof(ld, kn, col_keys, C_N, "pivot column")) < 0)
-			continue;
-		if (got & 1u << k) {
-			ldbad(ld, kn, "duplicate key '%s' in pivot column", col_keys[k]);
-			continue;
+const char *
+ldpivotrule(struct loader *ld, yaml_node_t *v)
+{
+	const char *s = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
+
+	for (size_t i = 0; i < LEN(rule_words); i++)
+		if (!strcmp(rule_words[i], s))
+			return rule_words[i];
+	ldbad(ld, v, "unknown rule '%s' (expected latest, first, count or all)", s);
+	return NULL;
+}
+
+/* the type of map column name, from the map's types or type, or NULL */
+static const char *
+maptype(struct pivotdflt *d, const char *name)
+{
+	for (size_t i = 0; i < d->ntypes; i++)
+		if (!strcmp(d->types[i].name, name)) {
+			d->types[i].used = true;
+			return d->types[i].type;
 		}
-		got |= 1u << k;
-		if (k != C_RULE) {
-			putstr(ld, map, col_keys[k], v);
-			continue;
-		}
-		s = v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "";
-		for (k = 0; k < (int)LEN(rule_words) && strcmp(rule_words[k], s); k++)
-			;
-		if (k < (int)LEN(rule_words))
-			ldoutpair(ld, map, "rule", ldoutscalar(ld, s, true));
+	return d->type;
+}
+
+void
+ldpivotcolumn(struct loader *ld, int seq, yaml_node_t *at, yaml_node_t *const f[4],
+              struct pivotdflt *d)
+{
+	const char *name, *type = NULL, *rule = d ? d->rule : NULL;
+	char num[32], *s;
+	int map = ldoutmap(ld);
+
+	for (int k = C_NAME; k <= C_ATTRIBUTE; k++)
+		if (f[k])
+			putstr(ld, map, col_keys[k], f[k]);
 		else
-			ldbad(ld, v, "unknown rule '%s' (expected latest, first, count or all)", s);
-	}
-	for (k = 0; k < C_RULE; k++)
-		if (!(got & 1u << k))
-			ldbad(ld, n, "missing required key '%s' in pivot column", col_keys[k]);
-	snprintf(num, sizeof(num), "%d", (int)n->start_mark.line + 1);
+			ldbad(ld, at, "missing required key '%s' in pivot column", col_keys[k]);
+	name = f[C_NAME] && f[C_NAME]->type == YAML_SCALAR_NODE ?
+	    (const char *)f[C_NAME]->data.scalar.value : "";
+	if (f[C_TYPE] && ldscalar(ld, f[C_TYPE], "type", &s) == 0 && *s)
+		ldoutpair(ld, map, "type", ldoutscalar(ld, d ? typeword(s) : s, true));
+	else if (f[C_TYPE])
+		ldbad(ld, f[C_TYPE], "empty value for 'type'");
+	else if (d && (type = maptype(d, name)))
+		ldoutpair(ld, map, "type", ldoutscalar(ld, typeword(type), true));
+	else if (d)
+		ldbad(ld, at, "no type for map column '%s': give it in the map, or as the map's "
+		      "'type' or 'types' in the recipe", name);
+	else
+		ldbad(ld, at, "missing required key 'type' in pivot column");
+	if (f[C_TYPE])
+		free(s);
+	if (f[C_RULE])
+		rule = ldpivotrule(ld, f[C_RULE]);
+	if (rule)
+		ldoutpair(ld, map, "rule", ldoutscalar(ld, rule, true));
+	if (d && d->file)
+		ldoutpair(ld, map, "file", ldoutscalar(ld, d->file, true));
+	snprintf(num, sizeof(num), "%d", (int)at->start_mark.line + 1);
 	ldoutpair(ld, map, "line", ldoutscalar(ld, num, false));
-	snprintf(num, sizeof(num), "%d", (int)n->start_mark.column + 1);
+	snprintf(num, sizeof(num), "%d", (int)at->start_mark.column + 1);
 	ldoutpair(ld, map, "column_no", ldoutscalar(ld, num, false));
 	ldoutitem(ld, seq, map);
 }
 
+void
+ldpivotentry(struct loader *ld, yaml_node_t *n, int seq, struct pivotdflt *d)
+{
+	yaml_node_t *f[C_N] = { NULL };
+	yaml_node_pair_t *p;
+	int k;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		ldbad(ld, n, "expected a column ({name, attribute, type, rule}) in '%s', got %s",
+		      d ? "map" : "columns", ldtypename(n));
+		return;
+	}
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = ldnode(ld, p->key);
+
+		if ((k = keyof(ld, kn, col_keys, C_N, "pivot column")) < 0)
+			continue;
+		if (f[k])
+			ldbad(ld, kn, "duplicate key '%s' in pivot column", col_keys[k]);
+		else
+			f[k] = ldnode(ld, p->value);
+	}
+	ldpivotcolumn(ld, seq, n, f, d);
+}
+
 static bool
-putcolumns(struct loader *ld, int map, yaml_node_t *v)
+putcolumns(struct loader *ld, int seq, yaml_node_t *v)
 {
 	yaml_node_item_t *it;
-	int seq;
 
 	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start == v->data.sequence.items.top) {
 		ldbad(ld, v, "expected a sequence of columns for 'columns', got %s", ldtypename(v));
 		return false;
 	}
-	seq = ldoutseq(ld);
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-		walkcolumn(ld, ldnode(ld, *it), seq);
-	ldoutpair(ld, map, "columns", seq);
+		ldpivotentry(ld, ldnode(ld, *it), seq, NULL);
 	return true;
 }
 
@@ -233,7 +292,7 @@ ldwalkpivot(struct loader *ld, yaml_node_t *v)
 {
 	yaml_node_pair_t *p;
 	unsigned got = 0;
-	int map, k;
+	int map, k, cols;
 
 	if (v->type != YAML_MAPPING_NODE) {
 		ldbad(ld, v, "expected a mapping for 'pivot', got %s", ldtypename(v));
@@ -245,6 +304,7 @@ ldwalkpivot(struct loader *ld, yaml_node_t *v)
 		return 0;
 	}
 	map = ldoutmap(ld);
+	cols = ldoutseq(ld);
 	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = ldnode(ld, p->key), *val = ldnode(ld, p->value);
 
@@ -260,23 +320,42 @@ ldwalkpivot(struct loader *ld, yaml_node_t *v)
 		else if (k == P_VALUES)
 			putvalues(ld, map, val);
 		else if (k == P_COLUMNS)
-			putcolumns(ld, map, val);
+			putcolumns(ld, cols, val);
+		else if (k == P_MAP)
+			ldwalkpivotmap(ld, val, map, cols);
 		else
 			putstr(ld, map, pivot_keys[k], val);
 	}
 	for (k = 0; k < P_N; k++)
 		if (pivot_required[k] && !(got & 1u << k))
 			ldbad(ld, v, "missing required key '%s' in pivot", pivot_keys[k]);
+	if (!(got & (1u << P_COLUMNS | 1u << P_MAP)))
+		ldbad(ld, v, "missing required key 'columns' or 'map' in pivot");
+	ldoutpair(ld, map, "columns", cols);
 	return map;
+}
+
+/* a problem of column c of pivot target t, at its entry (in the recipe or its map) */
+static void __attribute__((format(printf, 4, 5)))
+colerr(struct loader *ld, const struct target *t, const struct pivot_col *c, const char *fmt, ...)
+{
+	const char *file = c->file ? c->file : t->file;
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(ld->diags, DIAG_ERROR, file, c->line, c->column_no,
+	          ldshown(ld, t->name, t->file, t->line), fmt, ap);
+	va_end(ap);
+	ld->nsoft++;
 }
 
 /* the column named name among the key, kept and earlier columns (before i), or NULL */
 static const char *
-taken(const struct pivot *p, size_t i, const char *name, int *line)
+taken(const struct pivot *p, size_t i, const char *name, const struct pivot_col **first)
 {
 	size_t j;
 
-	*line = 0;
+	*first = NULL;
 	for (j = 0; j < p->key.n; j++)
 		if (!strcasecmp(p->key.v[j], name))
 			return "a column of its key";
@@ -284,8 +363,8 @@ taken(const struct pivot *p, size_t i, const char *name, int *line)
 		if (!strcasecmp(p->keep.v[j], name))
 			return "a column of its keep";
 	for (j = 0; j < i; j++)
-		if (!strcasecmp(p->columns[j].name, name)) {
-			*line = p->columns[j].line;
+		if (p->columns[j].name && !strcasecmp(p->columns[j].name, name)) {
+			*first = &p->columns[j];
 			return "the column";
 		}
 	return NULL;
@@ -305,20 +384,19 @@ static void
 checkcolumns(struct loader *ld, const struct target *t, const struct pivot *p)
 {
 	for (size_t i = 0; i < p->ncolumns; i++) {
-		const struct pivot_col *c = &p->columns[i];
+		const struct pivot_col *c = &p->columns[i], *first;
 		const char *what;
-		int line;
 
-		if ((what = taken(p, i, c->name, &line)) && line)
-			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
-			      "pivot column '%s' defined twice (first at %s:%d)", c->name, t->file, line);
+		if (!c->name)
+			continue;   /* reported when walked */
+		if ((what = taken(p, i, c->name, &first)) && first)
+			colerr(ld, t, c, "pivot column '%s' defined twice (first at %s:%d)", c->name,
+			       first->file ? first->file : t->file, first->line);
 		else if (what)
-			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
-			      "pivot column '%s' is also %s", c->name, what);
-		if (c->rule != PIVOT_COUNT && !hasvalue(p, c->type))
-			ldtat(ld, DIAG_ERROR, t, c->line, c->column_no,
-			      "pivot column '%s': type '%s' is not among the pivot's values", c->name,
-			      c->type);
+			colerr(ld, t, c, "pivot column '%s' is also %s", c->name, what);
+		if (c->rule != PIVOT_COUNT && c->type && !hasvalue(p, c->type))
+			colerr(ld, t, c, "pivot column '%s': type '%s' is not among the pivot's values",
+			       c->name, c->type);
 	}
 }
 
@@ -344,9 +422,11 @@ ldcheckpivot(struct loader *ld, struct target *t, bool targets)
 			ldterr(ld, t, "a pivot target needs 'pivot', the long rows it turns wide");
 		return;
 	}
-	for (i = 0; i < t->needs.n && strcmp(t->needs.v[i], p->from); i++)
+	for (i = 0; p->from && i < t->needs.n && strcmp(t->needs.v[i], p->from); i++)
 		;
-	if (i == t->needs.n)
+	if (!p->from)
+		;   /* reported when walked */
+	else if (i == t->needs.n)
 		ldterr(ld, t, "pivot 'from' names '%s', which is not among its needs", p->from);
 	else if (targets && (u = recipe_target(ld->r, p->from)) && !u->key.n)
 		ldterr(ld, t, "pivot 'from' names '%s', which has no key", p->from);

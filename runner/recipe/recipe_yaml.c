@@ -163,6 +163,7 @@ static const cyaml_schema_field_t cy_pivot_col_fields[] = {
 	STR("type", struct pivot_col, type),
 	CYAML_FIELD_ENUM("rule", CYAML_FLAG_OPTIONAL, struct pivot_col, rule,
 	    cy_pivot_rules, CYAML_ARRAY_LEN(cy_pivot_rules)),
+	STR("file", struct pivot_col, file),
 	CYAML_FIELD_INT("line", CYAML_FLAG_DEFAULT, struct pivot_col, line),
 	CYAML_FIELD_INT("column_no", CYAML_FLAG_DEFAULT, struct pivot_col, column_no),
 	CYAML_FIELD_END
@@ -190,6 +191,7 @@ static const cyaml_schema_field_t cy_pivot_fields[] = {
 	STR("order", struct pivot, order),
 	STR("voided", struct pivot, voided),
 	STRS("keep", struct pivot, keep.v, keep.n, &str_schema),
+	STR("map", struct pivot, map),
 	STRS("columns", struct pivot, columns, ncolumns, &cy_pivot_col),
 	CYAML_FIELD_END
 };
@@ -597,6 +599,23 @@ recipe_yaml_check(const char *file, const char *text, size_t len, struct diags *
 	ld.file = file;
 	ld.diags = diags;
 	return !nulbyte(&ld, text, len) && guard(&ld, text, len);
+}
+
+bool
+ldparsedoc(struct loader *ld, const char *text, size_t len, yaml_document_t *doc)
+{
+	yaml_parser_t p;
+	bool ok;
+
+	if (nulbyte(ld, text, len) || !guard(ld, text, len))
+		return false;
+	if (!yaml_parser_initialize(&p))
+		fatal(1, "yaml: out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (!(ok = yaml_parser_load(&p, doc)))
+		ldsyntax(ld, &p, text);
+	yaml_parser_delete(&p);
+	return ok;
 }
 
 /* read, check and load one file; disp is its path for messages */
