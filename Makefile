@@ -157,6 +157,7 @@ INTEGRATION_TESTS = \
 	tests/check_store_upgrade \
 	tests/check_openmrs \
 	tests/check_openmrs_checks \
+	tests/check_openmrs_forms \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \

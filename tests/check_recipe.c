@@ -441,8 +441,9 @@ strlist_eq(const struct strlist *a, const struct strlist *b)
 }
 
 /*
- * the OpenMRS pipeline into PostgreSQL builds the nine tables of the MariaDB
- * one: the same targets, needs, keys, indexes and incremental settings; its
+ * the OpenMRS pipeline into PostgreSQL builds the eleven tables of the MariaDB
+ * one: the same targets, needs, keys, indexes and incremental settings, the
+ * same pivots (the forms' flat tables); its
  * extracts read the source with the MariaDB queries, and its SQL on the
  * target reads as PostgreSQL's (the PL/pgSQL bodies are one statement)
  */
@@ -465,7 +466,7 @@ START_TEST(test_openmrs_postgres_recipe)
 	ck_assert_str_eq(c->schema, "public");
 	ck_assert_uint_eq(c->port, 5432);
 	ck_assert_str_eq(recipe_conn(pg, "source")->driver, "mariadb");
-	ck_assert_uint_eq(my->ntargets, 9);
+	ck_assert_uint_eq(my->ntargets, 11);
 	ck_assert_uint_eq(pg->ntargets, my->ntargets);
 	for (size_t i = 0; i < my->ntargets; i++) {
 		const struct target *a = &my->targets[i], *b = &pg->targets[i];
@@ -486,6 +487,18 @@ START_TEST(test_openmrs_postgres_recipe)
 			ck_assert_has(b->create, "openmrs-postgres/tables/");
 		} else if (a->kind == KIND_TABLE) {
 			ck_assert_has(b->query, "openmrs-postgres/flat/");
+		} else if (a->kind == KIND_PIVOT) {
+			const struct pivot *x = a->pivot, *y = b->pivot;
+
+			ck_assert_str_eq(x->from, y->from);
+			ck_assert_msg(strlist_eq(&x->key, &y->key) && strlist_eq(&x->keep, &y->keep),
+			              "%s: pivot keys differ", a->name);
+			ck_assert_uint_eq(x->ncolumns, y->ncolumns);
+			for (size_t j = 0; j < x->ncolumns; j++) {
+				ck_assert_str_eq(x->columns[j].name, y->columns[j].name);
+				ck_assert_str_eq(x->columns[j].attribute, y->columns[j].attribute);
+				ck_assert_str_eq(x->columns[j].type, y->columns[j].type);
+			}
 		} else {
 			ck_assert_has(b->script, "openmrs-postgres/summary/");
 			ck_assert_has(b->script_sql, "LANGUAGE plpgsql AS $$");

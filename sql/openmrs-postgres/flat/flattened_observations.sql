@@ -1,5 +1,6 @@
 -- flattened_observations: one row per observation with its patient, its
--- encounter, its place, the concept's name and the value both typed and as
+-- encounter (with the encounter's own location: encounter_location_id), its
+-- place, the concept's name and the value both typed and as
 -- text ("value"). The PostgreSQL spelling of
 -- sql/openmrs/flat/flattened_observations.sql: the same columns and rows.
 --
@@ -38,6 +39,7 @@ SELECT o.obs_id,
        e.encounter_type,
        e.encounter_datetime,
        e.visit_id,
+       e.location_id AS encounter_location_id,
        o.location_id,
        l.name AS location_name,
        o.obs_datetime,
