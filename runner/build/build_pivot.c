@@ -79,12 +79,21 @@ add_same_key(struct db *d, struct buf *b, const struct pivot *p, const char *a, 
 	}
 }
 
-/* the condition on long rows l that they count: not voided, of a mapped attribute */
+/*
+ * the condition on long rows l that they count: not voided, of a mapped
+ * attribute, with a key (an obs outside any group has no obs_group_id)
+ */
 static void
 add_counted(struct db *d, struct buf *b, const struct pivot *p)
 {
 	char *attr = db_ident(d, p->attribute);
 
+	for (size_t i = 0; i < p->key.n; i++) {
+		char *k = db_ident(d, p->key.v[i]);
+
+		buf_addf(b, "l.%s IS NOT NULL AND ", k);
+		free(k);
+	}
 	buf_addf(b, "l.%s IN (", attr);
 	for (size_t i = 0; i < p->ncolumns; i++) {
 		char *q = db_quote(d, p->columns[i].attribute);
