@@ -29,7 +29,8 @@ static const char pivot_recipe[] =
 	"        - {name: weight_first, attribute: W, type: numeric, rule: first}\n"
 	"        - {name: height, attribute: H, type: numeric}\n"
 	"        - {name: note, attribute: N, type: text}\n"
-	"        - {name: n_weight, attribute: W, type: numeric, rule: count}\n";
+	"        - {name: n_weight, attribute: W, type: numeric, rule: count}\n"
+	"        - {name: spo2, attribute: S, type: numeric}\n";
 
 static const char obs_csv[] =
 	"obs_id,encounter_id,patient_id,concept,value_numeric,value_text,obs_datetime,voided\n"
@@ -92,7 +93,12 @@ pivot_builds(struct proj *p)
 	write_file(p, "data/obs.csv", obs_csv);
 	r = chacc(p, "build");
 	assert_ok(&r);
+	/* no long row has concept S: its column is NULL, and the build says so */
+	ck_assert_msg(strstr(r.err, "no row of 'obs' has concept 'S' (column 'spo2', ") &&
+	              strstr(r.err, "chacc.yml:38): the column is NULL") &&
+	              !strstr(r.err, "column 'weight'"), "%s", r.err);
 	result_free(&r);
+	assert_val(p->tgt, "0", "SELECT COUNT(spo2) FROM flat");
 	assert_val(p->tgt, "3", "SELECT COUNT(*) FROM flat");
 	assert_val(p->tgt, "72 70 170 2", "SELECT CONCAT(weight, ' ', weight_first, ' ', height,"
 	           " ' ', n_weight) FROM flat WHERE encounter_id = 10");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "log.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -239,6 +240,51 @@ insert_rows(struct db *d, const char *table, const struct db_names *cols, const 
 	return rc;
 }
 
+/*
+ * a column no long row fills (a concept of the map that the data does not
+ * have, or a mistyped uuid) is NULL in every row: say which, after a full
+ * build, from one read of the new table
+ */
+static void
+warn_unmatched(struct build *b, const char *table)
+{
+	const struct pivot *p = b->t->pivot;
+	char *it = db_ident(b->tgt, table);
+	struct dbres *res;
+	struct buf q;
+
+	if (p->ncolumns == 0 || b->res->rows <= 0) {
+		free(it);
+		return;
+	}
+	buf_init(&q);
+	buf_adds(&q, "SELECT ");
+	for (size_t i = 0; i < p->ncolumns; i++) {
+		char *c = db_ident(b->tgt, p->columns[i].name);
+
+		if (p->columns[i].rule == PIVOT_COUNT)
+			buf_addf(&q, "%sCOUNT(NULLIF(%s, 0))", i ? ", " : "", c);
+		else
+			buf_addf(&q, "%sCOUNT(%s)", i ? ", " : "", c);
+		free(c);
+	}
+	buf_addf(&q, " FROM %s", it);
+	if ((res = db_query(b->tgt, q.s)) && dbres_next(res))
+		for (size_t i = 0; i < p->ncolumns; i++) {
+			const struct pivot_col *c = &p->columns[i];
+			const char *n = dbres_get(res, i);
+
+			if (n && strcmp(n, "0") == 0)
+				log_event(LOG_WARN, "pivot", b->t->name, b->req->run_id,
+				          "target '%s': no row of '%s' has %s '%s' (column '%s', %s:%d):"
+				          " the column is NULL", b->t->name, p->from, p->attribute,
+				          c->attribute, c->name, c->file ? c->file : b->t->file, c->line);
+		}
+	dbres_free(res);
+	buf_release(&q);
+	free(it);
+}
+
 static int
 pivot_full(struct build *b)
 {
@@ -266,6 +312,7 @@ pivot_full(struct build *b)
 	}
 	b->res->live.moved = b->res->rows = rows;
 	bops_fault_point("after-load", t->name);
+	warn_unmatched(b, shadow);
 	if (bops_restat(b, shadow, rows) < 0 || bops_add_indexes(b, shadow) < 0 ||
 	    bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0 ||
 	    bops_finish(b) < 0)
