@@ -75,6 +75,7 @@ INSERT INTO gen_concept VALUES
   (1284, 2, 7, 0, 'PROBLEM LIST', NULL, 'Liste de problèmes', NULL),
   (159394, 2, 7, 0, 'Diagnosis certainty', NULL, 'Certitude du diagnostic', NULL),
   (159946, 2, 7, 0, 'Diagnosis order', NULL, 'Ordre du diagnostic', NULL),
+  (161602, 3, 7, 0, 'Diagnosis or problem, non-coded', NULL, 'Diagnostic ou problème, non codé', NULL),
   (159392, 4, 11, 0, 'Confirmed diagnosis', NULL, 'Diagnostic confirmé', NULL),
   (159393, 4, 11, 0, 'Presumed diagnosis', NULL, 'Diagnostic présumé', NULL),
   (159943, 4, 11, 0, 'Primary', NULL, 'Primaire', NULL),
@@ -244,8 +245,9 @@ WHERE t.seq = 1
 
 -- obs id = 16 * encounter + slot. Vitals: slots 1-8 (weight always, the
 -- others mostly), slot 15 the corrected weight when slot 1 was voided.
--- Visit Note: slot 9 the diagnosis group, 10-12 its members (diagnosis,
--- certainty, order), 13 the note, 14 the return visit date.
+-- Visit Note: slot 9 the diagnosis group, 10-12 its members (the diagnosis,
+-- coded or, for one in ten, as free text; its certainty; its order), 13 the
+-- note, 14 the return visit date.
 CREATE TEMPORARY TABLE gen_slot (slot int PRIMARY KEY, concept_id int, keep_pct int);
 INSERT INTO gen_slot VALUES (1, 5089, 100), (2, 5090, 60), (3, 5088, 95), (4, 5085, 95),
   (5, 5086, 95), (6, 5087, 90), (7, 5242, 70), (8, 5092, 70),
@@ -255,12 +257,15 @@ INSERT INTO gen_slot VALUES (1, 5089, 100), (2, 5090, 60), (3, 5088, 95), (4, 50
 INSERT INTO obs (obs_id, person_id, concept_id, encounter_id, obs_datetime, location_id,
 	obs_group_id, value_coded, value_datetime, value_numeric, value_text, creator, date_created,
 	voided, voided_by, date_voided, void_reason, uuid)
-SELECT e.encounter_id * 16 + s.slot, e.patient_id, s.concept_id, e.encounter_id,
+SELECT e.encounter_id * 16 + s.slot, e.patient_id,
+       IF(s.slot = 10 AND CRC32(CONCAT('nc', e.encounter_id)) % 10 = 0, 161602, s.concept_id),
+       e.encounter_id,
        e.encounter_datetime, e.location_id,
        IF(s.slot BETWEEN 10 AND 12, e.encounter_id * 16 + 9, NULL),
        CASE s.slot
-         WHEN 10 THEN (SELECT concept_id FROM gen_concept
-                       WHERE diag_slot = 1 + CRC32(CONCAT('dx', e.encounter_id)) % @diagnoses)
+         WHEN 10 THEN IF(CRC32(CONCAT('nc', e.encounter_id)) % 10 = 0, NULL,
+                         (SELECT concept_id FROM gen_concept
+                          WHERE diag_slot = 1 + CRC32(CONCAT('dx', e.encounter_id)) % @diagnoses))
          WHEN 11 THEN IF(CRC32(CONCAT('cert', e.encounter_id)) % 3 = 0, 159393, 159392)
          WHEN 12 THEN 159943
        END,
@@ -276,13 +281,16 @@ SELECT e.encounter_id * 16 + s.slot, e.patient_id, s.concept_id, e.encounter_id,
          WHEN 7 THEN 12 + CRC32(CONCAT('rr', e.encounter_id)) % 13
          WHEN 8 THEN 90 + CRC32(CONCAT('o2', e.encounter_id)) % 11
        END,
-       IF(s.slot = 13, CONCAT(ELT(1 + CRC32(CONCAT('nt', e.encounter_id)) % 6,
+       CASE WHEN s.slot = 10 AND CRC32(CONCAT('nc', e.encounter_id)) % 10 = 0
+            THEN ELT(1 + CRC32(CONCAT('nd', e.encounter_id)) % 4, 'Suspected dengue',
+                     'Snake bite', 'Dog bite', 'Scabies')
+            WHEN s.slot = 13 THEN CONCAT(ELT(1 + CRC32(CONCAT('nt', e.encounter_id)) % 6,
                                   'Patient reports ', 'Complains of ', 'Follow-up: ',
                                   'Seen today for ', 'Review of ', 'Presented with '),
                               ELT(1 + CRC32(CONCAT('nu', e.encounter_id)) % 6,
                                   'cough for two weeks.', 'fever and chills.',
                                   'headache since yesterday.', 'poor appetite.',
-                                  'routine check, no complaints.', 'abdominal pain.')), NULL),
+                                  'routine check, no complaints.', 'abdominal pain.')) END,
        1, e.date_created,
        e.voided OR (s.slot = 1 AND CRC32(CONCAT('wv', e.encounter_id)) % 50 = 0),
        IF(e.voided OR (s.slot = 1 AND CRC32(CONCAT('wv', e.encounter_id)) % 50 = 0), 1, NULL),
