@@ -154,6 +154,9 @@ void ldwalk(struct loader *ld, yaml_node_t *root, bool top);
 /* recipe_node.c: the nodes of ld->in read, and the normalised copy ld->out written */
 /* the nearest of words to w when it is close, or NULL */
 const char *ldnearest(const char *w, const char *const *words, size_t n);
+/* the index of key k (of a mapping that is what) in keys[n], or -1 (reported, with the nearest) */
+int ldkeyof(struct loader *ld, yaml_node_t *k, const char *const *keys, size_t n,
+            const char *what);
 /* a node added to ld->out: a scalar (double-quoted if quoted), a number, a mapping, a sequence */
 int ldoutscalar(struct loader *ld, const char *s, bool quoted);
 int ldoutnum(struct loader *ld, double v);

@@ -191,3 +191,23 @@ ldscalar(struct loader *ld, yaml_node_t *v, const char *key, char **s)
 	*s = xstrdup(text);
 	return 1;
 }
+
+int
+ldkeyof(struct loader *ld, yaml_node_t *k, const char *const *keys, size_t n, const char *what)
+{
+	const char *key, *best;
+
+	if (k->type != YAML_SCALAR_NODE) {
+		ldbad(ld, k, "expected a string key in %s, got %s", what, ldtypename(k));
+		return -1;
+	}
+	key = (const char *)k->data.scalar.value;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i], key))
+			return (int)i;
+	if ((best = ldnearest(key, keys, n)))
+		ldbad(ld, k, "unknown key '%s' in %s: did you mean '%s'?", key, what, best);
+	else
+		ldbad(ld, k, "unknown key '%s' in %s", key, what);
+	return -1;
+}

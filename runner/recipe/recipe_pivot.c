@@ -62,27 +62,6 @@ pivot_free(struct pivot *p)
 	free(p);
 }
 
-/* the index of key k in keys, or -1 (reported, with the nearest key) */
-static int
-keyof(struct loader *ld, yaml_node_t *k, const char *const *keys, size_t n, const char *what)
-{
-	const char *key, *best;
-
-	if (k->type != YAML_SCALAR_NODE) {
-		ldbad(ld, k, "expected a string key in %s, got %s", what, ldtypename(k));
-		return -1;
-	}
-	key = (const char *)k->data.scalar.value;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i], key))
-			return (int)i;
-	if ((best = ldnearest(key, keys, n)))
-		ldbad(ld, k, "unknown key '%s' in %s: did you mean '%s'?", key, what, best);
-	else
-		ldbad(ld, k, "unknown key '%s' in %s", key, what);
-	return -1;
-}
-
 /* a non-empty string value of key into map; false if it is not one */
 static bool
 putstr(struct loader *ld, int map, const char *key, yaml_node_t *v)
@@ -263,7 +242,7 @@ ldpivotentry(struct loader *ld, yaml_node_t *n, int seq, struct pivotdflt *d)
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = ldnode(ld, p->key);
 
-		if ((k = keyof(ld, kn, col_keys, C_N, "pivot column")) < 0)
+		if ((k = ldkeyof(ld, kn, col_keys, C_N, "pivot column")) < 0)
 			continue;
 		if (f[k])
 			ldbad(ld, kn, "duplicate key '%s' in pivot column", col_keys[k]);
@@ -308,7 +287,7 @@ ldwalkpivot(struct loader *ld, yaml_node_t *v)
 	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = ldnode(ld, p->key), *val = ldnode(ld, p->value);
 
-		if ((k = keyof(ld, kn, pivot_keys, P_N, "pivot")) < 0)
+		if ((k = ldkeyof(ld, kn, pivot_keys, P_N, "pivot")) < 0)
 			continue;
 		if (got & 1u << k) {
 			ldbad(ld, kn, "duplicate key '%s' in pivot", pivot_keys[k]);

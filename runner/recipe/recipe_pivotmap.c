@@ -35,27 +35,6 @@ struct mapspec {
 	struct pivotdflt d;
 };
 
-/* the index of key k in keys[0..n), or -1 (reported, with the nearest) */
-static int
-keyin(struct loader *ld, yaml_node_t *k, const char *const *keys, size_t n, const char *what)
-{
-	const char *key, *best;
-
-	if (k->type != YAML_SCALAR_NODE) {
-		ldbad(ld, k, "expected a string key in %s, got %s", what, ldtypename(k));
-		return -1;
-	}
-	key = (const char *)k->data.scalar.value;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i], key))
-			return (int)i;
-	if ((best = ldnearest(key, keys, n)))
-		ldbad(ld, k, "unknown key '%s' in %s: did you mean '%s'?", key, what, best);
-	else
-		ldbad(ld, k, "unknown key '%s' in %s", key, what);
-	return -1;
-}
-
 /* a non-empty string of node v for key into *s; false (reported) if not */
 static bool
 text(struct loader *ld, yaml_node_t *v, const char *key, char **s)
@@ -120,7 +99,7 @@ spec(struct loader *ld, yaml_node_t *v, struct mapspec *m)
 		yaml_node_t *kn = ldnode(ld, p->key), *val = ldnode(ld, p->value);
 		char *s;
 
-		if ((k = keyin(ld, kn, spec_keys, M_N, "map")) < 0)
+		if ((k = ldkeyof(ld, kn, spec_keys, M_N, "map")) < 0)
 			continue;
 		if (got & 1u << k) {
 			ldbad(ld, kn, "duplicate key '%s' in map", spec_keys[k]);
@@ -178,7 +157,7 @@ form(struct loader *ld, yaml_node_t *n, int seq, struct mapspec *m)
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = ldnode(ld, p->key), *val = ldnode(ld, p->value);
 
-		if ((k = keyin(ld, kn, file_keys + F_REPORT, F_N - F_REPORT, "MambaETL form")) < 0)
+		if ((k = ldkeyof(ld, kn, file_keys + F_REPORT, F_N - F_REPORT, "MambaETL form")) < 0)
 			continue;
 		if (k + F_REPORT == F_TABLE_COLUMNS)
 			cols = val;
