@@ -64,26 +64,6 @@ bops_now_literal(struct build *b)
 	return lit;
 }
 
-/* the target's last profile in the store, or NULL */
-static struct profile *
-last_profile(struct build *b)
-{
-	struct store_rows *rows = store_profiles(b->c->store, b->t->name, 1);
-	struct profile *p = NULL;
-	const char *json;
-
-	if (rows && rows->nrows > 0 && (json = store_rows_get(rows, 0, 3))) {
-		p = xcalloc(1, sizeof(*p));
-		if (profile_from_json(json, p) < 0) {
-			profile_release(p);
-			free(p);
-			p = NULL;
-		}
-	}
-	store_rows_free(rows);
-	return p;
-}
-
 /* profile table into b->profile; the drift from the last one is logged as warnings */
 static void
 take_profile(struct build *b, const char *table, const struct profile *prev)
@@ -136,17 +116,18 @@ bops_checks(struct build *b, const char *table, const char *changed_since, bool 
 {
 	const struct target *t = b->t;
 	struct audit a = { .b = b, .table = table };
-	struct profile *prev = NULL;
+	struct profile last = { 0 }, *prev = NULL;
 	const struct check_result *stop;
 	int rc = 0;
 
 	if (!bops_audits(b))
 		return 0;
 	bops_fault_point("before-checks", t->name);
-	if (t->profile || has_drift(t))
-		prev = last_profile(b);
-	if (t->profile || has_drift(t))
+	if (t->profile || has_drift(t)) {
+		if (profile_stored(b->c->store, t->name, &last, NULL))
+			prev = &last;
 		take_profile(b, table, prev);
+	}
 	if (t->nchecks > 0) {
 		struct check_ctx x = {
 			.d = b->tgt, .r = b->c->r, .t = t, .table = table,
@@ -171,36 +152,18 @@ bops_checks(struct build *b, const char *table, const char *changed_since, bool 
 				               " already)" : "");
 		}
 	}
-	if (prev) {
-		profile_release(prev);
-		free(prev);
-	}
+	profile_release(&last);
 	return rc;
 }
 
 void
 bops_checks_end(struct build *b, bool published)
 {
-	struct store_check *rows;
-
-	if (b->nchecks > 0) {
-		rows = xcalloc(b->nchecks, sizeof(*rows));
-		for (size_t i = 0; i < b->nchecks; i++) {
-			const struct check_result *r = &b->checks[i];
-
-			rows[i] = (struct store_check){
-				.target = b->t->name, .check = r->name,
-				.severity = check_severity_name(r->severity),
-				.status = check_status_name(r->status), .failing = r->failing,
-				.samples = r->samples, .detail = r->detail, .seconds = r->seconds,
-			};
-		}
-		if (store_checks_record(b->c->store, b->req->run_id, rows, b->nchecks) < 0)
-			log_event(LOG_WARN, "check", b->t->name, b->req->run_id,
-			          "target '%s': cannot record its checks: %s", b->t->name,
-			          store_error(b->c->store));
-		free(rows);
-	}
+	if (b->nchecks > 0 &&
+	    checks_record(b->c->store, b->req->run_id, b->t->name, b->checks, b->nchecks) < 0)
+		log_event(LOG_WARN, "check", b->t->name, b->req->run_id,
+		          "target '%s': cannot record its checks: %s", b->t->name,
+		          store_error(b->c->store));
 	if (b->profile && published) {
 		char *json = profile_to_json(b->profile);
 

@@ -59,6 +59,9 @@ char *bops_query_body(const struct recipe *r, const struct target *t, const char
 /* the names of a recipe list, as the engine takes them (not copied) */
 struct db_names bops_names(const struct strlist *l);
 
+/* INSERT the rows of body (a query) into table's columns cols; sets *rows */
+int bops_insert_rows(struct db *d, const char *table, const struct db_names *cols,
+                     const char *body, long long *rows);
 /* give a new shadow its change stamp and primary key */
 int bops_shape_shadow(struct build *b, const char *shadow);
 /* add the target's indexes to table */

@@ -186,6 +186,28 @@ build_cleanup(struct db *tgt, const struct target *t)
 }
 
 int
+bops_insert_rows(struct db *d, const char *table, const struct db_names *cols, const char *body,
+                 long long *rows)
+{
+	char *it = db_ident(d, table);
+	struct buf cl;
+	int rc;
+
+	buf_init(&cl);
+	for (size_t i = 0; i < cols->n; i++) {
+		char *id = db_ident(d, cols->v[i]);
+
+		buf_addf(&cl, "%s%s", i ? ", " : "", id);
+		free(id);
+	}
+	rc = db_execf(d, "INSERT INTO %s (%s) SELECT * FROM (%s) AS q", it, cl.s ? cl.s : "", body);
+	*rows = rc < 0 ? 0 : db_affected(d);
+	buf_release(&cl);
+	free(it);
+	return rc;
+}
+
+int
 bops_shape_shadow(struct build *b, const char *shadow)
 {
 	const struct target *t = b->t;

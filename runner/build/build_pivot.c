@@ -217,29 +217,6 @@ build_pivot_select(struct db *d, const struct recipe *r, const struct target *t)
 	return pivot_select(d, r, t, NULL);
 }
 
-/* INSERT the rows of body into table's columns cols; sets *rows */
-static int
-insert_rows(struct db *d, const char *table, const struct db_names *cols, const char *body,
-            long long *rows)
-{
-	char *it = db_ident(d, table);
-	struct buf cl;
-	int rc;
-
-	buf_init(&cl);
-	for (size_t i = 0; i < cols->n; i++) {
-		char *id = db_ident(d, cols->v[i]);
-
-		buf_addf(&cl, "%s%s", i ? ", " : "", id);
-		free(id);
-	}
-	rc = db_execf(d, "INSERT INTO %s (%s) SELECT * FROM (%s) AS q", it, cl.s ? cl.s : "", body);
-	*rows = rc < 0 ? 0 : db_affected(d);
-	buf_release(&cl);
-	free(it);
-	return rc;
-}
-
 /*
  * a column no long row fills (a concept of the map that the data does not
  * have, or a mistyped uuid) is NULL in every row: say which, after a full
@@ -306,7 +283,8 @@ pivot_full(struct build *b)
 	}
 	if (bops_shape_shadow(b, shadow) < 0)
 		goto out;
-	if (db_result_columns(tgt, body, &qc) < 0 || insert_rows(tgt, shadow, &qc, body, &rows) < 0) {
+	if (db_result_columns(tgt, body, &qc) < 0 ||
+	    bops_insert_rows(tgt, shadow, &qc, body, &rows) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot pivot '%s'", t->name, t->pivot->from);
 		goto out;
 	}
@@ -365,8 +343,8 @@ stage_touched(struct build *b, const char *stage, const char *since)
 	for (size_t i = 0; i < key.n; i++)
 		cols.v[cols.n++] = key.v[i];
 	cols.v[cols.n++] = "chacc_gone";
-	rc = db_create_from_query(d, stage, shape) < 0 || insert_rows(d, stage, &cols, q.s, &n) < 0 ?
-	     -1 : 0;
+	rc = db_create_from_query(d, stage, shape) < 0 ||
+	     bops_insert_rows(d, stage, &cols, q.s, &n) < 0 ? -1 : 0;
 	buf_release(&q);
 	free(cols.v);
 	free(shape);

@@ -55,29 +55,6 @@ create_shadow(struct build *b, const char *shadow, const char *body)
 	return rc;
 }
 
-/* INSERT the rows of body into table's columns cols; sets *rows */
-static int
-insert_rows(struct db *d, const char *table, const struct db_names *cols, const char *body,
-            long long *rows)
-{
-	char *it = db_ident(d, table);
-	struct buf cl;
-	int rc;
-
-	buf_init(&cl);
-	for (size_t i = 0; i < cols->n; i++) {
-		char *id = db_ident(d, cols->v[i]);
-
-		buf_addf(&cl, "%s%s", i ? ", " : "", id);
-		free(id);
-	}
-	rc = db_execf(d, "INSERT INTO %s (%s) SELECT * FROM (%s) AS q", it, cl.s ? cl.s : "", body);
-	*rows = rc < 0 ? 0 : db_affected(d);
-	buf_release(&cl);
-	free(it);
-	return rc;
-}
-
 static int
 table_full(struct build *b)
 {
@@ -96,7 +73,8 @@ table_full(struct build *b)
 	}
 	if (create_shadow(b, shadow, body) < 0 || bops_shape_shadow(b, shadow) < 0)
 		goto out;
-	if (db_result_columns(tgt, body, &qc) < 0 || insert_rows(tgt, shadow, &qc, body, &rows) < 0) {
+	if (db_result_columns(tgt, body, &qc) < 0 ||
+	    bops_insert_rows(tgt, shadow, &qc, body, &rows) < 0) {
 		bops_fail(b, tgt, "target '%s': query '%s' failed", t->name, t->query);
 		goto out;
 	}

@@ -14,6 +14,7 @@
 
 struct db;
 struct profile;
+struct store;
 
 /* how one check went */
 enum check_status {
@@ -89,6 +90,9 @@ void check_run(const struct check_ctx *x, const struct check *c, struct check_re
 /* the first result that stops a publication (error severity, fail or error), or NULL */
 const struct check_result *checks_blocking(const struct check_result *res, size_t n);
 void check_results_free(struct check_result *res, size_t n);
+/* record target's results of run run_id in etl_checks (store.h); 0 or -1 (store_error) */
+int checks_record(struct store *st, long long run_id, const char *target,
+                  const struct check_result *res, size_t n);
 /*
  * whether the target has a check that stops a publication (error severity):
  * its incremental builds then go through a shadow (scripts) or a check

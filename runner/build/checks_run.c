@@ -13,6 +13,7 @@
 #include "db.h"
 #include "profile.h"
 #include "recipe.h"
+#include "store.h"
 #include "util.h"
 
 /* the savepoint a check runs in when the caller is in a transaction */
@@ -460,4 +461,23 @@ checks_any_error(const struct target *t)
 		if (t->checks[i].severity == SEVERITY_ERROR)
 			return true;
 	return false;
+}
+
+int
+checks_record(struct store *st, long long run_id, const char *target,
+              const struct check_result *res, size_t n)
+{
+	struct store_check *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (struct store_check){
+			.target = target, .check = res[i].name,
+			.severity = check_severity_name(res[i].severity),
+			.status = check_status_name(res[i].status), .failing = res[i].failing,
+			.samples = res[i].samples, .detail = res[i].detail, .seconds = res[i].seconds,
+		};
+	rc = store_checks_record(st, run_id, rows, n);
+	free(rows);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct db;
+struct store;
 
 /* values of a profile's most common values and histogram buckets */
 #define PROFILE_TOP 10
@@ -56,6 +57,11 @@ void profile_release(struct profile *p);
 char *profile_to_json(const struct profile *p);
 /* read one back; 0, or -1 when json is not a profile */
 int profile_from_json(const char *json, struct profile *out);
+/*
+ * the newest profile of target in etl_profiles (store.h) into out, and when
+ * it was taken into at (TS_LEN bytes; may be NULL): true when there is one
+ */
+bool profile_stored(struct store *st, const char *target, struct profile *out, char *at);
 
 /* what drift reports; a threshold below 0 is off */
 struct drift_opts {

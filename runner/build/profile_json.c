@@ -13,12 +13,15 @@
  * no order); distinct is null when its type cannot be compared; mean and
  * histogram are left out when the column has none.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "marker.h"
 #include "profile.h"
+#include "store.h"
 #include "util.h"
 
 void
@@ -211,4 +214,22 @@ profile_from_json(const char *json, struct profile *out)
 	if (rc < 0)
 		profile_release(out);
 	return rc;
+}
+
+bool
+profile_stored(struct store *st, const char *target, struct profile *out, char *at)
+{
+	struct store_rows *rows = store_profiles(st, target, 1);
+	const char *json, *when;
+	bool ok = false;
+
+	if (rows && rows->nrows > 0 && (json = store_rows_get(rows, 0, 3)) &&
+	    profile_from_json(json, out) == 0) {
+		when = store_rows_get(rows, 0, 1);
+		if (at)
+			snprintf(at, TS_LEN, "%s", when ? when : "");
+		ok = true;
+	}
+	store_rows_free(rows);
+	return ok;
 }

@@ -34,28 +34,6 @@ count_statuses(struct test_result *out, const struct test_target *tt)
 		}
 }
 
-/* the results of tt as etl_checks rows, recorded under run */
-static void
-record_checks(struct session *s, long long run, const struct test_target *tt)
-{
-	struct store_check *rows = xcalloc(tt->n ? tt->n : 1, sizeof(*rows));
-
-	for (size_t i = 0; i < tt->n; i++) {
-		const struct check_result *r = &tt->res[i];
-
-		rows[i] = (struct store_check){
-			.target = tt->name, .check = r->name,
-			.severity = check_severity_name(r->severity),
-			.status = check_status_name(r->status), .failing = r->failing,
-			.samples = r->samples, .detail = r->detail, .seconds = r->seconds,
-		};
-	}
-	if (store_checks_record(s->conns.store, run, rows, tt->n) < 0)
-		diag_warn(s->diags, "cannot record the checks of '%s': %s", tt->name,
-		          store_error(s->conns.store));
-	free(rows);
-}
-
 /* check one target's live table */
 static void
 test_one(struct session *s, long long run, const struct marker *m, const struct target *t,
@@ -67,26 +45,22 @@ test_one(struct session *s, long long run, const struct marker *m, const struct 
 		.d = s->conns.tgt, .r = s->r, .t = t, .table = t->name, .conn = other_conn, .arg = s,
 	};
 	struct profile prev = { 0 };
-	struct store_rows *pr = NULL;
-	const char *json;
 
 	for (size_t i = 0; i < t->nchecks; i++)
 		if (t->checks[i].kind == CHECK_DRIFT) {
-			pr = store_profiles(s->conns.store, t->name, 1);
-			if (pr && pr->nrows > 0 && (json = store_rows_get(pr, 0, 3)) &&
-			    profile_from_json(json, &prev) == 0)
+			if (profile_stored(s->conns.store, t->name, &prev, NULL))
 				x.prev = &prev;
 			break;
 		}
 	tt->blocking = checks_run(&x, &tt->res, &tt->n);
 	stop = checks_blocking(tt->res, tt->n);
-	record_checks(s, run, tt);
+	if (checks_record(s->conns.store, run, t->name, tt->res, tt->n) < 0)
+		diag_warn(s->diags, "cannot record the checks of '%s': %s", t->name,
+		          store_error(s->conns.store));
 	store_run_target_record(s->conns.store, run, t->name, "test", NULL, started, now_seconds(),
 	                        m->rows, 1, stop ? "failed" : "ok",
 	                        stop ? stop->detail : NULL);
-	if (x.prev)
-		profile_release(&prev);
-	store_rows_free(pr);
+	profile_release(&prev);
 }
 
 void
@@ -159,23 +133,6 @@ test_result_release(struct test_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* the newest profile of target before this one, into out; true when there is one */
-static bool
-prev_profile(struct store *st, const char *target, struct profile *out, char at[32])
-{
-	struct store_rows *rows = store_profiles(st, target, 1);
-	const char *json;
-	bool ok = false;
-
-	if (rows && rows->nrows > 0 && (json = store_rows_get(rows, 0, 3)) &&
-	    profile_from_json(json, out) == 0) {
-		snprintf(at, 32, "%s", store_rows_get(rows, 0, 1) ? store_rows_get(rows, 0, 1) : "");
-		ok = true;
-	}
-	store_rows_free(rows);
-	return ok;
-}
-
 void
 quality_profile(const struct run_request *rq, const char *target, bool record,
                 struct profile_result *out)
@@ -208,7 +165,7 @@ quality_profile(const struct run_request *rq, const char *target, bool record,
 	}
 	if (record && (out->outcome = session_upgrade(&s)) != OUTCOME_OK)
 		goto done;
-	out->has_prev = prev_profile(s.conns.store, target, &prev, out->prev_at);
+	out->has_prev = profile_stored(s.conns.store, target, &prev, out->prev_at);
 	if (profile_table(s.conns.tgt, target, &out->cur) < 0) {
 		diag_error(rq->diags, "target '%s': cannot profile its table: %s", target,
 		           db_error(s.conns.tgt));
