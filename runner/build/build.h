@@ -55,6 +55,7 @@ struct build_req {
 	long long run_id;
 	const char *rev;         /* config revision, or NULL */
 	bool dirty;
+	int jobs;                /* an extract from a group of sites reads up to this many at once; 0: 1 */
 };
 
 /* what other threads read while a build runs */
@@ -84,6 +85,14 @@ struct build_res {
 	 */
 	bool checks_failed;
 	int checks_warned;       /* warn-severity checks that found failing rows */
+	/*
+	 * an extract from a group of sites: the sites whose read failed (their
+	 * rows stay as they were, the other sites' are published, the build
+	 * succeeds) and why, "site 'b': ...; site 'c': ..." (malloc'ed, the
+	 * caller frees it), NULL when none failed
+	 */
+	int sites_failed;
+	char *sites_error;
 	struct build_live live;
 };
 

@@ -564,6 +564,19 @@ db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, 
 	return d->engine->delete_flagged(d, del, stage, flag, removed);
 }
 
+int
+db_delete_absent(struct db *d, const struct db_delete *del, const char *column, const char *value,
+                 const char *stage, long long *removed)
+{
+	return d->engine->delete_absent(d, del, column, value, stage, removed);
+}
+
+char *
+db_sql_site_select(struct db *d, const char *column, const char *site, const char *select_sql)
+{
+	return d->engine->site_select(d, column, site, select_sql);
+}
+
 char *
 db_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
                const char *since)

@@ -221,6 +221,21 @@ int db_follow_deletes(struct db *d, const struct db_delete *del, const char *nee
 int db_delete_flagged(struct db *d, const struct db_delete *del, const char *stage, const char *flag,
                       long long *removed);
 /*
+ * remove the rows of del->table whose column equals value (a SQL literal)
+ * and whose key no row of stage holds (stage NULL: all of them); *removed
+ * counts them. 0 or -1
+ */
+int db_delete_absent(struct db *d, const struct db_delete *del, const char *column,
+                     const char *value, const char *stage, long long *removed);
+/*
+ * the SELECT (malloc'ed) of the rows of select_sql with a first column named
+ * column holding site (as text of up to DB_SITE_NAME_MAX characters: the
+ * type the column takes in a table made from the result)
+ */
+#define DB_SITE_NAME_MAX 64
+char *db_sql_site_select(struct db *d, const char *column, const char *site,
+                         const char *select_sql);
+/*
  * the SELECT (malloc'ed) of the values of cols, columns of table need, in
  * the rows of need that log recorded as removed later than since (a
  * timestamp literal), read from their row_json as need's columns are typed
@@ -465,6 +480,10 @@ struct db_engine {
 	                      const char *flag, long long *removed);
 	char *(*logged_rows)(struct db *d, const char *log, const char *need,
 	                     const struct db_names *cols, const char *since);
+	int (*delete_absent)(struct db *d, const struct db_delete *del, const char *column,
+	                     const char *value, const char *stage, long long *removed);
+	char *(*site_select)(struct db *d, const char *column, const char *site,
+	                     const char *select_sql);
 	char *(*aggregate)(enum db_agg how, const char *expr, const char *order_by);
 	int (*check_privileges)(struct db *d, bool routines, char **err);
 	char *(*result_ddl)(struct db *src, const char *select_sql, const char *table);

@@ -110,6 +110,9 @@ int mdb_follow_deletes(struct db *d, const struct db_delete *del, const char *ne
                        const char *since, long long *removed);
 int mdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
                        const char *flag, long long *removed);
+int mdb_delete_absent(struct db *d, const struct db_delete *del, const char *column,
+                     const char *value, const char *stage, long long *removed);
+char *mdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql);
 char *mdb_logged_rows(struct db *d, const char *log, const char *need,
                       const struct db_names *cols, const char *since);
 char *mdb_aggregate(enum db_agg how, const char *expr, const char *order_by);

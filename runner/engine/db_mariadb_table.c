@@ -465,6 +465,43 @@ mdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
 	return rc;
 }
 
+int
+mdb_delete_absent(struct db *d, const struct db_delete *del, const char *column, const char *value,
+                  const char *stage, long long *removed)
+{
+	char *it = mdb_ident(del->table), *ic = mdb_ident(column), *from;
+	int rc;
+
+	if (stage) {
+		char *is = mdb_ident(stage), *on = same_expr(del->key, "t", "s", false);
+		char *k0 = mdb_ident(del->key->v[0]);
+
+		from = xasprintf("FROM %s t LEFT JOIN %s s ON %s WHERE t.%s = %s AND s.%s IS NULL", it,
+		                 is, on, ic, value, k0);
+		free(is);
+		free(on);
+		free(k0);
+	} else
+		from = xasprintf("FROM %s t WHERE t.%s = %s", it, ic, value);
+	rc = log_and_delete(d, del, from, false, removed);
+	free(from);
+	free(it);
+	free(ic);
+	return rc;
+}
+
+char *
+mdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql)
+{
+	char *q = db_quote(d, site), *ic = mdb_ident(column), *out;
+
+	out = xasprintf("SELECT CAST(%s AS CHAR(%d)) AS %s, q.* FROM (%s) AS q", q, DB_SITE_NAME_MAX, ic,
+	                select_sql);
+	free(q);
+	free(ic);
+	return out;
+}
+
 char *
 mdb_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
                 const char *since)

@@ -293,6 +293,41 @@ pdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
 	return rc;
 }
 
+int
+pdb_delete_absent(struct db *d, const struct db_delete *del, const char *column, const char *value,
+                  const char *stage, long long *removed)
+{
+	char *ic = pdb_ident(column), *uw;
+	int rc;
+
+	if (stage) {
+		char *is = pdb_ident(stage), *on = key_expr(del->key, "t", "s");
+
+		uw = xasprintf("WHERE t.%s = %s AND NOT EXISTS (SELECT 1 FROM %s AS s WHERE %s)", ic,
+		               value, is, on);
+		free(is);
+		free(on);
+	} else
+		uw = xasprintf("WHERE t.%s = %s", ic, value);
+	rc = delete_logged(d, del, uw, removed);
+	free(uw);
+	free(ic);
+	return rc;
+}
+
+char *
+pdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql)
+{
+	char *q = pdb_literal(site), *ic = pdb_ident(column), *out;
+
+	(void)d;
+	out = xasprintf("SELECT CAST(%s AS varchar(%d)) AS %s, q.* FROM (%s) AS q", q, DB_SITE_NAME_MAX,
+	                ic, select_sql);
+	free(q);
+	free(ic);
+	return out;
+}
+
 char *
 pdb_logged_rows(struct db *d, const char *log, const char *need, const struct db_names *cols,
                 const char *since)

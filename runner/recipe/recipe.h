@@ -157,7 +157,7 @@ struct pivot {
 struct target {
 	char *name;
 	enum kind kind;
-	char *from;              /* extract: source connection name */
+	char *from;              /* extract: source connection name, or a group of sites (key then leads with SITE_COLUMN) */
 	struct strlist needs;
 	char *query;             /* path (extract, table) or NULL */
 	char *query_sql;         /* its text, env-expanded, runtime placeholders kept */
@@ -187,6 +187,25 @@ struct target {
 	int line;                /* line of its "- name:" entry */
 };
 
+/*
+ * sites: a group of source connections an extract reads with from: GROUP
+ * (DESIGN §10). Each site is a connection named as the site; its rows carry
+ * the site's name in the column SITE_COLUMN, which leads the target's key.
+ * Which sites a group lists is not part of any target's definition.
+ */
+#define SITE_COLUMN "site"
+/* a site's name is at most DB_SITE_NAME_MAX (db.h) characters: the site column's width */
+struct site_group {
+	char *name;
+	char *driver;            /* every site's: "mariadb" or "postgres" */
+	struct conn *sites;      /* in the order listed; sites[i].name is the site's name */
+	size_t nsites;
+	int *lines;              /* sites[i]'s line in list (0: unknown) */
+	char *list;              /* where the sites are listed: the sites file or the recipe file */
+	char *file;              /* the recipe file that defines the group */
+	int line;                /* line of its "- name:" entry there */
+};
+
 struct recipe {
 	char *path;              /* top-level recipe as given */
 	char *dir;               /* its directory: base of relative paths */
@@ -194,6 +213,8 @@ struct recipe {
 	char *name;
 	struct conn *conns;
 	size_t nconns;
+	struct site_group *sites; /* sites: groups of source connections */
+	size_t nsites;
 	char *target_conn;       /* name of the connection holding built tables */
 	char *on_failure;        /* command run when a scheduled run fails, or NULL */
 	char *scheduled_rev;     /* revision --scheduled builds from; default "main" */
@@ -224,6 +245,10 @@ bool recipe_yaml_check(const char *file, const char *text, size_t len, struct di
 
 struct target *recipe_target(const struct recipe *r, const char *name);
 struct conn *recipe_conn(const struct recipe *r, const char *name);
+/* the group of sites named name, or NULL */
+const struct site_group *recipe_sites(const struct recipe *r, const char *name);
+/* the group of sites an extract reads from (its from: names one), or NULL */
+const struct site_group *target_sites(const struct recipe *r, const struct target *t);
 /* the SQL dialect of connection name's driver (MariaDB when there is none such) */
 enum sql_dialect recipe_conn_dialect(const struct recipe *r, const char *name);
 /*

@@ -274,6 +274,40 @@ int store_prune_checks(struct store *st, const char *before, bool dry, long long
                        long long *profiles);
 
 /*
+ * sites (etl_sites: schema version 4): per target reading from a group of
+ * sites, one row per site with its watermark and how its last read went
+ */
+struct store_site {
+	char *target;
+	char *site;
+	char status[16];         /* "ok" or "failed" */
+	char *error;             /* why its last read failed, or NULL */
+	char *watermark;         /* its rows' watermark, NULL: read it in full next time */
+	bool window_open;        /* its lookback window (DESIGN §3) was open at its last read */
+	char last_attempt[TS_LEN];   /* when it was last read ("" never) */
+	char last_success[TS_LEN];   /* when a read of it last succeeded ("" never) */
+	long long rows;          /* rows it read at its last success, -1 unknown */
+	double lag;              /* seconds from last_success to the server's clock, -1 never */
+};
+/*
+ * the sites recorded for target (NULL: of every target of the recipe), by
+ * target and site, into *out; their count or -1. No rows on tables older
+ * than version 4
+ */
+long store_sites_load(struct store *st, const char *target, struct store_site **out);
+void store_sites_free(struct store_site *s, long n);
+/*
+ * record how site s->site of s->target was read, in the current transaction:
+ * status "ok" sets last_attempt and last_success to the server's clock and
+ * takes s's watermark, window and rows; "failed" sets last_attempt and error
+ * and takes s's watermark (the one it had, or NULL to read it in full next
+ * time), keeping last_success and rows. 0 or -1
+ */
+int store_site_record(struct store *st, const struct store_site *s);
+/* forget site of target (it left its group), or every site of target (site NULL); 0 or -1 */
+int store_site_delete(struct store *st, const char *target, const char *site);
+
+/*
  * following runs as they go (the web UI's live events): in one read, the
  * runs of the recipe that are new (an id above q->after), running, ended
  * since q->since (the server's clock of the previous read, "" for none; a
