@@ -123,6 +123,7 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 {
 	struct buf b;
 	struct conn *c;
+	const struct site_group *g;
 	enum sql_dialect tgt = recipe_conn_dialect(r, r->target_conn);
 	enum sql_dialect qd = target_query_dialect(r, t);
 	size_t i;
@@ -137,6 +138,9 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_field(&b, "from", t->from, 1);
 	c = t->from ? recipe_conn(r, t->from) : NULL;
 	hash_field(&b, "from.database", c ? c->database : NULL, 1);
+	/* a group of sites by its name and driver: which sites it lists is no definition */
+	if ((g = target_sites(r, t)))
+		hash_field(&b, "from.driver", g->driver, 1);
 	hash_list(&b, "key", &t->key);
 	for (i = 0; i < t->nindexes; i++)
 		hash_list(&b, "index", &t->indexes[i]);

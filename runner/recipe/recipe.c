@@ -18,7 +18,9 @@
  * The parts: recipe_yaml.c reads a file (YAML, libcyaml), recipe_walk.c checks
  * and normalises its document (recipe_node.c reads its nodes and writes the
  * copy), recipe_files.c finds files and includes, and recipe_check.c checks the
- * whole recipe; recipe_impl.h is what they share.
+ * whole recipe; recipe_impl.h is what they share. Groups of sites do not go
+ * through libcyaml: recipe_sites.c loads them from the document and their
+ * sites files into the recipe as it walks them.
  */
 #include "recipe.h"
 #include "diag.h"
@@ -369,27 +371,33 @@ target_release(struct target *t)
 }
 
 void
+ldconnrelease(struct conn *c)
+{
+	free(c->name);
+	free(c->driver);
+	free(c->host);
+	free(c->socket);
+	free(c->user);
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	free(c->database);
+	free(c->schema);
+}
+
+void
 recipe_free(struct recipe *r)
 {
 	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->nconns; i++) {
-		struct conn *c = &r->conns[i];
-
-		free(c->name);
-		free(c->driver);
-		free(c->host);
-		free(c->socket);
-		free(c->user);
-		if (c->password)
-			explicit_bzero(c->password, strlen(c->password));
-		free(c->password);
-		free(c->database);
-		free(c->schema);
-	}
+	for (i = 0; i < r->nconns; i++)
+		ldconnrelease(&r->conns[i]);
 	free(r->conns);
+	for (i = 0; i < r->nsites; i++)
+		site_group_release(&r->sites[i]);
+	free(r->sites);
 	for (i = 0; i < r->ntargets; i++)
 		target_release(&r->targets[i]);
 	free(r->targets);
@@ -424,12 +432,28 @@ recipe_conn(const struct recipe *r, const char *name)
 	return NULL;
 }
 
+const struct site_group *
+recipe_sites(const struct recipe *r, const char *name)
+{
+	for (size_t i = 0; name && i < r->nsites; i++)
+		if (!strcmp(r->sites[i].name, name))
+			return &r->sites[i];
+	return NULL;
+}
+
+const struct site_group *
+target_sites(const struct recipe *r, const struct target *t)
+{
+	return t->kind == KIND_EXTRACT ? recipe_sites(r, t->from) : NULL;
+}
+
 enum sql_dialect
 recipe_conn_dialect(const struct recipe *r, const char *name)
 {
 	const struct conn *c = name ? recipe_conn(r, name) : NULL;
+	const struct site_group *g = c ? NULL : recipe_sites(r, name);
 
-	return sql_dialect_of(c ? c->driver : NULL);
+	return sql_dialect_of(c ? c->driver : g ? g->driver : NULL);
 }
 
 enum sql_dialect

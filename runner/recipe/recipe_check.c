@@ -210,7 +210,10 @@ checkkind(struct loader *ld, const struct target *t, const struct entry *en)
 
 	if (t->kind == KIND_EXTRACT && !t->from && lacks && !(en->keys & 1u << T_FROM))
 		ldterr(ld, t, "an extract needs 'from', the connection it reads");
-	if (t->kind != KIND_EXTRACT && t->from)
+	if (t->kind != KIND_EXTRACT && t->from && recipe_sites(ld->r, t->from))
+		ldterr(ld, t, "'from' names sites group '%s', which only an extract reads, not a %s "
+		       "target", ldshown(ld, t->from, t->file, t->line), k);
+	else if (t->kind != KIND_EXTRACT && t->from)
 		ldterr(ld, t, "'from' is only for extract targets, not %s", k);
 	if (t->kind != KIND_SCRIPT && !t->query && lacks && !(en->keys & 1u << T_QUERY))
 		ldterr(ld, t, "%s needs 'query'", a);
@@ -261,6 +264,7 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 	/* the dialects its SQL is read in: the connections it runs on */
 	enum sql_dialect td = recipe_conn_dialect(r, r->target_conn);
 	enum sql_dialect qd = target_query_dialect(r, t);
+	const struct site_group *g;
 	size_t j;
 
 	for (j = 0; j < i && t->name; j++) {
@@ -274,7 +278,8 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		checkkind(ld, t, en);
 	if (kind && t->kind == KIND_PIVOT)
 		ldcheckpivot(ld, t, targets);
-	if (conns && t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from))
+	if (conns && t->kind == KIND_EXTRACT && t->from && !recipe_conn(r, t->from) &&
+	    !recipe_sites(r, t->from))
 		ldterr(ld, t, "unknown connection '%s' in 'from'", ldshown(ld, t->from, t->file, t->line));
 	for (j = 0; targets && j < t->needs.n; j++)
 		if (!recipe_target(r, t->needs.v[j]))
@@ -289,6 +294,8 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		t->seed = datafile(ld, t, conns);
 	if (t->call && conns)
 		ldconnrefs(ld, t, t->line, 0, t->call, ldshown(ld, t->call, t->file, t->line), "call");
+	if (kind && (g = target_sites(r, t)))
+		ldchecksitetarget(ld, t, en, g);
 }
 
 static void
@@ -358,6 +365,7 @@ ldcheck(struct loader *ld)
 			}
 		}
 	}
+	ldchecksites(ld);
 	if (conns && r->target_conn && !recipe_conn(r, r->target_conn))
 		lderr(ld, r->path, ld->targetline, "unknown connection '%s' in 'target'",
 		    ldshown(ld, r->target_conn, r->path, ld->targetline));

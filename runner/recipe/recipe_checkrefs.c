@@ -350,6 +350,12 @@ checkfrom(struct loader *ld, const struct target *t, const struct check *c)
 
 	if (recipe_conn(r, c->from))
 		return;
+	if (recipe_sites(r, c->from)) {
+		ldtat(ld, DIAG_ERROR, t, c->line, c->column_no, "check '%s': 'from' names sites group "
+		      "'%s': a check's SQL runs on one connection", ldshown(ld, c->name, t->file, c->line),
+		      ldshown(ld, c->from, t->file, c->line));
+		return;
+	}
 	nearest_init(&nr, c->from);
 	for (size_t k = 0; k < r->nconns; k++)
 		if (r->conns[k].name)

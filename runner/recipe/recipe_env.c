@@ -35,7 +35,7 @@ add_ignored(void *arg, const char *name)
 	buf_addf(b, "%s%s", b->len ? ", " : "", name);
 }
 
-/* DB_CONNECT_TIMEOUT as whole seconds, into every connection; an error when it is bad */
+/* DB_CONNECT_TIMEOUT as whole seconds, into every connection and site; an error when it is bad */
 static void
 connect_timeout(struct loader *ld)
 {
@@ -52,6 +52,9 @@ connect_timeout(struct loader *ld)
 	}
 	for (size_t i = 0; i < ld->r->nconns; i++)
 		ld->r->conns[i].connect_timeout = (unsigned)ceil(secs);
+	for (size_t i = 0; i < ld->r->nsites; i++)
+		for (size_t j = 0; j < ld->r->sites[i].nsites; j++)
+			ld->r->sites[i].sites[j].connect_timeout = (unsigned)ceil(secs);
 }
 
 void

@@ -88,6 +88,9 @@ struct loader {
 	bool asis_sorted;
 };
 
+/* recipe.c: the strings of c freed (its password wiped) */
+void ldconnrelease(struct conn *c);
+
 /* recipe.c: problems, as diagnostics of ld->diags */
 /* a problem at file:line:column (0 when not known), counted by the caller */
 void ldmsg(struct loader *ld, const char *file, int line, int column, const char *fmt, ...)
@@ -150,6 +153,11 @@ void ldinclude(struct loader *ld, size_t i);
 
 /* recipe_walk.c: check a file's document and build its normalised copy in ld->out */
 void ldwalk(struct loader *ld, yaml_node_t *root, bool top);
+/* whether s, the value of node v, names a driver (mariadb, postgres); reported when not */
+bool lddriver(struct loader *ld, yaml_node_t *v, const char *s);
+/* s as a port number, or -1 */
+long ldport(const char *s);
+#define LD_PORT_RULE "expected a whole number from 1 to 65535"
 
 /* recipe_node.c: the nodes of ld->in read, and the normalised copy ld->out written */
 /* the nearest of words to w when it is close, or NULL */
@@ -255,6 +263,18 @@ const char *ldpivotrule(struct loader *ld, yaml_node_t *v);
  * types}): its file read and its columns added to seq, "map" to mapping map
  */
 void ldwalkpivotmap(struct loader *ld, yaml_node_t *v, int map, int seq);
+
+/*
+ * recipe_sites.c: sites: v, a sequence of groups of sites (and the sites
+ * files they name), checked and added to ld->r->sites
+ */
+void ldwalksites(struct loader *ld, yaml_node_t *v);
+/* the groups checked against the whole recipe: their names; extracts from them */
+void ldchecksites(struct loader *ld);
+/* extract t reading group g: its key led by SITE_COLUMN, its create declaring it */
+void ldchecksitetarget(struct loader *ld, struct target *t, const struct entry *en,
+                       const struct site_group *g);
+void site_group_release(struct site_group *g);
 
 /*
  * recipe_env.c: DB_CONNECT_TIMEOUT into the connections (an error when bad),

@@ -34,6 +34,7 @@ enum vtype {
 	V_COLUMNS,   /* file: list of {name, type} or of names */
 	V_CHECKS,    /* checks: list of checks (recipe_checks.c) */
 	V_PIVOT,     /* pivot: a mapping (recipe_pivot.c) */
+	V_SITES,     /* sites: groups of source connections (recipe_sites.c) */
 };
 
 struct field {
@@ -59,6 +60,7 @@ static const struct field top_fields[] = {
 	{ "on_failure", V_STR, false },
 	{ "scheduled_rev", V_STR, false },
 	{ "review", V_REVIEW, false },
+	{ "sites", V_SITES, false },
 	{ NULL, V_STR, false },
 };
 
@@ -70,6 +72,7 @@ static const struct field review_fields[] = {
 static const struct field include_fields[] = {
 	{ "connections", V_CONNS, false },
 	{ "targets", V_TARGETS, false },
+	{ "sites", V_SITES, false },
 	{ NULL, V_STR, false },
 };
 
@@ -142,6 +145,40 @@ static const struct field colspec_fields[] = {
 };
 static const struct mapdef colspec_def = { "column", colspec_fields };
 
+bool
+lddriver(struct loader *ld, yaml_node_t *v, const char *s)
+{
+	static const char *const drivers[] = { "mariadb", "postgres" };
+	const char *near, *w = (const char *)v->data.scalar.value;
+
+	if (!strcmp(s, "mariadb") || !strcmp(s, "postgres"))
+		return true;
+	near = ldnearest(w, drivers, LEN(drivers));
+	/* the other names of the two */
+	if (!strcasecmp(s, "mysql") || !strcasecmp(s, "MariaDB"))
+		near = "mariadb";
+	else if (!strcasecmp(s, "postgresql") || !strcasecmp(s, "pg") ||
+	         !strcasecmp(s, "pgsql") || !strcasecmp(s, "postgres"))
+		near = "postgres";
+	if (near)
+		ldbad(ld, v, "unsupported driver '%s': did you mean '%s'? (expected mariadb or "
+		      "postgres)", w, near);
+	else
+		ldbad(ld, v, "unsupported driver '%s' (expected mariadb or postgres)", w);
+	return false;
+}
+
+long
+ldport(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return errno || *end || end == s || n < 1 || n > 65535 ? -1 : n;
+}
+
 /*
  * the checked value of a scalar field, or 0. s is its text with variables expanded;
  * messages quote it as written, so that no value of a variable is shown
@@ -150,7 +187,6 @@ static int
 walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char *s)
 {
 	const char *why, *w = (const char *)v->data.scalar.value;
-	char *end;
 	double secs;
 	long n;
 
@@ -172,23 +208,8 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		}
 		break;
 	case V_DRIVER:
-		if (strcmp(s, "mariadb") && strcmp(s, "postgres")) {
-			static const char *const drivers[] = { "mariadb", "postgres" };
-			const char *near = ldnearest(w, drivers, LEN(drivers));
-
-			/* the other names of the two */
-			if (!strcasecmp(s, "mysql") || !strcasecmp(s, "MariaDB"))
-				near = "mariadb";
-			else if (!strcasecmp(s, "postgresql") || !strcasecmp(s, "pg") ||
-			         !strcasecmp(s, "pgsql") || !strcasecmp(s, "postgres"))
-				near = "postgres";
-			if (near)
-				ldbad(ld, v, "unsupported driver '%s': did you mean '%s'? (expected mariadb or "
-				      "postgres)", w, near);
-			else
-				ldbad(ld, v, "unsupported driver '%s' (expected mariadb or postgres)", w);
+		if (!lddriver(ld, v, s))
 			return 0;
-		}
 		break;
 	case V_VERSION:
 		if (strcmp(s, "1")) {
@@ -197,10 +218,8 @@ walkscalar(struct loader *ld, const struct field *f, yaml_node_t *v, const char 
 		}
 		return ldoutscalar(ld, s, false);
 	case V_PORT:
-		errno = 0;
-		n = strtol(s, &end, 10);
-		if (errno || *end || end == s || n < 1 || n > 65535) {
-			ldbad(ld, v, "invalid port '%s': expected a whole number from 1 to 65535", w);
+		if ((n = ldport(s)) < 0) {
+			ldbad(ld, v, "invalid port '%s': " LD_PORT_RULE, w);
 			return 0;
 		}
 		return ldoutnum(ld, n);
@@ -517,6 +536,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_INCLUDE:
 		walkinclude(ld, v);
+		return false;
+	case V_SITES:
+		ldwalksites(ld, v);
 		return false;
 	case V_REVIEW:
 		if (v->type != YAML_MAPPING_NODE) {
