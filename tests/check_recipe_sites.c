@@ -364,6 +364,19 @@ START_TEST(test_errors)
 	free(err);
 	proj_rm();
 
+	/* a sites file outside the project, or hidden */
+	r = sv_load("sites:\n"
+	            "  - {name: facilities, file: ../../etc/sites.csv}\n"
+	            "  - {name: hidden, file: .env}\n"
+	            SV_OBS, &err, NULL);
+	ck_assert_ptr_null(r);
+	has_at(err, "@/r.yml:6:30: sites file '../../etc/sites.csv' leaves the project's "
+	       "directory\n");
+	has_at(err, "@/r.yml:7:26: sites file '.env' names a hidden file or directory\n");
+	ck_assert_uint_eq(nlines(err), 2);
+	free(err);
+	proj_rm();
+
 	/* a name too long */
 	body = xasprintf("sites:\n  - name: facilities\n    list: [{name: %s}]\n" SV_OBS, name);
 	r = sv_load(body, &err, NULL);
