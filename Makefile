@@ -75,6 +75,7 @@ OBJ = \
 	runner/store/store_sql_history.o \
 	runner/store/store_sql_live.o \
 	runner/store/store_sql_checks.o \
+	runner/store/store_sql_sites.o \
 	runner/store/store_sql_schema.o \
 	runner/store/store_mariadb.o \
 	runner/store/store_find.o \
@@ -249,11 +250,12 @@ tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 
 # the store in memory (tests/fake_store.h), for suites that need no server
 FAKE_STORE = tests/fake_store.c tests/fake_store_runs.c tests/fake_store_live.c \
-	tests/fake_store_checks.c
+	tests/fake_store_checks.c tests/fake_store_sites.c
 FAKE_STORE_HDR = tests/fake_store.h tests/fake_store_impl.h
 
 # the store's contract (its cases: STOREAPI_CASES), on the fake store and MariaDB
-STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h tests/storeapi_cases_checks.h
+STOREAPI_CASES = tests/storeapi_cases.h tests/storeapi_cases_live.h tests/storeapi_cases_checks.h \
+	tests/storeapi_cases_sites.h
 tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h \
 		tests/itest.h $(STOREAPI_CASES) $(OBJ)
 	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_storeapi.c \

@@ -10,6 +10,7 @@
 /* the target databases of the clinic as older versions of chacc left them */
 #define UPGRADE_FIXTURE "tests/fixtures/upgrade/v1.sql"
 #define UPGRADE_FIXTURE_2 "tests/fixtures/upgrade/v2.sql"
+#define UPGRADE_FIXTURE_3 "tests/fixtures/upgrade/v3.sql"
 
 /* run every statement of a dump on d */
 static void
@@ -107,13 +108,14 @@ START_TEST(test_upgrade_from_version_1)
 	r = chacc(&p, "build");
 	assert_ok(&r);
 	ck_assert_has(r.out, "nothing to do: all 5 targets are up to date");
-	ck_assert_has(r.err, "from version 1 to 3");
+	ck_assert_has(r.err, "from version 1 to 4");
 	result_free(&r);
 	t = column_type(&p, "etl_metadata", "definition_hash");
 	ck_assert_str_eq(t, "varchar(80)");
 	free(t);
-	assert_val(p.tgt, "2,3", "SELECT GROUP_CONCAT(version ORDER BY version) FROM etl_schema");
+	assert_val(p.tgt, "2,3,4", "SELECT GROUP_CONCAT(version ORDER BY version) FROM etl_schema");
 	ck_assert(has_table(&p, "etl_checks") && has_table(&p, "etl_profiles"));
+	ck_assert(has_table(&p, "etl_sites"));
 	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '%:%'");
 	r = chacc(&p, "build");
 	assert_ok(&r);
@@ -186,9 +188,9 @@ START_TEST(test_upgrade_from_version_2)
 	r = chacc(&p, "build");
 	assert_ok(&r);
 	ck_assert_has(r.out, "nothing to do: all 5 targets are up to date");
-	ck_assert_has(r.err, "from version 2 to 3");
+	ck_assert_has(r.err, "from version 2 to 4");
 	result_free(&r);
-	assert_val(p.tgt, "2 created,3 etl_checks and etl_profiles",
+	assert_val(p.tgt, "2 created,3 etl_checks and etl_profiles,4 etl_sites",
 	           "SELECT GROUP_CONCAT(version, ' ', note ORDER BY version) FROM etl_schema");
 	t = index_columns(&p, "etl_checks", "etl_checks_latest");
 	ck_assert_str_eq(t, "recipe,target,check_name,id");
@@ -205,6 +207,65 @@ START_TEST(test_upgrade_from_version_2)
 	ck_assert_has(r.out, "nothing to do");
 	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
 	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_upgrade_from_version_3)
+{
+	struct proj p;
+	struct result r;
+	char *t;
+
+	proj_clinic(&p, "upgrade3");
+	if (getenv("CHACC_UPGRADE_FIXTURE")) {
+		make_upgrade_fixture(&p, getenv("CHACC_UPGRADE_FIXTURE"));
+		proj_free(&p);
+		return;
+	}
+	load_dump(p.tgt, UPGRADE_FIXTURE_3);
+	assert_val(p.tgt, "3 created", "SELECT GROUP_CONCAT(version, ' ', note) FROM etl_schema");
+	/* reading commands read version 3 as it is: no sites */
+	r = chacc(&p, "status");
+	assert_ok(&r);
+	ck_assert_has(r.out, "people_visits");
+	ck_assert_msg(!strstr(r.out, "out of date") && !strstr(r.out, "missing"), "%s", r.out);
+	result_free(&r);
+	r = chacc(&p, "history");
+	assert_ok(&r);
+	ck_assert_has(r.out, "success");
+	result_free(&r);
+	r = chacc(&p, "clean", "-n", "staff");
+	assert_ok(&r);
+	ck_assert_has(r.out, "staff");
+	result_free(&r);
+	r = chacc(&p, "prune", "-n");
+	assert_ok(&r);
+	result_free(&r);
+	ck_assert(!has_table(&p, "etl_sites"));
+	assert_val(p.tgt, "3", "SELECT MAX(version) FROM etl_schema");
+	/* a build creates etl_sites and rebuilds nothing */
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_has(r.out, "nothing to do: all 5 targets are up to date");
+	ck_assert_has(r.err, "from version 3 to 4");
+	result_free(&r);
+	assert_val(p.tgt, "3 created,4 etl_sites",
+	           "SELECT GROUP_CONCAT(version, ' ', note ORDER BY version) FROM etl_schema");
+	t = index_columns(&p, "etl_sites", "PRIMARY");
+	ck_assert_str_eq(t, "recipe,target,site");
+	free(t);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_sites");
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	ck_assert_has(r.out, "nothing to do");
+	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
+	result_free(&r);
+	/* clean forgets a target on the new tables as on the old */
+	r = chacc(&p, "clean", "staff");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_metadata WHERE target = 'staff'");
 	proj_free(&p);
 }
 END_TEST
@@ -248,7 +309,7 @@ START_TEST(test_reading_creates_no_table)
 	assert_ok(&r);
 	ck_assert_msg(!strstr(r.err, "upgraded"), "%s", r.err);
 	result_free(&r);
-	assert_val(p.tgt, "3 created", "SELECT GROUP_CONCAT(version, ' ', note) FROM etl_schema");
+	assert_val(p.tgt, "4 created", "SELECT GROUP_CONCAT(version, ' ', note) FROM etl_schema");
 	assert_val(p.tgt, "5", "SELECT COUNT(*) FROM etl_metadata WHERE definition_hash LIKE '3:%'");
 	proj_free(&p);
 }
@@ -281,7 +342,7 @@ START_TEST(test_foreign_and_newer_tables_are_refused)
 	sql(p.tgt, "INSERT INTO etl_schema VALUES (99, NOW(6), 'from the future')");
 	r = chacc(&p, "build", "-B");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_has(r.err, "are at version 99, newer than this chacc knows (3): upgrade chacc");
+	ck_assert_has(r.err, "are at version 99, newer than this chacc knows (4): upgrade chacc");
 	result_free(&r);
 	r = chacc(&p, "status");
 	assert_ok(&r);
@@ -306,6 +367,7 @@ main(void)
 	close(fd);
 	add_case(s, "upgrade_from_version_1", test_upgrade_from_version_1);
 	add_case(s, "upgrade_from_version_2", test_upgrade_from_version_2);
+	add_case(s, "upgrade_from_version_3", test_upgrade_from_version_3);
 	add_case(s, "reading_creates_no_table", test_reading_creates_no_table);
 	add_case(s, "foreign_and_newer_tables_are_refused", test_foreign_and_newer_tables_are_refused);
 	return run_suite(s);

@@ -37,6 +37,12 @@ fake_add_delete(const char *target)
 }
 
 static void
+fake_set_clock(double now)
+{
+	fake_server_set_clock(srv, now);
+}
+
+static void
 fake_teardown(void)
 {
 	fake_server_free(srv);
@@ -97,9 +103,9 @@ maria_teardown(void)
 
 static const struct backend backends[] = {
 	{ "fake", fake_setup, fake_open, store_close, fake_make_table, fake_add_delete,
-	  fake_teardown, NULL },
+	  fake_teardown, NULL, fake_set_clock },
 	{ "mariadb", maria_setup, maria_open, conns_close, maria_make_table, maria_add_delete,
-	  maria_teardown, maria_exec },
+	  maria_teardown, maria_exec, NULL },
 };
 
 int

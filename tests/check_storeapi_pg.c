@@ -79,7 +79,7 @@ pg_teardown(void)
 
 static const struct backend backends[] = {
 	{ "postgres", pg_setup, pg_open, conns_close, pg_make_table, pg_add_delete, pg_teardown,
-	  pg_exec },
+	  pg_exec, NULL },
 };
 
 /* the connection of a store of this suite */
@@ -118,7 +118,7 @@ START_TEST(test_tables_in_the_connections_schema)
 	ck_assert_msg(store_schema_upgrade(st, &err, &note) == 1, "%s", err);
 	tables = etl_tables_of(PG_SCHEMA);
 	ck_assert_str_eq(tables, "etl_checks,etl_deletes,etl_metadata,etl_profiles,etl_run_targets,"
-	                 "etl_runs,etl_schema,etl_watermarks");
+	                 "etl_runs,etl_schema,etl_sites,etl_watermarks");
 	free(tables);
 	tables = etl_tables_of("public");
 	ck_assert_str_eq(tables, "");

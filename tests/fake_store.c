@@ -245,6 +245,7 @@ fake_server_free(struct fake_server *srv)
 	for (size_t i = 0; i < srv->ntables; i++)
 		free(srv->tables[i]);
 	fake_checks_free(srv);
+	fake_sites_free(srv);
 	free(srv->markers);
 	free(srv->waters);
 	free(srv->runs);
@@ -435,7 +436,7 @@ fake_marker_fail(struct store *st, const char *target, long long run_id, const c
 	return 0;
 }
 
-/* the markers and watermarks of target: of recipe (mine) or of every other recipe */
+/* the markers, watermarks and sites of target: of recipe (mine) or of every other recipe */
 static void
 forget(struct fake_server *srv, const char *recipe, const char *target, bool mine)
 {
@@ -451,6 +452,7 @@ forget(struct fake_server *srv, const char *recipe, const char *target, bool min
 			water_drop(srv, i);
 		else
 			i++;
+	fake_sites_forget(srv, recipe, target, NULL, mine);
 }
 
 static int
@@ -549,7 +551,8 @@ fake_kept(struct store *st, const char *target, bool count_deletes, struct store
 	if (!srv)
 		return -1;
 	k->marker = find_marker(srv, st->recipe, target) != NULL;
-	k->watermark = find_water(srv, st->recipe, target) != NULL;
+	k->watermark = find_water(srv, st->recipe, target) != NULL ||
+	               fake_sites_has(srv, st->recipe, target);
 	for (size_t i = 0; i < srv->nmarkers; i++)
 		k->others |= strcmp(srv->markers[i].target, target) == 0 &&
 		             strcmp(srv->markers[i].recipe, st->recipe) != 0;
@@ -718,6 +721,9 @@ static const struct store_ops fake_ops = {
 	.profile_record = fake_profile_record,
 	.profiles = fake_profiles,
 	.prune_checks = fake_prune_checks,
+	.sites_load = fake_sites_load,
+	.site_record = fake_site_record,
+	.site_delete = fake_site_delete,
 };
 
 struct store *

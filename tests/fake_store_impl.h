@@ -55,6 +55,11 @@ struct fprofile {
 	char at[TS_LEN];
 };
 
+struct fsite {
+	char *recipe;
+	struct store_site s;     /* lag: not kept, worked out when read */
+};
+
 struct flock {
 	char *key;
 	const struct store *holder;
@@ -78,6 +83,8 @@ struct fake_server {
 	struct fprofile *profiles;       /* by id */
 	size_t nchecks, nprofiles;
 	long long next_check;
+	struct fsite *sites;
+	size_t nsites;
 };
 
 struct fake {
@@ -147,6 +154,21 @@ int fake_prune_checks(struct store *st, const char *before, bool dry, long long 
                       long long *profiles);
 /* free the server's checks and profiles */
 void fake_checks_free(struct fake_server *srv);
+
+/* fake_store_sites.c */
+long fake_sites_load(struct store *st, const char *target, struct store_site **out);
+int fake_site_record(struct store *st, const struct store_site *s);
+int fake_site_delete(struct store *st, const char *target, const char *site);
+/*
+ * forget site of target (NULL: every site of target): of recipe (mine) or of
+ * every other recipe; the server is entered
+ */
+void fake_sites_forget(struct fake_server *srv, const char *recipe, const char *target,
+                       const char *site, bool mine);
+/* whether recipe has a site of target; the server is entered */
+bool fake_sites_has(struct fake_server *srv, const char *recipe, const char *target);
+/* free the server's sites */
+void fake_sites_free(struct fake_server *srv);
 
 /* fake_store_live.c */
 int fake_live_read(struct store *st, const struct store_live_query *q, struct store_live *out);

@@ -30,6 +30,7 @@ struct backend {
 	void (*add_delete)(const char *target);      /* a row of etl_deletes, deleted now */
 	void (*teardown)(void);
 	void (*exec)(const char *sql);               /* a statement on its database; NULL: none */
+	void (*set_clock)(double now);               /* set the server's clock; NULL: cannot */
 };
 
 /* the backends the including suite runs the cases against (loop index _i) */
@@ -645,6 +646,7 @@ END_TEST
 
 #include "storeapi_cases_live.h"
 #include "storeapi_cases_checks.h"
+#include "storeapi_cases_sites.h"
 
 /* every case of the contract, for backends 0 to n - 1 */
 static void
@@ -670,6 +672,15 @@ storeapi_add_cases(TCase *tc, int n)
 	tcase_add_loop_test(tc, test_prune_checks, 0, n);
 	tcase_add_loop_test(tc, test_checks_without_tables, 0, n);
 	tcase_add_loop_test(tc, test_checks_upgrade_from_version_2, 0, n);
+	tcase_add_loop_test(tc, test_sites_ok_then_failed, 0, n);
+	tcase_add_loop_test(tc, test_sites_never_read, 0, n);
+	tcase_add_loop_test(tc, test_sites_of_every_target, 0, n);
+	tcase_add_loop_test(tc, test_site_delete, 0, n);
+	tcase_add_loop_test(tc, test_sites_lag, 0, n);
+	tcase_add_loop_test(tc, test_sites_forgotten_with_target, 0, n);
+	tcase_add_loop_test(tc, test_site_record_in_transaction, 0, n);
+	tcase_add_loop_test(tc, test_sites_without_tables, 0, n);
+	tcase_add_loop_test(tc, test_sites_upgrade_from_version_3, 0, n);
 }
 
 #endif

@@ -304,7 +304,8 @@ END_TEST
 
 /*
  * the tables as version 2 left them: those of version 3 but etl_checks and
- * etl_profiles, and etl_schema at 2 (the DDL of the others did not change)
+ * etl_profiles (and etl_sites, of version 4), and etl_schema at 2 (the DDL
+ * of the others did not change)
  */
 START_TEST(test_checks_upgrade_from_version_2)
 {
@@ -320,6 +321,7 @@ START_TEST(test_checks_upgrade_from_version_2)
 	ck_assert_int_eq(store_marker_begin(st, "people", 1), 0);
 	be->exec("DROP TABLE etl_checks");
 	be->exec("DROP TABLE etl_profiles");
+	be->exec("DROP TABLE etl_sites");
 	be->exec("UPDATE etl_schema SET version = 2");
 	ck_assert_int_eq(store_schema_version(st, &err), 2);
 
@@ -331,7 +333,7 @@ START_TEST(test_checks_upgrade_from_version_2)
 	/* an upgrade creates the two, and keeps what was there */
 	ck_assert_msg(store_schema_upgrade(st, &err, &note) == 1, "%s: %s", be->name, err);
 	ck_assert_ptr_nonnull(note);
-	ck_assert_msg(strstr(note, "from version 2 to 3"), "%s", note);
+	ck_assert_msg(strstr(note, "from version 2 to 4"), "%s", note);
 	free(note);
 	ck_assert_int_eq(store_schema_version(st, &err), SCHEMA_VERSION);
 	ck_assert_int_eq(store_schema_upgrade(st, &err, &note), 0);

@@ -445,3 +445,33 @@ store_prune_checks(struct store *st, const char *before, bool dry, long long *ch
 {
 	return st->ops->prune_checks(st, before, dry, checks, profiles);
 }
+
+long
+store_sites_load(struct store *st, const char *target, struct store_site **out)
+{
+	return st->ops->sites_load(st, target, out);
+}
+
+void
+store_sites_free(struct store_site *s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		free(s[i].target);
+		free(s[i].site);
+		free(s[i].error);
+		free(s[i].watermark);
+	}
+	free(s);
+}
+
+int
+store_site_record(struct store *st, const struct store_site *s)
+{
+	return st->ops->site_record(st, s);
+}
+
+int
+store_site_delete(struct store *st, const char *target, const char *site)
+{
+	return st->ops->site_delete(st, target, site);
+}

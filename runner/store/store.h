@@ -72,7 +72,7 @@ int store_marker_fail(struct store *st, const char *target, long long run_id,
  * definition hash MARKER_ADOPTED (marker.h), taken from any other recipe
  */
 int store_marker_adopt(struct store *st, const char *target, long long rows);
-/* forget a target: its marker and watermark */
+/* forget a target: its marker, watermark and sites */
 int store_marker_delete(struct store *st, const char *target);
 /* the targets with a marker or watermark of the recipe, sorted, into *names; their count or -1 */
 long store_marker_targets(struct store *st, char ***names);
@@ -82,7 +82,7 @@ int store_watermark_set(struct store *st, const char *target, const char *source
 
 /* what the store keeps for one target (clean and prune) */
 struct store_kept {
-	bool marker, watermark;  /* rows of this recipe */
+	bool marker, watermark;  /* rows of this recipe (watermark: its own or its sites') */
 	bool others;             /* another recipe has a marker of that name */
 	long long deletes;       /* its rows in etl_deletes (counted when asked, else 0) */
 };
@@ -300,8 +300,8 @@ void store_sites_free(struct store_site *s, long n);
  * record how site s->site of s->target was read, in the current transaction:
  * status "ok" sets last_attempt and last_success to the server's clock and
  * takes s's watermark, window and rows; "failed" sets last_attempt and error
- * and takes s's watermark (the one it had, or NULL to read it in full next
- * time), keeping last_success and rows. 0 or -1
+ * and takes s's watermark and window (the ones it had, or NULL to read it in
+ * full next time), keeping last_success and rows. 0 or -1
  */
 int store_site_record(struct store *st, const struct store_site *s);
 /* forget site of target (it left its group), or every site of target (site NULL); 0 or -1 */

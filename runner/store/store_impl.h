@@ -82,6 +82,10 @@ struct store_ops {
 	struct store_rows *(*profiles)(struct store *st, const char *target, long limit);
 	int (*prune_checks)(struct store *st, const char *before, bool dry, long long *checks,
 	                    long long *profiles);
+
+	long (*sites_load)(struct store *st, const char *target, struct store_site **out);
+	int (*site_record)(struct store *st, const struct store_site *s);
+	int (*site_delete)(struct store *st, const char *target, const char *site);
 };
 
 struct store {

@@ -118,6 +118,25 @@ static const struct store_sql mariadb_sql = {
 	.prune_checks = "DELETE FROM etl_checks WHERE %s ORDER BY id LIMIT 10000",
 	.prune_profiles = "DELETE FROM etl_profiles WHERE %s ORDER BY id LIMIT 10000",
 
+	.site_select = "SELECT target, site, status, error_message, last_value, window_open,"
+	        " " TS("last_attempt_at") ", " TS("last_success_at") ", row_count,"
+	        " " SECONDS("last_success_at", "NOW(6)") " FROM etl_sites %s",
+	.site_ok = "INSERT INTO etl_sites (recipe, target, site, status, error_message, last_value,"
+	        " window_open, last_attempt_at, last_success_at, row_count, updated_at)"
+	        " VALUES (%s, %s, %s, 'ok', NULL, %s, %d, NOW(6), NOW(6), %s, NOW(6))"
+	        " ON DUPLICATE KEY UPDATE status = 'ok', error_message = NULL,"
+	        " last_value = VALUES(last_value), window_open = VALUES(window_open),"
+	        " last_attempt_at = VALUES(last_attempt_at),"
+	        " last_success_at = VALUES(last_success_at), row_count = VALUES(row_count),"
+	        " updated_at = VALUES(updated_at)",
+	.site_failed = "INSERT INTO etl_sites (recipe, target, site, status, error_message,"
+	        " last_value, window_open, last_attempt_at, updated_at)"
+	        " VALUES (%s, %s, %s, %s, %s, %s, %d, NOW(6), NOW(6))"
+	        " ON DUPLICATE KEY UPDATE status = VALUES(status),"
+	        " error_message = VALUES(error_message), last_value = VALUES(last_value),"
+	        " window_open = VALUES(window_open), last_attempt_at = VALUES(last_attempt_at),"
+	        " updated_at = VALUES(updated_at)",
+
 	.live_since = "%s - INTERVAL 2 SECOND",
 	.live = "SELECT n.now, n.top, r.run_id, r.result, r.mode, r.selection, r.started_by,"
 	        " " TS("r.started_at") ", " TS("r.ended_at") ","

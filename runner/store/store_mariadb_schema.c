@@ -71,6 +71,14 @@ const struct store_sql_schema store_mariadb_schema = {
 		  "row_count BIGINT NOT NULL, profile LONGTEXT NOT NULL,"
 		  "PRIMARY KEY (id), KEY etl_profiles_latest (recipe, target, id))"
 		  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		/* last_value: the site's watermark, as etl_watermarks.last_value */
+		[STORE_T_SITES] = "CREATE TABLE IF NOT EXISTS etl_sites ("
+		  "recipe VARCHAR(64) NOT NULL, target VARCHAR(64) NOT NULL,"
+		  "site VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, error_message TEXT NULL,"
+		  "last_value VARCHAR(64) NULL, window_open TINYINT NOT NULL DEFAULT 0,"
+		  "last_attempt_at DATETIME(6) NULL, last_success_at DATETIME(6) NULL,"
+		  "row_count BIGINT NULL, updated_at DATETIME(6) NOT NULL,"
+		  "PRIMARY KEY (recipe, target, site)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	},
 	.steps = steps,
 	.nsteps = LEN(steps),

@@ -145,6 +145,26 @@ static const struct store_sql postgres_sql = {
 	.prune_profiles = "DELETE FROM etl_profiles WHERE id IN (SELECT id FROM"
 	        " etl_profiles WHERE %s ORDER BY id LIMIT 10000)",
 
+	.site_select = "SELECT target, site, status, error_message, last_value, window_open,"
+	        " " TS("last_attempt_at") ", " TS("last_success_at") ", row_count,"
+	        " " SECONDS("last_success_at", "statement_timestamp()") " FROM etl_sites %s",
+	.site_ok = "INSERT INTO etl_sites (recipe, target, site, status, error_message, last_value,"
+	        " window_open, last_attempt_at, last_success_at, row_count, updated_at)"
+	        " VALUES (%s, %s, %s, 'ok', NULL, %s, %d, statement_timestamp(),"
+	        " statement_timestamp(), %s, statement_timestamp())"
+	        " ON CONFLICT (recipe, target, site) DO UPDATE SET status = 'ok',"
+	        " error_message = NULL, last_value = EXCLUDED.last_value,"
+	        " window_open = EXCLUDED.window_open, last_attempt_at = EXCLUDED.last_attempt_at,"
+	        " last_success_at = EXCLUDED.last_success_at, row_count = EXCLUDED.row_count,"
+	        " updated_at = EXCLUDED.updated_at",
+	.site_failed = "INSERT INTO etl_sites (recipe, target, site, status, error_message,"
+	        " last_value, window_open, last_attempt_at, updated_at)"
+	        " VALUES (%s, %s, %s, %s, %s, %s, %d, statement_timestamp(), statement_timestamp())"
+	        " ON CONFLICT (recipe, target, site) DO UPDATE SET status = EXCLUDED.status,"
+	        " error_message = EXCLUDED.error_message, last_value = EXCLUDED.last_value,"
+	        " window_open = EXCLUDED.window_open, last_attempt_at = EXCLUDED.last_attempt_at,"
+	        " updated_at = EXCLUDED.updated_at",
+
 	.live_since = "CAST(%s AS timestamptz) - interval '2 seconds'",
 	.live = "SELECT n.now, n.top, r.run_id, r.result, r.mode, r.selection, r.started_by,"
 	        " " TS("r.started_at") ", " TS("r.ended_at") ","

@@ -69,6 +69,13 @@ const struct store_sql_schema store_postgres_schema = {
 		  "run_id bigint NULL, target varchar(64) NOT NULL, profiled_at timestamptz NOT NULL,"
 		  "row_count bigint NOT NULL, profile text NOT NULL,"
 		  "PRIMARY KEY (id))",
+		[STORE_T_SITES] = "CREATE TABLE IF NOT EXISTS etl_sites ("
+		  "recipe varchar(64) NOT NULL, target varchar(64) NOT NULL,"
+		  "site varchar(64) NOT NULL, status varchar(16) NOT NULL, error_message text NULL,"
+		  "last_value varchar(64) NULL, window_open smallint NOT NULL DEFAULT 0,"
+		  "last_attempt_at timestamptz NULL, last_success_at timestamptz NULL,"
+		  "row_count bigint NULL, updated_at timestamptz NOT NULL,"
+		  "PRIMARY KEY (recipe, target, site))",
 	},
 	/* the latest check results and profile of a target are read by these */
 	.index = {

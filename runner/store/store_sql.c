@@ -241,6 +241,9 @@ sql_marker_delete(struct store *st, const char *target)
 	if (rc == 0)
 		rc = db_execf(st->d, "DELETE FROM etl_watermarks WHERE recipe = %s AND target = %s",
 		              qr, qt);
+	/* and its sites (none on tables older than version 4) */
+	if (rc == 0)
+		rc = store_sql_site_delete(st, target, NULL);
 	free(qr);
 	free(qt);
 	return rc;
@@ -261,6 +264,8 @@ sql_marker_adopt(struct store *st, const char *target, long long rows)
 	if (rc == 0)
 		rc = db_execf(d, "DELETE FROM etl_watermarks WHERE target = %s AND recipe <> %s",
 		              qt, qr);
+	if (rc == 0)
+		rc = db_execf(d, "DELETE FROM etl_sites WHERE target = %s AND recipe <> %s", qt, qr);
 	/* no definition hash: the first build by chacc replaces the rows in full */
 	if (rc == 0)
 		rc = db_execf(d, store_sql_of(st)->marker_adopt, qr, qt, rows);
@@ -326,6 +331,9 @@ sql_kept(struct store *st, const char *target, bool count_deletes, struct store_
 	k->marker = n > 0;
 	rc |= count(st->d, &n, "etl_watermarks", mine);
 	k->watermark = n > 0;
+	/* the watermarks of its sites are its watermark too */
+	rc |= count(st->d, &n, "etl_sites", mine);
+	k->watermark |= n > 0;
 	rc |= count(st->d, &n, "etl_metadata", others);
 	k->others = n > 0;
 	if (count_deletes)
@@ -392,6 +400,9 @@ static const struct store_ops sql_ops = {
 	.profile_record = store_sql_profile_record,
 	.profiles = store_sql_profiles,
 	.prune_checks = store_sql_prune_checks,
+	.sites_load = store_sql_sites_load,
+	.site_record = store_sql_site_record,
+	.site_delete = store_sql_site_delete,
 	.live_read = store_sql_live_read,
 };
 

@@ -30,6 +30,7 @@ enum store_sql_table {
 	STORE_T_SCHEMA,
 	STORE_T_CHECKS,          /* version 3 */
 	STORE_T_PROFILES,        /* version 3 */
+	STORE_T_SITES,           /* version 4 */
 	STORE_NTABLES
 };
 
@@ -133,6 +134,26 @@ struct store_sql {
 	/* remove up to 10000 rows of etl_profiles, oldest first, where (arg, SQL) holds */
 	const char *prune_profiles;
 
+	/* sites (store_sql_sites.c) */
+	/*
+	 * the columns of a site (target, site, status, error_message, last_value,
+	 * window_open, last_attempt_at, last_success_at, row_count, and the
+	 * seconds from last_success_at to now) FROM etl_sites, then the rest of
+	 * the query (arg, SQL: WHERE, ORDER BY)
+	 */
+	const char *site_select;
+	/*
+	 * a site read now, inserted or updated: recipe, target, site, watermark
+	 * (literal or NULL), int window_open, rows (SQL)
+	 */
+	const char *site_ok;
+	/*
+	 * a site whose read failed now, inserted or updated (its last success and
+	 * rows kept): recipe, target, site, status, error, watermark (literals or
+	 * NULL), int window_open
+	 */
+	const char *site_failed;
+
 	/* following runs (store_sql_live.c) */
 	/* a run that ended since 2 seconds before the time: the time (literal) */
 	const char *live_since;
@@ -208,6 +229,11 @@ int store_sql_profile_record(struct store *st, long long run_id, const char *tar
 struct store_rows *store_sql_profiles(struct store *st, const char *target, long limit);
 int store_sql_prune_checks(struct store *st, const char *before, bool dry, long long *checks,
                            long long *profiles);
+
+/* store_sql_sites.c: the sites of the extracts that read a group of sites */
+long store_sql_sites_load(struct store *st, const char *target, struct store_site **out);
+int store_sql_site_record(struct store *st, const struct store_site *s);
+int store_sql_site_delete(struct store *st, const char *target, const char *site);
 
 /* store_sql_live.c: following runs as they go */
 int store_sql_live_read(struct store *st, const struct store_live_query *q,

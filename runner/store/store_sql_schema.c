@@ -41,6 +41,10 @@ static const struct table {
 	    "seconds,checked_at" } },
 	[STORE_T_PROFILES] = { "etl_profiles",
 	  { "id,recipe,run_id,target,profiled_at,row_count,profile" } },
+	/* since version 4: the sites of the extracts that read a group of sites */
+	[STORE_T_SITES] = { "etl_sites",
+	  { "recipe,target,site,status,error_message,last_value,window_open,last_attempt_at,"
+	    "last_success_at,row_count,updated_at" } },
 };
 
 #define NTABLES STORE_NTABLES
@@ -49,6 +53,7 @@ static const struct table {
 static const char *const notes[SCHEMA_VERSION + 1] = {
 	[2] = "etl_schema; definition hashes carry their format",
 	[3] = "etl_checks and etl_profiles",
+	[4] = "etl_sites",
 };
 
 /* the columns of every etl_ table that exists, by index in tables (NULL: absent) */
