@@ -321,7 +321,10 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 		else if (it->reason == REASON_FAILED &&
 		         strcmp(ps->markers[it->n->id].status, MARKER_CHECK_FAILED) == 0)
 			it->detail = DETAIL_CHECKS_FAILED;
-		else if (it->n->t->in_place)
+		else if (it->reason == REASON_SOURCE && ps->notes && ps->notes[it->n->id]) {
+			it->detail = DETAIL_SITES;
+			it->note = ps->notes[it->n->id];
+		} else if (it->n->t->in_place)
 			it->detail = DETAIL_NOT_ATOMIC;
 		else if (it->n->t->kind == KIND_FILE && it->n->t->seed)
 			it->detail = DETAIL_FILE_COLUMNS;
@@ -357,6 +360,8 @@ plan_detail_text(enum plan_detail d)
 		return "columns and types of its file";
 	case DETAIL_CHECKS_FAILED:
 		return "failed its checks last time: the table before that build is still live";
+	case DETAIL_SITES:
+		return "its sites changed";
 	}
 	return NULL;
 }
@@ -374,6 +379,8 @@ plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 		         it->window);
 	else if (it->detail == DETAIL_FILE_COLUMNS && it->n && it->n->t->seed)
 		return it->n->t->seed->summary;
+	else if (it->detail == DETAIL_SITES && it->note)
+		return it->note;
 	else
 		return plan_detail_text(it->detail);
 	return buf;
