@@ -504,7 +504,7 @@ sites_probe(struct conns *c, const struct target *t, char **note, char **err)
 	}
 	answer = added.len || failed.len || gone.len;
 	/* the sites read fine last time: the first with news is enough */
-	for (size_t i = 0; i < g->nsites && !answer; i++)
+	for (size_t i = 0; i < g->nsites && !answer && t->incr.enabled; i++)
 		for (long k = 0; k < nprev; k++) {
 			int rc;
 

@@ -250,6 +250,16 @@ same_definition(struct plan_state *ps, struct node *n, const struct marker *m)
 	return strcmp(old, m->hash) == 0;
 }
 
+/*
+ * whether t's source is asked if it has rows to read: an incremental
+ * extract, or one from a group of sites (whether a site came, went or failed)
+ */
+static bool
+asks_source(const struct plan_state *ps, const struct target *t)
+{
+	return t->kind == KIND_EXTRACT && (t->incr.enabled || target_sites(ps->g->r, t));
+}
+
 static int
 plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full, bool *unchecked)
 {
@@ -276,10 +286,10 @@ plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full,
 			*reason = REASON_NEEDS;
 		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
-		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->offline) {
+		else if (asks_source(ps, t) && ps->offline) {
 			*reason = REASON_NONE;
 			*unchecked = true;
-		} else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
+		} else if (asks_source(ps, t)) {
 			int p = probe(ps, n);
 
 			if (p < 0)
