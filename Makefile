@@ -108,6 +108,8 @@ OBJ = \
 	runner/build/profile_drift.o \
 	runner/build/checks_sql.o \
 	runner/build/checks_run.o \
+	runner/build/build_sites.o \
+	runner/build/sites_read.o \
 	runner/git/vcs.o \
 	runner/git/vcs_diff.o \
 	runner/git/vcs_log.o \
@@ -156,6 +158,7 @@ UNIT_TESTS = \
 INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
+	tests/check_sites \
 	tests/check_store \
 	tests/check_store_upgrade \
 	tests/check_openmrs \

@@ -101,9 +101,13 @@ int build_run(struct conns *c, const struct build_req *req, struct build_res *re
 
 /*
  * ask an incremental extract's source whether rows exist past the watermark
- * in m, or whether its lookback window is still open: 1, 0, or -1 with *err
+ * in m, or whether its lookback window is still open: 1, 0, or -1 with *err.
+ * An extract from a group of sites asks each site, and answers 1 with *note
+ * (malloc'ed) when a site is new, gone, failed last time or cannot be
+ * reached (never -1 for a site)
  */
-int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err);
+int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **note,
+                char **err);
 
 /* drop shadow and old tables left by an interrupted build of t */
 int build_cleanup(struct db *tgt, const struct target *t);

@@ -1,5 +1,6 @@
 /* build_extract.c: extract targets: rows from another connection into a table (DESIGN §5) */
 #include "build_impl.h"
+#include "extract_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +11,6 @@
 #include "recipe.h"
 #include "store.h"
 #include "util.h"
-
-/* the table where deleted keys are logged, for the targets downstream */
-#define DELETE_LOG "etl_deletes"
-
-/* one extract: the build, its source and whether both are one server */
-struct extract {
-	struct build *b;
-	struct db *src;
-	bool same;
-};
 
 static int
 copy_progress(void *arg, long long rows)
@@ -36,19 +27,18 @@ copy_progress(void *arg, long long rows)
  * SELECT into table of the target's database tdb, then back to tdb
  */
 static int
-load_pushed(struct extract *x, const char *select, const char *table, const char *tdb)
+load_pushed(struct extract *x, const char *select, const char *table, const char *tdb,
+            long long *rows, enum copy_fail *why)
 {
-	struct build *b = x->b;
-	struct db *tgt = b->tgt;
+	struct db *tgt = x->tgt;
 	char *idb = db_ident(tgt, tdb), *it = db_ident(tgt, table);
 	struct db_names qc = { 0 };
 	struct buf cl;
 	int rc = -1;
 
 	buf_init(&cl);
-	if (db_result_columns(tgt, select, &qc) < 0)
-		bops_fail(b, tgt, "target '%s': query '%s' failed", b->t->name, b->t->query);
-	else {
+	*why = COPY_QUERY;
+	if (db_result_columns(tgt, select, &qc) == 0) {
 		for (size_t i = 0; i < qc.n; i++) {
 			char *id = db_ident(tgt, qc.v[i]);
 
@@ -56,20 +46,47 @@ load_pushed(struct extract *x, const char *select, const char *table, const char
 			free(id);
 		}
 		if (db_execf(tgt, "INSERT INTO %s.%s (%s) SELECT * FROM (%s) AS q", idb, it,
-		             cl.s ? cl.s : "", select) < 0)
-			bops_fail(b, tgt, "target '%s': query '%s' failed", b->t->name, b->t->query);
-		else {
-			b->res->live.moved = db_affected(tgt);
+		             cl.s ? cl.s : "", select) == 0) {
+			*rows = db_affected(tgt);
 			rc = 0;
 		}
 	}
-	if (db_use(tgt, tdb) < 0 && rc == 0)
-		rc = bops_fail(b, tgt, "target '%s'", b->t->name);
+	if (db_use(tgt, tdb) < 0 && rc == 0) {
+		*why = COPY_BACK;
+		rc = -1;
+	}
 	db_names_release(&qc);
 	buf_release(&cl);
 	free(idb);
 	free(it);
 	return rc;
+}
+
+int
+extract_copy(struct extract *x, const char *select, const char *table, long long *rows,
+             db_progress_fn progress, void *arg, enum copy_fail *why)
+{
+	struct db *errside = NULL;
+
+	*rows = 0;
+	if (x->same) {
+		/* the target's database, asked before db_use changes it */
+		char *tdb = xstrdup(db_name(x->tgt));
+		int rc;
+
+		/* the target user cannot read the source database: stream instead */
+		if (db_use(x->tgt, db_name(x->src)) == 0) {
+			rc = load_pushed(x, select, table, tdb, rows, why);
+			free(tdb);
+			return rc;
+		}
+		free(tdb);
+	}
+	if (db_copy(x->src, select, x->tgt, table, rows, progress, arg, &errside) < 0) {
+		*why = errside == x->src ? COPY_READ : COPY_LOAD;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -80,25 +97,18 @@ static int
 load(struct extract *x, const char *select, const char *table)
 {
 	struct build *b = x->b;
-	struct db *errside = NULL;
+	enum copy_fail why;
 	long long rows = 0;
 
-	if (x->same) {
-		/* the target's database, asked before db_use changes it */
-		char *tdb = xstrdup(db_name(b->tgt));
-		int rc;
-
-		/* the target user cannot read the source database: stream instead */
-		if (db_use(b->tgt, db_name(x->src)) == 0) {
-			rc = load_pushed(x, select, table, tdb);
-			free(tdb);
-			return rc;
-		}
-		free(tdb);
+	if (extract_copy(x, select, table, &rows, copy_progress, b, &why) < 0) {
+		if (why == COPY_QUERY)
+			return bops_fail(b, x->tgt, "target '%s': query '%s' failed", b->t->name,
+			                 b->t->query);
+		if (why == COPY_BACK)
+			return bops_fail(b, x->tgt, "target '%s'", b->t->name);
+		return bops_fail(b, why == COPY_READ ? x->src : x->tgt, "target '%s': %s", b->t->name,
+		                 why == COPY_READ ? "reading the source failed" : "loading rows failed");
 	}
-	if (db_copy(x->src, select, b->tgt, table, &rows, copy_progress, b, &errside) < 0)
-		return bops_fail(b, errside, "target '%s': %s", b->t->name,
-		                 errside == x->src ? "reading the source failed" : "loading rows failed");
 	b->res->live.moved = rows;
 	return 0;
 }
@@ -134,8 +144,7 @@ watermark(struct build *b, const char *table, const char *read_at, char **wm, bo
 	return 0;
 }
 
-/* the SELECT an extract runs, for since (SQL literal) */
-static char *
+char *
 extract_select(struct extract *x, const char *since, bool incremental)
 {
 	struct build *b = x->b;
@@ -153,6 +162,12 @@ extract_select(struct extract *x, const char *since, bool incremental)
 	} else
 		out = body;
 	free(sql);
+	if (x->site) {
+		char *s = db_sql_site_select(x->src, SITE_COLUMN, x->site, out);
+
+		free(out);
+		out = s;
+	}
 	return out;
 }
 
@@ -176,6 +191,20 @@ create_shadow(struct extract *x, const char *shadow, const char *select)
 	return rc;
 }
 
+char *
+extract_not_deleted(struct extract *x, char *select)
+{
+	char *id = db_ident(x->src, x->b->t->incr.deleted), *col = xasprintf("d.%s", id);
+	char *cond = db_sql_falsy(x->src, col);
+	char *s = xasprintf("SELECT * FROM (%s) AS d WHERE %s", select, cond);
+
+	free(select);
+	free(id);
+	free(col);
+	free(cond);
+	return s;
+}
+
 static int
 extract_full(struct extract *x)
 {
@@ -187,17 +216,8 @@ extract_full(struct extract *x)
 	bool open = false;
 	int rc = -1;
 
-	if (t->incr.deleted) {
-		char *id = db_ident(x->src, t->incr.deleted), *col = xasprintf("d.%s", id);
-		char *cond = db_sql_falsy(x->src, col);
-		char *s = xasprintf("SELECT * FROM (%s) AS d WHERE %s", select, cond);
-
-		free(select);
-		free(id);
-		free(col);
-		free(cond);
-		select = s;
-	}
+	if (t->incr.deleted)
+		select = extract_not_deleted(x, select);
 	if (build_cleanup(tgt, t) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot drop leftover tables", t->name);
 		goto out;
@@ -231,22 +251,20 @@ out:
 	return rc;
 }
 
-/* the lower bound of an incremental read: --since, or watermark minus lookback */
-static char *
-since_literal(struct extract *x)
+char *
+extract_since(struct extract *x, const char *watermark)
 {
 	const struct build_req *q = x->b->req;
 	char *v = NULL, *qw, *lit;
 
 	if (q->since)
 		return db_quote(x->src, q->since);
-	if (!q->watermark)
+	if (!watermark)
 		return xstrdup("NULL");
-	qw = db_quote(x->src, q->watermark);
-	if (strspn(q->watermark, "0123456789-") == strlen(q->watermark) &&
-	    !strchr(q->watermark + 1, '-'))
+	qw = db_quote(x->src, watermark);
+	if (strspn(watermark, "0123456789-") == strlen(watermark) && !strchr(watermark + 1, '-'))
 		return qw;
-	if (db_ts_minus(x->src, q->watermark, x->b->t->incr.lookback, &v) == 0)
+	if (db_ts_minus(x->src, watermark, x->b->t->incr.lookback, &v) == 0)
 		lit = db_quote(x->src, v);
 	else
 		lit = xstrdup(qw);
@@ -255,15 +273,14 @@ since_literal(struct extract *x)
 	return lit;
 }
 
-/* remove the target's rows the stage flags as deleted, and those stage rows */
-static int
-remove_flagged(struct build *b, const char *stage, const struct db_names *tc)
+int
+extract_remove_flagged(struct build *b, const char *stage, const struct db_names *tc)
 {
 	const struct target *t = b->t;
 	struct db_names key = { xcalloc(tc->n + 1, sizeof(char *)), 0 };
 	struct db_names tkey = bops_names(&t->key);
 	struct db_delete del = {
-		.log = DELETE_LOG, .table = t->name, .key = &key, .cols = tc,
+		.log = EXTRACT_DELETE_LOG, .table = t->name, .key = &key, .cols = tc,
 		.run_id = b->req->run_id,
 	};
 	long long removed = 0;
@@ -312,7 +329,7 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 		bops_fail(b, tgt, "target '%s': cannot read the clock", t->name);
 		goto rollback;
 	}
-	if (t->incr.deleted && remove_flagged(b, stage, tc) < 0)
+	if (t->incr.deleted && extract_remove_flagged(b, stage, tc) < 0)
 		goto rollback;
 	if (bops_upsert(b, t->name, tc, from_stage) < 0)
 		goto rollback;
@@ -346,7 +363,7 @@ extract_incremental(struct extract *x)
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
 	char *stage = xasprintf("_chacc_stage_%.40s", t->name);
-	char *since = since_literal(x), *select = NULL, *read_at = NULL, *wm = NULL;
+	char *since = extract_since(x, x->b->req->watermark), *select = NULL, *read_at = NULL, *wm = NULL;
 	struct db_names tc = { 0 };
 	bool open = false;
 	int rc = -1;
@@ -382,10 +399,12 @@ out:
 int
 build_extract(struct build *b)
 {
-	struct extract x = { .b = b };
+	struct extract x = { .b = b, .tgt = b->tgt };
 	char *err = NULL;
 	enum db_err why;
 
+	if (target_sites(b->c->r, b->t))
+		return build_sites(b);
 	x.src = conns_get(b->c, b->t->from, &err, &why);
 	if (!x.src) {
 		b->res->error = xasprintf("target '%s': %s", b->t->name, err);
@@ -402,12 +421,47 @@ build_extract(struct build *b)
 }
 
 int
-build_probe(struct conns *c, const struct target *t, const struct marker *m, char **err)
+extract_probe(const struct recipe *r, struct db *src, const struct target *t, const char *watermark)
 {
-	struct db *src;
 	char *qw, *sql, *body, *v = NULL, *ic;
 	int rc;
 
+	qw = watermark ? db_quote(src, watermark) : xstrdup("NULL");
+	ic = db_ident(src, t->incr.column);
+	if (!watermark) {
+		/* the source was empty at the last build: has any row come? */
+		sql = bops_subst(r, t->query_sql, t->name, "NULL", 0);
+		body = bops_query_body(r, t, sql);
+		free(sql);
+		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q LIMIT 1", body);
+	} else if (t->incr.probe_sql) {
+		body = bops_query_body(r, t, t->incr.probe_sql);
+		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
+		if (rc > 0)
+			rc = v && (atoi(v) != 0 || strcmp(v, "t") == 0);
+	} else {
+		sql = bops_subst(r, t->query_sql, t->name, qw, 0);
+		body = bops_query_body(r, t, sql);
+		free(sql);
+		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q WHERE q.%s > %s LIMIT 1", body, ic, qw);
+	}
+	free(v);
+	free(body);
+	free(qw);
+	free(ic);
+	return rc;
+}
+
+int
+build_probe(struct conns *c, const struct target *t, const struct marker *m, char **note,
+            char **err)
+{
+	struct db *src;
+	int rc;
+
+	*note = NULL;
+	if (target_sites(c->r, t))
+		return sites_probe(c, t, note, err);
 	if (m->window_open || !m->has_watermark)
 		return 1;
 	if (!(src = conns_get(c, t->from, err, NULL))) {
@@ -417,31 +471,8 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 		free(why);
 		return -1;
 	}
-	qw = m->watermark ? db_quote(src, m->watermark) : xstrdup("NULL");
-	ic = db_ident(src, t->incr.column);
-	if (!m->watermark) {
-		/* the source was empty at the last build: has any row come? */
-		sql = bops_subst(c->r, t->query_sql, t->name, "NULL", 0);
-		body = bops_query_body(c->r, t, sql);
-		free(sql);
-		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q LIMIT 1", body);
-	} else if (t->incr.probe_sql) {
-		body = bops_query_body(c->r, t, t->incr.probe_sql);
-		rc = db_value(src, &v, "SELECT (%s) > %s", body, qw);
-		if (rc > 0)
-			rc = v && (atoi(v) != 0 || strcmp(v, "t") == 0);
-	} else {
-		sql = bops_subst(c->r, t->query_sql, t->name, qw, 0);
-		body = bops_query_body(c->r, t, sql);
-		free(sql);
-		rc = db_value(src, &v, "SELECT 1 FROM (%s) AS q WHERE q.%s > %s LIMIT 1", body, ic, qw);
-	}
-	if (rc < 0)
+	if ((rc = extract_probe(c->r, src, t, m->watermark)) < 0)
 		*err = xasprintf("target '%s': probing source '%s' failed: %s", t->name, t->from,
 		                 db_error(src));
-	free(v);
-	free(body);
-	free(qw);
-	free(ic);
 	return rc;
 }

@@ -24,9 +24,11 @@ static int
 probe_source(void *arg, struct node *n)
 {
 	struct session *s = arg;
-	char *err = NULL;
-	int rc = build_probe(&s->conns, n->t, &s->markers[n->id], &err);
+	char *err = NULL, *note = NULL;
+	int rc = build_probe(&s->conns, n->t, &s->markers[n->id], &note, &err);
 
+	free(s->notes[n->id]);
+	s->notes[n->id] = note;
 	if (rc < 0) {
 		free(s->probe_error);
 		s->probe_error = err;
@@ -64,6 +66,7 @@ load(struct session *s, const char *recipe_path, const char *dir, const struct f
 	s->pending = xcalloc(s->g->nnodes, sizeof(*s->pending));
 	s->pending_full = xcalloc(s->g->nnodes, sizeof(*s->pending_full));
 	s->probed = xcalloc(s->g->nnodes, sizeof(*s->probed));
+	s->notes = xcalloc(s->g->nnodes, sizeof(*s->notes));
 	for (i = 0; i < s->g->nnodes; i++) {
 		target_hash(s->r, s->g->nodes[i].t, s->hashes[i]);
 		s->probed[i] = -2;
@@ -71,7 +74,7 @@ load(struct session *s, const char *recipe_path, const char *dir, const struct f
 	s->ps = (struct plan_state){
 		.g = s->g, .markers = s->markers, .hashes = s->hashes, .opts = &s->opts,
 		.probe = probe_source, .probe_arg = s, .pending = s->pending,
-		.pending_full = s->pending_full, .probed = s->probed,
+		.pending_full = s->pending_full, .probed = s->probed, .notes = s->notes,
 	};
 	return OUTCOME_OK;
 }
@@ -221,6 +224,9 @@ session_release(struct session *s)
 	free(s->pending);
 	free(s->pending_full);
 	free(s->probed);
+	for (i = 0; s->notes && s->g && i < s->g->nnodes; i++)
+		free(s->notes[i]);
+	free(s->notes);
 	free(s->probe_error);
 	free(s->selected);
 	free(s->forced);

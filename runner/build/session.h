@@ -36,6 +36,7 @@ struct session {
 	char (*hashes)[65];
 	bool *pending, *pending_full;
 	signed char *probed;
+	char **notes;            /* per node, what its probe said beyond yes (plan.h) */
 	struct plan_opts opts;
 	struct plan_state ps;
 	char *probe_error;

@@ -254,6 +254,16 @@ same_definition(struct plan_state *ps, struct node *n, const struct marker *m)
 	return strcmp(old, m->hash) == 0;
 }
 
+/*
+ * whether t's source is asked if it has rows to read: an incremental
+ * extract, or one from a group of sites (whether a site came, went or failed)
+ */
+static bool
+asks_source(const struct plan_state *ps, const struct target *t)
+{
+	return t->kind == KIND_EXTRACT && (t->incr.enabled || target_sites(ps->g->r, t));
+}
+
 static int
 plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full, bool *unchecked)
 {
@@ -280,10 +290,10 @@ plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full,
 			*reason = REASON_NEEDS;
 		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
-		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->offline) {
+		else if (asks_source(ps, t) && ps->offline) {
 			*reason = REASON_NONE;
 			*unchecked = true;
-		} else if (t->kind == KIND_EXTRACT && t->incr.enabled) {
+		} else if (asks_source(ps, t)) {
 			int p = probe(ps, n);
 
 			if (p < 0)
@@ -325,7 +335,10 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 		else if (it->reason == REASON_FAILED &&
 		         strcmp(ps->markers[it->n->id].status, MARKER_CHECK_FAILED) == 0)
 			it->detail = DETAIL_CHECKS_FAILED;
-		else if (it->n->t->in_place)
+		else if (it->reason == REASON_SOURCE && ps->notes && ps->notes[it->n->id]) {
+			it->detail = DETAIL_SITES;
+			it->note = ps->notes[it->n->id];
+		} else if (it->n->t->in_place)
 			it->detail = DETAIL_NOT_ATOMIC;
 		else if (it->n->t->kind == KIND_FILE && it->n->t->seed)
 			it->detail = DETAIL_FILE_COLUMNS;
@@ -361,6 +374,8 @@ plan_detail_text(enum plan_detail d)
 		return "columns and types of its file";
 	case DETAIL_CHECKS_FAILED:
 		return "failed its checks last time: the table before that build is still live";
+	case DETAIL_SITES:
+		return "its sites changed";
 	}
 	return NULL;
 }
@@ -378,6 +393,8 @@ plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 		         it->window);
 	else if (it->detail == DETAIL_FILE_COLUMNS && it->n && it->n->t->seed)
 		return it->n->t->seed->summary;
+	else if (it->detail == DETAIL_SITES && it->note)
+		return it->note;
 	else
 		return plan_detail_text(it->detail);
 	return buf;

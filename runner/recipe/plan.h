@@ -48,6 +48,7 @@ struct plan_state {
 	bool *pending;           /* node is planned in this run and not yet built */
 	bool *pending_full;      /* ... and its build is full */
 	signed char *probed;     /* cached probe answers: -2 not asked */
+	char **notes;            /* per node, what its probe said beyond yes (DETAIL_SITES), or NULL */
 	bool offline;            /* ask no source: what only a probe could tell is up to date, unchecked */
 };
 
@@ -81,6 +82,11 @@ enum plan_detail {
 	 * place: built again, incrementally when it can be
 	 */
 	DETAIL_CHECKS_FAILED,
+	/*
+	 * an extract from a group of sites whose probe said more than yes:
+	 * sites added, removed, failed last time or not reached (item.note)
+	 */
+	DETAIL_SITES,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
@@ -93,6 +99,7 @@ struct plan_item {
 	enum plan_detail detail;
 	char window[20];         /* DETAIL_WINDOW_*: when, "HH:MM:SS" today or "YYYY-MM-DD HH:MM:SS" */
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
+	const char *note;        /* DETAIL_SITES: the probe's words (ps->notes) */
 };
 
 /*
