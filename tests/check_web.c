@@ -546,7 +546,8 @@ START_TEST(test_sites)
 	struct proj p;
 	struct server s;
 	struct resp r;
-	json_t *j, *t, *x;
+	struct result b;
+	json_t *j, *t, *x = NULL;
 	size_t i;
 
 	proj_web(&p, "websites", false);
@@ -617,6 +618,31 @@ START_TEST(test_sites)
 	resp_free(&r);
 	server_stop(&s);
 	nforbidden = 0;
+
+	/* the command line shows the same, its own words unscrubbed */
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status");
+	assert_ok(&b);
+	ck_assert_msg(strstr(b.out, "SITES") && strstr(b.out, "1 of 2 failed") &&
+	              strstr(b.out, "  site kisumu  failed ") &&
+	              strstr(b.out, "s ago: Access denied for user '" SITE_USER "'@'" SITE_HOST "'") &&
+	              strstr(b.out, " (last success 20") && !strstr(b.out, "site eldoret"),
+	              "%s", b.out);
+	result_free(&b);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status", "--json");
+	assert_ok(&b);
+	j = json_loads(b.out, 0, NULL);
+	ck_assert_msg(j, "%s", b.out);
+	json_array_foreach(j, i, t)
+		if (strcmp(jstr(t, "target"), "obs") == 0)
+			x = t;
+	ck_assert_str_eq(jstr(x, "detail"), "1 of 2 sites failed");
+	ck_assert_str_ne(jstr(x, "state"), "failed");
+	t = json_array_get(json_object_get(x, "sites"), 1);
+	ck_assert_str_eq(jstr(t, "site"), "kisumu");
+	ck_assert_str_eq(jstr(t, "state"), "failed");
+	ck_assert_msg(strstr(jstr(t, "error"), SITE_HOST), "%s", b.out);
+	json_decref(j);
+	result_free(&b);
 	proj_free(&p);
 }
 END_TEST
