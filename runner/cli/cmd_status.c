@@ -100,14 +100,17 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 	json_t *latest = report_checks_latest(s, NULL, &err), *sites;
 	struct table *t;
 	size_t unchecked = 0, never = 0;
+	bool any = false;
 
 	free(err);
 	err = NULL;
 	sites = report_sites(s, NULL, &err);
 	free(err);
-	/* the column SITES only when a target reads a group of sites */
-	t = table_new(json_object_size(sites) ? LEN(heads) : LEN(heads) - 1, heads);
-	if (json_object_size(sites))
+	for (size_t i = 0; sites && i < n; i++)
+		any |= json_object_get(sites, items[i].n->t->name) != NULL;
+	/* the column SITES only when a target shown reads a group of sites */
+	t = table_new(any ? LEN(heads) : LEN(heads) - 1, heads);
+	if (any)
 		now = report_now(s);
 
 	table_column(t, 1, TABLE_STATE);
