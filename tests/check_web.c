@@ -628,6 +628,10 @@ START_TEST(test_sites)
 	              strstr(b.out, " (last success 20") && !strstr(b.out, "site eldoret"),
 	              "%s", b.out);
 	result_free(&b);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status", "people");
+	assert_ok(&b);
+	ck_assert_msg(strstr(b.out, "CHECKS\n") && !strstr(b.out, "SITES"), "%s", b.out);
+	result_free(&b);
 	b = chacc(&p, "-f", "recipes/clinic.yml", "status", "--json");
 	assert_ok(&b);
 	j = json_loads(b.out, 0, NULL);
