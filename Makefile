@@ -101,6 +101,7 @@ OBJ = \
 	runner/build/session.o \
 	runner/build/run.o \
 	runner/build/report.o \
+	runner/build/report_sites.o \
 	runner/build/leftovers.o \
 	runner/build/sqlcheck.o \
 	runner/build/profile.o \
@@ -132,11 +133,12 @@ CLI_OBJ = runner/cli/main.o runner/cli/opts.o runner/cli/cmd_config.o runner/cli
 WEB_OBJ = runner/web/web.o runner/web/web_api.o runner/web/web_jobs.o runner/web/web_files.o \
 	runner/web/web_review.o runner/cli/cmd_serve.o web/assets.o \
 	runner/web/web_conn.o runner/web/web_events.o runner/web/web_scrub.o \
-	runner/web/web_users.o runner/web/web_live.o runner/web/web_quality.o
+	runner/web/web_users.o runner/web/web_live.o runner/web/web_quality.o \
+	runner/web/web_sites.o
 # the web UI's files, compiled into chacc (web/vendor: CodeMirror, fetched by npm)
 WEB_FILES = web/index.html web/login.html web/theme.js web/app.css web/favicon.svg \
 	web/app.js web/dash.js web/graph.js web/runs.js web/edit.js web/review.js \
-	web/quality.js
+	web/quality.js web/sites.js
 HDR = runner/*/*.h
 
 UNIT_TESTS = \
@@ -153,7 +155,8 @@ UNIT_TESTS = \
 	tests/check_recipe_sites \
 	tests/check_graph \
 	tests/check_plan \
-	tests/check_sched
+	tests/check_sched \
+	tests/check_report
 # the slowest first: tests/run runs them in two lanes
 INTEGRATION_TESTS = \
 	tests/check_browser \
@@ -266,6 +269,11 @@ tests/check_storeapi: tests/check_storeapi.c $(FAKE_STORE) $(FAKE_STORE_HDR) tes
 
 # and on PostgreSQL
 tests/check_storeapi_pg: $(STOREAPI_CASES)
+
+# what status, the web UI and /metrics show of the store (sites), on the fake store
+tests/check_report: tests/check_report.c $(FAKE_STORE) $(FAKE_STORE_HDR) tests/testutil.h $(OBJ)
+	$(CC) $(ALL_CFLAGS) -iquote tests $(ALL_LDFLAGS) -o $@ tests/check_report.c \
+		$(FAKE_STORE) $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)

@@ -194,6 +194,21 @@ START_TEST(test_browser_checks)
 }
 END_TEST
 
+/* a target that reads a group of sites, one failed: tests/browser/sites.mjs */
+START_TEST(test_browser_sites)
+{
+	struct proj p;
+	struct server s;
+
+	proj_web(&p, "websites", false);
+	proj_sites(&p);
+	server_start(&s, &p, NULL, NULL, NULL);
+	browser_scenario(&s, &p, "sites.mjs");
+	server_stop(&s);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -210,6 +225,7 @@ main(void)
 	add_case(s, "sqlcheck", test_browser_sqlcheck);
 	add_case(s, "history", test_browser_history);
 	add_case(s, "checks", test_browser_checks);
+	add_case(s, "sites", test_browser_sites);
 	rc = run_suite(s);
 	return rc;
 }

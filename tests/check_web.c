@@ -541,6 +541,116 @@ START_TEST(test_checks_and_profile)
 }
 END_TEST
 
+START_TEST(test_sites)
+{
+	struct proj p;
+	struct server s;
+	struct resp r;
+	struct result b;
+	json_t *j, *t, *x = NULL;
+	size_t i;
+
+	proj_web(&p, "websites", false);
+	proj_sites(&p);
+	/* no answer may name a site's host, user or password */
+	forbidden[0] = SITE_HOST;
+	forbidden[1] = SITE_USER;
+	forbidden[2] = SITE_SECRET;
+	nforbidden = 3;
+	server_start(&s, &p, NULL, NULL, NULL);
+
+	/* the sites of obs, by name; the error without the server's words */
+	j = get_json(&s, "/api/targets/obs/sites");
+	ck_assert_int_eq(json_array_size(j), 2);
+	x = json_array_get(j, 0);
+	ck_assert_str_eq(jstr(x, "site"), "eldoret");
+	ck_assert_str_eq(jstr(x, "state"), "ok");
+	ck_assert(json_is_null(json_object_get(x, "error")));
+	ck_assert(json_is_number(json_object_get(x, "lag_seconds")));
+	x = json_array_get(j, 1);
+	ck_assert_str_eq(jstr(x, "site"), "kisumu");
+	ck_assert_str_eq(jstr(x, "state"), "failed");
+	ck_assert_str_eq(jstr(x, "watermark"), "2026-12-01 10:00:00");
+	ck_assert_msg(strstr(jstr(x, "error"), "Access denied for user") &&
+	              strstr(jstr(x, "error"), "openmrs_kisumu"), "%s", jstr(x, "error"));
+	ck_assert(json_is_string(json_object_get(x, "last_success")));
+	ck_assert(json_is_number(json_object_get(x, "lag_seconds")));
+	json_decref(j);
+	/* a target without sites: none; an unknown target: 404 */
+	j = get_json(&s, "/api/targets/people/sites");
+	ck_assert_int_eq(json_array_size(j), 0);
+	json_decref(j);
+	r = get(&s, "/api/targets/nosuch/sites");
+	assert_status(r, 404);
+	ck_assert_msg(strstr(r.body, "unknown target 'nosuch'"), "%s", r.body);
+	resp_free(&r);
+
+	/* the dashboard: obs keeps its state, says how many sites failed, lists them */
+	j = get_json(&s, "/api/targets");
+	json_array_foreach(json_object_get(j, "targets"), i, t) {
+		if (strcmp(jstr(t, "target"), "people") == 0) {
+			ck_assert_ptr_null(json_object_get(t, "sites"));
+			continue;
+		}
+		ck_assert_str_eq(jstr(t, "target"), "obs");
+		ck_assert_str_ne(jstr(t, "state"), "failed");
+		ck_assert_str_eq(jstr(t, "detail"), "1 of 2 sites failed");
+		ck_assert_int_eq(json_array_size(json_object_get(t, "sites")), 2);
+	}
+	json_decref(j);
+	j = get_json(&s, "/api/targets/obs");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "sites")), 2);
+	ck_assert_str_eq(jstr(j, "from"), "facilities");
+	json_decref(j);
+
+	/* the metrics of each site */
+	r = get(&s, "/metrics");
+	assert_status(r, 200);
+	ck_assert_msg(strstr(r.body, "# TYPE chacc_site_up gauge\n") &&
+	              strstr(r.body, "# HELP chacc_site_lag_seconds ") &&
+	              strstr(r.body, "# TYPE chacc_site_last_success_timestamp_seconds gauge\n"),
+	              "%s", r.body);
+	ck_assert_msg(strstr(r.body, "chacc_site_up{recipe=\"clinic\",target=\"obs\",site=\"kisumu\"} 0\n") &&
+	              strstr(r.body, "chacc_site_up{recipe=\"clinic\",target=\"obs\",site=\"eldoret\"} 1\n") &&
+	              strstr(r.body, "chacc_site_lag_seconds{recipe=\"clinic\",target=\"obs\",site=\"kisumu\"} ") &&
+	              strstr(r.body, "chacc_site_last_success_timestamp_seconds{recipe=\"clinic\","
+	                     "target=\"obs\",site=\"eldoret\"} 1"), "%s", r.body);
+	resp_free(&r);
+	server_stop(&s);
+	nforbidden = 0;
+
+	/* the command line shows the same, its own words unscrubbed */
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status");
+	assert_ok(&b);
+	ck_assert_msg(strstr(b.out, "SITES") && strstr(b.out, "1 of 2 failed") &&
+	              strstr(b.out, "  site kisumu  failed ") &&
+	              strstr(b.out, "s ago: Access denied for user '" SITE_USER "'@'" SITE_HOST "'") &&
+	              strstr(b.out, " (last success 20") && !strstr(b.out, "site eldoret"),
+	              "%s", b.out);
+	result_free(&b);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status", "people");
+	assert_ok(&b);
+	ck_assert_msg(strstr(b.out, "CHECKS\n") && !strstr(b.out, "SITES"), "%s", b.out);
+	result_free(&b);
+	b = chacc(&p, "-f", "recipes/clinic.yml", "status", "--json");
+	assert_ok(&b);
+	j = json_loads(b.out, 0, NULL);
+	ck_assert_msg(j, "%s", b.out);
+	json_array_foreach(j, i, t)
+		if (strcmp(jstr(t, "target"), "obs") == 0)
+			x = t;
+	ck_assert_str_eq(jstr(x, "detail"), "1 of 2 sites failed");
+	ck_assert_str_ne(jstr(x, "state"), "failed");
+	t = json_array_get(json_object_get(x, "sites"), 1);
+	ck_assert_str_eq(jstr(t, "site"), "kisumu");
+	ck_assert_str_eq(jstr(t, "state"), "failed");
+	ck_assert_msg(strstr(jstr(t, "error"), SITE_HOST), "%s", b.out);
+	json_decref(j);
+	result_free(&b);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -555,6 +665,7 @@ main(void)
 	add_case(s, "edges", test_edges);
 	add_case(s, "status_without_the_source", test_status_without_the_source);
 	add_case(s, "checks_and_profile", test_checks_and_profile);
+	add_case(s, "sites", test_sites);
 	rc = run_suite(s);
 	return rc;
 }

@@ -500,4 +500,73 @@ browser_scenario(struct server *s, struct proj *p, const char *script)
 	free(root);
 }
 
+#include "store.h"
+
+/* the clinic with obs read from a group of two sites, whose servers' words must stay hidden */
+#define SITE_HOST "10.9.8.7"
+#define SITE_USER "kisumu_reader"
+#define SITE_SECRET "Kx7-site-Secret-pw"
+
+static const char sites_recipe[] =
+	"chacc: 1\n"
+	"name: clinic\n"
+	TEST_CONNECTIONS
+	"sites:\n"
+	"  - name: facilities\n"
+	"    user: " SITE_USER "\n"
+	"    password: ${SITE_DB_PASSWORD}\n"
+	"    list:\n"
+	"      - { name: kisumu, host: " SITE_HOST ", database: openmrs_kisumu }\n"
+	"      - { name: eldoret, host: eldoret-db.example.org, database: openmrs_eldoret }\n"
+	"targets:\n"
+	"  - name: people\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: ../sql/people.sql\n"
+	"    key: [id]\n"
+	"  - name: obs\n"
+	"    kind: extract\n"
+	"    from: facilities\n"
+	"    query: ../sql/people.sql\n"
+	"    key: [id]\n";
+
+/* how a build records the read of a site of obs: ok, or failed with error */
+static inline void
+site_record(struct store *st, const char *site, const char *error)
+{
+	struct store_site x = { .target = (char *)"obs", .site = (char *)site, .rows = 3,
+	                        .watermark = (char *)"2026-12-01 10:00:00", .lag = -1 };
+
+	snprintf(x.status, sizeof(x.status), "%s", error ? "failed" : "ok");
+	x.error = (char *)error;
+	ck_assert_msg(store_site_record(st, &x) == 0, "%s", store_error(st));
+}
+
+/* the web project of the sites: obs read once from both, then kisumu failed */
+static inline void
+proj_sites(struct proj *p)
+{
+	char *path = xasprintf("%s/.env", p->dir), *env = readfile(path, NULL), *more;
+	char *err = NULL, *note = NULL;
+	struct store *st;
+
+	ck_assert(env);
+	more = xasprintf("%sSITE_DB_PASSWORD=" SITE_SECRET "\n", env);
+	write_file(p, ".env", more);
+	write_file(p, "recipes/clinic.yml", sites_recipe);
+	git(p, "commit -q -am 'sites'");
+	st = store_open(p->tgt, "clinic");
+	ck_assert_msg(store_schema_upgrade(st, &err, &note) >= 0, "%s", err);
+	site_record(st, "eldoret", NULL);
+	site_record(st, "kisumu", NULL);
+	site_record(st, "kisumu", "Access denied for user '" SITE_USER "'@'" SITE_HOST "' (using"
+	            " password: YES) reading openmrs_kisumu on " SITE_HOST ":3306 as " SITE_USER
+	            " with " SITE_SECRET);
+	store_close(st);
+	free(env);
+	free(more);
+	free(note);
+	free(path);
+}
+
 #endif

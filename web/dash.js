@@ -150,7 +150,7 @@ C.route(/^\/$/, 'dash', async function (main, m, current) {
 			count[t.state] = (count[t.state] || 0) + 1;
 			return Object.assign([
 				C.el('span', null, C.el('a', { href: '#/target/' + encodeURIComponent(t.target) }, t.target), ' ',
-					C.el('span', { class: 'kind' }, t.kind), C.checksBadge(t.checks)),
+					C.el('span', { class: 'kind' }, t.kind), C.checksBadge(t.checks), C.sitesBadge(t.sites)),
 				/* building has the colour of a running build */
 				C.badge(t.state === 'building' ? 'running' : t.state, t.state),
 				reasonCell(t, d.now),

@@ -673,6 +673,7 @@ C.route(/^\/target\/(.+)$/, 'graph', async function (main, m, current) {
 			['last build', t.duration !== undefined ? C.fmtDur(t.duration) : null],
 			['last run', t.last_run_id ? C.el('a', { href: '#/runs/' + t.last_run_id }, 'run ' + t.last_run_id) : null],
 		]))));
+	C.sitesSection(main, t);
 	(t.files || []).forEach(function (f) {
 		main.appendChild(C.el('div', { class: 'card', style: 'margin-top:16px' },
 			C.el('div', { class: 'row', style: 'margin-bottom:10px' }, C.el('h2', { style: 'margin:0' }, f.role),

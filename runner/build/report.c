@@ -96,14 +96,20 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 	json_t *arr = json_array();
 	char *err = NULL;
 	/* none when etl_checks cannot be read (an older store): no "checks" then */
-	json_t *latest = report_checks_latest(s, NULL, &err);
+	json_t *latest = report_checks_latest(s, NULL, &err), *sites;
 
+	free(err);
+	err = NULL;
+	/* none when etl_sites cannot be read (an older store): no "sites" then */
+	sites = report_sites(s, NULL, &err);
 	free(err);
 	report_check_building(s, items, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct marker *m = &s->markers[items[i].n->id];
 		const char *state = report_state(m, &items[i]);
-		json_t *obj = json_object(), *sum;
+		json_t *obj = json_object(), *sum, *its;
+		char detail[96];
+		const char *failed;
 
 		json_object_set_new(obj, "target", json_string(items[i].n->t->name));
 		json_object_set_new(obj, "state", json_string(state));
@@ -119,16 +125,26 @@ report_status(struct session *s, const struct plan_item *items, size_t n)
 			json_object_set_new(obj, "run_id", json_integer(m->building_run));
 		if (m->building)
 			json_object_set_new(obj, "since", json_ts(m->building_since));
-		if (items[i].unchecked && strcmp(state, "ok") == 0)
+		its = sites ? json_object_get(sites, items[i].n->t->name) : NULL;
+		/* a site that failed leaves the target's state as it is: the detail says it */
+		failed = its ? report_sites_detail(its, detail, sizeof(detail)) : NULL;
+		if (failed && items[i].unchecked && strcmp(state, "ok") == 0)
+			json_object_set_new(obj, "detail", json_sprintf("%s, " UNCHECKED, failed));
+		else if (failed)
+			json_object_set_new(obj, "detail", json_string(failed));
+		else if (items[i].unchecked && strcmp(state, "ok") == 0)
 			json_object_set_new(obj, "detail", json_string(UNCHECKED));
 		if (m->error && strcmp(m->status, "running") != 0 &&
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			json_object_set_new(obj, "error", json_string(m->error));
 		if (latest && (sum = report_checks_summary(latest, items[i].n->t->name)))
 			json_object_set_new(obj, "checks", sum);
+		if (its)
+			json_object_set(obj, "sites", its);
 		json_array_append_new(arr, obj);
 	}
 	json_decref(latest);
+	json_decref(sites);
 	return arr;
 }
 
@@ -344,6 +360,7 @@ report_metrics(struct session *s, struct buf *out, char **err)
 		metrics_of(out, s, r[1], per_target, LEN(per_target), target_label);
 		metrics_of(out, s, r[2], markers, LEN(markers), target_label);
 		report_checks_metrics(s, out);
+		report_sites_metrics(s, out);
 		rc = 0;
 	} else
 		*err = xasprintf("cannot read the history: %s", store_error(st));

@@ -53,4 +53,24 @@ void report_label(struct buf *out, const char *v);
 void report_checks_metrics(struct session *s, struct buf *out);
 int report_metrics(struct session *s, struct buf *out, char **err);
 
+/*
+ * report_sites.c: the sites of targets that read a group (recipe.h), as
+ * recorded by their builds. An object {TARGET: [site, ...]} of target's
+ * sites (NULL: of every target), each {"site", "state" ("ok" or "failed"),
+ * "error" (of a failed site), "watermark", "last_attempt", "last_success",
+ * "lag_seconds" (since its last success, by the target server's clock),
+ * "rows"}, null where unknown or never; NULL with *err
+ */
+struct json_t *report_sites(struct session *s, const char *target, char **err);
+/* how many of sites (an array of report_sites) failed */
+size_t report_sites_failed(struct json_t *sites);
+/* "N of M sites failed" into out when some of sites failed; else NULL */
+const char *report_sites_detail(struct json_t *sites, char *out, size_t size);
+/* seconds from ts to now (timestamps of one clock); -1 when either is none */
+double report_age(const char *ts, const char *now);
+/* seconds as a short age into out: "40s", "5m", "2h", "3d" */
+const char *report_age_words(double secs, char *out, size_t size);
+/* chacc_site_up, chacc_site_lag_seconds and chacc_site_last_success_timestamp_seconds into out */
+void report_sites_metrics(struct session *s, struct buf *out);
+
 #endif

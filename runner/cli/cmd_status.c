@@ -44,19 +44,74 @@ checks_cell(json_t *latest, const char *target, char *out, size_t size)
 	json_decref(sum);
 }
 
+/* the sites of a target that reads a group: "20 ok" or "1 of 20 failed"; "" for none */
+static void
+sites_cell(json_t *sites, char *out, size_t size)
+{
+	size_t failed = report_sites_failed(sites), n = json_array_size(sites);
+
+	*out = '\0';
+	if (n && failed)
+		snprintf(out, size, "%zu of %zu failed", failed, n);
+	else if (n)
+		snprintf(out, size, "%zu ok", n);
+}
+
+/* at most this many lines of failed sites under a target */
+#define SITE_NOTES 10
+
+/* a line under the target per site that failed: when, why, and its last success */
+static void
+sites_notes(struct table *t, json_t *sites, const char *now)
+{
+	size_t i, shown = 0, failed = report_sites_failed(sites);
+	json_t *x;
+
+	json_array_foreach(sites, i, x) {
+		const char *site = json_string_value(json_object_get(x, "site"));
+		const char *error = json_string_value(json_object_get(x, "error"));
+		const char *at = json_string_value(json_object_get(x, "last_attempt"));
+		const char *ok = json_string_value(json_object_get(x, "last_success"));
+		double age = now && at ? report_age(at, now) : -1;
+		char ago[32] = "", when[20], last[20];
+
+		if (strcmp(json_string_value(json_object_get(x, "state")), "ok") == 0)
+			continue;
+		if (shown++ == SITE_NOTES) {
+			table_note(t, "and %zu more failed sites ('chacc status --json' lists them)",
+			           failed - SITE_NOTES);
+			break;
+		}
+		if (age >= 0)
+			snprintf(ago, sizeof(ago), " %s ago", report_age_words(age, when, sizeof(when)));
+		table_note(t, "site %s  failed%s: %s (%s%s)", site, ago, error ? error : "no error recorded",
+		           ok ? "last success " : "never read", ok ? out_seconds(ok, last) : "");
+	}
+}
+
 /* the state of each item as aligned columns, with its run or error below it */
 static void
 print_status(struct session *s, const struct plan_item *items, size_t n)
 {
 	static const char *const heads[] = {
-		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK", "CHECKS",
+		"TARGET", "STATE", "BUILT", "CHANGED", "ROWS", "WATERMARK", "CHECKS", "SITES",
 	};
-	struct table *t = table_new(LEN(heads), heads);
-	char *err = NULL;
-	json_t *latest = report_checks_latest(s, NULL, &err);
+	char *err = NULL, *now = NULL;
+	json_t *latest = report_checks_latest(s, NULL, &err), *sites;
+	struct table *t;
+	size_t unchecked = 0, never = 0;
+	bool any = false;
 
 	free(err);
-	size_t unchecked = 0, never = 0;
+	err = NULL;
+	sites = report_sites(s, NULL, &err);
+	free(err);
+	for (size_t i = 0; sites && i < n; i++)
+		any |= json_object_get(sites, items[i].n->t->name) != NULL;
+	/* the column SITES only when a target shown reads a group of sites */
+	t = table_new(any ? LEN(heads) : LEN(heads) - 1, heads);
+	if (any)
+		now = report_now(s);
 
 	table_column(t, 1, TABLE_STATE);
 	table_column(t, 2, TABLE_TIME);
@@ -66,15 +121,17 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct marker *m = &s->markers[items[i].n->id];
 		const char *state = report_state(m, &items[i]);
-		char rows[32] = "", checks[64] = "";
+		json_t *its = sites ? json_object_get(sites, items[i].n->t->name) : NULL;
+		char rows[32] = "", checks[64] = "", site[64] = "";
 		const char *cells[] = {
 			items[i].n->t->name, state, m->built_at, m->changed_at, rows, m->watermark,
-			checks,
+			checks, site,
 		};
 
 		if (report_rows_known(m))
 			snprintf(rows, sizeof(rows), "%lld", m->rows);
 		checks_cell(latest, items[i].n->t->name, checks, sizeof(checks));
+		sites_cell(its, site, sizeof(site));
 		table_row(t, cells);
 		if (m->building && m->building_run > 0) {
 			char since[20];
@@ -85,12 +142,15 @@ print_status(struct session *s, const struct plan_item *items, size_t n)
 		if (m->error && strcmp(m->status, "running") != 0 &&
 		    (strcmp(state, "failed") == 0 || strcmp(state, "interrupted") == 0))
 			table_note(t, "error: %s", m->error);
+		sites_notes(t, its, now);
 		unchecked += items[i].unchecked && strcmp(state, "ok") == 0;
 		never += !m->present && !m->table_exists;
 	}
 	table_print(t, stdout);
 	table_free(t);
 	json_decref(latest);
+	json_decref(sites);
+	free(now);
 	if (unchecked)
 		printf("%zu incremental extract%s: source not checked ('chacc plan' asks the sources)\n",
 		       unchecked, unchecked == 1 ? "" : "s");

@@ -131,7 +131,11 @@ const char usage_status[] =
 	"watermark; a target that builds now shows its run and since when. With\n"
 	"--rev REF, out of date as the recipe at git commit REF sees it.\n"
 	"Reads the target database only, and creates no table there: an incremental\n"
-	"extract is ok ('source not checked') until 'chacc plan' asks its source.\n";
+	"extract is ok ('source not checked') until 'chacc plan' asks its source.\n"
+	"An extract that reads a group of sites has a SITES column (\"20 ok\", \"1 of\n"
+	"20 failed\") and a line per failed site: when, why, its last success;\n"
+	"--json gives it \"sites\": [{site, state, error, watermark, last_success,\n"
+	"lag_seconds}] and \"detail\": \"N of M sites failed\".\n";
 
 static const char usage_graph[] =
 	"usage: chacc graph [--svg] [--rev REF] [SELECTOR...] [--exclude SELECTOR]...\n"

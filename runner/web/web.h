@@ -121,8 +121,8 @@ int web_session(struct web_req *rq, struct web_reply *rp, struct session *s, boo
  * user@host, host and socket words of server messages. Secrets of 8 bytes
  * or more are hidden wherever they appear; shorter ones, users, hosts and
  * sockets as whole words, unless the UI shows that word anyway (the
- * program's name, a recipe, connection or target name). The text of config
- * files (members "content" and "text") is left as written: see
+ * program's name, a recipe, connection, site or target name). The text of
+ * config files (members "content" and "text") is left as written: see
  * web_file_refusal().
  */
 /* the server's environment and .env: values of variables named like a password, secret or token (and in .env a user, host or socket) */
@@ -158,6 +158,12 @@ void api_metrics(struct web_req *rq, struct web_reply *rp);
  * whether rq->rest was NAME/SOMETHING, replied to (404 for other pages)
  */
 bool api_target_quality(struct web_req *rq, struct web_reply *rp);
+/*
+ * web_sites.c: /api/targets/NAME/sites (the sites of a target that reads a
+ * group, report.h's report_sites; [] for none): whether rq->rest was
+ * NAME/sites, replied to
+ */
+bool api_target_sites(struct web_req *rq, struct web_reply *rp);
 
 /* web_jobs.c: builds in background threads */
 void jobs_init(void);

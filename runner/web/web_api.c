@@ -1,4 +1,4 @@
-/* web_api.c: the read side of the REST API: targets, status, plan, graph, runs, metrics */
+/* web_api.c: the read side of the REST API: targets (with their sites), status, plan, graph, runs, metrics */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +267,7 @@ api_target(struct web_req *rq, struct web_reply *rp)
 	char *name = xstrdup(rq->rest), *err = NULL;
 	json_t *def = NULL, *runs;
 
-	if (api_target_quality(rq, rp)) {
+	if (api_target_sites(rq, rp) || api_target_quality(rq, rp)) {
 		free(name);
 		return;
 	}

@@ -186,6 +186,17 @@ scrub_init(const char *recipedir)
 	}
 }
 
+/* a connection's name stays shown, its password, user, host and socket go; call with hid.mu held */
+static void
+add_conn(const struct conn *c)
+{
+	add_shown(c->name);
+	add_locked(c->password, hidden_label, H_SECRET, false);
+	add_locked(c->user, hidden_label, H_NAME, false);
+	add_locked(c->host, hidden_label, H_NAME, true);
+	add_locked(c->socket, hidden_label, H_NAME, false);
+}
+
 void
 scrub_add_recipe(const struct recipe *r)
 {
@@ -195,14 +206,13 @@ scrub_add_recipe(const struct recipe *r)
 	add_shown(r->name);
 	for (size_t i = 0; i < r->ntargets; i++)
 		add_shown(r->targets[i].name);
-	for (size_t i = 0; i < r->nconns; i++) {
-		const struct conn *c = &r->conns[i];
-
-		add_shown(c->name);
-		add_locked(c->password, hidden_label, H_SECRET, false);
-		add_locked(c->user, hidden_label, H_NAME, false);
-		add_locked(c->host, hidden_label, H_NAME, true);
-		add_locked(c->socket, hidden_label, H_NAME, false);
+	for (size_t i = 0; i < r->nconns; i++)
+		add_conn(&r->conns[i]);
+	/* the sites of groups too: their errors come from their servers */
+	for (size_t g = 0; g < r->nsites; g++) {
+		add_shown(r->sites[g].name);
+		for (size_t i = 0; i < r->sites[g].nsites; i++)
+			add_conn(&r->sites[g].sites[i]);
 	}
 	pthread_mutex_unlock(&hid.mu);
 }
