@@ -9,9 +9,10 @@
 --   since NULL (a full build): creates `table` and fills it for every location.
 --   since set (incremental): recomputes, in `table`, the rows of the locations
 --   touched after `since`: locations, encounters and observations whose
---   _chacc_changed_at is newer, the encounters and observations removed since
---   (etl_deletes: voided, or of a site that left the group), and the old
---   location of an encounter moved elsewhere. One transaction.
+--   _chacc_changed_at is newer, the locations, encounters and observations
+--   removed since (etl_deletes: voided, or of a site that left the group:
+--   its locations leave too), and the old location of an encounter moved
+--   elsewhere. One transaction.
 --
 -- location_summary_seen remembers each encounter's location as this summary
 -- last counted it: when an encounter moves, the location it left is
@@ -43,7 +44,7 @@ BEGIN
     INSERT IGNORE INTO _ls_touched
       SELECT JSON_VALUE(row_json, '$.site'),
              CAST(JSON_VALUE(row_json, '$.location_id') AS SIGNED) FROM etl_deletes
-      WHERE target IN ('encounters', 'observations') AND deleted_at > since
+      WHERE target IN ('locations', 'encounters', 'observations') AND deleted_at > since
         AND JSON_VALUE(row_json, '$.location_id') IS NOT NULL;
   END IF;
 
