@@ -6,16 +6,15 @@
 -- encounter_id) and joined on the site as well as the id.
 --
 -- Incremental: `changed` holds the encounters to recompute: those whose row
--- changed since ${since}, or whose patient or location did, or that gained,
--- changed or lost an observation (lost ones are in etl_deletes, whose rows
--- carry their site). Voided encounters, and those of a site that left the
--- group, are removed by chacc itself: this table has the key of encounters
--- and follows its deletes. In a full build ${since} is NULL and `changed`
--- holds every encounter.
-WITH changed AS (
-  SELECT site, encounter_id FROM encounters
-  WHERE ${since} IS NULL OR _chacc_changed_at > ${since}
-  UNION
+-- changed since ${since}, then (`touched`) those whose own row did not but
+-- whose patient or location did, or that gained, changed or lost an
+-- observation (lost ones are in etl_deletes, whose rows carry their site).
+-- Voided encounters, and those of a site that left the group, are removed
+-- by chacc itself: this table has the key of encounters and follows its
+-- deletes. In a full build ${since} is NULL, `touched` is empty and
+-- `changed` holds every encounter, read as they are (no UNION removing
+-- duplicates over keys as wide as (site, encounter_id)).
+WITH touched AS (
   SELECT e.site, e.encounter_id FROM patients p
   JOIN encounters e ON e.site = p.site AND e.patient_id = p.patient_id
   WHERE p._chacc_changed_at > ${since}
@@ -30,6 +29,14 @@ WITH changed AS (
   SELECT JSON_VALUE(row_json, '$.site'),
          CAST(JSON_VALUE(row_json, '$.encounter_id') AS SIGNED) FROM etl_deletes
   WHERE target = 'flattened_observations' AND deleted_at > ${since}
+),
+changed AS (
+  SELECT site, encounter_id FROM encounters
+  WHERE ${since} IS NULL OR _chacc_changed_at > ${since}
+  UNION ALL
+  SELECT t.site, t.encounter_id FROM touched t
+  JOIN encounters e ON e.site = t.site AND e.encounter_id = t.encounter_id
+  WHERE e._chacc_changed_at <= ${since}
 ),
 recorded AS (
   SELECT o.site,
