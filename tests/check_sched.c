@@ -14,7 +14,9 @@
 #include "graph.h"
 #include "log.h"
 #include "plan.h"
+#include "diag.h"
 #include "recipe.h"
+#include "run.h"
 #include "sched_impl.h"
 #include "testutil.h"
 #include "util.h"
@@ -30,6 +32,8 @@ struct play {
 	bool same;               /* built, but changed no row */
 	int kills;               /* aborts it takes to end (0: 1) */
 	bool other;              /* another runner built it while this one waited */
+	int sites_failed;        /* built, but these sites of its group failed... */
+	const char *sites_error; /* ...saying this */
 };
 
 struct running {
@@ -208,6 +212,10 @@ fake_wait(void *ctx, double until)
 		r.t->out.transient = p->transient;
 	}
 	r.t->out.other_runner = p->other && !r.t->out.error;
+	if (p->sites_error) {
+		r.t->out.sites_failed = p->sites_failed;
+		r.t->out.sites_error = xstrdup(p->sites_error);
+	}
 	w.ok[id] = !r.t->out.error;
 	w.same[id] = p->same;
 	r.t->out.rows = 7;
@@ -307,6 +315,7 @@ teardown(void)
 {
 	for (size_t i = 0; i < MAXT; i++)
 		free(w.error[i]);
+	free(w.s.failed_sites);
 	graph_free(w.g);
 }
 
@@ -695,6 +704,166 @@ START_TEST(test_progress_line_on_a_terminal)
 }
 END_TEST
 
+/* a group of sites, north, south and east, that a and b read from */
+static struct conn clinic_sites[] = { { .name = (char *)"north" }, { .name = (char *)"south" },
+                                      { .name = (char *)"east" } };
+static struct site_group clinics = { .name = (char *)"clinics", .sites = clinic_sites,
+                                     .nsites = LEN(clinic_sites) };
+
+static void
+sites_world(size_t n, const char *const needs[])
+{
+	world(n, needs);
+	w.r.sites = &clinics;
+	w.r.nsites = 1;
+	w.s.r = &w.r;
+	w.t[0].from = (char *)"clinics";
+	w.t[1].from = (char *)"clinics";
+}
+
+/* the first line said with event ev about target tg, or NULL */
+static const struct said *
+said_of(const char *ev, const char *tg)
+{
+	for (size_t i = 0; i < nsaid; i++)
+		if (strcmp(said[i].event, ev) == 0 && strcmp(said[i].target, tg) == 0)
+			return &said[i];
+	return NULL;
+}
+
+/* sites that failed: their targets are built and their users build from what arrived; the run fails */
+START_TEST(test_failed_sites_build_on)
+{
+	/* east's message quotes text like another site's: only the group's sites are named */
+	static const char a_error[] = "site 'north': cannot connect: Can't connect to server on "
+	                              "'10.0.0.5'; site 'east': Unknown column 'x; site 'z': y'";
+	const struct said *l;
+	char *want = xasprintf("[1/5] target 'a': 2 of its sites failed: %s", a_error);
+
+	sites_world(5, chain);
+	w.play[0][0] = (struct play){ .sites_failed = 2, .sites_error = a_error };
+	w.play[1][0] = (struct play){ .sites_failed = 1, .sites_error = "site 'south': timed out" };
+	nsaid = 0;
+	log_set_listener(listen, NULL);
+	ck_assert_int_eq(run(), 1);
+	log_set_listener(NULL, NULL);
+	ck_assert_str_eq(w.order, "abcde");
+	ck_assert_int_eq(w.s.built, 5);
+	ck_assert_int_eq(w.s.failed, 0);
+	ck_assert_int_eq(w.s.skipped, 0);
+	ck_assert_str_eq(outcome("a"), "built");
+	ck_assert_str_eq(w.error[0], a_error);
+	ck_assert_str_eq(outcome("b"), "built");
+	ck_assert_str_eq(w.error[1], "site 'south': timed out");
+	/* c needs a and d needs c: built, without an error */
+	ck_assert_str_eq(outcome("c"), "built");
+	ck_assert_str_eq(outcome("d"), "built");
+	ck_assert_ptr_null(w.error[id_of("c")]);
+	ck_assert_int_eq(w.s.sites_failed, 3);
+	ck_assert_str_eq(w.s.failed_sites, "a:north a:east b:south");
+	/* a warning names the target and each site, after its done line */
+	ck_assert_ptr_nonnull(l = said_of("sites", "a"));
+	ck_assert_ptr_nonnull(said_of("done", "a"));
+	ck_assert(said_of("done", "a") < l);
+	ck_assert_str_eq(l->msg, want);
+	ck_assert_ptr_nonnull(l = said_of("sites", "b"));
+	ck_assert_str_eq(l->msg, "[2/5] target 'b': 1 of its sites failed: site 'south': timed out");
+	ck_assert_ptr_null(said_of("sites", "c"));
+	free(want);
+	teardown();
+	/* with no group known, any quoted name is a site */
+	world(1, (const char *const[]){ "" });
+	w.play[0][0] = (struct play){ .sites_failed = 1, .sites_error = "site 'kisumu': refused" };
+	ck_assert_int_eq(run(), 1);
+	ck_assert_str_eq(w.s.failed_sites, "a:kisumu");
+	teardown();
+}
+END_TEST
+
+/* what a failed attempt said of its sites does not count: the target failed, or its retry built */
+START_TEST(test_failed_sites_of_a_failed_attempt)
+{
+	static const char *const two[] = { "", "a" };
+
+	sites_world(2, two);
+	w.t[0].retries = 1;
+	w.play[0][0] = (struct play){ .error = "lost connection", .transient = true,
+	                              .sites_failed = 1, .sites_error = "site 'north': down" };
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(w.starts[0], 2);
+	ck_assert_str_eq(outcome("a"), "built");
+	ck_assert_ptr_null(w.error[0]);
+	ck_assert_int_eq(w.s.sites_failed, 0);
+	ck_assert_ptr_null(w.s.failed_sites);
+	teardown();
+	sites_world(2, two);
+	w.play[0][0] = (struct play){ .error = "syntax error", .sites_failed = 1,
+	                              .sites_error = "site 'north': down" };
+	ck_assert_int_eq(run(), 1);
+	ck_assert_str_eq(outcome("a"), "failed");
+	ck_assert_str_eq(w.error[0], "syntax error");
+	ck_assert_str_eq(outcome("b"), "skipped");
+	ck_assert_int_eq(w.s.sites_failed, 0);
+	ck_assert_ptr_null(w.s.failed_sites);
+	teardown();
+}
+END_TEST
+
+/* a run interrupted after a target's sites failed is interrupted, not failed */
+START_TEST(test_failed_sites_interrupted_wins)
+{
+	sites_world(6, chain6);
+	w.s.jobs = 2;
+	w.play[0][0] = (struct play){ .sites_failed = 1, .sites_error = "site 'east': down" };
+	w.play[1][0].secs = 4;
+	w.stop_at = 3;
+	ck_assert_int_eq(run(), 130);
+	ck_assert_str_eq(outcome("a"), "built");
+	ck_assert_str_eq(outcome("b"), "interrupted");
+	ck_assert_int_eq(w.s.sites_failed, 1);
+	ck_assert_str_eq(w.s.failed_sites, "a:east");
+	teardown();
+}
+END_TEST
+
+/* on_failure's environment: the run, its failed targets and sites, the recipe; old values replaced */
+START_TEST(test_failure_hook_environment)
+{
+	char dir[] = "/tmp/check_sched_XXXXXX", *cmd, *path, *text;
+	struct diags d;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/hook.out", dir);
+	cmd = xasprintf("env | grep -E '^CHACC_(RUN_ID|FAILED|FAILED_SITES|RECIPE)=' | sort > %s",
+	                path);
+	setenv("CHACC_FAILED_SITES", "stale", 1);
+	diags_init(&d);
+	run_failure_hook(cmd, "clinic", 42, "lonely", "observations:north observations:east", &d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_nonnull(text = readfile(path, NULL));
+	ck_assert_str_eq(text, "CHACC_FAILED=lonely\n"
+	                       "CHACC_FAILED_SITES=observations:north observations:east\n"
+	                       "CHACC_RECIPE=clinic\nCHACC_RUN_ID=42\n");
+	free(text);
+	/* none failed: set, empty */
+	run_failure_hook(cmd, "clinic", 43, "lonely", NULL, &d);
+	ck_assert_ptr_nonnull(text = readfile(path, NULL));
+	ck_assert_str_eq(text, "CHACC_FAILED=lonely\nCHACC_FAILED_SITES=\n"
+	                       "CHACC_RECIPE=clinic\nCHACC_RUN_ID=43\n");
+	free(text);
+	/* a command that fails is a warning */
+	run_failure_hook("exit 3", "clinic", 44, NULL, NULL, &d);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.v[0].message, "on_failure command exited with status 3");
+	diags_release(&d);
+	unsetenv("CHACC_FAILED_SITES");
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(cmd);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -715,6 +884,10 @@ sched_suite(void)
 	tcase_add_test(tc, test_numbered_at_start_and_end);
 	tcase_add_test(tc, test_numbered_in_start_order);
 	tcase_add_test(tc, test_progress_line_on_a_terminal);
+	tcase_add_test(tc, test_failed_sites_build_on);
+	tcase_add_test(tc, test_failed_sites_of_a_failed_attempt);
+	tcase_add_test(tc, test_failed_sites_interrupted_wins);
+	tcase_add_test(tc, test_failure_hook_environment);
 	suite_add_tcase(s, tc);
 	return s;
 }

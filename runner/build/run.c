@@ -265,34 +265,33 @@ failed_names(struct store *st, long long run_id)
 	return buf_detach(&b);
 }
 
-/*
- * run the recipe's on_failure command with CHACC_RUN_ID, CHACC_FAILED (the
- * failed targets' names, space-separated) and CHACC_RECIPE in its own
- * environment (never setenv: builds run in threads)
- */
-static void
-run_on_failure(const struct recipe *r, struct store *st, long long run_id, struct diags *diags)
+void
+run_failure_hook(const char *command, const char *recipe, long long run_id, const char *failed,
+                 const char *failed_sites, struct diags *diags)
 {
-	char *vars[3], **envp, *failed;
-	char *argv[] = { (char *)"sh", (char *)"-c", r->on_failure, NULL };
+	static const char *const names[] = { "CHACC_RUN_ID=", "CHACC_FAILED=",
+	                                     "CHACC_FAILED_SITES=", "CHACC_RECIPE=" };
+	char *vars[LEN(names)], **envp;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 	size_t n = 0, k = 0;
 	pid_t pid;
 	int status, err;
 
-	if (!r->on_failure)
-		return;
-	failed = failed_names(st, run_id);
-	vars[0] = xasprintf("CHACC_RUN_ID=%lld", run_id);
-	vars[1] = xasprintf("CHACC_FAILED=%s", failed);
-	vars[2] = xasprintf("CHACC_RECIPE=%s", r->name);
-	free(failed);
+	vars[0] = xasprintf("%s%lld", names[0], run_id);
+	vars[1] = xasprintf("%s%s", names[1], failed ? failed : "");
+	vars[2] = xasprintf("%s%s", names[2], failed_sites ? failed_sites : "");
+	vars[3] = xasprintf("%s%s", names[3], recipe);
 	while (environ[n])
 		n++;
 	envp = xcalloc(n + LEN(vars) + 1, sizeof(*envp));
-	for (size_t i = 0; i < n; i++)
-		if (!strstarts(environ[i], "CHACC_RUN_ID=") && !strstarts(environ[i], "CHACC_FAILED=") &&
-		    !strstarts(environ[i], "CHACC_RECIPE="))
+	for (size_t i = 0; i < n; i++) {
+		bool ours = false;
+
+		for (size_t j = 0; j < LEN(names); j++)
+			ours = ours || strstarts(environ[i], names[j]);
+		if (!ours)
 			envp[k++] = environ[i];
+	}
 	for (size_t i = 0; i < LEN(vars); i++)
 		envp[k++] = vars[i];
 	fflush(NULL);
@@ -305,6 +304,20 @@ run_on_failure(const struct recipe *r, struct store *st, long long run_id, struc
 	for (size_t i = 0; i < LEN(vars); i++)
 		free(vars[i]);
 	free(envp);
+}
+
+/* the recipe's on_failure command, told the run's failed targets (from etl_run_targets) and sites */
+static void
+run_on_failure(const struct recipe *r, struct store *st, const struct sched *sc,
+               struct diags *diags)
+{
+	char *failed;
+
+	if (!r->on_failure)
+		return;
+	failed = failed_names(st, sc->run_id);
+	run_failure_hook(r->on_failure, r->name, sc->run_id, failed, sc->failed_sites, diags);
+	free(failed);
 }
 
 /* the end of a run in one line: what this runner built apart from what another runner did */
@@ -330,6 +343,9 @@ say_end(const struct sched *sc, int rc)
 		buf_addf(&b, "%d failed, %d skipped, %d interrupted, ", sc->failed, sc->skipped,
 		         sc->interrupted);
 	buf_addf(&b, "%d pruned", sc->pruned);
+	if (sc->sites_failed)
+		buf_addf(&b, "; %d site%s failed: %s", sc->sites_failed, sc->sites_failed == 1 ? "" : "s",
+		         sc->failed_sites ? sc->failed_sites : "see the targets' errors");
 	log_event(rc == 0 ? LOG_INFO : LOG_ERROR, "end", NULL, sc->run_id, "%s", b.s);
 	buf_release(&b);
 }
@@ -459,13 +475,15 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 	store_unlock_run(s->conns.store, sc.run_id);
 	say_end(&sc, rc);
 	if (rc != 0 && rq->scheduled)
-		run_on_failure(s->r, s->conns.store, sc.run_id, rq->diags);
+		run_on_failure(s->r, s->conns.store, &sc, rq->diags);
 	res->built = sc.built;
 	res->failed = sc.failed;
 	res->skipped = sc.skipped;
 	res->interrupted = sc.interrupted;
 	res->pruned = sc.pruned;
 	res->uptodate = sc.uptodate;
+	res->sites_failed = sc.sites_failed;
+	free(sc.failed_sites);
 }
 
 void

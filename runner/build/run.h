@@ -46,6 +46,7 @@ struct run_result {
 	size_t ntargets;             /* targets planned, up to date ones included */
 	long todo;                   /* of them to build */
 	int built, failed, skipped, interrupted, pruned, uptodate;
+	int sites_failed;            /* sites of groups that could not be read (their targets built) */
 };
 
 /* load the recipe the request names and, if connect, reach the target (problems in rq->diags) */
@@ -71,5 +72,14 @@ void run_build(const struct run_request *rq, struct run_result *res);
 /* who asks for rq (started_by, CHACC_STARTED_BY or user@host), and its selection in words; malloc'ed */
 char *run_started_by(const struct run_request *rq);
 char *run_selection_text(const struct run_request *rq);
+/*
+ * run command (sh -c) as a failed scheduled run runs the recipe's on_failure,
+ * with CHACC_RUN_ID, CHACC_FAILED (the failed targets, space-separated),
+ * CHACC_FAILED_SITES (the failed sites as TARGET:SITE, space-separated) and
+ * CHACC_RECIPE in its environment; failed and failed_sites may be NULL (none).
+ * Waits for it; problems go to diags
+ */
+void run_failure_hook(const char *command, const char *recipe, long long run_id,
+                      const char *failed, const char *failed_sites, struct diags *diags);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "graph.h"
 #include "log.h"
 #include "plan.h"
@@ -245,6 +246,64 @@ give_up(struct machine *m, struct sched_task *t)
 	skip_users(m, nd, intr ? "was interrupted" : "failed");
 }
 
+/* whether name (len bytes) is a site of the group t reads from, or looks like one if none is known */
+static bool
+site_of(const struct sched *s, const struct target *t, const char *name, size_t len)
+{
+	for (size_t i = 0; s->r && t->from && i < s->r->nsites; i++) {
+		const struct site_group *g = &s->r->sites[i];
+
+		if (strcmp(g->name, t->from) != 0)
+			continue;
+		for (size_t j = 0; j < g->nsites; j++)
+			if (strlen(g->sites[j].name) == len && memcmp(g->sites[j].name, name, len) == 0)
+				return true;
+		return false;
+	}
+	return len > 0 && len <= DB_SITE_NAME_MAX;
+}
+
+/* the sites a build's sites_error names ("site 'b': ...; site 'c': ..."), kept as TARGET:SITE */
+static void
+note_failed_sites(struct sched *s, const struct target *t, const char *text)
+{
+	static const char lead[] = "site '";
+	const char *p = text;
+	struct buf b;
+
+	buf_init(&b);
+	if (s->failed_sites)
+		buf_adds(&b, s->failed_sites);
+	while (p) {
+		const char *name = p + strlen(lead), *end;
+
+		if (strncmp(p, lead, strlen(lead)) == 0 && (end = strstr(name, "': ")) &&
+		    !memchr(name, '\'', (size_t)(end - name)) && site_of(s, t, name, (size_t)(end - name)))
+			buf_addf(&b, "%s%s:%.*s", b.len ? " " : "", t->name, (int)(end - name), name);
+		if ((p = strstr(p, "; site '")))
+			p += 2;
+	}
+	free(s->failed_sites);
+	s->failed_sites = b.len ? buf_detach(&b) : NULL;
+	buf_release(&b);
+}
+
+/* t was built, but sites of its group could not be read: the run fails, its users go on */
+static void
+sites_failed(struct machine *m, struct sched_task *t)
+{
+	struct sched *s = m->s;
+	const struct target *tg = t->it->n->t;
+	const char *why = t->out.sites_error ? t->out.sites_error : "no detail";
+
+	s->sites_failed += t->out.sites_failed;
+	if (t->out.sites_error)
+		note_failed_sites(s, tg, t->out.sites_error);
+	log_event(LOG_WARN, "sites", tg->name, s->run_id,
+	          "[%zu/%zu] target '%s': %d of its sites failed: %s", t->seq, t->total, tg->name,
+	          t->out.sites_failed, why);
+}
+
 static void
 built(struct machine *m, struct sched_task *t)
 {
@@ -267,7 +326,12 @@ built(struct machine *m, struct sched_task *t)
 		          "[%zu/%zu] %s: %s rows, %lld changed, %.1fs", t->seq, t->total, nd->t->name,
 		          fmt_count(t->out.rows, b, sizeof(b)), t->out.changed, t->ended - t->started);
 	}
-	m->store->record(m->store->ctx, t, t->out.other_runner ? "up to date" : "built", NULL);
+	if (t->out.sites_failed > 0 && !t->out.other_runner)
+		sites_failed(m, t);
+	m->store->record(m->store->ctx, t, t->out.other_runner ? "up to date" : "built",
+	                 t->out.other_runner ? NULL : t->out.sites_error);
+	free(t->out.sites_error);
+	t->out.sites_error = NULL;
 	release_users(m, nd);
 }
 
@@ -286,6 +350,11 @@ finished(struct machine *m, struct sched_task *t)
 	const struct target *tg = t->it->n->t;
 
 	t->ended = m->clock->wall(m->clock->ctx);
+	if (t->out.error || t->out.not_started) {
+		/* sites count in a build that succeeded only */
+		free(t->out.sites_error);
+		t->out.sites_error = NULL;
+	}
 	if (t->out.not_started && t->attempts == 1) {
 		active_remove(m, t);
 		m->total--;
@@ -483,5 +552,5 @@ sched_machine(struct sched *s, struct plan_item *items, size_t n,
 	free(m.active);
 	if (stopped(&m))
 		return 130;
-	return s->failed || s->interrupted ? 1 : 0;
+	return s->failed || s->interrupted || s->sites_failed ? 1 : 0;
 }

@@ -35,6 +35,12 @@ struct sched_outcome {
 	bool other_runner;       /* another runner built it while this one waited for its lock */
 	bool not_started;        /* the run stopped before a worker began it */
 	long long rows, changed;
+	/*
+	 * built, but some sites of its group failed: how many, and why
+	 * ("site 'b': ...; site 'c': ...", malloc'ed, the scheduler's once given back)
+	 */
+	int sites_failed;
+	char *sites_error;
 };
 
 struct sched_task {
@@ -92,7 +98,7 @@ double sched_retry_delay(const struct target *t, int attempts);
 
 /*
  * build the planned items (build order) with runner, recording in store;
- * the counts go to s. 0 all built, 1 a target failed, 130 interrupted
+ * the counts go to s. 0 all built, 1 a target (or a site) failed, 130 interrupted
  */
 int sched_machine(struct sched *s, struct plan_item *items, size_t n,
                   const struct sched_runner *runner, const struct sched_store *store,

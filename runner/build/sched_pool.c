@@ -239,6 +239,9 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 	t->out.transient = retry;
 	t->out.rows = sl->res.rows;
 	t->out.changed = sl->res.changed;
+	t->out.sites_failed = sl->res.sites_failed;
+	t->out.sites_error = sl->res.sites_error;
+	sl->res.sites_error = NULL;
 }
 
 static void *
@@ -310,6 +313,7 @@ req_fill(struct pool *p, struct slot *sl)
 	free(sl->watermark);
 	sl->watermark = m->watermark ? xstrdup(m->watermark) : NULL;
 	free(sl->res.error);
+	free(sl->res.sites_error);
 	sl->res = (struct build_res){ 0 };
 	sl->req = (struct build_req){
 		.recipe = s->r->name, .t = nd->t, .reason = sl->t->it->reason, .full = sl->t->it->full,
@@ -319,7 +323,7 @@ req_fill(struct pool *p, struct slot *sl)
 		/* nothing in the recipe reads the change stamps of a target no one needs */
 		.no_restat = s->no_restat || nd->nusers == 0,
 		.prev_rows = m->present && m->rows >= 0 && ok ? m->rows : -1,
-		.rev = s->rev, .dirty = s->dirty,
+		.rev = s->rev, .dirty = s->dirty, .jobs = s->jobs,
 	};
 }
 
@@ -403,6 +407,7 @@ pool_close(struct pool *p, pthread_t *threads, size_t nthreads)
 		pthread_join(threads[i], NULL);
 	for (size_t i = 0; i < p->nslots; i++) {
 		free(p->slots[i].res.error);
+		free(p->slots[i].res.sites_error);
 		free(p->slots[i].watermark);
 		pthread_mutex_destroy(&p->slots[i].kill_mu);
 	}

@@ -29,12 +29,15 @@ struct sched {
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
 	int uptodate;            /* built by another runner while this one waited for it */
+	int sites_failed;        /* sites of groups whose read failed, their targets built */
+	char *failed_sites;      /* them as "TARGET:SITE TARGET:SITE" (the caller frees), or NULL */
 };
 
 /*
  * build the planned items (in build order) on s->jobs workers; once *s->stop
  * is set no target starts, running queries are killed and what did not
- * start is recorded as skipped. 0 all built, 1 a target failed, 130 interrupted
+ * start is recorded as skipped. 0 all built, 1 a target failed or a site of
+ * a built target did (s->sites_failed), 130 interrupted
  */
 int sched_run(struct sched *s, struct plan_item *items, size_t n);
 

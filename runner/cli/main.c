@@ -59,7 +59,7 @@ static const char usage_main[] =
 	"\n"
 	"exit status:\n"
 	"  0    done, or nothing to do\n"
-	"  1    a target failed (or a source, a check, a clean)\n"
+	"  1    a target failed (or a source, a site, a check, a clean)\n"
 	"  2    usage or recipe error, or a selector that selects nothing\n"
 	"  3    the target database is unreachable\n"
 	"  75   another scheduled run is active (build --scheduled)\n"
