@@ -13,7 +13,9 @@
 -- by chacc itself: this table has the key of encounters and follows its
 -- deletes. In a full build ${since} is NULL, `touched` is empty and
 -- `changed` holds every encounter, read as they are (no UNION removing
--- duplicates over keys as wide as (site, encounter_id)).
+-- duplicates over keys as wide as (site, encounter_id)), and `recorded`
+-- groups flattened_observations in the order of its index on (site,
+-- encounter_id).
 WITH touched AS (
   SELECT e.site, e.encounter_id FROM patients p
   JOIN encounters e ON e.site = p.site AND e.patient_id = p.patient_id
@@ -55,8 +57,9 @@ recorded AS (
                       ORDER BY IF(o.concept_uuid = '1284AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
                                   o.value_coded_name, NULL)
                       SEPARATOR '; ') AS diagnoses
-  FROM changed k
-  JOIN flattened_observations o ON o.site = k.site AND o.encounter_id = k.encounter_id
+  FROM flattened_observations o
+  WHERE ${since} IS NULL
+     OR (o.site, o.encounter_id) IN (SELECT site, encounter_id FROM changed)
   GROUP BY o.site, o.encounter_id
 )
 SELECT e.site,

@@ -8,18 +8,22 @@
 -- again. This table's key, (site), is part of the key of every table it
 -- reads, so chacc removes the row of a site that lost rows before this query
 -- puts it back: a site without any row left (it left the group) has none.
--- In a full build ${since} is NULL and `changed` holds every site.
+-- In a full build ${since} is NULL and `changed` holds every site (read
+-- from the keys' first column, not from every row).
 WITH changed AS (
-  SELECT DISTINCT site FROM patients
-  WHERE ${since} IS NULL OR _chacc_changed_at > ${since}
+  SELECT site FROM (SELECT DISTINCT site FROM patients) s WHERE ${since} IS NULL
   UNION
-  SELECT DISTINCT site FROM encounters
-  WHERE ${since} IS NULL OR _chacc_changed_at > ${since}
+  SELECT site FROM (SELECT DISTINCT site FROM encounters) s WHERE ${since} IS NULL
   UNION
-  SELECT DISTINCT site FROM observations
-  WHERE ${since} IS NULL OR _chacc_changed_at > ${since}
+  SELECT site FROM (SELECT DISTINCT site FROM observations) s WHERE ${since} IS NULL
   UNION
-  SELECT DISTINCT CAST(JSON_VALUE(key_json, '$.site') AS CHAR(64)) FROM etl_deletes
+  SELECT site FROM patients WHERE _chacc_changed_at > ${since}
+  UNION
+  SELECT site FROM encounters WHERE _chacc_changed_at > ${since}
+  UNION
+  SELECT site FROM observations WHERE _chacc_changed_at > ${since}
+  UNION
+  SELECT CAST(JSON_VALUE(key_json, '$.site') AS CHAR(64)) FROM etl_deletes
   WHERE target IN ('patients', 'encounters', 'observations') AND deleted_at > ${since}
 ),
 counted AS (
