@@ -9,6 +9,7 @@
  * sites in the copy's sites-demo.csv. The oracle of site_summary is SQL on
  * each site's own database, written without the recipe's queries.
  */
+#include "diag.h"
 #include "omtest.h"
 
 /* every table the recipe builds, and the summaries' own bookkeeping */
@@ -270,6 +271,111 @@ assert_sites_of_tables(struct sites *g, unsigned which, const char *when)
 	}
 }
 
+static bool
+strlist_eq(const struct strlist *a, const struct strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* whether a is "site" then the strings of b */
+static bool
+site_then(const struct strlist *a, const struct strlist *b)
+{
+	if (a->n != b->n + 1 || strcmp(a->v[0], SITE_COLUMN))
+		return false;
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(a->v[i + 1], b->v[i]))
+			return false;
+	return true;
+}
+
+static struct recipe *
+load_recipe(const char *path)
+{
+	struct diags ds;
+	struct recipe *r;
+	struct buf b;
+
+	diags_init(&ds);
+	r = recipe_load(path, NULL, NULL, &ds);
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (size_t i = 0; i < ds.n; i++) {
+		diag_text(&ds.v[i], &b);
+		buf_addc(&b, '\n');
+	}
+	ck_assert_msg(r != NULL, "%s: %s", path, b.s);
+	diags_release(&ds);
+	buf_release(&b);
+	return r;
+}
+
+/*
+ * recipes/openmrs-sites.yml is recipes/openmrs.yml over the group of
+ * sites-demo.csv: the same targets in the same order, then site_summary; the
+ * same extract queries, from the group, keyed by (site, key); every other
+ * key, pivot key and index led by site (but the one on _chacc_changed_at)
+ */
+START_TEST(test_recipe_shape)
+{
+	static const char *const vars[] = { "TARGET_DB_USER", "TARGET_DB_PASSWORD", "TARGET_DB_NAME",
+	                                    "SITE_DB_USER", "SITE_DB_PASSWORD", "SOURCE_DB_USER",
+	                                    "SOURCE_DB_PASSWORD", "SOURCE_DB_NAME" };
+	char path[PATH_MAX + 64];
+	struct recipe *one, *many;
+	const struct site_group *g;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		setenv(vars[i], "x", 1);
+	one = load_recipe(recipe);
+	snprintf(path, sizeof(path), "%s/recipes/openmrs-sites.yml", root);
+	many = load_recipe(path);
+	ck_assert_uint_eq(many->nsites, 1);
+	g = &many->sites[0];
+	ck_assert_str_eq(g->name, "facilities");
+	ck_assert_uint_eq(g->nsites, 3);
+	ck_assert_str_eq(g->sites[0].name, "kisumu");
+	ck_assert_str_eq(g->sites[2].database, "openmrs_kakamega");
+	ck_assert_uint_eq(many->ntargets, one->ntargets + 1);
+	ck_assert_str_eq(many->targets[one->ntargets].name, "site_summary");
+	ck_assert_str_eq(many->targets[one->ntargets].key.v[0], SITE_COLUMN);
+	for (size_t i = 0; i < one->ntargets; i++) {
+		const struct target *a = &one->targets[i], *b = &many->targets[i];
+
+		ck_assert_str_eq(a->name, b->name);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_msg(strlist_eq(&a->needs, &b->needs), "%s: needs differ", a->name);
+		ck_assert_int_eq(a->incr.enabled, b->incr.enabled);
+		if (a->kind == KIND_PIVOT) {
+			ck_assert_msg(site_then(&b->pivot->key, &a->pivot->key), "%s: pivot key", a->name);
+			ck_assert_msg(strlist_eq(&a->pivot->keep, &b->pivot->keep), "%s: keep", a->name);
+			ck_assert_uint_eq(a->pivot->ncolumns, b->pivot->ncolumns);
+			continue;
+		}
+		if (a->kind == KIND_EXTRACT) {
+			ck_assert_ptr_nonnull(target_sites(many, b));
+			ck_assert_str_eq(a->query_sql, b->query_sql);
+			ck_assert_str_eq(a->incr.column, b->incr.column);
+			ck_assert_msg(!a->incr.deleted == !b->incr.deleted, "%s: deleted differs", a->name);
+		}
+		if (a->key.n)
+			ck_assert_msg(site_then(&b->key, &a->key), "%s: key is not (site, ...)", a->name);
+		ck_assert_uint_eq(a->nindexes, b->nindexes);
+		for (size_t j = 0; j < b->nindexes; j++)
+			ck_assert_msg(!strcmp(b->indexes[j].v[0], SITE_COLUMN) ||
+			              !strcmp(b->indexes[j].v[0], "_chacc_changed_at"),
+			              "%s: index %zu does not lead with site", b->name, j);
+	}
+	recipe_free(one);
+	recipe_free(many);
+}
+END_TEST
+
 /* the tables of the recipe: 12 targets, and its check on what the sites list */
 START_TEST(test_validate)
 {
@@ -436,6 +542,7 @@ main(void)
 	if (itest_setup("openmrs_sites") < 0)
 		return EXIT_SUCCESS;
 	omtest_paths();
+	add_case(s, "recipe_shape", test_recipe_shape);
 	add_case(s, "validate", test_validate);
 	add_case(s, "full_build", test_full_build);
 	add_case(s, "incremental_equals_full", test_incremental_equals_full);
