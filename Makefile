@@ -167,6 +167,7 @@ INTEGRATION_TESTS = \
 	tests/check_openmrs \
 	tests/check_openmrs_checks \
 	tests/check_openmrs_forms \
+	tests/check_openmrs_sites \
 	tests/check_web_live \
 	tests/check_db \
 	tests/check_db_table \
@@ -300,6 +301,7 @@ bench: chacc
 	tests/bench/openmrs
 	tests/bench/postgres
 	tests/bench/checks
+	tests/bench/sites
 
 install: chacc
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
