@@ -307,19 +307,7 @@ commit_stage(struct build *b, const char *stage, const struct db_names *tc, cons
 {
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
-	char *is = db_ident(tgt, stage), *from_stage, *t0 = NULL;
-	struct buf cl;
-
-	buf_init(&cl);
-	for (size_t i = 0; i < tc->n; i++) {
-		char *id = db_ident(tgt, tc->v[i]);
-
-		buf_addf(&cl, "%s%s", i ? ", " : "", id);
-		free(id);
-	}
-	from_stage = xasprintf("SELECT %s FROM %s", cl.s ? cl.s : "", is);
-	buf_release(&cl);
-	free(is);
+	char *from_stage = bops_select_cols(tgt, stage, tc), *t0 = NULL;
 	if (db_begin(tgt) < 0) {
 		free(from_stage);
 		return bops_fail(b, tgt, "target '%s'", t->name);

@@ -59,6 +59,8 @@ char *bops_query_body(const struct recipe *r, const struct target *t, const char
 /* the names of a recipe list, as the engine takes them (not copied) */
 struct db_names bops_names(const struct strlist *l);
 
+/* "SELECT cols FROM table" in d's quoting (malloc'ed) */
+char *bops_select_cols(struct db *d, const char *table, const struct db_names *cols);
 /* INSERT the rows of body (a query) into table's columns cols; sets *rows */
 int bops_insert_rows(struct db *d, const char *table, const struct db_names *cols,
                      const char *body, long long *rows);

@@ -185,6 +185,25 @@ build_cleanup(struct db *tgt, const struct target *t)
 	return rc;
 }
 
+char *
+bops_select_cols(struct db *d, const char *table, const struct db_names *cols)
+{
+	char *it = db_ident(d, table), *out;
+	struct buf cl;
+
+	buf_init(&cl);
+	for (size_t i = 0; i < cols->n; i++) {
+		char *id = db_ident(d, cols->v[i]);
+
+		buf_addf(&cl, "%s%s", i ? ", " : "", id);
+		free(id);
+	}
+	out = xasprintf("SELECT %s FROM %s", cl.s ? cl.s : "", it);
+	buf_release(&cl);
+	free(it);
+	return out;
+}
+
 int
 bops_insert_rows(struct db *d, const char *table, const struct db_names *cols, const char *body,
                  long long *rows)
