@@ -299,6 +299,8 @@ plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full,
 			if (p < 0)
 				return -1;
 			*reason = p ? REASON_SOURCE : REASON_NONE;
+			if (p == PROBE_FULL)
+				*full = true;
 		} else
 			*reason = REASON_NONE;
 	}
@@ -335,8 +337,8 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 		else if (it->reason == REASON_FAILED &&
 		         strcmp(ps->markers[it->n->id].status, MARKER_CHECK_FAILED) == 0)
 			it->detail = DETAIL_CHECKS_FAILED;
-		else if (it->reason == REASON_SOURCE && ps->notes && ps->notes[it->n->id]) {
-			it->detail = DETAIL_SITES;
+		else if (ps->notes && ps->notes[it->n->id]) {
+			it->detail = DETAIL_PROBE;
 			it->note = ps->notes[it->n->id];
 		} else if (it->n->t->in_place)
 			it->detail = DETAIL_NOT_ATOMIC;
@@ -374,8 +376,8 @@ plan_detail_text(enum plan_detail d)
 		return "columns and types of its file";
 	case DETAIL_CHECKS_FAILED:
 		return "failed its checks last time: the table before that build is still live";
-	case DETAIL_SITES:
-		return "its sites changed";
+	case DETAIL_PROBE:
+		return "its source changed";
 	}
 	return NULL;
 }
@@ -393,7 +395,7 @@ plan_item_detail(const struct plan_item *it, char *buf, size_t size)
 		         it->window);
 	else if (it->detail == DETAIL_FILE_COLUMNS && it->n && it->n->t->seed)
 		return it->n->t->seed->summary;
-	else if (it->detail == DETAIL_SITES && it->note)
+	else if (it->detail == DETAIL_PROBE && it->note)
 		return it->note;
 	else
 		return plan_detail_text(it->detail);

@@ -36,8 +36,13 @@ struct plan_opts {
 /*
  * what the planner knows about every node, indexed by node id: markers from
  * the target database and definition hashes of the current recipe. probe asks
- * an extract's source for rows past its watermark: 1 yes, 0 no, -1 error.
+ * an extract's source for rows past its watermark (or changes in its log):
+ * PROBE_YES, PROBE_NO, PROBE_FULL (yes, and only a full build will do; its
+ * note says why: "binlog position lost"), or -1 on error. Its words beyond
+ * yes go to notes[n->id].
  */
+enum { PROBE_NO = 0, PROBE_YES = 1, PROBE_FULL = 2 };
+
 struct plan_state {
 	struct graph *g;
 	struct marker *markers;
@@ -48,7 +53,7 @@ struct plan_state {
 	bool *pending;           /* node is planned in this run and not yet built */
 	bool *pending_full;      /* ... and its build is full */
 	signed char *probed;     /* cached probe answers: -2 not asked */
-	char **notes;            /* per node, what its probe said beyond yes (DETAIL_SITES), or NULL */
+	char **notes;            /* per node, what its probe said beyond yes (DETAIL_PROBE), or NULL */
 	bool offline;            /* ask no source: what only a probe could tell is up to date, unchecked */
 };
 
@@ -83,10 +88,11 @@ enum plan_detail {
 	 */
 	DETAIL_CHECKS_FAILED,
 	/*
-	 * an extract from a group of sites whose probe said more than yes:
-	 * sites added, removed, failed last time or not reached (item.note)
+	 * its probe said more than yes (item.note): sites added, removed,
+	 * failed last time or not reached; binlog position lost; change capture
+	 * unavailable; the share of keys changed that makes a full build cheaper
 	 */
-	DETAIL_SITES,
+	DETAIL_PROBE,
 };
 
 /* a detail in words, or NULL for DETAIL_NONE (the window's without its time) */
@@ -99,7 +105,7 @@ struct plan_item {
 	enum plan_detail detail;
 	char window[20];         /* DETAIL_WINDOW_*: when, "HH:MM:SS" today or "YYYY-MM-DD HH:MM:SS" */
 	bool unchecked;          /* up to date as far as the target database tells: the source was not asked */
-	const char *note;        /* DETAIL_SITES: the probe's words (ps->notes) */
+	const char *note;        /* DETAIL_PROBE: the probe's words (ps->notes) */
 };
 
 /*
