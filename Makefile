@@ -92,6 +92,7 @@ OBJ = \
 	runner/build/report_checks.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
+	runner/build/build_share.o \
 	runner/build/build_file.o \
 	runner/build/build.o \
 	runner/build/sched.o \

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build.h"
 #include "graph.h"
 #include "plan.h"
 #include "recipe.h"
@@ -26,6 +27,11 @@ struct world {
 	unsigned clock;
 	int probe_answer;
 	int probes;
+	/* the share probe of tables and scripts (build_share): its answer and note */
+	int share_answer;
+	const char *share_note;
+	int shares;
+	char *notes[5];
 };
 
 static struct world w;
@@ -41,7 +47,11 @@ static int
 fake_probe(void *arg, struct node *n)
 {
 	(void)arg;
-	(void)n;
+	if (n->t->kind != KIND_EXTRACT) {
+		w.shares++;
+		w.notes[n->id] = w.share_answer == PROBE_FULL ? (char *)w.share_note : NULL;
+		return w.share_answer;
+	}
 	w.probes++;
 	return w.probe_answer;
 }
@@ -80,9 +90,11 @@ setup(void)
 	w.ps = (struct plan_state){
 		.g = w.g, .markers = w.m, .hashes = w.hashes, .opts = &w.opts,
 		.probe = fake_probe, .probe_arg = NULL, .pending = w.pending,
-		.pending_full = w.pending_full, .probed = w.probed,
+		.pending_full = w.pending_full, .probed = w.probed, .notes = w.notes,
 	};
 	w.probe_answer = 0;
+	w.share_answer = PROBE_YES;
+	w.share_note = "52% of keys changed";
 }
 
 static void
@@ -692,6 +704,129 @@ START_TEST(test_needs_planned_only_behind_a_need)
 }
 END_TEST
 
+/*
+ * a need built alone changed most of its rows: the share probe says a full
+ * build is cheaper, and the plan says why; what follows goes full too
+ */
+START_TEST(test_share_of_changed_keys_makes_a_full_build)
+{
+	struct plan_item items[5];
+	char buf[128];
+
+	build_all(true);
+	fake_build(0, false, true);  /* a built alone, incrementally, with changes */
+	w.share_answer = PROBE_FULL;
+	ck_assert_int_eq(plan(items), 2);
+	ck_assert_int_eq(w.shares, 1);  /* c only: d's need c is pending */
+	ck_assert_int_eq(item(items, "c")->reason, REASON_NEEDS);
+	ck_assert(item(items, "c")->full);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_PROBE);
+	ck_assert_str_eq(plan_item_detail(item(items, "c"), buf, sizeof(buf)), "52% of keys changed");
+	ck_assert(item(items, "d")->full);  /* c is rebuilt fully in this run */
+	ck_assert_int_eq(item(items, "d")->detail, DETAIL_IF_NEEDS_CHANGE);
+	/* a small share: incremental, no detail */
+	w.share_answer = PROBE_YES;
+	w.shares = 0;
+	ck_assert_int_eq(plan(items), 2);
+	ck_assert_int_eq(w.shares, 1);
+	ck_assert(!item(items, "c")->full);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_NONE);
+	ck_assert(!item(items, "d")->full);
+}
+END_TEST
+
+/*
+ * needs planned in this run are not built yet: nothing to count at plan
+ * time; the scheduler plans the node again once they are, and asks then
+ */
+START_TEST(test_share_asked_once_needs_are_built)
+{
+	struct plan_item items[5];
+	enum reason why;
+	bool full;
+
+	build_all(true);
+	w.probe_answer = PROBE_YES;
+	w.share_answer = PROBE_FULL;
+	ck_assert_int_eq(plan(items), 3);
+	ck_assert_int_eq(w.shares, 0);
+	ck_assert(!item(items, "c")->full);
+	/* a is built and changed rows: c is ready */
+	fake_build(0, false, true);
+	ck_assert_int_eq(plan_node(&w.ps, &w.g->nodes[2], &why, &full), 0);
+	ck_assert_int_eq(why, REASON_NEEDS);
+	ck_assert(full);
+	ck_assert_int_eq(w.shares, 1);
+	/* the answer is kept: planning c again asks nothing */
+	ck_assert_int_eq(plan_node(&w.ps, &w.g->nodes[2], &why, &full), 0);
+	ck_assert(full);
+	ck_assert_int_eq(w.shares, 1);
+}
+END_TEST
+
+/* asked only of incremental tables and scripts, built incrementally otherwise, and not offline */
+START_TEST(test_share_asked_only_where_it_can_matter)
+{
+	struct plan_item items[5];
+
+	build_all(true);
+	w.share_answer = PROBE_FULL;
+	/* b rebuilt fully: c is full anyway, nothing to ask */
+	fake_build(1, true, true);
+	ck_assert_int_eq(plan(items), 2);
+	ck_assert(item(items, "c")->full);
+	ck_assert_int_eq(item(items, "c")->detail, DETAIL_NONE);
+	ck_assert_int_eq(w.shares, 0);
+	/* c not incremental: full, nothing to ask */
+	build_all(true);
+	fake_build(0, false, true);
+	w.t[2].incr.enabled = false;
+	ck_assert_int_eq(plan(items), 2);
+	ck_assert(item(items, "c")->full);
+	ck_assert_int_eq(w.shares, 0);
+	/* offline (status): the target database is not asked either */
+	w.t[2].incr.enabled = true;
+	w.ps.offline = true;
+	ck_assert_int_eq(plan(items), 2);
+	ck_assert(!item(items, "c")->full);
+	ck_assert_int_eq(w.shares, 0);
+	/* a script is asked as a table is */
+	w.ps.offline = false;
+	build_all(true);
+	fake_build(2, false, true);
+	ck_assert_int_eq(plan(items), 1);
+	ck_assert_int_eq(item(items, "d")->reason, REASON_NEEDS);
+	ck_assert(item(items, "d")->full);
+	ck_assert_int_eq(w.shares, 1);
+	/* a probe error is a planning error */
+	w.share_answer = -1;
+	fake_build(2, false, true);
+	ck_assert_int_eq(plan(items), -1);
+}
+END_TEST
+
+/* the share: changed and deleted keys against the rows, a lower bound when a need is uncounted */
+START_TEST(test_share_percent)
+{
+	struct build_share s = { .rows = 1000, .changed = 10 };
+
+	ck_assert_int_eq(build_share_percent(&s), 1);
+	s.changed = 500;
+	ck_assert_int_eq(build_share_percent(&s), 50);
+	s.changed = 290;
+	ck_assert_int_lt(build_share_percent(&s), BUILD_SHARE_FULL);
+	/* deleted keys are changes of rows no longer there */
+	s = (struct build_share){ .rows = 600, .deleted = 400 };
+	ck_assert_int_eq(build_share_percent(&s), 40);
+	s = (struct build_share){ .rows = 0, .changed = 0 };
+	ck_assert_int_eq(build_share_percent(&s), 0);
+	s = (struct build_share){ .rows = 0, .deleted = 3 };
+	ck_assert_int_eq(build_share_percent(&s), 100);
+	s = (struct build_share){ .rows = 10, .changed = 12 };
+	ck_assert_int_eq(build_share_percent(&s), 100);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -720,6 +855,10 @@ main(void)
 	tcase_add_test(tc, test_selection_includes_needs_only);
 	tcase_add_test(tc, test_item_details_in_words);
 	tcase_add_test(tc, test_needs_planned_only_behind_a_need);
+	tcase_add_test(tc, test_share_of_changed_keys_makes_a_full_build);
+	tcase_add_test(tc, test_share_asked_once_needs_are_built);
+	tcase_add_test(tc, test_share_asked_only_where_it_can_matter);
+	tcase_add_test(tc, test_share_percent);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

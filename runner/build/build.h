@@ -14,6 +14,7 @@ struct recipe;
 struct store;
 struct target;
 struct marker;
+struct node;
 
 /* one worker's connections: the target and, lazily, each source */
 struct conns {
@@ -107,6 +108,39 @@ int build_run(struct conns *c, const struct build_req *req, struct build_res *re
  * reached (never -1 for a site)
  */
 int build_probe(struct conns *c, const struct target *t, const struct marker *m, char **note,
+                char **err);
+
+/*
+ * the share of an incremental table or script target's inputs that changed
+ * since its last build (build_share.c): per need, rows stamped (DB_STAMP)
+ * after the target's inputs_at plus its keys logged in etl_deletes since,
+ * against its rows. A need is counted only where that is cheap: through an
+ * index the recipe gives it that leads with DB_STAMP, or when it holds at
+ * most BUILD_SHARE_SCAN_ROWS rows; the others count their rows only, so the
+ * share is a lower bound. At BUILD_SHARE_FULL percent or more, a full build
+ * is cheaper than an incremental one.
+ */
+#define BUILD_SHARE_FULL 30
+#define BUILD_SHARE_SCAN_ROWS 10000
+
+struct build_share {
+	long long rows;          /* rows of the needs after their last builds */
+	long long changed;       /* of those, stamped after the target's inputs_at */
+	long long deleted;       /* keys of the needs logged as deleted since */
+	int uncounted;           /* changed needs whose stamped rows were not counted */
+};
+
+/* the share in percent (0 to 100) */
+int build_share_percent(const struct build_share *s);
+/* count the changes of n's needs (markers: every node's, by id) into s; 0, or -1 with *err */
+int build_share_count(struct conns *c, const struct node *n, const struct marker *markers,
+                      struct build_share *s, char **err);
+/*
+ * the planner's probe of an incremental table or script whose needs changed:
+ * PROBE_FULL with *note "N% of keys changed" (malloc'ed) when the share
+ * reaches BUILD_SHARE_FULL, else PROBE_YES; -1 with *err
+ */
+int build_share(struct conns *c, const struct node *n, const struct marker *markers, char **note,
                 char **err);
 
 /* drop shadow and old tables left by an interrupted build of t */

@@ -183,6 +183,15 @@ prune(struct machine *m, struct sched_task *t)
 	release_users(m, nd);
 }
 
+/* why a probe said build nd in full ("40% of keys changed"), or NULL */
+static const char *
+full_note(const struct plan_state *ps, const struct node *nd)
+{
+	if (!ps->notes || !ps->probed || ps->probed[nd->id] != PROBE_FULL)
+		return NULL;
+	return ps->notes[nd->id];
+}
+
 /* start what is ready, in build order, while fewer than -j are active */
 static void
 launch(struct machine *m)
@@ -194,6 +203,7 @@ launch(struct machine *m)
 		struct node *nd = t->it->n;
 		enum reason why;
 		bool full;
+		const char *note;
 
 		ps->pending[nd->id] = false;
 		if (plan_node(ps, nd, &why, &full) < 0)
@@ -211,9 +221,10 @@ launch(struct machine *m)
 		t->attempts = 1;
 		t->started = m->clock->wall(m->clock->ctx);
 		t->started_mono = m->clock->now(m->clock->ctx);
-		log_event(LOG_INFO, "start", nd->t->name, m->s->run_id, "[%zu/%zu] %s %s (%s, %s)",
+		note = full ? full_note(ps, nd) : NULL;
+		log_event(LOG_INFO, "start", nd->t->name, m->s->run_id, "[%zu/%zu] %s %s (%s, %s%s%s)",
 		          t->seq, t->total, kind_name(nd->t->kind), nd->t->name, reason_name(why),
-		          full ? "full" : "incremental");
+		          full ? "full" : "incremental", note ? ": " : "", note ? note : "");
 		attempt(m, t);
 	}
 }

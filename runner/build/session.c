@@ -20,13 +20,27 @@
 #include "util.h"
 #include "vcs.h"
 
+/*
+ * the planner's probe: an extract asks its source; an incremental table or
+ * script whose needs changed asks the target how large a share of them did
+ * (build_share). That share only picks full over incremental: when it cannot
+ * be counted, the build stays incremental, and the plan does not fail.
+ */
 static int
 probe_source(void *arg, struct node *n)
 {
 	struct session *s = arg;
 	char *err = NULL, *note = NULL;
-	int rc = build_probe(&s->conns, n->t, &s->markers[n->id], &note, &err);
+	int rc;
 
+	if (n->t->kind == KIND_EXTRACT)
+		rc = build_probe(&s->conns, n->t, &s->markers[n->id], &note, &err);
+	else if ((rc = build_share(&s->conns, n, s->markers, &note, &err)) < 0) {
+		log_event(LOG_DEBUG, "share", n->t->name, 0, "%s: built incrementally", err);
+		free(err);
+		err = NULL;
+		rc = PROBE_YES;
+	}
 	free(s->notes[n->id]);
 	s->notes[n->id] = note;
 	if (rc < 0) {

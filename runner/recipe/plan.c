@@ -212,7 +212,7 @@ needs_changed_since(struct plan_state *ps, struct node *n)
 }
 
 static bool
-needs_pending(struct plan_state *ps, struct node *n)
+needs_pending(const struct plan_state *ps, struct node *n)
 {
 	size_t i;
 
@@ -264,6 +264,36 @@ asks_source(const struct plan_state *ps, const struct target *t)
 	return t->kind == KIND_EXTRACT && (t->incr.enabled || target_sites(ps->g->r, t));
 }
 
+/*
+ * whether n, an incremental table or script built incrementally because its
+ * needs changed, asks how large a share of them did: only once those needs
+ * are built (none pending in this run), from the target database (not
+ * offline), and after a build that read inputs
+ */
+static bool
+asks_share(const struct plan_state *ps, struct node *n)
+{
+	const struct target *t = n->t;
+
+	return (t->kind == KIND_TABLE || t->kind == KIND_SCRIPT) && t->incr.enabled &&
+	       !ps->offline && *ps->markers[n->id].inputs_at && !needs_pending(ps, n);
+}
+
+/* needs changed: an incremental build, unless the share of its needs that changed says full */
+static int
+plan_needs(struct plan_state *ps, struct node *n, bool *full)
+{
+	int p;
+
+	if (*full || !asks_share(ps, n))
+		return 0;
+	if ((p = probe(ps, n)) < 0)
+		return -1;
+	if (p == PROBE_FULL)
+		*full = true;
+	return 0;
+}
+
 static int
 plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full, bool *unchecked)
 {
@@ -286,9 +316,11 @@ plan_one(struct plan_state *ps, struct node *n, enum reason *reason, bool *full,
 		*reason = REASON_FAILED;
 	} else {
 		*full = !t->incr.enabled || need_full(ps, n);
-		if (needs_changed(ps, n))
+		if (needs_changed(ps, n)) {
 			*reason = REASON_NEEDS;
-		else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
+			if (plan_needs(ps, n, full) < 0)
+				return -1;
+		} else if (t->kind == KIND_EXTRACT && t->incr.enabled && ps->opts->have_since)
 			*reason = REASON_SOURCE;
 		else if (asks_source(ps, t) && ps->offline) {
 			*reason = REASON_NONE;

@@ -39,7 +39,10 @@ struct plan_opts {
  * an extract's source for rows past its watermark (or changes in its log):
  * PROBE_YES, PROBE_NO, PROBE_FULL (yes, and only a full build will do; its
  * note says why: "binlog position lost"), or -1 on error. Its words beyond
- * yes go to notes[n->id].
+ * yes go to notes[n->id]. An incremental table or script planned because its
+ * needs changed, once they are built (none pending), is asked too: PROBE_FULL
+ * when so large a share of its inputs changed that a full build is cheaper
+ * ("40% of keys changed"), anything else keeps it incremental.
  */
 enum { PROBE_NO = 0, PROBE_YES = 1, PROBE_FULL = 2 };
 
