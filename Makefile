@@ -180,6 +180,7 @@ INTEGRATION_TESTS = \
 	tests/check_build_stop \
 	tests/check_file \
 	tests/check_pivot \
+	tests/check_share \
 	tests/check_build_checks \
 	tests/check_vcs \
 	tests/check_review \
