@@ -43,6 +43,7 @@ OBJ = \
 	runner/recipe/recipe_pivot.o runner/recipe/recipe_pivotmap.o \
 	runner/recipe/recipe_env.o \
 	runner/recipe/recipe_sites.o \
+	runner/recipe/recipe_changes.o \
 	runner/recipe/seed.o \
 	runner/recipe/seed_value.o \
 	runner/engine/db.o \
