@@ -26,6 +26,7 @@ INC = $(LAYERS:%=-iquote runner/%)
 
 OBJ = \
 	runner/base/util.o \
+	runner/base/strset.o \
 	runner/base/diag.o \
 	runner/base/sqlsplit.o \
 	runner/base/sqlsplit_postgres.o \
@@ -57,6 +58,8 @@ OBJ = \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_mariadb_cross.o \
+	runner/engine/db_mariadb_binlog.o \
+	runner/engine/db_log.o \
 	runner/engine/db_postgres.o \
 	runner/engine/db_postgres_result.o \
 	runner/engine/db_postgres_copy.o \
@@ -93,6 +96,7 @@ OBJ = \
 	runner/build/report_checks.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
+	runner/build/build_changes.o \
 	runner/build/build_file.o \
 	runner/build/build.o \
 	runner/build/sched.o \
