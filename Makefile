@@ -167,6 +167,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
 	tests/check_sites \
+	tests/check_changes \
 	tests/check_store \
 	tests/check_store_upgrade \
 	tests/check_openmrs \
@@ -255,7 +256,8 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
 	tests/splittest.h tests/storetest.h \
-	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h tests/omtest.h
+	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h tests/omtest.h \
+	tests/pausetest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
