@@ -59,6 +59,7 @@ OBJ = \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_mariadb_cross.o \
 	runner/engine/db_mariadb_binlog.o \
+	runner/engine/db_mariadb_rowimg.o \
 	runner/engine/db_log.o \
 	runner/engine/db_postgres.o \
 	runner/engine/db_postgres_result.o \

@@ -164,6 +164,28 @@ START_TEST(test_follows_changes)
 }
 END_TEST
 
+START_TEST(test_since_rereads)
+{
+	struct proj p;
+	struct result r;
+
+	changes_proj(&p, "since", 20);
+	build_ok(&p, NULL);
+	/* someone damaged the analytics copy; the log knows nothing of it */
+	sql(p.tgt, "UPDATE obs SET v = 'damaged' WHERE obs_id = 7");
+	sql(p.src, "UPDATE obs SET v = 'logged' WHERE obs_id = 8");
+	r = chacc(&p, "build", "--since", "2000-01-01");
+	assert_ok(&r);
+	result_free(&r);
+	assert_same(&p);
+	/* and the log is followed on from where that build read it */
+	sql(p.src, "UPDATE obs SET v = 'later' WHERE obs_id = 9");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_large_transaction)
 {
 	struct proj p;
@@ -365,6 +387,7 @@ main(void)
 		return 0;
 	s = suite_create("changes");
 	add_case(s, "follows_changes", test_follows_changes);
+	add_case(s, "since_rereads", test_since_rereads);
 	add_case(s, "large_transaction", test_large_transaction);
 	add_case(s, "position_lost", test_position_lost);
 	add_case(s, "killed_after_reading_the_log", test_killed_after_reading_the_log);

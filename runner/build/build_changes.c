@@ -210,6 +210,30 @@ file_sql(struct db *src, const struct touched *tc, size_t i, const char *r, size
 	return buf_detach(&out);
 }
 
+/* the keys a query returned (its first columns; a row with a NULL in them names none); res freed */
+static void
+add_keys(struct touched *tc, struct dbres *res)
+{
+	size_t n = tc->t->key.n;
+	const char **v = xcalloc(n + 1, sizeof(*v));
+
+	while (dbres_next(res)) {
+		struct buf k;
+		bool null = dbres_ncols(res) < n;
+
+		for (size_t c = 0; c < n && !null; c++)
+			null |= !(v[c] = dbres_get(res, c));
+		if (null)
+			continue;
+		buf_init(&k);
+		joined(&k, v, n);
+		strset_add(&tc->keys, k.s ? k.s : "", k.len);
+		buf_release(&k);
+	}
+	dbres_free(res);
+	free(v);
+}
+
 /* the keys each changed row of a table with a file maps to, run on src */
 static int
 map_rows(struct build *b, struct db *src, struct touched *tc)
@@ -226,23 +250,35 @@ map_rows(struct build *b, struct db *src, struct touched *tc)
 			if (!res)
 				return bops_fail(b, src, "target '%s': incremental.tables file '%s' failed",
 				                 t->name, t->incr.tables[i].file);
-			while (dbres_next(res)) {
-				const char *v[64];
-				size_t n = t->key.n < 64 ? t->key.n : 64;
-				struct buf k;
-				bool null = false;
-
-				for (size_t c = 0; c < n; c++)
-					null |= !(v[c] = c < dbres_ncols(res) ? dbres_get(res, c) : NULL);
-				if (null)
-					continue;
-				buf_init(&k);
-				joined(&k, v, n);
-				strset_add(&tc->keys, k.s ? k.s : "", k.len);
-				buf_release(&k);
-			}
-			dbres_free(res);
+			add_keys(tc, res);
 		}
+	return 0;
+}
+
+/* --since DATE: the keys of the rows changed since DATE by the watermark column, too */
+static int
+since_keys(struct extract *x, struct touched *tc)
+{
+	struct build *b = x->b;
+	const struct target *t = b->t;
+	char *since = extract_since(x, NULL), *sel = extract_select(x, since, true);
+	struct dbres *res;
+	struct buf cols;
+
+	buf_init(&cols);
+	for (size_t i = 0; i < t->key.n; i++) {
+		char *id = db_ident(x->src, t->key.v[i]);
+
+		buf_addf(&cols, "%ss.%s", i ? ", " : "", id);
+		free(id);
+	}
+	res = db_queryf(x->src, "SELECT %s FROM (%s) AS s", cols.s, sel);
+	free(since);
+	free(sel);
+	buf_release(&cols);
+	if (!res)
+		return bops_fail(b, x->src, "target '%s': query '%s' failed", t->name, t->query);
+	add_keys(tc, res);
 	return 0;
 }
 
@@ -474,6 +510,8 @@ changes_incremental(struct extract *x)
 		goto out;
 	}
 	if (map_rows(b, x->src, &tc) < 0)
+		goto out;
+	if (b->req->since && t->incr.column && since_keys(x, &tc) < 0)
 		goto out;
 	bops_fault_point("after-log-read", t->name);
 	if (b->req->prev_rows >= FULL_MIN_ROWS &&

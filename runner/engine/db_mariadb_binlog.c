@@ -3,10 +3,11 @@
  * opens a connection of its own, asks for the log from a position as a
  * replica does (COM_BINLOG_DUMP through Connector/C's mariadb_rpl_*, with
  * a server id of its own and the non-blocking flag, so that the server
- * ends the stream where its log ends now), and decodes the row events of
- * the tables asked with mariadb_rpl_extract_rows.
+ * ends the stream where its log ends now), and reads the row events of the
+ * tables asked (db_mariadb_rowimg.c).
  */
 #include "db_mariadb.h"
+#include "db_mariadb_rowimg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -136,8 +137,9 @@ struct logtab {
 	size_t *ordinal;         /* per column asked: its index in the row */
 	bool *is_unsigned;
 	unsigned ncolumns;       /* columns the table has now */
-	MARIADB_RPL_EVENT *map;  /* its last table map event, or NULL */
+	bool mapped;             /* a table map event of it was read */
 	unsigned long long map_id;
+	struct rowimg_cols cols; /* ... its columns' types */
 };
 
 /* where each column asked of t is in t's rows, from information_schema */
@@ -180,66 +182,6 @@ locate(struct db *d, struct logtab *lt)
 	return rc;
 }
 
-/* v as the text a SQL literal of its column would hold, into b */
-static void
-value_text(const MARIADB_RPL_VALUE *v, bool is_unsigned, struct buf *b)
-{
-	const MYSQL_TIME *tm = &v->val.tm;
-
-	switch (v->field_type) {
-	case MYSQL_TYPE_TINY:
-		buf_addf(b, "%lld", is_unsigned ? (long long)(uint8_t)v->val.ll : (long long)(int8_t)v->val.ll);
-		return;
-	case MYSQL_TYPE_SHORT:
-		buf_addf(b, "%lld", is_unsigned ? (long long)(uint16_t)v->val.ll : (long long)(int16_t)v->val.ll);
-		return;
-	case MYSQL_TYPE_INT24:
-		buf_addf(b, "%lld", is_unsigned ? (long long)(v->val.ll & 0xffffff) :
-		         (long long)(v->val.ll & 0x800000 ? (v->val.ll | ~0xffffffLL) : (v->val.ll & 0xffffff)));
-		return;
-	case MYSQL_TYPE_LONG:
-		buf_addf(b, "%lld", is_unsigned ? (long long)(uint32_t)v->val.ll : (long long)(int32_t)v->val.ll);
-		return;
-	case MYSQL_TYPE_LONGLONG:
-		if (is_unsigned)
-			buf_addf(b, "%llu", (unsigned long long)v->val.ull);
-		else
-			buf_addf(b, "%lld", (long long)v->val.ll);
-		return;
-	case MYSQL_TYPE_YEAR:
-		buf_addf(b, "%lld", (long long)v->val.ll);
-		return;
-	case MYSQL_TYPE_FLOAT:
-		buf_addf(b, "%.9g", (double)v->val.f);
-		return;
-	case MYSQL_TYPE_DOUBLE:
-		buf_addf(b, "%.17g", v->val.d);
-		return;
-	case MYSQL_TYPE_DATE:
-	case MYSQL_TYPE_NEWDATE:
-		buf_addf(b, "%04u-%02u-%02u", tm->year, tm->month, tm->day);
-		return;
-	case MYSQL_TYPE_TIME:
-	case MYSQL_TYPE_TIME2:
-		buf_addf(b, "%s%02u:%02u:%02u.%06lu", tm->neg ? "-" : "", tm->day * 24 + tm->hour,
-		         tm->minute, tm->second, tm->second_part);
-		return;
-	case MYSQL_TYPE_DATETIME:
-	case MYSQL_TYPE_DATETIME2:
-		buf_addf(b, "%04u-%02u-%02u %02u:%02u:%02u.%06lu", tm->year, tm->month, tm->day,
-		         tm->hour, tm->minute, tm->second, tm->second_part);
-		return;
-	case MYSQL_TYPE_TIMESTAMP:
-	case MYSQL_TYPE_TIMESTAMP2:
-		/* an instant: seconds since the epoch, which FROM_UNIXTIME reads back */
-		buf_addf(b, "%" PRIu32 ".%06" PRIu32, v->val.ts.second, v->val.ts.second_part);
-		return;
-	default:
-		buf_add(b, v->val.str.str ? v->val.str.str : "", v->val.str.length);
-		return;
-	}
-}
-
 /* a read of the log */
 struct logread {
 	struct mdb *m;
@@ -273,42 +215,39 @@ mapped(struct logread *lr, const MARIADB_RPL_EVENT *ev)
 	return NULL;
 }
 
+/* one image's values asked of table lt, to the caller's callback */
+struct image_arg {
+	struct logread *lr;
+	size_t table;
+};
+
+static int
+on_image(void *arg, const char *const *vals)
+{
+	struct image_arg *ia = arg;
+
+	return ia->lr->row(ia->lr->arg, ia->table, vals) ? DB_LOG_STOPPED : 0;
+}
+
 /* the rows of a rows event of lt: each row's values asked, to the callback */
 static int
 rows_of(struct logread *lr, struct logtab *lt, MARIADB_RPL_EVENT *ev)
 {
-	MARIADB_RPL_ROW *r = mariadb_rpl_extract_rows(lr->rpl, lt->map, ev);
-	size_t n = lt->t->ncolumns;
-	const char **vals = xcalloc(n + 1, sizeof(*vals));
-	struct buf *bufs = xcalloc(n + 1, sizeof(*bufs));
-	int rc = 0;
+	const struct st_mariadb_rpl_rows_event *re = &ev->event.rows;
+	struct rowimg_want w = { lt->ordinal, lt->is_unsigned, lt->t->ncolumns };
+	struct image_arg ia = { lr, (size_t)(lt - lr->tabs) };
+	int rc;
 
-	if (!r && ev->event.rows.row_data_size > 0)
-		rc = db_set_error(&lr->m->base, CR_BINLOG_ERROR, "connection '%s': cannot decode the "
-		                  "rows of table '%s' in the binary log: %s", lr->m->p.name,
-		                  lt->t->name, mariadb_rpl_error(lr->rpl));
-	for (; r && rc == 0; r = r->next) {
-		for (size_t i = 0; i < n; i++) {
-			const MARIADB_RPL_VALUE *v;
-
-			vals[i] = NULL;
-			if (lt->ordinal[i] >= r->column_count)
-				continue;
-			v = &r->columns[lt->ordinal[i]];
-			if (v->is_null)
-				continue;
-			buf_release(&bufs[i]);
-			buf_init(&bufs[i]);
-			value_text(v, lt->is_unsigned[i], &bufs[i]);
-			vals[i] = bufs[i].s ? bufs[i].s : "";
-		}
-		if (lr->row(lr->arg, (size_t)(lt - lr->tabs), vals))
-			rc = DB_LOG_STOPPED;
-	}
-	for (size_t i = 0; i < n; i++)
-		buf_release(&bufs[i]);
-	free(bufs);
-	free(vals);
+	if (re->compressed)
+		return db_set_error(&lr->m->base, CR_BINLOG_ERROR, "connection '%s': the binary log "
+		                    "is compressed (log_bin_compress): change capture cannot read it",
+		                    lr->m->p.name);
+	rc = rowimg_rows(&lt->cols, re->row_data, re->row_data_size, re->column_bitmap,
+	                 re->type == UPDATE_ROWS ? re->column_update_bitmap : NULL, &w, on_image, &ia);
+	if (rc == -1)
+		return db_set_error(&lr->m->base, CR_BINLOG_ERROR, "connection '%s': cannot read the "
+		                    "rows of table '%s' in the binary log at %s:%u", lr->m->p.name,
+		                    lt->t->name, lr->file ? lr->file : "?", ev->next_event_pos);
 	return rc;
 }
 
@@ -331,7 +270,10 @@ at_end(const struct logread *lr, const MARIADB_RPL_EVENT *ev)
 	       ev->next_event_pos >= lr->end_pos;
 }
 
-/* one event: 0 to go on, 1 at the end, DB_LOG_STOPPED, -1 or DB_LOG_LOST */
+/* past the end the read began at: no further event is read */
+#define AT_END 2
+
+/* one event: 0 to go on, AT_END, DB_LOG_STOPPED, -1 or DB_LOG_LOST */
 static int
 event(struct logread *lr, MARIADB_RPL_EVENT **evp)
 {
@@ -349,10 +291,8 @@ event(struct logread *lr, MARIADB_RPL_EVENT **evp)
 		return 0;
 	case TABLE_MAP_EVENT:
 		for (size_t i = 0; i < lr->ntabs; i++)
-			if (lr->tabs[i].map && lr->tabs[i].map_id == ev->event.table_map.table_id) {
-				mariadb_free_rpl_event(lr->tabs[i].map);
-				lr->tabs[i].map = NULL;
-			}
+			if (lr->tabs[i].mapped && lr->tabs[i].map_id == ev->event.table_map.table_id)
+				lr->tabs[i].mapped = false;
 		if (!(lt = mapped(lr, ev)))
 			return 0;
 		if (ev->event.table_map.column_count != lt->ncolumns)
@@ -360,11 +300,16 @@ event(struct logread *lr, MARIADB_RPL_EVENT **evp)
 			                    "log, %u now: its rows there cannot be read by name",
 			                    lt->t->name, ev->event.table_map.column_count,
 			                    lt->ncolumns) < 0 ? DB_LOG_LOST : 0;
-		if (lt->map)
-			mariadb_free_rpl_event(lt->map);
-		lt->map = ev;
+		rowimg_cols_release(&lt->cols);
+		if (rowimg_map((const unsigned char *)ev->event.table_map.column_types.str,
+		               ev->event.table_map.column_types.length,
+		               (const unsigned char *)ev->event.table_map.metadata.str,
+		               ev->event.table_map.metadata.length, &lt->cols) < 0)
+			return db_set_error(&lr->m->base, CR_BINLOG_ERROR, "connection '%s': cannot read "
+			                    "the table map of '%s' in the binary log", lr->m->p.name,
+			                    lt->t->name);
+		lt->mapped = true;
 		lt->map_id = ev->event.table_map.table_id;
-		*evp = NULL;  /* kept: the next fetch makes a new event */
 		return 0;
 	case QUERY_EVENT: {
 		const MARIADB_STRING *q = &ev->event.query.statement;
@@ -373,18 +318,18 @@ event(struct logread *lr, MARIADB_RPL_EVENT **evp)
 			lr->in_trx = true;
 		else if (!lr->in_trx || (q->length == 6 && !strncasecmp(q->str, "COMMIT", 6)))
 			boundary(lr, ev);
-		return at_end(lr, ev);
+		return at_end(lr, ev) ? AT_END : 0;
 	}
 	case XID_EVENT:
 		boundary(lr, ev);
-		return at_end(lr, ev);
+		return at_end(lr, ev) ? AT_END : 0;
 	default:
 		break;
 	}
 	if (!IS_ROW_EVENT(ev))
 		return 0;
 	for (size_t i = 0; i < lr->ntabs; i++)
-		if (lr->tabs[i].map && lr->tabs[i].map_id == ev->event.rows.table_id)
+		if (lr->tabs[i].mapped && lr->tabs[i].map_id == ev->event.rows.table_id)
 			return rows_of(lr, &lr->tabs[i], ev);
 	return 0;
 }
@@ -458,7 +403,7 @@ fetch_all(struct logread *lr)
 		rc = event(lr, &ev);
 	if (ev)
 		mariadb_free_rpl_event(ev);
-	if (rc == 1)
+	if (rc == AT_END)
 		return 0;
 	if (rc != 0)
 		return rc;
@@ -505,8 +450,7 @@ mdb_log_read(struct db *d, const char *from, const struct db_log_table *tables, 
 out:
 	close_dump(&lr);
 	for (size_t i = 0; i < n; i++) {
-		if (lr.tabs[i].map)
-			mariadb_free_rpl_event(lr.tabs[i].map);
+		rowimg_cols_release(&lr.tabs[i].cols);
 		free(lr.tabs[i].ordinal);
 		free(lr.tabs[i].is_unsigned);
 	}
