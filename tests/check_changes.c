@@ -39,9 +39,9 @@ static const char oracle[] =
 	" ON c.concept_id = o.concept_id WHERE o.voided = 0) q";
 
 static void
-changes_proj(struct proj *p, const char *name, int rows)
+changes_proj_on(struct proj *p, const char *name, int rows, const char *engine)
 {
-	proj_new(p, name);
+	proj_new_on(p, name, engine);
 	sql(p->src, "CREATE TABLE concept (concept_id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)");
 	sql(p->src, "CREATE TABLE obs (obs_id INT PRIMARY KEY, person_id INT NOT NULL,"
 	    " concept_id INT NOT NULL, v VARCHAR(20), voided TINYINT NOT NULL DEFAULT 0,"
@@ -57,6 +57,12 @@ changes_proj(struct proj *p, const char *name, int rows)
 	           "SELECT obs_id FROM obs WHERE concept_id = ${row.concept_id}\n");
 	write_file(p, "sql/per_concept.sql",
 	           "SELECT name, COUNT(*) AS n FROM obs GROUP BY name\n");
+}
+
+static void
+changes_proj(struct proj *p, const char *name, int rows)
+{
+	changes_proj_on(p, name, rows, "mariadb");
 }
 
 /* the target's obs holds exactly the oracle's rows, and per_concept follows */
@@ -159,6 +165,31 @@ START_TEST(test_follows_changes)
 		assert_ok(&r);
 		result_free(&r);
 	}
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+/* a MariaDB source followed into a PostgreSQL target */
+START_TEST(test_postgres_target)
+{
+	struct proj p;
+	struct result r;
+
+	changes_proj_on(&p, "pgtarget", 40, "postgres");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	sql(p.src, "INSERT INTO obs (obs_id, person_id, concept_id, v) VALUES (41, 5, 1, 'new')");
+	sql(p.src, "UPDATE obs SET v = 'edited' WHERE obs_id = 2");
+	sql(p.src, "DELETE FROM obs WHERE obs_id = 3");
+	sql(p.src, "UPDATE obs SET voided = 1 WHERE obs_id = 4");
+	sql(p.src, "UPDATE concept SET name = 'body height' WHERE concept_id = 2");
+	build_ok(&p, "obs:");
+	assert_same(&p);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_deletes WHERE target = 'obs'");
+	r = chacc(&p, "build", "--full-refresh");
+	assert_ok(&r);
+	result_free(&r);
 	assert_same(&p);
 	proj_free(&p);
 }
@@ -454,6 +485,7 @@ main(void)
 		return 0;
 	s = suite_create("changes");
 	add_case(s, "follows_changes", test_follows_changes);
+	add_case(s, "postgres_target", test_postgres_target);
 	add_case(s, "since_rereads", test_since_rereads);
 	add_case(s, "every_column_type", test_every_column_type);
 	add_case(s, "large_transaction", test_large_transaction);
