@@ -39,9 +39,9 @@ static const char oracle[] =
 	" ON c.concept_id = o.concept_id WHERE o.voided = 0) q";
 
 static void
-changes_proj(struct proj *p, const char *name, int rows)
+changes_proj_on(struct proj *p, const char *name, int rows, const char *engine)
 {
-	proj_new(p, name);
+	proj_new_on(p, name, engine);
 	sql(p->src, "CREATE TABLE concept (concept_id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)");
 	sql(p->src, "CREATE TABLE obs (obs_id INT PRIMARY KEY, person_id INT NOT NULL,"
 	    " concept_id INT NOT NULL, v VARCHAR(20), voided TINYINT NOT NULL DEFAULT 0,"
@@ -57,6 +57,12 @@ changes_proj(struct proj *p, const char *name, int rows)
 	           "SELECT obs_id FROM obs WHERE concept_id = ${row.concept_id}\n");
 	write_file(p, "sql/per_concept.sql",
 	           "SELECT name, COUNT(*) AS n FROM obs GROUP BY name\n");
+}
+
+static void
+changes_proj(struct proj *p, const char *name, int rows)
+{
+	changes_proj_on(p, name, rows, "mariadb");
 }
 
 /* the target's obs holds exactly the oracle's rows, and per_concept follows */
@@ -164,6 +170,31 @@ START_TEST(test_follows_changes)
 }
 END_TEST
 
+/* a MariaDB source followed into a PostgreSQL target */
+START_TEST(test_postgres_target)
+{
+	struct proj p;
+	struct result r;
+
+	changes_proj_on(&p, "pgtarget", 40, "postgres");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	sql(p.src, "INSERT INTO obs (obs_id, person_id, concept_id, v) VALUES (41, 5, 1, 'new')");
+	sql(p.src, "UPDATE obs SET v = 'edited' WHERE obs_id = 2");
+	sql(p.src, "DELETE FROM obs WHERE obs_id = 3");
+	sql(p.src, "UPDATE obs SET voided = 1 WHERE obs_id = 4");
+	sql(p.src, "UPDATE concept SET name = 'body height' WHERE concept_id = 2");
+	build_ok(&p, "obs:");
+	assert_same(&p);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_deletes WHERE target = 'obs'");
+	r = chacc(&p, "build", "--full-refresh");
+	assert_ok(&r);
+	result_free(&r);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
 START_TEST(test_since_rereads)
 {
 	struct proj p;
@@ -182,6 +213,73 @@ START_TEST(test_since_rereads)
 	sql(p.src, "UPDATE obs SET v = 'later' WHERE obs_id = 9");
 	build_ok(&p, NULL);
 	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * a row image of every kind of column: the key comes after them all, so
+ * each one is stepped over, and a child table's typed values reach it
+ * through a SQL file
+ */
+START_TEST(test_every_column_type)
+{
+	static const char typed[] =
+		"name: typed\n" TEST_CONNECTIONS
+		"targets:\n"
+		"  - name: typed\n"
+		"    kind: extract\n"
+		"    from: source\n"
+		"    query: typed.sql\n"
+		"    key: [k]\n"
+		"    incremental:\n"
+		"      changes: binlog\n"
+		"      tables: { typed: k, child: child.sql }\n";
+	static const char cols[] =
+		" ti TINYINT, si SMALLINT UNSIGNED, mi MEDIUMINT, bi BIGINT UNSIGNED,"
+		" d DECIMAL(20,6), d2 DECIMAL(5,0), f FLOAT, db DOUBLE, dt DATETIME(6), dt0 DATETIME,"
+		" ts TIMESTAMP(3) NULL, dd DATE, tm TIME(2), y YEAR, c CHAR(38), vc VARCHAR(300),"
+		" tx TEXT, bl BLOB, e ENUM('a','b','c'), st SET('x','y'), bt BIT(10), j JSON,"
+		" u INT UNSIGNED";
+	static const char one[] =
+		"-5, 65535, -8000000, 18446744073709551615, -12345678901.123456, 99999, 1.5,"
+		" -2.25, '2026-03-04 05:06:07.089', '1999-12-31 23:59:59', '2026-01-02 03:04:05.678',"
+		" '2026-02-03', '-12:34:56.78', 2026, 'c-uuid', REPEAT('v', 300), 'text', 'blob',"
+		" 'b', 'x,y', b'1010101010', '{\"a\": 1}', 4000000000";
+	struct proj p;
+	char *want, *got;
+
+	proj_new(&p, "typed");
+	sql(p.src, "CREATE TABLE typed (id INT PRIMARY KEY AUTO_INCREMENT, %s, k VARCHAR(10) NOT NULL,"
+	    " UNIQUE KEY (k))", cols);
+	sql(p.src, "CREATE TABLE child (id INT PRIMARY KEY AUTO_INCREMENT, %s)", cols);
+	sql(p.src, "INSERT INTO typed VALUES (NULL, %s, 'one')", one);
+	sql(p.src, "INSERT INTO typed (k) VALUES ('nulls')");
+	write_file(&p, "chacc.yml", typed);
+	write_file(&p, "typed.sql", "SELECT k, d, dt, c, note FROM typed"
+	           " LEFT JOIN (SELECT 'seen' AS note) n ON EXISTS (SELECT 1 FROM child)\n");
+	/* the child's row matches typed's on every typed value */
+	write_file(&p, "child.sql", "SELECT k FROM typed WHERE ti = ${row.ti} AND si = ${row.si}"
+	           " AND mi = ${row.mi} AND bi = ${row.bi} AND d = ${row.d} AND d2 = ${row.d2}"
+	           " AND f = ${row.f} AND db = ${row.db} AND dt = ${row.dt} AND dt0 = ${row.dt0}"
+	           " AND dd = ${row.dd} AND tm = ${row.tm} AND y = ${row.y} AND c = ${row.c}"
+	           " AND vc = ${row.vc} AND tx = ${row.tx} AND bl = ${row.bl} AND e = ${row.e}"
+	           " AND u = ${row.u}\n");
+	build_ok(&p, NULL);
+	sql(p.src, "UPDATE typed SET vc = 'edited' WHERE k = 'one'");
+	sql(p.src, "UPDATE typed SET vc = REPEAT('v', 300), d = d WHERE k = 'one'");
+	sql(p.src, "INSERT INTO typed VALUES (NULL, %s, 'two')", one);
+	sql(p.src, "DELETE FROM typed WHERE k = 'nulls'");
+	build_ok(&p, NULL);
+	want = rows_digest(p.src, "k, d, dt, c", "typed");
+	got = rows_digest(p.tgt, "k, d, dt, c", "typed");
+	ck_assert_msg(strcmp(want, got) == 0, "%s, want %s", got, want);
+	free(want);
+	free(got);
+	/* a child row: its values reach 'one' and 'two'; the query now says 'seen' */
+	sql(p.src, "INSERT INTO child SELECT NULL, %s", one);
+	build_ok(&p, NULL);
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM typed WHERE note = 'seen'");
 	proj_free(&p);
 }
 END_TEST
@@ -387,7 +485,9 @@ main(void)
 		return 0;
 	s = suite_create("changes");
 	add_case(s, "follows_changes", test_follows_changes);
+	add_case(s, "postgres_target", test_postgres_target);
 	add_case(s, "since_rereads", test_since_rereads);
+	add_case(s, "every_column_type", test_every_column_type);
 	add_case(s, "large_transaction", test_large_transaction);
 	add_case(s, "position_lost", test_position_lost);
 	add_case(s, "killed_after_reading_the_log", test_killed_after_reading_the_log);

@@ -546,6 +546,84 @@ START_TEST(test_did_you_mean)
 }
 END_TEST
 
+/* change capture: what it needs and refuses, each at its place; a good one loads */
+START_TEST(test_changes)
+{
+	struct recipe *r;
+	char *err;
+
+	proj_new();
+	puts_("q.sql", "SELECT 1 AS id, 2 AS k2");
+	puts_("keys.sql", "SELECT id FROM t WHERE c = ${row.c}");
+	puts_("chacc.yml", HEAD
+	      "targets:\n"
+	      "  - name: a\n"                                          /* 6 */
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {changes: wal, tables: {t: id}}\n"     /* 11: unknown word */
+	      "  - name: b\n"                                          /* 12 */
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {changes: binlog}\n"                   /* 17: no tables */
+	      "  - name: c\n"                                          /* 18 */
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id, k2]\n"
+	      "    incremental: {changes: binlog, tables: {t: id, u: [id, k2], v: nope.sql}}\n"
+	      "  - name: d\n"                                          /* 24 */
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {deleted: gone}\n"                     /* 29: neither */
+	      "  - name: e\n"                                          /* 30 */
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {column: x, tables: {t: id, t: id}}\n"); /* 35 */
+	r = proj_load("chacc.yml", &err);
+	ck_assert_ptr_null(r);
+	ck_line(err, ":11:28", "unknown value 'wal' for 'changes': expected 'binlog'");
+	ck_line(err, ":17:28", "'changes: binlog' needs 'tables': the source tables whose row "
+	        "changes matter, and the column of each that holds the key (e.g. tables: "
+	        "{obs: obs_id})");
+	ck_line(err, ":18", "target 'c': incremental.tables: table 't' gives 1 column for a key of "
+	        "2 columns");
+	ck_line(err, ":18", "target 'c': incremental.tables file 'nope.sql' not found");
+	ck_line(err, ":29:18", "missing required key 'column' in incremental (the watermark "
+	        "column), or 'changes: binlog' to capture changes from the source's binary log");
+	ck_line(err, ":35:46", "table 't' is listed twice in 'tables'");
+	ck_line(err, ":35:38", "'tables' is only for change capture: add 'changes: binlog'");
+	free(err);
+
+	/* a good one: the tables in order, a file's SQL read with ${row.c} kept */
+	puts_("chacc.yml", HEAD
+	      "targets:\n"
+	      "  - name: a\n"
+	      "    kind: extract\n"
+	      "    from: db\n"
+	      "    query: q.sql\n"
+	      "    key: [id]\n"
+	      "    incremental: {changes: binlog, tables: {t: id, u: keys.sql}}\n");
+	r = proj_load("chacc.yml", &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_str_eq(r->targets[0].incr.changes, "binlog");
+	ck_assert_uint_eq(r->targets[0].incr.ntables, 2);
+	ck_assert_str_eq(r->targets[0].incr.tables[0].table, "t");
+	ck_assert_str_eq(r->targets[0].incr.tables[0].columns[0], "id");
+	ck_assert_str_eq(r->targets[0].incr.tables[1].file, "keys.sql");
+	ck_assert_str_eq(r->targets[0].incr.tables[1].sql, "SELECT id FROM t WHERE c = ${row.c}");
+	recipe_free(r);
+	proj_rm();
+}
+END_TEST
+
 static Suite *
 recipe_suite(void)
 {
@@ -574,6 +652,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_durations_one_rule);
 	tcase_add_test(tc, test_tab_hint);
 	tcase_add_test(tc, test_did_you_mean);
+	tcase_add_test(tc, test_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "run.h"
+#include "strset.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -112,6 +113,37 @@ START_TEST(test_since_dates)
 }
 END_TEST
 
+/* a set of strings: each once, in the order added, through its growth, NUL bytes and all */
+START_TEST(test_strset)
+{
+	struct strset set = { 0 };
+	char key[32];
+
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(key, sizeof(key), "k%d", i);
+
+		ck_assert(strset_add(&set, key, (size_t)n));
+		ck_assert(!strset_add(&set, key, (size_t)n));
+	}
+	ck_assert_uint_eq(set.n, 5000);
+	ck_assert_str_eq(set.v[0], "k0");
+	ck_assert_str_eq(set.v[4999], "k4999");
+	ck_assert(strset_has(&set, "k1234", 5));
+	ck_assert(!strset_has(&set, "k12345", 6));
+	/* "a\0b" and "a\0c" differ after the NUL; "a" is a third */
+	ck_assert(strset_add(&set, "a\0b", 3));
+	ck_assert(strset_add(&set, "a\0c", 3));
+	ck_assert(strset_add(&set, "a", 1));
+	ck_assert(!strset_add(&set, "a\0b", 3));
+	ck_assert(strset_add(&set, "", 0));
+	ck_assert(!strset_add(&set, "", 0));
+	ck_assert_uint_eq(set.n, 5004);
+	strset_release(&set);
+	ck_assert_uint_eq(set.n, 0);
+	ck_assert(!strset_has(&set, "k1", 2));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -122,6 +154,7 @@ main(void)
 	tcase_add_test(tc, test_buf_grows_and_detaches);
 	tcase_add_test(tc, test_sha256_and_trim);
 	tcase_add_test(tc, test_since_dates);
+	tcase_add_test(tc, test_strset);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -270,11 +271,45 @@ value_text(const struct rowimg_cols *c, unsigned i, const unsigned char *p, size
 		fraction(p + 5, meta, b);
 		return 0;
 	}
-	case MYSQL_TYPE_TIMESTAMP2:
-		/* an instant: seconds since the epoch, which FROM_UNIXTIME reads back */
-		buf_addf(b, "%" PRIu64, be(p, 4));
+	case MYSQL_TYPE_TIME2: {
+		/* a packed time: (hours << 12 | minutes << 6 | seconds) << 24 | microseconds */
+		int64_t intpart = (int64_t)be(p, 3) - 0x800000, packed, frac = 0;
+		bool neg;
+
+		if (meta >= 5)
+			packed = (int64_t)be(p, 6) - INT64_C(0x800000000000);
+		else {
+			if (meta >= 1) {
+				unsigned n = meta <= 2 ? 1 : 2;
+
+				frac = (int64_t)be(p + 3, n);
+				if (intpart < 0 && frac) {
+					intpart++;
+					frac -= n == 1 ? 0x100 : 0x10000;
+				}
+				frac *= n == 1 ? 10000 : 100;
+			}
+			packed = intpart * (INT64_C(1) << 24) + frac;
+		}
+		if ((neg = packed < 0))
+			packed = -packed;
+		v = (uint64_t)(packed >> 24);
+		buf_addf(b, "%s%02u:%02u:%02u.%06u", neg ? "-" : "", (unsigned)(v >> 12 & 0x3ff),
+		         (unsigned)(v >> 6 & 63), (unsigned)(v & 63),
+		         (unsigned)(packed % (INT64_C(1) << 24)));
+		return 0;
+	}
+	case MYSQL_TYPE_TIMESTAMP2: {
+		/* an instant, written in UTC */
+		time_t secs = (time_t)be(p, 4);
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		buf_addf(b, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		fraction(p + 4, meta, b);
 		return 0;
+	}
 	case MYSQL_TYPE_VARCHAR: case MYSQL_TYPE_VAR_STRING:
 		buf_add(b, (const char *)p + (meta < 256 ? 1 : 2), size - (meta < 256 ? 1 : 2));
 		return 0;
