@@ -26,6 +26,7 @@ INC = $(LAYERS:%=-iquote runner/%)
 
 OBJ = \
 	runner/base/util.o \
+	runner/base/strset.o \
 	runner/base/diag.o \
 	runner/base/sqlsplit.o \
 	runner/base/sqlsplit_postgres.o \
@@ -43,6 +44,7 @@ OBJ = \
 	runner/recipe/recipe_pivot.o runner/recipe/recipe_pivotmap.o \
 	runner/recipe/recipe_env.o \
 	runner/recipe/recipe_sites.o \
+	runner/recipe/recipe_changes.o \
 	runner/recipe/seed.o \
 	runner/recipe/seed_value.o \
 	runner/engine/db.o \
@@ -56,6 +58,9 @@ OBJ = \
 	runner/engine/db_mariadb_check.o \
 	runner/engine/db_mariadb_types.o \
 	runner/engine/db_mariadb_cross.o \
+	runner/engine/db_mariadb_binlog.o \
+	runner/engine/db_mariadb_rowimg.o \
+	runner/engine/db_log.o \
 	runner/engine/db_postgres.o \
 	runner/engine/db_postgres_result.o \
 	runner/engine/db_postgres_copy.o \
@@ -92,6 +97,7 @@ OBJ = \
 	runner/build/report_checks.o \
 	runner/build/build_script.o \
 	runner/build/build_extract.o \
+	runner/build/build_changes.o \
 	runner/build/build_file.o \
 	runner/build/build.o \
 	runner/build/sched.o \
@@ -162,6 +168,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
 	tests/check_sites \
+	tests/check_changes \
 	tests/check_store \
 	tests/check_store_upgrade \
 	tests/check_openmrs \
@@ -250,7 +257,8 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 # the helpers the suites share
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
 	tests/splittest.h tests/storetest.h \
-	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h tests/omtest.h
+	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h tests/omtest.h \
+	tests/pausetest.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "buildtest.h"
+#include "pausetest.h"
 
 START_TEST(test_sigterm_records_interrupted)
 {
@@ -39,85 +40,6 @@ START_TEST(test_sigterm_records_interrupted)
 	proj_free(&p);
 }
 END_TEST
-
-/* all that fd (a file) holds so far, leaving it open */
-static char *
-fd_text(int fd)
-{
-	struct buf b;
-	char tmp[4096];
-	ssize_t n;
-	off_t off = 0;
-
-	buf_init(&b);
-	buf_adds(&b, "");
-	while ((n = pread(fd, tmp, sizeof(tmp), off)) > 0) {
-		buf_add(&b, tmp, (size_t)n);
-		off += n;
-	}
-	return buf_detach(&b);
-}
-
-/* wait up to secs for fd's text to hold needle */
-static bool
-wait_text(int fd, const char *needle, double secs)
-{
-	double until = mono_seconds() + secs;
-
-	for (;;) {
-		char *t = fd_text(fd);
-		bool found = strstr(t, needle) != NULL;
-
-		free(t);
-		if (found || mono_seconds() > until)
-			return found;
-		usleep(20000);
-	}
-}
-
-/* a build paused by CHACC_PAUSE=point: its pid, once it waits there */
-struct paused {
-	pid_t pid;
-	int out, err;
-	char file[PATH_MAX + 16];
-	char pause[128], pause_file[PATH_MAX + 48];
-};
-
-static void
-start_paused(struct proj *p, struct paused *b, const char *point, char *const args[])
-{
-	const char *env[3];
-	double until = mono_seconds() + 60;
-
-	snprintf(b->file, sizeof(b->file), "%s/paused", p->dir);
-	snprintf(b->pause, sizeof(b->pause), "CHACC_PAUSE=%s", point);
-	snprintf(b->pause_file, sizeof(b->pause_file), "CHACC_PAUSE_FILE=%s", b->file);
-	env[0] = b->pause;
-	env[1] = b->pause_file;
-	env[2] = NULL;
-	b->pid = chacc_start_envs(p, env, &b->out, &b->err, args);
-	while (access(b->file, F_OK) != 0) {
-		char *err = fd_text(b->err);
-
-		ck_assert_msg(waitpid(b->pid, NULL, WNOHANG) == 0, "the build ended: %s", err);
-		ck_assert_msg(mono_seconds() < until, "the build never paused at '%s': %s", point, err);
-		free(err);
-		usleep(20000);
-	}
-}
-
-/* go on from the pause; the build's exit status, stdout and stderr */
-static struct result
-resume(struct paused *b)
-{
-	struct result r;
-
-	unlink(b->file);
-	r.status = wait_status(b->pid);
-	r.out = slurp_fd(b->out);
-	r.err = slurp_fd(b->err);
-	return r;
-}
 
 /*
  * what a stop must leave: only people ever started, every other target is

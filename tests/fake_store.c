@@ -333,6 +333,7 @@ fake_marker_load(struct store *st, const char *target, struct marker *m)
 		if ((w = find_water(srv, st->recipe, target))) {
 			m->has_watermark = true;
 			m->watermark = DUP(w->value);
+			m->watermark_column = DUP(w->column);
 			m->window_open = w->open;
 		}
 	}

@@ -283,14 +283,15 @@ closings_get(const struct closings *c, size_t at)
 	return lo < c->n && c->open[lo] == at ? c->close[lo] : SIZE_MAX;
 }
 
-/* whether ${name...} is filled in at run time: this, since, run_id, conn.* */
+/* whether ${name...} is filled in at run time: this, since, run_id, conn.*, row.* */
 static bool
 runtime(const char *name, size_t n)
 {
 	return (n == 4 && !memcmp(name, "this", 4)) ||
 	    (n == 5 && !memcmp(name, "since", 5)) ||
 	    (n == 6 && !memcmp(name, "run_id", 6)) ||
-	    (n == 4 && !memcmp(name, "conn", 4) && name[4] == '.');
+	    (n == 4 && !memcmp(name, "conn", 4) && name[4] == '.') ||
+	    (n == 3 && !memcmp(name, "row", 3) && name[3] == '.');
 }
 
 /*

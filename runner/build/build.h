@@ -48,6 +48,7 @@ struct build_req {
 	const char *prev_inputs_at; /* inputs_at of the last build: ${since} of table and script */
 	const char *since;       /* --since DATE for extracts, or NULL */
 	const char *watermark;   /* last watermark of an incremental extract, or NULL */
+	const char *position;    /* ... or the binary log position its last build read to */
 	atomic_int *stop;        /* set when the run is interrupted */
 	bool prev_ok;            /* the last build finished: restat may trust the live table */
 	bool no_restat;          /* everything downstream is rebuilt anyway: skip the compare */

@@ -205,15 +205,15 @@ extract_not_deleted(struct extract *x, char *select)
 	return s;
 }
 
-static int
+int
 extract_full(struct extract *x)
 {
 	struct build *b = x->b;
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
-	char *shadow = build_shadow_name(t->name), *read_at = NULL, *wm = NULL;
+	char *shadow = build_shadow_name(t->name), *read_at = NULL, *wm = NULL, *pos = NULL;
 	char *select = extract_select(x, "NULL", false);
-	bool open = false;
+	bool open = false, snapshot = false;
 	int rc = -1;
 
 	if (t->incr.deleted)
@@ -223,18 +223,26 @@ extract_full(struct extract *x)
 		goto out;
 	}
 	if (source_now(x, &read_at) < 0 || create_shadow(x, shadow, select) < 0 ||
-	    bops_shape_shadow(b, shadow) < 0 || load(x, select, shadow) < 0)
+	    bops_shape_shadow(b, shadow) < 0 || changes_position(x, &pos, &snapshot) < 0 ||
+	    load(x, select, shadow) < 0)
 		goto out;
+	/* the snapshot the rows were read in ends */
+	if (snapshot && db_commit(x->src) < 0) {
+		bops_fail(b, x->src, "target '%s'", t->name);
+		goto out;
+	}
+	snapshot = false;
 	bops_fault_point("after-load", t->name);
 	b->res->rows = b->res->live.moved;
 	if (bops_restat(b, shadow, b->res->rows) < 0 || bops_add_indexes(b, shadow) < 0)
 		goto out;
-	if (t->incr.enabled && watermark(b, shadow, read_at, &wm, &open) < 0)
+	if (t->incr.column && !pos && watermark(b, shadow, read_at, &wm, &open) < 0)
 		goto out;
 	if (bops_checks(b, shadow, NULL, false) < 0 || bops_swap(b, shadow) < 0)
 		goto out;
-	if (t->incr.enabled && store_watermark_set(b->c->store, t->name, t->from,
-	                                           t->incr.column, wm, open) < 0) {
+	if ((pos || t->incr.column) &&
+	    store_watermark_set(b->c->store, t->name, t->from, pos ? MARKER_LOG_POSITION :
+	                        t->incr.column, pos ? pos : wm, open) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot record the watermark", t->name);
 		goto out;
 	}
@@ -244,9 +252,12 @@ extract_full(struct extract *x)
 out:
 	if (rc < 0)
 		build_cleanup(tgt, t);
+	if (snapshot)
+		db_rollback(x->src);
 	free(shadow);
 	free(read_at);
 	free(wm);
+	free(pos);
 	free(select);
 	return rc;
 }
@@ -344,8 +355,8 @@ rollback:
 	return -1;
 }
 
-static int
-extract_incremental(struct extract *x)
+int
+extract_by_watermark(struct extract *x)
 {
 	struct build *b = x->b;
 	const struct target *t = b->t;
@@ -405,7 +416,9 @@ build_extract(struct build *b)
 	x.same = db_same_server(x.src, b->tgt);
 	if (b->full)
 		return extract_full(&x);
-	return extract_incremental(&x);
+	if (b->t->incr.changes)
+		return changes_incremental(&x);
+	return extract_by_watermark(&x);
 }
 
 int
@@ -450,6 +463,8 @@ build_probe(struct conns *c, const struct target *t, const struct marker *m, cha
 	*note = NULL;
 	if (target_sites(c->r, t))
 		return sites_probe(c, t, note, err);
+	if (t->incr.changes)
+		return changes_probe(c, t, m, note, err);
 	if (m->window_open || !m->has_watermark)
 		return 1;
 	if (!(src = conns_get(c, t->from, err, NULL))) {

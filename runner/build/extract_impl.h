@@ -57,6 +57,23 @@ int extract_remove_flagged(struct build *b, const char *stage, const struct db_n
 int extract_probe(const struct recipe *r, struct db *src, const struct target *t,
                   const char *watermark);
 
+/* build_extract.c: a full read of x's source, and an incremental one by its watermark */
+int extract_full(struct extract *x);
+int extract_by_watermark(struct extract *x);
+
+/*
+ * build_changes.c: where a full read of an extract that captures changes
+ * starts in its source's binary log (*pos, NULL when the log cannot be
+ * followed): streamed, in a snapshot begun on x->src (*snapshot) whose
+ * place in the log it is; pushed down, the log's end before the read
+ */
+int changes_position(struct extract *x, char **pos, bool *snapshot);
+/* an incremental read of the changes x's source's binary log names */
+int changes_incremental(struct extract *x);
+/* build_probe of an extract that captures changes: PROBE_* of plan.h, or -1 */
+int changes_probe(struct conns *c, const struct target *t, const struct marker *m, char **note,
+                  char **err);
+
 /* build_sites.c: an extract from a group of sites */
 int build_sites(struct build *b);
 /* build_probe of an extract from a group of sites */

@@ -318,13 +318,18 @@ req_fill(struct pool *p, struct slot *sl)
 	sl->req = (struct build_req){
 		.recipe = s->r->name, .t = nd->t, .reason = sl->t->it->reason, .full = sl->t->it->full,
 		.hash = sl->hash, .inputs_at = sl->inputs_at, .prev_inputs_at = sl->prev_inputs_at,
-		.since = s->since, .watermark = sl->watermark, .stop = s->stop, .run_id = s->run_id,
+		.since = s->since, .stop = s->stop, .run_id = s->run_id,
 		.prev_ok = ok,
 		/* nothing in the recipe reads the change stamps of a target no one needs */
 		.no_restat = s->no_restat || nd->nusers == 0,
 		.prev_rows = m->present && m->rows >= 0 && ok ? m->rows : -1,
 		.rev = s->rev, .dirty = s->dirty, .jobs = s->jobs,
 	};
+	/* a watermark that is a position in the source's binary log is no watermark */
+	if (marker_log_position(m))
+		sl->req.position = sl->watermark;
+	else
+		sl->req.watermark = sl->watermark;
 }
 
 static void

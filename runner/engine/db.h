@@ -364,6 +364,57 @@ int db_create_table(struct db *d, const char *table, const struct db_names *name
 int db_insert_values(struct db *d, const char *table, const struct db_names *names,
                      char *const *values, size_t nrows, long long *badrow);
 
+/*
+ * change capture (db_log.c): the rows a source's log of changes says
+ * changed, for the tables asked, from a position on. MariaDB reads its
+ * binary log (ROW format, full row images) as a replica would; other
+ * engines answer that they have no such log.
+ */
+struct db_log_table {
+	const char *name;            /* a table of the connection's database */
+	char *const *columns;        /* the columns of its changed rows wanted */
+	size_t ncolumns;
+};
+/*
+ * a changed row of tables[table] (an insert's row, an update's row before
+ * and after, a delete's row): its values of the columns asked, as text
+ * (NULL for SQL NULL). Return non-zero to stop reading.
+ */
+typedef int (*db_log_row_fn)(void *arg, size_t table, const char *const *values);
+/* what db_log_read ends with besides 0 (read to the end) and -1 (an error) */
+enum { DB_LOG_STOPPED = 1, DB_LOG_LOST = -2 };
+/*
+ * whether change capture can read d's log: 0, or -1 with db_error(d)
+ * saying exactly why not (no binary log, not ROW, not full row images, no
+ * REPLICATION SLAVE or REPLICATION CLIENT privilege, another engine)
+ */
+int db_log_usable(struct db *d);
+/* the position of d's log now, as "FILE:OFFSET", into *pos (malloc'ed); 0 or -1 */
+int db_log_position(struct db *d, char **pos);
+/*
+ * begin a transaction on d that reads one consistent snapshot, and the
+ * position of the log that snapshot is at; 0 or -1. End it with db_commit.
+ */
+int db_log_snapshot(struct db *d, char **pos);
+/*
+ * read d's log from position from up to its end as it is now, on a
+ * connection of its own (a replica with a server id of its own), calling
+ * row for each changed row of tables; *to (malloc'ed) is the position after
+ * the last whole transaction read. 0, DB_LOG_STOPPED when row asked to stop,
+ * DB_LOG_LOST when from is no longer in the log (purged), -1 on another
+ * error (db_error(d)).
+ */
+int db_log_read(struct db *d, const char *from, const struct db_log_table *tables, size_t n,
+                db_log_row_fn row, void *arg, char **to);
+
+/*
+ * remove the rows of del->table whose key is in table keys (its columns
+ * named as del->key) but in no row of stage; logged in del->log, *removed
+ * counts them. 0 or -1
+ */
+int db_delete_missing(struct db *d, const struct db_delete *del, const char *keys,
+                      const char *stage, long long *removed);
+
 /* progress of a copy: rows so far; return non-zero to stop the copy */
 typedef int (*db_progress_fn)(void *arg, long long rows);
 
@@ -503,6 +554,14 @@ struct db_engine {
 	int (*result_types)(struct db *d, const char *select_sql, struct db_cols *out);
 	/* the CREATE TABLE of cols in d's dialect; NULL with *err naming a column that cannot be */
 	char *(*cols_ddl)(struct db *d, const char *table, const struct db_cols *cols, char **err);
+	/* change capture: NULL when the engine has no log to read (db_log.c says so) */
+	int (*log_usable)(struct db *d);
+	int (*log_position)(struct db *d, char **pos);
+	int (*log_snapshot)(struct db *d, char **pos);
+	int (*log_read)(struct db *d, const char *from, const struct db_log_table *tables, size_t n,
+	                db_log_row_fn row, void *arg, char **to);
+	int (*delete_missing)(struct db *d, const struct db_delete *del, const char *keys,
+	                      const char *stage, long long *removed);
 	/* a reader of select_sql's rows (the columns cols); NULL on error */
 	struct db_reader *(*open_reader)(struct db *src, const char *select_sql,
 	                                 const struct db_cols *cols);

@@ -53,8 +53,8 @@ endpoint(const struct db_params *p)
 }
 
 /* open a client connection; NULL with a message naming p (never its password) */
-static MYSQL *
-my_open(const struct db_params *p, char **err, unsigned *code)
+MYSQL *
+mdb_open(const struct db_params *p, char **err, unsigned *code)
 {
 	MYSQL *my;
 	unsigned int one = 1, timeout = p->connect_timeout ? p->connect_timeout : 10;
@@ -116,7 +116,7 @@ my_connect(const struct db_params *p, char **err, enum db_err *why)
 
 	m->base.engine = &db_mariadb;
 	db_params_copy(&m->p, p);
-	if (!(m->my = my_open(&m->p, &msg, &code))) {
+	if (!(m->my = mdb_open(&m->p, &msg, &code))) {
 		if (err)
 			*err = msg;
 		else
@@ -140,7 +140,7 @@ my_reconnect(struct db *d)
 	char *msg;
 	unsigned code;
 
-	if (!(my = my_open(&m->p, &msg, &code))) {
+	if (!(my = mdb_open(&m->p, &msg, &code))) {
 		db_set_error(d, code, "%s", msg);
 		free(msg);
 		return -1;
@@ -371,7 +371,7 @@ my_kill_query(const struct db_params *p, unsigned long id)
 	unsigned code;
 	int rc = 0;
 
-	if (!(my = my_open(p, &err, &code))) {
+	if (!(my = mdb_open(p, &err, &code))) {
 		free(err);
 		return -1;
 	}
@@ -553,4 +553,9 @@ const struct db_engine db_mariadb = {
 	.cols_ddl = mdb_cols_ddl,
 	.open_reader = mdb_open_reader,
 	.write_rows = mdb_write_rows,
+	.log_usable = mdb_log_usable,
+	.log_position = mdb_log_position,
+	.log_snapshot = mdb_log_snapshot,
+	.log_read = mdb_log_read,
+	.delete_missing = mdb_delete_missing,
 };

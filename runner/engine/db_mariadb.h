@@ -29,6 +29,8 @@ mdb(struct db *d)
 	return (struct mdb *)d;
 }
 
+/* open a client connection; NULL with a message naming p (never its password) */
+MYSQL *mdb_open(const struct db_params *p, char **err, unsigned *code);
 /* record the client library's last error on m; returns -1 */
 int mdb_error(struct mdb *m);
 /* run sql and store its first result (NULL if it has none); -1 on error */
@@ -116,6 +118,15 @@ char *mdb_site_select(struct db *d, const char *column, const char *site, const 
 char *mdb_logged_rows(struct db *d, const char *log, const char *need,
                       const struct db_names *cols, const char *since);
 char *mdb_aggregate(enum db_agg how, const char *expr, const char *order_by);
+
+/* db_mariadb_binlog.c: change capture (see struct db_engine and db.h) */
+int mdb_log_usable(struct db *d);
+int mdb_log_position(struct db *d, char **pos);
+int mdb_log_snapshot(struct db *d, char **pos);
+int mdb_log_read(struct db *d, const char *from, const struct db_log_table *tables, size_t n,
+                 db_log_row_fn row, void *arg, char **to);
+int mdb_delete_missing(struct db *d, const struct db_delete *del, const char *keys,
+                       const char *stage, long long *removed);
 
 /* db_mariadb_check.c */
 int mdb_prepare_check(struct db *d, const char *sql, const char *as_table, struct db_prep *out);

@@ -490,6 +490,28 @@ mdb_delete_absent(struct db *d, const struct db_delete *del, const char *column,
 	return rc;
 }
 
+int
+mdb_delete_missing(struct db *d, const struct db_delete *del, const char *keys, const char *stage,
+                   long long *removed)
+{
+	char *it = mdb_ident(del->table), *ik = mdb_ident(keys), *is = mdb_ident(stage);
+	char *onk = same_expr(del->key, "t", "k", false), *ons = same_expr(del->key, "t", "s", false);
+	char *k0 = mdb_ident(del->key->v[0]);
+	/* DISTINCT: a key listed twice is one row */
+	char *from = xasprintf("FROM %s t JOIN (SELECT DISTINCT * FROM %s) k ON %s LEFT JOIN %s s ON %s"
+	                       " WHERE s.%s IS NULL", it, ik, onk, is, ons, k0);
+	int rc = log_and_delete(d, del, from, false, removed);
+
+	free(it);
+	free(ik);
+	free(is);
+	free(onk);
+	free(ons);
+	free(k0);
+	free(from);
+	return rc;
+}
+
 char *
 mdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql)
 {

@@ -638,6 +638,7 @@ const struct db_engine db_postgres = {
 	.delete_flagged = pdb_delete_flagged,
 	.logged_rows = pdb_logged_rows,
 	.delete_absent = pdb_delete_absent,
+	.delete_missing = pdb_delete_missing,
 	.site_select = pdb_site_select,
 	.aggregate = pdb_aggregate,
 	.check_privileges = pdb_check_privileges,

@@ -110,6 +110,8 @@ int pdb_follow_deletes(struct db *d, const struct db_delete *del, const char *ne
                        const char *since, long long *removed);
 int pdb_delete_flagged(struct db *d, const struct db_delete *del, const char *stage,
                        const char *flag, long long *removed);
+int pdb_delete_missing(struct db *d, const struct db_delete *del, const char *keys,
+                       const char *stage, long long *removed);
 int pdb_delete_absent(struct db *d, const struct db_delete *del, const char *column,
                      const char *value, const char *stage, long long *removed);
 char *pdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql);

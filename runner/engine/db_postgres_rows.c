@@ -315,6 +315,24 @@ pdb_delete_absent(struct db *d, const struct db_delete *del, const char *column,
 	return rc;
 }
 
+int
+pdb_delete_missing(struct db *d, const struct db_delete *del, const char *keys, const char *stage,
+                   long long *removed)
+{
+	char *ik = pdb_ident(keys), *is = pdb_ident(stage);
+	char *onk = key_expr(del->key, "t", "k"), *ons = key_expr(del->key, "t", "s");
+	char *uw = xasprintf("WHERE EXISTS (SELECT 1 FROM %s AS k WHERE %s) AND NOT EXISTS"
+	                     " (SELECT 1 FROM %s AS s WHERE %s)", ik, onk, is, ons);
+	int rc = delete_logged(d, del, uw, removed);
+
+	free(ik);
+	free(is);
+	free(onk);
+	free(ons);
+	free(uw);
+	return rc;
+}
+
 char *
 pdb_site_select(struct db *d, const char *column, const char *site, const char *select_sql)
 {

@@ -16,6 +16,7 @@ marker_release(struct marker *m)
 {
 	free(m->error);
 	free(m->watermark);
+	free(m->watermark_column);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -30,4 +31,12 @@ marker_set_hash(struct marker *m, const char *stored)
 		stored = colon + 1;
 	}
 	snprintf(m->hash, sizeof(m->hash), "%s", stored ? stored : "");
+}
+
+const char *
+marker_log_position(const struct marker *m)
+{
+	if (!m->has_watermark || !m->watermark || !m->watermark_column)
+		return NULL;
+	return strcmp(m->watermark_column, MARKER_LOG_POSITION) == 0 ? m->watermark : NULL;
 }

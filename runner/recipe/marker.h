@@ -24,6 +24,7 @@ struct marker {
 	char *error;             /* last error message, or NULL */
 	bool has_watermark;
 	char *watermark;         /* last watermark value of an incremental extract */
+	char *watermark_column;  /* the column it is of, or MARKER_LOG_POSITION */
 	bool window_open;
 	char config_rev[48];
 	/* whether a runner builds it now (its build lock is held): see report_check_building() */
@@ -44,6 +45,16 @@ struct marker {
  * the rest of its marker are those of the build before (DESIGN §10: checks)
  */
 #define MARKER_CHECK_FAILED "check failed"
+
+/*
+ * the column of a watermark that is a position in the source's log of
+ * changes (change capture, incremental.changes): "FILE:OFFSET" of its binary
+ * log, read up to there by the last build
+ */
+#define MARKER_LOG_POSITION "(binlog)"
+
+/* the position in the source's log the last build read up to, or NULL */
+const char *marker_log_position(const struct marker *m);
 
 /* the live table is what the last finished build made: status ok, or its checks failed */
 bool marker_intact(const struct marker *m);

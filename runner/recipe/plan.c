@@ -152,6 +152,15 @@ target_hash_format(const struct recipe *r, const struct target *t, int format, c
 	hash_field(&b, "column", t->incr.column, 1);
 	hash_field(&b, "deleted", t->incr.deleted, 1);
 	hash_sql(&b, "probe", t->incr.probe_sql, format, qd);
+	/* which source changes touch which keys: a table missed before would leave rows stale */
+	for (i = 0; t->incr.changes && i < t->incr.ntables; i++) {
+		const struct change_table *ct = &t->incr.tables[i];
+		struct strlist cols = { ct->columns, ct->ncolumns };
+
+		hash_field(&b, "changes.table", ct->table, 1);
+		hash_list(&b, "changes.columns", &cols);
+		hash_sql(&b, "changes.sql", ct->sql, format, qd);
+	}
 	if (t->kind == KIND_FILE)
 		hash_file(&b, t);
 	if (t->pivot)

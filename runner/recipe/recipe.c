@@ -8,7 +8,7 @@
  *      missing keys, types, values), expands ${VAR} in every scalar, and builds a
  *      normalised copy that libcyaml can map: durations become seconds,
  *      "incremental" is always a mapping {enabled, column, deleted, lookback,
- *      probe}, each index a mapping {columns: [...]}, and each check one
+ *      probe, changes, tables: [{table, columns|file}]}, each index a mapping {columns: [...]}, and each check one
  *      mapping of every field of struct check (recipe_checks.c);
  *   3. libcyaml loads the copy into struct conn and struct target.
  * Included files go through the same steps. Then ldcheck() looks at the whole
@@ -353,6 +353,18 @@ target_release(struct target *t)
 		strlist_release(&t->indexes[i]);
 	free(t->indexes);
 	free(t->incr.column);
+	free(t->incr.changes);
+	for (size_t k = 0; k < t->incr.ntables; k++) {
+		struct change_table *ct = &t->incr.tables[k];
+
+		free(ct->table);
+		for (size_t j = 0; j < ct->ncolumns; j++)
+			free(ct->columns[j]);
+		free(ct->columns);
+		free(ct->file);
+		free(ct->sql);
+	}
+	free(t->incr.tables);
 	free(t->incr.deleted);
 	free(t->incr.probe);
 	free(t->incr.probe_sql);

@@ -60,9 +60,29 @@ struct colspec {
 
 struct seed;
 
+/*
+ * a source table whose row changes touch an extract's keys (incremental:
+ * {changes: binlog, tables: {TABLE: KEYS}}): a changed row's columns that
+ * hold the key (one per key column, in the key's order), or a SQL file run
+ * on the source with ${row.COLUMN} of the changed row, returning keys
+ */
+struct change_table {
+	char *table;
+	char **columns;
+	size_t ncolumns;
+	char *file;        /* path of the SQL file, or NULL */
+	char *sql;         /* its text, env-expanded */
+};
+
+/* incremental.changes: how an extract learns what changed */
+#define CHANGES_BINLOG "binlog"
+
 struct incr {
 	bool enabled;      /* incremental: true, or the mapping form */
-	char *column;      /* extract: watermark column of the result */
+	char *changes;     /* extract: CHANGES_BINLOG (change capture), or NULL */
+	struct change_table *tables;   /* ... the source tables it follows */
+	size_t ntables;
+	char *column;      /* extract: watermark column of the result, or NULL with changes */
 	char *deleted;     /* extract: result column true for voided rows, or NULL */
 	double lookback;   /* seconds; default 60 */
 	char *probe;       /* path of a probe SQL file, or NULL */

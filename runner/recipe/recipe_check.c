@@ -290,6 +290,11 @@ checktarget(struct loader *ld, size_t i, bool conns, bool targets)
 		t->script_sql = sqlfile(ld, t, "script", t->script, false, conns, td);
 	t->create_sql = sqlfile(ld, t, "create", t->create, true, conns, td);
 	t->incr.probe_sql = sqlfile(ld, t, "probe", t->incr.probe, true, conns, qd);
+	for (j = 0; j < t->incr.ntables; j++)
+		t->incr.tables[j].sql = sqlfile(ld, t, "incremental.tables", t->incr.tables[j].file,
+		                                true, conns, qd);
+	if (kind)
+		ldchecktargetchanges(ld, t, target_sites(r, t) != NULL);
 	if (kind && t->kind == KIND_FILE)
 		t->seed = datafile(ld, t, conns);
 	if (t->call && conns)

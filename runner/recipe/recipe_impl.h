@@ -17,7 +17,7 @@ enum {
 	T_FILE, T_COLUMNS, T_CHECKS, T_PROFILE, T_PIVOT,
 };
 enum { D_RETRIES, D_RETRY_DELAY, D_TIMEOUT };
-enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE };
+enum { I_COLUMN, I_DELETED, I_LOOKBACK, I_PROBE, I_CHANGES, I_TABLES };
 
 /* the "defaults" of a recipe */
 struct ydefaults {
@@ -263,6 +263,13 @@ const char *ldpivotrule(struct loader *ld, yaml_node_t *v);
  * types}): its file read and its columns added to seq, "map" to mapping map
  */
 void ldwalkpivotmap(struct loader *ld, yaml_node_t *v, int map, int seq);
+
+/* recipe_changes.c: incremental.tables: mapping v checked; its normalised sequence, or 0 */
+int ldwalkchanges(struct loader *ld, yaml_node_t *v);
+/* incremental mapping n with keys (bits of I_*): column or changes, and changes' word */
+void ldcheckchanges(struct loader *ld, yaml_node_t *n, unsigned keys);
+/* extract t's change capture checked against its kind, key and source (sites: a group) */
+void ldchecktargetchanges(struct loader *ld, const struct target *t, bool sites);
 
 /*
  * recipe_sites.c: sites: v, a sequence of groups of sites (and the sites

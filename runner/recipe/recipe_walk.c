@@ -35,6 +35,7 @@ enum vtype {
 	V_CHECKS,    /* checks: list of checks (recipe_checks.c) */
 	V_PIVOT,     /* pivot: a mapping (recipe_pivot.c) */
 	V_SITES,     /* sites: groups of source connections (recipe_sites.c) */
+	V_CHTABLES,  /* incremental.tables: {TABLE: KEYS} (recipe_changes.c) */
 };
 
 struct field {
@@ -122,10 +123,12 @@ static const struct field target_fields[] = {
 };
 
 static const struct field incr_fields[] = {
-	[I_COLUMN] = { "column", V_STR, true },
+	[I_COLUMN] = { "column", V_STR, false },
 	[I_DELETED] = { "deleted", V_STR, false },
 	[I_LOOKBACK] = { "lookback", V_DUR, false },
 	[I_PROBE] = { "probe", V_STR, false },
+	[I_CHANGES] = { "changes", V_STR, false },
+	[I_TABLES] = { "tables", V_CHTABLES, false },
 	{ NULL, V_STR, false },
 };
 
@@ -338,7 +341,7 @@ walkcolumns(struct loader *ld, yaml_node_t *v)
 	return seq;
 }
 
-/* incremental: true, false or {column, deleted, lookback, probe}, as a mapping */
+/* incremental: true, false or {column, deleted, lookback, probe, changes, tables}, as a mapping */
 static int
 walkincr(struct loader *ld, yaml_node_t *v)
 {
@@ -356,6 +359,7 @@ walkincr(struct loader *ld, yaml_node_t *v)
 		ldoutpair(ld, map, "enabled", ldoutscalar(ld, "true", false));
 		if (!(walkmap(ld, v, &incr_def, map) & 1u << I_LOOKBACK))
 			ldoutpair(ld, map, "lookback", ldoutnum(ld, 60));
+		ldcheckchanges(ld, v, ld->mapkeys);
 		return map;
 	}
 	if (v->type != YAML_SCALAR_NODE) {
@@ -519,6 +523,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_PIVOT:
 		id = ldwalkpivot(ld, v);
+		break;
+	case V_CHTABLES:
+		id = ldwalkchanges(ld, v);
 		break;
 	case V_CONNS:
 		id = walkentries(ld, v, &conn_def, &ld->conns);

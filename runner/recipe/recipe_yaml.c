@@ -70,8 +70,21 @@ static const cyaml_schema_value_t cy_index = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct strlist, cy_index_fields),
 };
 
+static const cyaml_schema_field_t cy_change_fields[] = {
+	STR("table", struct change_table, table),
+	STRS("columns", struct change_table, columns, ncolumns, &str_schema),
+	STR("file", struct change_table, file),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t cy_change = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct change_table, cy_change_fields),
+};
+
 static const cyaml_schema_field_t cy_incr_fields[] = {
 	CYAML_FIELD_BOOL("enabled", CYAML_FLAG_OPTIONAL, struct incr, enabled),
+	STR("changes", struct incr, changes),
+	STRS("tables", struct incr, tables, ntables, &cy_change),
 	STR("column", struct incr, column),
 	STR("deleted", struct incr, deleted),
 	CYAML_FIELD_FLOAT("lookback", CYAML_FLAG_OPTIONAL, struct incr, lookback),

@@ -22,7 +22,7 @@ static const struct store_sql mariadb_sql = {
 	        "SELECT m.status, " TS("m.built_at") ", " TS("m.changed_at") ","
 	        " " TS("m.inputs_at") ", " TS("m.full_at") ","
 	        " m.definition_hash, m.row_count, m.last_run_id, m.duration_ms, m.error_message,"
-	        " w.last_value, w.window_open, m.config_rev, w.target IS NOT NULL"
+	        " w.last_value, w.window_open, m.config_rev, w.target IS NOT NULL, w.column_name"
 	        " FROM etl_metadata m LEFT JOIN etl_watermarks w"
 	        " ON w.recipe = m.recipe AND w.target = m.target"
 	        " WHERE m.recipe = %s AND m.target = %s",

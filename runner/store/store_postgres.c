@@ -25,7 +25,7 @@ static const struct store_sql postgres_sql = {
 	        " " TS("m.inputs_at") ", " TS("m.full_at") ","
 	        " m.definition_hash, m.row_count, m.last_run_id, m.duration_ms, m.error_message,"
 	        " w.last_value, w.window_open, m.config_rev,"
-	        " CASE WHEN w.target IS NULL THEN 0 ELSE 1 END"
+	        " CASE WHEN w.target IS NULL THEN 0 ELSE 1 END, w.column_name"
 	        " FROM etl_metadata m LEFT JOIN etl_watermarks w"
 	        " ON w.recipe = m.recipe AND w.target = m.target"
 	        " WHERE m.recipe = %s AND m.target = %s",

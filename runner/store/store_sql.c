@@ -115,6 +115,7 @@ marker_row(struct marker *m, struct dbres *res)
 	snprintf(m->config_rev, sizeof(m->config_rev), "%s",
 	         dbres_get(res, 12) ? dbres_get(res, 12) : "");
 	m->has_watermark = dbres_get(res, 13) && atoi(dbres_get(res, 13));
+	m->watermark_column = dbres_get(res, 14) ? xstrdup(dbres_get(res, 14)) : NULL;
 }
 
 static int

@@ -1,0 +1,402 @@
+/*
+ * check_changes.c: extracts that capture changes from the source's binary
+ * log (incremental: {changes: binlog}). The test source server keeps a ROW
+ * binary log (tests/run). After each batch of changes, an incremental
+ * build gives exactly the rows of the source's query: inserts, updates,
+ * deletes, voids, a rolled-back transaction, a large transaction, a
+ * rename that reaches rows through a SQL file, a schema change of an
+ * unrelated table, purged logs, kill -9 between reading the log and
+ * committing, a source restart in the middle.
+ */
+#include <check.h>
+
+#include "pausetest.h"
+
+static const char recipe[] =
+	"name: changes\n" TEST_CONNECTIONS
+	"defaults: { retries: 2, retry_delay: 100ms }\n"
+	"targets:\n"
+	"  - name: obs\n"
+	"    kind: extract\n"
+	"    from: source\n"
+	"    query: sql/obs.sql\n"
+	"    key: [obs_id]\n"
+	"    incremental:\n"
+	"      changes: binlog\n"
+	"      column: changed_at\n"
+	"      deleted: voided\n"
+	"      lookback: 1s\n"
+	"      tables: { obs: obs_id, concept: sql/concept_obs.sql }\n"
+	"  - name: per_concept\n"
+	"    kind: table\n"
+	"    needs: [obs]\n"
+	"    query: sql/per_concept.sql\n"
+	"    key: [name]\n";
+
+/* the oracle: what a full read of the source gives, without the voided rows */
+static const char oracle[] =
+	"(SELECT o.obs_id, o.person_id, c.name, o.v FROM obs o JOIN concept c"
+	" ON c.concept_id = o.concept_id WHERE o.voided = 0) q";
+
+static void
+changes_proj(struct proj *p, const char *name, int rows)
+{
+	proj_new(p, name);
+	sql(p->src, "CREATE TABLE concept (concept_id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)");
+	sql(p->src, "CREATE TABLE obs (obs_id INT PRIMARY KEY, person_id INT NOT NULL,"
+	    " concept_id INT NOT NULL, v VARCHAR(20), voided TINYINT NOT NULL DEFAULT 0,"
+	    " changed_at DATETIME(6) NOT NULL DEFAULT NOW(6) ON UPDATE NOW(6), KEY (concept_id))");
+	sql(p->src, "INSERT INTO concept VALUES (1, 'weight'), (2, 'height'), (3, 'pulse')");
+	sql(p->src, "INSERT INTO obs (obs_id, person_id, concept_id, v)"
+	    " SELECT seq, seq %% 97, 1 + seq %% 3, CONCAT('v', seq) FROM seq_1_to_%d", rows);
+	write_file(p, "chacc.yml", recipe);
+	write_file(p, "sql/obs.sql",
+	           "SELECT o.obs_id, o.person_id, c.name, o.v, o.voided, o.changed_at\n"
+	           "FROM obs o JOIN concept c ON c.concept_id = o.concept_id\n");
+	write_file(p, "sql/concept_obs.sql",
+	           "SELECT obs_id FROM obs WHERE concept_id = ${row.concept_id}\n");
+	write_file(p, "sql/per_concept.sql",
+	           "SELECT name, COUNT(*) AS n FROM obs GROUP BY name\n");
+}
+
+/* the target's obs holds exactly the oracle's rows, and per_concept follows */
+static void
+assert_same(struct proj *p)
+{
+	char *want = rows_digest(p->src, "obs_id, person_id, name, v", oracle);
+	char *got = rows_digest(p->tgt, "obs_id, person_id, name, v", "obs");
+	char *grouped = xasprintf("%s GROUP BY name", oracle);
+	char *wc = rows_digest(p->src, "name, COUNT(*)", grouped);
+	char *gc = rows_digest(p->tgt, "name, n", "per_concept");
+
+	ck_assert_msg(strcmp(want, got) == 0, "obs: %s in the target, %s in the source", got, want);
+	ck_assert_msg(strcmp(wc, gc) == 0, "per_concept: %s, want %s",
+	              gc, wc);
+	free(want);
+	free(got);
+	free(wc);
+	free(gc);
+	free(grouped);
+}
+
+/* a build that must succeed, and whose output holds want (or NULL) */
+static void
+build_ok(struct proj *p, const char *want)
+{
+	struct result r = chacc(p, "build");
+
+	assert_ok(&r);
+	ck_assert_msg(!want || strstr(r.out, want) || strstr(r.err, want), "no '%s' in:\n%s\n%s",
+	              want, r.out, r.err);
+	result_free(&r);
+}
+
+/* the plan's item for obs, as plan --json prints it */
+static char *
+plan_obs(struct proj *p)
+{
+	struct result r = chacc(p, "plan", "--json", "obs");
+	char *item;
+
+	assert_ok(&r);
+	item = xstrdup(r.out);
+	result_free(&r);
+	return item;
+}
+
+START_TEST(test_follows_changes)
+{
+	struct proj p;
+	char *plan;
+
+	changes_proj(&p, "follow", 50);
+	build_ok(&p, NULL);
+	assert_same(&p);
+	assert_val(p.tgt, "(binlog)", "SELECT column_name FROM etl_watermarks WHERE target = 'obs'");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "[]") || !strstr(plan, "\"obs\""), "an idle source planned obs: %s",
+	              plan);
+	free(plan);
+
+	sql(p.src, "INSERT INTO obs (obs_id, person_id, concept_id, v) VALUES (51, 5, 1, 'new')");
+	sql(p.src, "UPDATE obs SET v = 'edited' WHERE obs_id = 2");
+	sql(p.src, "DELETE FROM obs WHERE obs_id = 3");
+	sql(p.src, "UPDATE obs SET voided = 1 WHERE obs_id = 4");
+	sql(p.src, "START TRANSACTION");
+	sql(p.src, "INSERT INTO obs (obs_id, person_id, concept_id, v) VALUES (99, 9, 1, 'never')");
+	sql(p.src, "UPDATE obs SET v = 'never' WHERE obs_id = 5");
+	sql(p.src, "ROLLBACK");
+	/* a rename reaches every obs of the concept through sql/concept_obs.sql */
+	sql(p.src, "UPDATE concept SET name = 'body height' WHERE concept_id = 2");
+	/* a schema change of an unrelated table is no change */
+	sql(p.src, "CREATE TABLE unrelated (x INT)");
+	sql(p.src, "ALTER TABLE unrelated ADD COLUMN y INT");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "\"reason\": \"source\"") && strstr(plan, "\"incremental\""),
+	              "%s", plan);
+	free(plan);
+	build_ok(&p, "obs:");
+	assert_same(&p);
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM obs WHERE obs_id IN (3, 4, 99)");
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_deletes WHERE target = 'obs'"
+	           " AND JSON_VALUE(key_json, '$.obs_id') IN ('3', '4')");
+	/* only the rows that changed were written: the 31 others keep their first stamp */
+	assert_val(p.tgt, "31", "SELECT COUNT(*) FROM obs WHERE name <> 'body height' AND"
+	           " obs_id NOT IN (2, 51)");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM obs WHERE name <> 'body height' AND"
+	           " obs_id NOT IN (2, 51) AND _chacc_changed_at >"
+	           " (SELECT MIN(_chacc_changed_at) FROM obs)");
+
+	/* an unrelated change later: planned as nothing to do, and the position moves on */
+	sql(p.src, "INSERT INTO unrelated VALUES (1, 2)");
+	plan = plan_obs(&p);
+	ck_assert_msg(!strstr(plan, "\"obs\""), "a change to another table planned obs: %s", plan);
+	free(plan);
+
+	/* incremental equals a full refresh */
+	{
+		struct result r = chacc(&p, "build", "--full-refresh");
+		assert_ok(&r);
+		result_free(&r);
+	}
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_since_rereads)
+{
+	struct proj p;
+	struct result r;
+
+	changes_proj(&p, "since", 20);
+	build_ok(&p, NULL);
+	/* someone damaged the analytics copy; the log knows nothing of it */
+	sql(p.tgt, "UPDATE obs SET v = 'damaged' WHERE obs_id = 7");
+	sql(p.src, "UPDATE obs SET v = 'logged' WHERE obs_id = 8");
+	r = chacc(&p, "build", "--since", "2000-01-01");
+	assert_ok(&r);
+	result_free(&r);
+	assert_same(&p);
+	/* and the log is followed on from where that build read it */
+	sql(p.src, "UPDATE obs SET v = 'later' WHERE obs_id = 9");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_large_transaction)
+{
+	struct proj p;
+
+	changes_proj(&p, "large", 10000);
+	build_ok(&p, NULL);
+	/* 2500 rows in one transaction: read again in three batches */
+	sql(p.src, "UPDATE obs SET v = CONCAT('u', obs_id) WHERE obs_id %% 4 = 0");
+	build_ok(&p, "obs: ");
+	assert_same(&p);
+	assert_val(p.tgt, "2500", "SELECT COUNT(*) FROM obs WHERE v LIKE 'u%%'");
+	/* half the rows: one full read is cheaper, and the run says why */
+	sql(p.src, "START TRANSACTION");
+	sql(p.src, "UPDATE obs SET v = CONCAT('w', obs_id) WHERE obs_id %% 2 = 1");
+	sql(p.src, "INSERT INTO obs (obs_id, person_id, concept_id, v)"
+	    " SELECT 10000 + seq, 1, 1, 'late' FROM seq_1_to_100");
+	sql(p.src, "COMMIT");
+	build_ok(&p, "% of keys changed: building in full");
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+/* purge every binary log but the current one (a log stays until its checkpoint is written) */
+static void
+purge_logs(struct db *src)
+{
+	struct dbres *r = db_query(src, "SHOW MASTER STATUS");
+	char *file;
+
+	ck_assert(r && dbres_next(r));
+	file = xstrdup(dbres_get(r, 0));
+	dbres_free(r);
+	for (int i = 0; i < 100; i++) {
+		sql(src, "PURGE BINARY LOGS TO '%s'", file);
+		r = db_query(src, "SHOW BINARY LOGS");
+		ck_assert(r != NULL);
+		if (dbres_nrows(r) == 1) {
+			dbres_free(r);
+			break;
+		}
+		dbres_free(r);
+		usleep(50000);
+	}
+	free(file);
+}
+
+START_TEST(test_position_lost)
+{
+	struct proj p;
+	char *plan;
+
+	changes_proj(&p, "lost", 20);
+	build_ok(&p, NULL);
+	sql(p.src, "UPDATE obs SET v = 'before purge' WHERE obs_id = 1");
+	sql(p.src, "FLUSH BINARY LOGS");
+	purge_logs(p.src);
+	sql(p.src, "UPDATE obs SET v = 'after purge' WHERE obs_id = 2");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "binlog position lost") && strstr(plan, "\"full\""), "%s", plan);
+	free(plan);
+	build_ok(&p, NULL);
+	assert_same(&p);
+	assert_val(p.tgt, "before purge", "SELECT v FROM obs WHERE obs_id = 1");
+	/* and it follows the log again from the full read's position */
+	sql(p.src, "UPDATE obs SET v = 'again' WHERE obs_id = 3");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "\"incremental\""), "%s", plan);
+	free(plan);
+	build_ok(&p, NULL);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
+/* kill -9 at point, then more changes: the next build converges */
+static void
+killed_at(const char *name, const char *point)
+{
+	struct proj p;
+	struct paused b;
+	struct result r;
+	char *args[] = { (char *)"build", (char *)"obs", NULL };
+
+	changes_proj(&p, name, 30);
+	build_ok(&p, NULL);
+	sql(p.src, "UPDATE obs SET v = 'first' WHERE obs_id = 1");
+	sql(p.src, "DELETE FROM obs WHERE obs_id = 2");
+	start_paused(&p, &b, point, args);
+	kill(b.pid, SIGKILL);
+	r = resume(&b);
+	ck_assert_msg(r.status == 128 + SIGKILL, "exit %d", r.status);
+	result_free(&r);
+	/* nothing of the killed build was published */
+	assert_val(p.tgt, "v1", "SELECT v FROM obs WHERE obs_id = 1");
+	sql(p.src, "UPDATE obs SET v = 'second' WHERE obs_id = 3");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	assert_val(p.tgt, "first", "SELECT v FROM obs WHERE obs_id = 1");
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM obs WHERE obs_id = 2");
+	proj_free(&p);
+}
+
+START_TEST(test_killed_after_reading_the_log)
+{
+	killed_at("kill_read", "after-log-read:obs");
+}
+END_TEST
+
+START_TEST(test_killed_before_commit)
+{
+	killed_at("kill_commit", "before-commit:obs");
+}
+END_TEST
+
+/* the test source server stopped and started again (its log goes on in a new file) */
+static void
+restart_source(void)
+{
+	const char *ml = getenv("CHACC_TEST_MARIADB_LOCAL");
+	char *dir = xasprintf("%s/src", getenv("CHACC_TEST_DIR"));
+	char *cmd = xasprintf("'%s' stop '%s' >/dev/null && '%s' start '%s' >/dev/null", ml, dir, ml,
+	                      dir);
+
+	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	free(cmd);
+	free(dir);
+}
+
+START_TEST(test_source_restart)
+{
+	struct proj p;
+	struct paused b;
+	struct result r;
+	char *args[] = { (char *)"build", (char *)"obs", NULL };
+
+	changes_proj(&p, "restart", 30);
+	build_ok(&p, NULL);
+	sql(p.src, "UPDATE obs SET v = 'before' WHERE obs_id = 1");
+	/* the source goes away between reading the log and reading the rows */
+	start_paused(&p, &b, "after-log-read:obs", args);
+	db_close(p.src);
+	restart_source();
+	r = resume(&b);
+	result_free(&r);
+	p.src = connect_to(&p.srcc, getenv("CHACC_TEST_SRC_SOCKET"), p.srcdb);
+	sql(p.src, "UPDATE obs SET v = 'after' WHERE obs_id = 2");
+	build_ok(&p, NULL);
+	assert_same(&p);
+	assert_val(p.tgt, "before", "SELECT v FROM obs WHERE obs_id = 1");
+	assert_val(p.tgt, "after", "SELECT v FROM obs WHERE obs_id = 2");
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_unusable_log)
+{
+	struct proj p;
+	char *plan, *path;
+	FILE *f;
+
+	changes_proj(&p, "norepl", 20);
+	/* a user who may read the rows but not the binary log */
+	sql(p.src, "DROP USER IF EXISTS 'norepl'@'localhost'");
+	sql(p.src, "CREATE USER 'norepl'@'localhost' IDENTIFIED BY 'norepl'");
+	sql(p.src, "GRANT SELECT ON %s.* TO 'norepl'@'localhost'", p.srcdb);
+	path = xasprintf("%s/.env", p.dir);
+	ck_assert((f = fopen(path, "a")) != NULL);
+	fputs("SOURCE_DB_USER=norepl\nSOURCE_DB_PASSWORD=norepl\n", f);
+	fclose(f);
+	free(path);
+	build_ok(&p, "change capture unavailable");
+	assert_same(&p);
+	/* the plan says exactly why, and the watermark column carries the build */
+	sql(p.src, "UPDATE obs SET v = 'by watermark' WHERE obs_id = 1");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "lacks REPLICATION SLAVE"), "%s", plan);
+	free(plan);
+	build_ok(&p, NULL);
+	assert_same(&p);
+	/* a recipe without a watermark column builds in full */
+	write_file(&p, "chacc.yml", str_replace(recipe, "      column: changed_at\n", ""));
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "\"full\""), "%s", plan);
+	free(plan);
+	sql(p.src, "DROP USER 'norepl'@'localhost'");
+	proj_free(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s;
+	SRunner *sr;
+	int failed;
+
+	if (itest_setup("check_changes") < 0)
+		return 0;
+	s = suite_create("changes");
+	add_case(s, "follows_changes", test_follows_changes);
+	add_case(s, "since_rereads", test_since_rereads);
+	add_case(s, "large_transaction", test_large_transaction);
+	add_case(s, "position_lost", test_position_lost);
+	add_case(s, "killed_after_reading_the_log", test_killed_after_reading_the_log);
+	add_case(s, "killed_before_commit", test_killed_before_commit);
+	add_case(s, "source_restart", test_source_restart);
+	add_case(s, "unusable_log", test_unusable_log);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
