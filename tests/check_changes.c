@@ -38,17 +38,25 @@ static const char oracle[] =
 	"(SELECT o.obs_id, o.person_id, c.name, o.v FROM obs o JOIN concept c"
 	" ON c.concept_id = o.concept_id WHERE o.voided = 0) q";
 
+/* the source's tables with rows obs (none when 0) */
 static void
-changes_proj_on(struct proj *p, const char *name, int rows, const char *engine)
+changes_tables(struct proj *p, int rows)
 {
-	proj_new_on(p, name, engine);
 	sql(p->src, "CREATE TABLE concept (concept_id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)");
 	sql(p->src, "CREATE TABLE obs (obs_id INT PRIMARY KEY, person_id INT NOT NULL,"
 	    " concept_id INT NOT NULL, v VARCHAR(20), voided TINYINT NOT NULL DEFAULT 0,"
 	    " changed_at DATETIME(6) NOT NULL DEFAULT NOW(6) ON UPDATE NOW(6), KEY (concept_id))");
 	sql(p->src, "INSERT INTO concept VALUES (1, 'weight'), (2, 'height'), (3, 'pulse')");
-	sql(p->src, "INSERT INTO obs (obs_id, person_id, concept_id, v)"
-	    " SELECT seq, seq %% 97, 1 + seq %% 3, CONCAT('v', seq) FROM seq_1_to_%d", rows);
+	if (rows > 0)
+		sql(p->src, "INSERT INTO obs (obs_id, person_id, concept_id, v)"
+		    " SELECT seq, seq %% 97, 1 + seq %% 3, CONCAT('v', seq) FROM seq_1_to_%d", rows);
+}
+
+static void
+changes_proj_on(struct proj *p, const char *name, int rows, const char *engine)
+{
+	proj_new_on(p, name, engine);
+	changes_tables(p, rows);
 	write_file(p, "chacc.yml", recipe);
 	write_file(p, "sql/obs.sql",
 	           "SELECT o.obs_id, o.person_id, c.name, o.v, o.voided, o.changed_at\n"
@@ -399,43 +407,77 @@ START_TEST(test_killed_before_commit)
 }
 END_TEST
 
-/* the test source server stopped and started again (its log goes on in a new file) */
+/* mariadb-local WHAT DIR (with env before it) */
 static void
-restart_source(void)
+server_ctl(const char *env, const char *what, const char *dir)
 {
-	const char *ml = getenv("CHACC_TEST_MARIADB_LOCAL");
-	char *dir = xasprintf("%s/src", getenv("CHACC_TEST_DIR"));
-	char *cmd = xasprintf("'%s' stop '%s' >/dev/null && '%s' start '%s' >/dev/null", ml, dir, ml,
-	                      dir);
+	char *cmd = xasprintf("%s '%s' %s '%s' >/dev/null", env, getenv("CHACC_TEST_MARIADB_LOCAL"),
+	                      what, dir);
 
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
 	free(cmd);
-	free(dir);
 }
 
+/*
+ * the source goes away between reading the log and reading the rows: a
+ * server of the test's own with a binary log (the lane's source stays up
+ * for the other suites), stopped and started again; its log goes on in a
+ * new file
+ */
 START_TEST(test_source_restart)
 {
 	struct proj p;
 	struct paused b;
 	struct result r;
 	char *args[] = { (char *)"build", (char *)"obs", NULL };
+	char *dir = xasprintf("%s/cdcsrc", getenv("CHACC_TEST_DIR"));
+	char *sock = xasprintf("%s/mysqld.sock", dir), *env, *line;
 
-	changes_proj(&p, "restart", 30);
+	server_ctl("MARIADB_LOCAL_BINLOG=1", "start", dir);
+	changes_proj(&p, "restart", 0);
+	/* the project's source is that server, with the same tables */
+	db_close(p.src);
+	p.src = connect_to(&p.srcc, sock, NULL);
+	sql(p.src, "DROP DATABASE IF EXISTS %s", p.srcdb);
+	sql(p.src, "CREATE DATABASE %s", p.srcdb);
+	sql(p.src, "USE %s", p.srcdb);
+	changes_tables(&p, 30);
+	line = xasprintf("SOURCE_DB_SOCKET=%s\n", getenv("CHACC_TEST_SRC_SOCKET"));
+	env = xasprintf("SOURCE_DB_SOCKET=%s\n", sock);
+	{
+		char *path = xasprintf("%s/.env", p.dir), *text = NULL, *fixed;
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		ck_assert(f != NULL);
+		ck_assert(getdelim(&text, &n, '\0', f) > 0);
+		fclose(f);
+		fixed = str_replace(text, line, env);
+		write_file(&p, ".env", fixed);
+		free(fixed);
+		free(text);
+		free(path);
+	}
+	free(line);
+	free(env);
 	build_ok(&p, NULL);
 	sql(p.src, "UPDATE obs SET v = 'before' WHERE obs_id = 1");
-	/* the source goes away between reading the log and reading the rows */
 	start_paused(&p, &b, "after-log-read:obs", args);
 	db_close(p.src);
-	restart_source();
+	server_ctl("", "stop", dir);
+	server_ctl("", "start", dir);
 	r = resume(&b);
 	result_free(&r);
-	p.src = connect_to(&p.srcc, getenv("CHACC_TEST_SRC_SOCKET"), p.srcdb);
+	p.src = connect_to(&p.srcc, sock, p.srcdb);
 	sql(p.src, "UPDATE obs SET v = 'after' WHERE obs_id = 2");
 	build_ok(&p, NULL);
 	assert_same(&p);
 	assert_val(p.tgt, "before", "SELECT v FROM obs WHERE obs_id = 1");
 	assert_val(p.tgt, "after", "SELECT v FROM obs WHERE obs_id = 2");
 	proj_free(&p);
+	server_ctl("", "stop", dir);
+	free(sock);
+	free(dir);
 }
 END_TEST
 

@@ -343,8 +343,10 @@ stage_touched(struct build *b, const char *stage, const char *since)
 	for (size_t i = 0; i < key.n; i++)
 		cols.v[cols.n++] = key.v[i];
 	cols.v[cols.n++] = "chacc_gone";
+	/* indexed on the key: the pivot and the removal join the long rows by it */
 	rc = db_create_from_query(d, stage, shape) < 0 ||
-	     bops_insert_rows(d, stage, &cols, q.s, &n) < 0 ? -1 : 0;
+	     bops_insert_rows(d, stage, &cols, q.s, &n) < 0 ||
+	     db_add_indexes(d, stage, &key, 1) < 0 ? -1 : 0;
 	buf_release(&q);
 	free(cols.v);
 	free(shape);

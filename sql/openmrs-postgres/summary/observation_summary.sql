@@ -46,8 +46,10 @@ BEGIN
     last_obs_at timestamp NULL
   ) ON COMMIT DROP;
   -- the counts come from the index on (concept_id, person_id, encounter_id,
-  -- value_numeric, obs_datetime) alone; the name from one row (all rows of a
-  -- concept carry the same name: a rename re-reads them all)
+  -- value_numeric, obs_datetime) alone, one range of it per touched concept;
+  -- the name and datatype from one row (all rows of a concept carry the same
+  -- name: a rename re-reads them all): the last entry of that index, reached
+  -- without reading the range again
   INSERT INTO _os_rows
   SELECT a.concept_id, n.concept_name, n.concept_datatype, a.observations, a.patients,
          a.encounters, a.numeric_values, a.min_value, a.avg_value, a.max_value,
@@ -63,7 +65,10 @@ BEGIN
     JOIN observations o ON o.concept_id = k.concept_id
     GROUP BY o.concept_id) a
   JOIN observations n ON n.obs_id = (
-    SELECT MAX(o.obs_id) FROM observations o WHERE o.concept_id = a.concept_id);
+    SELECT o.obs_id FROM observations o WHERE o.concept_id = a.concept_id
+    ORDER BY o.person_id DESC, o.encounter_id DESC, o.value_numeric DESC,
+             o.obs_datetime DESC, o.obs_id DESC
+    LIMIT 1);
 
   IF since IS NULL THEN
     EXECUTE format('CREATE TABLE %I (LIKE _os_rows INCLUDING DEFAULTS INCLUDING INDEXES)', tbl);

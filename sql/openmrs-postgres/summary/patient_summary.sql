@@ -7,33 +7,52 @@
 -- CALL chacc_openmrs_patient_summary(table, since):
 --   since NULL (a full build): creates "table" and fills it for every patient.
 --   since set (incremental): recomputes, in "table", the rows of the patients
---   touched after "since": patients, encounters and observations whose
---   _chacc_changed_at is newer, the ones removed since (etl_deletes), and the
---   old patient of an encounter moved to another patient.
+--   touched after "since": patients and observations whose _chacc_changed_at
+--   is newer, encounters whose counted columns changed, the ones removed since
+--   (etl_deletes), and the old patient of an encounter moved to another
+--   patient. Every lookup goes through an index: the cost follows the patients
+--   touched, not the tables.
 -- A CALL is one transaction: its temporary tables go with it (ON COMMIT DROP).
 --
--- patient_summary_seen remembers each encounter's patient as this summary
--- last counted it: when an encounter moves to another patient (a merge), the
--- patient it left is recomputed too.
+-- patient_summary_seen remembers each encounter's patient, date and visit as
+-- this summary last counted them: an encounter whose row changed elsewhere
+-- (its location renamed or moved) touches no patient, and when an encounter
+-- moves to another patient (a merge), the patient it left is recomputed too.
 CREATE OR REPLACE PROCEDURE chacc_openmrs_patient_summary(tbl text, since timestamptz)
 LANGUAGE plpgsql AS $$
 BEGIN
-  DROP TABLE IF EXISTS pg_temp._ps_touched, pg_temp._ps_encounters, pg_temp._ps_observations,
-    pg_temp._ps_vitals, pg_temp._ps_rows;
+  DROP TABLE IF EXISTS pg_temp._ps_touched, pg_temp._ps_seen, pg_temp._ps_gone,
+    pg_temp._ps_encounters, pg_temp._ps_observations, pg_temp._ps_vitals, pg_temp._ps_rows;
   CREATE TEMPORARY TABLE _ps_touched (patient_id integer NOT NULL PRIMARY KEY) ON COMMIT DROP;
+  -- the encounters whose patient, date or visit differ from what was counted
+  CREATE TEMPORARY TABLE _ps_seen (
+    encounter_id integer NOT NULL PRIMARY KEY, patient_id integer NOT NULL,
+    encounter_datetime timestamp NOT NULL, visit_id integer NULL,
+    old_patient_id integer NULL) ON COMMIT DROP;
+  CREATE TEMPORARY TABLE _ps_gone (encounter_id integer NOT NULL PRIMARY KEY) ON COMMIT DROP;
   IF since IS NULL THEN
     INSERT INTO _ps_touched SELECT patient_id FROM patients;
   ELSE
     INSERT INTO _ps_touched
       SELECT patient_id FROM patients WHERE _chacc_changed_at > since
       ON CONFLICT DO NOTHING;
-    INSERT INTO _ps_touched
-      SELECT patient_id FROM encounters WHERE _chacc_changed_at > since
+    -- an encounter removed since counts as not seen, even if it came back
+    INSERT INTO _ps_gone
+      SELECT CAST(CAST(key_json AS jsonb) ->> 'encounter_id' AS integer) FROM etl_deletes
+      WHERE target = 'encounters' AND deleted_at > since
       ON CONFLICT DO NOTHING;
-    INSERT INTO _ps_touched
-      SELECT s.patient_id FROM encounters e
-      JOIN patient_summary_seen s ON s.encounter_id = e.encounter_id
+    INSERT INTO _ps_seen
+      SELECT e.encounter_id, e.patient_id, e.encounter_datetime, e.visit_id, s.patient_id
+      FROM encounters e
+      LEFT JOIN _ps_gone g ON g.encounter_id = e.encounter_id
+      LEFT JOIN patient_summary_seen s ON s.encounter_id = e.encounter_id AND g.encounter_id IS NULL
       WHERE e._chacc_changed_at > since
+        AND NOT (s.encounter_id IS NOT NULL AND s.patient_id IS NOT DISTINCT FROM e.patient_id
+                 AND s.encounter_datetime IS NOT DISTINCT FROM e.encounter_datetime
+                 AND s.visit_id IS NOT DISTINCT FROM e.visit_id);
+    INSERT INTO _ps_touched SELECT patient_id FROM _ps_seen ON CONFLICT DO NOTHING;
+    INSERT INTO _ps_touched
+      SELECT old_patient_id FROM _ps_seen WHERE old_patient_id IS NOT NULL
       ON CONFLICT DO NOTHING;
     INSERT INTO _ps_touched
       SELECT person_id FROM observations WHERE _chacc_changed_at > since
@@ -137,18 +156,20 @@ BEGIN
     EXECUTE format('INSERT INTO %I SELECT * FROM _ps_rows', tbl);
     DROP TABLE IF EXISTS patient_summary_seen;
     CREATE TABLE patient_summary_seen (
-      encounter_id integer NOT NULL PRIMARY KEY, patient_id integer NOT NULL);
-    INSERT INTO patient_summary_seen SELECT encounter_id, patient_id FROM encounters;
+      encounter_id integer NOT NULL PRIMARY KEY, patient_id integer NOT NULL,
+      encounter_datetime timestamp NOT NULL, visit_id integer NULL);
+    INSERT INTO patient_summary_seen
+      SELECT encounter_id, patient_id, encounter_datetime, visit_id FROM encounters;
   ELSE
     EXECUTE format('DELETE FROM %I t USING _ps_touched k WHERE t.patient_id = k.patient_id', tbl);
     EXECUTE format('INSERT INTO %I SELECT * FROM _ps_rows', tbl);
-    DELETE FROM patient_summary_seen s USING etl_deletes d
-      WHERE d.target = 'encounters' AND d.deleted_at > since
-        AND s.encounter_id = CAST(CAST(d.key_json AS jsonb) ->> 'encounter_id' AS integer);
-    INSERT INTO patient_summary_seen (encounter_id, patient_id)
-      SELECT encounter_id, patient_id FROM encounters WHERE _chacc_changed_at > since
-      ON CONFLICT (encounter_id) DO UPDATE SET patient_id = EXCLUDED.patient_id;
+    DELETE FROM patient_summary_seen s USING _ps_gone g WHERE s.encounter_id = g.encounter_id;
+    INSERT INTO patient_summary_seen (encounter_id, patient_id, encounter_datetime, visit_id)
+      SELECT encounter_id, patient_id, encounter_datetime, visit_id FROM _ps_seen
+      ON CONFLICT (encounter_id) DO UPDATE SET patient_id = EXCLUDED.patient_id,
+        encounter_datetime = EXCLUDED.encounter_datetime, visit_id = EXCLUDED.visit_id;
   END IF;
-  DROP TABLE _ps_touched, _ps_encounters, _ps_observations, _ps_vitals, _ps_rows;
+  DROP TABLE _ps_touched, _ps_seen, _ps_gone, _ps_encounters, _ps_observations, _ps_vitals,
+    _ps_rows;
 END;
 $$;

@@ -5,33 +5,51 @@
 -- CALL chacc_openmrs_patient_summary(table, since):
 --   since NULL (a full build): creates `table` and fills it for every patient.
 --   since set (incremental): recomputes, in `table`, the rows of the patients
---   touched after `since`: patients, encounters and observations whose
---   _chacc_changed_at is newer, the ones removed since (etl_deletes), and the
---   old patient of an encounter moved to another patient. One transaction.
+--   touched after `since`: patients and observations whose _chacc_changed_at
+--   is newer, encounters whose counted columns changed, the ones removed since
+--   (etl_deletes), and the old patient of an encounter moved to another
+--   patient. Every lookup goes through an index (_chacc_changed_at, the keys,
+--   person_id, patient_id): the cost follows the patients touched, not the
+--   tables. One transaction.
 --
--- patient_summary_seen remembers each encounter's patient as this summary
--- last counted it: when an encounter moves to another patient (a merge), the
--- patient it left is recomputed too.
+-- patient_summary_seen remembers each encounter's patient, date and visit as
+-- this summary last counted them: an encounter whose row changed elsewhere
+-- (its location renamed or moved) touches no patient, and when an encounter
+-- moves to another patient (a merge), the patient it left is recomputed too.
 DROP PROCEDURE IF EXISTS chacc_openmrs_patient_summary;
 DELIMITER $$
 CREATE PROCEDURE chacc_openmrs_patient_summary(IN tbl VARCHAR(64), IN since DATETIME(6))
 BEGIN
   DECLARE t VARCHAR(140) DEFAULT CONCAT('`', REPLACE(tbl, '`', '``'), '`');
 
-  DROP TEMPORARY TABLE IF EXISTS _ps_touched, _ps_encounters, _ps_observations, _ps_vitals,
-    _ps_rows;
+  DROP TEMPORARY TABLE IF EXISTS _ps_touched, _ps_seen, _ps_gone, _ps_encounters,
+    _ps_observations, _ps_vitals, _ps_rows;
   CREATE TEMPORARY TABLE _ps_touched (patient_id INT NOT NULL PRIMARY KEY);
+  -- the encounters whose patient, date or visit differ from what was counted
+  CREATE TEMPORARY TABLE _ps_seen (
+    encounter_id INT NOT NULL PRIMARY KEY, patient_id INT NOT NULL,
+    encounter_datetime DATETIME NOT NULL, visit_id INT NULL, old_patient_id INT NULL);
+  CREATE TEMPORARY TABLE _ps_gone (encounter_id INT NOT NULL PRIMARY KEY);
   IF since IS NULL THEN
     INSERT INTO _ps_touched SELECT patient_id FROM patients;
   ELSE
     INSERT IGNORE INTO _ps_touched
       SELECT patient_id FROM patients WHERE _chacc_changed_at > since;
+    -- an encounter removed since counts as not seen, even if it came back
+    INSERT IGNORE INTO _ps_gone
+      SELECT CAST(JSON_VALUE(key_json, '$.encounter_id') AS SIGNED) FROM etl_deletes
+      WHERE target = 'encounters' AND deleted_at > since;
+    INSERT INTO _ps_seen
+      SELECT e.encounter_id, e.patient_id, e.encounter_datetime, e.visit_id, s.patient_id
+      FROM encounters e
+      LEFT JOIN _ps_gone g ON g.encounter_id = e.encounter_id
+      LEFT JOIN patient_summary_seen s ON s.encounter_id = e.encounter_id AND g.encounter_id IS NULL
+      WHERE e._chacc_changed_at > since
+        AND NOT (s.encounter_id IS NOT NULL AND s.patient_id <=> e.patient_id
+                 AND s.encounter_datetime <=> e.encounter_datetime AND s.visit_id <=> e.visit_id);
+    INSERT IGNORE INTO _ps_touched SELECT patient_id FROM _ps_seen;
     INSERT IGNORE INTO _ps_touched
-      SELECT patient_id FROM encounters WHERE _chacc_changed_at > since;
-    INSERT IGNORE INTO _ps_touched
-      SELECT s.patient_id FROM encounters e
-      JOIN patient_summary_seen s ON s.encounter_id = e.encounter_id
-      WHERE e._chacc_changed_at > since;
+      SELECT old_patient_id FROM _ps_seen WHERE old_patient_id IS NOT NULL;
     INSERT IGNORE INTO _ps_touched
       SELECT person_id FROM observations WHERE _chacc_changed_at > since;
     INSERT IGNORE INTO _ps_touched
@@ -138,22 +156,23 @@ BEGIN
     SET @chacc_sql = CONCAT('INSERT INTO ', t, ' SELECT * FROM _ps_rows');
     PREPARE s FROM @chacc_sql; EXECUTE s; DEALLOCATE PREPARE s;
     CREATE OR REPLACE TABLE patient_summary_seen (
-      encounter_id INT NOT NULL PRIMARY KEY, patient_id INT NOT NULL)
-    SELECT encounter_id, patient_id FROM encounters;
+      encounter_id INT NOT NULL PRIMARY KEY, patient_id INT NOT NULL,
+      encounter_datetime DATETIME NOT NULL, visit_id INT NULL)
+    SELECT encounter_id, patient_id, encounter_datetime, visit_id FROM encounters;
   ELSE
     START TRANSACTION;
     SET @chacc_sql = CONCAT('DELETE t FROM ', t, ' t JOIN _ps_touched k USING (patient_id)');
     PREPARE s FROM @chacc_sql; EXECUTE s; DEALLOCATE PREPARE s;
     SET @chacc_sql = CONCAT('INSERT INTO ', t, ' SELECT * FROM _ps_rows');
     PREPARE s FROM @chacc_sql; EXECUTE s; DEALLOCATE PREPARE s;
-    DELETE s FROM patient_summary_seen s
-      JOIN etl_deletes d ON d.target = 'encounters' AND d.deleted_at > since
-       AND s.encounter_id = CAST(JSON_VALUE(d.key_json, '$.encounter_id') AS SIGNED);
-    INSERT INTO patient_summary_seen (encounter_id, patient_id)
-      SELECT encounter_id, patient_id FROM encounters WHERE _chacc_changed_at > since
-      ON DUPLICATE KEY UPDATE patient_id = VALUES(patient_id);
+    DELETE s FROM patient_summary_seen s JOIN _ps_gone g ON g.encounter_id = s.encounter_id;
+    INSERT INTO patient_summary_seen (encounter_id, patient_id, encounter_datetime, visit_id)
+      SELECT encounter_id, patient_id, encounter_datetime, visit_id FROM _ps_seen
+      ON DUPLICATE KEY UPDATE patient_id = VALUES(patient_id),
+        encounter_datetime = VALUES(encounter_datetime), visit_id = VALUES(visit_id);
     COMMIT;
   END IF;
-  DROP TEMPORARY TABLE _ps_touched, _ps_encounters, _ps_observations, _ps_vitals, _ps_rows;
+  DROP TEMPORARY TABLE _ps_touched, _ps_seen, _ps_gone, _ps_encounters, _ps_observations,
+    _ps_vitals, _ps_rows;
 END$$
 DELIMITER ;
