@@ -484,6 +484,7 @@ END_TEST
 START_TEST(test_unusable_log)
 {
 	struct proj p;
+	struct result r;
 	char *plan, *path;
 	FILE *f;
 
@@ -506,6 +507,14 @@ START_TEST(test_unusable_log)
 	free(plan);
 	build_ok(&p, NULL);
 	assert_same(&p);
+	/* up to date by its watermark (its lookback window closed): plan still says why not the log */
+	sql(p.tgt, "UPDATE etl_watermarks SET window_open = 0 WHERE target = 'obs'");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "warning: target 'obs' is up to date, but change capture "
+	                     "unavailable") && strstr(r.err, "REPLICATION SLAVE"), "%s\n%s", r.out,
+	              r.err);
+	result_free(&r);
 	/* a recipe without a watermark column builds in full */
 	write_file(&p, "chacc.yml", str_replace(recipe, "      column: changed_at\n", ""));
 	plan = plan_obs(&p);
