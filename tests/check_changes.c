@@ -121,7 +121,7 @@ plan_obs(struct proj *p)
 START_TEST(test_follows_changes)
 {
 	struct proj p;
-	char *plan;
+	char *plan, *pos, *moved;
 
 	changes_proj(&p, "follow", 50);
 	build_ok(&p, NULL);
@@ -161,11 +161,18 @@ START_TEST(test_follows_changes)
 	           " obs_id NOT IN (2, 51) AND _chacc_changed_at >"
 	           " (SELECT MIN(_chacc_changed_at) FROM obs)");
 
-	/* an unrelated change later: planned as nothing to do, and the position moves on */
+	/* an unrelated change later: planned as nothing to do */
 	sql(p.src, "INSERT INTO unrelated VALUES (1, 2)");
 	plan = plan_obs(&p);
 	ck_assert_msg(!strstr(plan, "\"obs\""), "a change to another table planned obs: %s", plan);
 	free(plan);
+	/* a build with nothing to do moves the position past it; a plan does not */
+	pos = val(p.tgt, "SELECT last_value FROM etl_watermarks WHERE target = 'obs'");
+	build_ok(&p, "nothing to do");
+	moved = val(p.tgt, "SELECT last_value FROM etl_watermarks WHERE target = 'obs'");
+	ck_assert_msg(strcmp(pos, moved) != 0, "the position stayed at %s", pos);
+	free(pos);
+	free(moved);
 
 	/* incremental equals a full refresh */
 	{
