@@ -121,7 +121,7 @@ plan_obs(struct proj *p)
 START_TEST(test_follows_changes)
 {
 	struct proj p;
-	char *plan;
+	char *plan, *pos, *moved;
 
 	changes_proj(&p, "follow", 50);
 	build_ok(&p, NULL);
@@ -161,11 +161,18 @@ START_TEST(test_follows_changes)
 	           " obs_id NOT IN (2, 51) AND _chacc_changed_at >"
 	           " (SELECT MIN(_chacc_changed_at) FROM obs)");
 
-	/* an unrelated change later: planned as nothing to do, and the position moves on */
+	/* an unrelated change later: planned as nothing to do */
 	sql(p.src, "INSERT INTO unrelated VALUES (1, 2)");
 	plan = plan_obs(&p);
 	ck_assert_msg(!strstr(plan, "\"obs\""), "a change to another table planned obs: %s", plan);
 	free(plan);
+	/* a build with nothing to do moves the position past it; a plan does not */
+	pos = val(p.tgt, "SELECT last_value FROM etl_watermarks WHERE target = 'obs'");
+	build_ok(&p, "nothing to do");
+	moved = val(p.tgt, "SELECT last_value FROM etl_watermarks WHERE target = 'obs'");
+	ck_assert_msg(strcmp(pos, moved) != 0, "the position stayed at %s", pos);
+	free(pos);
+	free(moved);
 
 	/* incremental equals a full refresh */
 	{
@@ -484,6 +491,7 @@ END_TEST
 START_TEST(test_unusable_log)
 {
 	struct proj p;
+	struct result r;
 	char *plan, *path;
 	FILE *f;
 
@@ -506,6 +514,14 @@ START_TEST(test_unusable_log)
 	free(plan);
 	build_ok(&p, NULL);
 	assert_same(&p);
+	/* up to date by its watermark (its lookback window closed): plan still says why not the log */
+	sql(p.tgt, "UPDATE etl_watermarks SET window_open = 0 WHERE target = 'obs'");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "warning: target 'obs' is up to date, but change capture "
+	                     "unavailable") && strstr(r.err, "REPLICATION SLAVE"), "%s\n%s", r.out,
+	              r.err);
+	result_free(&r);
 	/* a recipe without a watermark column builds in full */
 	write_file(&p, "chacc.yml", str_replace(recipe, "      column: changed_at\n", ""));
 	plan = plan_obs(&p);

@@ -24,6 +24,12 @@ struct conns {
 	struct store *store;     /* the recipe's store on tgt: markers, runs, locks */
 	enum db_err why;         /* the kind of error when conns_open failed */
 	bool create_database;    /* conns_open creates the target's database when missing (builds) */
+	/*
+	 * a build, not a plan: a probe that read a source's binary log to its
+	 * end without a change of its tables records how far it read, so that
+	 * the next probe does not read those events again
+	 */
+	bool advance;
 };
 
 /* the engine's parameters of a recipe connection (pointing into c) */

@@ -589,6 +589,16 @@ changes_probe(struct conns *c, const struct target *t, const struct marker *m, c
 		                 t->from, db_error(src));
 	else
 		rc = tc.any ? PROBE_YES : PROBE_NO;
+	/*
+	 * nothing of its tables from pos to there: any position up to there is
+	 * as good, whoever else builds it now (a read again is harmless)
+	 */
+	if (rc == PROBE_NO && c->advance && to && strcmp(to, pos) != 0 &&
+	    store_watermark_set(c->store, t->name, t->from, MARKER_LOG_POSITION, to, false) < 0) {
+		*err = xasprintf("target '%s': cannot record the binary log position: %s", t->name,
+		                 db_error(c->tgt));
+		rc = -1;
+	}
 	touched_release(&tc);
 	free(lt);
 	free(to);

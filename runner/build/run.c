@@ -45,6 +45,7 @@ session_open_as(struct session *s, const struct run_request *rq, bool connect, b
 	if (rc != OUTCOME_OK || !connect)
 		return rc;
 	s->conns.create_database = create;
+	s->conns.advance = create;
 	return session_connect(s);
 }
 

@@ -321,8 +321,12 @@ print_plan(const struct plan_item *items, size_t n, bool json)
 		char buf[128];
 		const char *note = plan_item_detail(it, buf, sizeof(buf));
 
-		if (it->reason == REASON_NONE)
+		if (it->reason == REASON_NONE) {
+			if (note && !json)
+				fprintf(stderr, "chacc: warning: target '%s' is up to date, but %s\n",
+				        it->n->t->name, note);
 			continue;
+		}
 		count++;
 		if (json) {
 			json_t *obj = json_object();

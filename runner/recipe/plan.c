@@ -371,8 +371,14 @@ plan_all(struct plan_state *ps, struct node **order, size_t norder, struct plan_
 			it->reason = REASON_NONE;
 			return -1;
 		}
-		if (it->reason == REASON_NONE)
+		if (it->reason == REASON_NONE) {
+			/* up to date, and its probe still had a word: change capture unavailable */
+			if (ps->notes && ps->notes[it->n->id]) {
+				it->detail = DETAIL_PROBE;
+				it->note = ps->notes[it->n->id];
+			}
 			continue;
+		}
 		if (it->reason == REASON_NEEDS && !needs_changed_since(ps, it->n))
 			it->detail = DETAIL_IF_NEEDS_CHANGE;
 		else if (it->reason == REASON_FAILED &&
