@@ -240,7 +240,10 @@ chacc: $(OBJ) $(CLI_OBJ) $(WEB_OBJ)
 
 .SUFFIXES: .c .o
 .c.o:
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# each object's headers (-MMD): a changed header rebuilds what includes it
+-include $(OBJ:.o=.d)
 
 $(OBJ) $(CLI_OBJ) $(WEB_OBJ): $(HDR)
 
@@ -329,7 +332,7 @@ deb: chacc
 
 clean:
 	rm -f chacc_*.deb
-	rm -f chacc runner/*/*.o $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o
+	rm -f chacc runner/*/*.o runner/*/*.d $(UNIT_TESTS) $(INTEGRATION_TESTS) web/embed web/assets.c web/assets.o web/assets.d
 	rm -f $(FUZZ_TARGETS)
 
 .PHONY: all deps check lint unit demo bench install clean fuzz deb
