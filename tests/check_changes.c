@@ -414,6 +414,43 @@ START_TEST(test_killed_before_commit)
 }
 END_TEST
 
+/*
+ * readers at once, each a replica with a server id of its own: a server
+ * drops a replica's connection when another connects with its id
+ */
+START_TEST(test_readers_at_once)
+{
+	enum { N = 4 };
+	struct proj p;
+	char *args[] = { (char *)"plan", (char *)"--json", (char *)"obs", NULL };
+	int out[N], err[N];
+	pid_t pid[N];
+
+	changes_proj(&p, "readers", 20);
+	build_ok(&p, NULL);
+	/* a long log to read before the change that matters */
+	sql(p.src, "CREATE TABLE filler (id INT PRIMARY KEY, pad VARCHAR(200))");
+	for (int i = 0; i < 4; i++)
+		sql(p.src, "INSERT INTO filler SELECT seq + %d, REPEAT('x', 200) FROM seq_1_to_20000",
+		    i * 20000);
+	sql(p.src, "UPDATE obs SET v = 'late' WHERE obs_id = 1");
+	for (int i = 0; i < N; i++)
+		pid[i] = chacc_start(&p, NULL, &out[i], &err[i], args);
+	for (int i = 0; i < N; i++) {
+		int status = wait_status(pid[i]);
+		char *o = slurp_fd(out[i]), *e = slurp_fd(err[i]);
+
+		ck_assert_msg(status == 0 && strstr(o, "\"reason\": \"source\""),
+		              "reader %d: exit %d\n%s\n%s", i, status, o, e);
+		free(o);
+		free(e);
+	}
+	build_ok(&p, NULL);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
 /* mariadb-local WHAT DIR (with env before it) */
 static void
 server_ctl(const char *env, const char *what, const char *dir)
@@ -551,6 +588,7 @@ main(void)
 	add_case(s, "killed_after_reading_the_log", test_killed_after_reading_the_log);
 	add_case(s, "killed_before_commit", test_killed_before_commit);
 	add_case(s, "source_restart", test_source_restart);
+	add_case(s, "readers_at_once", test_readers_at_once);
 	add_case(s, "unusable_log", test_unusable_log);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
