@@ -529,7 +529,7 @@ START_TEST(test_unusable_log)
 {
 	struct proj p;
 	struct result r;
-	char *plan, *path;
+	char *plan, *path, *text;
 	FILE *f;
 
 	changes_proj(&p, "norepl", 20);
@@ -560,7 +560,9 @@ START_TEST(test_unusable_log)
 	              r.err);
 	result_free(&r);
 	/* a recipe without a watermark column builds in full */
-	write_file(&p, "chacc.yml", str_replace(recipe, "      column: changed_at\n", ""));
+	text = str_replace(recipe, "      column: changed_at\n", "");
+	write_file(&p, "chacc.yml", text);
+	free(text);
 	plan = plan_obs(&p);
 	ck_assert_msg(strstr(plan, "\"full\""), "%s", plan);
 	free(plan);

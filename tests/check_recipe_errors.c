@@ -620,6 +620,7 @@ START_TEST(test_changes)
 	ck_assert_str_eq(r->targets[0].incr.tables[1].file, "keys.sql");
 	ck_assert_str_eq(r->targets[0].incr.tables[1].sql, "SELECT id FROM t WHERE c = ${row.c}");
 	recipe_free(r);
+	free(err);
 	proj_rm();
 }
 END_TEST
