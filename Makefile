@@ -218,7 +218,7 @@ FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/s
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
 	runner/recipe/recipe_checks.c runner/recipe/recipe_checkrefs.c runner/recipe/recipe_pivot.c runner/recipe/recipe_pivotmap.c \
-	runner/recipe/recipe_sites.c runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
+	runner/recipe/recipe_sites.c runner/recipe/recipe_changes.c runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
 	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_common.c runner/engine/db_copy.c runner/engine/db_mariadb*.c \
 	runner/engine/db_postgres*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env
