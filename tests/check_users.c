@@ -103,7 +103,7 @@ START_TEST(test_roles_and_four_eyes)
 	proj_web(&p, "users", false);
 	write_users(&p, people, LEN(people));
 	server_start_users(&s, &p);
-	out = read_all_fd(s.outfd);
+	out = fd_text(s.outfd);
 	ck_assert_msg(strstr(out, "4 users from 'users.yml'"), "%s", out);
 	free(out);
 

@@ -358,7 +358,7 @@ START_TEST(test_live_database_down)
 	ck_assert_msg(strstr(b.s, "\"error\":\"connection 'target': cannot connect"),
 	              "the reason: %s", b.s);
 	json_decref(live_events(b.s, NULL));        /* no secret, no socket */
-	errlog = read_all_fd(s.errfd);
+	errlog = fd_text(s.errfd);
 	ck_assert_msg(occurrences(errlog, "live events: the target database does not answer") == 1,
 	              "%s", errlog);
 	ck_assert_msg(!strstr(errlog, sock) && !strstr(errlog, SECRET), "%s", errlog);

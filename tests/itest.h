@@ -328,6 +328,24 @@ str_replace(const char *s, const char *from, const char *to)
 	return xasprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
 }
 
+/* all that fd (a file) holds so far, leaving it open */
+static inline char *
+fd_text(int fd)
+{
+	struct buf b;
+	char tmp[4096];
+	ssize_t n;
+	off_t off = 0;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	while ((n = pread(fd, tmp, sizeof(tmp), off)) > 0) {
+		buf_add(&b, tmp, (size_t)n);
+		off += n;
+	}
+	return buf_detach(&b);
+}
+
 /* each test in its own case, so that CK_RUN_CASE=name runs one */
 static inline void
 add_case(Suite *s, const char *name, const TTest *test)

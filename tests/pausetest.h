@@ -8,24 +8,6 @@
 
 #include "itest.h"
 
-/* all that fd (a file) holds so far, leaving it open */
-static inline char *
-fd_text(int fd)
-{
-	struct buf b;
-	char tmp[4096];
-	ssize_t n;
-	off_t off = 0;
-
-	buf_init(&b);
-	buf_adds(&b, "");
-	while ((n = pread(fd, tmp, sizeof(tmp), off)) > 0) {
-		buf_add(&b, tmp, (size_t)n);
-		off += n;
-	}
-	return buf_detach(&b);
-}
-
 /* wait up to secs for fd's text to hold needle */
 static inline bool
 wait_text(int fd, const char *needle, double secs)

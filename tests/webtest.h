@@ -119,23 +119,6 @@ struct server {
 	char host[64];
 };
 
-static inline char *
-read_all_fd(int fd)
-{
-	struct buf b;
-	char tmp[4096];
-	ssize_t n;
-	off_t off = 0;
-
-	buf_init(&b);
-	buf_adds(&b, "");
-	while ((n = pread(fd, tmp, sizeof(tmp), off)) > 0) {
-		buf_add(&b, tmp, (size_t)n);
-		off += n;
-	}
-	return buf_detach(&b);
-}
-
 /* start chacc serve with args after the recipe; NULL env for none */
 static inline void
 server_start(struct server *s, struct proj *p, const char *env, const char *bind, const char *token)
@@ -160,7 +143,7 @@ server_start(struct server *s, struct proj *p, const char *env, const char *bind
 	snprintf(s->host, sizeof(s->host), "%s", bind ? bind : "127.0.0.1");
 	s->pid = chacc_start(p, env, &s->outfd, &s->errfd, args);
 	while (now_seconds() < until) {
-		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
+		char *out = fd_text(s->outfd), *at = strstr(out, "serving on http://");
 
 		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
 			s->port = atoi(at + 1);
@@ -169,10 +152,10 @@ server_start(struct server *s, struct proj *p, const char *env, const char *bind
 		}
 		free(out);
 		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
-		              read_all_fd(s->errfd));
+		              fd_text(s->errfd));
 		sleep_interruptible(0.05, NULL);
 	}
-	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
+	ck_abort_msg("chacc serve did not start: %s", fd_text(s->errfd));
 }
 
 static inline void
@@ -182,7 +165,7 @@ server_stop(struct server *s)
 
 	kill(s->pid, SIGTERM);
 	st = wait_status(s->pid);
-	ck_assert_msg(st == 0, "chacc serve exited %d: %s", st, read_all_fd(s->errfd));
+	ck_assert_msg(st == 0, "chacc serve exited %d: %s", st, fd_text(s->errfd));
 	close(s->outfd);
 	close(s->errfd);
 }
@@ -422,7 +405,7 @@ server_start_users(struct server *s, struct proj *p)
 	snprintf(s->host, sizeof(s->host), "127.0.0.1");
 	s->pid = chacc_start(p, NULL, &s->outfd, &s->errfd, args);
 	while (now_seconds() < until) {
-		char *out = read_all_fd(s->outfd), *at = strstr(out, "serving on http://");
+		char *out = fd_text(s->outfd), *at = strstr(out, "serving on http://");
 
 		if (at && (at = strchr(at + 18, ':')) && strchr(at, '/')) {
 			s->port = atoi(at + 1);
@@ -431,10 +414,10 @@ server_start_users(struct server *s, struct proj *p)
 		}
 		free(out);
 		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "chacc serve exited: %s",
-		              read_all_fd(s->errfd));
+		              fd_text(s->errfd));
 		sleep_interruptible(0.05, NULL);
 	}
-	ck_abort_msg("chacc serve did not start: %s", read_all_fd(s->errfd));
+	ck_abort_msg("chacc serve did not start: %s", fd_text(s->errfd));
 }
 
 /*

@@ -255,6 +255,18 @@ map_rows(struct build *b, struct db *src, struct touched *tc)
 	return 0;
 }
 
+/* "a.k1, a.k2": t's key columns in src's quoting, each after prefix a. */
+static void
+add_key_cols(struct buf *b, struct db *src, const struct target *t, const char *prefix)
+{
+	for (size_t i = 0; i < t->key.n; i++) {
+		char *id = db_ident(src, t->key.v[i]);
+
+		buf_addf(b, "%s%s%s", i ? ", " : "", prefix, id);
+		free(id);
+	}
+}
+
 /* --since DATE: the keys of the rows changed since DATE by the watermark column, too */
 static int
 since_keys(struct extract *x, struct touched *tc)
@@ -266,12 +278,7 @@ since_keys(struct extract *x, struct touched *tc)
 	struct buf cols;
 
 	buf_init(&cols);
-	for (size_t i = 0; i < t->key.n; i++) {
-		char *id = db_ident(x->src, t->key.v[i]);
-
-		buf_addf(&cols, "%ss.%s", i ? ", " : "", id);
-		free(id);
-	}
+	add_key_cols(&cols, x->src, t, "s.");
 	res = db_queryf(x->src, "SELECT %s FROM (%s) AS s", cols.s, sel);
 	free(since);
 	free(sel);
@@ -291,12 +298,7 @@ key_filter(struct db *src, const struct target *t, const struct strset *keys, si
 	buf_init(&b);
 	if (t->key.n > 1)
 		buf_addc(&b, '(');
-	for (size_t i = 0; i < t->key.n; i++) {
-		char *id = db_ident(src, t->key.v[i]);
-
-		buf_addf(&b, "%sq.%s", i ? ", " : "", id);
-		free(id);
-	}
+	add_key_cols(&b, src, t, "q.");
 	buf_adds(&b, t->key.n > 1 ? ") IN (" : " IN (");
 	for (size_t k = from; k < to; k++) {
 		const char *p = keys->v[k];

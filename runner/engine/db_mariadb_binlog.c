@@ -10,7 +10,6 @@
 #include "db_mariadb_rowimg.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +40,12 @@ parse_pos(const char *pos, char **file, unsigned long *offset)
 	return 0;
 }
 
-/* the two columns of the first row of sql as "A:B" */
+/* the two columns of the first row of sql as "A:B": 0, 1 without a row, or -1 */
 static int
 pair_of(struct db *d, const char *sql, char **out)
 {
 	struct dbres *res = db_query(d, sql);
-	int rc = -1;
+	int rc = 1;
 
 	*out = NULL;
 	if (!res)
@@ -62,16 +61,16 @@ pair_of(struct db *d, const char *sql, char **out)
 int
 mdb_log_position(struct db *d, char **pos)
 {
-	if (pair_of(d, "SHOW MASTER STATUS", pos) == 0)
-		return 0;
-	if (db_errno(d) == ER_SPECIFIC_ACCESS_DENIED_ERROR)
+	int rc = pair_of(d, "SHOW MASTER STATUS", pos);
+
+	if (rc < 0 && db_errno(d) == ER_SPECIFIC_ACCESS_DENIED_ERROR)
 		return db_set_error(d, ER_SPECIFIC_ACCESS_DENIED_ERROR, "connection '%s': the user "
 		                    "lacks REPLICATION CLIENT (BINLOG MONITOR) to read the binary "
 		                    "log's position", db_conn_name(d));
-	if (!db_error(d) || !*db_error(d) || db_errno(d) == 0)
+	if (rc > 0)
 		return db_set_error(d, 0, "connection '%s': the server keeps no binary log (start "
 		                    "it with log-bin)", db_conn_name(d));
-	return -1;
+	return rc;
 }
 
 int
