@@ -374,6 +374,32 @@ START_TEST(test_position_lost)
 }
 END_TEST
 
+/*
+ * the log goes on in a new file (FLUSH BINARY LOGS, as logrotate does): the
+ * reads cross the rotate event and go on from the new file, incrementally
+ */
+START_TEST(test_log_rotates)
+{
+	struct proj p;
+	char *plan;
+
+	changes_proj(&p, "rotates", 20);
+	build_ok(&p, NULL);
+	for (int i = 1; i <= 3; i++) {
+		sql(p.src, "UPDATE obs SET v = 'before rotate %d' WHERE obs_id = %d", i, i);
+		sql(p.src, "FLUSH BINARY LOGS");
+		sql(p.src, "UPDATE obs SET v = 'after rotate %d' WHERE obs_id = %d", i, 10 + i);
+		plan = plan_obs(&p);
+		ck_assert_msg(strstr(plan, "\"incremental\"") && !strstr(plan, "lost"),
+		              "rotation %d: %s", i, plan);
+		free(plan);
+		build_ok(&p, NULL);
+		assert_same(&p);
+	}
+	proj_free(&p);
+}
+END_TEST
+
 /* kill -9 at point, then more changes: the next build converges */
 static void
 killed_at(const char *name, const char *point)
@@ -518,6 +544,16 @@ START_TEST(test_source_restart)
 	assert_same(&p);
 	assert_val(p.tgt, "before", "SELECT v FROM obs WHERE obs_id = 1");
 	assert_val(p.tgt, "after", "SELECT v FROM obs WHERE obs_id = 2");
+	/* the position went on past the restart: the next build reads the log */
+	sql(p.src, "UPDATE obs SET v = 'later' WHERE obs_id = 3");
+	{
+		char *plan = plan_obs(&p);
+
+		ck_assert_msg(strstr(plan, "\"incremental\"") && !strstr(plan, "lost"), "%s", plan);
+		free(plan);
+	}
+	build_ok(&p, NULL);
+	assert_same(&p);
 	proj_free(&p);
 	server_ctl("", "stop", dir);
 	free(sock);
@@ -587,6 +623,7 @@ main(void)
 	add_case(s, "every_column_type", test_every_column_type);
 	add_case(s, "large_transaction", test_large_transaction);
 	add_case(s, "position_lost", test_position_lost);
+	add_case(s, "log_rotates", test_log_rotates);
 	add_case(s, "killed_after_reading_the_log", test_killed_after_reading_the_log);
 	add_case(s, "killed_before_commit", test_killed_before_commit);
 	add_case(s, "source_restart", test_source_restart);

@@ -20,6 +20,7 @@
 #include <errmsg.h>
 #include <mariadb_rpl.h>
 #include <mysqld_error.h>
+#include <zlib.h>
 
 #include "util.h"
 
@@ -261,6 +262,41 @@ boundary(struct logread *lr, const MARIADB_RPL_EVENT *ev)
 	lr->to = xasprintf("%s:%u", lr->file, ev->next_event_pos);
 }
 
+/*
+ * The position and file name of a rotate event, from its bytes: Connector/C
+ * 3.3 reads them 8 bytes off once the log has checksums (the file
+ * "binlog.000003" comes out as "0"). The event is a 19-byte header, the
+ * 8-byte position, the name, then a CRC32 of all before it when the log has
+ * checksums: the trailing 4 bytes are one when they match. -1 if malformed.
+ */
+static int
+rotate_of(const MARIADB_RPL_EVENT *ev, char **file, unsigned long long *pos)
+{
+	const unsigned char *e = ev->raw_data + ev->raw_data_ofs;
+	size_t len = ev->event_length, name;
+
+	if (ev->raw_data_ofs > ev->raw_data_size || len > ev->raw_data_size - ev->raw_data_ofs ||
+	    len <= 19 + 8)
+		return -1;
+	name = len - 19 - 8;
+	if (name > 4) {
+		const unsigned char *c = e + len - 4;
+		unsigned long crc = crc32(0, e, (uInt)(len - 4));
+
+		if (crc == ((unsigned long)c[0] | (unsigned long)c[1] << 8 |
+		            (unsigned long)c[2] << 16 | (unsigned long)c[3] << 24))
+			name -= 4;
+	}
+	*pos = 0;
+	for (int i = 7; i >= 0; i--)
+		*pos = *pos << 8 | e[19 + i];
+	for (size_t i = 0; i < name; i++)
+		if (e[27 + i] < 0x21 || e[27 + i] > 0x7e || e[27 + i] == ':')
+			return -1;
+	*file = xstrndup((const char *)e + 27, name);
+	return 0;
+}
+
 /* past where the log ended when the read began, at a boundary: stop */
 static bool
 at_end(const struct logread *lr, const MARIADB_RPL_EVENT *ev)
@@ -280,14 +316,22 @@ event(struct logread *lr, MARIADB_RPL_EVENT **evp)
 	struct logtab *lt;
 
 	switch (ev->event_type) {
-	case ROTATE_EVENT:
+	case ROTATE_EVENT: {
+		unsigned long long pos;
+		char *file;
+
+		if (rotate_of(ev, &file, &pos) < 0)
+			return db_set_error(&lr->m->base, CR_BINLOG_ERROR, "connection '%s': cannot "
+			                    "read a rotate event of the binary log after %s",
+			                    lr->m->p.name, lr->to ? lr->to : "the start");
 		free(lr->file);
-		lr->file = xstrndup(ev->event.rotate.filename.str, ev->event.rotate.filename.length);
+		lr->file = file;
 		if (ev->next_event_pos != 0 || !lr->to) {
 			free(lr->to);
-			lr->to = xasprintf("%s:%llu", lr->file, ev->event.rotate.position);
+			lr->to = xasprintf("%s:%llu", lr->file, pos);
 		}
 		return 0;
+	}
 	case TABLE_MAP_EVENT:
 		for (size_t i = 0; i < lr->ntabs; i++)
 			if (lr->tabs[i].mapped && lr->tabs[i].map_id == ev->event.table_map.table_id)
