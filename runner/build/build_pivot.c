@@ -134,16 +134,17 @@ counted_rows(struct db *d, const struct pivot *p, const struct target *from, con
 		add_order(d, &b, p, from, "l.", latest);
 		buf_addf(&b, ") AS %s", latest ? "chacc_latest" : "chacc_first");
 	}
-	buf_addf(&b, " FROM %s l WHERE ", lt);
-	add_counted(d, &b, p);
+	/* the stage (one row a key) drives: the long rows found by the key's index */
 	if (stage) {
 		char *is = db_ident(d, stage);
 
-		buf_addf(&b, " AND EXISTS (SELECT 1 FROM %s s WHERE ", is);
+		buf_addf(&b, " FROM %s s JOIN %s l ON ", is, lt);
 		add_same_key(d, &b, p, "s.", "l.");
-		buf_adds(&b, ")");
+		buf_adds(&b, " WHERE ");
 		free(is);
-	}
+	} else
+		buf_addf(&b, " FROM %s l WHERE ", lt);
+	add_counted(d, &b, p);
 	free(lt);
 	free(attr);
 	return buf_detach(&b);
