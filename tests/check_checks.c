@@ -451,6 +451,19 @@ START_TEST(test_row_count)
 	c.from = "other";
 	c.equals = "SELECT 'many'";
 	expect(&f, &c, CHECK_ERROR, -1, NULL, "could not run: equals returned 'many', not a count");
+
+	/* rows the caller counted stand for COUNT(*), unless a where limits the rows */
+	{
+		long long known = 21;
+
+		f.x.rows = &known;
+		c = mk(CHECK_ROW_COUNT);
+		c.max_rows = 20;
+		expect(&f, &c, CHECK_FAIL, 1, NULL, "row count 21 is above the maximum 20");
+		c.where = "id <= 20";
+		expect(&f, &c, CHECK_PASS, 0, NULL, NULL);
+		f.x.rows = NULL;
+	}
 	fx_close(&f);
 }
 END_TEST

@@ -82,7 +82,7 @@ build_run(struct conns *c, const struct build_req *req, struct build_res *res)
 {
 	struct build b = {
 		.c = c, .tgt = c->tgt, .req = req, .t = req->t, .res = res, .full = req->full,
-		.started = mono_seconds(),
+		.started = mono_seconds(), .known_rows = -1,
 	};
 	const char *name = req->t->name;
 	int rc;

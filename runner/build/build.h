@@ -44,6 +44,9 @@ int conns_open(struct conns *c, const struct recipe *r, char **err);
 struct db *conns_get(struct conns *c, const char *name, char **err, enum db_err *why);
 void conns_close(struct conns *c);
 
+/* the table where removed rows are logged, for the targets downstream */
+#define DELETE_LOG "etl_deletes"
+
 /* what to build, and what is known of the last build */
 struct build_req {
 	const char *recipe;      /* recipe name, the markers' key */

@@ -398,7 +398,7 @@ commit_keys(struct build *b, const char *stage, const char *keys, const char *to
 	const struct target *t = b->t;
 	struct db *tgt = b->tgt;
 	struct db_names tc = { 0 }, key = bops_names(&t->key);
-	struct db_delete del = { .log = EXTRACT_DELETE_LOG, .table = t->name, .key = &key,
+	struct db_delete del = { .log = DELETE_LOG, .table = t->name, .key = &key,
 	                         .cols = &tc, .run_id = b->req->run_id };
 	char *from_stage = NULL, *t0 = NULL;
 	long long removed = 0;

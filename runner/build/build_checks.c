@@ -118,6 +118,7 @@ bops_checks(struct build *b, const char *table, const char *changed_since, bool 
 	struct audit a = { .b = b, .table = table };
 	struct profile last = { 0 }, *prev = NULL;
 	const struct check_result *stop;
+	const char *inputs_at = b->req->prev_inputs_at;
 	int rc = 0;
 
 	if (!bops_audits(b))
@@ -129,16 +130,22 @@ bops_checks(struct build *b, const char *table, const char *changed_since, bool 
 		take_profile(b, table, prev);
 	}
 	if (t->nchecks > 0) {
+		/* the needs' deletes since they were last read, in an incremental build */
+		char *deletes_since = changed_since && inputs_at && *inputs_at ?
+		                      db_ts_literal(b->tgt, inputs_at) : NULL;
 		struct check_ctx x = {
 			.d = b->tgt, .r = b->c->r, .t = t, .table = table,
 			.changed_since = changed_since, .table_of = table_of, .conn = other_conn,
 			.arg = &a, .prev = prev, .cur = b->profile, .in_transaction = in_tx,
+			.rows = b->known_rows >= 0 && strcmp(table, t->name) == 0 ? &b->known_rows : NULL,
+			.delete_log = DELETE_LOG, .deletes_since = deletes_since,
 		};
 
 		check_results_free(b->checks, b->nchecks);
 		b->checks = NULL;
 		b->nchecks = 0;
 		checks_run(&x, &b->checks, &b->nchecks);
+		free(deletes_since);
 		log_results(b);
 		if ((stop = checks_blocking(b->checks, b->nchecks))) {
 			b->res->checks_failed = !t->in_place;

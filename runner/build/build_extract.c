@@ -291,7 +291,7 @@ extract_remove_flagged(struct build *b, const char *stage, const struct db_names
 	struct db_names key = { xcalloc(tc->n + 1, sizeof(char *)), 0 };
 	struct db_names tkey = bops_names(&t->key);
 	struct db_delete del = {
-		.log = EXTRACT_DELETE_LOG, .table = t->name, .key = &key, .cols = tc,
+		.log = DELETE_LOG, .table = t->name, .key = &key, .cols = tc,
 		.run_id = b->req->run_id,
 	};
 	long long removed = 0;

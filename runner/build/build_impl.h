@@ -20,6 +20,7 @@ struct build {
 	struct check_result *checks; /* results of its checks, recorded when the build ends */
 	size_t nchecks;
 	struct profile *profile; /* the table's new profile (profile: true, drift), recorded when published */
+	long long known_rows;    /* the table's rows once an upsert is counted (bops_rows_after_upsert); -1 */
 };
 
 /* the builds of each kind: build_table.c, build_script.c, build_extract.c */

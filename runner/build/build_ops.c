@@ -408,8 +408,10 @@ bops_rows_after_upsert(struct build *b, const char *table)
 {
 	/* COUNT(*) of a large InnoDB table takes seconds: add up what changed */
 	if (b->req->prev_rows >= 0 && b->res->inserted >= 0)
-		return b->req->prev_rows + b->res->inserted - b->res->deleted;
-	return db_count_rows(b->tgt, table);
+		b->known_rows = b->req->prev_rows + b->res->inserted - b->res->deleted;
+	else
+		b->known_rows = db_count_rows(b->tgt, table);
+	return b->known_rows;
 }
 
 int

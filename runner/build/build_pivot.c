@@ -16,9 +16,6 @@
 #include "recipe.h"
 #include "util.h"
 
-/* the table where removed keys are logged, for the targets downstream */
-#define DELETE_LOG "etl_deletes"
-
 /* the long column holding values of type, or NULL */
 static const char *
 value_column(const struct pivot *p, const char *type)

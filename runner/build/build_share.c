@@ -20,9 +20,6 @@
 #include "recipe.h"
 #include "util.h"
 
-/* the table where deleted keys are logged, for the targets downstream */
-#define DELETE_LOG "etl_deletes"
-
 int
 build_share_percent(const struct build_share *s)
 {

@@ -82,7 +82,7 @@ remove_absent(struct sites_build *sb, const char *stage, const struct db_names *
 	struct build *b = sb->b;
 	struct db_names key = log_key(b->t, tc);
 	struct db_delete del = {
-		.log = EXTRACT_DELETE_LOG, .table = b->t->name, .key = &key, .cols = tc,
+		.log = DELETE_LOG, .table = b->t->name, .key = &key, .cols = tc,
 		.run_id = b->req->run_id,
 	};
 	int rc = 0;

@@ -8,9 +8,6 @@
 #include "recipe.h"
 #include "util.h"
 
-/* the table where deleted keys are logged, for the targets downstream */
-#define DELETE_LOG "etl_deletes"
-
 /*
  * remove rows whose key a need deleted since the last build, recording them
  * in the delete log so that targets downstream follow

@@ -61,6 +61,15 @@ struct check_ctx {
 	 */
 	const char *changed_since;
 	/*
+	 * with changed_since, in an incremental build: the deletes of the needs
+	 * logged in delete_log later than deletes_since (a timestamp literal).
+	 * A relationships check to a need's key that logs its deletes then looks
+	 * at the rows changed and at the rows those deletes may have left
+	 * without a match, not at every row. NULL: every row
+	 */
+	const char *delete_log;
+	const char *deletes_since;
+	/*
 	 * the table a relationships check names as to: TARGET, when it is being
 	 * built in the same transaction or shadow (NULL: TARGET itself)
 	 */
@@ -77,6 +86,12 @@ struct check_ctx {
 	 * spoil the transaction (PostgreSQL aborts it)
 	 */
 	bool in_transaction;
+	/*
+	 * the table's rows when the caller knows them (an incremental build
+	 * counts what it inserted and removed), for row_count without a where:
+	 * COUNT(*) of a large table takes seconds; NULL to count
+	 */
+	const long long *rows;
 };
 
 /*

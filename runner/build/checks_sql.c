@@ -97,13 +97,16 @@ sample_cols(const struct check_ctx *x, const struct strlist *own)
 	return own && own->n ? own : NULL;
 }
 
-/* count and samples of the rows of the table where cond holds */
+/*
+ * count and samples of the rows of from (a table or a derived table; NULL:
+ * the table checked) where cond holds
+ */
 static void
-rows_where(const struct check_ctx *x, const struct check *c, const char *cond, bool changed,
-           const struct strlist *own, struct check_sql *out)
+rows_where_in(const struct check_ctx *x, const struct check *c, const char *from,
+              const char *cond, bool changed, const struct strlist *own, struct check_sql *out)
 {
 	const struct strlist *keys = sample_cols(x, own);
-	char *table = db_ident(x->d, x->table);
+	char *table = from ? xstrdup(from) : db_ident(x->d, x->table);
 	struct buf b;
 
 	buf_init(&b);
@@ -121,6 +124,13 @@ rows_where(const struct check_ctx *x, const struct check *c, const char *cond, b
 		out->samples = buf_detach(&b);
 	}
 	free(table);
+}
+
+static void
+rows_where(const struct check_ctx *x, const struct check *c, const char *cond, bool changed,
+           const struct strlist *own, struct check_sql *out)
+{
+	rows_where_in(x, c, NULL, cond, changed, own, out);
 }
 
 /* "(a IS NULL OR b IS NULL)" or "(a IS NOT NULL AND b IS NOT NULL)": op and glue */
@@ -219,13 +229,59 @@ sql_accepted(const struct check_ctx *x, const struct check *c, struct check_sql 
 	return 0;
 }
 
+/*
+ * whether a relationships check may look at the rows changed and at those
+ * the deletes of its to-target left: an incremental build, of a target that
+ * needs the to-target, whose key is the column named, and which logs its
+ * deletes (extracts, tables, pivots) in its own table
+ */
+static bool
+follows_deletes(const struct check_ctx *x, const struct check *c)
+{
+	const struct target *to;
+	bool needed = false;
+
+	if (!x->changed_since || !x->deletes_since || !x->delete_log || !x->t || !x->r ||
+	    strcmp(check_sql_to_table(x, c), c->to_target) != 0 ||
+	    !(to = recipe_target(x->r, c->to_target)))
+		return false;
+	for (size_t i = 0; i < x->t->needs.n; i++)
+		needed |= strcmp(x->t->needs.v[i], to->name) == 0;
+	return needed && to->key.n == 1 && strcmp(to->key.v[0], c->to_column) == 0 &&
+	       (to->kind == KIND_EXTRACT || to->kind == KIND_TABLE || to->kind == KIND_PIVOT);
+}
+
+/*
+ * the rows of the table changed since changed_since, and those whose column
+ * holds a key the to-target removed since deletes_since, as a derived table
+ * named as the table
+ */
+static char *
+changed_or_orphaned(const struct check_ctx *x, const struct check *c)
+{
+	char *table = db_ident(x->d, x->table), *col = db_ident(x->d, c->column);
+	char *stamp = db_ident(x->d, DB_STAMP), *tocol = db_ident(x->d, c->to_column), *out;
+	struct db_names key = { (char **)&c->to_column, 1 };
+	char *logged = db_logged_rows(x->d, x->delete_log, c->to_target, &key, x->deletes_since);
+
+	out = xasprintf("(SELECT * FROM %s WHERE %s >= %s UNION SELECT * FROM %s WHERE %s IN"
+	                " (SELECT %s FROM (%s) AS %s)) AS %s", table, stamp, x->changed_since,
+	                table, col, tocol, logged, DERIVED, table);
+	free(logged);
+	free(table);
+	free(col);
+	free(stamp);
+	free(tocol);
+	return out;
+}
+
 /* non-NULL values of column with no row of the to-table holding them in to_column */
 static int
 sql_relationships(const struct check_ctx *x, const struct check *c, struct check_sql *out,
                   char **err)
 {
 	struct strlist own = { (char **)&c->column, 1 };
-	char *col, *table, *to, *tocol, *cond;
+	char *col, *table, *to, *tocol, *cond, *from = NULL;
 
 	if (!c->column || !c->to_target || !c->to_column) {
 		*err = xstrdup("relationships needs a column and to: TARGET.column");
@@ -237,7 +293,12 @@ sql_relationships(const struct check_ctx *x, const struct check *c, struct check
 	tocol = db_ident(x->d, c->to_column);
 	cond = xasprintf("%s.%s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %s AS %s WHERE %s.%s = %s.%s)",
 	                 table, col, to, TO_ALIAS, TO_ALIAS, tocol, table, col);
-	rows_where(x, c, cond, false, &own, out);
+	if (follows_deletes(x, c)) {
+		from = changed_or_orphaned(x, c);
+		out->changed_only = true;
+	}
+	rows_where_in(x, c, from, cond, false, &own, out);
+	free(from);
 	free(cond);
 	free(tocol);
 	free(to);

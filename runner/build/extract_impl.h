@@ -7,9 +7,6 @@
 
 #include "build_impl.h"
 
-/* the table where deleted keys are logged, for the targets downstream */
-#define EXTRACT_DELETE_LOG "etl_deletes"
-
 /* one read of a source: the build, the source and where its rows go */
 struct extract {
 	struct build *b;
