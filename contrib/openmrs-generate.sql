@@ -119,7 +119,8 @@ INSERT INTO location (location_id, name, description, city_village, state_provin
   (5, 'Laboratory', NULL, 'Kisumu', 'Kisumu', 'Kenya', 2, '2013-08-02 01:48:51', 2, UUID(), NULL, NULL),
   (6, 'Pharmacy', NULL, 'Kisumu', 'Kisumu', 'Kenya', 2, '2013-08-02 01:48:51', 2, UUID(), NULL, NULL),
   (7, 'Maternity Ward', NULL, 'Kisumu', 'Kisumu', 'Kenya', 2, '2013-08-02 01:49:02', 2, UUID(), NULL, NULL),
-  (8, 'Rural Health Post', 'Satellite clinic', 'Maseno', 'Kisumu', 'Kenya', 2, '2014-03-11 09:12:00', NULL, UUID(), NULL, NULL);
+  (8, 'Rural Health Post', 'Satellite clinic', 'Maseno', 'Kisumu', 'Kenya', 2, '2014-03-11 09:12:00', NULL, UUID(), NULL, NULL),
+  (9, 'Outreach Post', 'Monthly outreach', 'Maseno', 'Kisumu', 'Kenya', 2, '2015-06-01 08:00:00', 8, UUID(), NULL, NULL);
 
 INSERT INTO encounter_type (encounter_type_id, name, description, creator, date_created, uuid) VALUES
   (1, 'Check In', 'The patient checked in to begin a visit', 2, '2013-08-02 07:13:23', 'ca3aed11-1aa4-42a1-b85c-8332fc8001fc'),
@@ -215,6 +216,9 @@ UPDATE gen_visit
 SET started = @base - INTERVAL ((n - k + 1) * 90 + CRC32(CONCAT('vd', patient_id, '-', k)) % 60) DAY
               + INTERVAL (7 * 60 + CRC32(CONCAT('vt', patient_id, '-', k)) % 540) MINUTE,
     location_id = ELT(1 + CRC32(CONCAT('vl', patient_id, '-', k)) % 10, 3, 3, 3, 3, 3, 4, 7, 8, 8, 3);
+-- one visit in a hundred at the outreach post (from the clinic's share)
+UPDATE gen_visit SET location_id = 9
+WHERE location_id = 3 AND CRC32(CONCAT('vl', patient_id, '-', k)) % 100 = 99;
 
 INSERT INTO visit (visit_id, patient_id, visit_type_id, date_started, date_stopped, location_id,
 	creator, date_created, changed_by, date_changed, uuid)
