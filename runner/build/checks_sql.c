@@ -264,9 +264,11 @@ changed_or_orphaned(const struct check_ctx *x, const struct check *c)
 	struct db_names key = { (char **)&c->to_column, 1 };
 	char *logged = db_logged_rows(x->d, x->delete_log, c->to_target, &key, x->deletes_since);
 
-	out = xasprintf("(SELECT * FROM %s WHERE %s >= %s UNION SELECT * FROM %s WHERE %s IN"
-	                " (SELECT %s FROM (%s) AS %s)) AS %s", table, stamp, x->changed_since,
-	                table, col, tocol, logged, DERIVED, table);
+	/* two sets apart: no row is in both, none to compare with another */
+	out = xasprintf("(SELECT * FROM %s WHERE %s >= %s UNION ALL SELECT * FROM %s WHERE %s < %s"
+	                " AND %s IN (SELECT %s FROM (%s) AS %s)) AS %s", table, stamp,
+	                x->changed_since, table, stamp, x->changed_since, col, tocol, logged, DERIVED,
+	                table);
 	free(logged);
 	free(table);
 	free(col);
