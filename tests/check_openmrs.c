@@ -15,7 +15,8 @@
 static const char *const tables[] = {
 	"patients", "locations", "encounters", "observations", "flattened_patient_encounters",
 	"flattened_observations", "patient_summary", "observation_summary", "location_summary",
-	"patient_summary_seen", "location_summary_seen", "flat_vitals", "flat_visit_diagnoses",
+	"patient_summary_seen", "location_summary_seen", "observation_summary_seen",
+	"observation_summary_sums", "flat_vitals", "flat_visit_diagnoses",
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
