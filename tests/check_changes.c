@@ -396,6 +396,18 @@ START_TEST(test_log_rotates)
 		build_ok(&p, NULL);
 		assert_same(&p);
 	}
+	/* deletes come from the log: the plan does not send them to --full-refresh */
+	{
+		char *text = str_replace(recipe, "      deleted: voided\n", "");
+		struct result r;
+
+		write_file(&p, "chacc.yml", text);
+		free(text);
+		r = chacc(&p, "plan", "obs");
+		assert_ok(&r);
+		ck_assert_msg(!strstr(r.out, "caught by --full-refresh only"), "%s", r.out);
+		result_free(&r);
+	}
 	proj_free(&p);
 }
 END_TEST

@@ -305,7 +305,8 @@ plan_note(const struct plan_item *it)
 
 	if (t->kind == KIND_EXTRACT && !t->incr.enabled)
 		return "not incremental: new source rows are read by --full-refresh or -B only";
-	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted)
+	/* change capture reads deletes from the log (its fallback says so itself) */
+	if (t->kind == KIND_EXTRACT && t->incr.enabled && !t->incr.deleted && !t->incr.changes)
 		return "no 'deleted' column: source deletes are caught by --full-refresh only";
 	return NULL;
 }
