@@ -120,7 +120,7 @@ INSERT INTO location (location_id, name, description, city_village, state_provin
   (6, 'Pharmacy', NULL, 'Kisumu', 'Kisumu', 'Kenya', 2, '2013-08-02 01:48:51', 2, UUID(), NULL, NULL),
   (7, 'Maternity Ward', NULL, 'Kisumu', 'Kisumu', 'Kenya', 2, '2013-08-02 01:49:02', 2, UUID(), NULL, NULL),
   (8, 'Rural Health Post', 'Satellite clinic', 'Maseno', 'Kisumu', 'Kenya', 2, '2014-03-11 09:12:00', NULL, UUID(), NULL, NULL),
-  (9, 'Outreach Post', 'Monthly outreach', 'Maseno', 'Kisumu', 'Kenya', 2, '2015-06-01 08:00:00', 8, UUID(), NULL, NULL);
+  (9, 'Outreach Post', 'Monthly outreach', 'Maseno', 'Kisumu', 'Kenya', 2, '2015-06-01 08:00:00', 2, UUID(), NULL, NULL);
 
 INSERT INTO encounter_type (encounter_type_id, name, description, creator, date_created, uuid) VALUES
   (1, 'Check In', 'The patient checked in to begin a visit', 2, '2013-08-02 07:13:23', 'ca3aed11-1aa4-42a1-b85c-8332fc8001fc'),
