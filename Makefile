@@ -164,7 +164,7 @@ UNIT_TESTS = \
 	tests/check_plan \
 	tests/check_sched \
 	tests/check_report
-# the slowest first: tests/run runs them in two lanes
+# the slowest first: tests/run runs them in lanes (one more than the cores)
 INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
@@ -213,7 +213,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 $(INC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$$(pkg-config --cflags libcyaml yaml-0.1 libmariadb libpq jansson)
-FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb libpq jansson) -lpthread -lm
+FUZZ_LIBS = $$(pkg-config --libs libcyaml yaml-0.1 libcrypto libmariadb libpq jansson zlib) -lpthread -lm
 FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/sqlsplit*.c runner/recipe/recipe.c \
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
