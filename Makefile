@@ -45,12 +45,14 @@ OBJ = \
 	runner/recipe/recipe_env.o \
 	runner/recipe/recipe_sites.o \
 	runner/recipe/recipe_changes.o \
+	runner/recipe/recipe_hosts.o \
 	runner/recipe/seed.o \
 	runner/recipe/seed_value.o \
 	runner/engine/db.o \
 	runner/engine/db_copy.o \
 	runner/engine/db_common.o \
 	runner/engine/db_mariadb.o \
+	runner/engine/db_mariadb_connect.o \
 	runner/engine/db_mariadb_copy.o \
 	runner/engine/db_mariadb_ddl.o \
 	runner/engine/db_mariadb_table.o \
@@ -76,6 +78,7 @@ OBJ = \
 	runner/recipe/marker.o \
 	runner/store/store.o \
 	runner/store/store_sql.o \
+	runner/store/store_lease.o \
 	runner/store/store_sql_runs.o \
 	runner/store/store_sql_history.o \
 	runner/store/store_sql_live.o \
@@ -169,6 +172,7 @@ INTEGRATION_TESTS = \
 	tests/check_browser \
 	tests/check_extract \
 	tests/check_sites \
+	tests/check_galera \
 	tests/check_changes \
 	tests/check_store \
 	tests/check_store_upgrade \
@@ -218,7 +222,7 @@ FUZZ_SRC = runner/base/util.c runner/base/diag.c runner/base/env.c runner/base/s
 	runner/recipe/recipe_yaml.c runner/recipe/recipe_walk.c runner/recipe/recipe_node.c \
 	runner/recipe/recipe_files.c runner/recipe/recipe_check.c runner/recipe/recipe_env.c \
 	runner/recipe/recipe_checks.c runner/recipe/recipe_checkrefs.c runner/recipe/recipe_pivot.c runner/recipe/recipe_pivotmap.c \
-	runner/recipe/recipe_sites.c runner/recipe/recipe_changes.c runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
+	runner/recipe/recipe_sites.c runner/recipe/recipe_changes.c runner/recipe/recipe_hosts.c runner/recipe/seed.c runner/recipe/seed_value.c runner/base/datafile_csv.c \
 	runner/base/datafile_json.c runner/base/log.c runner/engine/db.c runner/engine/db_common.c runner/engine/db_copy.c runner/engine/db_mariadb*.c \
 	runner/engine/db_postgres*.c
 FUZZ_TARGETS = tests/fuzz/fuzz_recipe tests/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_env

@@ -292,6 +292,62 @@ START_TEST(test_dotenv)
 }
 END_TEST
 
+/* hosts: a cluster's nodes, as a list or one string (from a variable); what is wrong, where */
+START_TEST(test_hosts)
+{
+	struct recipe *r;
+	char *err, *path;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1\n");
+	puts_("chacc.yml", "chacc: 1\nname: p\nconnections:\n"
+	      "  - { name: db, hosts: [db1:3306, 'db2:3307', '[::1]:3308', db4] }\n"
+	      "  - { name: env, hosts: '${CHT_HOSTS}', host: ignored }\n"
+	      "  - { name: none, hosts: '${CHT_NO_HOSTS:-}', host: h }\n"
+	      "target: db\ntargets:\n  - {name: a, kind: table, query: ok.sql}\n");
+	setenv("CHT_HOSTS", " a:1 , b:2", 1);
+	path = xasprintf("%s/chacc.yml", proj);
+	r = load(path, NOENV, NULL, &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_uint_eq(r->conns[0].nhosts, 4);
+	ck_assert_str_eq(r->conns[0].hosts[1], "db2:3307");
+	ck_assert_str_eq(r->conns[0].hosts[2], "[::1]:3308");
+	ck_assert_uint_eq(r->conns[1].nhosts, 2);
+	ck_assert_str_eq(r->conns[1].hosts[0], "a:1");
+	ck_assert_str_eq(r->conns[1].hosts[1], "b:2");
+	/* an empty string is no list: host stays */
+	ck_assert_uint_eq(r->conns[2].nhosts, 0);
+	ck_assert_str_eq(r->conns[2].host, "h");
+	recipe_free(r);
+	free(err);
+
+	puts_("chacc.yml", "chacc: 1\nname: p\nconnections:\n"
+	      "  - { name: db, hosts: [db1:99999, ':3306', 'db 2', [x]] }\n"
+	      "  - { name: e, hosts: [] }\n"
+	      "  - { name: v, hosts: '${CHT_HOSTS}' }\n"
+	      "target: db\ntargets:\n  - {name: a, kind: table, query: ok.sql}\n");
+	setenv("CHT_HOSTS", "a:1,,b:x", 1);
+	r = load(path, NOENV, NULL, &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "chacc.yml:4:25: invalid entry 'db1:99999' in 'hosts': the port is a "
+	              "whole number from 1 to 65535\n");
+	ck_assert_has(err, "chacc.yml:4:36: invalid entry ':3306' in 'hosts': no host before the "
+	              "port\n");
+	ck_assert_has(err, "invalid entry 'db 2' in 'hosts': a host name has no spaces");
+	ck_assert_has(err, "expected host:port in 'hosts', got a sequence");
+	ck_assert_has(err, "chacc.yml:5:23: expected a list of host:port for 'hosts', got an empty "
+	              "list\n");
+	/* a variable's value is not shown: the entry's number is */
+	ck_assert_has(err, "empty entry 2 in 'hosts'");
+	ck_assert_has(err, "invalid entry 3 in 'hosts' ('${CHT_HOSTS}'): the port is a whole number");
+	ck_assert_msg(!strstr(err, "b:x"), "the variable's value shows: %s", err);
+	free(err);
+	unsetenv("CHT_HOSTS");
+	free(path);
+	proj_rm();
+}
+END_TEST
+
 /* .env of the working directory and of the recipe's: the first wins, the environment beats both */
 START_TEST(test_dotenv_two_directories)
 {
@@ -533,6 +589,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_tags_do_not_change_the_definition);
 	tcase_add_test(tc, test_sql_in_the_dialect_of_its_connection);
 	tcase_add_test(tc, test_openmrs_postgres_recipe);
+	tcase_add_test(tc, test_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -114,6 +114,51 @@ START_TEST(test_since_dates)
 END_TEST
 
 /* a set of strings: each once, in the order added, through its growth, NUL bytes and all */
+START_TEST(test_hostport)
+{
+	static const struct {
+		const char *in, *host;
+		unsigned port;
+		const char *why;
+	} cases[] = {
+		{ "db1", "db1", 0, NULL },
+		{ "db1:3306", "db1", 3306, NULL },
+		{ "10.0.0.2:1", "10.0.0.2", 1, NULL },
+		{ "[::1]", "::1", 0, NULL },
+		{ "[fe80::1]:3307", "fe80::1", 3307, NULL },
+		{ "db1:0", NULL, 0, "the port is a whole number from 1 to 65535" },
+		{ "db1:65536", NULL, 0, "the port is a whole number from 1 to 65535" },
+		{ "db1:", NULL, 0, "the port is a whole number from 1 to 65535" },
+		{ "db1:33a", NULL, 0, "the port is a whole number from 1 to 65535" },
+		{ ":3306", NULL, 0, "no host before the port" },
+		{ "", NULL, 0, "no host before the port" },
+		{ "::1", NULL, 0, "an IPv6 address goes in brackets: [ADDRESS]:PORT" },
+		{ "[::1", NULL, 0, "an IPv6 address in brackets needs its closing ']'" },
+		{ "[]:1", NULL, 0, "an IPv6 address in brackets needs its closing ']'" },
+		{ "[::1]3306", NULL, 0, "expected ':PORT' after ']'" },
+		{ "a b:1", NULL, 0, "a host name has no spaces, commas, slashes or '@'" },
+		{ "u@db:1", NULL, 0, "a host name has no spaces, commas, slashes or '@'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *host;
+		unsigned port;
+		const char *why = hostport_parse(cases[i].in, &host, &port);
+
+		if (cases[i].why) {
+			ck_assert_msg(why && strcmp(why, cases[i].why) == 0, "'%s': %s", cases[i].in,
+			              why ? why : "accepted");
+			ck_assert_ptr_null(host);
+			continue;
+		}
+		ck_assert_msg(!why, "'%s': %s", cases[i].in, why);
+		ck_assert_str_eq(host, cases[i].host);
+		ck_assert_uint_eq(port, cases[i].port);
+		free(host);
+	}
+}
+END_TEST
+
 START_TEST(test_strset)
 {
 	struct strset set = { 0 };
@@ -155,6 +200,7 @@ main(void)
 	tcase_add_test(tc, test_sha256_and_trim);
 	tcase_add_test(tc, test_since_dates);
 	tcase_add_test(tc, test_strset);
+	tcase_add_test(tc, test_hostport);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -394,3 +394,48 @@ path_dir(const char *path)
 		return xstrdup("/");
 	return xstrndup(path, (size_t)(s - path));
 }
+
+const char *
+hostport_parse(const char *s, char **host, unsigned *port)
+{
+	const char *end, *colon;
+	char *stop;
+	long n;
+
+	*host = NULL;
+	*port = 0;
+	if (*s == '[') {
+		if (!(end = strchr(s, ']')) || end == s + 1)
+			return "an IPv6 address in brackets needs its closing ']'";
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return "expected ':PORT' after ']'";
+		*host = xstrndup(s + 1, (size_t)(end - s - 1));
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			return "an IPv6 address goes in brackets: [ADDRESS]:PORT";
+		end = colon ? colon : s + strlen(s);
+		if (end == s)
+			return "no host before the port";
+		*host = xstrndup(s, (size_t)(end - s));
+	}
+	for (const char *c = *host; *c; c++) {
+		if (*c == ' ' || *c == ',' || *c == '/' || *c == '@' || (unsigned char)*c < 0x20) {
+			free(*host);
+			*host = NULL;
+			return "a host name has no spaces, commas, slashes or '@'";
+		}
+	}
+	if (!colon)
+		return NULL;
+	errno = 0;
+	n = strtol(colon + 1, &stop, 10);
+	if (errno || *stop || stop == colon + 1 || n < 1 || n > 65535) {
+		free(*host);
+		*host = NULL;
+		return "the port is a whole number from 1 to 65535";
+	}
+	*port = (unsigned)n;
+	return NULL;
+}

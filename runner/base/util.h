@@ -84,4 +84,11 @@ void sleep_interruptible(double secs, atomic_int *stop);
 /* the directory part of path: "." without a slash, "/" for the root (malloc'ed) */
 char *path_dir(const char *path);
 
+/*
+ * "host", "host:port", "[v6addr]" or "[v6addr]:port" split into *host
+ * (malloc'ed, without brackets) and *port (0 when not given): NULL, or why
+ * it is not one (a static string)
+ */
+const char *hostport_parse(const char *s, char **host, unsigned *port);
+
 #endif

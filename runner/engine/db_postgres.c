@@ -165,6 +165,16 @@ endpoint(const struct db_params *p)
 {
 	const char *host = nonempty(p->host), *sock = nonempty(p->socket);
 
+	if (p->nhosts) {
+		struct buf b;
+
+		buf_init(&b);
+		buf_addf(&b, "any of %zu nodes (", p->nhosts);
+		for (size_t i = 0; i < p->nhosts; i++)
+			buf_addf(&b, "%s%s", i ? ", " : "", p->hosts[i]);
+		buf_adds(&b, ")");
+		return buf_detach(&b);
+	}
 	if (sock)
 		return xasprintf("socket %s", sock);
 	if (host)
@@ -191,6 +201,31 @@ socket_parts(const char *sock, char **dir, char **port)
 	}
 }
 
+/* libpq's lists of the nodes' hosts and ports: "a,b,c" and "5432,5433,5432" */
+static void
+hosts_parts(const struct db_params *p, char **hosts, char **ports)
+{
+	struct buf h, pt;
+
+	buf_init(&h);
+	buf_init(&pt);
+	for (size_t i = 0; i < p->nhosts; i++) {
+		char *host;
+		unsigned port;
+
+		/* the recipe checked them: a bad one is passed as written, for libpq to refuse */
+		if (hostport_parse(p->hosts[i], &host, &port)) {
+			host = xstrdup(p->hosts[i]);
+			port = 0;
+		}
+		buf_addf(&h, "%s%s", i ? "," : "", host);
+		buf_addf(&pt, "%s%u", i ? "," : "", port ? port : 5432);
+		free(host);
+	}
+	*hosts = buf_detach(&h);
+	*ports = buf_detach(&pt);
+}
+
 static void
 quiet_notices(void *arg, const char *message)
 {
@@ -202,14 +237,19 @@ quiet_notices(void *arg, const char *message)
 static PGconn *
 pg_open(const struct db_params *p, const char *dbname, char **err, unsigned *code)
 {
-	const char *keys[10], *vals[10];
+	const char *keys[12], *vals[12];
 	char *sockdir = NULL, *sockport = NULL, port[16], timeout[16];
 	PGconn *pg;
 	int n = 0;
 
 	*err = NULL;
 	*code = 0;
-	if (nonempty(p->socket)) {
+	if (p->nhosts) {
+		/* the nodes: libpq tries each, and keeps the first that takes writes */
+		hosts_parts(p, &sockdir, &sockport);
+		keys[n] = "host", vals[n++] = sockdir;
+		keys[n] = "target_session_attrs", vals[n++] = "read-write";
+	} else if (nonempty(p->socket)) {
 		socket_parts(p->socket, &sockdir, &sockport);
 		keys[n] = "host", vals[n++] = sockdir;
 	} else if (nonempty(p->host)) {
@@ -258,7 +298,7 @@ pg_open(const struct db_params *p, const char *dbname, char **err, unsigned *cod
 		k = strlen(why);
 		while (k > 0 && why[k - 1] == ' ')
 			why[--k] = '\0';
-		if (nonempty(p->socket) && stat(p->socket, &st) == 0 && !S_ISDIR(st.st_mode) &&
+		if (!p->nhosts && nonempty(p->socket) && stat(p->socket, &st) == 0 && !S_ISDIR(st.st_mode) &&
 		    !strstr(p->socket, "/.s.PGSQL.")) {
 			free(why);
 			why = xstrdup("it is not a PostgreSQL socket (give the socket file DIR/.s.PGSQL.PORT"
@@ -386,6 +426,12 @@ pg_reconnect(struct db *d)
 	free(p->server);
 	p->server = NULL;
 	return session_setup(p);
+}
+
+static const struct db_params *
+pg_params(struct db *d)
+{
+	return &pdb(d)->p;
 }
 
 static const char *
@@ -612,6 +658,7 @@ const struct db_engine db_postgres = {
 	.result_types = pdb_result_types,
 	.cols_ddl = pdb_cols_ddl,
 	.open_reader = pdb_open_reader,
+	.params = pg_params,
 	.write_rows = pdb_write_rows,
 	.now = pdb_now,
 	.ts_minus = pdb_ts_minus,

@@ -388,6 +388,9 @@ ldconnrelease(struct conn *c)
 	free(c->name);
 	free(c->driver);
 	free(c->host);
+	for (size_t i = 0; i < c->nhosts; i++)
+		free(c->hosts[i]);
+	free(c->hosts);
 	free(c->socket);
 	free(c->user);
 	if (c->password)

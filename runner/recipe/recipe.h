@@ -29,6 +29,8 @@ struct conn {
 	char *driver;      /* "mariadb" or "postgres" */
 	char *host;        /* NULL or "" when unset */
 	unsigned port;     /* 0 when unset (3306) */
+	char **hosts;      /* hosts: the nodes of a cluster, "host:port" each, in place of host */
+	size_t nhosts;
 	char *socket;      /* NULL or "" when unset */
 	char *user;
 	char *password;    /* never printed */

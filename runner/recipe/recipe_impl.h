@@ -264,6 +264,9 @@ const char *ldpivotrule(struct loader *ld, yaml_node_t *v);
  */
 void ldwalkpivotmap(struct loader *ld, yaml_node_t *v, int map, int seq);
 
+/* recipe_hosts.c: hosts: v of a connection checked; its normalised sequence, or 0 */
+int ldwalkhosts(struct loader *ld, yaml_node_t *v);
+
 /* recipe_changes.c: incremental.tables: mapping v checked; its normalised sequence, or 0 */
 int ldwalkchanges(struct loader *ld, yaml_node_t *v);
 /* incremental mapping n with keys (bits of I_*): column or changes, and changes' word */

@@ -36,6 +36,7 @@ enum vtype {
 	V_PIVOT,     /* pivot: a mapping (recipe_pivot.c) */
 	V_SITES,     /* sites: groups of source connections (recipe_sites.c) */
 	V_CHTABLES,  /* incremental.tables: {TABLE: KEYS} (recipe_changes.c) */
+	V_HOSTS,     /* hosts: a cluster's nodes (recipe_hosts.c) */
 };
 
 struct field {
@@ -82,6 +83,7 @@ static const struct field conn_fields[] = {
 	{ "driver", V_DRIVER, false },
 	{ "host", V_STR, false },
 	{ "port", V_PORT, false },
+	{ "hosts", V_HOSTS, false },
 	{ "socket", V_STR, false },
 	{ "user", V_STR, false },
 	{ "password", V_STR, false },
@@ -526,6 +528,9 @@ walkval(struct loader *ld, const struct field *f, yaml_node_t *v, int out)
 		break;
 	case V_CHTABLES:
 		id = ldwalkchanges(ld, v);
+		break;
+	case V_HOSTS:
+		id = ldwalkhosts(ld, v);
 		break;
 	case V_CONNS:
 		id = walkentries(ld, v, &conn_def, &ld->conns);

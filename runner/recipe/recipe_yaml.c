@@ -49,6 +49,7 @@ static const cyaml_schema_field_t cy_conn_fields[] = {
 	STR("driver", struct conn, driver),
 	STR("host", struct conn, host),
 	CYAML_FIELD_UINT("port", CYAML_FLAG_OPTIONAL, struct conn, port),
+	STRS("hosts", struct conn, hosts, nhosts, &str_schema),
 	STR("socket", struct conn, socket),
 	STR("user", struct conn, user),
 	STR("password", struct conn, password),

@@ -195,6 +195,17 @@ add_conn(const struct conn *c)
 	add_locked(c->user, hidden_label, H_NAME, false);
 	add_locked(c->host, hidden_label, H_NAME, true);
 	add_locked(c->socket, hidden_label, H_NAME, false);
+	/* a cluster's nodes: each host:port, and the host alone (a message may name it so) */
+	for (size_t i = 0; i < c->nhosts; i++) {
+		char *host;
+		unsigned port;
+
+		add_locked(c->hosts[i], hidden_label, H_NAME, false);
+		if (!hostport_parse(c->hosts[i], &host, &port)) {
+			add_locked(host, hidden_label, H_NAME, true);
+			free(host);
+		}
+	}
 }
 
 void
