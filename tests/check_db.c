@@ -212,6 +212,107 @@ START_TEST(test_kill_query)
 }
 END_TEST
 
+/* a statement of its own that a deadlock undid is run again; one within a transaction is not */
+struct updater {
+	struct db *d;
+	const char *sql;
+	int rc;
+};
+
+static void *
+updater_run(void *arg)
+{
+	struct updater *u = arg;
+
+	u->rc = db_exec(u->d, u->sql);
+	return NULL;
+}
+
+/* wait until d's session runs its UPDATE (which then waits for its lock) */
+static void
+wait_lock_wait(struct db *watch, struct db *d)
+{
+	char *v = NULL;
+
+	for (int i = 0; i < 200; i++) {
+		free(v);
+		v = NULL;
+		ck_assert_int_ge(db_value(watch, &v, "SELECT COUNT(*) FROM information_schema.processlist"
+		                          " WHERE id = %lu AND info LIKE 'UPDATE dl%%'", db_thread_id(d)),
+		                 0);
+		if (v && strcmp(v, "1") == 0)
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(v && strcmp(v, "1") == 0, "the update never ran");
+	free(v);
+	/* it holds row 2 and waits for row 1 */
+	usleep(300000);
+}
+
+/*
+ * a deadlock of a (heavy) transaction a with updater b: b holds row 2 and
+ * waits for row 1, which a holds; a then asks for row 2. InnoDB undoes the
+ * lighter one, b. b in a transaction of its own: with_txn
+ */
+static int
+deadlock_victim(const char *database, bool with_txn, char **value)
+{
+	struct db *a = tgt_db(database), *watch = tgt_db(database);
+	struct updater u = { tgt_db(database), "UPDATE dl SET v = v + 1 WHERE id IN (2, 1)"
+	                                       " ORDER BY id DESC", 0 };
+	pthread_t t;
+
+	exec_ok(a, "START TRANSACTION");
+	/* a weighs more: it changed many rows */
+	exec_ok(a, "UPDATE filler SET n = n + 1");
+	exec_ok(a, "SELECT v FROM dl WHERE id = 1 FOR UPDATE");
+	if (with_txn)
+		exec_ok(u.d, "START TRANSACTION");
+	ck_assert_int_eq(pthread_create(&t, NULL, updater_run, &u), 0);
+	wait_lock_wait(watch, u.d);
+	exec_ok(a, "UPDATE dl SET v = v + 10 WHERE id = 2");
+	exec_ok(a, "COMMIT");
+	pthread_join(t, NULL);
+	if (with_txn) {
+		ck_assert_int_eq(u.rc, -1);
+		ck_assert_msg(db_errno(u.d) == 1213, "%u %s", db_errno(u.d), db_error(u.d));
+		ck_assert(db_error_transient(u.d));
+		db_exec(u.d, "ROLLBACK");
+	}
+	*value = NULL;
+	ck_assert_int_ge(db_value(watch, value, "SELECT GROUP_CONCAT(v ORDER BY id) FROM dl"), 0);
+	db_close(a);
+	db_close(watch);
+	db_close(u.d);
+	return u.rc;
+}
+
+START_TEST(test_deadlock_run_again)
+{
+	struct db *d = tgt_db(NULL);
+	char *database = fresh_db(d, "dl"), *v;
+
+	db_close(d);
+	d = tgt_db(database);
+	exec_ok(d, "CREATE TABLE dl (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+	exec_ok(d, "INSERT INTO dl VALUES (1, 0), (2, 0)");
+	exec_ok(d, "CREATE TABLE filler (id INT PRIMARY KEY, n INT) ENGINE=InnoDB");
+	exec_ok(d, "INSERT INTO filler SELECT seq, 0 FROM seq_1_to_200");
+	/* on its own: undone, run again once a has committed, and counted once */
+	ck_assert_int_eq(deadlock_victim(database, false, &v), 0);
+	ck_assert_str_eq(v, "1,11");
+	free(v);
+	/* within a transaction: the caller's to handle (the transaction is gone) */
+	ck_assert_int_eq(deadlock_victim(database, true, &v), -1);
+	ck_assert_str_eq(v, "1,21");
+	free(v);
+	ck_assert_int_eq(db_execf(d, "DROP DATABASE IF EXISTS `%s`", database), 0);
+	db_close(d);
+	free(database);
+}
+END_TEST
+
 START_TEST(test_lost_connection)
 {
 	struct db *a = src_db(NULL), *b = src_db(NULL);
@@ -416,6 +517,7 @@ db_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_kill_query);
 	tcase_add_test(tc, test_lost_connection);
+	tcase_add_test(tc, test_deadlock_run_again);
 	tcase_add_test(tc, test_call);
 	tcase_add_test(tc, test_same_server);
 	tcase_add_test(tc, test_engine_lookup);

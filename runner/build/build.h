@@ -23,6 +23,7 @@ struct conns {
 	struct db **src;         /* by index in r->conns */
 	struct store *store;     /* the recipe's store on tgt: markers, runs, locks */
 	enum db_err why;         /* the kind of error when conns_open failed */
+	bool cluster;            /* the target is a node of a Galera cluster */
 	bool create_database;    /* conns_open creates the target's database when missing (builds) */
 	/*
 	 * a build, not a plan: a probe that read a source's binary log to its

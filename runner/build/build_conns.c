@@ -15,7 +15,7 @@ conns_params(const struct conn *c)
 {
 	return (struct db_params){
 		.name = c->name, .driver = c->driver, .host = c->host, .port = c->port,
-		.socket = c->socket, .user = c->user, .password = c->password,
+		.hosts = c->hosts, .nhosts = c->nhosts, .socket = c->socket, .user = c->user, .password = c->password,
 		.database = c->database, .schema = c->schema, .connect_timeout = c->connect_timeout,
 	};
 }
@@ -86,6 +86,7 @@ conns_open(struct conns *c, const struct recipe *r, char **err)
 		c->tgt = NULL;
 		return -1;
 	}
+	c->cluster = db_cluster(c->tgt) == 1;
 	c->store = store_open(c->tgt, r->name);
 	return 0;
 }

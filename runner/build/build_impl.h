@@ -71,8 +71,10 @@ int bops_shape_shadow(struct build *b, const char *shadow);
 int bops_add_indexes(struct build *b, const char *table);
 /* compare the shadow with the live table: keep unchanged rows' stamps, count the changes */
 int bops_restat(struct build *b, const char *shadow, long long newrows);
-/* swap the shadow in for the target's table */
+/* swap the shadow in for the target's table (on a cluster: when it has a primary key) */
 int bops_swap(struct build *b, const char *shadow);
+/* on a Galera target, table has a primary key (else the build fails, saying so); 0 or -1 */
+int bops_cluster_keyed(struct build *b, const char *table);
 /* write the marker of a finished build */
 int bops_finish(struct build *b);
 /*

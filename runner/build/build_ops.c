@@ -369,6 +369,45 @@ out:
 	return rc;
 }
 
+/*
+ * this runner still holds the target's lock (on a cluster a lease, which a
+ * runner paused or cut off too long loses to another): else publish nothing,
+ * and try again, when the other runner's build may make this one needless
+ */
+static int
+fence(struct build *b)
+{
+	char *err;
+
+	if (store_fence_build(b->c->store, b->t->name, &err) == 0)
+		return 0;
+	bops_fail(b, NULL, "target '%s': %s", b->t->name, err);
+	b->res->transient = true;
+	free(err);
+	return -1;
+}
+
+int
+bops_cluster_keyed(struct build *b, const char *table)
+{
+	const struct target *t = b->t;
+	char *pk;
+	int rc = 0;
+
+	if (!b->c->cluster)
+		return 0;
+	if (!(pk = db_primary_key(b->tgt, table)))
+		return bops_fail(b, b->tgt, "target '%s'", t->name);
+	if (!*pk)
+		rc = bops_fail(b, NULL, "target '%s': its table has no primary key, and the target "
+		               "database is a Galera cluster, which needs one on every table it "
+		               "replicates: %s", t->name,
+		               t->kind == KIND_SCRIPT ? "declare one in the CREATE TABLE of its "
+		               "script" : "give the target a key:");
+	free(pk);
+	return rc;
+}
+
 int
 bops_swap(struct build *b, const char *shadow)
 {
@@ -377,7 +416,9 @@ bops_swap(struct build *b, const char *shadow)
 	int rc = 0;
 
 	bops_fault_point("before-swap", t->name);
-	if (db_swap(b->tgt, t->name, shadow, old) < 0)
+	if (fence(b) < 0 || bops_cluster_keyed(b, shadow) < 0)
+		rc = -1;
+	else if (db_swap(b->tgt, t->name, shadow, old) < 0)
 		rc = bops_fail(b, b->tgt, "target '%s': cannot swap in the new table", t->name);
 	bops_fault_point("after-swap", t->name);
 	free(old);
@@ -396,6 +437,8 @@ bops_finish(struct build *b)
 	 */
 	if (!q->prev_ok && res->changed == 0)
 		res->changed = 1;
+	if (fence(b) < 0)
+		return -1;
 	if (store_marker_finish(b->c->store, b->t->name, q->run_id, q->hash, q->inputs_at, b->full,
 	                        res->changed, res->rows, mono_seconds() - b->started, q->rev,
 	                        q->dirty) < 0)

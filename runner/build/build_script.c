@@ -105,6 +105,8 @@ script_in_place(struct build *b)
 		bops_fail(b, tgt, "target '%s': cannot drop leftover tables", t->name);
 		goto out;
 	}
+	if (db_table_exists(tgt, t->name) && bops_cluster_keyed(b, t->name) < 0)
+		goto out;
 	if (db_table_exists(tgt, t->name) &&
 	    (db_checksum(tgt, t->name, &before) < 0 || (oldrows = db_count_rows(tgt, t->name)) < 0)) {
 		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
@@ -118,6 +120,8 @@ script_in_place(struct build *b)
 		goto out;
 	}
 	bops_fault_point("after-load", t->name);
+	if (bops_cluster_keyed(b, t->name) < 0)
+		goto out;
 	if (db_checksum(tgt, t->name, &after) < 0) {
 		bops_fail(b, tgt, "target '%s': cannot checksum", t->name);
 		goto out;

@@ -84,6 +84,14 @@ db_params_copy(struct db_params *to, const struct db_params *p)
 	to->driver = xstrdup0(p->driver);
 	to->host = xstrdup0(p->host);
 	to->port = p->port;
+	if (p->nhosts) {
+		char **h = xcalloc(p->nhosts, sizeof(*h));
+
+		for (size_t i = 0; i < p->nhosts; i++)
+			h[i] = xstrdup(p->hosts[i]);
+		to->hosts = h;
+	}
+	to->nhosts = p->nhosts;
 	to->socket = xstrdup0(p->socket);
 	to->user = xstrdup0(p->user);
 	to->password = xstrdup0(p->password);
@@ -98,6 +106,9 @@ db_params_release(struct db_params *p)
 	free((char *)p->name);
 	free((char *)p->driver);
 	free((char *)p->host);
+	for (size_t i = 0; i < p->nhosts; i++)
+		free(p->hosts[i]);
+	free((char **)p->hosts);
 	free((char *)p->socket);
 	free((char *)p->user);
 	free((char *)p->password);
@@ -365,6 +376,18 @@ char *
 db_sql_falsy(struct db *d, const char *expr)
 {
 	return d->engine->falsy(expr);
+}
+
+struct db *
+db_connect_like(struct db *d, char **err)
+{
+	return d->engine->connect(d->engine->params(d), err, NULL);
+}
+
+int
+db_cluster(struct db *d)
+{
+	return d->engine->cluster ? d->engine->cluster(d) : 0;
 }
 
 int

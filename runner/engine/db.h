@@ -20,6 +20,8 @@ struct db_params {
 	const char *driver;      /* "mariadb" or "postgres"; NULL or "" mean "mariadb" */
 	const char *host;        /* NULL or "" when unset */
 	unsigned port;           /* 0: the engine's default */
+	char *const *hosts;      /* the nodes of one cluster, "host:port" each; win over host */
+	size_t nhosts;
 	const char *socket;      /* NULL or "" when unset; wins over host */
 	const char *user;
 	const char *password;    /* never in a message */
@@ -56,8 +58,16 @@ const struct db_engine *db_engine_find(const char *driver, char **err);
 /* connect; NULL with a message in *err and, when why is set, its kind */
 struct db *db_connect(const struct db_params *p, char **err, enum db_err *why);
 void db_close(struct db *d);
-/* reconnect after a lost connection; 0 or -1 */
+/* reconnect after a lost connection (on a cluster: to the next node that answers); 0 or -1 */
 int db_reconnect(struct db *d);
+/* a new connection with d's parameters; NULL with *err (malloc'ed) */
+struct db *db_connect_like(struct db *d, char **err);
+/*
+ * whether d's server is a node of a cluster that replicates every commit to
+ * the others (MariaDB Galera, wsrep_on): 1, 0, or -1 on error. Advisory
+ * locks do not cross its nodes; a commit can fail its certification
+ */
+int db_cluster(struct db *d);
 /* the connection's name, as given in its parameters */
 const char *db_conn_name(struct db *d);
 /* name of the database this connection uses */
@@ -570,6 +580,9 @@ struct db_engine {
 	 * the failing side in *errside (r->db, or d; r->stopped: d, an interrupt)
 	 */
 	int (*write_rows)(struct db *d, const char *table, struct db_reader *r, struct db **errside);
+	/* the parameters d was opened with; whether it is a node of a synchronous cluster */
+	const struct db_params *(*params)(struct db *d);
+	int (*cluster)(struct db *d);
 };
 
 /* the engines */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -27,6 +29,12 @@ lib_init(void)
 	mysql_library_init(0, NULL, NULL);
 }
 
+void
+mdb_library_init(void)
+{
+	pthread_once(&lib_once, lib_init);
+}
+
 static const char *
 nonempty(const char *s)
 {
@@ -39,59 +47,24 @@ mdb_error(struct mdb *m)
 	return db_set_error(&m->base, mysql_errno(m->my), "%s", mysql_error(m->my));
 }
 
-/* where p points, for messages: host:port, the socket or localhost */
-static char *
-endpoint(const struct db_params *p)
-{
-	const char *host = nonempty(p->host), *sock = nonempty(p->socket);
-
-	if (host && !sock)
-		return xasprintf("%s:%u", host, p->port ? p->port : 3306);
-	if (sock)
-		return xasprintf("socket %s", sock);
-	return xstrdup("localhost");
-}
-
-/* open a client connection; NULL with a message naming p (never its password) */
-MYSQL *
-mdb_open(const struct db_params *p, char **err, unsigned *code)
-{
-	MYSQL *my;
-	unsigned int one = 1, timeout = p->connect_timeout ? p->connect_timeout : 10;
-	char *where, *why;
-
-	pthread_once(&lib_once, lib_init);
-	*err = NULL;
-	*code = 0;
-	if (!(my = mysql_init(NULL))) {
-		*err = xasprintf("connection '%s': out of memory", p->name ? p->name : "?");
-		*code = CR_OUT_OF_MEMORY;
-		return NULL;
-	}
-	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &one);
-	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	/* a socket, when given, wins over host and port */
-	if (mysql_real_connect(my, nonempty(p->socket) ? "localhost" : nonempty(p->host),
-	                       p->user, p->password,
-	                       nonempty(p->database), p->port, nonempty(p->socket),
-	                       CLIENT_MULTI_RESULTS)) {
-		mdb_refuse_infile(my);
-		return my;
-	}
-	where = endpoint(p);
-	*code = mysql_errno(my);
-	why = xstrdup(mysql_error(my));
-	db_scrub(&why, p->password);
-	*err = xasprintf("connection '%s': cannot connect to %s as '%s': %s",
-	                 p->name ? p->name : "?", where, p->user ? p->user : "", why);
-	free(why);
-	free(where);
-	mysql_close(my);
-	return NULL;
-}
-
 static enum db_err classify(unsigned code);
+
+/*
+ * the id of m's session; on a cluster's node list, with the node (its index
+ * + 1) in the bits from NODE_SHIFT up: another node has sessions of the
+ * same id, and a KILL must reach the node the session is on
+ */
+#define NODE_SHIFT 48
+
+static void
+note_thread_id(struct mdb *m)
+{
+	unsigned long id = mysql_thread_id(m->my);
+
+	if (m->p.nhosts)
+		id |= (unsigned long)(m->node + 1) << NODE_SHIFT;
+	atomic_store(&m->thread_id, id);
+}
 
 static void
 my_close(struct db *d)
@@ -116,7 +89,7 @@ my_connect(const struct db_params *p, char **err, enum db_err *why)
 
 	m->base.engine = &db_mariadb;
 	db_params_copy(&m->p, p);
-	if (!(m->my = mdb_open(&m->p, &msg, &code))) {
+	if (!(m->my = mdb_open_at(&m->p, 0, &m->node, &msg, &code))) {
 		if (err)
 			*err = msg;
 		else
@@ -128,7 +101,7 @@ my_connect(const struct db_params *p, char **err, enum db_err *why)
 		my_close(&m->base);
 		return NULL;
 	}
-	atomic_store(&m->thread_id, mysql_thread_id(m->my));
+	note_thread_id(m);
 	return &m->base;
 }
 
@@ -140,7 +113,7 @@ my_reconnect(struct db *d)
 	char *msg;
 	unsigned code;
 
-	if (!(my = mdb_open(&m->p, &msg, &code))) {
+	if (!(my = mdb_open_at(&m->p, m->node + 1, &m->node, &msg, &code))) {
 		db_set_error(d, code, "%s", msg);
 		free(msg);
 		return -1;
@@ -148,12 +121,34 @@ my_reconnect(struct db *d)
 	if (m->my)
 		mysql_close(m->my);
 	m->my = my;
-	atomic_store(&m->thread_id, mysql_thread_id(my));
+	note_thread_id(m);
 	free(m->server);
 	m->server = NULL;
 	free(m->dbname);
 	m->dbname = NULL;
 	return 0;
+}
+
+static const struct db_params *
+my_params(struct db *d)
+{
+	return &mdb(d)->p;
+}
+
+/* a Galera node: wsrep_on (MySQL has no such variable: not one) */
+static int
+my_cluster(struct db *d)
+{
+	char *v = NULL;
+	int rc;
+
+	if (db_value(d, &v, "SELECT @@wsrep_on") < 0) {
+		free(v);
+		return 0;
+	}
+	rc = v && strcmp(v, "1") == 0;
+	free(v);
+	return rc;
 }
 
 static const char *
@@ -192,14 +187,46 @@ parse_info(struct mdb *m)
 		m->duplicates = atoll(p + 12);
 }
 
+/* the session is in a transaction of its own (BEGIN), or not in autocommit */
+static bool
+in_transaction(struct mdb *m)
+{
+	unsigned int status = 0;
+
+	if (mariadb_get_infov(m->my, MARIADB_CONNECTION_SERVER_STATUS, &status))
+		return true;
+	return (status & SERVER_STATUS_IN_TRANS) || !(status & SERVER_STATUS_AUTOCOMMIT);
+}
+
+/*
+ * a statement of its own (autocommit, outside a transaction) that a deadlock
+ * undid whole, as a Galera cluster's certification does to one of two
+ * commits that wrote the same rows on two nodes: run it again after a short
+ * wait, a few times. Not a CALL: a procedure's earlier statements committed.
+ */
+static int
+run_again(struct mdb *m, const char *sql, bool alone)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		if (!alone || mysql_errno(m->my) != ER_LOCK_DEADLOCK ||
+		    strncasecmp(sql, "CALL", 4) == 0)
+			return -1;
+		usleep(20000U << attempt);
+		if (!mysql_real_query(m->my, sql, strlen(sql)))
+			return 0;
+	}
+	return -1;
+}
+
 int
 mdb_run(struct mdb *m, const char *sql, MYSQL_RES **resp)
 {
 	MYSQL_RES *res;
+	bool alone = !in_transaction(m);
 
 	*resp = NULL;
 	log_statement(m->p.name, sql);
-	if (mysql_real_query(m->my, sql, strlen(sql)))
+	if (mysql_real_query(m->my, sql, strlen(sql)) && run_again(m, sql, alone) < 0)
 		return mdb_error(m);
 	res = mysql_store_result(m->my);
 	if (!res && mysql_field_count(m->my))
@@ -331,6 +358,7 @@ classify(unsigned code)
 	case ER_SERVER_SHUTDOWN:
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_UNKNOWN_COM_ERROR: /* Galera: the node is not in the primary component */
 	case 1467: /* InnoDB reports some deadlocks on auto-increment so */
 	case 4031: /* disconnected by the server after inactivity */
 		return DB_ERR_TRANSIENT;
@@ -369,13 +397,19 @@ my_kill_query(const struct db_params *p, unsigned long id)
 	MYSQL *my;
 	char *err, sql[64];
 	unsigned code;
+	size_t node = id >> NODE_SHIFT, used = 0;
 	int rc = 0;
 
-	if (!(my = mdb_open(p, &err, &code))) {
+	if (!(my = mdb_open_at(p, node ? node - 1 : 0, &used, &err, &code))) {
 		free(err);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql), "KILL QUERY %lu", id);
+	if (node && used != node - 1) {
+		/* that node does not answer: its sessions are gone with it */
+		mysql_close(my);
+		return 0;
+	}
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", id & ((1UL << NODE_SHIFT) - 1));
 	/* a connection that is gone runs nothing: that is done too */
 	if (mysql_real_query(my, sql, strlen(sql)) && mysql_errno(my) != ER_NO_SUCH_THREAD)
 		rc = -1;
@@ -386,7 +420,12 @@ my_kill_query(const struct db_params *p, unsigned long id)
 static int
 my_kill(struct db *d, unsigned long id)
 {
-	if (db_execf(d, "KILL QUERY %lu", id) < 0 && db_errno(d) != ER_NO_SUCH_THREAD)
+	size_t node = id >> NODE_SHIFT;
+
+	if (node && node - 1 != mdb(d)->node)
+		return my_kill_query(&mdb(d)->p, id);
+	if (db_execf(d, "KILL QUERY %lu", id & ((1UL << NODE_SHIFT) - 1)) < 0 &&
+	    db_errno(d) != ER_NO_SUCH_THREAD)
 		return -1;
 	return 0;
 }
@@ -552,6 +591,8 @@ const struct db_engine db_mariadb = {
 	.result_types = mdb_result_types,
 	.cols_ddl = mdb_cols_ddl,
 	.open_reader = mdb_open_reader,
+	.params = my_params,
+	.cluster = my_cluster,
 	.write_rows = mdb_write_rows,
 	.log_usable = mdb_log_usable,
 	.log_position = mdb_log_position,

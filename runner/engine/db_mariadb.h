@@ -21,6 +21,7 @@ struct mdb {
 	atomic_ulong thread_id;   /* read by other threads for KILL QUERY */
 	char *server;             /* cached identity of the server instance */
 	char *dbname;             /* cached DATABASE() when the parameters name none */
+	size_t node;              /* of p.hosts, the one connected to */
 };
 
 static inline struct mdb *
@@ -29,8 +30,16 @@ mdb(struct db *d)
 	return (struct mdb *)d;
 }
 
-/* open a client connection; NULL with a message naming p (never its password) */
+/* the client library set up, once per process */
+void mdb_library_init(void);
+/* db_mariadb_connect.c: open a client connection; NULL with a message naming p (never its password) */
 MYSQL *mdb_open(const struct db_params *p, char **err, unsigned *code);
+/*
+ * the same on a cluster's nodes (p->hosts): the first that answers and is
+ * ready for writes, from node start on (wrapping round); *node says which
+ */
+MYSQL *mdb_open_at(const struct db_params *p, size_t start, size_t *node, char **err,
+                   unsigned *code);
 /* record the client library's last error on m; returns -1 */
 int mdb_error(struct mdb *m);
 /* run sql and store its first result (NULL if it has none); -1 on error */

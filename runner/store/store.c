@@ -66,6 +66,13 @@ store_unlock_build(struct store *st, const char *target)
 	st->ops->unlock(st, target);
 }
 
+int
+store_fence_build(struct store *st, const char *target, char **err)
+{
+	*err = NULL;
+	return st->ops->fence ? st->ops->fence(st, target, err) : 0;
+}
+
 char *
 store_run_key(long long run_id)
 {

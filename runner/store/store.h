@@ -152,6 +152,13 @@ void store_unlock_run(struct store *st, long long run_id);
 /* the lock of the scheduled run (build --scheduled), one at a time per database */
 int store_lock_scheduled(struct store *st);
 void store_unlock_scheduled(struct store *st);
+/*
+ * before a build publishes (in its transaction, or just before a swap): 0
+ * when this runner still holds the target's lock, -1 with *err (malloc'ed)
+ * when it lost it (a lease that expired while the runner was paused or cut
+ * off: another may build the target now). Always 0 with advisory locks.
+ */
+int store_fence_build(struct store *st, const char *target, char **err);
 /* whether some connection holds the build lock of each of n targets; 0 or -1 */
 int store_builds_locked(struct store *st, char *const *targets, size_t n, bool *used);
 /* whether some connection holds the run lock of each of n runs; 0 or -1 */

@@ -56,6 +56,8 @@ struct store_ops {
 	int (*lock)(struct store *st, const char *key, double timeout);
 	void (*unlock)(struct store *st, const char *key);
 	int (*locks_used)(struct store *st, char *const *keys, size_t n, bool *used);
+	/* within the caller's transaction: the lock of key still held; 0 or -1 (*err) */
+	int (*fence)(struct store *st, const char *key, char **err);
 
 	int (*now)(struct store *st, char *out);
 	struct store_rows *(*runs)(struct store *st, long limit);

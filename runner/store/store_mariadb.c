@@ -153,6 +153,24 @@ static const struct store_sql mariadb_sql = {
 	        " LEFT JOIN etl_metadata m ON m.recipe = r.recipe AND m.target = t.target"
 	        " AND m.last_run_id = t.run_id AND m.status = 'ok' AND t.outcome = 'built'"
 	        " ORDER BY r.run_id, t.started_at IS NULL, t.started_at, t.target",
+
+	.lease_table = "CREATE TABLE IF NOT EXISTS etl_locks ("
+	        " name VARCHAR(64) NOT NULL, holder VARCHAR(255) NOT NULL, token BIGINT NOT NULL,"
+	        " expires_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+	        " taken_at TIMESTAMP(6) NULL DEFAULT NULL,"
+	        " PRIMARY KEY (name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	.lease_read = "SELECT holder, token, expires_at < NOW(6) FROM etl_locks WHERE name = %s"
+	        " FOR UPDATE",
+	.lease_insert = "INSERT IGNORE INTO etl_locks (name, holder, token, expires_at, taken_at)"
+	        " VALUES (%s, %s, 1, NOW(6) + INTERVAL %d SECOND, NOW(6))",
+	.lease_take = "UPDATE etl_locks SET holder = %s, token = %lld,"
+	        " expires_at = NOW(6) + INTERVAL %d SECOND, taken_at = NOW(6) WHERE name = %s",
+	.lease_renew = "UPDATE %s.etl_locks SET expires_at = NOW(6) + INTERVAL %d SECOND"
+	        " WHERE name = %s AND holder = %s AND token = %lld",
+	.lease_check = "SELECT token = %lld AND holder = %s"
+	        " AND expires_at > NOW(6) + INTERVAL %d SECOND FROM etl_locks WHERE name = %s",
+	.lease_release = "DELETE FROM %s.etl_locks WHERE name = %s AND holder = %s AND token = %lld",
+	.lease_used = "SELECT name FROM etl_locks WHERE expires_at >= NOW(6) AND name IN (%s)",
 };
 
 struct store *

@@ -14,10 +14,22 @@
 #include "plan.h"
 #include "util.h"
 
+/* the store's own state: its engine's SQL, and its leases on a cluster */
+struct sqlstore {
+	const struct store_sql *sql;
+	struct lease_set *leases;
+};
+
 const struct store_sql *
 store_sql_of(struct store *st)
 {
-	return st->impl;
+	return ((struct sqlstore *)st->impl)->sql;
+}
+
+struct lease_set *
+store_sql_leases(struct store *st)
+{
+	return ((struct sqlstore *)st->impl)->leases;
 }
 
 bool
@@ -32,10 +44,13 @@ sql_error(struct store *st)
 	return db_error(st->d);
 }
 
-/* locks: the engine's advisory locks, one name per database (schema) and key */
+/*
+ * locks: the engine's advisory locks, one name per database (schema) and
+ * key; on a cluster, whose nodes do not share them, leases (store_lease.c)
+ */
 
-static char *
-lock_name(struct db *d, const char *key)
+char *
+store_sql_lock_name(struct db *d, const char *key)
 {
 	char *s = xasprintf("%s.%s", db_name(d), key);
 	char hex[65];
@@ -45,34 +60,72 @@ lock_name(struct db *d, const char *key)
 	return xasprintf("chacc/%.40s", hex);
 }
 
-int
-store_sql_lock(struct store *st, const char *key, double timeout)
+static int
+lock_in(struct store *st, const char *key, double timeout, bool in_txn)
 {
-	char *name = lock_name(st->d, key);
-	int rc = db_lock(st->d, name, timeout);
+	char *name = store_sql_lock_name(st->d, key);
+	struct lease_set *ls = store_sql_leases(st);
+	int rc = ls ? lease_take(ls, key, name, timeout, in_txn) : db_lock(st->d, name, timeout);
 
 	free(name);
 	return rc;
 }
 
+int
+store_sql_lock(struct store *st, const char *key, double timeout)
+{
+	return lock_in(st, key, timeout, false);
+}
+
+int
+store_sql_lock_in(struct store *st, const char *key, bool in_txn)
+{
+	return lock_in(st, key, 0, in_txn);
+}
+
+int
+store_sql_lock_ready(struct store *st)
+{
+	struct lease_set *ls = store_sql_leases(st);
+
+	return ls ? lease_ready(ls) : 0;
+}
+
 void
 store_sql_unlock(struct store *st, const char *key)
 {
-	char *name = lock_name(st->d, key);
+	struct lease_set *ls = store_sql_leases(st);
+	char *name;
 
+	if (ls) {
+		lease_give(ls, key);
+		return;
+	}
+	name = store_sql_lock_name(st->d, key);
 	db_unlock(st->d, name);
 	free(name);
+}
+
+static int
+sql_fence(struct store *st, const char *key, char **err)
+{
+	struct lease_set *ls = store_sql_leases(st);
+
+	*err = NULL;
+	return ls ? lease_fence(ls, key, err) : 0;
 }
 
 static int
 sql_locks_used(struct store *st, char *const *keys, size_t n, bool *used)
 {
 	char **names = xcalloc(n, sizeof(*names));
+	struct lease_set *ls = store_sql_leases(st);
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		names[i] = lock_name(st->d, keys[i]);
-	rc = db_locks_used(st->d, (const char *const *)names, n, used);
+		names[i] = store_sql_lock_name(st->d, keys[i]);
+	rc = ls ? lease_used(ls, names, n, used) :
+	          db_locks_used(st->d, (const char *const *)names, n, used);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -357,8 +410,18 @@ sql_deletes_drop(struct store *st, const char *target)
 	return rc;
 }
 
+static void
+sql_close(struct store *st)
+{
+	struct sqlstore *ss = st->impl;
+
+	lease_set_free(ss->leases);
+	free(ss);
+}
+
 static const struct store_ops sql_ops = {
 	.engine = "sql",
+	.close = sql_close,
 	.error = sql_error,
 	.schema_version = store_sql_schema_version,
 	.schema_upgrade = store_sql_schema_upgrade,
@@ -384,6 +447,7 @@ static const struct store_ops sql_ops = {
 	.lock = store_sql_lock,
 	.unlock = store_sql_unlock,
 	.locks_used = sql_locks_used,
+	.fence = sql_fence,
 	.now = store_sql_now,
 	.runs = store_sql_runs,
 	.runs_find = store_sql_runs_find,
@@ -410,6 +474,11 @@ static const struct store_ops sql_ops = {
 struct store *
 store_sql_open(struct db *d, const char *recipe, const struct store_sql *sql)
 {
-	/* impl only ever goes back to a const struct store_sql (store_sql_of) */
-	return store_new(&sql_ops, d, recipe, (void *)sql);
+	struct sqlstore *ss = xcalloc(1, sizeof(*ss));
+
+	ss->sql = sql;
+	/* on a cluster, a lock must hold on every node */
+	if (d && sql->lease_table && db_cluster(d) == 1)
+		ss->leases = lease_set_new(d, sql);
+	return store_new(&sql_ops, d, recipe, ss);
 }

@@ -159,18 +159,64 @@ struct store_sql {
 	const char *live_since;
 	/* the columns store_live_add_row reads, after now and top: recipe, recipe, which (SQL) */
 	const char *live;
+
+	/*
+	 * leases (store_lease.c): the locks of a cluster's nodes, where the
+	 * engine's advisory locks stay on one node; NULL where none can be
+	 */
+	const char *lease_table;     /* CREATE TABLE IF NOT EXISTS etl_locks */
+	/* holder, token, 1 when expired, of the lease, its row locked: name */
+	const char *lease_read;
+	const char *lease_insert;    /* a new lease: name, holder, int seconds */
+	const char *lease_take;      /* the row taken over: holder, long long token, int seconds, name */
+	/* the lease renewed while its token holds: database (identifier), int seconds, name,
+	 * holder, long long token */
+	const char *lease_renew;
+	/*
+	 * 1 while the lease is this holder's by token with more than some
+	 * seconds to run: long long token, holder, int seconds, name
+	 */
+	const char *lease_check;
+	/* the lease given up: database (identifier), name, holder, long long token */
+	const char *lease_release;
+	const char *lease_used;      /* the names of those held: names (a list of literals) */
 };
 
 /* a store on d speaking sql, d's engine's (store_mariadb_open, store_postgres_open) */
 struct store *store_sql_open(struct db *d, const char *recipe, const struct store_sql *sql);
+/* st's leases, when its locks are leases (a cluster), else NULL */
+struct lease_set *store_sql_leases(struct store *st);
 /* the SQL of st's engine */
 const struct store_sql *store_sql_of(struct store *st);
 
 /* the last error on d: a table does not exist (an etl_ table chacc never wrote) */
 bool store_sql_no_table(struct db *d);
-/* the lock named key of d's database or schema (the engine's advisory locks) */
+/*
+ * the lock named key of d's database or schema (the engine's advisory
+ * locks, or leases on a cluster); in_txn: within the caller's transaction,
+ * which commits it (call store_sql_lock_ready before the transaction)
+ */
 int store_sql_lock(struct store *st, const char *key, double timeout);
+int store_sql_lock_in(struct store *st, const char *key, bool in_txn);
+int store_sql_lock_ready(struct store *st);
 void store_sql_unlock(struct store *st, const char *key);
+/* the name of key's lock in d's database (malloc'ed) */
+char *store_sql_lock_name(struct db *d, const char *key);
+
+/* store_lease.c: leases (see there); a set per store on a cluster */
+struct lease_set;
+struct lease_set *lease_set_new(struct db *d, const struct store_sql *sql);
+void lease_set_free(struct lease_set *ls);
+/* create etl_locks when missing (DDL: outside a transaction); 0 or -1 */
+int lease_ready(struct lease_set *ls);
+/* 1 taken, 0 held by another after timeout seconds, -1 error (on d); in_txn: see store_sql_lock_in */
+int lease_take(struct lease_set *ls, const char *key, const char *name, double timeout,
+               bool in_txn);
+void lease_give(struct lease_set *ls, const char *key);
+/* which of names[n] some runner holds; 0 or -1 */
+int lease_used(struct lease_set *ls, char *const *names, size_t n, bool *used);
+/* within the caller's transaction: the lease of key still ours for a while; 0 or -1 (*err) */
+int lease_fence(struct lease_set *ls, const char *key, char **err);
 /* the name of the lock one upgrade of d's etl_ tables holds at a time (malloc'ed) */
 char *store_sql_schema_lock(struct db *d);
 

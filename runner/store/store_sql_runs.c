@@ -46,8 +46,8 @@ insert_run(struct store *st, const char *mode, const char *selection, const char
 	return run_id;
 }
 
-long long
-store_sql_run_begin(struct store *st, const char *mode, const char *selection,
+static long long
+run_begin_once(struct store *st, const char *mode, const char *selection,
                     const char *started_by, const char *rev, bool dirty)
 {
 	struct db *d = st->d;
@@ -55,7 +55,7 @@ store_sql_run_begin(struct store *st, const char *mode, const char *selection,
 	long long id;
 
 	/* the row is seen by others at COMMIT, when its lock is held */
-	if (db_begin(d) < 0)
+	if (store_sql_lock_ready(st) < 0 || db_begin(d) < 0)
 		return -1;
 	id = insert_run(st, mode, selection, started_by, rev, dirty);
 	if (id < 0) {
@@ -63,7 +63,7 @@ store_sql_run_begin(struct store *st, const char *mode, const char *selection,
 		return -1;
 	}
 	key = store_run_key(id);
-	if (store_sql_lock(st, key, 0) != 1) {
+	if (store_sql_lock_in(st, key, true) != 1) {
 		db_rollback(d);
 		id = -1;
 	} else if (db_commit(d) < 0) {
@@ -73,6 +73,24 @@ store_sql_run_begin(struct store *st, const char *mode, const char *selection,
 	}
 	free(key);
 	return id;
+}
+
+/*
+ * on a cluster, the commit may fail certification (another node's runner
+ * wrote at once): a deadlock that passes, so try again a few times
+ */
+long long
+store_sql_run_begin(struct store *st, const char *mode, const char *selection,
+                    const char *started_by, const char *rev, bool dirty)
+{
+	long long id;
+
+	for (int attempt = 0;; attempt++) {
+		id = run_begin_once(st, mode, selection, started_by, rev, dirty);
+		if (id >= 0 || attempt == 4 || !db_error_transient(st->d))
+			return id;
+		usleep(50000U << attempt);
+	}
 }
 
 int

@@ -263,16 +263,21 @@ out:
 	return rc;
 }
 
+/* the key of the schema's lease: no target's name (an identifier) */
+#define SCHEMA_LEASE "\003schema"
+
 int
 store_sql_schema_upgrade(struct store *st, char **err, char **note)
 {
 	struct db *d = st->d;
 	char *name = store_sql_schema_lock(d);
+	struct lease_set *ls = store_sql_leases(st);
 	int rc;
 
-	/* one runner migrates at a time */
+	/* one runner migrates at a time (on a cluster's nodes: a lease) */
 	*note = NULL;
-	if ((rc = db_lock(d, name, 60)) <= 0) {
+	rc = ls ? lease_take(ls, SCHEMA_LEASE, name, 60, false) : db_lock(d, name, 60);
+	if (rc <= 0) {
 		*err = xasprintf("cannot take the lock that guards the etl_ tables of %s"
 		                 " '%s': %s", store_sql_of(st)->space, db_name(d),
 		                 rc == 0 ? "another runner holds it" : db_error(d));
@@ -280,7 +285,10 @@ store_sql_schema_upgrade(struct store *st, char **err, char **note)
 		return -1;
 	}
 	rc = upgrade_locked(st, err, note);
-	db_unlock(d, name);
+	if (ls)
+		lease_give(ls, SCHEMA_LEASE);
+	else
+		db_unlock(d, name);
 	free(name);
 	return rc;
 }

@@ -1,0 +1,445 @@
+/*
+ * check_galera.c: chacc on a three-node MariaDB Galera cluster
+ * (contrib/galera-local, started here under the test directory): a
+ * connection's node list, leases that hold across the nodes, runners on
+ * several nodes at once, a runner killed or paused past its lease, a node
+ * killed mid-build, a table without a primary key, nodes that do not answer.
+ * The source is the usual test server.
+ */
+#include "pausetest.h"
+
+static char galdir[PATH_MAX], *hosts, *tool, *nodeport[4];
+
+/* run contrib/galera-local with args; its exit status */
+static int
+gal(const char *fmt, ...)
+{
+	va_list ap;
+	char *args, *cmd;
+	int rc;
+
+	va_start(ap, fmt);
+	args = xvasprintf(fmt, ap);
+	va_end(ap);
+	cmd = xasprintf("'%s' %s >>'%s/galera.log' 2>&1", tool, args, galdir);
+	rc = system(cmd);
+	free(cmd);
+	free(args);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+/* node n's socket */
+static char *
+node_sock(int n)
+{
+	return xasprintf("%s/n%d/mysqld.sock", galdir, n);
+}
+
+static struct db *
+node_db(int n, const char *database)
+{
+	struct db_params c;
+	char *sock = node_sock(n);
+	struct db *d = connect_to(&c, sock, database);
+
+	free(sock);
+	return d;
+}
+
+/*
+ * a project whose target is the cluster (hosts: from .env, node order as
+ * given), its source the test's source server
+ */
+static void
+proj_gal(struct proj *p, const char *name, const char *order)
+{
+	char *env;
+
+	proj_new(p, name);
+	db_close(p->tgt);
+	p->tgt = node_db(1, NULL);
+	sql(p->tgt, "DROP DATABASE IF EXISTS %s", p->tgtdb);
+	sql(p->tgt, "CREATE DATABASE %s", p->tgtdb);
+	sql(p->tgt, "USE %s", p->tgtdb);
+	env = xasprintf("SOURCE_DB_SOCKET=%s\nSOURCE_DB_USER=%s\nSOURCE_DB_PASSWORD=%s\n"
+	                "SOURCE_DB_NAME=%s\nTARGET_DB_HOSTS=%s\nTARGET_DB_USER=%s\n"
+	                "TARGET_DB_PASSWORD=%s\nTARGET_DB_NAME=%s\n",
+	                getenv("CHACC_TEST_SRC_SOCKET"), getenv("CHACC_TEST_USER"),
+	                getenv("CHACC_TEST_PASSWORD"), p->srcdb, order ? order : hosts,
+	                getenv("CHACC_TEST_USER"), getenv("CHACC_TEST_PASSWORD"), p->tgtdb);
+	write_file(p, ".env", env);
+	free(env);
+	sql(p->src, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40),"
+	    " changed TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))");
+	sql(p->src, "INSERT INTO people (id, name) VALUES (1, 'ada'), (2, 'bea'), (3, 'cy')");
+}
+
+#define GAL_HEAD \
+	"chacc: 1\n" \
+	"name: gal\n" \
+	"connections:\n" \
+	"  - name: source\n" \
+	"    socket: ${SOURCE_DB_SOCKET}\n" \
+	"    user: ${SOURCE_DB_USER}\n" \
+	"    password: ${SOURCE_DB_PASSWORD}\n" \
+	"    database: ${SOURCE_DB_NAME}\n" \
+	"  - name: target\n" \
+	"    hosts: ${TARGET_DB_HOSTS}\n" \
+	"    user: ${TARGET_DB_USER}\n" \
+	"    password: ${TARGET_DB_PASSWORD}\n" \
+	"    database: ${TARGET_DB_NAME}\n" \
+	"target: target\n" \
+	"defaults: { retries: 3, retry_delay: 1s }\n"
+
+/* people (an extract), names (a table on it), counted (a script on names) */
+static void
+write_recipe(struct proj *p, const char *people_sql)
+{
+	write_file(p, "chacc.yml", GAL_HEAD
+	           "targets:\n"
+	           "  - name: people\n"
+	           "    kind: extract\n"
+	           "    from: source\n"
+	           "    query: sql/people.sql\n"
+	           "    key: [id]\n"
+	           "    incremental: { column: changed, lookback: 0s }\n"
+	           "  - name: names\n"
+	           "    kind: table\n"
+	           "    needs: [people]\n"
+	           "    query: sql/names.sql\n"
+	           "    key: [id]\n"
+	           "  - name: counted\n"
+	           "    kind: script\n"
+	           "    needs: [names]\n"
+	           "    script: sql/counted.sql\n");
+	write_file(p, "sql/people.sql", people_sql);
+	write_file(p, "sql/names.sql", "SELECT id, UPPER(name) AS name FROM people\n");
+	write_file(p, "sql/counted.sql", "CREATE TABLE ${this} (n INT PRIMARY KEY);\n"
+	           "INSERT INTO ${this} SELECT COUNT(*) FROM names;\n");
+}
+
+static const char people_sql[] = "SELECT id, name, changed FROM people\n";
+
+/* the same rows on every node */
+static void
+assert_on_every_node(struct proj *p, const char *want, const char *query)
+{
+	for (int n = 1; n <= 3; n++) {
+		struct db *d = node_db(n, p->tgtdb);
+		char *v = val(d, "%s", query);
+
+		ck_assert_msg(strcmp(v, want) == 0, "node %d: %s: got '%s', want '%s'", n, query, v,
+		              want);
+		free(v);
+		db_close(d);
+	}
+}
+
+/* a port where nothing listens */
+static char *
+dead_port(void)
+{
+	return xstrdup("127.0.0.1:9");
+}
+
+START_TEST(test_builds_on_the_cluster)
+{
+	struct proj p;
+	struct result r;
+	char *dead = dead_port(), *order = xasprintf("%s,%s", dead, hosts);
+
+	/* the first node does not answer: the next one does */
+	proj_gal(&p, "gbuild", order);
+	write_recipe(&p, people_sql);
+	r = chacc(&p, "build", "-j", "2");
+	assert_ok(&r);
+	result_free(&r);
+	assert_on_every_node(&p, "3", "SELECT n FROM counted");
+	assert_on_every_node(&p, "ADA,BEA,CY", "SELECT GROUP_CONCAT(name ORDER BY id) FROM names");
+	/* the locks were leases: rows of etl_locks, given back after the run */
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM etl_locks WHERE expires_at > NOW(6)");
+	r = chacc(&p, "plan");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do") || strstr(r.out, "up to date"),
+	              "plan after a build: %s", r.out);
+	result_free(&r);
+	free(dead);
+	free(order);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_no_node_answers)
+{
+	struct proj p;
+	struct result r;
+
+	proj_gal(&p, "gdead", "127.0.0.1:9,127.0.0.1:1");
+	write_recipe(&p, people_sql);
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 3, "exit %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "any of its 2 nodes") && strstr(r.err, "127.0.0.1:9:") &&
+	              strstr(r.err, "127.0.0.1:1:"), "each node and its error: %s", r.err);
+	result_free(&r);
+	proj_free(&p);
+}
+END_TEST
+
+START_TEST(test_table_without_primary_key)
+{
+	struct proj p;
+	struct result r;
+
+	proj_gal(&p, "gnopk", NULL);
+	write_recipe(&p, people_sql);
+	write_file(&p, "sql/counted.sql", "CREATE TABLE ${this} (n INT);\n"
+	           "INSERT INTO ${this} SELECT COUNT(*) FROM names;\n");
+	r = chacc(&p, "build");
+	ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "'counted'") && strstr(r.err, "no primary key") &&
+	              strstr(r.err, "Galera"), "the message: %s", r.err);
+	result_free(&r);
+	/* nothing of it was published; its needs were */
+	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables"
+	           " WHERE table_schema = DATABASE() AND table_name = 'counted'");
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM names");
+	proj_free(&p);
+}
+END_TEST
+
+/* each node's runner: the node list starting at node n */
+static char *
+order_from(int n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (int k = 0; k < 3; k++)
+		buf_addf(&b, "%s127.0.0.1:%s", k ? "," : "", nodeport[1 + (n - 1 + k) % 3]);
+	return buf_detach(&b);
+}
+
+START_TEST(test_three_runners)
+{
+	struct proj p;
+	pid_t pid[3];
+	int out[3], err[3];
+	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
+	char *envs[3], *by[3];
+	struct buf recipe;
+
+	proj_gal(&p, "gthree", NULL);
+	/* eight slow targets on people: every one is built once, whoever builds it */
+	buf_init(&recipe);
+	buf_adds(&recipe, GAL_HEAD "targets:\n"
+	         "  - name: people\n    kind: extract\n    from: source\n"
+	         "    query: sql/people.sql\n    key: [id]\n");
+	for (int i = 0; i < 8; i++)
+		buf_addf(&recipe, "  - name: t%d\n    kind: table\n    needs: [people]\n"
+		         "    query: sql/t.sql\n    key: [id]\n", i);
+	write_file(&p, "chacc.yml", recipe.s);
+	buf_release(&recipe);
+	write_file(&p, "sql/people.sql", people_sql);
+	write_file(&p, "sql/t.sql", "SELECT id, name, SLEEP(0.1) AS s FROM people\n");
+	for (int i = 0; i < 3; i++) {
+		char *order = order_from(i + 1);
+		const char *env[] = { NULL, NULL, NULL };
+
+		envs[i] = xasprintf("TARGET_DB_HOSTS=%s", order);
+		by[i] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
+		env[0] = envs[i];
+		env[1] = by[i];
+		pid[i] = chacc_start_envs(&p, env, &out[i], &err[i], args);
+		free(order);
+	}
+	for (int i = 0; i < 3; i++) {
+		int st = wait_status(pid[i]);
+		char *e = slurp_fd(err[i]), *o = slurp_fd(out[i]);
+
+		ck_assert_msg(st == 0, "runner %d: exit %d\n%s\n%s", i + 1, st, o, e);
+		free(e);
+		free(o);
+		free(envs[i]);
+		free(by[i]);
+	}
+	/* each target built once, by one runner or another; the others found it done */
+	assert_val(p.tgt, "people:1,t0:1,t1:1,t2:1,t3:1,t4:1,t5:1,t6:1,t7:1",
+	           "SELECT GROUP_CONCAT(CONCAT(target, ':', n) ORDER BY target) FROM"
+	           " (SELECT target, COUNT(*) AS n FROM etl_run_targets WHERE outcome = 'built'"
+	           " GROUP BY target) x");
+	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM etl_runs WHERE result = 'success'");
+	/* the history says which runner built what: every target by one of them */
+	assert_val(p.tgt, "9", "SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
+	           " ON r.run_id = t.run_id WHERE t.outcome = 'built'"
+	           " AND r.started_by LIKE 'runner_@node_'");
+	assert_val(p.tgt, "runner1@node1,runner2@node2,runner3@node3",
+	           "SELECT GROUP_CONCAT(started_by ORDER BY started_by) FROM etl_runs");
+	assert_on_every_node(&p, "3", "SELECT COUNT(*) FROM t7");
+	proj_free(&p);
+}
+END_TEST
+
+/* a runner killed -9 holding a target's lease: another takes over when it expires */
+START_TEST(test_runner_killed)
+{
+	struct proj p;
+	struct result r;
+	double t0;
+
+	proj_gal(&p, "gkill", NULL);
+	write_recipe(&p, people_sql);
+	r = chacc_env(&p, "CHACC_FAULT=before-swap:names", "build", NULL);
+	ck_assert_msg(r.status == 137, "exit %d: %s", r.status, r.err);
+	result_free(&r);
+	/* its run's lease and its target's, not given back */
+	assert_val(p.tgt, "2", "SELECT COUNT(*) FROM etl_locks WHERE expires_at > NOW(6)");
+	t0 = mono_seconds();
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	/* it waited for the lease (3 s), not for ever */
+	ck_assert_msg(mono_seconds() - t0 < 30, "took %.1fs", mono_seconds() - t0);
+	assert_on_every_node(&p, "3", "SELECT n FROM counted");
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * a runner stopped past its lease, just before it swaps its table in:
+ * another runner builds the target; the first, woken, publishes nothing
+ */
+START_TEST(test_paused_runner_is_fenced)
+{
+	struct proj p;
+	struct paused a;
+	struct result r;
+	char *args[] = { (char *)"build", (char *)"names", NULL };
+
+	proj_gal(&p, "gfence", NULL);
+	write_recipe(&p, people_sql);
+	r = chacc(&p, "build", "people");
+	assert_ok(&r);
+	result_free(&r);
+	start_paused(&p, &a, "before-swap:names", args);
+	kill(a.pid, SIGSTOP);
+	/* a second runner takes the lock once the first one's lease ran out */
+	r = chacc(&p, "build", "-B", "names");
+	assert_ok(&r);
+	result_free(&r);
+	assert_val(p.tgt, "ADA,BEA,CY", "SELECT GROUP_CONCAT(name ORDER BY id) FROM names");
+	kill(a.pid, SIGCONT);
+	r = resume(&a);
+	ck_assert_msg(strstr(r.err, "lost its lease"), "exit %d: %s", r.status, r.err);
+	/* it tried again, and found the target built by the other runner */
+	ck_assert_msg(r.status == 0 && strstr(r.out, "built by another runner"), "exit %d: %s\n%s",
+	              r.status, r.out, r.err);
+	result_free(&r);
+	/* what the first runner built was not swapped in over the second's */
+	assert_on_every_node(&p, "ADA,BEA,CY", "SELECT GROUP_CONCAT(name ORDER BY id) FROM names");
+	proj_free(&p);
+}
+END_TEST
+
+/* a node killed -9 while a runner on it builds: the build goes on on another node */
+START_TEST(test_node_killed)
+{
+	struct proj p;
+	struct paused a;
+	struct result r;
+	char *args[] = { (char *)"build", NULL };
+	char *order = order_from(3);
+
+	proj_gal(&p, "gnode", order);
+	write_recipe(&p, people_sql);
+	start_paused(&p, &a, "before-swap:names", args);
+	ck_assert_int_eq(gal("kill '%s' 3", galdir), 0);
+	r = resume(&a);
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.err, "retrying"), "no retry on another node: %s", r.err);
+	result_free(&r);
+	ck_assert_int_eq(gal("start-node '%s' 3", galdir), 0);
+	assert_on_every_node(&p, "3", "SELECT n FROM counted");
+	/* the run converged: a full refresh changes nothing */
+	r = chacc(&p, "build");
+	assert_ok(&r);
+	result_free(&r);
+	assert_on_every_node(&p, "ADA,BEA,CY", "SELECT GROUP_CONCAT(name ORDER BY id) FROM names");
+	free(order);
+	proj_free(&p);
+}
+END_TEST
+
+/* the cluster, or why not: 0, or -1 to skip */
+static int
+start_cluster(void)
+{
+	const char *ml = getenv("CHACC_TEST_MARIADB_LOCAL");
+	char *dir, *cmd, line[512];
+	FILE *f;
+
+	if (access("/usr/lib/galera/libgalera_smm.so", R_OK) != 0 || !ml) {
+		printf("check_galera: skipping: no Galera provider (galera-4): run contrib/install-deps\n");
+		return getenv("CI") ? 1 : -1;
+	}
+	dir = path_dir(ml);
+	tool = xasprintf("%s/galera-local", dir);
+	free(dir);
+	snprintf(galdir, sizeof(galdir), "%s/gal", tmpdir);
+	mkdir(galdir, 0755);
+	if (gal("start '%s' 3", galdir) != 0) {
+		fprintf(stderr, "check_galera: the cluster did not start: see %s/galera.log\n", galdir);
+		return 1;
+	}
+	cmd = xasprintf("'%s' env '%s' T", tool, galdir);
+	f = popen(cmd, "r");
+	free(cmd);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, "export T_HOSTS=", 15) == 0)
+			hosts = xstrdup(line + 15);
+	}
+	if (f)
+		pclose(f);
+	if (!hosts)
+		return 1;
+	/* the nodes' ports, in order */
+	char *h = xstrdup(hosts), *save = NULL;
+	int n = 1;
+
+	for (char *tok = strtok_r(h, ",", &save); tok && n <= 3; tok = strtok_r(NULL, ",", &save))
+		nodeport[n++] = xstrdup(strrchr(tok, ':') + 1);
+	free(h);
+	return 0;
+}
+
+int
+main(void)
+{
+	Suite *s;
+	SRunner *sr;
+	int failed, rc;
+
+	if (itest_setup("check_galera") < 0)
+		return 0;
+	/* leases of 3 s: a dead runner's expire soon */
+	setenv("CHACC_LEASE_SECONDS", "3", 1);
+	if ((rc = start_cluster()) != 0)
+		return rc < 0 ? 0 : 1;
+	s = suite_create("galera");
+	add_case(s, "builds_on_the_cluster", test_builds_on_the_cluster);
+	add_case(s, "no_node_answers", test_no_node_answers);
+	add_case(s, "table_without_primary_key", test_table_without_primary_key);
+	add_case(s, "three_runners", test_three_runners);
+	add_case(s, "runner_killed", test_runner_killed);
+	add_case(s, "paused_runner_is_fenced", test_paused_runner_is_fenced);
+	add_case(s, "node_killed", test_node_killed);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	gal("stop '%s'", galdir);
+	return failed ? 1 : 0;
+}
