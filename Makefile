@@ -267,7 +267,7 @@ tests/browser/node_modules/playwright-core/package.json: tests/browser/package.j
 TEST_HDR = tests/testutil.h tests/itest.h tests/webtest.h tests/recipetest.h tests/vcstest.h tests/pgtest.h \
 	tests/splittest.h tests/storetest.h \
 	tests/dbtest.h tests/tabletest.h tests/buildtest.h tests/clitest.h tests/omtest.h \
-	tests/pausetest.h
+	tests/pausetest.h tests/omequal.h
 
 tests/check_%: tests/check_%.c $(TEST_HDR) $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
@@ -316,6 +316,7 @@ demo: chacc
 bench: chacc
 	tests/bench/run
 	tests/bench/openmrs
+	tests/bench/galera
 	tests/bench/postgres
 	tests/bench/checks
 	tests/bench/sites

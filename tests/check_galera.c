@@ -6,6 +6,7 @@
  * killed mid-build, a table without a primary key, nodes that do not answer.
  * The source is the usual test server.
  */
+#include "omequal.h"
 #include "pausetest.h"
 
 static char galdir[PATH_MAX], *hosts, *tool, *nodeport[4];
@@ -226,19 +227,19 @@ START_TEST(test_three_runners)
 	int out[3], err[3];
 	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
 	char *envs[3], *by[3];
-	struct buf recipe;
+	struct buf yml;
 
 	proj_gal(&p, "gthree", NULL);
 	/* eight slow targets on people: every one is built once, whoever builds it */
-	buf_init(&recipe);
-	buf_adds(&recipe, GAL_HEAD "targets:\n"
+	buf_init(&yml);
+	buf_adds(&yml, GAL_HEAD "targets:\n"
 	         "  - name: people\n    kind: extract\n    from: source\n"
 	         "    query: sql/people.sql\n    key: [id]\n");
 	for (int i = 0; i < 8; i++)
-		buf_addf(&recipe, "  - name: t%d\n    kind: table\n    needs: [people]\n"
+		buf_addf(&yml, "  - name: t%d\n    kind: table\n    needs: [people]\n"
 		         "    query: sql/t.sql\n    key: [id]\n", i);
-	write_file(&p, "chacc.yml", recipe.s);
-	buf_release(&recipe);
+	write_file(&p, "chacc.yml", yml.s);
+	buf_release(&yml);
 	write_file(&p, "sql/people.sql", people_sql);
 	write_file(&p, "sql/t.sql", "SELECT id, name, SLEEP(0.1) AS s FROM people\n");
 	for (int i = 0; i < 3; i++) {
@@ -369,6 +370,174 @@ START_TEST(test_node_killed)
 }
 END_TEST
 
+/*
+ * a cluster of two nodes that loses one (no quorum: the other is cut off
+ * from a primary component), and a node list that names it with a node of
+ * another cluster: a build on it stops, names both, and writes nothing
+ */
+START_TEST(test_quorum_lost_and_another_cluster)
+{
+	struct proj p;
+	struct paused a;
+	struct result r;
+	char dir2[PATH_MAX + 8], *cmd, line[512], *b1 = NULL, *order;
+	char *args[] = { (char *)"build", NULL };
+	FILE *f;
+
+	snprintf(dir2, sizeof(dir2), "%s2", galdir);
+	mkdir(dir2, 0755);
+	ck_assert_int_eq(gal("start '%s' 2", dir2), 0);
+	cmd = xasprintf("'%s' env '%s' T", tool, dir2);
+	f = popen(cmd, "r");
+	free(cmd);
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "export T_HOSTS=", 15) == 0)
+			b1 = xstrndup(line + 15, strcspn(line + 15, ","));
+	if (f)
+		pclose(f);
+	ck_assert_ptr_nonnull(b1);
+	/* the two-node cluster first, a node of the three-node one after it */
+	order = xasprintf("%s,127.0.0.1:%s", b1, nodeport[1]);
+	proj_gal(&p, "gquorum", order);
+	{
+		struct db *d = node_db(1, NULL);
+
+		/* the target database lives on the two-node cluster */
+		sql(d, "DROP DATABASE IF EXISTS %s", p.tgtdb);
+		db_close(d);
+	}
+	write_recipe(&p, people_sql);
+	start_paused(&p, &a, "before-swap:names", args);
+	/* the second node goes: the first is cut off from any primary component */
+	cmd = xasprintf("kill '%s' 2", dir2);
+	ck_assert_int_eq(gal("%s", cmd), 0);
+	free(cmd);
+	r = resume(&a);
+	ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "not Primary") && strstr(r.err, "another cluster"),
+	              "why each node would not do: %s", r.err);
+	result_free(&r);
+	/* nothing went to the other cluster */
+	{
+		struct db *d = node_db(1, NULL);
+		char *q = xasprintf("SELECT COUNT(*) FROM information_schema.schemata"
+		                    " WHERE schema_name = '%s'", p.tgtdb);
+
+		assert_val(d, "0", q);
+		free(q);
+		db_close(d);
+	}
+	/* a new run on the cut-off node alone: exit 3, saying why */
+	{
+		char *one = xasprintf("TARGET_DB_HOSTS=%s", b1);
+
+		r = chacc_env(&p, one, "build", NULL);
+		free(one);
+	}
+	ck_assert_msg(r.status == 3 && strstr(r.err, "non-Primary"), "exit %d: %s", r.status,
+	              r.err);
+	result_free(&r);
+	gal("stop '%s'", dir2);
+	free(b1);
+	free(order);
+	proj_free(&p);
+}
+END_TEST
+
+/*
+ * the OpenMRS pipeline into the cluster by three runners, one on each node:
+ * one runner killed -9 mid-build, one node killed under another; then a day
+ * of changes; what they built equals a full refresh, nothing lost or twice
+ */
+START_TEST(test_openmrs_three_runners)
+{
+	struct proj p;
+	struct paused third;
+	char *om_args[] = { (char *)"-f", recipe, (char *)"build", (char *)"-j", (char *)"2", NULL };
+	char *envs[6];
+	pid_t pid[2];
+	int out[2], err[2], st;
+	char *o, *e;
+	struct result r;
+
+	proj_gal(&p, "gopenmrs", NULL);
+	sql(p.src, "DROP TABLE people");
+	generate(&p, 60, true);
+	for (int i = 0; i < 3; i++) {
+		char *order = order_from(i + 1);
+
+		envs[2 * i] = xasprintf("TARGET_DB_HOSTS=%s", order);
+		envs[2 * i + 1] = xasprintf("CHACC_STARTED_BY=runner%d", i + 1);
+		free(order);
+	}
+	/* runner 2 dies before it swaps in flattened_observations, holding its lease */
+	{
+		const char *e2[] = { envs[2], envs[3], "CHACC_FAULT=before-swap:flattened_observations",
+		                     NULL };
+
+		pid[1] = chacc_start_envs(&p, e2, &out[1], &err[1], om_args);
+		st = wait_status(pid[1]);
+		o = slurp_fd(out[1]);
+		e = slurp_fd(err[1]);
+		ck_assert_msg(st == 137, "runner 2: exit %d\n%s\n%s", st, o, e);
+		free(o);
+		free(e);
+	}
+	/* runner 3, on node 3, pauses before a swap, holding that lease */
+	setenv("TARGET_DB_HOSTS", envs[4] + strlen("TARGET_DB_HOSTS="), 1);
+	setenv("CHACC_STARTED_BY", "runner3", 1);
+	start_paused(&p, &third, "before-swap:flattened_patient_encounters", om_args);
+	unsetenv("TARGET_DB_HOSTS");
+	unsetenv("CHACC_STARTED_BY");
+	/* runner 1 builds what it can take */
+	{
+		const char *e1[] = { envs[0], envs[1], NULL };
+
+		pid[0] = chacc_start_envs(&p, e1, &out[0], &err[0], om_args);
+	}
+	/* node 3 dies under runner 3 */
+	ck_assert_int_eq(gal("kill '%s' 3", galdir), 0);
+	r = resume(&third);
+	ck_assert_msg(r.status == 0, "runner 3: exit %d\n%s\n%s", r.status, r.out, r.err);
+	result_free(&r);
+	st = wait_status(pid[0]);
+	o = slurp_fd(out[0]);
+	e = slurp_fd(err[0]);
+	ck_assert_msg(st == 0, "runner 1: exit %d\n%s\n%s", st, o, e);
+	free(o);
+	free(e);
+	ck_assert_int_eq(gal("start-node '%s' 3", galdir), 0);
+	/* what the dead runner left is built again; then a day of changes */
+	r = om(&p, "build", "-j", "2");
+	assert_ok(&r);
+	result_free(&r);
+	changes(&p, 1);
+	r = om(&p, "build", "-j", "2");
+	assert_ok(&r);
+	result_free(&r);
+	assert_equals_full(&p, "three runners, a day of changes");
+	/* every node holds the same tables */
+	for (int n = 2; n <= 3; n++) {
+		struct db *d = node_db(n, p.tgtdb);
+
+		for (size_t i = 0; i < NTABLES; i++) {
+			char *a = table_sum(&p, p.tgtdb, tables[i]);
+			char *q = xasprintf("SELECT COUNT(*) FROM `%s`", tables[i]), *b = val(d, "%s", q);
+
+			ck_assert_msg(strncmp(a, b, strlen(b)) == 0 && a[strlen(b)] == '/',
+			              "node %d: %s has %s rows, node 1 %s", n, tables[i], b, a);
+			free(a);
+			free(b);
+			free(q);
+		}
+		db_close(d);
+	}
+	for (int i = 0; i < 6; i++)
+		free(envs[i]);
+	proj_free(&p);
+}
+END_TEST
+
 /* the cluster, or why not: 0, or -1 to skip */
 static int
 start_cluster(void)
@@ -428,6 +597,7 @@ main(void)
 	setenv("CHACC_LEASE_SECONDS", "3", 1);
 	if ((rc = start_cluster()) != 0)
 		return rc < 0 ? 0 : 1;
+	omtest_paths();
 	s = suite_create("galera");
 	add_case(s, "builds_on_the_cluster", test_builds_on_the_cluster);
 	add_case(s, "no_node_answers", test_no_node_answers);
@@ -436,6 +606,8 @@ main(void)
 	add_case(s, "runner_killed", test_runner_killed);
 	add_case(s, "paused_runner_is_fenced", test_paused_runner_is_fenced);
 	add_case(s, "node_killed", test_node_killed);
+	add_case(s, "quorum_lost_and_another_cluster", test_quorum_lost_and_another_cluster);
+	add_case(s, "openmrs_three_runners", test_openmrs_three_runners);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
