@@ -74,7 +74,7 @@ not_ready(MYSQL *my)
 /* one server at host:port or sock; NULL with *why (malloc'ed) and *code */
 static MYSQL *
 open_one(const struct db_params *p, const char *host, unsigned port, const char *sock,
-         char **why, unsigned *code)
+         const char *database, char **why, unsigned *code)
 {
 	MYSQL *my;
 	unsigned int one = 1, timeout = p->connect_timeout ? p->connect_timeout : 10;
@@ -92,7 +92,7 @@ open_one(const struct db_params *p, const char *host, unsigned port, const char 
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	/* a socket, when given, wins over host and port */
 	if (!mysql_real_connect(my, sock ? "localhost" : host, p->user, p->password,
-	                        nonempty(p->database), port, sock, CLIENT_MULTI_RESULTS)) {
+	                        nonempty(database), port, sock, CLIENT_MULTI_RESULTS)) {
 		*code = mysql_errno(my);
 		*why = xstrdup(mysql_error(my));
 		db_scrub(why, p->password);
@@ -167,6 +167,30 @@ other_cluster(const struct db_params *p, size_t i, MYSQL *my)
 	return why;
 }
 
+/*
+ * node i of p lacks p's database: on a node of another cluster, say that
+ * instead (a build would create the database there)
+ */
+static void
+no_database_here(const struct db_params *p, size_t i, const char *host, unsigned port,
+                 char **why, unsigned *code)
+{
+	char *w;
+	unsigned c;
+	MYSQL *my = open_one(p, host, port, NULL, NULL, &w, &c);
+
+	if (!my) {
+		free(w);
+		return;
+	}
+	if ((w = other_cluster(p, i, my))) {
+		free(*why);
+		*why = w;
+		*code = CR_CONNECTION_ERROR;
+	}
+	mysql_close(my);
+}
+
 MYSQL *
 mdb_open(const struct db_params *p, char **err, unsigned *code)
 {
@@ -201,7 +225,8 @@ mdb_open_at(const struct db_params *p, size_t start, size_t *node, char **err, u
 	*code = 0;
 	if (!p->nhosts) {
 		*node = 0;
-		if ((my = open_one(p, nonempty(p->host), p->port, nonempty(p->socket), &why, code)))
+		if ((my = open_one(p, nonempty(p->host), p->port, nonempty(p->socket), p->database, &why,
+		                   code)))
 			return my;
 		char *where = endpoint(p);
 
@@ -222,7 +247,9 @@ mdb_open_at(const struct db_params *p, size_t start, size_t *node, char **err, u
 			why = xstrdup(bad);
 			c = CR_UNKNOWN_HOST;
 		} else {
-			my = open_one(p, host, port, NULL, &why, &c);
+			my = open_one(p, host, port, NULL, p->database, &why, &c);
+			if (!my && c == ER_BAD_DB_ERROR)
+				no_database_here(p, i, host, port, &why, &c);
 			free(host);
 			if (my && (why = other_cluster(p, i, my))) {
 				mysql_close(my);
