@@ -600,8 +600,8 @@ START_TEST(test_drift)
 	              strstr(res.detail, "rows fell from 20 to 10"), "%s: %s %s", f.engine,
 	              check_status_name(res.status), res.detail ? res.detail : "-");
 	result_release(&res);
-	profile_release(&cur);
-	profile_release(&prev);
+	profile_clear(&cur);
+	profile_clear(&prev);
 	fx_close(&f);
 }
 END_TEST

@@ -324,6 +324,18 @@ START_TEST(test_paused_runner_is_fenced)
 	assert_ok(&r);
 	result_free(&r);
 	start_paused(&p, &a, "before-swap:names", args);
+	/* status, read on another node, shows the build that runs on node 1 */
+	{
+		char *order = order_from(3), *env = xasprintf("TARGET_DB_HOSTS=%s", order);
+
+		r = chacc_env(&p, env, "status", "names", NULL);
+		assert_ok(&r);
+		ck_assert_msg(strstr(r.out, "building in run"), "names is not building on node 3: %s",
+		              r.out);
+		result_free(&r);
+		free(env);
+		free(order);
+	}
 	kill(a.pid, SIGSTOP);
 	/* a second runner takes the lock once the first one's lease ran out */
 	r = chacc(&p, "build", "-B", "names");

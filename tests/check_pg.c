@@ -107,6 +107,33 @@ START_TEST(test_connect_errors)
 }
 END_TEST
 
+/* hosts: libpq tries the nodes in turn; none answering names them all */
+START_TEST(test_hosts)
+{
+	char *good = xasprintf("127.0.0.1:%s", getenv("CHACC_TEST_PG_PORT"));
+	char *list[] = { (char *)"127.0.0.1:9", good };
+	char *dead[] = { (char *)"127.0.0.1:9", (char *)"127.0.0.1:1" };
+	struct db_params c = { .name = "wh", .driver = "postgres", .user = getenv("CHACC_TEST_USER"),
+	                       .password = getenv("CHACC_TEST_PASSWORD"), .database = "chacc",
+	                       .hosts = list, .nhosts = 2,
+	                       /* hosts win over a socket */
+	                       .socket = "/nonexistent/.s.PGSQL.1" };
+	enum db_err why;
+	char *err = NULL;
+	struct db *d = db_connect(&c, &err, &why);
+
+	ck_assert_msg(d != NULL, "%s", err ? err : "?");
+	assert_value(d, "SELECT 'on the second node'", "on the second node");
+	db_close(d);
+	c.hosts = dead;
+	ck_assert_ptr_null(db_connect(&c, &err, &why));
+	ck_assert_msg(strstr(err, "any of 2 nodes (127.0.0.1:9, 127.0.0.1:1)") && !strchr(err, '\n'),
+	              "%s", err);
+	free(err);
+	free(good);
+}
+END_TEST
+
 START_TEST(test_table_ops)
 {
 	struct db_params c, rc;
@@ -623,6 +650,7 @@ pg_suite(void)
 	suite_add_tcase(s, unit);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_connect_errors);
+	tcase_add_test(tc, test_hosts);
 	tcase_add_test(tc, test_table_ops);
 	tcase_add_test(tc, test_swap_grants_views);
 	tcase_add_test(tc, test_shapes);

@@ -308,7 +308,7 @@ START_TEST(test_known_table)
 		sum += p.cols[0].hist[b];
 	ck_assert_int_eq(sum, NROWS);
 	ck_assert_int_eq(p.cols[0].ntop, 0);
-	profile_release(&p);
+	profile_clear(&p);
 	db_close(d);
 }
 END_TEST
@@ -342,7 +342,7 @@ START_TEST(test_empty_table)
 	ck_assert_msg(strstr(json, "\"rows\":0") && !strstr(json, "histogram") &&
 	              !strstr(json, "mean") && strstr(json, "\"min\":null"), "%s", json);
 	free(json);
-	profile_release(&p);
+	profile_clear(&p);
 	/* no such table: an error */
 	ck_assert_int_eq(profile_table(d, "nope", &p), -1);
 	ck_assert_int_eq(db_error_class(d), DB_ERR_NO_TABLE);
@@ -367,7 +367,7 @@ START_TEST(test_one_value)
 	ck_assert(fabs(p.cols[0].mean - 7) < 1e-12);
 	ck_assert(!p.cols[2].has_hist && !p.cols[2].has_mean && p.cols[2].nulls == 3);
 	ck_assert(fabs(p.cols[2].null_fraction - 1) < 1e-12);
-	profile_release(&p);
+	profile_clear(&p);
 	db_close(d);
 }
 END_TEST
@@ -425,7 +425,7 @@ START_TEST(test_types)
 	ck_assert(p.cols[5].ntop == 5 && p.cols[5].top[0].count == 6);
 	ck_assert_str_eq(p.cols[5].top[0].value, "a");
 	ck_assert_int_eq(p.cols[6].nulls, pg ? 15 : 0);
-	profile_release(&p);
+	profile_clear(&p);
 	db_close(d);
 }
 END_TEST
@@ -458,8 +458,8 @@ START_TEST(test_json_round_trip)
 	ck_assert_str_eq(again, json);
 	free(again);
 	free(json);
-	profile_release(&back);
-	profile_release(&p);
+	profile_clear(&back);
+	profile_clear(&p);
 	db_close(d);
 }
 END_TEST
@@ -483,7 +483,7 @@ START_TEST(test_json_refused)
 	                                   "\"distinct\":null,\"distinct_approx\":false,\"min\":null,"
 	                                   "\"max\":null,\"top\":[]}]}", &p), 0);
 	ck_assert(p.ncols == 1 && p.cols[0].distinct == -1 && !p.cols[0].has_hist);
-	profile_release(&p);
+	profile_clear(&p);
 }
 END_TEST
 
@@ -574,11 +574,11 @@ START_TEST(test_drift)
 	ASSERT_DRIFT(&prev, &lots, -1, -1, true, "column 'status': new value '1'|"
 	             "column 'status': new value '2'|column 'status': new value '3'|"
 	             "column 'status': new value '4'|column 'status': new value '5'");
-	profile_release(&prev);
-	profile_release(&cur);
-	profile_release(&same);
-	profile_release(&wide);
-	profile_release(&lots);
+	profile_clear(&prev);
+	profile_clear(&cur);
+	profile_clear(&same);
+	profile_clear(&wide);
+	profile_clear(&lots);
 }
 END_TEST
 
@@ -607,8 +607,8 @@ START_TEST(test_drift_tables)
 	got = drift(&a, &b, 0.20, 0.16, true);
 	ck_assert_str_eq(got, "column 'status': new value 'lost'");
 	free(got);
-	profile_release(&a);
-	profile_release(&b);
+	profile_clear(&a);
+	profile_clear(&b);
 	db_close(d);
 }
 END_TEST

@@ -75,7 +75,7 @@ take_profile(struct build *b, const char *table, const struct profile *prev)
 	if (profile_table(b->tgt, table, b->profile) < 0) {
 		log_event(LOG_WARN, "profile", b->t->name, b->req->run_id,
 		          "target '%s': cannot profile its table: %s", b->t->name, db_error(b->tgt));
-		profile_release(b->profile);
+		profile_clear(b->profile);
 		free(b->profile);
 		b->profile = NULL;
 		return;
@@ -159,7 +159,7 @@ bops_checks(struct build *b, const char *table, const char *changed_since, bool 
 				               " already)" : "");
 		}
 	}
-	profile_release(&last);
+	profile_clear(&last);
 	return rc;
 }
 
@@ -185,7 +185,7 @@ bops_checks_end(struct build *b, bool published)
 	b->checks = NULL;
 	b->nchecks = 0;
 	if (b->profile) {
-		profile_release(b->profile);
+		profile_clear(b->profile);
 		free(b->profile);
 		b->profile = NULL;
 	}

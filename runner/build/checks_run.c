@@ -333,7 +333,7 @@ run_drift(struct crun *k)
 		return 0;
 	if (!cur) {
 		if (profile_table(x->d, x->table, &local) < 0) {
-			profile_release(&local);
+			profile_clear(&local);
 			return cant_db(k, x->d);
 		}
 		cur = &local;
@@ -351,7 +351,7 @@ run_drift(struct crun *k)
 	res->detail = n ? buf_detach(&b) : NULL;
 	buf_release(&b);
 	if (cur == &local)
-		profile_release(&local);
+		profile_clear(&local);
 	return 0;
 }
 

@@ -608,6 +608,6 @@ profile_table(struct db *d, const char *table, struct profile *out)
 	db_cols_release(&cols);
 	free(id);
 	if (rc < 0)
-		profile_release(out);
+		profile_clear(out);
 	return rc;
 }

@@ -52,7 +52,11 @@ struct profile {
 
 /* profile table (every column but DB_STAMP) on d; 0, or -1 with the error in db_error(d) */
 int profile_table(struct db *d, const char *table, struct profile *out);
-void profile_release(struct profile *p);
+/*
+ * free what p holds, leaving it empty (not profile_release: libkrb5, which
+ * libpq loads, has one, and a name of the program's would take its place)
+ */
+void profile_clear(struct profile *p);
 /* the profile as a JSON object (malloc'ed) */
 char *profile_to_json(const struct profile *p);
 /* read one back; 0, or -1 when json is not a profile */

@@ -25,7 +25,7 @@
 #include "util.h"
 
 void
-profile_release(struct profile *p)
+profile_clear(struct profile *p)
 {
 	for (size_t i = 0; i < p->ncols; i++) {
 		struct profile_col *c = &p->cols[i];
@@ -201,7 +201,7 @@ profile_from_json(const char *json, struct profile *out)
 	    get_text(json_object_get(o, "table"), &out->table) < 0 || !out->table ||
 	    get_count(json_object_get(o, "rows"), &out->rows) < 0) {
 		json_decref(o);
-		profile_release(out);
+		profile_clear(out);
 		return -1;
 	}
 	out->cols = xcalloc(json_array_size(cols) + 1, sizeof(*out->cols));
@@ -212,7 +212,7 @@ profile_from_json(const char *json, struct profile *out)
 	}
 	json_decref(o);
 	if (rc < 0)
-		profile_release(out);
+		profile_clear(out);
 	return rc;
 }
 

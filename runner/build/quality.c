@@ -60,7 +60,7 @@ test_one(struct session *s, long long run, const struct marker *m, const struct 
 	store_run_target_record(s->conns.store, run, t->name, "test", NULL, started, now_seconds(),
 	                        m->rows, 1, stop ? "failed" : "ok",
 	                        stop ? stop->detail : NULL);
-	profile_release(&prev);
+	profile_clear(&prev);
 }
 
 void
@@ -183,14 +183,14 @@ quality_profile(const struct run_request *rq, const char *target, bool record,
 		free(json);
 	}
 done:
-	profile_release(&prev);
+	profile_clear(&prev);
 	session_release(&s);
 }
 
 void
 profile_result_release(struct profile_result *r)
 {
-	profile_release(&r->cur);
+	profile_clear(&r->cur);
 	for (size_t i = 0; i < r->ndrift; i++)
 		free(r->drift[i]);
 	free(r->drift);
