@@ -503,7 +503,9 @@ START_TEST(test_openmrs_three_runners)
 	assert_ok(&r);
 	result_free(&r);
 	assert_equals_full(&p, "three runners, a day of changes");
-	/* every node holds the same tables */
+	/* every node holds the same tables (once each is in the cluster again) */
+	for (int i = 0; i < 60 && gal("status '%s'", galdir) != 0; i++)
+		usleep(500000);
 	for (int n = 2; n <= 3; n++) {
 		struct db *d = node_db(n, p.tgtdb);
 
