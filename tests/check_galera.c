@@ -46,6 +46,8 @@ node_db(int n, const char *database)
 	struct db *d = connect_to(&c, sock, database);
 
 	free(sock);
+	/* reads wait until the node has applied what the others committed */
+	sql(d, "SET SESSION wsrep_sync_wait = 1");
 	return d;
 }
 
@@ -601,5 +603,7 @@ main(void)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	gal("stop '%s'", galdir);
+	/* the two-node cluster of the quorum test, when it failed before it stopped it */
+	gal("stop '%s2'", galdir);
 	return failed ? 1 : 0;
 }

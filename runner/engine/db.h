@@ -65,7 +65,8 @@ struct db *db_connect_like(struct db *d, char **err);
 /*
  * whether d's server is a node of a cluster that replicates every commit to
  * the others (MariaDB Galera, wsrep_on): 1, 0, or -1 on error. Advisory
- * locks do not cross its nodes; a commit can fail its certification
+ * locks do not cross its nodes; a commit can fail its certification. On one,
+ * d's reads from then on see every commit the cluster made before them
  */
 int db_cluster(struct db *d);
 /* the connection's name, as given in its parameters */

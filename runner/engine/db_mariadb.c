@@ -135,7 +135,12 @@ my_params(struct db *d)
 	return &mdb(d)->p;
 }
 
-/* a Galera node: wsrep_on (MySQL has no such variable: not one) */
+/*
+ * a Galera node: wsrep_on (MySQL has no such variable: not one). The
+ * session's reads then wait until the node has applied what the cluster
+ * committed before them (wsrep_sync_wait): a runner on another node may just
+ * have published a table or a marker
+ */
 static int
 my_cluster(struct db *d)
 {
@@ -148,6 +153,8 @@ my_cluster(struct db *d)
 	}
 	rc = v && strcmp(v, "1") == 0;
 	free(v);
+	if (rc && db_exec(d, "SET SESSION wsrep_sync_wait = 1") < 0)
+		return -1;
 	return rc;
 }
 
