@@ -547,10 +547,24 @@ start_cluster(void)
 	tool = xasprintf("%s/galera-local", dir);
 	free(dir);
 	snprintf(galdir, sizeof(galdir), "%s/gal", tmpdir);
-	mkdir(galdir, 0755);
-	if (gal("start '%s' 3", galdir) != 0) {
-		fprintf(stderr, "check_galera: the cluster did not start: see %s/galera.log\n", galdir);
-		return 1;
+	/* a busy machine may take a port between its check and the node's bind: once more */
+	for (int attempt = 1;; attempt++) {
+		mkdir(galdir, 0755);
+		if (gal("start '%s' 3", galdir) == 0)
+			break;
+		printf("check_galera: the cluster did not start (attempt %d); its logs:\n", attempt);
+		fflush(stdout);
+		cmd = xasprintf("tail -n 30 '%s/galera.log' '%s'/n*/error.log", galdir, galdir);
+		if (system(cmd) < 0)
+			perror("tail");
+		free(cmd);
+		gal("stop '%s'", galdir);
+		if (attempt == 2)
+			return 1;
+		cmd = xasprintf("rm -rf '%s'", galdir);
+		if (system(cmd) < 0)
+			perror("rm");
+		free(cmd);
 	}
 	cmd = xasprintf("'%s' env '%s' T", tool, galdir);
 	f = popen(cmd, "r");
