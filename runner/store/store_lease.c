@@ -145,31 +145,27 @@ keeper_pass(struct db *kd, int secs)
 		n++;
 	jobs = xcalloc(n ? n : 1, sizeof(*jobs));
 	for (l = leases, i = 0; l; l = l->next, i++)
-		jobs[i] = (struct job){ db_ident(kd, l->database), db_quote(kd, l->name),
-		                        db_quote(kd, l->holder), l->token, !l->owner };
+		jobs[i] = (struct job){ xstrdup(l->database), xstrdup(l->name), xstrdup(l->holder),
+		                        l->token, !l->owner };
 	pthread_mutex_unlock(&mu);
 	for (i = 0; i < n; i++) {
 		struct job *j = &jobs[i];
+		char *db = db_ident(kd, j->db), *qn = db_quote(kd, j->name), *qh = db_quote(kd, j->holder);
 		int rc;
 
 		if (j->give)
-			rc = db_execf(kd, keeper_sql->lease_release, j->db, j->name, j->holder, j->token);
+			rc = db_execf(kd, keeper_sql->lease_release, db, qn, qh, j->token);
 		else
-			rc = db_execf(kd, keeper_sql->lease_renew, j->db, secs, j->name, j->holder,
-			              j->token);
+			rc = db_execf(kd, keeper_sql->lease_renew, db, secs, qn, qh, j->token);
 		if (rc < 0 && db_error_transient(kd))
 			db_reconnect(kd);
-		free(j->db);
-		/* the name and holder again as they are listed, unquoted */
+		free(db);
+		free(qn);
+		free(qh);
 		pthread_mutex_lock(&mu);
 		for (l = leases; l; l = l->next) {
-			char *qn = db_quote(kd, l->name), *qh = db_quote(kd, l->holder);
-			bool same = l->token == j->token && !l->owner == j->give &&
-			            strcmp(qn, j->name) == 0 && strcmp(qh, j->holder) == 0;
-
-			free(qn);
-			free(qh);
-			if (!same)
+			if (l->token != j->token || !l->owner != j->give || strcmp(l->name, j->name) ||
+			    strcmp(l->holder, j->holder))
 				continue;
 			if (rc == 0 && j->give) {
 				unlink_lease(l);
@@ -180,6 +176,7 @@ keeper_pass(struct db *kd, int secs)
 			break;
 		}
 		pthread_mutex_unlock(&mu);
+		free(j->db);
 		free(j->name);
 		free(j->holder);
 	}
