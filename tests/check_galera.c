@@ -96,31 +96,40 @@ proj_gal(struct proj *p, const char *name, const char *order)
 	"target: target\n" \
 	"defaults: { retries: 3, retry_delay: 1s }\n"
 
-/* people (an extract), names (a table on it), counted (a script on names) */
+/* people (an extract), names (a table on it), counted (a script on names), then more */
 static void
-write_recipe(struct proj *p, const char *people_sql)
+write_recipe_more(struct proj *p, const char *people_sql, const char *more)
 {
-	write_file(p, "chacc.yml", GAL_HEAD
-	           "targets:\n"
-	           "  - name: people\n"
-	           "    kind: extract\n"
-	           "    from: source\n"
-	           "    query: sql/people.sql\n"
-	           "    key: [id]\n"
-	           "    incremental: { column: changed, lookback: 0s }\n"
-	           "  - name: names\n"
-	           "    kind: table\n"
-	           "    needs: [people]\n"
-	           "    query: sql/names.sql\n"
-	           "    key: [id]\n"
-	           "  - name: counted\n"
-	           "    kind: script\n"
-	           "    needs: [names]\n"
-	           "    script: sql/counted.sql\n");
+	char *yml = xasprintf(GAL_HEAD
+	                      "targets:\n"
+	                      "  - name: people\n"
+	                      "    kind: extract\n"
+	                      "    from: source\n"
+	                      "    query: sql/people.sql\n"
+	                      "    key: [id]\n"
+	                      "    incremental: { column: changed, lookback: 0s }\n"
+	                      "  - name: names\n"
+	                      "    kind: table\n"
+	                      "    needs: [people]\n"
+	                      "    query: sql/names.sql\n"
+	                      "    key: [id]\n"
+	                      "  - name: counted\n"
+	                      "    kind: script\n"
+	                      "    needs: [names]\n"
+	                      "    script: sql/counted.sql\n%s", more);
+
+	write_file(p, "chacc.yml", yml);
+	free(yml);
 	write_file(p, "sql/people.sql", people_sql);
 	write_file(p, "sql/names.sql", "SELECT id, UPPER(name) AS name FROM people\n");
 	write_file(p, "sql/counted.sql", "CREATE TABLE ${this} (n INT PRIMARY KEY);\n"
 	           "INSERT INTO ${this} SELECT COUNT(*) FROM names;\n");
+}
+
+static void
+write_recipe(struct proj *p, const char *people_sql)
+{
+	write_recipe_more(p, people_sql, "");
 }
 
 static const char people_sql[] = "SELECT id, name, changed FROM people\n";
@@ -196,18 +205,43 @@ START_TEST(test_table_without_primary_key)
 	struct result r;
 
 	proj_gal(&p, "gnopk", NULL);
-	write_recipe(&p, people_sql);
+	/* an extract and a table without key: get a primary key of chacc's own */
+	write_recipe_more(&p, people_sql, "  - name: copied\n    kind: extract\n"
+	                  "    from: source\n    query: sql/people.sql\n"
+	                  "  - name: initials\n    kind: table\n    needs: [copied]\n"
+	                  "    query: sql/initials.sql\n");
+	write_file(&p, "sql/initials.sql", "SELECT LEFT(name, 1) AS i FROM copied\n");
 	write_file(&p, "sql/counted.sql", "CREATE TABLE ${this} (n INT);\n"
 	           "INSERT INTO ${this} SELECT COUNT(*) FROM names;\n");
-	r = chacc(&p, "build");
+	r = chacc(&p, "build", "-k");
 	ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
 	ck_assert_msg(strstr(r.err, "'counted'") && strstr(r.err, "no primary key") &&
 	              strstr(r.err, "Galera"), "the message: %s", r.err);
+	ck_assert_msg(!strstr(r.err, "'initials'") && !strstr(r.err, "'copied'"),
+	              "the keyless targets built: %s", r.err);
 	result_free(&r);
 	/* nothing of it was published; its needs were */
 	assert_val(p.tgt, "0", "SELECT COUNT(*) FROM information_schema.tables"
 	           " WHERE table_schema = DATABASE() AND table_name = 'counted'");
 	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM names");
+	/* the row id is the key, on every node, and SELECT * does not show it */
+	assert_on_every_node(&p, "a,b,c", "SELECT GROUP_CONCAT(i ORDER BY i) FROM initials");
+	assert_on_every_node(&p, "_chacc_row,_chacc_row", "SELECT GROUP_CONCAT(column_name"
+	                     " ORDER BY table_name) FROM information_schema.statistics"
+	                     " WHERE table_schema = DATABASE() AND index_name = 'PRIMARY'"
+	                     " AND table_name IN ('copied', 'initials')");
+	assert_val(p.tgt, "i,_chacc_changed_at", "SELECT GROUP_CONCAT(column_name ORDER BY"
+	           " ordinal_position) FROM information_schema.columns WHERE table_schema ="
+	           " DATABASE() AND table_name = 'initials' AND extra NOT LIKE '%%INVISIBLE%%'");
+	/* built again the same: unchanged, so what needs it is not rebuilt */
+	r = chacc(&p, "build", "-B", "copied");
+	assert_ok(&r);
+	result_free(&r);
+	r = chacc(&p, "plan", "initials");
+	assert_ok(&r);
+	ck_assert_msg(strstr(r.out, "nothing to do"), "initials after copied built the same: %s",
+	              r.out);
+	result_free(&r);
 	proj_free(&p);
 }
 END_TEST

@@ -226,6 +226,28 @@ bops_insert_rows(struct db *d, const char *table, const struct db_names *cols, c
 	return rc;
 }
 
+/*
+ * a cluster replicates only tables with a primary key: give the shadow of a
+ * target without key: one of its own, numbered by the server, unless the
+ * shadow took one from its source
+ */
+static int
+row_id(struct build *b, const char *shadow)
+{
+	char *pk;
+	int rc = 0;
+
+	if (!b->c->cluster)
+		return 0;
+	if (!(pk = db_primary_key(b->tgt, shadow)))
+		return bops_fail(b, b->tgt, "target '%s'", b->t->name);
+	if (!*pk && db_add_row_id(b->tgt, shadow) < 0)
+		rc = bops_fail(b, b->tgt, "target '%s': cannot give its table a primary key",
+		               b->t->name);
+	free(pk);
+	return rc;
+}
+
 int
 bops_shape_shadow(struct build *b, const char *shadow)
 {
@@ -237,7 +259,7 @@ bops_shape_shadow(struct build *b, const char *shadow)
 	if (db_add_stamp(b->tgt, shadow) < 0)
 		return bops_fail(b, b->tgt, "target '%s': cannot add the change stamp", t->name);
 	if (t->key.n == 0)
-		return 0;
+		return row_id(b, shadow);
 	if (!(pk = db_primary_key(b->tgt, shadow)))
 		return bops_fail(b, b->tgt, "target '%s'", t->name);
 	if (*pk) {

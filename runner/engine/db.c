@@ -530,6 +530,16 @@ db_add_stamp(struct db *d, const char *table)
 }
 
 int
+db_add_row_id(struct db *d, const char *table)
+{
+	if (!d->engine->add_row_id) {
+		db_set_error(d, 0, "cannot add a row id to '%s' on %s", table, d->engine->driver);
+		return -1;
+	}
+	return d->engine->add_row_id(d, table);
+}
+
+int
 db_add_primary_key(struct db *d, const char *table, const struct db_names *cols)
 {
 	return d->engine->add_primary_key(d, table, cols);

@@ -51,6 +51,8 @@ bool db_names_has(const struct db_names *l, const char *name);
 
 /* the column every built table has: when its row last changed */
 #define DB_STAMP "_chacc_changed_at"
+/* the primary key chacc gives a keyless target on a cluster: hidden from SELECT * */
+#define DB_ROWID "_chacc_row"
 
 /* the engine of a driver name; NULL with a message naming it in *err */
 const struct db_engine *db_engine_find(const char *driver, char **err);
@@ -172,6 +174,12 @@ int db_create_like(struct db *d, const char *table, const char *like, bool tempo
 int db_create_from_query(struct db *d, const char *table, const char *select_sql);
 /* add the change stamp column DB_STAMP (now for every row) when it is missing; 0 or -1 */
 int db_add_stamp(struct db *d, const char *table);
+/*
+ * give table, empty and without a primary key, one of its own: a column
+ * DB_ROWID numbered by the server and hidden from SELECT *, for a cluster
+ * that needs a key on every table it replicates; 0 or -1
+ */
+int db_add_row_id(struct db *d, const char *table);
 /* make cols the primary key of table; 0 or -1 */
 int db_add_primary_key(struct db *d, const char *table, const struct db_names *cols);
 /* add one index on each of index[n]; 0 or -1 */
@@ -527,6 +535,7 @@ struct db_engine {
 	int (*create_like)(struct db *d, const char *table, const char *like, bool temporary);
 	int (*create_from_query)(struct db *d, const char *table, const char *select_sql);
 	int (*add_stamp)(struct db *d, const char *table);
+	int (*add_row_id)(struct db *d, const char *table); /* NULL: the engine has no cluster */
 	int (*add_primary_key)(struct db *d, const char *table, const struct db_names *cols);
 	int (*add_indexes)(struct db *d, const char *table, const struct db_names *index, size_t n);
 	int (*swap)(struct db *d, const char *table, const char *shadow, const char *old);

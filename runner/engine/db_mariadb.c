@@ -572,6 +572,7 @@ const struct db_engine db_mariadb = {
 	.create_like = mdb_create_like,
 	.create_from_query = mdb_create_from_query,
 	.add_stamp = mdb_add_stamp,
+	.add_row_id = mdb_add_row_id,
 	.add_primary_key = db_common_add_primary_key,
 	.add_indexes = mdb_add_indexes,
 	.swap = mdb_swap,

@@ -105,6 +105,7 @@ int mdb_drop_table(struct db *d, const char *table, bool temporary);
 int mdb_create_like(struct db *d, const char *table, const char *like, bool temporary);
 int mdb_create_from_query(struct db *d, const char *table, const char *select_sql);
 int mdb_add_stamp(struct db *d, const char *table);
+int mdb_add_row_id(struct db *d, const char *table);
 int mdb_add_indexes(struct db *d, const char *table, const struct db_names *index, size_t n);
 /* db_mariadb_ddl.c */
 int mdb_add_missing_indexes(struct db *d, const char *table, const struct db_names *index,

@@ -154,7 +154,8 @@ mdb_table_columns(struct db *d, const char *table, struct db_names *out)
 	if (!res)
 		return -1;
 	while (dbres_next(res)) {
-		if (strcmp(dbres_get(res, 0), DB_STAMP) == 0)
+		if (strcmp(dbres_get(res, 0), DB_STAMP) == 0 ||
+		    strcmp(dbres_get(res, 0), DB_ROWID) == 0)
 			continue;
 		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
 		out->v[out->n++] = xstrdup(dbres_get(res, 0));
@@ -214,6 +215,17 @@ mdb_add_stamp(struct db *d, const char *table)
 {
 	char *id = mdb_ident(table);
 	int rc = db_execf(d, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS " STAMP_DDL, id);
+
+	free(id);
+	return rc;
+}
+
+int
+mdb_add_row_id(struct db *d, const char *table)
+{
+	char *id = mdb_ident(table);
+	int rc = db_execf(d, "ALTER TABLE %s ADD COLUMN `" DB_ROWID "` BIGINT UNSIGNED NOT NULL"
+	                  " AUTO_INCREMENT INVISIBLE FIRST, ADD PRIMARY KEY (`" DB_ROWID "`)", id);
 
 	free(id);
 	return rc;
