@@ -93,6 +93,7 @@ proj_gal(struct proj *p, const char *name, const char *order)
 	"    user: ${TARGET_DB_USER}\n" \
 	"    password: ${TARGET_DB_PASSWORD}\n" \
 	"    database: ${TARGET_DB_NAME}\n" \
+	"    bind_address: ${RUNNER_BIND:-}\n" \
 	"target: target\n" \
 	"defaults: { retries: 3, retry_delay: 1s }\n"
 
@@ -258,16 +259,34 @@ order_from(int n)
 	return buf_detach(&b);
 }
 
+/*
+ * runner n's own account, which the cluster lets in from 127.0.0.1n only:
+ * the runner must connect from there (bind_address)
+ */
+static void
+runner_account(struct proj *p, int n, bool create)
+{
+	sql(p->tgt, "DROP USER IF EXISTS 'runner%d'@'127.0.0.1%d'", n, n);
+	if (!create)
+		return;
+	sql(p->tgt, "CREATE USER 'runner%d'@'127.0.0.1%d' IDENTIFIED BY 'pw%d'", n, n, n);
+	sql(p->tgt, "GRANT ALL ON %s.* TO 'runner%d'@'127.0.0.1%d'", p->tgtdb, n, n);
+}
+
 START_TEST(test_three_runners)
 {
 	struct proj p;
 	pid_t pid[3];
-	int out[3], err[3];
+	int out[3], err[3], st;
 	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
-	char *envs[3], *by[3];
+	char *envs[3][6], *plan[] = { (char *)"plan", NULL };
+	const char *as1[] = { "TARGET_DB_USER=runner1", "TARGET_DB_PASSWORD=pw1", NULL };
 	struct buf yml;
+	char *e;
 
 	proj_gal(&p, "gthree", NULL);
+	for (int i = 1; i <= 3; i++)
+		runner_account(&p, i, true);
 	/* eight slow targets on people: every one is built once, whoever builds it */
 	buf_init(&yml);
 	buf_adds(&yml, GAL_HEAD "targets:\n"
@@ -280,26 +299,37 @@ START_TEST(test_three_runners)
 	buf_release(&yml);
 	write_file(&p, "sql/people.sql", people_sql);
 	write_file(&p, "sql/t.sql", "SELECT id, name, SLEEP(0.1) AS s FROM people\n");
+	/* the account of runner 1, from anywhere but its address: refused */
+	pid[0] = chacc_start_envs(&p, as1, &out[0], &err[0], plan);
+	st = wait_status(pid[0]);
+	e = slurp_fd(err[0]);
+	close(out[0]);
+	ck_assert_msg(st == 3 && strstr(e, "runner1"), "exit %d: %s", st, e);
+	free(e);
+	/* each runner from its own address, as its own user, on its own node first */
 	for (int i = 0; i < 3; i++) {
 		char *order = order_from(i + 1);
-		const char *env[] = { NULL, NULL, NULL };
 
-		envs[i] = xasprintf("TARGET_DB_HOSTS=%s", order);
-		by[i] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
-		env[0] = envs[i];
-		env[1] = by[i];
-		pid[i] = chacc_start_envs(&p, env, &out[i], &err[i], args);
+		envs[i][0] = xasprintf("TARGET_DB_HOSTS=%s", order);
+		envs[i][1] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
+		envs[i][2] = xasprintf("RUNNER_BIND=127.0.0.1%d", i + 1);
+		envs[i][3] = xasprintf("TARGET_DB_USER=runner%d", i + 1);
+		envs[i][4] = xasprintf("TARGET_DB_PASSWORD=pw%d", i + 1);
+		envs[i][5] = NULL;
+		pid[i] = chacc_start_envs(&p, (const char *const *)envs[i], &out[i], &err[i], args);
 		free(order);
 	}
 	for (int i = 0; i < 3; i++) {
-		int st = wait_status(pid[i]);
-		char *e = slurp_fd(err[i]), *o = slurp_fd(out[i]);
+		char *o;
 
+		st = wait_status(pid[i]);
+		e = slurp_fd(err[i]);
+		o = slurp_fd(out[i]);
 		ck_assert_msg(st == 0, "runner %d: exit %d\n%s\n%s", i + 1, st, o, e);
 		free(e);
 		free(o);
-		free(envs[i]);
-		free(by[i]);
+		for (int k = 0; k < 5; k++)
+			free(envs[i][k]);
 	}
 	/* each target built once, by one runner or another; the others found it done */
 	assert_val(p.tgt, "people:1,t0:1,t1:1,t2:1,t3:1,t4:1,t5:1,t6:1,t7:1",
@@ -314,6 +344,8 @@ START_TEST(test_three_runners)
 	assert_val(p.tgt, "runner1@node1,runner2@node2,runner3@node3",
 	           "SELECT GROUP_CONCAT(started_by ORDER BY started_by) FROM etl_runs");
 	assert_on_every_node(&p, "3", "SELECT COUNT(*) FROM t7");
+	for (int i = 1; i <= 3; i++)
+		runner_account(&p, i, false);
 	proj_free(&p);
 }
 END_TEST

@@ -348,6 +348,41 @@ START_TEST(test_hosts)
 }
 END_TEST
 
+/* bind_address: read from a variable; refused on PostgreSQL, naming where */
+START_TEST(test_bind_address)
+{
+	struct recipe *r;
+	char *err, *path;
+
+	proj_new();
+	puts_("ok.sql", "SELECT 1\n");
+	puts_("chacc.yml", "chacc: 1\nname: p\nconnections:\n"
+	      "  - { name: db, host: h, bind_address: '${CHT_BIND}' }\n"
+	      "  - { name: any, host: h, bind_address: '${CHT_NO_BIND:-}' }\n"
+	      "target: db\ntargets:\n  - {name: a, kind: table, query: ok.sql}\n");
+	setenv("CHT_BIND", "127.0.0.2", 1);
+	path = xasprintf("%s/chacc.yml", proj);
+	r = load(path, NOENV, NULL, &err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_str_eq(r->conns[0].bind_address, "127.0.0.2");
+	ck_assert_msg(!r->conns[1].bind_address || !*r->conns[1].bind_address, "empty: any address");
+	recipe_free(r);
+	free(err);
+
+	puts_("chacc.yml", "chacc: 1\nname: p\nconnections:\n"
+	      "  - { name: db, host: h }\n"
+	      "  - { name: pg, driver: postgres, host: h, bind_address: 10.0.0.1 }\n"
+	      "target: db\ntargets:\n  - {name: a, kind: table, query: ok.sql}\n");
+	r = load(path, NOENV, NULL, &err);
+	ck_assert_ptr_null(r);
+	ck_assert_has(err, "chacc.yml:5: connection 'pg': 'bind_address' is a MariaDB setting");
+	free(err);
+	unsetenv("CHT_BIND");
+	free(path);
+	proj_rm();
+}
+END_TEST
+
 /* .env of the working directory and of the recipe's: the first wins, the environment beats both */
 START_TEST(test_dotenv_two_directories)
 {
@@ -590,6 +625,7 @@ recipe_suite(void)
 	tcase_add_test(tc, test_sql_in_the_dialect_of_its_connection);
 	tcase_add_test(tc, test_openmrs_postgres_recipe);
 	tcase_add_test(tc, test_hosts);
+	tcase_add_test(tc, test_bind_address);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,7 @@ conns_params(const struct conn *c)
 		.name = c->name, .driver = c->driver, .host = c->host, .port = c->port,
 		.hosts = c->hosts, .nhosts = c->nhosts, .socket = c->socket, .user = c->user, .password = c->password,
 		.database = c->database, .schema = c->schema, .connect_timeout = c->connect_timeout,
+		.bind_address = c->bind_address,
 	};
 }
 

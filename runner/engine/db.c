@@ -98,6 +98,7 @@ db_params_copy(struct db_params *to, const struct db_params *p)
 	to->database = xstrdup0(p->database);
 	to->schema = xstrdup0(p->schema);
 	to->connect_timeout = p->connect_timeout;
+	to->bind_address = xstrdup0(p->bind_address);
 }
 
 void
@@ -114,6 +115,7 @@ db_params_release(struct db_params *p)
 	free((char *)p->password);
 	free((char *)p->database);
 	free((char *)p->schema);
+	free((char *)p->bind_address);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -28,6 +28,7 @@ struct db_params {
 	const char *database;
 	const char *schema;      /* PostgreSQL: the schema chacc works in; NULL or "" mean "public" */
 	unsigned connect_timeout; /* seconds to reach the server; 0: the engine's default (10) */
+	const char *bind_address; /* MariaDB: the local address to connect from; NULL or "": any */
 };
 
 /* what kind of error the last one was: what a caller does next depends on it */

@@ -90,6 +90,8 @@ open_one(const struct db_params *p, const char *host, unsigned port, const char 
 	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &one);
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	if (p->bind_address && *p->bind_address)
+		mysql_options(my, MYSQL_OPT_BIND, p->bind_address);
 	/* a socket, when given, wins over host and port */
 	if (!mysql_real_connect(my, sock ? "localhost" : host, p->user, p->password,
 	                        nonempty(database), port, sock, CLIENT_MULTI_RESULTS)) {

@@ -398,6 +398,7 @@ ldconnrelease(struct conn *c)
 	free(c->password);
 	free(c->database);
 	free(c->schema);
+	free(c->bind_address);
 }
 
 void

@@ -36,6 +36,7 @@ struct conn {
 	char *password;    /* never printed */
 	char *database;
 	char *schema;      /* PostgreSQL: the schema chacc works in; NULL: public */
+	char *bind_address; /* MariaDB: the local address to connect from; NULL or "": any */
 	unsigned connect_timeout; /* seconds, from DB_CONNECT_TIMEOUT; 0: the engine's default */
 };
 

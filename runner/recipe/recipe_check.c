@@ -359,6 +359,12 @@ ldcheck(struct loader *ld)
 			    "connection '%s': 'schema' is a PostgreSQL setting, and its driver is '%s' "
 			    "(on MariaDB, 'database' names where the tables are)",
 			    c->name ? c->name : "?", c->driver);
+		if (c->bind_address && *c->bind_address && c->driver &&
+		    !strcmp(c->driver, "postgres"))
+			lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,
+			    "connection '%s': 'bind_address' is a MariaDB setting; PostgreSQL's "
+			    "client cannot choose the address it connects from",
+			    c->name ? c->name : "?");
 		for (j = 0; j < i && r->conns[i].name; j++) {
 			if (r->conns[j].name && !strcmp(r->conns[i].name, r->conns[j].name)) {
 				lderr(ld, ld->connwhere[i].file, ld->connwhere[i].line,

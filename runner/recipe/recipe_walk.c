@@ -89,6 +89,7 @@ static const struct field conn_fields[] = {
 	{ "password", V_STR, false },
 	{ "database", V_STR, false },
 	{ "schema", V_STR, false },
+	{ "bind_address", V_STR, false },
 	{ NULL, V_STR, false },
 };
 

@@ -51,6 +51,7 @@ static const cyaml_schema_field_t cy_conn_fields[] = {
 	CYAML_FIELD_UINT("port", CYAML_FLAG_OPTIONAL, struct conn, port),
 	STRS("hosts", struct conn, hosts, nhosts, &str_schema),
 	STR("socket", struct conn, socket),
+	STR("bind_address", struct conn, bind_address),
 	STR("user", struct conn, user),
 	STR("password", struct conn, password),
 	STR("database", struct conn, database),

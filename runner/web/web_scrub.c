@@ -42,7 +42,7 @@ static const char hidden_label[] = "(hidden)";
 
 /* names of variables whose values are secrets, and of those that name a user, host or socket */
 static const char *const secret_names[] = { "PASS", "SECRET", "TOKEN" };
-static const char *const name_names[] = { "USER", "HOST", "SOCK" };
+static const char *const name_names[] = { "USER", "HOST", "SOCK", "ADDR", "BIND" };
 
 static bool
 name_has(const char *name, const char *const *parts, size_t n)
@@ -195,6 +195,7 @@ add_conn(const struct conn *c)
 	add_locked(c->user, hidden_label, H_NAME, false);
 	add_locked(c->host, hidden_label, H_NAME, true);
 	add_locked(c->socket, hidden_label, H_NAME, false);
+	add_locked(c->bind_address, hidden_label, H_NAME, true);
 	/* a cluster's nodes: each host:port, and the host alone (a message may name it so) */
 	for (size_t i = 0; i < c->nhosts; i++) {
 		char *host;
