@@ -17,6 +17,8 @@ static const char secret_recipe[] =
 	"  - name: source\n"
 	"    host: ${SOURCE_DB_HOST}\n"
 	"    port: ${SOURCE_DB_PORT}\n"
+	"    hosts: ${SOURCE_DB_HOSTS:-}\n"
+	"    bind_address: ${SOURCE_DB_BIND}\n"
 	"    user: ${SOURCE_DB_USER}\n"
 	"    password: ${SOURCE_DB_PASSWORD}\n"
 	"    database: ${SOURCE_DB_NAME}\n"
@@ -61,7 +63,8 @@ proj_secret(struct proj *p)
 		sql(p->tgt, "CREATE USER IF NOT EXISTS '" TGT_USER "'@'%s' IDENTIFIED BY '" TGT_PW "'", h);
 		sql(p->tgt, "GRANT ALL PRIVILEGES ON %s.* TO '" TGT_USER "'@'%s'", p->tgtdb, h);
 	}
-	env = xasprintf("SOURCE_DB_HOST=127.0.0.1\nSOURCE_DB_PORT=%s\nSOURCE_DB_USER=" SRC_USER "\n"
+	env = xasprintf("SOURCE_DB_HOST=127.0.0.1\nSOURCE_DB_PORT=%s\nSOURCE_DB_BIND=127.0.0.7\n"
+	                "SOURCE_DB_USER=" SRC_USER "\n"
 	                "SOURCE_DB_PASSWORD=" SRC_PW "\nSOURCE_DB_NAME=%s\nTARGET_DB_SOCKET=%s\n"
 	                "TARGET_DB_USER=" TGT_USER "\nTARGET_DB_PASSWORD=\"" TGT_PW "\"\n"
 	                "TARGET_DB_NAME=%s\n", srcport, p->srcdb, getenv("CHACC_TEST_TGT_SOCKET"),
@@ -100,6 +103,10 @@ proj_secret(struct proj *p)
 	/* the source's host, and its port after a colon; requests come from 127.0.0.5 */
 	forbidden[nforbidden++] = "127.0.0.1";
 	forbidden[nforbidden++] = xasprintf(":%s", srcport);
+	/* the address chacc connects to the source from, and a cluster's nodes */
+	forbidden[nforbidden++] = "127.0.0.7";
+	forbidden[nforbidden++] = "127.0.0.8";
+	forbidden[nforbidden++] = "127.0.0.9";
 	client_src = "127.0.0.5";
 }
 
@@ -253,6 +260,17 @@ START_TEST(test_no_secret_leaves)
 	j = build_job(&s, "{\"targets\": [\"people\"], \"force\": true}");
 	t = run_target_error(&s, j);
 	ck_assert_msg(strstr(jstr(t, "error"), "cannot connect"), "%s", json_dumps(t, 0));
+	json_decref(t);
+	json_decref(j);
+	get_everything(&s);
+	server_stop(&s);
+
+	/* the source a cluster whose nodes do not answer: the message names none of them */
+	server_start(&s, &p, "SOURCE_DB_HOSTS=127.0.0.9:1,[127.0.0.8]:2", NULL, NULL);
+	j = build_job(&s, "{\"targets\": [\"people\"], \"force\": true}");
+	t = run_target_error(&s, j);
+	ck_assert_msg(strstr(jstr(t, "error"), "connection 'source': cannot connect") &&
+	              strstr(jstr(t, "error"), "; (hidden): "), "%s", json_dumps(t, 0));
 	json_decref(t);
 	json_decref(j);
 	get_everything(&s);
