@@ -375,6 +375,55 @@ START_TEST(test_other_runner_is_not_built)
 }
 END_TEST
 
+/*
+ * runners given -B together build a target once; a -B given while another
+ * runner's build of it runs builds it again (that build read older data)
+ */
+START_TEST(test_forced_runners)
+{
+	struct proj p;
+	struct paused a, b;
+	struct result ra, rb;
+	char *one[] = { (char *)"build", (char *)"-B", (char *)"lonely", NULL };
+	char *two[] = { (char *)"build", (char *)"-B", (char *)"visits", (char *)"lonely", NULL };
+	int o, e;
+	pid_t pid;
+
+	proj_clinic(&p, "forced");
+	/* b asks first and builds visits; a's build of lonely begins after */
+	start_paused_as(&p, &b, "paused-b", "begin:visits", two);
+	start_paused_as(&p, &a, "paused-a", "begin:lonely", one);
+	unlink(b.file);
+	ck_assert_msg(wait_text(b.out, "another runner is building 'lonely'", 20), "b never waited");
+	ra = resume(&a);
+	rb = resume(&b);
+	assert_ok(&ra);
+	assert_ok(&rb);
+	ck_assert_msg(strstr(rb.out, "lonely: up to date, built by another runner"), "%s", rb.out);
+	assert_val(p.tgt, "up to date,built", "SELECT GROUP_CONCAT(outcome ORDER BY run_id)"
+	           " FROM etl_run_targets WHERE target = 'lonely'");
+	result_free(&ra);
+	result_free(&rb);
+
+	/* a's build of lonely began before b asked: b builds it again */
+	start_paused(&p, &a, "begin:lonely", one);
+	pid = chacc_start(&p, NULL, &o, &e, one);
+	ck_assert_msg(wait_text(o, "another runner is building 'lonely'", 20), "no wait");
+	ra = resume(&a);
+	rb.status = wait_status(pid);
+	rb.out = slurp_fd(o);
+	rb.err = slurp_fd(e);
+	assert_ok(&ra);
+	assert_ok(&rb);
+	ck_assert_msg(strstr(rb.out, "done, 1 built"), "%s", rb.out);
+	assert_val(p.tgt, "up to date,built,built,built", "SELECT GROUP_CONCAT(outcome ORDER BY"
+	           " run_id) FROM etl_run_targets WHERE target = 'lonely'");
+	result_free(&ra);
+	result_free(&rb);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -391,6 +440,7 @@ main(void)
 	tcase_add_test(tc, test_web_cancel_starts_nothing);
 	tcase_add_test(tc, test_building_then_dead_runner);
 	tcase_add_test(tc, test_other_runner_is_not_built);
+	tcase_add_test(tc, test_forced_runners);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
 	return rc;

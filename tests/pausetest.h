@@ -33,13 +33,15 @@ struct paused {
 	char pause[128], pause_file[PATH_MAX + 48];
 };
 
+/* the same, its pause file named name in the project: for two builds paused at once */
 static inline void
-start_paused(struct proj *p, struct paused *b, const char *point, char *const args[])
+start_paused_as(struct proj *p, struct paused *b, const char *name, const char *point,
+                char *const args[])
 {
 	const char *env[3];
 	double until = mono_seconds() + 60;
 
-	snprintf(b->file, sizeof(b->file), "%s/paused", p->dir);
+	snprintf(b->file, sizeof(b->file), "%s/%s", p->dir, name);
 	snprintf(b->pause, sizeof(b->pause), "CHACC_PAUSE=%s", point);
 	snprintf(b->pause_file, sizeof(b->pause_file), "CHACC_PAUSE_FILE=%s", b->file);
 	env[0] = b->pause;
@@ -54,6 +56,12 @@ start_paused(struct proj *p, struct paused *b, const char *point, char *const ar
 		free(err);
 		usleep(20000);
 	}
+}
+
+static inline void
+start_paused(struct proj *p, struct paused *b, const char *point, char *const args[])
+{
+	start_paused_as(p, b, "paused", point, args);
 }
 
 /* go on from the pause; the build's exit status, stdout and stderr */

@@ -295,6 +295,23 @@ mono_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double
+ts_seconds(const char *ts)
+{
+	struct tm tm = { 0 };
+	double frac = 0;
+	int used = 0;
+
+	if (!ts || sscanf(ts, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+		return -1;
+	if (ts[used] == '.')
+		frac = atof(ts + used);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) + frac;
+}
+
 void
 sleep_interruptible(double secs, atomic_int *stop)
 {

@@ -62,6 +62,8 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 double now_seconds(void);
 /* seconds of a clock that never jumps (CLOCK_MONOTONIC): for timeouts and durations */
 double mono_seconds(void);
+/* "YYYY-MM-DD HH:MM:SS[.ffffff]" as seconds of its own clock; -1 when it is none */
+double ts_seconds(const char *ts);
 /*
  * the nearest of some words to a word that is not one of them, for "did you
  * mean": nearest_init, nearest_add each candidate, nearest_get

@@ -86,24 +86,6 @@ report_sites_detail(json_t *sites, char *out, size_t size)
 	return out;
 }
 
-/* "YYYY-MM-DD HH:MM:SS[.ffffff]" as seconds of its own clock; -1 when it is none */
-static double
-ts_seconds(const char *ts)
-{
-	struct tm tm = { 0 };
-	double frac = 0;
-	int used = 0;
-
-	if (!ts || sscanf(ts, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
-		return -1;
-	if (ts[used] == '.')
-		frac = atof(ts + used);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (double)timegm(&tm) + frac;
-}
-
 double
 report_age(const char *ts, const char *now)
 {

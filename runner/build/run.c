@@ -416,8 +416,11 @@ run_prepare(const struct run_request *rq, struct session *s, struct run_result *
 	*logging = true;
 	if (rq->scheduled && (res->outcome = scheduled_lock(s)) != OUTCOME_OK)
 		return false;
-	if (!rq->dry_run)
+	if (!rq->dry_run) {
 		close_dead_runs(s->conns.store, rq->diags);
+		if (store_now(s->conns.store, s->asked_at) < 0)
+			s->asked_at[0] = '\0';
+	}
 	if (rq->nadopt &&
 	    (res->outcome = session_adopt(s, rq->adopt, rq->nadopt, rq->dry_run)) != OUTCOME_OK)
 		return false;
@@ -460,7 +463,7 @@ run_execute(const struct run_request *rq, struct session *s, struct plan_item *i
 		.r = s->r, .ps = &s->ps, .main = s->conns.tgt, .jobs = rq->jobs ? rq->jobs : 1,
 		.keep_going = rq->keep_going, .since = rq->since, .stop = rq->stop,
 		.no_restat = (rq->full_refresh || rq->force) && selects_all(rq),
-		.rev = s->config_rev, .dirty = s->config_dirty,
+		.rev = s->config_rev, .dirty = s->config_dirty, .asked_at = s->asked_at,
 	};
 	sc.store = s->conns.store;
 	if ((sc.run_id = run_begin(rq, s, res)) < 0)

@@ -115,6 +115,25 @@ stopped(const struct sched *s)
 	return s->stop && atomic_load(s->stop);
 }
 
+/*
+ * does another runner's build of t, finished since this run planned (m), do
+ * for this run's? Always when t is only out of date. When t is forced (-B,
+ * --full-refresh), only a build that began after this run began to plan,
+ * and a full one for a full build: runners started together with -B build
+ * each target once, and a -B given while a build runs still builds again.
+ */
+static bool
+does_for(const struct sched *s, const struct sched_task *t, const struct marker *m)
+{
+	double asked = s->asked_at ? ts_seconds(s->asked_at) : -1, built = ts_seconds(m->built_at);
+
+	if (t->it->reason != REASON_FORCED)
+		return true;
+	if (t->it->full && strcmp(m->full_at, m->built_at) != 0)
+		return false;
+	return asked > 0 && built > 0 && built - m->duration >= asked;
+}
+
 int
 sched_lock_target(struct conns *c, const struct sched *s, const struct sched_task *t,
                   const char *hash, const char *seen_built_at, const atomic_bool *timed_out,
@@ -150,7 +169,7 @@ sched_lock_target(struct conns *c, const struct sched *s, const struct sched_tas
 	/* another runner may have built it since we planned */
 	if (store_marker_load(c->store, name, &m) == 0 && m.present &&
 	    strcmp(m.status, "ok") == 0 && strcmp(m.hash, hash) == 0 &&
-	    strcmp(m.built_at, seen_built_at) > 0 && t->it->reason != REASON_FORCED)
+	    strcmp(m.built_at, seen_built_at) > 0 && does_for(s, t, &m))
 		*skip = true;
 	marker_release(&m);
 	return 0;

@@ -45,6 +45,7 @@ struct session {
 	bool config_dirty;           /* the working tree's config files differ from it */
 	bool *selected;              /* by node id: what run_plan's selectors chose, or NULL */
 	char **forced;               /* the names -B or --full-refresh force (plan_opts.force) */
+	char asked_at[TS_LEN];       /* the target's clock when a run began to plan, or "" */
 };
 
 /*
