@@ -14,28 +14,6 @@ static const char *const tables[] = {
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
-/*
- * a checksum of table in database db: its rows and an order-independent sum
- * of the MD5 of each row, over every column but _chacc_changed_at (the time a
- * row changed differs between builds; its values must not)
- */
-static inline char *
-table_sum(struct proj *p, const char *db, const char *table)
-{
-	char *cols = val(p->tgt, "SELECT GROUP_CONCAT(CONCAT('QUOTE(`', column_name, '`)')"
-	                 " ORDER BY ordinal_position) FROM information_schema.columns"
-	                 " WHERE table_schema = '%s' AND table_name = '%s'"
-	                 " AND column_name <> '_chacc_changed_at'", db, table);
-	char *sum;
-
-	ck_assert_msg(*cols, "no table %s.%s", db, table);
-	sum = val(p->tgt, "SELECT CONCAT(COUNT(*), '/', COALESCE(SUM(CAST(CONV(LEFT(MD5("
-	          "CONCAT_WS(',', %s)), 15), 16, 10) AS DECIMAL(65,0))), 0)) FROM `%s`.`%s`",
-	          cols, db, table);
-	free(cols);
-	return sum;
-}
-
 /* every table built incrementally equals the one a full refresh gives */
 static inline void
 assert_equals_full(struct proj *p, const char *when)

@@ -86,4 +86,27 @@ omtest_paths(void)
 	snprintf(schema_gz, sizeof(schema_gz), "%s/../shared/data/openmrs/openmrs-2.6.4.sql.gz", root);
 }
 
+/*
+ * a checksum of table in database db: its rows and an order-independent sum
+ * of the MD5 of each row, over every column but _chacc_changed_at and
+ * _chacc_row (when a row changed and the number a cluster gave it differ
+ * between builds; its values must not)
+ */
+static inline char *
+table_sum(struct proj *p, const char *db, const char *table)
+{
+	char *cols = val(p->tgt, "SELECT GROUP_CONCAT(CONCAT('QUOTE(`', column_name, '`)')"
+	                 " ORDER BY ordinal_position) FROM information_schema.columns"
+	                 " WHERE table_schema = '%s' AND table_name = '%s'"
+	                 " AND column_name NOT IN ('_chacc_changed_at', '_chacc_row')", db, table);
+	char *sum;
+
+	ck_assert_msg(*cols, "no table %s.%s", db, table);
+	sum = val(p->tgt, "SELECT CONCAT(COUNT(*), '/', COALESCE(SUM(CAST(CONV(LEFT(MD5("
+	          "CONCAT_WS(',', %s)), 15), 16, 10) AS DECIMAL(65,0))), 0)) FROM `%s`.`%s`",
+	          cols, db, table);
+	free(cols);
+	return sum;
+}
+
 #endif
