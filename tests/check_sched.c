@@ -29,6 +29,7 @@ struct play {
 	double secs;             /* how long it runs (0: 1s) */
 	const char *error;       /* NULL: built */
 	bool transient;
+	bool conflict;           /* transient: a deadlock undid it */
 	bool same;               /* built, but changed no row */
 	int kills;               /* aborts it takes to end (0: 1) */
 	bool other;              /* another runner built it while this one waited */
@@ -210,6 +211,7 @@ fake_wait(void *ctx, double until)
 	else if (p->error) {
 		r.t->out.error = xstrdup(p->error);
 		r.t->out.transient = p->transient;
+		r.t->out.conflict = p->transient && p->conflict;
 	}
 	r.t->out.other_runner = p->other && !r.t->out.error;
 	if (p->sites_error) {
@@ -463,6 +465,54 @@ START_TEST(test_retry_gives_up)
 	world(2, one);
 	w.t[0].retries = 2;
 	w.play[0][0].error = "syntax error";
+	ck_assert_int_eq(run(), 1);
+	ck_assert_int_eq(w.starts[0], 1);
+	teardown();
+}
+END_TEST
+
+/* attempts a conflict undid are tried again at once, apart from the retries */
+START_TEST(test_conflicts_use_no_retries)
+{
+	static const char *const one[] = { "" };
+	const struct play deadlock = { .error = "Deadlock found", .transient = true,
+	                               .conflict = true };
+
+	world(1, one);
+	w.t[0].retries = 0;
+	w.t[0].retry_delay = 10;
+	for (int i = 0; i < 3; i++)
+		w.play[0][i] = deadlock;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(w.starts[0], 4);
+	/* 1s each, then 0.2s, 0.4s, 0.8s */
+	ck_assert_double_eq_tol(w.start_at[0][1], 1.2, 1e-9);
+	ck_assert_double_eq_tol(w.start_at[0][2], 2.6, 1e-9);
+	ck_assert_double_eq_tol(w.start_at[0][3], 4.4, 1e-9);
+	ck_assert_str_eq(outcome("a"), "built");
+	teardown();
+	/* a conflict that persists fails: tried again SCHED_CONFLICTS times, no more */
+	world(1, one);
+	w.t[0].retries = 0;
+	for (int i = 0; i < MAXTRY; i++)
+		w.play[0][i] = deadlock;
+	ck_assert_int_eq(run(), 1);
+	ck_assert_int_eq(w.starts[0], 1 + SCHED_CONFLICTS);
+	ck_assert_str_eq(outcome("a"), "failed");
+	teardown();
+	/* the retries are all there after a conflict; another error uses them */
+	world(1, one);
+	w.t[0].retries = 1;
+	w.t[0].retry_delay = 10;
+	w.play[0][0] = deadlock;
+	w.play[0][1] = (struct play){ .error = "lost connection", .transient = true };
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(w.starts[0], 3);
+	ck_assert_str_eq(outcome("a"), "built");
+	teardown();
+	/* an error that is not a conflict, with no retries: failed at once */
+	world(1, one);
+	w.play[0][0] = (struct play){ .error = "lost connection", .transient = true };
 	ck_assert_int_eq(run(), 1);
 	ck_assert_int_eq(w.starts[0], 1);
 	teardown();
@@ -877,6 +927,7 @@ sched_suite(void)
 	tcase_add_test(tc, test_restat_prunes_dependents);
 	tcase_add_test(tc, test_retry_honours_delay);
 	tcase_add_test(tc, test_retry_gives_up);
+	tcase_add_test(tc, test_conflicts_use_no_retries);
 	tcase_add_test(tc, test_timeout_aborts_the_task);
 	tcase_add_test(tc, test_interrupt_mid_run);
 	tcase_add_test(tc, test_interrupt_while_retrying);

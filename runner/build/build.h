@@ -90,6 +90,7 @@ struct build_res {
 	char *error;             /* message naming what failed (the caller frees it) */
 	bool transient;          /* the error can pass on retry */
 	bool killed;             /* a query was killed (timeout, interrupt) */
+	bool conflict;           /* undone for a conflict with another transaction (a deadlock) */
 	bool foreign;            /* refused: its table is not this recipe's (no marker to write) */
 	/*
 	 * an error-severity check failed and the live table was left as it was

@@ -140,6 +140,7 @@ bops_fail(struct build *b, struct db *d, const char *fmt, ...)
 		res->error = xasprintf("%s: %s", what, db_error(d));
 		res->transient = why == DB_ERR_TRANSIENT;
 		res->killed = why == DB_ERR_KILLED;
+		res->conflict = res->transient && db_error_conflict(d);
 		free(what);
 	} else
 		res->error = what;

@@ -163,7 +163,7 @@ static void
 attempt(struct machine *m, struct sched_task *t)
 {
 	t->state = T_RUNNING;
-	t->last_try = t->attempts > t->it->n->t->retries;
+	t->last_try = t->attempts - t->conflicts > t->it->n->t->retries;
 	t->out = (struct sched_outcome){ 0 };
 	m->run->start(m->run->ctx, t);
 }
@@ -354,6 +354,12 @@ sched_retry_delay(const struct target *t, int attempts)
 	return t->retry_delay * (double)(1 << (doublings > 0 ? doublings : 0));
 }
 
+bool
+sched_conflict_again(const struct sched_task *t)
+{
+	return t->out.conflict && t->conflicts < SCHED_CONFLICTS;
+}
+
 /* a runner gave t back: built, to retry, or failed */
 static void
 finished(struct machine *m, struct sched_task *t)
@@ -381,11 +387,21 @@ finished(struct machine *m, struct sched_task *t)
 		built(m, t);
 		return;
 	}
-	if (t->out.not_started || !t->out.transient || t->timed_out || stopped(m) || t->last_try) {
+	if (t->out.not_started || !t->out.transient || t->timed_out || stopped(m) ||
+	    (t->last_try && !sched_conflict_again(t))) {
 		give_up(m, t);
 		return;
 	}
 	t->state = T_RETRY;
+	if (sched_conflict_again(t)) {
+		double delay = 0.2 * (1 << t->conflicts++);
+
+		t->retry_at = m->clock->now(m->clock->ctx) + delay;
+		log_event(LOG_WARN, "retry", tg->name, m->s->run_id,
+		          "[%zu/%zu] %s (a conflict with another transaction: building again in "
+		          "%.1fs)", t->seq, t->total, t->error, delay);
+		return;
+	}
 	t->retry_at = m->clock->now(m->clock->ctx) + sched_retry_delay(tg, t->attempts);
 	log_event(LOG_WARN, "retry", tg->name, m->s->run_id,
 	          "[%zu/%zu] %s (attempt %d of %d, retrying in %.0fs)", t->seq, t->total, t->error,

@@ -34,6 +34,7 @@ struct sched_outcome {
 	bool transient;          /* the error can pass on retry (not killed, not stopped) */
 	bool other_runner;       /* another runner built it while this one waited for its lock */
 	bool not_started;        /* the run stopped before a worker began it */
+	bool conflict;           /* transient: undone for a conflict with another transaction */
 	long long rows, changed;
 	/*
 	 * built, but some sites of its group failed: how many, and why
@@ -47,7 +48,8 @@ struct sched_task {
 	struct plan_item *it;    /* reason and full as planned when it starts */
 	size_t seq, total;       /* its "[seq/total]" when launched */
 	int attempts;            /* 1 on its first start */
-	bool last_try;           /* no retry after this attempt, whatever its error */
+	bool last_try;           /* no retry after this attempt, but for a conflict */
+	int conflicts;           /* attempts undone by a conflict: they use none of its retries */
 	double started;          /* wall clock at its first start, for the history */
 	double started_mono;     /* the clock's, for the timeout */
 	struct sched_outcome out;
@@ -95,6 +97,13 @@ struct sched_clock {
 
 /* seconds to wait before attempt number attempts + 1 of a target */
 double sched_retry_delay(const struct target *t, int attempts);
+/*
+ * attempts a task may lose to conflicts (deadlocks, a cluster's certification)
+ * beyond its retries; each is tried again after 0.2s, then 0.4s, 0.8s, ...
+ */
+#define SCHED_CONFLICTS 5
+/* whether t's attempt, undone by a conflict, is tried again apart from its retries */
+bool sched_conflict_again(const struct sched_task *t);
 
 /*
  * build the planned items (build order) with runner, recording in store;

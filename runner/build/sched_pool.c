@@ -214,7 +214,9 @@ run_attempt(struct pool *p, struct conns *c, struct slot *sl)
 	 * that holds the target's lock writes it, and not over a table that is
 	 * not this recipe's
 	 */
-	if (sl->res.error && locked && !sl->res.foreign && (!retry || t->last_try)) {
+	t->out.conflict = retry && sl->res.conflict;
+	if (sl->res.error && locked && !sl->res.foreign &&
+	    (!retry || (t->last_try && !sched_conflict_again(t)))) {
 		const char *status = stopped(s) ? "interrupted" : "failed";
 
 		/* the live table is the last good build's: the next build need not be full */

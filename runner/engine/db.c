@@ -330,6 +330,12 @@ db_error_transient(struct db *d)
 }
 
 bool
+db_error_conflict(struct db *d)
+{
+	return d->errnum && d->engine->conflict(d->errnum);
+}
+
+bool
 db_error_killed(struct db *d)
 {
 	return db_error_class(d) == DB_ERR_KILLED;

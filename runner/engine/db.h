@@ -111,6 +111,12 @@ unsigned db_errno(struct db *d);
 enum db_err db_error_class(struct db *d);
 /* shorthands: db_error_class() is DB_ERR_TRANSIENT, DB_ERR_KILLED */
 bool db_error_transient(struct db *d);
+/*
+ * whether the last error undid the transaction for a conflict with another
+ * (a deadlock; on a Galera cluster a commit another node certified first):
+ * the same work done again can pass at once
+ */
+bool db_error_conflict(struct db *d);
 bool db_error_killed(struct db *d);
 
 /* server-side id of this connection's session, for db_kill_query */
@@ -515,6 +521,7 @@ struct db_engine {
 	size_t (*res_nrows)(struct dbres *r);
 	void (*res_free)(struct dbres *r);
 	enum db_err (*classify)(unsigned code);
+	bool (*conflict)(unsigned code);
 	unsigned long (*thread_id)(struct db *d);
 	int (*kill_query)(const struct db_params *p, unsigned long id);
 	int (*kill)(struct db *d, unsigned long id);

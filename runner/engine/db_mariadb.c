@@ -350,6 +350,12 @@ res_free(struct dbres *b)
 	free(r);
 }
 
+static bool
+conflict(unsigned code)
+{
+	return code == ER_LOCK_DEADLOCK || code == 1467;
+}
+
 static enum db_err
 classify(unsigned code)
 {
@@ -551,6 +557,7 @@ const struct db_engine db_mariadb = {
 	.res_nrows = res_nrows,
 	.res_free = res_free,
 	.classify = classify,
+	.conflict = conflict,
 	.thread_id = my_thread_id,
 	.kill_query = my_kill_query,
 	.kill = my_kill,

@@ -521,6 +521,13 @@ res_free(struct dbres *b)
 	free(r);
 }
 
+/* a serialization failure, a deadlock */
+static bool
+conflict(unsigned code)
+{
+	return code == PDB_STATE("40001") || code == PDB_STATE("40P01");
+}
+
 static enum db_err
 classify(unsigned code)
 {
@@ -645,6 +652,7 @@ const struct db_engine db_postgres = {
 	.res_nrows = res_nrows,
 	.res_free = res_free,
 	.classify = classify,
+	.conflict = conflict,
 	.thread_id = pg_thread_id,
 	.kill_query = pg_kill_query,
 	.kill = pg_kill,
