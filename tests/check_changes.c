@@ -619,6 +619,32 @@ START_TEST(test_unusable_log)
 }
 END_TEST
 
+/* a source given as several nodes: a log position of one node holds on no other */
+START_TEST(test_several_nodes)
+{
+	struct proj p;
+	char *plan, *text, *nodes;
+
+	changes_proj(&p, "nodes", 20);
+	nodes = xasprintf("    hosts: '127.0.0.1:%s,127.0.0.1:%s'\n", getenv("CHACC_TEST_SRC_PORT"),
+	                  getenv("CHACC_TEST_SRC_PORT"));
+	text = str_replace(recipe, "    socket: ${SOURCE_DB_SOCKET}\n", nodes);
+	write_file(&p, "chacc.yml", text);
+	free(text);
+	free(nodes);
+	build_ok(&p, "change capture unavailable");
+	assert_same(&p);
+	/* the watermark column carries the next build, and the plan says why */
+	sql(p.src, "UPDATE obs SET v = 'by watermark' WHERE obs_id = 1");
+	plan = plan_obs(&p);
+	ck_assert_msg(strstr(plan, "connection 'source' lists 2 nodes (hosts:)"), "%s", plan);
+	free(plan);
+	build_ok(&p, NULL);
+	assert_same(&p);
+	proj_free(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -630,6 +656,7 @@ main(void)
 		return 0;
 	s = suite_create("changes");
 	add_case(s, "follows_changes", test_follows_changes);
+	add_case(s, "several_nodes", test_several_nodes);
 	add_case(s, "postgres_target", test_postgres_target);
 	add_case(s, "since_rereads", test_since_rereads);
 	add_case(s, "every_column_type", test_every_column_type);

@@ -102,6 +102,11 @@ mdb_log_usable(struct db *d)
 	char *pos = NULL;
 	int rc = 0;
 
+	/* FILE:OFFSET is one server's: another node's log of that name holds other events */
+	if (mdb(d)->p.nhosts > 1)
+		return db_set_error(d, 0, "connection '%s' lists %zu nodes (hosts:), and each keeps a "
+		                    "binary log of its own: a position in one is none in another",
+		                    db_conn_name(d), mdb(d)->p.nhosts);
 	res = db_query(d, "SELECT @@log_bin, @@binlog_format, @@binlog_row_image,"
 	               " (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES"
 	               "  WHERE PRIVILEGE_TYPE = 'REPLICATION SLAVE')");
