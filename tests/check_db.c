@@ -39,6 +39,35 @@ START_TEST(test_connect_error)
 }
 END_TEST
 
+/* bind_address: the connection comes from there; an address it cannot use is named */
+START_TEST(test_bind_address)
+{
+	struct db_params c = mkconn("target", NULL, tgt_port, NULL);
+	struct db *d;
+	char *err = NULL, *host;
+
+	c.host = "127.0.0.1";
+	c.bind_address = "127.0.0.9";
+	d = db_connect(&c, &err, NULL);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_int_eq(db_value(d, &host, "SELECT SUBSTRING_INDEX(USER(), '@', -1)"), 1);
+	ck_assert_str_eq(host, "127.0.0.9");
+	free(host);
+	db_close(d);
+	/* no address of this host (TEST-NET-1), a name that does not resolve */
+	c.bind_address = "192.0.2.1";
+	ck_assert_ptr_null(db_connect(&c, &err, NULL));
+	ck_assert_msg(strstr(err, "cannot connect from bind_address '192.0.2.1'") &&
+	              strstr(err, "no address of this host"), "%s", err);
+	free(err);
+	c.bind_address = "no-such-host.invalid";
+	ck_assert_ptr_null(db_connect(&c, &err, NULL));
+	ck_assert_msg(strstr(err, "cannot connect from bind_address 'no-such-host.invalid': it is "
+	                     "no address of this host, nor a name"), "%s", err);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_exec_query_value)
 {
 	struct db *d = src_db(NULL);
@@ -513,6 +542,7 @@ db_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_connect_error);
+	tcase_add_test(tc, test_bind_address);
 	tcase_add_test(tc, test_exec_query_value);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_kill_query);

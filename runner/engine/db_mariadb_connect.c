@@ -71,6 +71,28 @@ not_ready(MYSQL *my)
 	                 *status ? status : "unknown");
 }
 
+/*
+ * the client's error after a failed connect, saying so when the local
+ * address of bind_address is what failed (the client's own words for that
+ * are errno numbers, or garbled)
+ */
+static char *
+bind_error(const struct db_params *p, MYSQL *my)
+{
+	const char *bind = p->bind_address;
+
+	if (!bind || !*bind)
+		return xstrdup(mysql_error(my));
+	if (mysql_errno(my) == CR_BIND_ADDR_FAILED)
+		return xasprintf("cannot connect from bind_address '%s': it is no address of this "
+		                 "host, nor a name that resolves to one", bind);
+	if (mysql_errno(my) == CR_IPSOCK_ERROR)
+		return xasprintf("cannot connect from bind_address '%s' (%s): it is no address of "
+		                 "this host, or of another family than the server's", bind,
+		                 mysql_error(my));
+	return xasprintf("%s (connecting from bind_address '%s')", mysql_error(my), bind);
+}
+
 /* one server at host:port or sock; NULL with *why (malloc'ed) and *code */
 static MYSQL *
 open_one(const struct db_params *p, const char *host, unsigned port, const char *sock,
@@ -96,7 +118,7 @@ open_one(const struct db_params *p, const char *host, unsigned port, const char 
 	if (!mysql_real_connect(my, sock ? "localhost" : host, p->user, p->password,
 	                        nonempty(database), port, sock, CLIENT_MULTI_RESULTS)) {
 		*code = mysql_errno(my);
-		*why = xstrdup(mysql_error(my));
+		*why = bind_error(p, my);
 		db_scrub(why, p->password);
 		mysql_close(my);
 		return NULL;
