@@ -273,13 +273,55 @@ runner_account(struct proj *p, int n, bool create)
 	sql(p->tgt, "GRANT ALL ON %s.* TO 'runner%d'@'127.0.0.1%d'", p->tgtdb, n, n);
 }
 
+/* the builds of each target, "name:n,..." */
+static const char built_sql[] =
+	"SELECT GROUP_CONCAT(CONCAT(target, ':', n) ORDER BY target) FROM (SELECT target,"
+	" COUNT(*) AS n FROM etl_run_targets WHERE outcome = 'built' GROUP BY target) x";
+
+/*
+ * chacc args run by three runners at once, runner n from 127.0.0.1n as its
+ * own account (runner_account), node n first in its list; each succeeds
+ */
+static void
+run_three(struct proj *p, char *args[])
+{
+	char *envs[3][6];
+	pid_t pid[3];
+	int out[3], err[3];
+
+	for (int i = 0; i < 3; i++) {
+		char *order = order_from(i + 1);
+
+		envs[i][0] = xasprintf("TARGET_DB_HOSTS=%s", order);
+		envs[i][1] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
+		envs[i][2] = xasprintf("RUNNER_BIND=127.0.0.1%d", i + 1);
+		envs[i][3] = xasprintf("TARGET_DB_USER=runner%d", i + 1);
+		envs[i][4] = xasprintf("TARGET_DB_PASSWORD=pw%d", i + 1);
+		envs[i][5] = NULL;
+		pid[i] = chacc_start_envs(p, (const char *const *)envs[i], &out[i], &err[i], args);
+		free(order);
+	}
+	for (int i = 0; i < 3; i++) {
+		int st = wait_status(pid[i]);
+		char *e = slurp_fd(err[i]), *o = slurp_fd(out[i]);
+
+		ck_assert_msg(st == 0, "runner %d: exit %d\n%s\n%s", i + 1, st, o, e);
+		free(e);
+		free(o);
+		for (int k = 0; k < 5; k++)
+			free(envs[i][k]);
+	}
+}
+
 START_TEST(test_three_runners)
 {
 	struct proj p;
-	pid_t pid[3];
-	int out[3], err[3], st;
+	pid_t pid;
+	int out, err, st;
 	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
-	char *envs[3][6], *plan[] = { (char *)"plan", NULL };
+	char *full[] = { (char *)"build", (char *)"-j", (char *)"2", (char *)"--full-refresh",
+	                 NULL };
+	char *plan[] = { (char *)"plan", NULL };
 	const char *as1[] = { "TARGET_DB_USER=runner1", "TARGET_DB_PASSWORD=pw1", NULL };
 	struct buf yml;
 	char *e;
@@ -300,42 +342,16 @@ START_TEST(test_three_runners)
 	write_file(&p, "sql/people.sql", people_sql);
 	write_file(&p, "sql/t.sql", "SELECT id, name, SLEEP(0.1) AS s FROM people\n");
 	/* the account of runner 1, from anywhere but its address: refused */
-	pid[0] = chacc_start_envs(&p, as1, &out[0], &err[0], plan);
-	st = wait_status(pid[0]);
-	e = slurp_fd(err[0]);
-	close(out[0]);
+	pid = chacc_start_envs(&p, as1, &out, &err, plan);
+	st = wait_status(pid);
+	e = slurp_fd(err);
+	close(out);
 	ck_assert_msg(st == 3 && strstr(e, "runner1"), "exit %d: %s", st, e);
 	free(e);
 	/* each runner from its own address, as its own user, on its own node first */
-	for (int i = 0; i < 3; i++) {
-		char *order = order_from(i + 1);
-
-		envs[i][0] = xasprintf("TARGET_DB_HOSTS=%s", order);
-		envs[i][1] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
-		envs[i][2] = xasprintf("RUNNER_BIND=127.0.0.1%d", i + 1);
-		envs[i][3] = xasprintf("TARGET_DB_USER=runner%d", i + 1);
-		envs[i][4] = xasprintf("TARGET_DB_PASSWORD=pw%d", i + 1);
-		envs[i][5] = NULL;
-		pid[i] = chacc_start_envs(&p, (const char *const *)envs[i], &out[i], &err[i], args);
-		free(order);
-	}
-	for (int i = 0; i < 3; i++) {
-		char *o;
-
-		st = wait_status(pid[i]);
-		e = slurp_fd(err[i]);
-		o = slurp_fd(out[i]);
-		ck_assert_msg(st == 0, "runner %d: exit %d\n%s\n%s", i + 1, st, o, e);
-		free(e);
-		free(o);
-		for (int k = 0; k < 5; k++)
-			free(envs[i][k]);
-	}
+	run_three(&p, args);
 	/* each target built once, by one runner or another; the others found it done */
-	assert_val(p.tgt, "people:1,t0:1,t1:1,t2:1,t3:1,t4:1,t5:1,t6:1,t7:1",
-	           "SELECT GROUP_CONCAT(CONCAT(target, ':', n) ORDER BY target) FROM"
-	           " (SELECT target, COUNT(*) AS n FROM etl_run_targets WHERE outcome = 'built'"
-	           " GROUP BY target) x");
+	assert_val(p.tgt, "people:1,t0:1,t1:1,t2:1,t3:1,t4:1,t5:1,t6:1,t7:1", built_sql);
 	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM etl_runs WHERE result = 'success'");
 	/* the history says which runner built what: every target by one of them */
 	assert_val(p.tgt, "9", "SELECT COUNT(*) FROM etl_run_targets t JOIN etl_runs r"
@@ -344,6 +360,9 @@ START_TEST(test_three_runners)
 	assert_val(p.tgt, "runner1@node1,runner2@node2,runner3@node3",
 	           "SELECT GROUP_CONCAT(started_by ORDER BY started_by) FROM etl_runs");
 	assert_on_every_node(&p, "3", "SELECT COUNT(*) FROM t7");
+	/* cron starts the three with --full-refresh: each target is built once more */
+	run_three(&p, full);
+	assert_val(p.tgt, "people:2,t0:2,t1:2,t2:2,t3:2,t4:2,t5:2,t6:2,t7:2", built_sql);
 	for (int i = 1; i <= 3; i++)
 		runner_account(&p, i, false);
 	proj_free(&p);

@@ -402,6 +402,7 @@ static bool
 run_prepare(const struct run_request *rq, struct session *s, struct run_result *res,
             struct node ***order, struct plan_item **items, bool *logging)
 {
+	double asked = mono_seconds();
 	long count;
 
 	if (run_check_since(rq->since, rq->diags) < 0) {
@@ -418,8 +419,11 @@ run_prepare(const struct run_request *rq, struct session *s, struct run_result *
 		return false;
 	if (!rq->dry_run) {
 		close_dead_runs(s->conns.store, rq->diags);
-		if (store_now(s->conns.store, s->asked_at) < 0)
-			s->asked_at[0] = '\0';
+		char now[TS_LEN];
+
+		/* its clock now, less the time this run took to connect and get here */
+		if (store_now(s->conns.store, now) == 0 && ts_seconds(now) > 0)
+			s->asked_at = ts_seconds(now) - (mono_seconds() - asked);
 	}
 	if (rq->nadopt &&
 	    (res->outcome = session_adopt(s, rq->adopt, rq->nadopt, rq->dry_run)) != OUTCOME_OK)

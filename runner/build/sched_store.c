@@ -118,20 +118,20 @@ stopped(const struct sched *s)
 /*
  * does another runner's build of t, finished since this run planned (m), do
  * for this run's? Always when t is only out of date. When t is forced (-B,
- * --full-refresh), only a build that began after this run began to plan,
+ * --full-refresh), only a build that began after this run was asked for,
  * and a full one for a full build: runners started together with -B build
  * each target once, and a -B given while a build runs still builds again.
  */
 static bool
 does_for(const struct sched *s, const struct sched_task *t, const struct marker *m)
 {
-	double asked = s->asked_at ? ts_seconds(s->asked_at) : -1, built = ts_seconds(m->built_at);
+	double built = ts_seconds(m->built_at);
 
 	if (t->it->reason != REASON_FORCED)
 		return true;
 	if (t->it->full && strcmp(m->full_at, m->built_at) != 0)
 		return false;
-	return asked > 0 && built > 0 && built - m->duration >= asked;
+	return s->asked_at > 0 && built > 0 && built - m->duration >= s->asked_at;
 }
 
 int

@@ -26,7 +26,7 @@ struct sched {
 	const char *since;       /* --since DATE */
 	atomic_int *stop;        /* set by SIGINT/SIGTERM or a cancel, from any thread */
 	bool run_lock;           /* main holds the run's lock for its life (store_lock_run) */
-	const char *asked_at;    /* the target's clock when the run began to plan, or "" */
+	double asked_at;         /* when the run was asked for, on the target's clock (ts_seconds), or 0 */
 	/* results */
 	int built, failed, skipped, pruned, interrupted;
 	int uptodate;            /* built by another runner while this one waited for it */

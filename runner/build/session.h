@@ -45,7 +45,8 @@ struct session {
 	bool config_dirty;           /* the working tree's config files differ from it */
 	bool *selected;              /* by node id: what run_plan's selectors chose, or NULL */
 	char **forced;               /* the names -B or --full-refresh force (plan_opts.force) */
-	char asked_at[TS_LEN];       /* the target's clock when a run began to plan, or "" */
+	/* when the run was asked for, in seconds of the target's clock (ts_seconds), or 0 */
+	double asked_at;
 };
 
 /*
