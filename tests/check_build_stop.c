@@ -343,26 +343,37 @@ START_TEST(test_building_then_dead_runner)
 }
 END_TEST
 
+/*
+ * runner a builds lonely, paused there while runner b, started then, waits
+ * for it; both run args and succeed
+ */
+static void
+while_building_lonely(struct proj *p, char *args[], struct result *ra, struct result *rb)
+{
+	struct paused a;
+	int o, e;
+	pid_t pid;
+
+	start_paused(p, &a, "begin:lonely", args);
+	pid = chacc_start(p, NULL, &o, &e, args);
+	ck_assert_msg(wait_text(o, "another runner is building 'lonely'", 20), "no wait");
+	*ra = resume(&a);
+	rb->status = wait_status(pid);
+	rb->out = slurp_fd(o);
+	rb->err = slurp_fd(e);
+	assert_ok(ra);
+	assert_ok(rb);
+}
+
 /* a runner that waited while another built its target says so, not "built" */
 START_TEST(test_other_runner_is_not_built)
 {
 	struct proj p;
-	struct paused a;
 	struct result ra, rb;
 	char *args[] = { (char *)"build", (char *)"lonely", NULL };
-	int o, e;
-	pid_t pid;
 
 	proj_clinic(&p, "tworunners");
-	start_paused(&p, &a, "begin:lonely", args);
-	pid = chacc_start(&p, NULL, &o, &e, args);
-	ck_assert_msg(wait_text(o, "another runner is building 'lonely'", 20), "no wait");
-	ra = resume(&a);
-	rb.status = wait_status(pid);
-	rb.out = slurp_fd(o);
-	rb.err = slurp_fd(e);
-	assert_ok(&ra);
-	assert_ok(&rb);
+	while_building_lonely(&p, args, &ra, &rb);
 	ck_assert_msg(strstr(ra.out, "done, 1 built"), "%s", ra.out);
 	ck_assert_msg(strstr(rb.out, "done, 1 up to date, built by another runner") &&
 	              !strstr(rb.out, "1 built"), "%s", rb.out);
@@ -386,8 +397,6 @@ START_TEST(test_forced_runners)
 	struct result ra, rb;
 	char *one[] = { (char *)"build", (char *)"-B", (char *)"lonely", NULL };
 	char *two[] = { (char *)"build", (char *)"-B", (char *)"visits", (char *)"lonely", NULL };
-	int o, e;
-	pid_t pid;
 
 	proj_clinic(&p, "forced");
 	/* b asks first and builds visits; a's build of lonely begins after */
@@ -406,15 +415,7 @@ START_TEST(test_forced_runners)
 	result_free(&rb);
 
 	/* a's build of lonely began before b asked: b builds it again */
-	start_paused(&p, &a, "begin:lonely", one);
-	pid = chacc_start(&p, NULL, &o, &e, one);
-	ck_assert_msg(wait_text(o, "another runner is building 'lonely'", 20), "no wait");
-	ra = resume(&a);
-	rb.status = wait_status(pid);
-	rb.out = slurp_fd(o);
-	rb.err = slurp_fd(e);
-	assert_ok(&ra);
-	assert_ok(&rb);
+	while_building_lonely(&p, one, &ra, &rb);
 	ck_assert_msg(strstr(rb.out, "done, 1 built"), "%s", rb.out);
 	assert_val(p.tgt, "up to date,built,built,built", "SELECT GROUP_CONCAT(outcome ORDER BY"
 	           " run_id) FROM etl_run_targets WHERE target = 'lonely'");

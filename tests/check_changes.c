@@ -573,6 +573,25 @@ START_TEST(test_source_restart)
 }
 END_TEST
 
+/*
+ * p's source log cannot be followed: its first build says so, the plan
+ * says why, and the watermark column carries the next build
+ */
+static void
+log_unusable(struct proj *p, const char *why)
+{
+	char *plan;
+
+	build_ok(p, "change capture unavailable");
+	assert_same(p);
+	sql(p->src, "UPDATE obs SET v = 'by watermark' WHERE obs_id = 1");
+	plan = plan_obs(p);
+	ck_assert_msg(strstr(plan, why), "%s", plan);
+	free(plan);
+	build_ok(p, NULL);
+	assert_same(p);
+}
+
 START_TEST(test_unusable_log)
 {
 	struct proj p;
@@ -590,15 +609,7 @@ START_TEST(test_unusable_log)
 	fputs("SOURCE_DB_USER=norepl\nSOURCE_DB_PASSWORD=norepl\n", f);
 	fclose(f);
 	free(path);
-	build_ok(&p, "change capture unavailable");
-	assert_same(&p);
-	/* the plan says exactly why, and the watermark column carries the build */
-	sql(p.src, "UPDATE obs SET v = 'by watermark' WHERE obs_id = 1");
-	plan = plan_obs(&p);
-	ck_assert_msg(strstr(plan, "lacks REPLICATION SLAVE"), "%s", plan);
-	free(plan);
-	build_ok(&p, NULL);
-	assert_same(&p);
+	log_unusable(&p, "lacks REPLICATION SLAVE");
 	/* up to date by its watermark (its lookback window closed): plan still says why not the log */
 	sql(p.tgt, "UPDATE etl_watermarks SET window_open = 0 WHERE target = 'obs'");
 	r = chacc(&p, "plan");
@@ -623,7 +634,7 @@ END_TEST
 START_TEST(test_several_nodes)
 {
 	struct proj p;
-	char *plan, *text, *nodes;
+	char *text, *nodes;
 
 	changes_proj(&p, "nodes", 20);
 	nodes = xasprintf("    hosts: '127.0.0.1:%s,127.0.0.1:%s'\n", getenv("CHACC_TEST_SRC_PORT"),
@@ -632,15 +643,7 @@ START_TEST(test_several_nodes)
 	write_file(&p, "chacc.yml", text);
 	free(text);
 	free(nodes);
-	build_ok(&p, "change capture unavailable");
-	assert_same(&p);
-	/* the watermark column carries the next build, and the plan says why */
-	sql(p.src, "UPDATE obs SET v = 'by watermark' WHERE obs_id = 1");
-	plan = plan_obs(&p);
-	ck_assert_msg(strstr(plan, "connection 'source' lists 2 nodes (hosts:)"), "%s", plan);
-	free(plan);
-	build_ok(&p, NULL);
-	assert_same(&p);
+	log_unusable(&p, "connection 'source' lists 2 nodes (hosts:)");
 	proj_free(&p);
 }
 END_TEST
