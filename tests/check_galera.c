@@ -278,44 +278,55 @@ static const char built_sql[] =
 	"SELECT GROUP_CONCAT(CONCAT(target, ':', n) ORDER BY target) FROM (SELECT target,"
 	" COUNT(*) AS n FROM etl_run_targets WHERE outcome = 'built' GROUP BY target) x";
 
-/*
- * chacc args run by three runners at once, runner n from 127.0.0.1n as its
- * own account (runner_account), node n first in its list; each succeeds
- */
-static void
-run_three(struct proj *p, char *args[])
-{
+/* three runners at once */
+struct three {
 	char *envs[3][6];
 	pid_t pid[3];
 	int out[3], err[3];
+};
 
+/*
+ * start chacc args in three runners at once, runner n from 127.0.0.1n as
+ * its own account (runner_account), node n first in its list
+ */
+static void
+start_three(struct proj *p, char *args[], struct three *r)
+{
 	for (int i = 0; i < 3; i++) {
 		char *order = order_from(i + 1);
 
-		envs[i][0] = xasprintf("TARGET_DB_HOSTS=%s", order);
-		envs[i][1] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
-		envs[i][2] = xasprintf("RUNNER_BIND=127.0.0.1%d", i + 1);
-		envs[i][3] = xasprintf("TARGET_DB_USER=runner%d", i + 1);
-		envs[i][4] = xasprintf("TARGET_DB_PASSWORD=pw%d", i + 1);
-		envs[i][5] = NULL;
-		pid[i] = chacc_start_envs(p, (const char *const *)envs[i], &out[i], &err[i], args);
+		r->envs[i][0] = xasprintf("TARGET_DB_HOSTS=%s", order);
+		r->envs[i][1] = xasprintf("CHACC_STARTED_BY=runner%d@node%d", i + 1, i + 1);
+		r->envs[i][2] = xasprintf("RUNNER_BIND=127.0.0.1%d", i + 1);
+		r->envs[i][3] = xasprintf("TARGET_DB_USER=runner%d", i + 1);
+		r->envs[i][4] = xasprintf("TARGET_DB_PASSWORD=pw%d", i + 1);
+		r->envs[i][5] = NULL;
+		r->pid[i] = chacc_start_envs(p, (const char *const *)r->envs[i], &r->out[i],
+		                             &r->err[i], args);
 		free(order);
 	}
+}
+
+/* each of the three succeeds */
+static void
+wait_three(struct three *r)
+{
 	for (int i = 0; i < 3; i++) {
-		int st = wait_status(pid[i]);
-		char *e = slurp_fd(err[i]), *o = slurp_fd(out[i]);
+		int st = wait_status(r->pid[i]);
+		char *e = slurp_fd(r->err[i]), *o = slurp_fd(r->out[i]);
 
 		ck_assert_msg(st == 0, "runner %d: exit %d\n%s\n%s", i + 1, st, o, e);
 		free(e);
 		free(o);
 		for (int k = 0; k < 5; k++)
-			free(envs[i][k]);
+			free(r->envs[i][k]);
 	}
 }
 
 START_TEST(test_three_runners)
 {
 	struct proj p;
+	struct three three;
 	pid_t pid;
 	int out, err, st;
 	char *args[] = { (char *)"build", (char *)"-j", (char *)"2", NULL };
@@ -349,7 +360,8 @@ START_TEST(test_three_runners)
 	ck_assert_msg(st == 3 && strstr(e, "runner1"), "exit %d: %s", st, e);
 	free(e);
 	/* each runner from its own address, as its own user, on its own node first */
-	run_three(&p, args);
+	start_three(&p, args, &three);
+	wait_three(&three);
 	/* each target built once, by one runner or another; the others found it done */
 	assert_val(p.tgt, "people:1,t0:1,t1:1,t2:1,t3:1,t4:1,t5:1,t6:1,t7:1", built_sql);
 	assert_val(p.tgt, "3", "SELECT COUNT(*) FROM etl_runs WHERE result = 'success'");
@@ -360,8 +372,21 @@ START_TEST(test_three_runners)
 	assert_val(p.tgt, "runner1@node1,runner2@node2,runner3@node3",
 	           "SELECT GROUP_CONCAT(started_by ORDER BY started_by) FROM etl_runs");
 	assert_on_every_node(&p, "3", "SELECT COUNT(*) FROM t7");
-	/* cron starts the three with --full-refresh: each target is built once more */
-	run_three(&p, full);
+	/*
+	 * cron starts the three with --full-refresh: each target is built once
+	 * more. The lock of people, held here until all three wait for it, lets
+	 * no build begin before every runner was started, as when cron starts
+	 * them in the same second
+	 */
+	sql(p.tgt, "INSERT INTO etl_locks (name, holder, token, expires_at, taken_at) VALUES"
+	    " (CONCAT('chacc/', LEFT(SHA2(CONCAT(DATABASE(), '.people'), 256), 40)), 'test', 1,"
+	    " NOW(6) + INTERVAL 120 SECOND, NOW(6))");
+	start_three(&p, full, &three);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(wait_text(three.out[i], "another runner is building 'people'", 60),
+		              "runner %d never waited for people", i + 1);
+	sql(p.tgt, "DELETE FROM etl_locks WHERE holder = 'test'");
+	wait_three(&three);
 	assert_val(p.tgt, "people:2,t0:2,t1:2,t2:2,t3:2,t4:2,t5:2,t6:2,t7:2", built_sql);
 	for (int i = 1; i <= 3; i++)
 		runner_account(&p, i, false);
