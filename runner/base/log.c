@@ -193,7 +193,7 @@ log_open(const char *dir, bool q)
 	    (mkdir(logs, 0755) == 0 || errno == EEXIST))
 		logfile = fopen(path, "a");
 	if (!logfile)
-		warn("cannot open log '%s':", path);
+		warning("cannot open log '%s':", path);
 	rotation_open(path);
 	pthread_mutex_unlock(&mu);
 	free(state);

@@ -26,7 +26,7 @@ vwarn(const char *fmt, va_list ap)
 }
 
 void
-warn(const char *fmt, ...)
+warning(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -14,8 +14,8 @@
 extern const char *argv0;
 
 /* print "chacc: msg" to stderr; a format ending in ':' appends strerror(errno) */
-void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* print like warn() and exit with status */
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* print like warning() and exit with status */
 void fatal(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 

@@ -35,8 +35,8 @@ find_selected(struct session *s, struct node **sel, size_t nsel, struct leftover
 {
 	for (size_t i = 0; i < nsel; i++)
 		if (leftovers_find(&s->conns, sel[i]->t->name, false, &found[(*nfound)++]) < 0) {
-			warn("cannot read what is kept for '%s': %s", sel[i]->t->name,
-			     store_error(s->conns.store));
+			warning("cannot read what is kept for '%s': %s", sel[i]->t->name,
+			        store_error(s->conns.store));
 			return EXIT_FAILED;
 		}
 	return EXIT_OK;
@@ -76,11 +76,11 @@ drop_found(struct session *s, struct leftovers *found, size_t nfound)
 		if (!what)
 			continue;
 		if ((dropped = leftovers_drop(&s->conns, &found[i], &err)) < 0) {
-			warn("cannot clean '%s': %s", found[i].name, err);
+			warning("cannot clean '%s': %s", found[i].name, err);
 			free(err);
 			rc = EXIT_FAILED;
 		} else if (dropped > 0) {
-			warn("cannot clean '%s': another runner is building it", found[i].name);
+			warning("cannot clean '%s': another runner is building it", found[i].name);
 			rc = EXIT_FAILED;
 		} else
 			printf("cleaned %s: %s\n", found[i].name, what);
@@ -101,8 +101,8 @@ cmd_clean(struct opts *o)
 
 	/* every target at once is asked for, on a terminal, or said with --yes */
 	if (o->nargs == 0 && !o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
-		warn("clean without target names drops every target's table: pass --yes to"
-		     " confirm (or name the targets, or -n to see what it would drop)");
+		warning("clean without target names drops every target's table: pass --yes to"
+		        " confirm (or name the targets, or -n to see what it would drop)");
 		return EXIT_USAGE;
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK)

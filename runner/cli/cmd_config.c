@@ -71,12 +71,12 @@ open_vcs(const struct opts *o, struct vcs **v)
 	int rc = vcs_open(v, o->file ? o->file : "chacc.yml", ".", &err);
 
 	if (rc == 1) {
-		warn("'%s' is not in a git repository: configs are versioned with git (see git-init(1))",
-		     getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+		warning("'%s' is not in a git repository: configs are versioned with git (see git-init(1))",
+		        getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 		return EXIT_USAGE;
 	}
 	if (rc < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -130,12 +130,12 @@ config_log(struct vcs *v, struct opts *o)
 	char *err = NULL;
 
 	if (o->nargs > 2) {
-		warn("config log takes one target at most (see 'chacc config --help')");
+		warning("config log takes one target at most (see 'chacc config --help')");
 		return EXIT_USAGE;
 	}
 	if (vcs_log(v, o->rev, target, o->limit, &e, &n, &err) < 0) {
 		if (!target || !say_unknown_target(o, target))
-			warn("%s", err);
+			warning("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -280,12 +280,12 @@ config_diff(struct vcs *v, struct opts *o)
 	int rc;
 
 	if (o->nargs > 3) {
-		warn("config diff takes two revisions at most (see 'chacc config --help')");
+		warning("config diff takes two revisions at most (see 'chacc config --help')");
 		return EXIT_USAGE;
 	}
 	if (vcs_diff(v, o->nargs > 1 ? o->args[1] : NULL, o->nargs > 2 ? o->args[2] : NULL, &d,
 	             &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -305,8 +305,8 @@ cmd_config(struct opts *o)
 	int rc;
 
 	if (o->nargs == 0 || (strcmp(o->args[0], "log") != 0 && strcmp(o->args[0], "diff") != 0)) {
-		warn("%s (see 'chacc config --help')", o->nargs ? "unknown config command" :
-		     "config needs a command: log or diff");
+		warning("%s (see 'chacc config --help')", o->nargs ? "unknown config command" :
+		        "config needs a command: log or diff");
 		return EXIT_USAGE;
 	}
 	if ((rc = open_vcs(o, &v)) != EXIT_OK)
@@ -348,11 +348,11 @@ review_propose(struct vcs *v, struct opts *o)
 	int rc;
 
 	if (!o->message) {
-		warn("review propose needs a message: -m MESSAGE");
+		warning("review propose needs a message: -m MESSAGE");
 		return EXIT_USAGE;
 	}
 	if ((rc = vcs_review_propose(v, &pr, &rv, &err)) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		vcs_proposal_release(&pr);
 		return rc == VCS_RECIPE_BROKEN ? EXIT_USAGE : EXIT_FAILED;
@@ -374,8 +374,8 @@ review_propose(struct vcs *v, struct opts *o)
 			printf("  %s\n", pr.committed.v[i]);
 	}
 	for (size_t i = 0; i < pr.untracked.n; i++)
-		warn("left out '%s': git does not track it (name it to propose it)",
-		     pr.untracked.v[i]);
+		warning("left out '%s': git does not track it (name it to propose it)",
+		        pr.untracked.v[i]);
 	vcs_review_release(&rv);
 	vcs_proposal_release(&pr);
 	return EXIT_OK;
@@ -390,7 +390,7 @@ review_list(struct vcs *v, struct opts *o)
 	json_t *arr = o->json ? json_array() : NULL;
 
 	if (vcs_review_list(v, &rv, &n, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		json_decref(arr);
 		return EXIT_FAILED;
@@ -434,7 +434,7 @@ review_show(struct vcs *v, struct opts *o, struct vcs_review *rv)
 	char *err = NULL, when[40];
 
 	if (vcs_review_show(v, rv, &d, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
@@ -467,7 +467,7 @@ review_approve(struct vcs *v, struct vcs_review *rv)
 	char *err = NULL;
 
 	if (vcs_review_approve(v, rv, &a, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
@@ -475,7 +475,7 @@ review_approve(struct vcs *v, struct vcs_review *rv)
 	       a.merge ? "merged into" : "fast-forwarded", a.merge ? "as" : "to", a.id,
 	       a.checked_out ? "; the working tree is up to date" : "");
 	if (a.note)
-		warn("note: %s", a.note);
+		warning("note: %s", a.note);
 	free(a.note);
 	return EXIT_OK;
 }
@@ -486,7 +486,7 @@ review_reject(struct vcs *v, struct vcs_review *rv)
 	char *err = NULL;
 
 	if (vcs_review_reject(v, rv, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_FAILED;
 	}
@@ -508,22 +508,22 @@ cmd_review(struct opts *o)
 	for (k = 0; k < LEN(sub) && strcmp(what, sub[k]) != 0; k++)
 		;
 	if (k == LEN(sub)) {
-		warn("%s (see 'chacc review --help')", *what ? "unknown review command" :
-		     "review needs a command: propose, list, show, approve or reject");
+		warning("%s (see 'chacc review --help')", *what ? "unknown review command" :
+		        "review needs a command: propose, list, show, approve or reject");
 		return EXIT_USAGE;
 	}
 	if (k >= 2 && o->nargs != 2) {
-		warn("review %s takes one review id (see 'chacc review list')", what);
+		warning("review %s takes one review id (see 'chacc review list')", what);
 		return EXIT_USAGE;
 	}
 	if (k == 1 && o->nargs != 1) {
-		warn("review list takes no arguments");
+		warning("review list takes no arguments");
 		return EXIT_USAGE;
 	}
 	if ((rc = open_vcs(o, &v)) != EXIT_OK)
 		return rc;
 	if (k >= 2 && vcs_review_get(v, o->args[1], &rv, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		vcs_free(v);
 		return EXIT_USAGE;

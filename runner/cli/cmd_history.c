@@ -157,26 +157,26 @@ history_run(struct session *s, const struct opts *o)
 	json_t *j;
 
 	if (*end || id <= 0) {
-		warn("invalid run id '%s'", o->args[0]);
+		warning("invalid run id '%s'", o->args[0]);
 		return EXIT_USAGE;
 	}
 	if (o->json) {
 		if ((j = report_run(s, id, &err)))
 			print_json(j);
 		else if (err)
-			warn("%s", err);
+			warning("%s", err);
 		else
-			warn("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
+			warning("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
 		free(err);
 		return j ? EXIT_OK : EXIT_FAILED;
 	}
 	if (!(r = store_run_targets(s->conns.store, id))) {
-		warn("cannot read the history: %s", store_error(s->conns.store));
+		warning("cannot read the history: %s", store_error(s->conns.store));
 		return EXIT_FAILED;
 	}
 	if (r->nrows == 0) {
 		store_rows_free(r);
-		warn("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
+		warning("no run %lld of recipe '%s' (see 'chacc history')", id, s->r->name);
 		return EXIT_FAILED;
 	}
 	print_run_targets(r);
@@ -199,7 +199,7 @@ history_find(struct session *s, const struct opts *o, const struct store_runs_fi
 
 	if (o->json) {
 		if (!(j = report_runs_find(s, f, &total, &err))) {
-			warn("%s", err);
+			warning("%s", err);
 			free(err);
 			return EXIT_FAILED;
 		}
@@ -207,7 +207,7 @@ history_find(struct session *s, const struct opts *o, const struct store_runs_fi
 		return EXIT_OK;
 	}
 	if (!(r = store_runs_find(s->conns.store, f, &total))) {
-		warn("cannot read the history: %s", store_error(s->conns.store));
+		warning("cannot read the history: %s", store_error(s->conns.store));
 		return EXIT_FAILED;
 	}
 	if (r->nrows == 0)
@@ -232,7 +232,7 @@ history_runs(struct session *s, const struct opts *o, const struct store_runs_fi
 		return history_find(s, o, f);
 	if (o->json) {
 		if (!(j = report_runs(s, o->limit, &err))) {
-			warn("%s", err);
+			warning("%s", err);
 			free(err);
 			return EXIT_FAILED;
 		}
@@ -240,7 +240,7 @@ history_runs(struct session *s, const struct opts *o, const struct store_runs_fi
 		return EXIT_OK;
 	}
 	if (!(r = store_runs(s->conns.store, o->limit))) {
-		warn("cannot read the history: %s", store_error(s->conns.store));
+		warning("cannot read the history: %s", store_error(s->conns.store));
 		return EXIT_FAILED;
 	}
 	if (r->nrows == 0)
@@ -262,12 +262,12 @@ cmd_history(struct opts *o)
 
 	if (store_runs_filter_parse(&f, names, o->mode, o->result, o->since, o->until, from, until,
 	                            &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
 	if (o->nargs > 0 && (f.mode || f.result || f.from || f.until)) {
-		warn("a run's targets are not filtered: give RUN or the filter, not both");
+		warning("a run's targets are not filtered: give RUN or the filter, not both");
 		return EXIT_USAGE;
 	}
 	f.limit = o->limit;

@@ -56,15 +56,15 @@ cmd_import(struct opts *o)
 	struct luigi_import li = { .outdir = ".", .dry_run = o->dry_run, .force = o->force };
 
 	if (o->nargs != 2 || strcmp(o->args[0], "luigi") != 0) {
-		warn("usage: chacc import luigi DIR (see 'chacc import --help')");
+		warning("usage: chacc import luigi DIR (see 'chacc import --help')");
 		return EXIT_USAGE;
 	}
 	li.dir = o->args[1];
 	li.target_driver = o->target_driver;
 	if (li.target_driver && strcmp(li.target_driver, "mariadb") != 0 &&
 	    strcmp(li.target_driver, "postgres") != 0) {
-		warn("invalid driver '%s' for --target-driver: expected mariadb or postgres",
-		     li.target_driver);
+		warning("invalid driver '%s' for --target-driver: expected mariadb or postgres",
+		        li.target_driver);
 		return EXIT_USAGE;
 	}
 	opts_request(o, &rq);

@@ -48,8 +48,8 @@ prune_runs(struct pruner *p)
 	long long runs = 0, targets = 0;
 
 	if (store_prune_runs(p->st, p->cutoff, p->dry, &runs, &targets) < 0) {
-		warn("cannot prune the runs of recipe '%s': %s", p->s->r->name,
-		     store_error(p->st));
+		warning("cannot prune the runs of recipe '%s': %s", p->s->r->name,
+		        store_error(p->st));
 		return -1;
 	}
 	printf("%s %lld run%s that ended before %s, with %lld target record%s\n",
@@ -65,8 +65,8 @@ prune_checks(struct pruner *p)
 	long long checks = 0, profiles = 0;
 
 	if (store_prune_checks(p->st, p->cutoff, p->dry, &checks, &profiles) < 0) {
-		warn("cannot prune the check results and profiles of recipe '%s': %s",
-		     p->s->r->name, store_error(p->st));
+		warning("cannot prune the check results and profiles of recipe '%s': %s",
+		        p->s->r->name, store_error(p->st));
 		return -1;
 	}
 	printf("%s %lld check result%s and %lld profile%s older than %s (the latest of each"
@@ -107,7 +107,7 @@ prune_deletes_of(struct pruner *p, struct node *n)
 		return 0;
 	total = store_prune_deletes(p->st, n->t->name, p->cutoff, read, p->dry);
 	if (total < 0)
-		warn("cannot prune the deletes of '%s': %s", n->t->name, store_error(p->st));
+		warning("cannot prune the deletes of '%s': %s", n->t->name, store_error(p->st));
 	return total;
 }
 
@@ -145,7 +145,7 @@ prune_removed_one(struct pruner *p, const char *name, bool drop)
 	int dropped, rc = 0;
 
 	if (leftovers_find(&p->s->conns, name, true, &l) < 0) {
-		warn("cannot read what is kept for '%s': %s", name, store_error(p->st));
+		warning("cannot read what is kept for '%s': %s", name, store_error(p->st));
 		leftovers_release(&l);
 		return -1;
 	}
@@ -157,11 +157,11 @@ prune_removed_one(struct pruner *p, const char *name, bool drop)
 		printf("would drop target '%s', no longer in the recipe: %s\n", name,
 		       what ? what : "nothing");
 	else if ((dropped = leftovers_drop(&p->s->conns, &l, &err)) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		rc = -1;
 	} else if (dropped > 0) {
-		warn("'%s' is being built by another runner; not dropped", name);
+		warning("'%s' is being built by another runner; not dropped", name);
 		rc = -1;
 	} else
 		printf("dropped target '%s', no longer in the recipe: %s\n", name,
@@ -186,8 +186,8 @@ prune_removed(struct pruner *p, bool drop)
 	if (n == 0 && p->no_tables)
 		return 0;
 	if (n < 0) {
-		warn("cannot read the markers of recipe '%s': %s", p->s->r->name,
-		     store_error(p->st));
+		warning("cannot read the markers of recipe '%s': %s", p->s->r->name,
+		        store_error(p->st));
 		return -1;
 	}
 	for (long i = 0; i < n; i++) {
@@ -229,11 +229,11 @@ cmd_prune(struct opts *o)
 	int rc;
 
 	if (o->older_than && parse_duration(o->older_than, &secs) < 0) {
-		warn("invalid duration '%s' for --older-than: expected e.g. 90d, 12h, 30m", o->older_than);
+		warning("invalid duration '%s' for --older-than: expected e.g. 90d, 12h, 30m", o->older_than);
 		return EXIT_USAGE;
 	}
 	if (o->nargs > 0) {
-		warn("prune takes no targets ('%s'); see 'chacc prune --help'", o->args[0]);
+		warning("prune takes no targets ('%s'); see 'chacc prune --help'", o->args[0]);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_session(&s, o, true)) != EXIT_OK ||
@@ -247,7 +247,7 @@ cmd_prune(struct opts *o)
 		free(err);
 	}
 	if (cutoff(&p, secs) < 0) {
-		warn("cannot read the clock of the target database: %s", store_error(p.st));
+		warning("cannot read the clock of the target database: %s", store_error(p.st));
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}

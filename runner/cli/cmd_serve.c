@@ -61,14 +61,14 @@ resolve(const char *host, const char *port, struct sockaddr_storage *ss, socklen
 	int rc;
 
 	if (*port == '\0' || *end || p < 0 || p > 65535) {
-		warn("invalid port '%s': expected a number from 0 to 65535", port);
+		warning("invalid port '%s': expected a number from 0 to 65535", port);
 		return -1;
 	}
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		warn("cannot resolve '%s': %s", host, gai_strerror(rc));
+		warning("cannot resolve '%s': %s", host, gai_strerror(rc));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -90,7 +90,7 @@ timeout_env(unsigned *secs)
 		return 0;
 	n = strtol(v, &end, 10);
 	if (*end || n < 1 || n > 86400) {
-		warn("invalid CHACC_UI_TIMEOUT '%s': expected seconds from 1 to 86400", v);
+		warning("invalid CHACC_UI_TIMEOUT '%s': expected seconds from 1 to 86400", v);
 		return -1;
 	}
 	*secs = (unsigned)n;
@@ -131,7 +131,7 @@ cmd_serve(struct opts *o)
 	int rc;
 
 	if (o->nargs > 0) {
-		warn("serve takes no arguments (see 'chacc serve --help')");
+		warning("serve takes no arguments (see 'chacc serve --help')");
 		return EXIT_USAGE;
 	}
 	if (resolve(bind, o->port ? o->port : "5000", &ss, &sslen) < 0)
@@ -139,7 +139,7 @@ cmd_serve(struct opts *o)
 	if (timeout_env(&c.timeout) < 0)
 		return EXIT_USAGE;
 	if (o->users && o->token) {
-		warn("--token and --users exclude each other: with --users each user has a token");
+		warning("--token and --users exclude each other: with --users each user has a token");
 		return EXIT_USAGE;
 	}
 	if (o->users && load_users(o->users, &users) < 0)
@@ -161,7 +161,7 @@ cmd_serve(struct opts *o)
 	c.token = token && *token ? token : NULL;
 	c.users = o->users ? &users : NULL;
 	if (web_start(&c, &err) < 0) {
-		warn("%s", err);
+		warning("%s", err);
 		free(err);
 		web_users_release(&users);
 		return web_needs_token(c.addr) && !c.token && !c.users ? EXIT_USAGE : EXIT_FAILED;

@@ -206,7 +206,7 @@ on_signal(int sig)
 /* build --scheduled: quiet on success, so notes are left out */
 static bool quiet_notes;
 
-/* a problem as it is found: at a file as the compilers say it, else as warn() does */
+/* a problem as it is found: at a file as the compilers say it, else as warning() does */
 static void
 print_diag(void *arg, const struct diag *d)
 {
@@ -289,8 +289,8 @@ say_unknown_target(const struct opts *o, const char *name)
 		for (size_t i = 0; i < s.g->nnodes; i++)
 			nearest_add(&near, s.g->nodes[i].t->name);
 		if ((best = nearest_get(&near)))
-			warn("unknown target '%s' in recipe '%s': did you mean '%s'?", name, s.r->path,
-			     best);
+			warning("unknown target '%s' in recipe '%s': did you mean '%s'?", name, s.r->path,
+			        best);
 	}
 	session_release(&s);
 	diags_release(&quiet);
@@ -454,14 +454,14 @@ cmd_graph(struct opts *o)
 	if (o->svg) {
 		out = popen("dot -Tsvg", "w");
 		if (!out) {
-			warn("cannot run dot(1) for --svg (install graphviz):");
+			warning("cannot run dot(1) for --svg (install graphviz):");
 			rc = EXIT_FAILED;
 			goto out;
 		}
 	}
 	graph_dot(s.g, only, out);
 	if (o->svg && pclose(out) != 0) {
-		warn("dot(1) failed; is graphviz installed? ('chacc graph' prints DOT without it)");
+		warning("dot(1) failed; is graphviz installed? ('chacc graph' prints DOT without it)");
 		rc = EXIT_FAILED;
 	}
 out:
@@ -512,9 +512,9 @@ unknown_command(const char *name)
 	for (size_t i = 0; i < LEN(commands); i++)
 		nearest_add(&near, commands[i].name);
 	if ((best = nearest_get(&near)))
-		warn("unknown command '%s': did you mean '%s'? (see 'chacc --help')", name, best);
+		warning("unknown command '%s': did you mean '%s'? (see 'chacc --help')", name, best);
 	else
-		warn("unknown command '%s' (see 'chacc --help')", name);
+		warning("unknown command '%s' (see 'chacc --help')", name);
 }
 
 int
@@ -537,7 +537,7 @@ main(int argc, char **argv)
 		if (opts_parse(argc - first, argv + first, &o, &commands[i]) < 0)
 			return EXIT_USAGE;
 		if (o.dir && chdir(o.dir) < 0) {
-			warn("cannot change to directory '%s':", o.dir);
+			warning("cannot change to directory '%s':", o.dir);
 			return EXIT_USAGE;
 		}
 		sa.sa_handler = on_signal;

@@ -109,11 +109,11 @@ opts_unknown(const char *arg, int letter, const struct command *cmd)
 		best = nearest_get(&near);
 	}
 	if (best)
-		warn("unknown option '%s': did you mean '--%s'? (see 'chacc %s%s--help')", name, best,
-		     cmd ? cmd->name : "", cmd ? " " : "");
+		warning("unknown option '%s': did you mean '--%s'? (see 'chacc %s%s--help')", name, best,
+		        cmd ? cmd->name : "", cmd ? " " : "");
 	else
-		warn("unknown option '%s'%s (see 'chacc %s%s--help')", name,
-		     cmd ? "" : " before the command", cmd ? cmd->name : "", cmd ? " " : "");
+		warning("unknown option '%s'%s (see 'chacc %s%s--help')", name,
+		        cmd ? "" : " before the command", cmd ? cmd->name : "", cmd ? " " : "");
 	free(name);
 }
 
@@ -125,7 +125,7 @@ count_arg(const char *name, const char *arg, long most, const char *what)
 	long v = strtol(arg, &end, 10);
 
 	if (!*arg || *end || v < 1 || v > most) {
-		warn("invalid %s '%s' for %s: expected a number from 1 to %ld", what, arg, name, most);
+		warning("invalid %s '%s' for %s: expected a number from 1 to %ld", what, arg, name, most);
 		return -1;
 	}
 	return v;
@@ -203,8 +203,8 @@ opts_parse(int argc, char **argv, struct opts *o, const struct command *cmd)
 		int rc;
 
 		if (c == ':') {
-			warn("option '%s' needs a value (see 'chacc %s --help')", argv[optind - 1],
-			     cmd->name);
+			warning("option '%s' needs a value (see 'chacc %s --help')", argv[optind - 1],
+			        cmd->name);
 			return -1;
 		}
 		if (c == '?' || !(p = option_of(c, -1))) {
@@ -213,8 +213,8 @@ opts_parse(int argc, char **argv, struct opts *o, const struct command *cmd)
 		}
 		name = spelled(c, longindex);
 		if (!in_list(global_opts, p->name) && !in_list(cmd->options, p->name)) {
-			warn("'%s' takes no option '%s' (see 'chacc %s --help')", cmd->name, name,
-			     cmd->name);
+			warning("'%s' takes no option '%s' (see 'chacc %s --help')", cmd->name, name,
+			        cmd->name);
 			free(name);
 			return -1;
 		}
@@ -246,13 +246,13 @@ opts_parse_global(int argc, char **argv, struct opts *o, const char *help)
 			printf("chacc %s\n", VERSION);
 			exit(EXIT_OK);
 		case ':':
-			warn("option '%s' needs a value (see 'chacc --help')", argv[optind - 1]);
+			warning("option '%s' needs a value (see 'chacc --help')", argv[optind - 1]);
 			return -1;
 		default:
 			/* a command's option before the command is not a spelling mistake */
 			if ((c != '?' && option_of(c, -1)) || (c == '?' && optopt && option_of(optopt, -1)))
-				warn("option '%s' goes after the command (see 'chacc --help')",
-				     argv[optind - 1]);
+				warning("option '%s' goes after the command (see 'chacc --help')",
+				        argv[optind - 1]);
 			else
 				opts_unknown(argv[optind - 1], optopt, NULL);
 			return -1;

@@ -29,7 +29,7 @@ int vcs_resolve(struct vcs *v, const char *rev, char id[41], char **err);
 struct vcs_src {
 	struct fsrc fs;          /* reads the commit through its symbolic links: pass to
 	                            recipe_load when commit; one that loops or leaves the
-	                            repository reads as missing and is reported by warn() */
+	                            repository reads as missing and is reported by warning() */
 	bool commit;             /* read from a commit, not the working tree */
 	char id[41];             /* commit recorded in runs and markers, "" when none */
 	bool dirty;              /* the working tree's config files differ from it */

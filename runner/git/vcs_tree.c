@@ -269,7 +269,7 @@ tree_report(struct treesrc *ts, const char *rel, const char *msg)
 		diag_add(ts->diags, DIAG_WARNING, rel, 0, 0, NULL, "cannot read it from '%s': %s",
 		         ts->name, msg);
 	else
-		warn("%s: cannot read it from '%s': %s", rel, ts->name, msg);
+		warning("%s: cannot read it from '%s': %s", rel, ts->name, msg);
 }
 
 char *

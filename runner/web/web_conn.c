@@ -355,7 +355,8 @@ web_start(const struct web_config *c, char **err)
 		return -1;
 	max_clients = client_limit();
 	if (max_clients < WEB_MAX_CONNS)
-		warn("serving at most %u clients at once: the limit of open files is low", max_clients);
+		warning("serving at most %u clients at once: the limit of open files is low",
+		        max_clients);
 	/* libgit2 stays initialised while request threads use it: its per-thread state is freed as they end */
 	git_libgit2_init();
 	jobs_init();
